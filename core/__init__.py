@@ -1,0 +1,61 @@
+"""tapegrad: PyTorch's autograd semantics on NumPy, with every op a pluggy plugin.
+
+The core holds graph mechanics only: tensors, graph nodes, the backward engine,
+grad mode, the op registry and plugin loading, printing. Every operation, the
+built-in ones included, arrives through the ``tapegrad_register_ops`` hook and is
+reachable as ``tapegrad.NAME``, ``tapegrad.ops.NAME`` and the Tensor methods and
+operators it binds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from . import autograd, ops, plugins
+from .creation import (
+    arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, manual_seed,
+    ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+)
+from .dtypes import (
+    DType, bool, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    set_default_dtype, uint8,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .hookspecs import hookimpl
+from .optable import NoSuchOpError, PluginLoadWarning, lookup
+from .printing import set_printoptions
+from .registry import Registry, RegistrationError
+from .tensor import Size, Tensor
+
+__all__ = [
+    "__version__", "autograd", "ops", "plugins",
+    "Tensor", "Size", "DType", "Registry", "RegistrationError", "NoSuchOpError", "PluginLoadWarning",
+    "tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "arange", "linspace",
+    "randn", "rand", "ones_like", "zeros_like", "full_like", "empty_like", "manual_seed",
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "get_default_dtype", "set_default_dtype",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "hookimpl", "set_printoptions", "list_ops",
+]
+
+
+def list_ops() -> dict[str, str]:
+    """Every registered op name (aliases included) with the plugin that registered it."""
+    from .optable import table
+
+    return {name: op.plugin for name, op in sorted(table().ops.items())}
+
+
+def __getattr__(name: str) -> Any:
+    # Op functions (tapegrad.add, ...) are bound here when the op table is built.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return lookup(name).apply  # NoSuchOpError is an AttributeError too, with a useful message
+
+
+def __dir__() -> list[str]:
+    from .optable import table
+
+    return sorted(set(globals()) | set(table().ops))

@@ -1,0 +1,129 @@
+"""``tapegrad.autograd``: the functional entry points to the backward engine.
+
+``backward`` accumulates into leaves' ``.grad`` (what ``Tensor.backward`` calls);
+``grad`` returns gradients instead, touching no ``.grad``. Both validate every
+argument before the engine starts, so a bad call changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..engine import run_backward
+from ..tensor import Size, Tensor, _wrap
+
+__all__ = ["backward", "grad"]
+
+Tensors = Tensor | Sequence[Tensor]
+
+
+def backward(
+    tensors: Tensors,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensors | None = None,
+) -> None:
+    """Accumulate the gradient of ``tensors`` into the ``.grad`` of the leaves they depend on.
+
+    ``grad_tensors`` gives the gradient of each output (needed unless it has one
+    element); ``retain_graph`` (default: ``create_graph``) keeps saved values for
+    another backward; ``create_graph`` records the backward pass for higher order.
+    ``inputs``, when given, limits accumulation to those tensors.
+    """
+    roots = _as_tuple(tensors, "tensors")
+    grads = _root_grads(roots, grad_tensors, create_graph)
+    keep = create_graph if retain_graph is None else bool(retain_graph)
+    targets = None if inputs is None else _as_tuple(inputs, "inputs")
+    run_backward(roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets)
+
+
+def grad(
+    outputs: Tensors,
+    inputs: Tensors,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to each of ``inputs``, as a tuple.
+
+    No ``.grad`` is modified. With ``create_graph=True`` the results carry a graph and
+    can be differentiated again. An input the outputs do not depend on is an error
+    unless ``allow_unused=True``, which gives None for it.
+    """
+    roots = _as_tuple(outputs, "outputs")
+    targets = _as_tuple(inputs, "inputs")
+    for t in targets:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(roots, grad_outputs, create_graph)
+    keep = create_graph if retain_graph is None else bool(retain_graph)
+    results = run_backward(
+        roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets, accumulate=False
+    )
+    assert results is not None
+    out: list[Tensor | None] = []
+    for value in results:
+        if value is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            out.append(None)
+        else:
+            out.append(value if type(value) is Tensor else _wrap(value))
+    return tuple(out)
+
+
+def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
+    items = (value,) if type(value) is Tensor else tuple(value)
+    for i, item in enumerate(items):
+        if type(item) is not Tensor:
+            raise TypeError(f"{what}[{i}] must be a Tensor, not {type(item).__name__}")
+    return items
+
+
+def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> list[Any]:
+    """One starting gradient per output: validated, shaped and typed like the output."""
+    if given is None or type(given) is Tensor or not isinstance(given, (list, tuple)):
+        given = (given,) * len(roots) if given is None else (given,)
+    if len(given) != len(roots):
+        raise RuntimeError(f"got {len(given)} gradients for {len(roots)} outputs; pass one per output")
+    grads = []
+    for i, (root, g) in enumerate(zip(roots, given)):
+        data = root._data
+        if not root._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            value: Any = _ones_like(data)
+        else:
+            value = g._data if type(g) is Tensor else _to_backend_array(g, data)
+            if value.shape != data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(value.shape)!r} and "
+                    f"output[{i}] has a shape of {Size(data.shape)!r}."
+                )
+            if value.dtype != data.dtype:
+                value = data.__array_namespace__().astype(value, data.dtype)
+        if create_graph:
+            grads.append(g if type(g) is Tensor and g._data is value else _wrap(value))
+        else:
+            grads.append(value)
+    return grads
+
+
+def _ones_like(data: Any) -> Any:
+    namespace = data.__array_namespace__()
+    return namespace.ones_like(data)
+
+
+def _to_backend_array(value: Any, like: Any) -> Any:
+    namespace = like.__array_namespace__()
+    try:
+        return namespace.asarray(value, dtype=like.dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"gradient must be a Tensor or array-like, not {type(value).__name__}: {exc}") from None

@@ -1,0 +1,182 @@
+"""The per-op hot path: one specialised function per registered op.
+
+``make_apply`` closes over everything about the op that does not change between
+calls, so a call costs: unwrap the operands, pick the backend, run the forward,
+and, only when grad mode is on and an input requires grad, record one ``Node``.
+No pluggy call, no registry lookup, no isinstance chains.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .graph import Node
+from .grad_mode import grad_enabled_fast
+from .registry import Backend, OpDef
+from .tensor import Tensor, _wrap
+
+__all__ = ["make_apply"]
+
+_SCALARS = frozenset({float, int, bool, complex})
+
+
+def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
+    """Build the function that runs ``op`` on tensors and records it for backward."""
+    forward = op.forward
+    name = op.name
+    nin = op.nin
+    has_vjp = op.has_vjp
+    param_names = op.params
+    param_aliases = op.param_aliases
+    saves_inputs = op.saves_inputs
+    saves_output = op.saves_output
+    differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
+
+    def apply(*args: Any, **params: Any) -> Tensor:
+        if nin is not None and len(args) != nin:
+            args, params = _bind_params(op, args, params)
+        if params and param_aliases:
+            params = _rename_params(op, params)
+        arrays = list(args)
+        requires = False
+        kind = None
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is Tensor:
+                data = a._data
+                arrays[i] = data
+                if a._requires_grad:
+                    requires = True
+                t = type(data)
+            elif t in _SCALARS:
+                continue
+            else:
+                arrays[i] = data = _coerce_operand(name, i, a)
+                t = type(data)
+                if t in _SCALARS:
+                    continue
+            if kind is None:
+                kind = t
+            elif t is not kind:
+                kind = _common_kind(name, kind, t, backend_of)
+        backend = default if kind is None else backend_of.get(kind) or _no_backend(name, kind)
+        xp = backend.namespace
+        try:
+            out = forward(xp, *arrays, **params)
+        except ValueError as exc:
+            if op.broadcasts:
+                _raise_if_not_broadcastable(arrays, exc)
+            raise
+        if type(out) not in backend.array_types:
+            out = xp.asarray(out)
+        if not (requires and has_vjp and grad_enabled_fast()):
+            return _wrap(out)
+        edges = []
+        recorded = False
+        for i, a in enumerate(args):
+            if type(a) is Tensor and a._requires_grad and (differentiable is None or differentiable[i]):
+                edges.append(a._grad_fn or a)
+                recorded = True
+            else:
+                edges.append(None)
+        if not recorded:
+            return _wrap(out)
+        if saves_inputs:
+            inputs = tuple(arrays)
+        else:
+            inputs = tuple(d if type(d) in _SCALARS else (d.shape, d.dtype) for d in arrays)
+        node = Node(op, params, tuple(edges), inputs, out if saves_output else None, xp)
+        return _wrap(out, node)
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = op.doc or f"The op {name!r}, registered by plugin {op.plugin!r}."
+    return apply
+
+
+def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:
+    """Split ``args`` into array inputs and positional static params (``x.sum(0, True)``)."""
+    nin = op.nin
+    assert nin is not None
+    if len(args) < nin:
+        raise TypeError(f"{op.name}() takes {nin} array argument(s) but {len(args)} were given")
+    extra = args[nin:]
+    names = op.params
+    bound = dict(params)
+    if names and names[-1].startswith("*"):
+        fixed, star = names[:-1], names[-1][1:]
+    else:
+        fixed, star = names, None
+    if len(extra) > len(fixed) and star is None:
+        raise TypeError(
+            f"{op.name}() takes {nin} array argument(s) and at most {len(fixed)} positional "
+            f"parameter(s) {fixed} but {len(args)} arguments were given"
+        )
+    for key, value in zip(fixed, extra):
+        if key in bound:
+            raise TypeError(f"{op.name}() got multiple values for argument {key!r}")
+        bound[key] = value
+    if star is not None and len(extra) > len(fixed):
+        rest = extra[len(fixed):]
+        if len(rest) == 1 and isinstance(rest[0], (tuple, list)):
+            rest = tuple(rest[0])
+        bound[star] = rest
+    return args[:nin], bound
+
+
+def _rename_params(op: OpDef, params: dict) -> dict:
+    """Map keyword aliases (``axis`` -> ``dim``) onto the op's own parameter names."""
+    aliases = op.param_aliases
+    renamed: dict = {}
+    for key, value in params.items():
+        target = aliases.get(key, key)
+        if target in renamed:
+            raise TypeError(f"{op.name}() got both {key!r} and its alias for {target!r}")
+        renamed[target] = value
+    return renamed
+
+
+def _coerce_operand(name: str, i: int, value: Any) -> Any:
+    """Accept NumPy arrays and scalars beside tensors; refuse anything else, saying what was given."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()  # NumPy scalars are weak like Python ones: they never widen a tensor
+    if isinstance(value, numbers.Number):
+        return value
+    raise TypeError(
+        f"{name}(): argument {i + 1} must be a Tensor or a number, not {type(value).__name__}"
+        + ("; convert it with tapegrad.tensor(...) first" if isinstance(value, (list, tuple)) else "")
+    )
+
+
+def _common_kind(name: str, first: type, other: type, backend_of: Mapping[type, Backend]) -> type:
+    """Operands of different array types may still share a backend; different backends may not mix."""
+    a, b = backend_of.get(first), backend_of.get(other)
+    if a is not None and a is b:
+        return first
+    names = [x.name if x else f"unregistered {t.__name__}" for x, t in ((a, first), (b, other))]
+    raise RuntimeError(
+        f"{name}(): expected all tensors to be on the same backend, but found at least two backends, "
+        f"{names[0]!r} and {names[1]!r}; move one with tensor.to({names[0]!r})"
+    )
+
+
+def _no_backend(name: str, kind: type) -> Backend:
+    raise TypeError(f"{name}(): no backend is registered for arrays of type {kind.__module__}.{kind.__qualname__}")
+
+
+def _raise_if_not_broadcastable(arrays: list, exc: ValueError) -> None:
+    """Re-raise a broadcasting failure in PyTorch's words; other ValueErrors pass through."""
+    shapes = [a.shape for a in arrays if hasattr(a, "shape")]
+    ndim = max((len(s) for s in shapes), default=0)
+    for k in range(1, ndim + 1):  # from the right, as broadcasting aligns shapes
+        sizes = [s[-k] for s in shapes if len(s) >= k and s[-k] != 1]
+        mismatch = [n for n in sizes if n != sizes[0]]
+        if mismatch:
+            raise RuntimeError(
+                f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({mismatch[0]}) "
+                f"at non-singleton dimension {ndim - k}"
+            ) from exc

@@ -1,0 +1,100 @@
+"""Tensor dtypes: named wrappers around NumPy dtypes, and the default float dtype.
+
+A wrapper rather than bare NumPy dtypes so that reprs read ``tapegrad.float32`` as
+PyTorch's read ``torch.float32``, and so that one place decides how user spellings
+(``tapegrad.float64``, ``numpy.float64``, ``float``, ``"float64"``) map to storage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DType", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "bool", "get_default_dtype", "set_default_dtype", "to_numpy_dtype", "from_numpy_dtype",
+]
+
+_builtin_bool = bool
+
+
+class DType:
+    """A tensor element type; compares equal to itself only and prints as ``tapegrad.NAME``."""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "itemsize")
+
+    def __init__(self, name: str, numpy_dtype: np.dtype) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.is_floating_point = self.numpy.kind == "f"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self) -> str:
+        return f"tapegrad.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float16 = DType("float16", np.float16)
+float32 = DType("float32", np.float32)
+float64 = DType("float64", np.float64)
+int8 = DType("int8", np.int8)
+int16 = DType("int16", np.int16)
+int32 = DType("int32", np.int32)
+int64 = DType("int64", np.int64)
+uint8 = DType("uint8", np.uint8)
+bool = DType("bool", np.bool_)  # noqa: A001 - mirrors torch.bool
+
+_BY_NUMPY: dict[np.dtype, DType] = {
+    d.numpy: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+}
+SUPPORTED_NUMPY_DTYPES: frozenset[np.dtype] = frozenset(_BY_NUMPY)
+_BY_NAME: dict[str, DType] = {d.name: d for d in _BY_NUMPY.values()}
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+
+_default_float: DType = float32
+
+
+def get_default_dtype() -> DType:
+    """The dtype Python floats and float lists become (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make ``dtype`` (a floating dtype) what new float tensors default to."""
+    global _default_float
+    resolved = from_numpy_dtype(to_numpy_dtype(dtype))
+    if not resolved.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {resolved}")
+    _default_float = resolved
+
+
+def to_numpy_dtype(dtype: Any) -> np.dtype:
+    """Resolve any user spelling of a dtype to the NumPy dtype that stores it."""
+    if type(dtype) is DType:
+        return dtype.numpy
+    if dtype is float:
+        return _default_float.numpy
+    if dtype is int:
+        return int64.numpy
+    if dtype is _builtin_bool:
+        return bool.numpy
+    if isinstance(dtype, str) and dtype in _BY_NAME:
+        return _BY_NAME[dtype].numpy
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype; use one of tapegrad.float32, tapegrad.int64, ...") from None
+    if resolved not in _BY_NUMPY:
+        raise TypeError(f"tapegrad has no dtype for NumPy's {resolved}")
+    return resolved
+
+
+def from_numpy_dtype(dtype: np.dtype) -> DType:
+    """The tapegrad dtype that wraps NumPy's ``dtype``."""
+    try:
+        return _BY_NUMPY[dtype]
+    except KeyError:
+        raise TypeError(f"tapegrad has no dtype for NumPy's {dtype}") from None

@@ -1,0 +1,326 @@
+"""The backward engine: replays a recorded graph in reverse, iteratively.
+
+Dependencies are counted first (how many consumers each node has among the nodes
+reached from the roots), then nodes run from a ready stack as soon as every consumer
+has passed its cotangent on, as PyTorch's engine and HIPS autograd's toposort do: no
+recursion, so a 100,000-op chain is as easy as a short one.
+
+Two modes share the loop. Without ``create_graph``, cotangents are raw backend
+arrays and each VJP runs with the backend namespace as ``xp``. With it, cotangents
+are Tensors and VJPs run with ``tapegrad``'s own namespace, so the backward pass is
+itself recorded and can be differentiated again.
+
+Leaf gradients are gathered in a pending table and written to ``.grad`` only when
+the whole pass succeeded: a failure leaves no partial gradient behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .grad_mode import _grad_enabled
+from .graph import Node, ShapeDtype
+from .namespace import tensor_namespace
+from .tensor import Tensor, _wrap
+
+__all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+    accumulate: bool = True,
+) -> list[Any] | None:
+    """Propagate ``root_grads`` (arrays, or Tensors when ``create_graph``) back from ``roots``.
+
+    Without ``inputs``: accumulate into the ``.grad`` of every leaf reached (and of
+    tensors that called ``retain_grad``). With ``inputs``: compute only what reaches
+    them and return the gradient for each (None where it was not reached),
+    accumulating it into their ``.grad`` too when ``accumulate``.
+    """
+    buffers: dict[Node, Any] = {}
+    pending: dict[int, list] = {}  # id(tensor) -> [tensor, cotangent, fresh]
+    capture = inputs is not None
+    target_leaves = {id(t) for t in inputs if t._grad_fn is None} if capture else None
+    target_nodes = {t._grad_fn for t in inputs if t._grad_fn is not None} if capture else None
+
+    for tensor, g in zip(roots, root_grads):
+        node = tensor._grad_fn
+        if node is None:
+            if not capture or id(tensor) in target_leaves:
+                _pend(pending, tensor, g, False)
+        elif node in buffers:
+            buffers[node] = buffers[node] + g
+        else:
+            buffers[node] = g
+
+    deps = _count_dependencies(buffers)
+    needed = _needed_nodes(buffers, target_nodes, target_leaves) if capture else None
+    captured: dict[Node, Any] = {}
+    ready = [node for node in buffers if node not in deps]
+
+    token = _grad_enabled.set(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node, None)
+            edges = node.edges
+            cotangents = None
+            if g is not None:
+                if capture:
+                    if node in target_nodes:
+                        captured[node] = g
+                elif node.retained is not None:
+                    retained = node.retained()
+                    if retained is not None:
+                        _pend(pending, retained, g, False)
+                cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)
+            for i, edge in enumerate(edges):
+                if edge is None:
+                    continue
+                c = cotangents[i] if cotangents is not None else None
+                if type(edge) is Node:
+                    if c is not None:
+                        c, fresh = _fit(node, i, c, g)
+                        previous = buffers.get(edge)
+                        buffers[edge] = c if previous is None else previous + c
+                    remaining = deps[edge] - 1
+                    deps[edge] = remaining
+                    if remaining == 0 and (needed is None or edge in needed):
+                        ready.append(edge)
+                elif c is not None and (not capture or id(edge) in target_leaves):
+                    c, fresh = _fit(node, i, c, g)
+                    _pend(pending, edge, c, fresh)
+            if not retain_graph:
+                _release(node)
+    finally:
+        _grad_enabled.reset(token)
+
+    if not capture:
+        _commit(pending, create_graph)
+        return None
+    results = [
+        captured.get(t._grad_fn) if t._grad_fn is not None else _pending_value(pending, t)
+        for t in inputs
+    ]
+    if accumulate:
+        _commit({id(t): [t, g, False] for t, g in zip(inputs, results) if g is not None}, create_graph)
+    return results
+
+
+def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
+    """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent."""
+    deps: dict[Node, int] = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        if node.freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
+        for edge in node.edges:
+            if type(edge) is Node:
+                deps[edge] = deps.get(edge, 0) + 1
+                if edge not in seen:
+                    seen.add(edge)
+                    stack.append(edge)
+    return deps
+
+
+def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves: set[int]) -> set[Node]:
+    """Nodes from which some requested input can be reached: only they need to run."""
+    needed: set[Node] = set()
+    visited: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:  # post-order: every edge target is already decided
+            if node in target_nodes or any(
+                (e in needed) if type(e) is Node else (e is not None and id(e) in target_leaves)
+                for e in node.edges
+            ):
+                needed.add(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        stack.extend((e, False) for e in node.edges if type(e) is Node and e not in visited)
+    return needed
+
+
+def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
+              target_leaves: set[int] | None) -> Sequence[Any] | None:
+    """Run the node's VJP rules for the inputs that need a cotangent."""
+    op = node.op
+    edges = node.edges
+    wanted = [
+        e is not None and (needed is None or (e in needed if type(e) is Node else id(e) in target_leaves))
+        for e in edges
+    ]
+    if not any(wanted):
+        return None
+    if create_graph:
+        if not op.second_order:
+            raise RuntimeError(
+                f"op {op.name!r} (plugin {op.plugin!r}) declares no second-order derivative, so "
+                f"{op.node_name} cannot be differentiated with create_graph=True"
+            )
+        xp = tensor_namespace
+        inputs = _tensor_inputs(node)
+        out = _wrap(node.out, node) if node.out is not None else None
+        if type(g) is not Tensor:
+            g = _wrap(g)
+    else:
+        xp = node.xp
+        inputs = node.inputs if op.saves_inputs else _stand_ins(node.inputs)
+        out = node.out
+    params = node.params
+    if op.vjp_all is not None:
+        cotangents = op.vjp_all(xp, g, out, *inputs, **params)
+        if not isinstance(cotangents, (tuple, list)) or len(cotangents) != len(edges):
+            raise RuntimeError(
+                f"the vjp of op {op.name!r} (plugin {op.plugin!r}) must return a tuple of "
+                f"{len(edges)} cotangents, got {type(cotangents).__name__}"
+                + (f" of length {len(cotangents)}" if isinstance(cotangents, (tuple, list)) else "")
+            )
+        return cotangents
+    rules = op.vjps
+    return [rule(xp, g, out, *inputs, **params) if want and rule is not None else None
+            for rule, want in zip(rules, wanted)]
+
+
+def _stand_ins(inputs: tuple) -> tuple:
+    """Shape/dtype stand-ins for the inputs of an op whose VJP does not read them."""
+    return tuple(ShapeDtype(*meta) if type(meta) is tuple else meta for meta in inputs)
+
+
+def _tensor_inputs(node: Node) -> tuple:
+    """The node's inputs as tensors wired into the graph, so the VJP's own ops are recorded."""
+    values = node.inputs if node.op.saves_inputs else _stand_ins(node.inputs)
+    rebuilt = []
+    for value, edge in zip(values, node.edges):
+        if type(edge) is Node:
+            rebuilt.append(_wrap(value, edge) if node.op.saves_inputs else value)
+        elif edge is not None:
+            rebuilt.append(edge)  # a leaf: gradients must reach this very tensor
+        elif hasattr(value, "__array_namespace__") or hasattr(value, "__array__") and not isinstance(value, ShapeDtype):
+            rebuilt.append(_wrap(value))
+        else:
+            rebuilt.append(value)
+    return tuple(rebuilt)
+
+
+def _input_meta(node: Node, i: int) -> tuple[tuple[int, ...], Any]:
+    value = node.inputs[i]
+    if node.op.saves_inputs:
+        value = value._data if type(value) is Tensor else value
+        return value.shape, value.dtype
+    return value
+
+
+def _fit(node: Node, i: int, c: Any, g: Any) -> tuple[Any, bool]:
+    """Sum a broadcast-shaped cotangent down to input ``i``'s shape and cast it to its dtype.
+
+    Returns the fitted cotangent and whether it is a fresh array nobody else holds
+    (so a leaf may keep it as ``.grad`` without a copy).
+    """
+    shape, dtype = _input_meta(node, i)
+    tensor_mode = type(c) is Tensor
+    xp = tensor_namespace if tensor_mode else node.xp
+    if not hasattr(c, "shape"):
+        c = xp.asarray(c, dtype=dtype)
+    fresh = not tensor_mode and _is_fresh(c, g, node)
+    cshape = tuple(c.shape)
+    if cshape != shape:
+        c = _sum_to_shape(xp, c, cshape, shape, node, i)
+        fresh = True
+    cdtype = c._data.dtype if tensor_mode else c.dtype
+    if cdtype != dtype:
+        c = xp.astype(c, dtype)
+        fresh = True
+    return c, fresh
+
+
+def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: int) -> Any:
+    lead = len(cshape) - len(shape)
+    if lead < 0 or any(n != 1 and n != cshape[lead + k] for k, n in enumerate(shape)):
+        op = node.op
+        raise RuntimeError(
+            f"Function {op.node_name} returned an invalid gradient at index {i} - got {list(cshape)} "
+            f"but expected shape compatible with {list(shape)} (op {op.name!r} registered by plugin "
+            f"{op.plugin!r})"
+        )
+    axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and cshape[lead + k] != 1)
+    c = xp.sum(c, axis=axes, keepdims=True)
+    return xp.reshape(c, shape) if lead else c
+
+
+def _is_fresh(c: Any, g: Any, node: Node) -> bool:
+    """True when ``c`` is a new array that owns its memory, not one the VJP was handed."""
+    if c is g or c is node.out or getattr(c, "base", True) is not None:
+        return False
+    return not (node.op.saves_inputs and any(c is x for x in node.inputs))
+
+
+def _pend(pending: dict[int, list], tensor: Tensor, c: Any, fresh: bool) -> None:
+    entry = pending.get(id(tensor))
+    if entry is None:
+        pending[id(tensor)] = [tensor, c, fresh]
+    else:
+        entry[1] = entry[1] + c
+        entry[2] = True
+
+
+def _pending_value(pending: dict[int, list], tensor: Tensor) -> Any:
+    entry = pending.get(id(tensor))
+    return None if entry is None else entry[1]
+
+
+def _commit(pending: dict[int, list], create_graph: bool) -> None:
+    """Write the gathered gradients into ``.grad``: accumulate in place, or adopt fresh arrays."""
+    claimed: set[int] = set()
+    for tensor, c, fresh in pending.values():
+        if create_graph:
+            grad = c if type(c) is Tensor else _wrap(c)
+            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+            continue
+        if type(c) is Tensor:
+            c = c._data
+        old = tensor._grad
+        if old is None:
+            own = fresh and id(c) not in claimed and c.shape == tensor._data.shape
+            data = c if own else _copy(c)
+            claimed.add(id(data))
+            tensor._grad = _wrap(data)
+        elif getattr(old._data, "flags", None) is not None and old._data.flags.writeable:
+            old._data += c
+        else:
+            old._data = old._data + c
+
+
+def _copy(array: Any) -> Any:
+    namespace = getattr(array, "__array_namespace__", None)
+    xp = namespace() if namespace is not None else None
+    if xp is not None:
+        return xp.asarray(array, copy=True)
+    return array.copy()
+
+
+def _release(node: Node) -> None:
+    """Drop what the node saved for its VJP; a later backward through it then says so."""
+    op = node.op
+    if op.saves_inputs or op.saves_output:
+        node.inputs = None
+        node.out = None
+        node.freed = True

@@ -1,0 +1,97 @@
+"""Graph nodes: what an operation leaves behind so that backward can replay it.
+
+One ``Node`` per recorded op. It holds the op (its VJP rules), the static params, one
+edge per input (the producing node, the leaf tensor itself, or None when no gradient
+flows there), and only what the op declared its VJP reads.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .registry import OpDef
+    from .tensor import Tensor
+
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad"]
+
+
+class ShapeDtype:
+    """Stands in for an input the VJP declared it does not read: shape and dtype only."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"ShapeDtype(shape={self.shape}, dtype={self.dtype})"
+
+
+class Node:
+    """The backward record of one op application (PyTorch's ``grad_fn``).
+
+    ``inputs`` holds the raw input values when the op's VJP reads them, else one
+    ``(shape, dtype)`` pair per array input; ``out`` the output array when the VJP
+    reads it. ``freed`` is set once backward released saved values, so that a second
+    backward can say so instead of computing with nothing.
+    """
+
+    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "freed", "retained", "__weakref__")
+
+    def __init__(self, op: OpDef, params: dict, edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
+        self.op = op
+        self.params = params
+        self.edges = edges
+        self.inputs = inputs
+        self.out = out
+        self.xp = xp
+        self.freed = False
+        self.retained: weakref.ref[Tensor] | None = None
+
+    def name(self) -> str:
+        """The node's class-like name, derived from its op: ``add`` gives ``AddBackward0``."""
+        return self.op.node_name
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One ``(node, 0)`` pair per input, as PyTorch shows them; leaves appear as AccumulateGrad."""
+        return tuple(
+            (AccumulateGrad(e) if e is not None and type(e) is not Node else e, 0) for e in self.edges
+        )
+
+    @property
+    def plugin(self) -> str:
+        """The name of the plugin that registered this node's op."""
+        return self.op.plugin
+
+    def __repr__(self) -> str:
+        return f"<{self.op.node_name} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """How a leaf shows in ``next_functions``: the sink that accumulates into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"

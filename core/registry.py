@@ -1,0 +1,257 @@
+"""The op registry: what plugins call to declare ops and backends.
+
+Plugins receive a ``Registry`` in their ``tapegrad_register_ops`` /
+``tapegrad_register_backends`` hook and call ``register_op`` / ``register_backend``.
+Registrations are validated here, when they are made, so that a bad plugin fails at
+load time with a message that names it, never in the middle of a user's computation.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+__all__ = ["OpDef", "Backend", "Registry", "RegistrationError", "node_name_for"]
+
+Forward = Callable[..., Any]
+VJP = Callable[..., Any]
+
+_SAVES = frozenset({"inputs", "output"})
+
+
+class RegistrationError(ValueError):
+    """A plugin declared an op or backend that cannot work; the message names the plugin."""
+
+
+def node_name_for(op_name: str) -> str:
+    """PyTorch-style graph node name: ``add`` gives ``AddBackward0``, ``broadcast_to`` ``BroadcastToBackward0``."""
+    return "".join(part[:1].upper() + part[1:] for part in op_name.split("_") if part) + "Backward0"
+
+
+@dataclass(frozen=True, eq=False)
+class OpDef:
+    """An op as data: forward, VJP rules, and the facts the engine and the kit rely on.
+
+    ``vjps`` holds one rule per input (None: no gradient flows to that input), so that
+    backward computes only the cotangents some input needs; ``vjp_all`` is the
+    alternative form, one rule returning every cotangent.
+    """
+
+    name: str
+    forward: Forward
+    plugin: str
+    nin: int | None
+    vjps: tuple[VJP | None, ...] | None
+    vjp_all: VJP | None
+    differentiable: tuple[bool, ...] | None
+    saves_inputs: bool
+    saves_output: bool
+    params: tuple[str, ...]
+    param_aliases: Mapping[str, str]
+    aliases: tuple[str, ...]
+    methods: tuple[str, ...]
+    second_order: bool
+    broadcasts: bool
+    backends: tuple[str, ...] | None
+    domain: Any
+    samples: Any
+    dtypes: tuple[str, ...] | None
+    node_name: str
+    doc: str
+    apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    @property
+    def has_vjp(self) -> bool:
+        return self.vjps is not None or self.vjp_all is not None
+
+    def input_differentiable(self, i: int) -> bool:
+        """Whether gradient can flow to positional input ``i``."""
+        if self.vjps is not None:
+            return i < len(self.vjps) and self.vjps[i] is not None
+        if self.vjp_all is None:
+            return False
+        return self.differentiable is None or (i < len(self.differentiable) and self.differentiable[i])
+
+
+@dataclass(frozen=True, eq=False)
+class Backend:
+    """An array library tapegrad can run ops on.
+
+    ``namespace`` is what ops receive as ``xp``; ``array_types`` are the array classes
+    whose tensors belong to this backend; the converters move data through NumPy.
+    """
+
+    name: str
+    namespace: Any
+    array_types: tuple[type, ...]
+    to_numpy: Callable[[Any], Any]
+    from_numpy: Callable[[Any], Any]
+    plugin: str
+
+
+class Registry:
+    """Collects the ops and backends one plugin registers.
+
+    The plugin manager gives each plugin a fresh ``Registry``; its registrations join
+    the dispatch table only if the plugin's hooks all returned without error, so a
+    plugin that fails halfway leaves nothing behind.
+    """
+
+    def __init__(self, plugin: str, reserved: frozenset[str] = frozenset()) -> None:
+        self.plugin = plugin
+        self._reserved = reserved
+        self.ops: list[tuple[OpDef, bool]] = []
+        self.backends: list[Backend] = []
+
+    def register_op(
+        self,
+        name: str,
+        *,
+        forward: Forward,
+        vjp: VJP | Sequence[VJP | None] | None = None,
+        differentiable: Sequence[bool] | None = None,
+        saves: Sequence[str] | str = ("inputs", "output"),
+        params: Sequence[str] = (),
+        param_aliases: Mapping[str, str] | None = None,
+        aliases: Sequence[str] = (),
+        methods: Sequence[str] = (),
+        second_order: bool = True,
+        broadcasts: bool = False,
+        backends: Sequence[str] | None = None,
+        domain: Any = None,
+        samples: Any = None,
+        dtypes: Sequence[str] | None = None,
+        node_name: str | None = None,
+        override: bool = False,
+    ) -> None:
+        """Declare the op ``name``.
+
+        - ``forward(xp, *arrays, **params) -> array``: pure; ``xp`` is the operands' array namespace.
+        - ``vjp``: either one function ``vjp(xp, g, out, *inputs, **params) -> tuple`` with a
+          cotangent (or None) per input, or a sequence with one function per input returning that
+          input's cotangent (None in the sequence: no gradient for that input). Written with
+          ``xp`` functions and Python operators only, the same rule also runs on tensors for
+          ``create_graph=True``. Omit it for ops with no gradient (results never require grad).
+        - ``differentiable``: with a single ``vjp``, which inputs get gradients (default: all).
+        - ``saves``: what the VJP reads, any of ``"inputs"``, ``"output"``; nothing else is kept
+          alive after forward. Inputs not saved reach the VJP as shape/dtype stand-ins.
+        - ``params``: names of static parameters that may also be passed positionally after the
+          array inputs (``x.sum(0, True)``); a name starting with ``*`` collects the rest
+          (``x.reshape(2, 3)``).
+        - ``param_aliases``: other keyword spellings, e.g. ``{"axis": "dim"}``.
+        - ``aliases``: other public names (``subtract`` for ``sub``).
+        - ``methods``: Tensor methods this op binds (``x.sum()``); Python operators follow the op
+          name (see ``tapegrad.operators``).
+        - ``second_order``: False when the VJP is not itself differentiable; ``create_graph``
+          through it then raises instead of returning a wrong answer.
+        - ``broadcasts``: the op broadcasts its array inputs NumPy-style; shape errors are then
+          reported in PyTorch's words.
+        - ``backends``: backend names the forward supports (None: any, as it uses only ``xp``).
+        - ``domain``, ``samples``, ``dtypes``: facts the conformance kit uses to build inputs.
+        - ``node_name``: the graph node name, derived from ``name`` when omitted.
+        - ``override``: replace an op of the same name registered by an earlier plugin.
+        """
+        where = f"plugin {self.plugin!r}, op {name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
+        for public in (name, *aliases):
+            if public in self._reserved:
+                raise RegistrationError(
+                    f"{where}: the name {public!r} would shadow tapegrad's own API; choose another name"
+                )
+        if not callable(forward):
+            raise RegistrationError(f"{where}: forward must be callable, got {type(forward).__name__}")
+        nin = _count_array_inputs(forward, where)
+
+        vjps: tuple[VJP | None, ...] | None = None
+        vjp_all: VJP | None = None
+        if vjp is None:
+            pass
+        elif callable(vjp):
+            vjp_all = vjp
+        else:
+            vjps = tuple(vjp)
+            if nin is not None and len(vjps) != nin:
+                raise RegistrationError(
+                    f"{where}: vjp lists {len(vjps)} rules but forward takes {nin} array inputs "
+                    "(forward's positional parameters without defaults are its arrays; make static "
+                    "params keyword-only or give them defaults)"
+                )
+            bad = [f for f in vjps if f is not None and not callable(f)]
+            if bad:
+                raise RegistrationError(f"{where}: every per-input vjp must be callable or None")
+        if differentiable is not None and vjps is not None:
+            raise RegistrationError(f"{where}: give 'differentiable' only with a single vjp function")
+
+        save_set = {saves} if isinstance(saves, str) else set(saves)
+        if not save_set <= _SAVES:
+            raise RegistrationError(
+                f"{where}: saves must name only 'inputs' and 'output', got {sorted(save_set - _SAVES)}"
+            )
+        names = tuple(params)
+        if any(p.startswith("*") for p in names[:-1]):
+            raise RegistrationError(f"{where}: only the last of params may start with '*'")
+        op = OpDef(
+            name=name,
+            forward=forward,
+            plugin=self.plugin,
+            nin=nin,
+            vjps=vjps,
+            vjp_all=vjp_all,
+            differentiable=None if differentiable is None else tuple(bool(d) for d in differentiable),
+            saves_inputs="inputs" in save_set,
+            saves_output="output" in save_set,
+            params=names,
+            param_aliases=dict(param_aliases or {}),
+            aliases=tuple(aliases),
+            methods=tuple(methods),
+            second_order=bool(second_order),
+            broadcasts=bool(broadcasts),
+            backends=None if backends is None else tuple(backends),
+            domain=domain,
+            samples=samples,
+            dtypes=None if dtypes is None else tuple(dtypes),
+            node_name=node_name or node_name_for(name),
+            doc=inspect.getdoc(forward) or "",
+        )
+        self.ops.append((op, bool(override)))
+
+    def register_backend(
+        self,
+        name: str,
+        *,
+        namespace: Any,
+        array_types: Sequence[type],
+        to_numpy: Callable[[Any], Any],
+        from_numpy: Callable[[Any], Any],
+    ) -> None:
+        """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
+        is an instance of one of ``array_types`` run on it; the converters move data to and from
+        NumPy (``tensor.to(name)``)."""
+        where = f"plugin {self.plugin!r}, backend {name!r}"
+        if not isinstance(name, str) or not name:
+            raise RegistrationError(f"{where}: a backend needs a non-empty name")
+        types = tuple(array_types)
+        if not types or not all(isinstance(t, type) for t in types):
+            raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes")
+        if not (callable(to_numpy) and callable(from_numpy)):
+            raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
+        self.backends.append(Backend(name, namespace, types, to_numpy, from_numpy, self.plugin))
+
+
+def _count_array_inputs(forward: Forward, where: str) -> int | None:
+    """How many array inputs ``forward(xp, *arrays, **params)`` takes; None when variadic."""
+    try:
+        sig = inspect.signature(forward)
+    except (TypeError, ValueError):
+        return None
+    positional = [
+        p for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()):
+        return None
+    if not positional:
+        raise RegistrationError(f"{where}: forward must take the array namespace 'xp' first")
+    return len(positional) - 1

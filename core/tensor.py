@@ -1,0 +1,309 @@
+"""The Tensor: an array, plus the autograd state that ties it into a graph.
+
+Ops and their operators are not written here: the op table binds them onto this class
+when it is built (see ``tapegrad.optable``). This module holds only what every tensor
+has whatever ops are installed: data, grad, grad_fn, requires_grad, conversion and
+printing.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import dtypes as _dtypes
+from .graph import Node
+from .printing import tensor_repr
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``tapegrad.Size([2, 2])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"tapegrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Build one with ``tapegrad.tensor(...)`` or the other creation functions; the
+    constructor is internal. ``requires_grad=True`` makes operations on it record a
+    graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
+    """
+
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_retains_grad", "__weakref__")
+
+    # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        self._data = data
+        self._grad_fn: Node | None = None
+        self._requires_grad = False
+        self._grad: Tensor | None = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's storage, with no history (updates that autograd must not see)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if type(value) is not Tensor:
+            raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node that made this tensor, or None for tensors the user created (leaves)."""
+        return self._grad_fn
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf; returns ``self``."""
+        flag = bool(requires_grad)
+        if self._grad_fn is not None:
+            if flag:
+                return self  # already tracks history; PyTorch accepts this silently
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if flag and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients "
+                f"(this one is {self.dtype}); create it with a float dtype, e.g. dtype=tapegrad.float32"
+            )
+        self._requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op: the ones backward accumulates into."""
+        return self._grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves and ``retain_grad`` tensors); None before."""
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+                "the leaf Tensor instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if type(value) is not Tensor:
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: expected {list(self._data.shape)}, "
+                    f"got {list(value._data.shape)}"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        self._retains_grad = True
+        self._grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether backward stores this non-leaf tensor's gradient."""
+        return self._retains_grad
+
+    def detach(self) -> Tensor:
+        """A tensor sharing storage, cut from the graph."""
+        return _wrap(self._data)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place, making it a leaf."""
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is required unless this tensor has one element; ``retain_graph``
+        keeps saved values for another backward; ``create_graph`` records the backward
+        pass itself, for higher derivatives.
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ shape and dtype
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_normalize_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtypes.DType:
+        return _dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # ------------------------------------------------------------------ conversion
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array sharing memory; refused while the tensor requires grad."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        raise TypeError("iterating over a tensor needs indexing, which no installed op provides")
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self) -> str:
+        data = self._data
+        dtype = _dtypes.from_numpy_dtype(data.dtype)
+        # PyTorch names every non-default dtype, but int64 and bool only when the tensor is empty.
+        shown = dtype is not _dtypes.get_default_dtype() and (
+            data.size == 0 or dtype not in (_dtypes.int64, _dtypes.bool)
+        )
+        return tensor_repr(
+            data,
+            dtype_name=repr(dtype) if shown else None,
+            grad_fn_name=self._grad_fn.op.node_name if self._grad_fn is not None else None,
+            requires_grad=self._requires_grad,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self)
+
+    # ------------------------------------------------------------------ ops, bound lazily
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the class lacks: op methods before the op table is built.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from .optable import ensure_built
+
+        if ensure_built():
+            return getattr(self, name)
+        raise AttributeError(
+            f"'Tensor' object has no attribute {name!r} (no installed op binds a method of that name; "
+            "see tapegrad.ops_list())"
+        )
+
+
+def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
+    """Make a tensor around ``data`` without validation: the op hot path's constructor."""
+    t = Tensor.__new__(Tensor)
+    t._data = data
+    t._grad_fn = grad_fn
+    t._requires_grad = grad_fn is not None
+    t._grad = None
+    t._retains_grad = False
+    return t
+
+
+def _normalize_dim(dim: int, ndim: int) -> int:
+    """Map a possibly negative ``dim`` into ``range(ndim)``, with PyTorch's message when it is not."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    return dim % ndim if ndim else 0

@@ -1,0 +1,68 @@
+"""Elementwise arithmetic: add, sub, mul, div, pow, neg.
+
+Each VJP returns cotangents in the broadcast shape; the engine sums them down to
+each input's shape. Names follow the math: ``g`` the incoming cotangent, ``ans`` the
+output, ``x``/``y`` the inputs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+POSITIVE = (0.2, 3.0)  # a domain where log and fractional powers are smooth
+
+
+def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if isinstance(y, (int, float)) and y == 0:
+        return g * 0  # d(x**0)/dx = 0 everywhere, even where x**-1 is infinite
+    return g * y * x ** (y - 1)
+
+
+def register(registry: Registry) -> None:
+    # ------------------------------------------------------------ sums
+    registry.register_op(
+        "add",
+        forward=lambda xp, x, y: xp.add(x, y),
+        vjp=(lambda xp, g, ans, x, y: g,
+             lambda xp, g, ans, x, y: g),
+        saves=(), broadcasts=True, methods=("add",),
+    )
+    registry.register_op(
+        "sub",
+        forward=lambda xp, x, y: xp.subtract(x, y),
+        vjp=(lambda xp, g, ans, x, y: g,
+             lambda xp, g, ans, x, y: -g),
+        saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"),
+    )
+    registry.register_op(
+        "neg",
+        forward=lambda xp, x: xp.negative(x),
+        vjp=(lambda xp, g, ans, x: -g,),
+        saves=(), aliases=("negative",), methods=("neg", "negative"),
+    )
+    # ------------------------------------------------------------ products
+    registry.register_op(
+        "mul",
+        forward=lambda xp, x, y: xp.multiply(x, y),
+        vjp=(lambda xp, g, ans, x, y: g * y,
+             lambda xp, g, ans, x, y: g * x),
+        saves=("inputs",), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
+    )
+    registry.register_op(
+        "div",
+        forward=lambda xp, x, y: xp.divide(x, y),
+        vjp=(lambda xp, g, ans, x, y: g / y,
+             lambda xp, g, ans, x, y: -g * ans / y),
+        saves=("inputs", "output"), broadcasts=True, aliases=("divide", "true_divide"),
+        methods=("div", "divide", "true_divide"), domain=(None, POSITIVE),
+    )
+    registry.register_op(
+        "pow",
+        forward=lambda xp, x, y: xp.pow(x, y),
+        vjp=(_pow_vjp_base,
+             lambda xp, g, ans, x, y: g * ans * xp.log(x)),
+        saves=("inputs", "output"), broadcasts=True, methods=("pow",), domain=(POSITIVE, None),
+    )

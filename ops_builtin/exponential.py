@@ -1,0 +1,23 @@
+"""Exponentials and logarithms: exp, log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+
+def register(registry: Registry) -> None:
+    registry.register_op(
+        "exp",
+        forward=lambda xp, x: xp.exp(x),
+        vjp=(lambda xp, g, ans, x: g * ans,),
+        saves=("output",), methods=("exp",),
+    )
+    registry.register_op(
+        "log",
+        forward=lambda xp, x: xp.log(x),
+        vjp=(lambda xp, g, ans, x: g / x,),
+        saves=("inputs",), methods=("log",), domain=((0.2, 3.0),),
+    )

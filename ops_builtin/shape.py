@@ -1,0 +1,63 @@
+"""Shape and type plumbing: reshape, broadcast_to, expand_dims, astype.
+
+No arithmetic: each VJP moves the cotangent back to its input's layout. They are the
+ops other VJPs (sum, mean) use, so they must be differentiable again themselves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tapegrad.dtypes import to_numpy_dtype
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+
+def _shape_param(shape: Any) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int) else tuple(int(n) for n in shape)
+
+
+def _reshape(xp: Any, x: Any, *, shape: Any) -> Any:
+    """The same elements in a new shape (one dimension may be -1)."""
+    return xp.reshape(x, _shape_param(shape))
+
+
+def _broadcast_to(xp: Any, x: Any, *, shape: Any) -> Any:
+    """``x`` broadcast NumPy-style to ``shape``."""
+    return xp.broadcast_to(x, _shape_param(shape))
+
+
+def _expand_dims(xp: Any, x: Any, *, dim: int) -> Any:
+    """``x`` with a new size-1 dimension at ``dim``."""
+    return xp.expand_dims(x, axis=dim)
+
+
+def _astype(xp: Any, x: Any, *, dtype: Any) -> Any:
+    """``x`` converted to ``dtype``."""
+    return xp.astype(x, to_numpy_dtype(dtype))
+
+
+def _back_to_input_shape(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
+    return xp.reshape(g, x.shape)
+
+
+def register(registry: Registry) -> None:
+    registry.register_op(
+        "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(),
+        params=("*shape",), methods=("reshape",),
+    )
+    registry.register_op(
+        # The cotangent comes back in the broadcast shape; the engine sums it down.
+        "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(),
+        params=("*shape",), methods=("broadcast_to",),
+    )
+    registry.register_op(
+        "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(),
+        params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",),
+    )
+    registry.register_op(
+        # The engine casts each cotangent to its input's dtype, so the VJP passes g through.
+        "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
+        params=("dtype",), methods=("astype",),
+    )

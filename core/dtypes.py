@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = [
     "DType", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "bool", "get_default_dtype", "set_default_dtype", "to_numpy_dtype", "from_numpy_dtype",
+    "bool", "get_default_dtype", "set_default_dtype", "to_numpy_dtype", "from_numpy_dtype", "in_namespace",
 ]
 
 _builtin_bool = bool
@@ -54,6 +54,8 @@ SUPPORTED_NUMPY_DTYPES: frozenset[np.dtype] = frozenset(_BY_NUMPY)
 _BY_NAME: dict[str, DType] = {d.name: d for d in _BY_NUMPY.values()}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
+DTYPE_NAMES: frozenset[str] = frozenset(_BY_NAME)
+
 _default_float: DType = float32
 
 
@@ -90,6 +92,19 @@ def to_numpy_dtype(dtype: Any) -> np.dtype:
     if resolved not in _BY_NUMPY:
         raise TypeError(f"tapegrad has no dtype for NumPy's {resolved}")
     return resolved
+
+
+def in_namespace(xp: Any, dtype: Any) -> Any:
+    """``dtype`` (any tapegrad spelling, or already the namespace's own) as ``xp``'s dtype object.
+
+    For op authors: array-API namespaces name their dtypes alike (``xp.float32``), so a
+    forward can honour a ``dtype=`` parameter on any backend.
+    """
+    try:
+        resolved = to_numpy_dtype(dtype)
+    except TypeError:
+        return dtype  # not a spelling we know: assume it is already the namespace's dtype
+    return getattr(xp, "bool" if resolved == np.bool_ else resolved.name)
 
 
 def from_numpy_dtype(dtype: np.dtype) -> DType:

@@ -114,13 +114,16 @@ def _build() -> OpTable:
     loaded, failed = collect(_reserved_names())
     new = OpTable()
     for info in failed:
-        _report(f"tapegrad plugin {info.name!r} failed to load and was skipped: {info.error}")
+        if pm_has(info.name):  # load failures were reported when they happened
+            warn(f"tapegrad plugin {info.name!r} failed to register and was skipped: {info.error}",
+                 PluginLoadWarning)
     for info, registry in loaded:
         for backend in registry.backends:
             if backend.name in new.backends:
-                _report(
+                warn(
                     f"backend {backend.name!r} is registered by both {new.backends[backend.name].plugin!r} "
-                    f"and {info.name!r}; keeping the first"
+                    f"and {info.name!r}; keeping the first",
+                    PluginLoadWarning,
                 )
                 continue
             new.backends[backend.name] = backend
@@ -158,8 +161,15 @@ def _add_op(new: OpTable, op: OpDef, override: bool) -> None:
         new.ops[public] = op
 
 
-def _report(message: str) -> None:
-    warnings.warn(message, PluginLoadWarning, stacklevel=4)
+def warn(message: str, category: type[Warning]) -> None:
+    """Warn once per message, attributed to the user's code that triggered loading."""
+    warnings.warn(message, category, stacklevel=5)
+
+
+def pm_has(name: str) -> bool:
+    from .plugins import plugin_manager
+
+    return plugin_manager().has_plugin(name)
 
 
 # ---------------------------------------------------------------------- binding onto Tensor

@@ -1,15 +1,27 @@
 """Which plugins are loaded, and collecting what they register.
 
-Built-in plugins are registered first, exactly as third-party ones are; a plugin
-can be blocked by name before it loads. Hooks are called once per plugin, each in
-isolation, into a staging ``Registry``: a plugin whose hook raises contributes
-nothing, and the error names it.
+Order: the built-in plugins (the NumPy backend, then ``tapegrad.ops_builtin``),
+registered exactly as third-party ones are; then every entry point of the group
+``tapegrad``, loaded lazily when the op table is first built. Each plugin loads in
+isolation: an import error, a misspelled hook or a hook that raises is reported as a
+``PluginLoadWarning`` naming the plugin, and the others keep working.
+
+Controls (read when plugins are first loaded):
+
+- ``TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry points (built-ins still load);
+- ``TAPEGRAD_PLUGINS=name,name``: load only these entry points;
+- ``TAPEGRAD_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning.
+
+In-process: ``register`` / ``unregister`` a plugin object, ``block`` / ``unblock`` a
+name; the dispatch table is rebuilt on next use after any change.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import pluggy
@@ -18,15 +30,21 @@ from . import hookspecs
 from .registry import Registry
 
 __all__ = [
-    "PluginInfo", "plugin_manager", "register", "unregister", "block", "unblock",
-    "collect", "BUILTIN_PLUGINS",
+    "PluginInfo", "PluginLoadError", "plugin_manager", "register", "unregister", "block",
+    "unblock", "collect", "reload", "BUILTIN_PLUGINS", "ENTRY_POINT_GROUP",
 ]
+
+ENTRY_POINT_GROUP = "tapegrad"
 
 # name -> module path; registered in this order, before any installed plugin.
 BUILTIN_PLUGINS: dict[str, str] = {
     "tapegrad.numpy_backend": "tapegrad.numpy_backend",
     "tapegrad.ops_builtin": "tapegrad.ops_builtin",
 }
+
+
+class PluginLoadError(RuntimeError):
+    """A plugin could not be loaded (raised instead of a warning in strict mode or on ``register``)."""
 
 
 @dataclass
@@ -42,12 +60,21 @@ class PluginInfo:
 
 
 _pm: pluggy.PluginManager | None = None
-_sources: dict[str, str] = {}
+_info: dict[str, PluginInfo] = {}  # every plugin we tried to load, by name, in load order
 _blocked: set[str] = set()
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def strict() -> bool:
+    """Whether a failing plugin is an error (``TAPEGRAD_STRICT_PLUGINS=1``)."""
+    return _flag("TAPEGRAD_STRICT_PLUGINS")
+
+
 def plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, with the built-in plugins registered."""
+    """The process-wide plugin manager, with built-ins and entry points loaded."""
     global _pm
     if _pm is None:
         pm = pluggy.PluginManager("tapegrad")
@@ -55,16 +82,57 @@ def plugin_manager() -> pluggy.PluginManager:
         for name in _blocked:
             pm.set_blocked(name)
         _pm = pm
-        for name in BUILTIN_PLUGINS:
-            _register_builtin(name)
+        for name, module in BUILTIN_PLUGINS.items():
+            _load(name, "built-in", lambda module=module: importlib.import_module(module), _own_version())
+        _load_entry_points()
     return _pm
 
 
-def _register_builtin(name: str) -> None:
-    pm = plugin_manager()
-    if not pm.is_blocked(name) and pm.get_plugin(name) is None:
-        pm.register(importlib.import_module(BUILTIN_PLUGINS[name]), name=name)
-        _sources[name] = "built-in"
+def _own_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _load_entry_points() -> None:
+    if _flag("TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD"):
+        return
+    only = {n.strip() for n in os.environ.get("TAPEGRAD_PLUGINS", "").split(",") if n.strip()}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if only and ep.name not in only:
+            continue
+        version = ep.dist.version if ep.dist is not None else None
+        _load(ep.name, "entry point", ep.load, version)
+
+
+def _load(name: str, source: str, load: Any, version: str | None) -> None:
+    """Import and register one plugin; on any failure record it, warn (or raise if strict)."""
+    pm = _pm
+    assert pm is not None
+    if pm.is_blocked(name) or pm.has_plugin(name):
+        return
+    info = PluginInfo(name, source, version)
+    _info[name] = info
+    try:
+        _register_checked(pm, load(), name)
+    except Exception as exc:
+        info.error = f"{type(exc).__name__}: {exc}"
+        if strict():
+            raise PluginLoadError(f"tapegrad plugin {name!r} failed to load: {info.error}") from exc
+        from .optable import PluginLoadWarning, warn
+
+        warn(f"tapegrad plugin {name!r} failed to load and was skipped: {info.error}", PluginLoadWarning)
+
+
+def _register_checked(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
+    """Register ``plugin`` and validate its hooks; on failure leave nothing of it registered."""
+    try:
+        pm.register(plugin, name=name)
+        pm.check_pending()
+    except Exception as exc:
+        if pm.has_plugin(name):
+            pm.unregister(name=name)
+        raise PluginLoadError(f"plugin {name!r} has an invalid hook implementation: {exc}") from exc
 
 
 def _changed() -> None:
@@ -76,33 +144,30 @@ def _changed() -> None:
 def register(plugin: Any, name: str | None = None) -> str:
     """Load ``plugin`` (a module or object with hook implementations) in this process.
 
-    Returns the name it is registered under. The op table is rebuilt on next use.
-    Raises ``ValueError`` when the name is taken or blocked, and pluggy's
-    ``PluginValidationError`` (naming the plugin) when a hook is misspelled.
+    Returns the name it is registered under (``name``, or pluggy's default). Raises
+    ``ValueError`` when the name is taken or blocked, and ``PluginLoadError`` (naming
+    the plugin) when a hook is misspelled or takes arguments the hook does not have.
+    The op table is rebuilt on next use.
     """
     pm = plugin_manager()
-    if name is not None and pm.is_blocked(name):
+    name = name or pm.get_canonical_name(plugin)
+    if pm.is_blocked(name):
         raise ValueError(f"plugin {name!r} is blocked; call tapegrad.plugins.unblock({name!r}) first")
-    registered = pm.register(plugin, name=name)
-    if registered is None:
-        raise ValueError(f"plugin {name!r} is blocked")
-    try:
-        pm.check_pending()
-    except Exception:
-        pm.unregister(name=registered)
-        raise
-    _sources[registered] = _sources.get(registered, "in-process")
+    if pm.has_plugin(name) or pm.is_registered(plugin):
+        raise ValueError(f"a plugin named {name!r} (or this very object) is already registered")
+    _register_checked(pm, plugin, name)
+    _info[name] = PluginInfo(name, "in-process")
     _changed()
-    return registered
+    return name
 
 
 def unregister(name: str) -> None:
     """Remove the plugin ``name``; its ops leave the table on next use."""
     pm = plugin_manager()
-    if pm.get_plugin(name) is None:
+    if not pm.has_plugin(name):
         raise ValueError(f"no plugin named {name!r} is registered")
     pm.unregister(name=name)
-    _sources.pop(name, None)
+    _info.pop(name, None)
     _changed()
 
 
@@ -111,25 +176,42 @@ def block(name: str) -> None:
     _blocked.add(name)
     if _pm is not None:
         _pm.set_blocked(name)
-        _sources.pop(name, None)
+        _info.pop(name, None)
     _changed()
 
 
 def unblock(name: str) -> None:
-    """Let a blocked plugin load again; a blocked built-in is registered again at once."""
+    """Let a blocked plugin load again; a blocked built-in or entry point loads again at once."""
     _blocked.discard(name)
     if _pm is not None:
         _pm.unblock(name)
         if name in BUILTIN_PLUGINS:
-            _register_builtin(name)
+            _load(name, "built-in", lambda: importlib.import_module(BUILTIN_PLUGINS[name]), _own_version())
+        else:
+            _load_entry_points()
     _changed()
+
+
+def reload() -> None:
+    """Forget every plugin and load them again (re-reading the environment variables)."""
+    global _pm
+    _pm = None
+    _info.clear()
+    _changed()
+
+
+def infos() -> list[PluginInfo]:
+    """What was tried, in load order: loaded plugins and those that failed."""
+    plugin_manager()
+    return list(_info.values())
 
 
 def collect(reserved: frozenset[str]) -> tuple[list[tuple[PluginInfo, Registry]], list[PluginInfo]]:
     """Call every plugin's hooks, each into its own staging registry.
 
     Returns the plugins that registered successfully (with what they registered) and
-    those whose hooks raised (with the error); backends are collected before ops.
+    those that failed, to load or in a hook (with the error). Backends are collected
+    before ops.
     """
     pm = plugin_manager()
     staged: dict[str, Registry] = {}
@@ -145,6 +227,18 @@ def collect(reserved: frozenset[str]) -> tuple[list[tuple[PluginInfo, Registry]]
             except Exception as exc:  # isolation: one plugin's bug must not stop the others
                 failed[name] = f"{type(exc).__name__}: {exc}"
                 staged.pop(name, None)
-    loaded = [(PluginInfo(name, _sources.get(name, "in-process")), reg) for name, reg in staged.items()]
-    errors = [PluginInfo(name, _sources.get(name, "in-process"), error=err) for name, err in failed.items()]
+                if strict():
+                    raise PluginLoadError(f"tapegrad plugin {name!r} failed in {hook.name}: {failed[name]}") from exc
+    loaded = []
+    for name, registry in staged.items():
+        info = _info.get(name) or PluginInfo(name, "in-process")
+        info.ops, info.backends, info.error = [], [], None
+        loaded.append((info, registry))
+    errors = []
+    for name, error in failed.items():
+        info = _info.get(name) or PluginInfo(name, "in-process")
+        info.error = error
+        errors.append(info)
+    errors += [info for info in _info.values() if info.error is not None and info.name not in failed
+               and not pm.has_plugin(info.name)]
     return loaded, errors

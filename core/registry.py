@@ -88,6 +88,21 @@ class Backend:
     to_numpy: Callable[[Any], Any]
     from_numpy: Callable[[Any], Any]
     plugin: str
+    numpy_dtypes: Mapping[Any, Any] = field(default_factory=dict)  # backend dtype -> NumPy dtype
+
+    def numpy_dtype(self, dtype: Any) -> Any:
+        """The NumPy dtype matching one of this backend's dtypes."""
+        try:
+            return self.numpy_dtypes[dtype]
+        except (KeyError, TypeError):
+            raise TypeError(f"backend {self.name!r} has no tapegrad dtype matching {dtype!r}") from None
+
+    def dtype(self, numpy_dtype: Any) -> Any:
+        """This backend's dtype for a NumPy dtype (array-API namespaces name dtypes alike)."""
+        for theirs, ours in self.numpy_dtypes.items():
+            if ours == numpy_dtype:
+                return theirs
+        raise TypeError(f"backend {self.name!r} has no dtype matching NumPy's {numpy_dtype}")
 
 
 class Registry:
@@ -237,7 +252,23 @@ class Registry:
             raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes")
         if not (callable(to_numpy) and callable(from_numpy)):
             raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
-        self.backends.append(Backend(name, namespace, types, to_numpy, from_numpy, self.plugin))
+        self.backends.append(
+            Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace))
+        )
+
+
+def _dtype_table(namespace: Any) -> dict[Any, Any]:
+    """Array-API namespaces expose dtypes by standard names: map each onto NumPy's."""
+    import numpy as np
+
+    from .dtypes import SUPPORTED_NUMPY_DTYPES
+
+    table: dict[Any, Any] = {}
+    for numpy_dtype in SUPPORTED_NUMPY_DTYPES:
+        theirs = getattr(namespace, "bool" if numpy_dtype == np.bool_ else numpy_dtype.name, None)
+        if theirs is not None:
+            table[theirs] = numpy_dtype
+    return table
 
 
 def _count_array_inputs(forward: Forward, where: str) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import dtypes as _dtypes
+from .backends import numpy_dtype_of, to_numpy
 from .graph import Node
 from .printing import tensor_repr
 
@@ -95,7 +96,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and numpy_dtype_of(self._data).kind not in "fc":
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this one is {self.dtype}); create it with a float dtype, e.g. dtype=tapegrad.float32"
@@ -188,7 +189,25 @@ class Tensor:
 
     @property
     def dtype(self) -> _dtypes.DType:
-        return _dtypes.from_numpy_dtype(self._data.dtype)
+        return _dtypes.from_numpy_dtype(numpy_dtype_of(self._data))
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend this tensor's data lives on (``"numpy"`` by default)."""
+        from .backends import backend_of
+
+        return "numpy" if type(self._data) is np.ndarray else backend_of(self._data).name
+
+    def to(self, target: Any) -> Tensor:
+        """This tensor on another backend (``x.to("array_api_strict")``) or as another dtype
+        (``x.to(tapegrad.float64)``); differentiable either way."""
+        if isinstance(target, str) and target not in _dtypes.DTYPE_NAMES:
+            from .backends import transfer
+
+            return transfer(self, target)
+        from .optable import lookup
+
+        return lookup("astype").apply(self, dtype=target)
 
     @property
     def ndim(self) -> int:
@@ -201,23 +220,23 @@ class Tensor:
         return int(self._data.size)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return numpy_dtype_of(self._data).kind == "f"
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.item()
+        return to_numpy(self._data).item()
 
     def tolist(self) -> Any:
-        return self._data.tolist()
+        return to_numpy(self._data).tolist()
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array sharing memory; refused while the tensor requires grad."""
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._data
+        return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         array = self.numpy()
@@ -233,7 +252,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
-        return bool(self._data.item())
+        return bool(self.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -242,9 +261,9 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+        if numpy_dtype_of(self._data).kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._data.item())
+        return int(self.item())
 
     def __iter__(self) -> Iterator[Any]:
         if self._data.ndim == 0:
@@ -255,24 +274,27 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
-        data = self._data
+        data = to_numpy(self._data)
         dtype = _dtypes.from_numpy_dtype(data.dtype)
         # PyTorch names every non-default dtype, but int64 and bool only when the tensor is empty.
         shown = dtype is not _dtypes.get_default_dtype() and (
             data.size == 0 or dtype not in (_dtypes.int64, _dtypes.bool)
         )
-        return tensor_repr(
+        text = tensor_repr(
             data,
             dtype_name=repr(dtype) if shown else None,
             grad_fn_name=self._grad_fn.op.node_name if self._grad_fn is not None else None,
             requires_grad=self._requires_grad,
         )
+        if type(self._data) is not np.ndarray:  # name a non-default backend, as PyTorch names a device
+            text = text[:-1] + f", backend='{self.backend}')"
+        return text
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and spec:
-            return format(self._data.item(), spec)
+            return format(self.item(), spec)
         return repr(self)
 
     # ------------------------------------------------------------------ ops, bound lazily

@@ -60,7 +60,7 @@ def _sum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool =
 
 def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Mean of elements over ``dim`` (every dimension by default); floating inputs only."""
-    if x.dtype.kind not in "fc" if hasattr(x.dtype, "kind") else not xp.isdtype(x.dtype, "real floating"):
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {x.dtype}; convert the tensor with .to(tapegrad.float32) first"

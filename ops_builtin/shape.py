@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tapegrad.dtypes import to_numpy_dtype
+from tapegrad.dtypes import in_namespace
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -35,7 +35,7 @@ def _expand_dims(xp: Any, x: Any, *, dim: int) -> Any:
 
 def _astype(xp: Any, x: Any, *, dtype: Any) -> Any:
     """``x`` converted to ``dtype``."""
-    return xp.astype(x, to_numpy_dtype(dtype))
+    return xp.astype(x, in_namespace(xp, dtype))
 
 
 def _back_to_input_shape(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:

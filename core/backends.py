@@ -1,0 +1,92 @@
+"""The backend seam: which backend a tensor's data belongs to, and moving data between them.
+
+A tensor's backend follows its data: NumPy arrays run on the ``numpy`` backend,
+another library's arrays on the backend that registered their type. NumPy data takes
+a fast path that needs no table lookup; everything else asks the op table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .registry import Backend, OpDef, Registry
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "transfer"]
+
+
+def backend_of(data: Any) -> Backend:
+    """The backend whose array type ``data`` is."""
+    from .optable import table
+
+    backend = table().backend_of.get(type(data))
+    if backend is None:
+        raise TypeError(
+            f"no backend is registered for arrays of type {type(data).__module__}.{type(data).__qualname__}"
+        )
+    return backend
+
+
+def backend_named(name: str) -> Backend:
+    """The registered backend called ``name``."""
+    from .optable import table
+
+    backends = table().backends
+    if name not in backends:
+        raise ValueError(f"no backend named {name!r} is registered; registered: {sorted(backends)}")
+    return backends[name]
+
+
+def to_numpy(data: Any) -> np.ndarray:
+    """``data`` as a NumPy array (shared memory where the backend allows)."""
+    if type(data) is np.ndarray:
+        return data
+    return np.asarray(backend_of(data).to_numpy(data))
+
+
+def numpy_dtype_of(data: Any) -> np.dtype:
+    """The NumPy dtype matching ``data``'s dtype, whatever its backend."""
+    if type(data) is np.ndarray:
+        return data.dtype
+    return np.dtype(backend_of(data).numpy_dtype(data.dtype))
+
+
+def _transfer_vjp(xp: Any, g: Any, ans: Any, x: Any, *, source: Backend, target: Backend) -> Any:
+    if hasattr(g, "_grad_fn"):  # under create_graph: moving back is the same differentiable step
+        return transfer(g, source.name)
+    return source.from_numpy(np.asarray(target.to_numpy(g)))
+
+
+def _transfer_op() -> OpDef:
+    registry = Registry("tapegrad")
+    registry.register_op(
+        "to_backend", forward=lambda xp, x, **params: x, vjp=(_transfer_vjp,), saves=(),
+    )
+    return registry.ops[0][0]
+
+
+_TRANSFER = _transfer_op()
+
+
+def transfer(tensor: Tensor, name: str) -> Tensor:
+    """``tensor`` moved to the backend ``name``; differentiable, so gradients flow back across."""
+    from .grad_mode import is_grad_enabled
+    from .graph import Node
+    from .tensor import _wrap
+
+    target = backend_named(name)
+    data = tensor._data
+    source = backend_named("numpy") if type(data) is np.ndarray else backend_of(data)
+    if source is target:
+        return tensor
+    out = target.from_numpy(np.asarray(source.to_numpy(data)))
+    if not (tensor._requires_grad and is_grad_enabled()):
+        return _wrap(out)
+    edge = tensor._grad_fn or tensor
+    node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), ((data.shape, data.dtype),),
+                None, source.namespace)
+    return _wrap(out, node)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tapegrad.testing.samples import Sample
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -73,6 +75,14 @@ def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
     return xp.broadcast_to(xp.reshape(g / _count(x.shape, axes), kept_shape(x.shape, axes)), x.shape)
 
 
+SAMPLES = [
+    Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
+    Sample((3,), dim=-1, keepdim=True), Sample(()),
+]
+
+
 def register(registry: Registry) -> None:
-    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",), **REDUCTION_PARAMS)
-    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",), **REDUCTION_PARAMS)
+    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
+                         samples=SAMPLES, **REDUCTION_PARAMS)
+    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
+                         samples=SAMPLES, **REDUCTION_PARAMS)

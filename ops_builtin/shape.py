@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tapegrad.dtypes import in_namespace
+from tapegrad.testing.samples import Sample
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -46,18 +47,22 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(),
         params=("*shape",), methods=("reshape",),
+        samples=[Sample((2, 3), shape=(3, 2)), Sample((6,), shape=(-1, 2)), Sample((), shape=(1, 1))],
     )
     registry.register_op(
         # The cotangent comes back in the broadcast shape; the engine sums it down.
         "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(),
         params=("*shape",), methods=("broadcast_to",),
+        samples=[Sample((3,), shape=(2, 3)), Sample((2, 1), shape=(2, 4)), Sample((), shape=(3,))],
     )
     registry.register_op(
         "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(),
         params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",),
+        samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((), dim=0)],
     )
     registry.register_op(
         # The engine casts each cotangent to its input's dtype, so the VJP passes g through.
         "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
         params=("dtype",), methods=("astype",),
+        samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )

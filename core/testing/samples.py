@@ -1,0 +1,75 @@
+"""Inputs for the conformance kit, made from what an op declares.
+
+A ``Sample`` lists one value per array input (a shape tuple, filled with seeded random
+values inside the input's declared domain; a NumPy array, used as given; or a Python
+scalar) plus the op's static params. Without declared samples the kit builds them
+from the forward's arity: shapes ``(3,)`` and ``(2, 3)``, all inputs alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..registry import OpDef
+
+__all__ = ["Sample", "samples_for", "materialize", "DEFAULT_DOMAIN"]
+
+DEFAULT_DOMAIN = (-2.0, 2.0)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One way to call an op: ``Sample((2, 3), (3,), dim=0)``."""
+
+    inputs: tuple[Any, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, *inputs: Any, **params: Any) -> None:
+        object.__setattr__(self, "inputs", tuple(inputs))
+        object.__setattr__(self, "params", dict(params))
+
+    def __repr__(self) -> str:
+        parts = [repr(x) if not isinstance(x, np.ndarray) else f"array{x.shape}" for x in self.inputs]
+        parts += [f"{k}={v!r}" for k, v in self.params.items()]
+        return f"Sample({', '.join(parts)})"
+
+
+def domain_of(op: OpDef, i: int) -> tuple[float, float]:
+    """The open interval input ``i``'s random values are drawn from."""
+    domain = op.domain
+    if domain is None or i >= len(domain) or domain[i] is None:
+        return DEFAULT_DOMAIN
+    low, high = domain[i]
+    return (DEFAULT_DOMAIN[0] if low is None else low, DEFAULT_DOMAIN[1] if high is None else high)
+
+
+def samples_for(op: OpDef, given: Sequence[Sample] | None = None) -> list[Sample]:
+    """The samples to check ``op`` with: given ones, declared ones, or ones built from its arity."""
+    if given is not None:
+        return list(given)
+    if op.samples is not None:
+        return list(op.samples)
+    if op.nin is None:
+        raise AssertionError(
+            f"op {op.name!r}: its forward takes a variable number of arrays, so the kit cannot build "
+            "inputs; declare samples=[tapegrad.testing.Sample(...)] in register_op"
+        )
+    return [Sample(*([(3,)] * op.nin)), Sample(*([(2, 3)] * op.nin))]
+
+
+def materialize(op: OpDef, sample: Sample, dtype: str, seed: int) -> list[Any]:
+    """The sample's inputs as NumPy arrays of ``dtype`` (scalars stay Python scalars)."""
+    rng = np.random.default_rng(seed)
+    values: list[Any] = []
+    for i, spec in enumerate(sample.inputs):
+        if isinstance(spec, tuple):
+            low, high = domain_of(op, i)
+            values.append(rng.uniform(low, high, size=spec).astype(dtype))
+        elif isinstance(spec, np.ndarray):
+            values.append(spec.astype(dtype) if spec.dtype.kind == "f" else spec)
+        else:
+            values.append(spec)
+    return values

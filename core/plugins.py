@@ -229,8 +229,9 @@ def collect(reserved: frozenset[str]) -> tuple[list[tuple[PluginInfo, Registry]]
                 staged.pop(name, None)
                 if strict():
                     raise PluginLoadError(f"tapegrad plugin {name!r} failed in {hook.name}: {failed[name]}") from exc
+    order = {name: i for i, name in enumerate(_info)}
     loaded = []
-    for name, registry in staged.items():
+    for name, registry in sorted(staged.items(), key=lambda item: order.get(item[0], len(order))):
         info = _info.get(name) or PluginInfo(name, "in-process")
         info.ops, info.backends, info.error = [], [], None
         loaded.append((info, registry))

@@ -13,7 +13,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .graph import Node
+from .dtypes import get_default_dtype
+from .graph import Node, ShapeDtype
 from .grad_mode import grad_enabled_fast
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -21,18 +22,43 @@ from .tensor import Tensor, _wrap
 __all__ = ["make_apply"]
 
 _SCALARS = frozenset({float, int, bool, complex})
+_F64 = np.dtype(np.float64)
+ndarray = np.ndarray
+asarray = np.asarray
+new_tensor = Tensor.__new__
+new_tuple = tuple.__new__
 
 
 def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
-    """Build the function that runs ``op`` on tensors and records it for backward."""
+    """Build the function that runs ``op`` on tensors and records it for backward.
+
+    Unary and binary ops on NumPy data get a fast path (no loops, no list building);
+    every other call takes the general path, which handles any arity, params given
+    positionally or by alias, other operand types and other backends.
+    """
+    general = _general_apply(op, backend_of, default)
+    numpy_backend = backend_of.get(np.ndarray)
+    fast = None
+    if numpy_backend is not None and (op.backends is None or numpy_backend.name in op.backends):
+        if op.nin == 2:
+            fast = _binary_apply(op, general, numpy_backend.namespace)
+        elif op.nin == 1:
+            fast = _unary_apply(op, general, numpy_backend.namespace)
+    apply = fast or general
+    apply.__name__ = apply.__qualname__ = op.name
+    apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
+    return apply
+
+
+def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
     forward = op.forward
     name = op.name
     nin = op.nin
     has_vjp = op.has_vjp
-    param_names = op.params
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
+    promotion = op.promotion
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -72,6 +98,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
             raise
         if type(out) not in backend.array_types:
             out = xp.asarray(out)
+        if promotion and type(out) is ndarray and out.dtype is _F64:
+            out = _narrow(out, arrays)
         if not (requires and has_vjp and grad_enabled_fast()):
             return _wrap(out)
         edges = []
@@ -87,13 +115,124 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
         if saves_inputs:
             inputs = tuple(arrays)
         else:
-            inputs = tuple(d if type(d) in _SCALARS else (d.shape, d.dtype) for d in arrays)
+            inputs = tuple(d if type(d) in _SCALARS else ShapeDtype(d.shape, d.dtype) for d in arrays)
         node = Node(op, params, tuple(edges), inputs, out if saves_output else None, xp)
         return _wrap(out, node)
 
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = op.doc or f"The op {name!r}, registered by plugin {op.plugin!r}."
     return apply
+
+
+def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable[..., Tensor]:
+    """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor."""
+    forward = op.forward
+    param_aliases = op.param_aliases
+    saves_inputs = op.saves_inputs
+    saves_output = op.saves_output
+    broadcasts = op.broadcasts
+    promotion = op.promotion
+    d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
+
+    def apply(*args: Any, **params: Any) -> Tensor:
+        if len(args) == 2 and not (params and param_aliases):
+            x, y = args
+            tx, ty = type(x), type(y)
+            if tx is Tensor:
+                a = x._data
+                if ty is Tensor:
+                    b = y._data
+                    ok = type(a) is ndarray and type(b) is ndarray
+                else:
+                    b = y
+                    ok = (ty is float or ty is int) and type(a) is ndarray
+            elif ty is Tensor and (tx is float or tx is int):
+                a, b = x, y._data
+                ok = type(b) is ndarray
+            else:
+                ok = False
+            if ok:
+                try:
+                    out = forward(xp, a, b, **params) if params else forward(xp, a, b)
+                except ValueError as exc:
+                    if broadcasts:
+                        _raise_if_not_broadcastable([a, b], exc)
+                    raise
+                if type(out) is not ndarray:
+                    out = asarray(out)
+                if promotion and out.dtype is _F64 and (tx is not Tensor or a.dtype is not _F64) \
+                        and (ty is not Tensor or b.dtype is not _F64):
+                    out = _narrow(out, (a, b))
+                t = new_tensor(Tensor)
+                t._data = out
+                t._grad = None
+                t._retains_grad = False
+                rx = d0 and tx is Tensor and x._requires_grad
+                ry = d1 and ty is Tensor and y._requires_grad
+                if (rx or ry) and grad_enabled_fast():
+                    edges = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None)
+                    if saves_inputs:
+                        inputs = (a, b)
+                    else:
+                        inputs = (new_tuple(ShapeDtype, (a.shape, a.dtype)) if tx is Tensor else a,
+                                  new_tuple(ShapeDtype, (b.shape, b.dtype)) if ty is Tensor else b)
+                    t._grad_fn = Node(op, params, edges, inputs, out if saves_output else None, xp)
+                    t._requires_grad = True
+                else:
+                    t._grad_fn = None
+                    t._requires_grad = False
+                return t
+        return general(*args, **params)
+
+    return apply
+
+
+def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable[..., Tensor]:
+    """The hot path for ``f(x)`` on NumPy data, static params given by keyword."""
+    forward = op.forward
+    param_aliases = op.param_aliases
+    saves_inputs = op.saves_inputs
+    saves_output = op.saves_output
+    promotion = op.promotion
+    d0 = op.input_differentiable(0)
+
+    def apply(*args: Any, **params: Any) -> Tensor:
+        if len(args) == 1 and not (params and param_aliases):
+            x = args[0]
+            if type(x) is Tensor:
+                a = x._data
+                if type(a) is ndarray:
+                    out = forward(xp, a, **params) if params else forward(xp, a)
+                    if type(out) is not ndarray:
+                        out = asarray(out)
+                    if promotion and out.dtype is _F64 and a.dtype is not _F64:
+                        out = _narrow(out, (a,))
+                    t = new_tensor(Tensor)
+                    t._data = out
+                    t._grad = None
+                    t._retains_grad = False
+                    if d0 and x._requires_grad and grad_enabled_fast():
+                        inputs = (a,) if saves_inputs else (new_tuple(ShapeDtype, (a.shape, a.dtype)),)
+                        t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)
+                        t._requires_grad = True
+                    else:
+                        t._grad_fn = None
+                        t._requires_grad = False
+                    return t
+        return general(*args, **params)
+
+    return apply
+
+
+def _narrow(out: np.ndarray, arrays: Any) -> np.ndarray:
+    """PyTorch's promotion: a float64 result of no float64 input takes the default float dtype.
+
+    NumPy widens ``int_tensor * 2.5`` and ``int_tensor / int_tensor`` to float64;
+    PyTorch gives the default float dtype (float32), and so does tapegrad.
+    """
+    for v in arrays:
+        if type(v) is ndarray and v.dtype is _F64:
+            return out
+    target = get_default_dtype().numpy
+    return out if target is _F64 else out.astype(target)
 
 
 def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from .grad_mode import _grad_enabled
 from .graph import Node, ShapeDtype
 from .namespace import tensor_namespace
 from .tensor import Tensor, _wrap
 
 __all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
+
+ndarray = np.ndarray
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -71,12 +75,16 @@ def run_backward(
     ready = [node for node in buffers if node not in deps]
 
     token = _grad_enabled.set(create_graph)
+    direct = not create_graph and not capture  # the common case: first order, into .grad
     try:
         while ready:
             node = ready.pop()
             g = buffers.pop(node, None)
+            op = node.op
             edges = node.edges
-            cotangents = None
+            saved = node.inputs
+            saves_inputs = op.saves_inputs
+            rules = cotangents = None
             if g is not None:
                 if capture:
                     if node in target_nodes:
@@ -85,14 +93,36 @@ def run_backward(
                     retained = node.retained()
                     if retained is not None:
                         _pend(pending, retained, g, False)
-                cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)
+                if direct and op.vjps is not None:
+                    # Call each input's rule in the loop below, only where an edge wants it.
+                    rules, xp, out, params = op.vjps, node.xp, node.out, node.params
+                else:
+                    cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)
             for i, edge in enumerate(edges):
                 if edge is None:
                     continue
-                c = cotangents[i] if cotangents is not None else None
+                if rules is not None:
+                    rule = rules[i]
+                    if rule is None:
+                        c = None
+                    elif params:
+                        c = rule(xp, g, out, *saved, **params)
+                    else:
+                        c = rule(xp, g, out, *saved)
+                else:
+                    c = None if cotangents is None else cotangents[i]
+                if c is not None:
+                    # The common case needs no fitting: an array of the input's shape and dtype.
+                    if saves_inputs:
+                        shape, dtype = saved[i].shape, saved[i].dtype
+                    else:
+                        shape, dtype = saved[i]
+                    if type(c) is ndarray and c.shape == shape and c.dtype == dtype:
+                        fresh = type(edge) is not Node and _is_fresh(c, g, node)
+                    else:
+                        c, fresh = _fit(node, i, c, g, shape, dtype)
                 if type(edge) is Node:
                     if c is not None:
-                        c, fresh = _fit(node, i, c, g)
                         previous = buffers.get(edge)
                         buffers[edge] = c if previous is None else previous + c
                     remaining = deps[edge] - 1
@@ -100,10 +130,10 @@ def run_backward(
                     if remaining == 0 and (needed is None or edge in needed):
                         ready.append(edge)
                 elif c is not None and (not capture or id(edge) in target_leaves):
-                    c, fresh = _fit(node, i, c, g)
                     _pend(pending, edge, c, fresh)
-            if not retain_graph:
-                _release(node)
+            if not retain_graph and (saves_inputs or op.saves_output):
+                node.inputs = node.out = None  # release what the VJP needed
+                node.freed = True
     finally:
         _grad_enabled.reset(token)
 
@@ -122,18 +152,21 @@ def run_backward(
 def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent."""
     deps: dict[Node, int] = {}
+    get = deps.get
     stack = list(roots)
-    seen = set(stack)
     while stack:
         node = stack.pop()
         if node.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         for edge in node.edges:
             if type(edge) is Node:
-                deps[edge] = deps.get(edge, 0) + 1
-                if edge not in seen:
-                    seen.add(edge)
-                    stack.append(edge)
+                count = get(edge)
+                if count is None:
+                    deps[edge] = 1  # first visit: explore it (roots are explored already)
+                    if edge not in roots:
+                        stack.append(edge)
+                else:
+                    deps[edge] = count + 1
     return deps
 
 
@@ -164,12 +197,12 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
     """Run the node's VJP rules for the inputs that need a cotangent."""
     op = node.op
     edges = node.edges
-    wanted = [
-        e is not None and (needed is None or (e in needed if type(e) is Node else id(e) in target_leaves))
-        for e in edges
-    ]
-    if not any(wanted):
-        return None
+    if needed is None:
+        wanted = None  # every edge that exists wants a cotangent
+    else:
+        wanted = [e is not None and (e in needed if type(e) is Node else id(e) in target_leaves) for e in edges]
+        if not any(wanted):
+            return None
     if create_graph:
         if not op.second_order:
             raise RuntimeError(
@@ -183,7 +216,7 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
             g = _wrap(g)
     else:
         xp = node.xp
-        inputs = node.inputs if op.saves_inputs else _stand_ins(node.inputs)
+        inputs = node.inputs
         out = node.out
     params = node.params
     if op.vjp_all is not None:
@@ -195,19 +228,16 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
                 + (f" of length {len(cotangents)}" if isinstance(cotangents, (tuple, list)) else "")
             )
         return cotangents
-    rules = op.vjps
+    if wanted is None:
+        return [None if e is None or rule is None else rule(xp, g, out, *inputs, **params)
+                for rule, e in zip(op.vjps, edges)]
     return [rule(xp, g, out, *inputs, **params) if want and rule is not None else None
-            for rule, want in zip(rules, wanted)]
-
-
-def _stand_ins(inputs: tuple) -> tuple:
-    """Shape/dtype stand-ins for the inputs of an op whose VJP does not read them."""
-    return tuple(ShapeDtype(*meta) if type(meta) is tuple else meta for meta in inputs)
+            for rule, want in zip(op.vjps, wanted)]
 
 
 def _tensor_inputs(node: Node) -> tuple:
     """The node's inputs as tensors wired into the graph, so the VJP's own ops are recorded."""
-    values = node.inputs if node.op.saves_inputs else _stand_ins(node.inputs)
+    values = node.inputs
     rebuilt = []
     for value, edge in zip(values, node.edges):
         if type(edge) is Node:
@@ -221,25 +251,16 @@ def _tensor_inputs(node: Node) -> tuple:
     return tuple(rebuilt)
 
 
-def _input_meta(node: Node, i: int) -> tuple[tuple[int, ...], Any]:
-    value = node.inputs[i]
-    if node.op.saves_inputs:
-        value = value._data if type(value) is Tensor else value
-        return value.shape, value.dtype
-    return value
-
-
-def _fit(node: Node, i: int, c: Any, g: Any) -> tuple[Any, bool]:
+def _fit(node: Node, i: int, c: Any, g: Any, shape: tuple, dtype: Any) -> tuple[Any, bool]:
     """Sum a broadcast-shaped cotangent down to input ``i``'s shape and cast it to its dtype.
 
     Returns the fitted cotangent and whether it is a fresh array nobody else holds
     (so a leaf may keep it as ``.grad`` without a copy).
     """
-    shape, dtype = _input_meta(node, i)
     tensor_mode = type(c) is Tensor
     xp = tensor_namespace if tensor_mode else node.xp
-    if not hasattr(c, "shape"):
-        c = xp.asarray(c, dtype=dtype)
+    if not tensor_mode and (not hasattr(c, "shape") or isinstance(c, np.generic)):
+        c = xp.asarray(c, dtype=dtype)  # Python or NumPy scalars from 0-d arithmetic
     fresh = not tensor_mode and _is_fresh(c, g, node)
     cshape = tuple(c.shape)
     if cshape != shape:
@@ -274,11 +295,15 @@ def _is_fresh(c: Any, g: Any, node: Node) -> bool:
 
 
 def _pend(pending: dict[int, list], tensor: Tensor, c: Any, fresh: bool) -> None:
+    """Add ``c`` to the gradient gathered for ``tensor`` (written to ``.grad`` at the end)."""
+    if isinstance(c, np.generic):  # arithmetic on 0-d arrays gives NumPy scalars
+        c, fresh = np.asarray(c), True
     entry = pending.get(id(tensor))
     if entry is None:
         pending[id(tensor)] = [tensor, c, fresh]
     else:
-        entry[1] = entry[1] + c
+        total = entry[1] + c
+        entry[1] = np.asarray(total) if isinstance(total, np.generic) else total
         entry[2] = True
 
 
@@ -292,7 +317,9 @@ def _commit(pending: dict[int, list], create_graph: bool) -> None:
     claimed: set[int] = set()
     for tensor, c, fresh in pending.values():
         if create_graph:
-            grad = c if type(c) is Tensor else _wrap(c)
+            # A private copy in the same graph position (PyTorch clones here too): two leaves
+            # fed by one cotangent, or the user's own gradient tensor, must not share a .grad.
+            grad = _wrap(_copy(c._data), c._grad_fn) if type(c) is Tensor else _wrap(_copy(c))
             tensor._grad = grad if tensor._grad is None else tensor._grad + grad
             continue
         if type(c) is Tensor:
@@ -317,10 +344,3 @@ def _copy(array: Any) -> Any:
     return array.copy()
 
 
-def _release(node: Node) -> None:
-    """Drop what the node saved for its VJP; a later backward through it then says so."""
-    op = node.op
-    if op.saves_inputs or op.saves_output:
-        node.inputs = None
-        node.out = None
-        node.freed = True

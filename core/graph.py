@@ -17,36 +17,46 @@ if TYPE_CHECKING:
 __all__ = ["Node", "ShapeDtype", "AccumulateGrad"]
 
 
-class ShapeDtype:
-    """Stands in for an input the VJP declared it does not read: shape and dtype only."""
+class ShapeDtype(tuple):
+    """Stands in for an input the VJP declared it does not read: ``.shape`` and ``.dtype`` only.
 
-    __slots__ = ("shape", "dtype")
+    A tuple ``(shape, dtype)`` underneath, so the forward records it at the cost of a tuple.
+    """
 
-    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
-        self.shape = shape
-        self.dtype = dtype
+    __slots__ = ()
+
+    def __new__(cls, shape: tuple[int, ...], dtype: Any) -> ShapeDtype:
+        return tuple.__new__(cls, (shape, dtype))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self[0]
+
+    @property
+    def dtype(self) -> Any:
+        return self[1]
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return len(self[0])
 
     @property
     def size(self) -> int:
         n = 1
-        for d in self.shape:
+        for d in self[0]:
             n *= d
         return n
 
     def __repr__(self) -> str:
-        return f"ShapeDtype(shape={self.shape}, dtype={self.dtype})"
+        return f"ShapeDtype(shape={self[0]}, dtype={self[1]})"
 
 
 class Node:
     """The backward record of one op application (PyTorch's ``grad_fn``).
 
-    ``inputs`` holds the raw input values when the op's VJP reads them, else one
-    ``(shape, dtype)`` pair per array input; ``out`` the output array when the VJP
-    reads it. ``freed`` is set once backward released saved values, so that a second
+    ``inputs`` holds the raw input values when the op's VJP reads them, else a
+    ``ShapeDtype`` per array input (Python scalars as they are); ``out`` the output
+    array when the VJP reads it. ``freed`` is set once backward released saved values, so that a second
     backward can say so instead of computing with nothing.
     """
 

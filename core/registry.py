@@ -53,6 +53,7 @@ class OpDef:
     methods: tuple[str, ...]
     second_order: bool
     broadcasts: bool
+    promotion: bool
     backends: tuple[str, ...] | None
     domain: Any
     samples: Any
@@ -133,6 +134,7 @@ class Registry:
         methods: Sequence[str] = (),
         second_order: bool = True,
         broadcasts: bool = False,
+        promotion: bool = True,
         backends: Sequence[str] | None = None,
         domain: Any = None,
         samples: Any = None,
@@ -162,6 +164,9 @@ class Registry:
           through it then raises instead of returning a wrong answer.
         - ``broadcasts``: the op broadcasts its array inputs NumPy-style; shape errors are then
           reported in PyTorch's words.
+        - ``promotion``: apply PyTorch's dtype rule to NumPy results (a float64 result of no
+          float64 input becomes the default float dtype, as ``int_tensor * 2.5`` is float32 in
+          PyTorch). Set False for ops that choose their output dtype (``astype``).
         - ``backends``: backend names the forward supports (None: any, as it uses only ``xp``).
         - ``domain``, ``samples``, ``dtypes``: facts the conformance kit uses to build inputs.
         - ``node_name``: the graph node name, derived from ``name`` when omitted.
@@ -223,6 +228,7 @@ class Registry:
             methods=tuple(methods),
             second_order=bool(second_order),
             broadcasts=bool(broadcasts),
+            promotion=bool(promotion),
             backends=None if backends is None else tuple(backends),
             domain=domain,
             samples=samples,

@@ -333,7 +333,10 @@ class OpCheck:
     context: Context
 
     def __call__(self) -> None:
-        CHECKS[self.check][0](self.context)
+        # Look the op up again: the table may have been rebuilt since collection.
+        ctx = self.context
+        fresh = Context(lookup(self.op), ctx.samples, ctx.dtypes, ctx.order, ctx.backends)
+        CHECKS[self.check][0](fresh)
 
     @property
     def id(self) -> str:

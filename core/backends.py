@@ -75,7 +75,7 @@ _TRANSFER = _transfer_op()
 def transfer(tensor: Tensor, name: str) -> Tensor:
     """``tensor`` moved to the backend ``name``; differentiable, so gradients flow back across."""
     from .grad_mode import is_grad_enabled
-    from .graph import Node
+    from .graph import Node, ShapeDtype
     from .tensor import _wrap
 
     target = backend_named(name)
@@ -87,6 +87,6 @@ def transfer(tensor: Tensor, name: str) -> Tensor:
     if not (tensor._requires_grad and is_grad_enabled()):
         return _wrap(out)
     edge = tensor._grad_fn or tensor
-    node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), ((data.shape, data.dtype),),
-                None, source.namespace)
+    node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), (ShapeDtype(data.shape, data.dtype),),
+                None, source.xp)
     return _wrap(out, node)

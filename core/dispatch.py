@@ -41,9 +41,9 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     fast = None
     if numpy_backend is not None and (op.backends is None or numpy_backend.name in op.backends):
         if op.nin == 2:
-            fast = _binary_apply(op, general, numpy_backend.namespace)
+            fast = _binary_apply(op, general, numpy_backend.xp)
         elif op.nin == 1:
-            fast = _unary_apply(op, general, numpy_backend.namespace)
+            fast = _unary_apply(op, general, numpy_backend.xp)
     apply = fast or general
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
@@ -59,6 +59,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
     promotion = op.promotion
+    supported = op.backends
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -89,7 +90,12 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             elif t is not kind:
                 kind = _common_kind(name, kind, t, backend_of)
         backend = default if kind is None else backend_of.get(kind) or _no_backend(name, kind)
-        xp = backend.namespace
+        if supported is not None and backend.name not in supported:
+            raise TypeError(
+                f"{name}(): op {name!r} (plugin {op.plugin!r}) supports the backends {list(supported)}, "
+                f"not {backend.name!r}; move the tensors with .to({supported[0]!r}) first"
+            )
+        xp = backend.xp
         try:
             out = forward(xp, *arrays, **params)
         except ValueError as exc:

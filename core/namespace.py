@@ -1,16 +1,70 @@
-"""tapegrad's own array namespace: the ``xp`` VJPs receive under ``create_graph=True``.
+"""The two ``xp`` namespaces ops receive.
 
-Attribute names resolve to registered ops (by name or alias), so a VJP written as
-``xp.sum(g * xp.exp(x), axis=0)`` runs on NumPy arrays for first order and, with this
-namespace, on tensors, recording the backward pass for higher order. A few creation
-helpers VJPs commonly need (``asarray``, ``zeros_like``, ...) make constant tensors.
+``ArrayNamespace`` (first order, raw arrays): the backend's own functions, and where
+the backend has no function of that name, the registered op of that name run directly
+on arrays. So an op's forward or VJP may call another op (``xp.polygamma(x, n=1)``)
+whatever the backend.
+
+``TensorNamespace`` (under ``create_graph=True``, tensors): every name resolves to a
+registered op, so a VJP written as ``xp.sum(g * xp.exp(x), axis=0)`` records the
+backward pass for higher order. A few creation helpers VJPs commonly need
+(``asarray``, ``zeros_like``, ...) make constant tensors.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-__all__ = ["TensorNamespace", "tensor_namespace"]
+if TYPE_CHECKING:
+    from .registry import OpDef
+
+__all__ = ["ArrayNamespace", "TensorNamespace", "tensor_namespace"]
+
+
+class ArrayNamespace:
+    """A backend module, extended with the registered ops it lacks (run on raw arrays).
+
+    Lookups are cached on the instance, so after the first use ``xp.multiply`` costs what
+    ``numpy.multiply`` costs. One instance per backend per op-table build.
+    """
+
+    def __init__(self, name: str, module: Any, ops: Mapping[str, OpDef]) -> None:
+        self._name = name
+        self._module = module
+        self._ops = ops
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        try:
+            value = getattr(self._module, attr)
+        except AttributeError:
+            op = self._ops.get(attr)
+            if op is None:
+                raise AttributeError(
+                    f"the {self._name!r} backend has no function {attr!r} and no op {attr!r} is registered"
+                ) from None
+            value = self._op_on_arrays(op)
+        self.__dict__[attr] = value
+        return value
+
+    def _op_on_arrays(self, op: OpDef) -> Callable[..., Any]:
+        from .dispatch import _bind_params, _rename_params
+
+        forward, module = op.forward, self._module
+
+        def call(*arrays: Any, **params: Any) -> Any:
+            if op.nin is not None and len(arrays) != op.nin:
+                arrays, params = _bind_params(op, arrays, params)
+            if params and op.param_aliases:
+                params = _rename_params(op, params)
+            return module.asarray(forward(self, *arrays, **params))
+
+        call.__name__ = op.name
+        return call
+
+    def __repr__(self) -> str:
+        return f"<tapegrad array namespace {self._name!r} over {getattr(self._module, '__name__', self._module)!r}>"
 
 
 class TensorNamespace:

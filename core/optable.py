@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from . import operators
 from .dispatch import make_apply
+from .namespace import ArrayNamespace
 from .plugins import PluginInfo, collect
 from .registry import Backend, OpDef
 from .tensor import Tensor
@@ -136,6 +137,8 @@ def _build() -> OpTable:
             _add_op(new, op, override)
             info.ops.append(op.name)
     new.plugins = [info for info, _ in loaded] + failed
+    for backend in new.backends.values():
+        object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))
     if default is not None:
         for op in new.canonical_ops():
             object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))

@@ -90,6 +90,7 @@ class Backend:
     from_numpy: Callable[[Any], Any]
     plugin: str
     numpy_dtypes: Mapping[Any, Any] = field(default_factory=dict)  # backend dtype -> NumPy dtype
+    xp: Any = field(default=None, compare=False)  # what ops receive: namespace plus registered ops
 
     def numpy_dtype(self, dtype: Any) -> Any:
         """The NumPy dtype matching one of this backend's dtypes."""

@@ -132,6 +132,8 @@ def _gradient_function(fn: Callable[..., Tensor], args: list[Any], seed: int) ->
 
     def gradient_of(*xs: Any) -> Tensor:
         out_ = fn(*xs)
+        if not out_.requires_grad:  # fn is constant in its inputs: its gradient is zero
+            return (xs[positions[0]] * 0.0).sum()
         grads = grad(out_, [xs[i] for i in positions], _tensor(u), create_graph=True, allow_unused=True)
         total: Any = None
         for i, g in zip(positions, grads):

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import autograd
+from ..dispatch import _rename_params
 from ..graph import ShapeDtype
 from ..grad_mode import no_grad
 from ..optable import lookup, table
@@ -214,10 +215,12 @@ def check_dtypes(ctx: Context) -> None:
 def check_no_mutation(ctx: Context) -> None:
     """The forward leaves its inputs as they were, and the VJP leaves ``g`` as it was."""
     op = ctx.op
+    xp = table().backends["numpy"].xp
     for k, sample in enumerate(ctx.samples):
         arrays = materialize(op, sample, "float64", SEED + k)
+        params = _rename_params(op, sample.params) if op.param_aliases else sample.params
         before = [a.copy() if isinstance(a, np.ndarray) else a for a in arrays]
-        out = op.forward(np, *arrays, **sample.params)
+        out = op.forward(xp, *arrays, **params)
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}")
@@ -230,11 +233,11 @@ def check_no_mutation(ctx: Context) -> None:
             ShapeDtype(a.shape, a.dtype) if isinstance(a, np.ndarray) else a for a in arrays]
         saved_out = out if op.saves_output else None
         if op.vjp_all is not None:
-            op.vjp_all(np, g, saved_out, *inputs, **sample.params)
+            op.vjp_all(xp, g, saved_out, *inputs, **params)
         else:
             for rule in op.vjps or ():
                 if rule is not None:
-                    rule(np, g, saved_out, *inputs, **sample.params)
+                    rule(xp, g, saved_out, *inputs, **params)
         if not np.array_equal(g, g_before, equal_nan=True):
             raise _fail(ctx, "no_mutation", sample, "the VJP modified the incoming cotangent g")
         for i, (a, b) in enumerate(zip(arrays, before)):

@@ -6,7 +6,8 @@ import of ``tapegrad_special``.
 
 Forwards run ``scipy.special`` kernels, which take NumPy arrays only, so every op
 declares ``backends=("numpy",)``. VJPs use ``xp`` functions, Python operators and other
-registered ops (``_op``), so each is differentiable again under ``create_graph=True``:
+other registered ops through ``xp`` (``xp.polygamma``), so each is differentiable again
+under ``create_graph=True`` and runs on raw arrays for first order:
 ``digamma``'s VJP calls ``polygamma``, whose VJP calls ``polygamma`` one order higher.
 Names follow the math: ``g`` the incoming cotangent, ``ans`` the output, ``x``/``y`` the
 inputs.
@@ -14,9 +15,8 @@ inputs.
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.special as sc
@@ -40,19 +40,6 @@ def _keep_dtype(ans: Any, *inputs: Any) -> Any:
     if dtype.kind == "f" and ans.dtype != dtype:
         return ans.astype(dtype)
     return ans
-
-
-def _op(xp: Any, name: str) -> Callable[..., Any]:
-    """The registered op ``name`` called through ``xp``.
-
-    Under ``create_graph`` ``xp`` is tapegrad's tensor namespace, whose attributes are the
-    registered ops, so the call is recorded and can be differentiated again. For first
-    order ``xp`` is NumPy itself, which has no ``polygamma``: there this plugin's forward
-    for the op runs directly on the arrays, which is what the op would do.
-    """
-    if xp is np:
-        return functools.partial(FORWARDS[name], xp)
-    return getattr(xp, name)
 
 
 def _order(name: str, value: Any, what: str) -> int:
@@ -160,13 +147,6 @@ def _iv(xp: Any, x: Any, *, v: float) -> Any:
     return _keep_dtype(sc.iv(v, x), x)
 
 
-FORWARDS: dict[str, Callable[..., Any]] = {
-    "erf": _erf, "erfc": _erfc, "erfinv": _erfinv, "gammaln": _gammaln, "digamma": _digamma,
-    "polygamma": _polygamma, "expit": _expit, "log_expit": _log_expit, "logsumexp": _logsumexp,
-    "xlogy": _xlogy, "i0": _i0, "i1": _i1, "iv": _iv,
-}
-
-
 # ---------------------------------------------------------------------------- VJPs
 def _logsumexp_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     # d/dx_i log(sum_j exp(x_j)) = exp(x_i - ans): g and ans broadcast back from the kept shape.
@@ -176,11 +156,11 @@ def _logsumexp_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: 
 
 def _i1_vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
     # i1' = (i0 + i2) / 2, the recurrence I_v' = (I_{v-1} + I_{v+1}) / 2; no i1(x)/x at 0.
-    return g * (_op(xp, "i0")(x) + _op(xp, "iv")(x, v=2)) / 2
+    return g * (xp.i0(x) + xp.iv(x, v=2)) / 2
 
 
 def _iv_vjp(xp: Any, g: Any, ans: Any, x: Any, *, v: float) -> Any:
-    return g * (_op(xp, "iv")(x, v=v - 1) + _op(xp, "iv")(x, v=v + 1)) / 2
+    return g * (xp.iv(x, v=v - 1) + xp.iv(x, v=v + 1)) / 2
 
 
 REDUCTION_SAMPLES = [
@@ -212,17 +192,17 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     # ------------------------------------------------------------ gamma family
     registry.register_op(
         "gammaln", forward=_gammaln,
-        vjp=(lambda xp, g, ans, x: g * _op(xp, "digamma")(x),),
+        vjp=(lambda xp, g, ans, x: g * xp.digamma(x),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
     )
     registry.register_op(
         "digamma", forward=_digamma,
-        vjp=(lambda xp, g, ans, x: g * _op(xp, "polygamma")(x, n=1),),
+        vjp=(lambda xp, g, ans, x: g * xp.polygamma(x, n=1),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
     )
     registry.register_op(
         "polygamma", forward=_polygamma,
-        vjp=(lambda xp, g, ans, x, *, n: g * _op(xp, "polygamma")(x, n=n + 1),),
+        vjp=(lambda xp, g, ans, x, *, n: g * xp.polygamma(x, n=n + 1),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
         samples=[Sample((3,), n=0), Sample((2, 3), n=1), Sample((3,), n=2), Sample((), n=3)],
     )
@@ -235,7 +215,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     registry.register_op(
         # log_expit'(x) = 1 - expit(x) = expit(-x), accurate where expit(x) rounds to 1.
         "log_expit", forward=_log_expit,
-        vjp=(lambda xp, g, ans, x: g * _op(xp, "expit")(-x),),
+        vjp=(lambda xp, g, ans, x: g * xp.expit(-x),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     # ------------------------------------------------------------ reductions and products
@@ -255,7 +235,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     # ------------------------------------------------------------ modified Bessel functions
     registry.register_op(
         "i0", forward=_i0,
-        vjp=(lambda xp, g, ans, x: g * _op(xp, "i1")(x),),
+        vjp=(lambda xp, g, ans, x: g * xp.i1(x),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     registry.register_op(

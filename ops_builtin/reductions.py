@@ -7,6 +7,8 @@ counting from the end; ``keepdim`` keeps reduced dimensions with size 1. NumPy's
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tapegrad.testing.samples import Sample
@@ -17,18 +19,36 @@ if TYPE_CHECKING:
 REDUCTION_PARAMS = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
+def _as_dim(d: Any) -> int:
+    """One dimension: any integer (NumPy's included, via ``__index__``), never a bool or a float."""
+    if type(d) is int:
+        return d
+    if not isinstance(d, bool):
+        try:
+            return operator.index(d)
+        except TypeError:
+            pass
+    raise TypeError(f"dim must be an int or a sequence of ints, got {type(d).__name__}")
+
+
 def reduced_axes(dim: Any, ndim: int) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; None or an empty sequence means all."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if type(dim) is tuple or type(dim) is list:
+        dims = tuple([_as_dim(d) for d in dim])
+    else:
+        try:
+            dims = (_as_dim(dim),)
+        except TypeError:
+            if not isinstance(dim, Iterable) or isinstance(dim, (str, bytes)):
+                raise
+            dims = tuple([_as_dim(d) for d in dim])
     if not dims:
         return tuple(range(ndim))
     low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
     axes = []
     for d in dims:
-        if not isinstance(d, int) or isinstance(d, bool):
-            raise TypeError(f"dim must be an int or a sequence of ints, got {type(d).__name__}")
         if not low <= d <= high:
             raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
         axis = d % ndim if ndim else 0

@@ -6,6 +6,8 @@ ops other VJPs (sum, mean) use, so they must be differentiable again themselves.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tapegrad.dtypes import in_namespace
@@ -15,8 +17,29 @@ if TYPE_CHECKING:
     from tapegrad import Registry
 
 
+def _size(n: Any) -> int:
+    """One size: any integer (NumPy's included, via ``__index__``); a float or bool is refused, not truncated."""
+    if type(n) is int:
+        return n
+    if not isinstance(n, bool):
+        try:
+            return operator.index(n)
+        except TypeError:
+            pass
+    raise TypeError(f"shape must be an int or a sequence of ints, but found element of type {type(n).__name__}")
+
+
 def _shape_param(shape: Any) -> tuple[int, ...]:
-    return (shape,) if isinstance(shape, int) else tuple(int(n) for n in shape)
+    if type(shape) is tuple or type(shape) is list:
+        return tuple([_size(n) for n in shape])
+    if not isinstance(shape, bool):
+        try:
+            return (operator.index(shape),)
+        except TypeError:
+            pass
+    if not isinstance(shape, Iterable) or isinstance(shape, (str, bytes)):
+        raise TypeError(f"shape must be an int or a sequence of ints, got {type(shape).__name__}")
+    return tuple([_size(n) for n in shape])
 
 
 def _reshape(xp: Any, x: Any, *, shape: Any) -> Any:

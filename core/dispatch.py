@@ -27,6 +27,8 @@ ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
 new_tuple = tuple.__new__
+new_node = Node.__new__
+_ABSENT: Any = object()  # marks an argument the caller did not give
 
 
 def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
@@ -138,9 +140,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
     promotion = op.promotion
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
 
-    def apply(*args: Any, **params: Any) -> Tensor:
-        if len(args) == 2 and not (params and param_aliases):
-            x, y = args
+    def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
+        if y is not _ABSENT and not rest and not (params and param_aliases):
             tx, ty = type(x), type(y)
             if tx is Tensor:
                 a = x._data
@@ -174,19 +175,28 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
                 if (rx or ry) and grad_enabled_fast():
-                    edges = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None)
+                    node = new_node(Node)
+                    node.op = op
+                    node.params = params
+                    node.edges = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None)
                     if saves_inputs:
-                        inputs = (a, b)
+                        node.inputs = (a, b)
                     else:
-                        inputs = (new_tuple(ShapeDtype, (a.shape, a.dtype)) if tx is Tensor else a,
-                                  new_tuple(ShapeDtype, (b.shape, b.dtype)) if ty is Tensor else b)
-                    t._grad_fn = Node(op, params, edges, inputs, out if saves_output else None, xp)
+                        node.inputs = (new_tuple(ShapeDtype, (a.shape, a.dtype)) if tx is Tensor else a,
+                                       new_tuple(ShapeDtype, (b.shape, b.dtype)) if ty is Tensor else b)
+                    node.out = out if saves_output else None
+                    node.xp = xp
+                    node.freed = False
+                    node.retained = None
+                    t._grad_fn = node
                     t._requires_grad = True
                 else:
                     t._grad_fn = None
                     t._requires_grad = False
                 return t
-        return general(*args, **params)
+        if y is _ABSENT:
+            return general(x, *rest, **params)
+        return general(x, y, *rest, **params)
 
     return apply
 

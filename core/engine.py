@@ -117,7 +117,7 @@ def run_backward(
                         shape, dtype = saved[i].shape, saved[i].dtype
                     else:
                         shape, dtype = saved[i]
-                    if type(c) is ndarray and c.shape == shape and c.dtype == dtype:
+                    if type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype):
                         fresh = type(edge) is not Node and _is_fresh(c, g, node)
                     else:
                         c, fresh = _fit(node, i, c, g, shape, dtype)

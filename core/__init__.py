@@ -23,7 +23,6 @@ from .dtypes import (
     set_default_dtype, uint8,
 )
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .hookspecs import hookimpl
 from .optable import NoSuchOpError, PluginLoadWarning, lookup
 from .printing import set_printoptions
 from .registry import Registry, RegistrationError
@@ -49,6 +48,11 @@ def list_ops() -> dict[str, str]:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hookimpl":  # imports pluggy, so only when a plugin asks for it
+        from .hookspecs import hookimpl
+
+        globals()["hookimpl"] = hookimpl
+        return hookimpl
     # Op functions (tapegrad.add, ...) are bound here when the op table is built.
     if name.startswith("__"):
         raise AttributeError(name)

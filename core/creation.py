@@ -22,7 +22,14 @@ __all__ = [
 
 ShapeArg = Any  # ints, or one sequence of ints: ones(2, 3) or ones((2, 3))
 
-_generator = np.random.default_rng()
+_generator: np.random.Generator | None = None  # made on first use: numpy.random is slow to import
+
+
+def _rng() -> np.random.Generator:
+    global _generator
+    if _generator is None:
+        _generator = np.random.default_rng()
+    return _generator
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -86,13 +93,13 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
 
 def randn(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution."""
-    values = _generator.standard_normal(_shape(size))
+    values = _rng().standard_normal(_shape(size))
     return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
 
 
 def rand(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    values = _generator.random(_shape(size))
+    values = _rng().random(_shape(size))
     return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
 
 

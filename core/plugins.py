@@ -21,13 +21,15 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from . import hookspecs
 from .registry import Registry
+
+if TYPE_CHECKING:
+    import pluggy
+
+# pluggy and importlib.metadata are imported when plugins are first loaded, not at
+# ``import tapegrad``: together they cost more than tapegrad's whole import budget.
 
 __all__ = [
     "PluginInfo", "PluginLoadError", "plugin_manager", "register", "unregister", "block",
@@ -77,6 +79,10 @@ def plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, with built-ins and entry points loaded."""
     global _pm
     if _pm is None:
+        import pluggy
+
+        from . import hookspecs
+
         pm = pluggy.PluginManager("tapegrad")
         pm.add_hookspecs(hookspecs)
         for name in _blocked:
@@ -97,6 +103,8 @@ def _own_version() -> str:
 def _load_entry_points() -> None:
     if _flag("TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD"):
         return
+    from importlib import metadata
+
     only = {n.strip() for n in os.environ.get("TAPEGRAD_PLUGINS", "").split(",") if n.strip()}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if only and ep.name not in only:

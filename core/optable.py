@@ -51,6 +51,7 @@ class OpTable:
 
 
 _table: OpTable | None = None
+_building = False
 _lock = threading.RLock()
 _ORIGINAL_TENSOR_ATTRS = frozenset(vars(Tensor))
 
@@ -67,14 +68,23 @@ def table() -> OpTable:
 
 def ensure_built() -> bool:
     """Build the table if it is not built; True when this call built it."""
-    global _table
+    global _table, _building
     if _table is not None:
         return False
     with _lock:
         if _table is not None:
             return False
-        new = _build()
-        _install(new)
+        if _building:
+            raise RuntimeError(
+                "an op was used while the op table was being built; plugin hooks must only register, "
+                "not compute"
+            )
+        _building = True
+        try:
+            new = _build()
+            _install(new)
+        finally:
+            _building = False
         _table = new
     return True
 

@@ -81,8 +81,7 @@ def plugin_manager() -> pluggy.PluginManager:
     if _pm is None:
         import pluggy
 
-        from . import hookspecs
-
+        hookspecs = importlib.import_module(".hookspecs", __package__)
         pm = pluggy.PluginManager("tapegrad")
         pm.add_hookspecs(hookspecs)
         for name in _blocked:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .graph import Node, ShapeDtype
+from .versions import EPOCH
 from .grad_mode import grad_enabled_fast
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -38,6 +39,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     every other call takes the general path, which handles any arity, params given
     positionally or by alias, other operand types and other backends.
     """
+    if op.composite:
+        return _composite_apply(op)
     general = _general_apply(op, backend_of, default)
     numpy_backend = backend_of.get(np.ndarray)
     fast = None
@@ -64,7 +67,11 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     supported = op.backends
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
 
+    variadic = op.variadic
+
     def apply(*args: Any, **params: Any) -> Tensor:
+        if variadic and args and isinstance(args[0], (list, tuple)):
+            args = (*args[0], *args[1:])
         if nin is not None and len(args) != nin:
             args, params = _bind_params(op, args, params)
         if params and param_aliases:
@@ -130,6 +137,15 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     return apply
 
 
+def _composite_apply(op: OpDef) -> Callable[..., Any]:
+    function = op.forward
+
+    def apply(*args: Any, **params: Any) -> Any:
+        return function(*args, **params)
+
+    return apply
+
+
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable[..., Tensor]:
     """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor."""
     forward = op.forward
@@ -175,7 +191,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
                 if (rx or ry) and grad_enabled_fast():
-                    node = new_node(Node)
+                    node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
+                    node.epoch = EPOCH[0]
                     node.op = op
                     node.params = params
                     node.edges = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None)

@@ -24,6 +24,7 @@ from .grad_mode import _grad_enabled
 from .graph import Node, ShapeDtype
 from .namespace import tensor_namespace
 from .tensor import Tensor, _wrap
+from .versions import any_modified, modified_after, version_of
 
 __all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
 
@@ -154,10 +155,13 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     deps: dict[Node, int] = {}
     get = deps.get
     stack = list(roots)
+    check_versions = any_modified()
     while stack:
         node = stack.pop()
         if node.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if check_versions:
+            _check_saved_unmodified(node)
         for edge in node.edges:
             if type(edge) is Node:
                 count = get(edge)
@@ -168,6 +172,24 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                 else:
                     deps[edge] = count + 1
     return deps
+
+
+def _check_saved_unmodified(node: Node) -> None:
+    """Refuse to run a VJP whose saved inputs or output were overwritten in place since."""
+    op = node.op
+    saved = []
+    if op.saves_inputs and node.inputs is not None:
+        saved += [(f"input {i}", v) for i, v in enumerate(node.inputs) if hasattr(v, "shape")]
+    if op.saves_output and node.out is not None:
+        saved.append(("output 0", node.out))
+    for role, array in saved:
+        if modified_after(array, node.epoch):
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{array.dtype} {list(array.shape)}], which is {role} of {op.node_name} "
+                f"(op {op.name!r}, plugin {op.plugin!r}), is at version {version_of(array)}; it was "
+                "saved before that. Clone the tensor before modifying it, or modify it out of place."
+            )
 
 
 def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves: set[int]) -> set[Node]:

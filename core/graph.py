@@ -10,6 +10,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from .versions import EPOCH
+
 if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
@@ -60,9 +62,10 @@ class Node:
     backward can say so instead of computing with nothing.
     """
 
-    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "freed", "retained", "__weakref__")
+    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "freed", "retained", "epoch", "__weakref__")
 
     def __init__(self, op: OpDef, params: dict, edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
+        self.epoch = EPOCH[0]
         self.op = op
         self.params = params
         self.edges = edges

@@ -7,7 +7,7 @@ registers or overrides ``add`` gets ``+`` with it.
 
 from __future__ import annotations
 
-__all__ = ["BINARY", "REFLECTED", "UNARY", "SYMBOLS"]
+__all__ = ["BINARY", "REFLECTED", "UNARY", "INPLACE", "INDEXING", "SYMBOLS"]
 
 # dunder -> op name, for ``tensor OP other``
 BINARY: dict[str, str] = {
@@ -52,9 +52,32 @@ UNARY: dict[str, str] = {
     "__invert__": "logical_not",
 }
 
+# dunder -> op name, done in place on ``tensor`` (``x += y``)
+INPLACE: dict[str, str] = {
+    "__iadd__": "add",
+    "__isub__": "sub",
+    "__imul__": "mul",
+    "__itruediv__": "div",
+    "__ipow__": "pow",
+    "__imatmul__": "matmul",
+    "__ifloordiv__": "floor_divide",
+    "__imod__": "remainder",
+    "__iand__": "logical_and",
+    "__ior__": "logical_or",
+    "__ixor__": "logical_xor",
+}
+
+# ``x[key]`` is the op ``getitem(x, index=key)``; ``x[key] = v`` is ``index_put`` in place,
+# ``index_put(x, v, index=key)``. Tensors inside ``key`` arrive as arrays.
+INDEXING: dict[str, str] = {
+    "__getitem__": "getitem",
+    "__setitem__": "index_put",
+}
+
 SYMBOLS: dict[str, str] = {
     "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
     "floor_divide": "//", "remainder": "%", "logical_and": "&", "logical_or": "|",
     "logical_xor": "^", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
     "neg": "unary -", "positive": "unary +", "abs": "abs()", "logical_not": "~",
+    "getitem": "indexing (x[key])", "index_put": "indexed assignment (x[key] = v)",
 }

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from . import operators
 from .dispatch import make_apply
+from .inplace import make_inplace
 from .namespace import ArrayNamespace
 from .plugins import PluginInfo, collect
 from .registry import Backend, OpDef
@@ -208,6 +209,22 @@ def _install(new: OpTable) -> None:
         op = new.ops.get(name)
         if op is not None and op.apply is not None:
             setattr(Tensor, dunder, op.apply)
+    for op in new.canonical_ops():
+        if op.apply is not None and op.inplace_methods:
+            inplace = make_inplace(op)
+            for method in op.inplace_methods:
+                if method not in _ORIGINAL_TENSOR_ATTRS:
+                    setattr(Tensor, method, inplace)
+                    new.bound["tensor"].append(method)
+    for dunder, name in operators.INPLACE.items():
+        op = new.ops.get(name)
+        if op is not None and op.apply is not None:
+            setattr(Tensor, dunder, make_inplace(op))
+    getitem, index_put = new.ops.get("getitem"), new.ops.get("index_put")
+    if getitem is not None and getitem.apply is not None:
+        setattr(Tensor, "__getitem__", _getitem(getitem.apply))
+    if index_put is not None and index_put.apply is not None:
+        setattr(Tensor, "__setitem__", _setitem(make_inplace(index_put)))
     for module_name in ("tapegrad", "tapegrad.ops"):
         module = sys.modules.get(module_name)
         if module is None:
@@ -238,6 +255,29 @@ def _reflected(apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
     return reflected
 
 
+def index_param(key: Any) -> Any:
+    """An indexing key as a static param: tensors inside it (masks, index arrays) become arrays."""
+    if type(key) is Tensor:
+        return key._data
+    if type(key) is tuple:
+        return tuple(index_param(k) for k in key)
+    return key
+
+
+def _getitem(apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def __getitem__(self: Tensor, key: Any) -> Tensor:
+        return apply(self, index=index_param(key))
+
+    return __getitem__
+
+
+def _setitem(inplace: Callable[..., Tensor]) -> Callable[..., None]:
+    def __setitem__(self: Tensor, key: Any, value: Any) -> None:
+        inplace(self, value, index=index_param(key))
+
+    return __setitem__
+
+
 def _stub(dunder: str, op_name: str) -> Callable[..., Any]:
     """Stands in for an operator until the table is built; then explains if no op provides it."""
     comparison = op_name in ("eq", "ne", "lt", "le", "gt", "ge")
@@ -247,6 +287,8 @@ def _stub(dunder: str, op_name: str) -> Callable[..., Any]:
             return getattr(self, dunder)(*args)
         if comparison:
             return NotImplemented  # Python then falls back to identity (==) or a TypeError
+        if dunder in operators.INPLACE:  # no in-place op: x += y rebinds x, as for any Python object
+            return getattr(self, dunder.replace("__i", "__", 1))(*args)
         raise NoSuchOpError(
             _missing_message(op_name, f", so Tensor does not support {operators.SYMBOLS[op_name]}")
         )
@@ -256,7 +298,7 @@ def _stub(dunder: str, op_name: str) -> Callable[..., Any]:
 
 
 def _install_stubs() -> None:
-    for table_ in (operators.BINARY, operators.REFLECTED, operators.UNARY):
+    for table_ in (operators.BINARY, operators.REFLECTED, operators.UNARY, operators.INPLACE, operators.INDEXING):
         for dunder, op_name in table_.items():
             setattr(Tensor, dunder, _stub(dunder, op_name))
     Tensor.__hash__ = object.__hash__  # defining __eq__ would otherwise unset it

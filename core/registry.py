@@ -60,14 +60,24 @@ class OpDef:
     dtypes: tuple[str, ...] | None
     node_name: str
     doc: str
+    variadic: bool = False
+    inplace_methods: tuple[str, ...] = ()
+    composite: bool = False
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
     def has_vjp(self) -> bool:
         return self.vjps is not None or self.vjp_all is not None
 
+    @property
+    def differentiable_op(self) -> bool:
+        """Whether gradients flow through the op at all (its own VJP, or its parts' for composites)."""
+        return self.composite or self.has_vjp
+
     def input_differentiable(self, i: int) -> bool:
         """Whether gradient can flow to positional input ``i``."""
+        if self.composite:
+            return True
         if self.vjps is not None:
             return i < len(self.vjps) and self.vjps[i] is not None
         if self.vjp_all is None:
@@ -141,6 +151,8 @@ class Registry:
         samples: Any = None,
         dtypes: Sequence[str] | None = None,
         node_name: str | None = None,
+        variadic: bool = False,
+        inplace_methods: Sequence[str] = (),
         override: bool = False,
     ) -> None:
         """Declare the op ``name``.
@@ -171,6 +183,10 @@ class Registry:
         - ``backends``: backend names the forward supports (None: any, as it uses only ``xp``).
         - ``domain``, ``samples``, ``dtypes``: facts the conformance kit uses to build inputs.
         - ``node_name``: the graph node name, derived from ``name`` when omitted.
+        - ``variadic``: the op takes one sequence of tensors first (``cat([x, y], dim=0)``); the
+          forward receives them unpacked, ``forward(xp, *arrays, **params)``.
+        - ``inplace_methods``: Tensor methods doing the op in place on its first input
+          (``add_``); Python's augmented operators (``+=``) follow the op name like ``+`` does.
         - ``override``: replace an op of the same name registered by an earlier plugin.
         """
         where = f"plugin {self.plugin!r}, op {name!r}"
@@ -236,6 +252,42 @@ class Registry:
             dtypes=None if dtypes is None else tuple(dtypes),
             node_name=node_name or node_name_for(name),
             doc=inspect.getdoc(forward) or "",
+            variadic=bool(variadic),
+            inplace_methods=tuple(inplace_methods),
+        )
+        self.ops.append((op, bool(override)))
+
+    def register_composite(
+        self,
+        name: str,
+        function: Callable[..., Any],
+        *,
+        methods: Sequence[str] = (),
+        aliases: Sequence[str] = (),
+        samples: Any = None,
+        domain: Any = None,
+        override: bool = False,
+    ) -> None:
+        """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
+
+        ``function(*tensors, **params)`` calls registered ops; gradients flow through them,
+        so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
+        and the kit checks it the same way.
+        """
+        where = f"plugin {self.plugin!r}, op {name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
+        for public in (name, *aliases):
+            if public in self._reserved:
+                raise RegistrationError(f"{where}: the name {public!r} would shadow tapegrad's own API")
+        if not callable(function):
+            raise RegistrationError(f"{where}: the function must be callable")
+        op = OpDef(
+            name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
+            differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
+            aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
+            promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
+            node_name=name, doc=inspect.getdoc(function) or "", composite=True,
         )
         self.ops.append((op, bool(override)))
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, exponential, reductions, shape
+from . import arithmetic, exponential, filling, reductions, shape
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape)
+MODULES = (arithmetic, exponential, reductions, shape, filling)
 
 
 @hookimpl

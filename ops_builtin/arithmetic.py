@@ -28,7 +28,7 @@ def register(registry: Registry) -> None:
         forward=lambda xp, x, y: xp.add(x, y),
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: g),
-        saves=(), broadcasts=True, methods=("add",),
+        saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
     )
     registry.register_op(
         "sub",
@@ -36,12 +36,13 @@ def register(registry: Registry) -> None:
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"),
+        inplace_methods=("sub_", "subtract_"),
     )
     registry.register_op(
         "neg",
         forward=lambda xp, x: xp.negative(x),
         vjp=(lambda xp, g, ans, x: -g,),
-        saves=(), aliases=("negative",), methods=("neg", "negative"),
+        saves=(), aliases=("negative",), methods=("neg", "negative"), inplace_methods=("neg_",),
     )
     # ------------------------------------------------------------ products
     registry.register_op(
@@ -50,6 +51,7 @@ def register(registry: Registry) -> None:
         vjp=(lambda xp, g, ans, x, y: g * y,
              lambda xp, g, ans, x, y: g * x),
         saves=("inputs",), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
+        inplace_methods=("mul_", "multiply_"),
     )
     registry.register_op(
         "div",
@@ -57,12 +59,14 @@ def register(registry: Registry) -> None:
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
         saves=("inputs", "output"), broadcasts=True, aliases=("divide", "true_divide"),
-        methods=("div", "divide", "true_divide"), domain=(None, POSITIVE),
+        methods=("div", "divide", "true_divide"), inplace_methods=("div_", "divide_"),
+        domain=(None, POSITIVE),
     )
     registry.register_op(
         "pow",
         forward=lambda xp, x, y: xp.pow(x, y),
         vjp=(_pow_vjp_base,
              lambda xp, g, ans, x, y: g * ans * xp.log(x)),
-        saves=("inputs", "output"), broadcasts=True, methods=("pow",), domain=(POSITIVE, None),
+        saves=("inputs", "output"), broadcasts=True, methods=("pow",), inplace_methods=("pow_",),
+        domain=(POSITIVE, None),
     )

@@ -1,0 +1,59 @@
+"""In-place ops: ``x.add_(y)``, ``x += y``, ``x[i] = v``, built from the out-of-place op.
+
+The result is computed by the op as usual (recording a node when grad mode is on),
+then written into ``x``'s own memory, so every tensor and NumPy array sharing that
+memory sees it. ``x`` takes the new node as its ``grad_fn``. The write is marked in
+the version counters, so a node that saved ``x``'s old values refuses to run backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+from .registry import OpDef
+from .tensor import Tensor
+from .versions import mark_modified
+
+__all__ = ["make_inplace", "LEAF_MESSAGE"]
+
+LEAF_MESSAGE = (
+    "a leaf Variable that requires grad is being used in an in-place operation. Update it under "
+    "`with tapegrad.no_grad():` (as optimizers do), or work on a copy"
+)
+
+
+def make_inplace(op: OpDef) -> Callable[..., Tensor]:
+    """The in-place form of ``op``: its first input is overwritten with the result and returned."""
+    apply = op.apply
+
+    def inplace(self: Tensor, *args: Any, **params: Any) -> Tensor:
+        if type(self) is not Tensor:
+            raise TypeError(f"{op.name}_() needs a Tensor to write into, got {type(self).__name__}")
+        if self._requires_grad and self._grad_fn is None and is_grad_enabled():
+            raise RuntimeError(LEAF_MESSAGE)
+        target = self._data
+        result = apply(self, *args, **params)
+        data = result._data
+        if tuple(data.shape) != tuple(target.shape):
+            raise RuntimeError(
+                f"output with shape {list(target.shape)} doesn't match the broadcast shape {list(data.shape)}"
+            )
+        if isinstance(target, np.ndarray) and not np.can_cast(data.dtype, target.dtype, "same_kind"):
+            raise RuntimeError(f"result type {data.dtype} can't be cast to the desired output type {target.dtype}")
+        node = result._grad_fn
+        if node is not None and node.op.saves_inputs and any(v is target for v in node.inputs):
+            # The new node still needs the old values the write is about to replace.
+            node.inputs = tuple(v.copy() if v is target else v for v in node.inputs)
+        target[...] = data
+        mark_modified(target)
+        if node is not None:
+            self._grad_fn = node
+            self._requires_grad = True
+        return self
+
+    inplace.__name__ = f"{op.name}_"
+    inplace.__doc__ = f"In-place form of {op.name!r}: writes the result into this tensor and returns it."
+    return inplace

@@ -32,6 +32,13 @@ new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
 
 
+def record_trace(node: Node) -> None:
+    """Anomaly mode: keep the forward traceback of ``node``'s op (imported lazily: rarely used)."""
+    from .autograd.anomaly import record_trace as record
+
+    record(node)
+
+
 def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
     """Build the function that runs ``op`` on tensors and records it for backward.
 
@@ -115,7 +122,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             out = xp.asarray(out)
         if promotion and type(out) is ndarray and out.dtype is _F64:
             out = _narrow(out, arrays)
-        if not (requires and has_vjp and grad_enabled_fast()):
+        mode = requires and has_vjp and grad_enabled_fast()
+        if not mode:
             return _wrap(out)
         edges = []
         recorded = False
@@ -132,6 +140,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         else:
             inputs = tuple(d if type(d) in _SCALARS else ShapeDtype(d.shape, d.dtype) for d in arrays)
         node = Node(op, params, tuple(edges), inputs, out if saves_output else None, xp)
+        if mode is not True:
+            record_trace(node)
         return _wrap(out, node)
 
     return apply
@@ -190,7 +200,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                 t._retains_grad = False
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
-                if (rx or ry) and grad_enabled_fast():
+                if (rx or ry) and (mode := grad_enabled_fast()):
                     node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
                     node.epoch = EPOCH[0]
                     node.op = op
@@ -207,6 +217,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                     node.retained = None
                     t._grad_fn = node
                     t._requires_grad = True
+                    if mode is not True:  # anomaly detection keeps the forward traceback
+                        record_trace(node)
                 else:
                     t._grad_fn = None
                     t._requires_grad = False
@@ -242,10 +254,12 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable
                     t._data = out
                     t._grad = None
                     t._retains_grad = False
-                    if d0 and x._requires_grad and grad_enabled_fast():
+                    if d0 and x._requires_grad and (mode := grad_enabled_fast()):
                         inputs = (a,) if saves_inputs else (new_tuple(ShapeDtype, (a.shape, a.dtype)),)
                         t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)
                         t._requires_grad = True
+                        if mode is not True:
+                            record_trace(t._grad_fn)
                     else:
                         t._grad_fn = None
                         t._requires_grad = False

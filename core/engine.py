@@ -20,8 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .grad_mode import _grad_enabled
+from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
+from .hooks import leaf_hooks, node_hooks, post_accumulate_hooks, run_hooks
 from .namespace import tensor_namespace
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
@@ -29,6 +30,13 @@ from .versions import any_modified, modified_after, version_of
 __all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
+
+
+def check_finite(node: Node, i: int, c: Any) -> None:
+    """Anomaly mode: NaN or inf in a cotangent raises, naming the node (imported lazily)."""
+    from .autograd.anomaly import check_finite as check
+
+    check(node, i, c)
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -75,7 +83,8 @@ def run_backward(
     captured: dict[Node, Any] = {}
     ready = [node for node in buffers if node not in deps]
 
-    token = _grad_enabled.set(create_graph)
+    anomaly = _anomaly.get()
+    token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     direct = not create_graph and not capture  # the common case: first order, into .grad
     try:
         while ready:
@@ -87,6 +96,8 @@ def run_backward(
             saves_inputs = op.saves_inputs
             rules = cotangents = None
             if g is not None:
+                if node_hooks and node in node_hooks:
+                    g = run_hooks(node_hooks[node], g, tuple(g.shape), f"the output of {op.node_name}")
                 if capture:
                     if node in target_nodes:
                         captured[node] = g
@@ -113,6 +124,8 @@ def run_backward(
                 else:
                     c = None if cotangents is None else cotangents[i]
                 if c is not None:
+                    if anomaly:
+                        check_finite(node, i, c)
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     if saves_inputs:
                         shape, dtype = saved[i].shape, saved[i].dtype
@@ -138,6 +151,12 @@ def run_backward(
     finally:
         _grad_enabled.reset(token)
 
+    if leaf_hooks:
+        for entry in pending.values():
+            hooks = leaf_hooks.get(id(entry[0]))
+            if hooks:
+                entry[1] = run_hooks(hooks, entry[1], tuple(entry[0].shape), "a leaf tensor")
+                entry[2] = False
     if not capture:
         _commit(pending, create_graph)
         return None
@@ -356,6 +375,10 @@ def _commit(pending: dict[int, list], create_graph: bool) -> None:
             old._data += c
         else:
             old._data = old._data + c
+    if post_accumulate_hooks:
+        for tensor, _, _ in pending.values():
+            for hook in list(post_accumulate_hooks.get(id(tensor), ())):
+                hook(tensor)
 
 
 def _copy(array: Any) -> Any:

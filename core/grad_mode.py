@@ -14,12 +14,22 @@ __all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_grad_enabled: ContextVar[bool] = ContextVar("tapegrad_grad_enabled", default=True)
+# False: no recording; True: recording; 2: recording with anomaly detection (forward
+# tracebacks kept). One variable, so the op hot path reads a single value.
+_grad_enabled: ContextVar[bool | int] = ContextVar("tapegrad_grad_enabled", default=True)
+_anomaly: ContextVar[bool] = ContextVar("tapegrad_anomaly", default=False)
+
+ANOMALY = 2
+
+
+def _recording_value(enabled: bool) -> bool | int:
+    """What grad mode stores for ``enabled``, given whether anomaly detection is on."""
+    return (ANOMALY if _anomaly.get() else True) if enabled else False
 
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad record a graph."""
-    return _grad_enabled.get()
+    return bool(_grad_enabled.get())
 
 
 # The op hot path calls the ContextVar's getter directly, skipping one Python call.
@@ -33,7 +43,7 @@ class _GradModeContext:
 
     def __enter__(self) -> None:
         self._tokens = getattr(self, "_tokens", [])
-        self._tokens.append(_grad_enabled.set(self._mode))
+        self._tokens.append(_grad_enabled.set(_recording_value(self._mode)))
 
     def __exit__(self, *exc: object) -> None:
         _grad_enabled.reset(self._tokens.pop())
@@ -43,7 +53,7 @@ class _GradModeContext:
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _grad_enabled.set(mode)
+            token = _grad_enabled.set(_recording_value(mode))
             try:
                 return func(*args, **kwargs)
             finally:
@@ -74,7 +84,7 @@ class set_grad_enabled(_GradModeContext):
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
         self._previous = _grad_enabled.get()
-        _grad_enabled.set(self._mode)
+        _grad_enabled.set(_recording_value(self._mode))
 
     def __enter__(self) -> None:
         pass  # the mode was already set by __init__

@@ -149,6 +149,20 @@ class Tensor:
         self._retains_grad = True
         self._grad_fn.retained = weakref.ref(self)
 
+    def register_hook(self, hook: Any) -> Any:
+        """Run ``hook(grad)`` on this tensor's gradient during backward; a Tensor it returns
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        from .hooks import add_hook
+
+        return add_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Run ``hook(tensor)`` on this leaf after backward has updated its ``.grad``
+        (where optimizers step parameter by parameter). Returns a removable handle."""
+        from .hooks import add_post_accumulate_hook
+
+        return add_post_accumulate_hook(self, hook)
+
     @property
     def retains_grad(self) -> bool:
         """Whether backward stores this non-leaf tensor's gradient."""
@@ -163,6 +177,13 @@ class Tensor:
         self._grad_fn = None
         self._requires_grad = False
         return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has seen."""
+        from .versions import version_of
+
+        return version_of(self._data)
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

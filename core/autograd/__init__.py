@@ -11,8 +11,11 @@ from typing import Any, Sequence
 
 from ..engine import run_backward
 from ..tensor import Size, Tensor, _wrap
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, FunctionCtx
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled"]
 
 Tensors = Tensor | Sequence[Tensor]
 

@@ -1,0 +1,119 @@
+"""``tapegrad.autograd.Function``: a one-off differentiable op without writing a plugin.
+
+Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` and call
+``MyFn.apply(...)``. ``forward`` runs without recording; its output is attached to one
+graph node whose VJP calls ``backward`` with tensors. Under ``create_graph=True`` the
+ops inside ``backward`` are recorded too, so a ``backward`` written with tapegrad ops
+is differentiable again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..grad_mode import _grad_enabled, no_grad
+from ..graph import Node, ShapeDtype
+from ..registry import OpDef, Registry
+from ..tensor import Tensor, _wrap
+from ..versions import EPOCH, modified_after
+
+__all__ = ["Function", "FunctionCtx"]
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved tensors, flags, any attribute you set."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple[Tensor, ...] = ()
+        self._saved_epoch = 0
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for ``backward``; modifying them in place afterwards is detected."""
+        for t in tensors:
+            if t is not None and type(t) is not Tensor:
+                raise TypeError(f"save_for_backward can only save tensors or None, got {type(t).__name__}")
+        self._saved = tensors  # type: ignore[assignment]
+        self._saved_epoch = EPOCH[0]
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        """The tensors given to ``save_for_backward``, checked against in-place changes."""
+        for t in self._saved:
+            if t is not None and modified_after(t._data, self._saved_epoch):
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    "inplace operation: a tensor passed to save_for_backward was changed afterwards"
+                )
+        return self._saved
+
+
+class Function:
+    """Base class for custom differentiable functions (PyTorch's ``torch.autograd.Function``)."""
+
+    _opdef: OpDef | None = None
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Tensor:
+        """Compute the result from tensors; runs with grad mode off."""
+        raise NotImplementedError("subclasses of Function must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        """Return one gradient (Tensor or None) per argument of ``forward``."""
+        raise NotImplementedError("subclasses of Function must implement backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run ``forward`` and, when an input requires grad, record ``backward`` as its VJP."""
+        needs = tuple(type(a) is Tensor and a._requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        if type(out) is not Tensor:
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
+        mode = _grad_enabled.get()
+        if not (any(needs) and mode):
+            return out
+        from ..backends import backend_named, backend_of
+
+        data = out._data
+        backend = backend_named("numpy") if type(data) is np.ndarray else backend_of(data)
+        edges = tuple((a._grad_fn or a) if need else None for a, need in zip(args, needs))
+        inputs = tuple(ShapeDtype(a._data.shape, a._data.dtype) if type(a) is Tensor else a for a in args)
+        node = Node(cls._op(), {"ctx": ctx}, edges, inputs, None, backend.xp)
+        if mode is not True:
+            from .anomaly import record_trace
+
+            record_trace(node)
+        return _wrap(data, node)
+
+    @classmethod
+    def _op(cls) -> OpDef:
+        """One op definition per subclass: its node name is ``<ClassName>Backward``."""
+        if cls.__dict__.get("_opdef") is None:
+            registry = Registry("tapegrad.autograd.Function")
+
+            def vjp(xp: Any, g: Any, out: Any, *inputs: Any, ctx: FunctionCtx) -> tuple:
+                tensor_mode = type(g) is Tensor
+                grads = cls.backward(ctx, g if tensor_mode else _wrap(g))
+                if not isinstance(grads, tuple):
+                    grads = (grads,)
+                if len(grads) != len(inputs):
+                    raise RuntimeError(
+                        f"function {cls.__name__}Backward returned an incorrect number of gradients "
+                        f"(expected {len(inputs)}, got {len(grads)})"
+                    )
+                return tuple(
+                    None if gr is None or not need else (gr if tensor_mode else gr._data)
+                    for gr, need in zip(grads, ctx.needs_input_grad)
+                )
+
+            registry.register_op(
+                f"function_{cls.__name__}", forward=lambda xp, *xs: None, vjp=vjp, saves=(),
+                node_name=f"{cls.__name__}Backward",
+            )
+            cls._opdef = registry.ops[0][0]
+        return cls.__dict__["_opdef"]

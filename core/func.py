@@ -1,0 +1,411 @@
+"""``tapegrad.func``: function transforms in the style of JAX and ``torch.func``.
+
+``grad(f)`` is a new function that returns the gradient of ``f``; ``value_and_grad``
+returns the value too; ``vjp`` returns the output and a function that pulls
+cotangents back; ``jacobian`` builds the full Jacobian with one VJP per output
+element (reverse mode); ``hessian`` is the Jacobian of the Jacobian (reverse over
+reverse).
+
+Each transform differentiates with respect to fresh copies of the inputs named by
+``argnums``: the caller's tensors are read, never modified, and their ``.grad`` is
+left alone. Inputs that are not tensors (Python floats, NumPy arrays, nested lists)
+are converted with ``tapegrad.tensor``.
+
+Transforms compose: ``grad(grad(f))`` is the second derivative. When the inputs are
+part of an outer graph (an enclosing transform, or a tensor that requires grad), the
+backward pass runs with ``create_graph=True`` so its results can be differentiated
+again; when nothing outside can see the result, it runs at first-order speed and the
+results are plain tensors with no history.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
+
+from .autograd import grad as _autograd_grad
+from .backends import numpy_dtype_of
+from .creation import tensor as _to_tensor
+from .grad_mode import enable_grad, is_grad_enabled
+from .graph import Node
+from .tensor import Tensor, _wrap
+
+__all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian"]
+
+Argnums = int | Sequence[int]
+
+
+# --------------------------------------------------------------------------- transforms
+def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The function that returns the gradient of ``f`` with respect to argument(s) ``argnums``.
+
+    ``f`` must return a one-element tensor (or ``(output, aux)`` with ``has_aux=True``).
+    The gradient function returns one tensor shaped like the argument, a tuple of them
+    for a tuple ``argnums``, and ``(gradient, aux)`` with ``has_aux=True``.
+
+    >>> tapegrad.func.grad(lambda x: (x ** 3).sum())(tapegrad.tensor([1.0, 2.0]))
+    tensor([ 3., 12.])
+    """
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    name = _name(f)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, grads = value_and_grad_f(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    grad_f.__qualname__ = grad_f.__name__ = f"grad({name})"
+    return grad_f
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """Like :func:`grad`, but the new function returns ``(value, gradient)``.
+
+    With ``has_aux=True`` it returns ``((value, aux), gradient)``, as JAX does.
+    """
+    spec = _check_argnums(argnums, "value_and_grad")
+    name = _name(f)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        traced = _trace(f, args, kwargs, spec, has_aux, f"grad({name})")
+        out = traced.out
+        if type(out) is not Tensor:
+            raise TypeError(
+                f"grad({name}): f must return a Tensor"
+                + (" as the first element of its (output, aux) pair" if has_aux else "")
+                + f", got {type(out).__name__}; use vjp or jacobian for functions with several outputs"
+            )
+        if out.numel() != 1:
+            raise RuntimeError(
+                f"grad({name}): f must return a scalar (a one-element tensor), but it returned a tensor "
+                f"of shape {list(out.shape)}; use vjp or jacobian for non-scalar outputs"
+            )
+        grads = _pullback((out,), (None,), traced, retain_graph=False)
+        value = out if traced.connected else out.detach()
+        if has_aux:
+            value = (value, _strip_aux(traced.aux, traced))
+        return value, _pack(grads, spec)
+
+    value_and_grad_f.__qualname__ = value_and_grad_f.__name__ = f"value_and_grad({name})"
+    return value_and_grad_f
+
+
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """Evaluate ``f(*primals)`` and return ``(output, vjp_fn)`` (``(output, vjp_fn, aux)`` with ``has_aux``).
+
+    ``f`` returns a tensor or a tuple of tensors. ``vjp_fn(cotangent)`` takes a
+    cotangent shaped like the output (a tuple of them for a tuple output; tensors,
+    arrays or numbers) and returns a tuple with one gradient per primal. It can be
+    called any number of times.
+    """
+    if not primals:
+        raise TypeError("vjp(f, *primals) needs at least one primal to differentiate with respect to")
+    name = _name(f)
+    spec = _Argnums(tuple(range(len(primals))), False)
+    traced = _trace(f, primals, {}, spec, has_aux, f"vjp({name})")
+    outs, single = _flatten_outputs(traced.out, f"vjp({name})")
+
+    def vjp_fn(cotangents: Any) -> tuple[Tensor, ...]:
+        cots = (cotangents,) if single else cotangents
+        if not isinstance(cots, (tuple, list)) or len(cots) != len(outs):
+            raise TypeError(
+                f"vjp({name}): f returned {len(outs)} outputs, so vjp_fn needs a tuple of {len(outs)} "
+                f"cotangents, got {type(cotangents).__name__}"
+            )
+        for i, c in enumerate(cots):
+            if c is None:
+                raise TypeError(f"vjp({name}): cotangent {i} is None; pass a tensor shaped like output {i}")
+        return tuple(_pullback(outs, tuple(cots), traced, retain_graph=True))
+
+    vjp_fn.__qualname__ = vjp_fn.__name__ = f"vjp_fn({name})"
+    shown = outs if traced.connected else tuple(o.detach() for o in outs)
+    out = shown[0] if single else type(traced.out)(shown)
+    if has_aux:
+        return out, vjp_fn, _strip_aux(traced.aux, traced)
+    return out, vjp_fn
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False) -> Callable[..., Any]:
+    """The function that returns the Jacobian of ``f`` (reverse mode: one VJP per output element).
+
+    For an output of shape ``S`` and an argument of shape ``T`` the Jacobian has shape
+    ``S + T``. A tuple ``argnums`` gives a tuple of Jacobians; a tuple output gives a
+    tuple over the outputs (of tuples over ``argnums``). With ``has_aux=True`` the new
+    function returns ``(jacobian, aux)``.
+    """
+    spec = _check_argnums(argnums, "jacobian")
+    name = _name(f)
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        traced = _trace(f, args, kwargs, spec, has_aux, f"jacobian({name})")
+        outs, single = _flatten_outputs(traced.out, f"jacobian({name})")
+        per_output = [_pack(_jacobian_of(o, traced), spec) for o in outs]
+        result: Any = per_output[0] if single else type(traced.out)(per_output)
+        return (result, _strip_aux(traced.aux, traced)) if has_aux else result
+
+    jacobian_f.__qualname__ = jacobian_f.__name__ = f"jacobian({name})"
+    return jacobian_f
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The function that returns the Hessian of ``f``: the Jacobian of its Jacobian (reverse over reverse).
+
+    For a scalar ``f`` of an argument of shape ``T`` the Hessian has shape ``T + T``; in
+    general ``S + T + T``. A tuple ``argnums`` gives nested tuples, ``H[i][j]`` being the
+    block for arguments ``argnums[i]`` and ``argnums[j]``.
+    """
+    _check_argnums(argnums, "hessian")
+    name = _name(f)
+    hessian_f = jacobian(jacobian(f, argnums), argnums)
+    hessian_f.__qualname__ = hessian_f.__name__ = f"hessian({name})"
+    return hessian_f
+
+
+# --------------------------------------------------------------------------- tracing
+class _Argnums(NamedTuple):
+    positions: tuple[int, ...]
+    single: bool  # an int was given: results are not wrapped in a tuple
+
+
+class _Traced(NamedTuple):
+    out: Any  # what f returned (without its aux)
+    aux: Any
+    inputs: tuple[Tensor, ...]  # the tensors differentiated with respect to, one per argnum
+    fresh: frozenset[int]  # ids of the fresh leaves among them
+    connected: bool  # the result must stay differentiable by an enclosing graph
+
+
+def _check_argnums(argnums: Any, transform: str) -> _Argnums:
+    """Validate ``argnums`` when the transform is made (types); ranges are checked per call."""
+    if _is_int(argnums):
+        return _Argnums((int(argnums),), True)
+    if isinstance(argnums, (tuple, list)):
+        if not argnums:
+            raise ValueError(f"{transform}: argnums must name at least one argument, got an empty {type(argnums).__name__}")
+        for a in argnums:
+            if not _is_int(a):
+                raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got an element {a!r}")
+        return _Argnums(tuple(int(a) for a in argnums), False)
+    raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {type(argnums).__name__}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positions(spec: _Argnums, nargs: int, where: str) -> tuple[int, ...]:
+    positions = []
+    for a in spec.positions:
+        if not -nargs <= a < nargs:
+            raise ValueError(
+                f"{where}: argnums {a} is out of range for a call with {nargs} positional "
+                f"argument{'s' if nargs != 1 else ''}"
+            )
+        positions.append(a % nargs)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{where}: argnums must name each argument once, got {spec.positions}")
+    return tuple(positions)
+
+
+def _trace(f: Callable[..., Any], args: tuple, kwargs: dict, spec: _Argnums, has_aux: bool, where: str) -> _Traced:
+    """Call ``f`` on fresh copies of the differentiated arguments, recording a graph."""
+    positions = _positions(spec, len(args), where)
+    outer = is_grad_enabled()
+    call_args = list(args)
+    inputs = []
+    fresh = set()
+    tracked = False
+    with enable_grad():
+        for p in positions:
+            x = _as_input(args[p], p, where)
+            if outer and x._requires_grad:
+                # Part of an enclosing graph: a new node of its own, so that this transform
+                # differentiates with respect to this use only, and the result stays connected.
+                x = x + 0
+                tracked = True
+            else:
+                x = x.detach().requires_grad_(True)
+                fresh.add(id(x))
+            call_args[p] = x
+            inputs.append(x)
+        result = f(*call_args, **kwargs)
+    aux = None
+    if has_aux:
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(
+                f"{where}: with has_aux=True, f must return a pair (output, aux), got "
+                + (f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list))
+                   else type(result).__name__)
+            )
+        result, aux = result
+    fresh_ids = frozenset(fresh)
+    connected = outer and (tracked or _reaches_outer(_tensors_in(result), fresh_ids))
+    return _Traced(result, aux, tuple(inputs), fresh_ids, connected)
+
+
+def _as_input(value: Any, position: int, where: str) -> Tensor:
+    if type(value) is not Tensor:
+        try:
+            value = _to_tensor(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{where}: argument {position} must be a Tensor or a float value to differentiate with "
+                f"respect to, got {type(value).__name__} ({exc})"
+            ) from None
+    if numpy_dtype_of(value._data).kind not in "fc":
+        raise TypeError(
+            f"{where}: argument {position} has dtype {value.dtype}; only floating point inputs can be "
+            "differentiated (pass 2.0, not 2, or convert with .float())"
+        )
+    return value
+
+
+def _flatten_outputs(out: Any, where: str) -> tuple[tuple[Tensor, ...], bool]:
+    if type(out) is Tensor:
+        return (out,), True
+    if isinstance(out, (tuple, list)) and out and all(type(o) is Tensor for o in out):
+        return tuple(out), False
+    raise TypeError(f"{where}: f must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
+
+
+def _tensors_in(value: Any) -> list[Tensor]:
+    """The tensors in ``value`` (a tensor, or tuples, lists and dict values of them), iteratively."""
+    found = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is Tensor:
+            found.append(item)
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return found
+
+
+def _reaches_outer(tensors: Sequence[Tensor], fresh: frozenset[int]) -> bool:
+    """Whether the graph behind ``tensors`` reaches a tensor that requires grad other than ``fresh``."""
+    stack: list[Node] = []
+    for t in tensors:
+        if t._grad_fn is not None:
+            stack.append(t._grad_fn)
+        elif t._requires_grad and id(t) not in fresh:
+            return True
+    seen: set[Node] = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for edge in node.edges:
+            if edge is None:
+                continue
+            if type(edge) is Node:
+                if edge not in seen:
+                    stack.append(edge)
+            elif id(edge) not in fresh:
+                return True
+    return False
+
+
+def _strip_aux(aux: Any, traced: _Traced) -> Any:
+    """``aux`` with the history of this transform cut off, unless an enclosing graph can see it."""
+    outer = traced.connected or is_grad_enabled()
+
+    def strip(t: Tensor) -> Tensor:
+        if not t._requires_grad or (outer and _reaches_outer([t], traced.fresh)):
+            return t
+        return t.detach()
+
+    return _map_tensors(aux, strip)
+
+
+def _map_tensors(value: Any, fn: Callable[[Tensor], Tensor]) -> Any:
+    if type(value) is Tensor:
+        return fn(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
+        return type(value)(*(_map_tensors(v, fn) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_tensors(v, fn) for v in value)
+    if isinstance(value, dict):
+        return type(value)((k, _map_tensors(v, fn)) for k, v in value.items())
+    return value
+
+
+# --------------------------------------------------------------------------- pulling back
+def _pullback(outs: tuple[Tensor, ...], cotangents: tuple[Any, ...], traced: _Traced,
+              retain_graph: bool) -> list[Tensor]:
+    """One gradient per traced input (zeros where no path leads), for ``outs`` weighted by ``cotangents``."""
+    live = [(o, c) for o, c in zip(outs, cotangents) if o._requires_grad]
+    if not live:
+        results: Sequence[Tensor | None] = (None,) * len(traced.inputs)
+    else:
+        roots = tuple(o for o, _ in live)
+        cots = [c for _, c in live]
+        results = _autograd_grad(
+            roots, traced.inputs, grad_outputs=cots, retain_graph=retain_graph,
+            create_graph=traced.connected, allow_unused=True,
+        )
+    return [_zeros_like(x) if g is None else g for g, x in zip(results, traced.inputs)]
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    data = x._data
+    return _wrap(data.__array_namespace__().zeros(data.shape, dtype=data.dtype))
+
+
+def _pack(grads: Sequence[Any], spec: _Argnums) -> Any:
+    return grads[0] if spec.single else tuple(grads)
+
+
+def _jacobian_of(out: Tensor, traced: _Traced) -> list[Tensor]:
+    """The Jacobian of ``out`` with respect to each traced input: one VJP per element of ``out``."""
+    data = out._data
+    xp = data.__array_namespace__()
+    m = int(data.size)
+    out_shape = tuple(data.shape)
+    rows: list[list[Tensor]] = [[] for _ in traced.inputs]
+    for i in range(m):
+        onehot = xp.zeros((m,), dtype=data.dtype)
+        onehot[i] = 1
+        grads = _pullback((out,), (xp.reshape(onehot, out_shape),), traced, retain_graph=True)
+        for row, g in zip(rows, grads):
+            row.append(g)
+    return [
+        _stack_rows(row, out_shape, tuple(x._data.shape), x, traced.connected)
+        for row, x in zip(rows, traced.inputs)
+    ]
+
+
+def _stack_rows(row: list[Tensor], out_shape: tuple[int, ...], in_shape: tuple[int, ...], x: Tensor,
+                differentiable: bool) -> Tensor:
+    """Stack per-element gradients into a tensor of shape ``out_shape + in_shape``."""
+    data = x._data
+    xp = data.__array_namespace__()
+    shape = out_shape + in_shape
+    if not row:  # an empty output
+        return _wrap(xp.zeros(shape, dtype=data.dtype))
+    if not differentiable:
+        return _wrap(xp.reshape(xp.stack([g._data for g in row]), shape))
+    if len(row) == 1:
+        return row[0].reshape(shape)
+    # Differentiable stacking with the ops every install has: sum of one-hot rows.
+    m = len(row)
+    total: Tensor | None = None
+    for i, g in enumerate(row):
+        if not g._requires_grad:
+            if not bool(xp.any(g._data != 0)):
+                continue  # a zero row with no history adds nothing
+        onehot = xp.zeros((m,) + (1,) * len(in_shape), dtype=data.dtype)
+        onehot[(i,) + (0,) * len(in_shape)] = 1
+        term = g.reshape((1,) + in_shape) * _wrap(onehot)
+        total = term if total is None else total + term
+    if total is None:
+        return _wrap(xp.zeros(shape, dtype=data.dtype))
+    return total.reshape(shape)
+
+
+def _name(f: Callable[..., Any]) -> str:
+    return getattr(f, "__name__", None) or type(f).__name__

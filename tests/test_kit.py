@@ -121,3 +121,23 @@ def test_expected_failures_are_strict_xfails():
 def test_unknown_op_is_a_clear_error():
     with pytest.raises(tapegrad.NoSuchOpError, match="no op 'nonexistent' is registered"):
         check_op("nonexistent")
+
+
+def test_composites_are_checked_through_their_parts():
+    class Plugin:
+        @staticmethod
+        @tapegrad.hookimpl
+        def tapegrad_register_ops(registry):
+            registry.register_composite(
+                "bump", lambda x, *, scale=1.0: x * scale / (1 + x * x), methods=("bump",),
+                samples=[Sample((3,)), Sample((2, 3), scale=2.0)],
+            )
+            registry.register_composite("nosamples", lambda x: x * 2)
+
+    plugins.register(Plugin, name="composites")
+    x = tapegrad.tensor([0.5], requires_grad=True)
+    assert x.bump(scale=2.0).item() == pytest.approx(0.8)
+    checks = {c.check for c in op_checks("bump")}
+    assert {"gradients", "higher_order", "no_grad", "metadata"} <= checks and "no_mutation" not in checks
+    check_op("bump")
+    assert "it is a composite, so the kit cannot build inputs" in failures("nosamples")

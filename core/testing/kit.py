@@ -48,7 +48,7 @@ def _leaves(op: OpDef, values: Sequence[Any], requires: bool = True) -> list[Any
     for i, v in enumerate(values):
         if isinstance(v, np.ndarray):
             t = _wrap(v)
-            if requires and op.has_vjp and op.input_differentiable(i) and v.dtype.kind == "f":
+            if requires and op.differentiable_op and op.input_differentiable(i) and v.dtype.kind == "f":
                 t.requires_grad_(True)
             out.append(t)
         else:
@@ -68,6 +68,15 @@ def _fail(ctx: Context, check: str, sample: Any, detail: str) -> AssertionError:
     return AssertionError(f"op {ctx.op.name!r} (plugin {ctx.op.plugin!r}) failed check {check!r} for {sample!r}: {detail}")
 
 
+def _check_grads(ctx: Context, check: str, sample: Any, params: Mapping[str, Any], args: list[Any],
+                 order: int, seed: int) -> None:
+    """Central-difference check of the op on ``args``, reported as a failure of ``check``."""
+    try:
+        check_grads(_runner(ctx.op, params), args, order=order, name=ctx.op.name, seed=seed)
+    except AssertionError as exc:
+        raise _fail(ctx, check, sample, str(exc)) from None
+
+
 # ---------------------------------------------------------------------------- the checks
 def check_metadata(ctx: Context) -> None:
     """The registration is coherent: arity, rules, domains, samples and bindings agree."""
@@ -81,7 +90,7 @@ def check_metadata(ctx: Context) -> None:
         for i, d in enumerate(op.domain):
             if d is not None and (len(d) != 2 or (None not in d and not d[0] < d[1])):
                 problems.append(f"domain of input {i} must be (low, high) with low < high, got {d!r}")
-    required = _required_params(op)
+    required = [] if op.composite else _required_params(op)
     if required and op.samples is None and ctx.samples == samples_for(op):
         problems.append(f"forward requires params {required}: declare samples=[Sample(..., {required[0]}=...)]")
     for sample in ctx.samples:
@@ -117,10 +126,7 @@ def check_gradients(ctx: Context) -> None:
     """First-order VJPs agree with central differences (float64), per sample and input."""
     for k, sample in enumerate(ctx.samples):
         args = _leaves(ctx.op, materialize(ctx.op, sample, "float64", SEED + k))
-        try:
-            check_grads(_runner(ctx.op, sample.params), args, order=1, name=ctx.op.name, seed=SEED + k)
-        except AssertionError as exc:
-            raise _fail(ctx, "gradients", sample, str(exc)) from None
+        _check_grads(ctx, "gradients", sample, sample.params, args, 1, SEED + k)
 
 
 def check_higher_order(ctx: Context) -> None:
@@ -129,10 +135,7 @@ def check_higher_order(ctx: Context) -> None:
     for k, sample in enumerate(ctx.samples):
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
         if op.second_order:
-            try:
-                check_grads(_runner(op, sample.params), args, order=ctx.order, name=op.name, seed=SEED + k)
-            except AssertionError as exc:
-                raise _fail(ctx, "higher_order", sample, str(exc)) from None
+            _check_grads(ctx, "higher_order", sample, sample.params, args, ctx.order, SEED + k)
             continue
         out = op.apply(*args, **sample.params)
         wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
@@ -164,11 +167,8 @@ def check_broadcasting(ctx: Context) -> None:
         expected = np.broadcast_shapes(*[tuple(s) for s in sample.inputs])
         if tuple(out.shape) != expected:
             raise _fail(ctx, "broadcasting", sample, f"result shape {tuple(out.shape)}, expected {expected}")
-        if op.has_vjp:
-            try:
-                check_grads(_runner(op, params), args, order=1, name=op.name, seed=SEED + k)
-            except AssertionError as exc:
-                raise _fail(ctx, "broadcasting", sample, str(exc)) from None
+        if op.differentiable_op:
+            _check_grads(ctx, "broadcasting", sample, params, args, 1, SEED + k)
 
 
 def check_python_scalars(ctx: Context) -> None:
@@ -183,12 +183,9 @@ def check_python_scalars(ctx: Context) -> None:
         out = op.apply(*args32, **params)
         if out.dtype.name != "float32":
             raise _fail(ctx, "python_scalars", shape_sample, f"float32 inputs with a Python scalar gave {out.dtype}")
-        if op.has_vjp and any(op.input_differentiable(j) for j in range(op.nin or 0) if j != i):
+        if op.differentiable_op and any(op.input_differentiable(j) for j in range(op.nin or 0) if j != i):
             args = _leaves(op, materialize(op, shape_sample, "float64", SEED + i))
-            try:
-                check_grads(_runner(op, params), args, order=1, name=op.name, seed=SEED + i)
-            except AssertionError as exc:
-                raise _fail(ctx, "python_scalars", shape_sample, str(exc)) from None
+            _check_grads(ctx, "python_scalars", shape_sample, params, args, 1, SEED + i)
 
 
 def check_dtypes(ctx: Context) -> None:
@@ -281,7 +278,7 @@ def check_backends(ctx: Context) -> None:
             got_np = np.asarray(got.detach().to("numpy")._data)
             if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
                 raise _fail(ctx, "backends", sample, f"[{backend}] forward differs from NumPy's")
-            if not (op.has_vjp and want.requires_grad):
+            if not (op.differentiable_op and want.requires_grad):
                 continue
             wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
             wrt_moved = [a for a in moved_leaves if type(a) is Tensor and a.requires_grad]
@@ -299,12 +296,14 @@ def check_backends(ctx: Context) -> None:
 # name -> (check, applies to op?)
 CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] = {
     "metadata": (check_metadata, lambda c: True),
-    "gradients": (check_gradients, lambda c: c.op.has_vjp),
-    "higher_order": (check_higher_order, lambda c: c.op.has_vjp and c.order >= 2),
+    "gradients": (check_gradients, lambda c: c.op.differentiable_op),
+    "higher_order": (check_higher_order, lambda c: c.op.differentiable_op and c.order >= 2),
     "broadcasting": (check_broadcasting, lambda c: c.op.broadcasts and (c.op.nin or 0) >= 2),
     "python_scalars": (check_python_scalars, lambda c: c.op.broadcasts and (c.op.nin or 0) >= 2),
-    "dtypes": (check_dtypes, lambda c: c.op.has_vjp),
-    "no_mutation": (check_no_mutation, lambda c: c.op.backends is None or "numpy" in c.op.backends),
+    "dtypes": (check_dtypes, lambda c: c.op.differentiable_op),
+    # composites have no forward of their own to run on raw arrays
+    "no_mutation": (check_no_mutation, lambda c: not c.op.composite
+                    and (c.op.backends is None or "numpy" in c.op.backends)),
     "no_grad": (check_no_grad, lambda c: True),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
 }

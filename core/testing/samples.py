@@ -53,9 +53,10 @@ def samples_for(op: OpDef, given: Sequence[Sample] | None = None) -> list[Sample
     if op.samples is not None:
         return list(op.samples)
     if op.nin is None:
+        what = "it is a composite" if op.composite else "its forward takes a variable number of arrays"
         raise AssertionError(
-            f"op {op.name!r}: its forward takes a variable number of arrays, so the kit cannot build "
-            "inputs; declare samples=[tapegrad.testing.Sample(...)] in register_op"
+            f"op {op.name!r}: {what}, so the kit cannot build inputs; declare "
+            "samples=[tapegrad.testing.Sample(...)] when registering it"
         )
     return [Sample(*([(3,)] * op.nin)), Sample(*([(2, 3)] * op.nin))]
 

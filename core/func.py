@@ -21,6 +21,7 @@ results are plain tensors with no history.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable, NamedTuple, Sequence
 
 from .autograd import grad as _autograd_grad
@@ -33,6 +34,13 @@ from .tensor import Tensor, _wrap
 __all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian"]
 
 Argnums = int | Sequence[int]
+
+# The fresh leaves of transforms that have returned. The graph of a transform's result may
+# still reach them (a create_graph backward refers to the leaves it differentiated), but no
+# enclosing transform differentiates with respect to them, so they do not make a result
+# "connected" (see _reaches_outer). The leaves of transforms still running are not in it.
+# Keyed by id (a Tensor's == is elementwise), dropped when the tensor is collected.
+_retired: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
 # --------------------------------------------------------------------------- transforms
@@ -69,26 +77,33 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         traced = _trace(f, args, kwargs, spec, has_aux, f"grad({name})")
-        out = traced.out
-        if type(out) is not Tensor:
-            raise TypeError(
-                f"grad({name}): f must return a Tensor"
-                + (" as the first element of its (output, aux) pair" if has_aux else "")
-                + f", got {type(out).__name__}; use vjp or jacobian for functions with several outputs"
-            )
-        if out.numel() != 1:
-            raise RuntimeError(
-                f"grad({name}): f must return a scalar (a one-element tensor), but it returned a tensor "
-                f"of shape {list(out.shape)}; use vjp or jacobian for non-scalar outputs"
-            )
-        grads = _pullback((out,), (None,), traced, retain_graph=False)
-        value = out if traced.connected else out.detach()
-        if has_aux:
-            value = (value, _strip_aux(traced.aux, traced))
-        return value, _pack(grads, spec)
+        try:
+            return _value_and_grad(traced, spec, has_aux, name)
+        finally:
+            _retire(traced)
 
     value_and_grad_f.__qualname__ = value_and_grad_f.__name__ = f"value_and_grad({name})"
     return value_and_grad_f
+
+
+def _value_and_grad(traced: _Traced, spec: _Argnums, has_aux: bool, name: str) -> tuple[Any, Any]:
+    out = traced.out
+    if type(out) is not Tensor:
+        raise TypeError(
+            f"grad({name}): f must return a Tensor"
+            + (" as the first element of its (output, aux) pair" if has_aux else "")
+            + f", got {type(out).__name__}; use vjp or jacobian for functions with several outputs"
+        )
+    if out.numel() != 1:
+        raise RuntimeError(
+            f"grad({name}): f must return a scalar (a one-element tensor), but it returned a tensor "
+            f"of shape {list(out.shape)}; use vjp or jacobian for non-scalar outputs"
+        )
+    grads = _pullback((out,), (None,), traced, retain_graph=False)
+    value = out if traced.connected else out.detach()
+    if has_aux:
+        value = (value, _strip_aux(traced.aux, traced))
+    return value, _pack(grads, spec)
 
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
@@ -104,7 +119,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     name = _name(f)
     spec = _Argnums(tuple(range(len(primals))), False)
     traced = _trace(f, primals, {}, spec, has_aux, f"vjp({name})")
-    outs, single = _flatten_outputs(traced.out, f"vjp({name})")
+    try:
+        outs, single = _flatten_outputs(traced.out, f"vjp({name})")
+        shown = outs if traced.connected else tuple(o.detach() for o in outs)
+        aux = _strip_aux(traced.aux, traced) if has_aux else None
+    finally:
+        _retire(traced)  # vjp_fn only pulls back; nothing traces through these leaves again
 
     def vjp_fn(cotangents: Any) -> tuple[Tensor, ...]:
         cots = (cotangents,) if single else cotangents
@@ -119,11 +139,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         return tuple(_pullback(outs, tuple(cots), traced, retain_graph=True))
 
     vjp_fn.__qualname__ = vjp_fn.__name__ = f"vjp_fn({name})"
-    shown = outs if traced.connected else tuple(o.detach() for o in outs)
     out = shown[0] if single else type(traced.out)(shown)
-    if has_aux:
-        return out, vjp_fn, _strip_aux(traced.aux, traced)
-    return out, vjp_fn
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False) -> Callable[..., Any]:
@@ -140,10 +157,13 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = Fal
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         traced = _trace(f, args, kwargs, spec, has_aux, f"jacobian({name})")
-        outs, single = _flatten_outputs(traced.out, f"jacobian({name})")
-        per_output = [_pack(_jacobian_of(o, traced), spec) for o in outs]
-        result: Any = per_output[0] if single else type(traced.out)(per_output)
-        return (result, _strip_aux(traced.aux, traced)) if has_aux else result
+        try:
+            outs, single = _flatten_outputs(traced.out, f"jacobian({name})")
+            per_output = [_pack(_jacobian_of(o, traced), spec) for o in outs]
+            result: Any = per_output[0] if single else type(traced.out)(per_output)
+            return (result, _strip_aux(traced.aux, traced)) if has_aux else result
+        finally:
+            _retire(traced)
 
     jacobian_f.__qualname__ = jacobian_f.__name__ = f"jacobian({name})"
     return jacobian_f
@@ -174,6 +194,7 @@ class _Traced(NamedTuple):
     aux: Any
     inputs: tuple[Tensor, ...]  # the tensors differentiated with respect to, one per argnum
     fresh: frozenset[int]  # ids of the fresh leaves among them
+    leaves: tuple[Tensor, ...]  # the fresh leaves themselves
     connected: bool  # the result must stay differentiable by an enclosing graph
 
 
@@ -215,7 +236,7 @@ def _trace(f: Callable[..., Any], args: tuple, kwargs: dict, spec: _Argnums, has
     outer = is_grad_enabled()
     call_args = list(args)
     inputs = []
-    fresh = set()
+    leaves = []
     tracked = False
     with enable_grad():
         for p in positions:
@@ -227,10 +248,14 @@ def _trace(f: Callable[..., Any], args: tuple, kwargs: dict, spec: _Argnums, has
                 tracked = True
             else:
                 x = x.detach().requires_grad_(True)
-                fresh.add(id(x))
+                leaves.append(x)
             call_args[p] = x
             inputs.append(x)
-        result = f(*call_args, **kwargs)
+        try:
+            result = f(*call_args, **kwargs)
+        except BaseException:
+            _retired.update((id(x), x) for x in leaves)
+            raise
     aux = None
     if has_aux:
         if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -240,9 +265,14 @@ def _trace(f: Callable[..., Any], args: tuple, kwargs: dict, spec: _Argnums, has
                    else type(result).__name__)
             )
         result, aux = result
-    fresh_ids = frozenset(fresh)
+    fresh_ids = frozenset(id(x) for x in leaves)
     connected = outer and (tracked or _reaches_outer(_tensors_in(result), fresh_ids))
-    return _Traced(result, aux, tuple(inputs), fresh_ids, connected)
+    return _Traced(result, aux, tuple(inputs), fresh_ids, tuple(leaves), connected)
+
+
+def _retire(traced: _Traced) -> None:
+    """The transform has returned: its leaves no longer make anything connected."""
+    _retired.update((id(x), x) for x in traced.leaves)
 
 
 def _as_input(value: Any, position: int, where: str) -> Tensor:
@@ -286,12 +316,17 @@ def _tensors_in(value: Any) -> list[Tensor]:
 
 
 def _reaches_outer(tensors: Sequence[Tensor], fresh: frozenset[int]) -> bool:
-    """Whether the graph behind ``tensors`` reaches a tensor that requires grad other than ``fresh``."""
+    """Whether the graph behind ``tensors`` reaches a leaf that someone outside may differentiate.
+
+    That is any leaf that requires grad, except this transform's own (``fresh``) and those
+    of transforms that already returned. Iterative: a long chain costs loop iterations.
+    """
     stack: list[Node] = []
+    retired = _retired.get
     for t in tensors:
         if t._grad_fn is not None:
             stack.append(t._grad_fn)
-        elif t._requires_grad and id(t) not in fresh:
+        elif t._requires_grad and id(t) not in fresh and retired(id(t)) is not t:
             return True
     seen: set[Node] = set()
     while stack:
@@ -305,7 +340,7 @@ def _reaches_outer(tensors: Sequence[Tensor], fresh: frozenset[int]) -> bool:
             if type(edge) is Node:
                 if edge not in seen:
                     stack.append(edge)
-            elif id(edge) not in fresh:
+            elif id(edge) not in fresh and retired(id(edge)) is not edge:
                 return True
     return False
 
@@ -345,7 +380,9 @@ def _pullback(outs: tuple[Tensor, ...], cotangents: tuple[Any, ...], traced: _Tr
         roots = tuple(o for o, _ in live)
         cots = [c for _, c in live]
         results = _autograd_grad(
-            roots, traced.inputs, grad_outputs=cots, retain_graph=retain_graph,
+            # A connected backward is itself recorded on top of the forward graph, so the
+            # forward must survive it (as in PyTorch, where retain_graph follows create_graph).
+            roots, traced.inputs, grad_outputs=cots, retain_graph=retain_graph or traced.connected,
             create_graph=traced.connected, allow_unused=True,
         )
     return [_zeros_like(x) if g is None else g for g, x in zip(results, traced.inputs)]

@@ -1,0 +1,776 @@
+#!/usr/bin/env python
+"""tapegrad against hand-written NumPy: time ratios, peak memory, import time.
+
+    python benchmarks/bench.py            # full run (about 25 s on 2 cores)
+    python benchmarks/bench.py --quick    # fewer repeats, about 10 s (well under 30 s)
+    python benchmarks/bench.py --profile  # also profile the per-op path: cProfile, line timings
+                                          # (if line_profiler is installed), component timings, GC
+    python benchmarks/bench.py --json out.json
+
+Every case runs tapegrad and a hand-written NumPy forward+backward of the same
+computation in the same process, float64, alternating the two repeat by repeat so
+that drift (turbo, other load) hits both alike. A time is the median over repeats;
+tiny cases run a loop of ``number`` calls per repeat and report time per call.
+Before timing, each case checks that tapegrad's gradients equal the NumPy ones, so
+both sides do the same work.
+
+This is a benchmark, not a test: it prints PASS/MISS against the targets and always
+exits 0 (``--strict`` makes a MISS exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Any, Callable
+
+import numpy as np
+
+import tapegrad as tg
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _snapshot_sources() -> None:
+    """Cache the source of tapegrad's modules as imported, so line timings quote the lines that ran
+    even if the files are edited while the benchmark runs."""
+    import linecache
+
+    for name, module in list(sys.modules.items()):
+        if name == "tapegrad" or name.startswith("tapegrad."):
+            filename = getattr(module, "__file__", None)
+            if filename:
+                linecache.getlines(filename)
+
+
+_snapshot_sources()
+
+# The constants of the op chains: y*C_MUL, +C_ADD, -C_SUB, /C_DIV, repeated (values stay bounded).
+C_MUL, C_ADD, C_SUB, C_DIV = 1.01, 0.5, 0.25, 1.02
+
+
+# ---------------------------------------------------------------------- timing helpers
+def _time_once(fn: Callable[[], Any], number: int) -> float:
+    """Seconds per call of ``fn`` over a loop of ``number`` calls."""
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def time_pair(np_fn: Callable[[], Any], tg_fn: Callable[[], Any], repeats: int, number: int = 1,
+              warmup: int = 1) -> tuple[float, float]:
+    """Median seconds per call of each, the two alternating repeat by repeat."""
+    for _ in range(warmup):
+        np_fn()
+        tg_fn()
+    t_np, t_tg = [], []
+    for _ in range(repeats):
+        t_np.append(_time_once(np_fn, number))
+        t_tg.append(_time_once(tg_fn, number))
+    return statistics.median(t_np), statistics.median(t_tg)
+
+
+def check_close(name: str, got: Any, want: Any) -> None:
+    got = got._data if isinstance(got, tg.Tensor) else got
+    if not np.allclose(got, want, rtol=1e-10, atol=1e-12):
+        raise AssertionError(f"{name}: tapegrad and NumPy gradients differ; the comparison would be unfair")
+
+
+# ---------------------------------------------------------------------- case 1 and 4: op chains
+def make_chain_cases(n_ops: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """A chain of ``n_ops`` tiny ops on a (4,) float64 tensor, then ``.sum().backward()``.
+
+    The ops cycle ``*c, +c, -c, /c`` with Python float constants. The NumPy side does
+    the same forward and the matching backward by hand: ``g = g / c`` and ``g = g * c``
+    for the products; sums pass the cotangent through unchanged, as hand-written code
+    would; ``sum`` contributes ``g = ones``.
+    """
+    assert n_ops % 4 == 0
+    reps = n_ops // 4
+    x0 = np.random.default_rng(0).uniform(0.5, 1.5, size=4)
+    leaf = tg.from_numpy(x0.copy()).requires_grad_(True)
+
+    def tapegrad_chain() -> Any:
+        leaf.grad = None
+        y = leaf
+        for _ in range(reps):
+            y = y * C_MUL
+            y = y + C_ADD
+            y = y - C_SUB
+            y = y / C_DIV
+        y.sum().backward()
+        return leaf.grad
+
+    def numpy_chain() -> Any:
+        y = x0
+        for _ in range(reps):
+            y = y * C_MUL
+            y = y + C_ADD
+            y = y - C_SUB
+            y = y / C_DIV
+        y.sum()
+        g = np.ones_like(y)  # d sum / d y
+        for _ in range(reps):
+            g = g / C_DIV  # div by a constant
+            g = g * C_MUL  # mul by a constant (sub and add pass g through)
+        return g
+
+    check_close(f"chain of {n_ops}", tapegrad_chain(), numpy_chain())
+    return numpy_chain, tapegrad_chain
+
+
+# ---------------------------------------------------------------------- case 2: the tutorial
+def make_tutorial_cases() -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """PyTorch's autograd tutorial, creation of x included on both sides."""
+
+    def tapegrad_tutorial() -> Any:
+        x = tg.ones(2, 2, dtype=tg.float64, requires_grad=True)
+        y = x + 2
+        z = y * y * 3
+        out = z.mean()
+        out.backward()
+        return x.grad
+
+    def numpy_tutorial() -> Any:
+        x = np.ones((2, 2))
+        y = x + 2
+        yy = y * y
+        z = yy * 3
+        z.mean()
+        gz = np.full(z.shape, 1.0 / z.size)  # d mean / d z
+        gyy = gz * 3
+        gy = gyy * y + gyy * y  # both factors of y*y
+        return gy  # d y / d x = 1
+
+    check_close("tutorial", tapegrad_tutorial(), numpy_tutorial())
+    return numpy_tutorial, tapegrad_tutorial
+
+
+# ---------------------------------------------------------------------- case 3: a big loss
+def make_big_loss_cases(n: int) -> tuple[Callable[[], Any], Callable[[], Any], Any]:
+    """``loss = ((a*x + b - t) ** 2).sum() / n`` and its gradients wrt a and b (shape (n,))."""
+    rng = np.random.default_rng(1)
+    a0, b0, x0, t0 = (rng.standard_normal(n) for _ in range(4))
+    a = tg.from_numpy(a0).requires_grad_(True)  # shares memory: no copies beyond the four inputs
+    b = tg.from_numpy(b0).requires_grad_(True)
+    x = tg.from_numpy(x0)
+    t = tg.from_numpy(t0)
+
+    def clear() -> None:
+        a.grad = None
+        b.grad = None
+
+    def tapegrad_loss() -> Any:
+        clear()
+        loss = ((a * x + b - t) ** 2).sum() / n
+        loss.backward()
+        return a.grad, b.grad
+
+    def numpy_loss() -> Any:
+        r = a0 * x0 + b0 - t0
+        (r ** 2).sum() / n
+        gr = (2.0 / n) * r  # d loss / d r
+        ga = gr * x0
+        gb = gr
+        return ga, gb
+
+    ga_tg, gb_tg = tapegrad_loss()
+    ga_np, gb_np = numpy_loss()
+    check_close("loss grad a", ga_tg, ga_np)
+    check_close("loss grad b", gb_tg, gb_np)
+    del ga_tg, gb_tg, ga_np, gb_np
+    clear()
+    return numpy_loss, tapegrad_loss, clear
+
+
+def extra_memory(step: Callable[[], Any], unit: int, repeats: int = 2) -> tuple[float, float]:
+    """(peak, held) extra memory of one ``step()``, in units of ``unit`` bytes.
+
+    The rule, the same for both sides: the inputs exist before; the traced memory just
+    before the call is the baseline. *peak* is tracemalloc's peak during the call
+    minus the baseline: every temporary, the saved graph, and the gradients the step
+    produces (which it returns, so they are alive at its end). *held* is what is still
+    allocated after the call minus the baseline, with the returned gradients alive:
+    for both sides, the two gradient arrays. NumPy reports its data buffers to
+    tracemalloc, so arrays are counted with their data.
+    """
+    peaks, helds = [], []
+    for _ in range(repeats):
+        gc.collect()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            result = step()
+            current, peak = tracemalloc.get_traced_memory()
+            del result
+        finally:
+            tracemalloc.stop()
+        peaks.append((peak - base) / unit)
+        helds.append((current - base) / unit)
+    return max(peaks), statistics.median(helds)
+
+
+# ---------------------------------------------------------------------- case 5: import time
+def _run_python(code: str, env: dict[str, str] | None = None, flags: tuple[str, ...] = ()) -> tuple[float, str, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, *flags, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env=env, check=True)
+    return time.perf_counter() - t0, proc.stdout, proc.stderr
+
+
+def _importtime_cumulative(stderr: str, module: str) -> float:
+    """Cumulative microseconds of ``module`` from ``python -X importtime`` output."""
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() == module:
+            return float(line.split("|")[1])
+    raise ValueError(f"{module} not in -X importtime output")
+
+
+def bytecode_env(prefix: str) -> dict[str, str]:
+    """The environment with bytecode caching on, into ``prefix`` (the source tree is not written).
+
+    A dev environment may set PYTHONDONTWRITEBYTECODE=1: then an editable tapegrad, which has
+    no ``__pycache__``, is compiled from source on every import while NumPy's installed .pyc
+    files are used. With a private cache prefix both sides read cached bytecode, as after a
+    normal install.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = prefix
+    return env
+
+
+def import_times(runs: int, env: dict[str, str] | None) -> dict[str, float]:
+    """Median wall seconds of fresh interpreters, and -X importtime cumulative microseconds."""
+    wall: dict[str, list[float]] = {"pass": [], "numpy": [], "tapegrad": []}
+    cumulative: dict[str, list[float]] = {"numpy": [], "tapegrad": []}
+    codes = {"pass": "pass", "numpy": "import numpy", "tapegrad": "import tapegrad"}
+    for name in wall:  # warm the OS file cache (and the bytecode cache)
+        _run_python(codes[name], env=env)
+    for _ in range(runs):
+        for name, code in codes.items():
+            wall[name].append(_run_python(code, env=env)[0])
+        for name in cumulative:
+            _, _, err = _run_python(codes[name], env=env, flags=("-X", "importtime"))
+            cumulative[name].append(_importtime_cumulative(err, name))
+    out = {f"wall_{k}": statistics.median(v) for k, v in wall.items()}
+    out.update({f"importtime_{k}_us": statistics.median(v) for k, v in cumulative.items()})
+    return out
+
+
+FIRST_OP_CODE = r"""
+import json, time
+import numpy as np
+import tapegrad as tg
+x = tg.from_numpy(np.ones(4)).requires_grad_(True)
+t0 = time.perf_counter(); y = x * 2.0; t1 = time.perf_counter()   # builds the op table
+y = x * 2.0; t2 = time.perf_counter()                             # a warm call
+print(json.dumps({"first": t1 - t0, "second": t2 - t1,
+                  "plugins": [p.name for p in tg.plugins.infos()]}))
+"""
+
+
+def first_op_times(runs: int, env: dict[str, str]) -> dict[str, Any]:
+    """The first op call in a fresh interpreter (op table built from pluggy hooks) vs a warm one."""
+    env_noauto = dict(env, TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD="1")
+    _run_python(FIRST_OP_CODE, env=env)  # fill the bytecode cache for the plugins' imports
+    first, first_noauto, second = [], [], []
+    plugins: list[str] = []
+    for _ in range(runs):
+        data = json.loads(_run_python(FIRST_OP_CODE, env=env)[1])
+        first.append(data["first"])
+        second.append(data["second"])
+        plugins = data["plugins"]
+        first_noauto.append(json.loads(_run_python(FIRST_OP_CODE, env=env_noauto)[1])["first"])
+    return {"first": statistics.median(first), "first_no_autoload": statistics.median(first_noauto),
+            "second": statistics.median(second), "plugins": plugins}
+
+
+# ---------------------------------------------------------------------- profile of the per-op path
+def _us(fn: Callable[[], Any], loop: int = 20_000, repeats: int = 7) -> float:
+    """Median microseconds per call of ``fn`` (no profiler running)."""
+    return statistics.median(_time_once(fn, loop) for _ in range(repeats)) * 1e6
+
+
+def _build_chain(leaf: Any, n_ops: int) -> Any:
+    y = leaf
+    for _ in range(n_ops // 4):
+        y = y * C_MUL
+        y = y + C_ADD
+        y = y - C_SUB
+        y = y / C_DIV
+    return y.sum()
+
+
+def line_profile(run: Callable[[], Any], top: int = 8) -> str:
+    """Line timings of the op closure and the backward engine (needs the line_profiler package).
+
+    Profiles ``Tensor.__mul__`` (the binary-op closure; ``+``, ``-`` and ``/`` run copies of
+    the same code, so only a quarter of the chain's forward calls are counted),
+    ``Tensor.sum``, ``autograd.backward`` and every function of the engine module. Line
+    times include the functions a line calls, and line_profiler's tracing inflates cheap
+    lines: read the shares, not the absolute times.
+    """
+    try:
+        from line_profiler import LineProfiler
+    except ImportError:
+        return "\nLine timings: skipped (pip install line_profiler to get them).\n"
+    import inspect
+    import linecache
+
+    from tapegrad import autograd, engine
+
+    lp = LineProfiler()
+    seen = set()
+    for fn in [tg.Tensor.__mul__, tg.Tensor.sum, autograd.backward,
+               *(f for _, f in inspect.getmembers(engine, inspect.isfunction) if f.__module__ == engine.__name__)]:
+        code = getattr(fn, "__code__", None)
+        if code is not None and code not in seen:
+            seen.add(code)
+            lp.add_function(fn)
+    lp.enable_by_count()
+    t0 = time.perf_counter()
+    try:
+        run()
+    finally:
+        wall = time.perf_counter() - t0
+        lp.disable_by_count()
+    stats = lp.get_stats()
+    out = io.StringIO()
+    out.write(f"\nLine timings (line_profiler, one chain, {wall * 1e3:.0f} ms under the tracer; a function's "
+              "share is of that wall time,\n  a line's share is of its function, callees included):\n")
+    for (filename, first, name), lines in sorted(stats.timings.items(),
+                                                 key=lambda kv: -sum(t for _, _, t in kv[1])):
+        total = sum(t for _, _, t in lines) * stats.unit
+        if total < 0.02 * wall:
+            continue
+        short = os.path.relpath(filename, ROOT) if filename.startswith(ROOT) else filename
+        out.write(f"  {name} ({short}:{first}): {total / wall:.0%} of wall, inclusive\n")
+        for lineno, hits, t in sorted(lines, key=lambda x: -x[2])[:top]:
+            share = t * stats.unit / total
+            if share < 0.03:
+                break
+            text = linecache.getline(filename, lineno).strip()[:88]
+            out.write(f"    {share:5.1%}  {hits:>6} hits  L{lineno:<4} {text}\n")
+    return out.getvalue()
+
+
+def profile_per_op(n_ops: int = 20_000) -> str:
+    """Where the per-op time goes: cProfile of the chain, then component timings without the profiler."""
+    from tapegrad.graph import Node
+    from tapegrad.optable import lookup
+    from tapegrad.tensor import _wrap
+
+    out = io.StringIO()
+    _, tg_chain = make_chain_cases(n_ops)
+    tg_chain()
+    prof = cProfile.Profile()
+    prof.enable()
+    tg_chain()
+    prof.disable()
+    out.write(f"cProfile, chain of {n_ops} ops (numpy ufunc calls do not show as functions; "
+              "their time is inside the callers' tottime):\n")
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+
+    out.write(line_profile(tg_chain))
+
+    arr = np.ones(4)
+    leaf = tg.from_numpy(arr.copy()).requires_grad_(True)
+    plain = tg.from_numpy(arr.copy())
+    mul = lookup("mul")
+    m_node = (leaf * C_MUL)._grad_fn
+    rows: list[tuple[str, float | None]] = []
+
+    def put(label: str, value: Callable[[], float]) -> None:
+        try:
+            rows.append((label, value()))
+        except Exception:  # noqa: BLE001 - an internal changed shape; say n/a rather than fail
+            rows.append((label, None))
+
+    out.write("\nForward, microseconds per op call:\n")
+    put("numpy: arr * c", lambda: _us(lambda: arr * C_MUL))
+    put("tapegrad: plain * c (nothing requires grad: closure + forward + _wrap)", lambda: _us(lambda: plain * C_MUL))
+    put("tapegrad: leaf * c (records a Node; mul saves its inputs)", lambda: _us(lambda: leaf * C_MUL))
+    put("tapegrad: leaf + c (records a Node; add saves (shape, dtype) per input)", lambda: _us(lambda: leaf + C_ADD))
+    put("  forward lambda: mul.forward(np, arr, c) (numpy op + one Python call)", lambda: _us(lambda: mul.forward(np, arr, C_MUL)))
+    put("  _wrap(arr, node): Tensor.__new__ + 5 slot writes", lambda: _us(lambda: _wrap(arr, m_node)))
+    put("  Node(op, params, edges, inputs, out, xp)", lambda: _us(lambda: Node(mul, {}, (leaf,), (arr, C_MUL), None, np)))
+    put("  add's saved metadata: tuple(genexpr of (shape, dtype))",
+        lambda: _us(lambda: tuple(d if type(d) is float else (d.shape, d.dtype) for d in (arr, C_ADD))))
+    for label, value in rows:
+        out.write(("     n/a " if value is None else f"  {value:7.3f}") + f"  {label}\n")
+    rows.clear()
+
+    # Backward: the whole loop per node, then its parts. The parts call engine internals, which
+    # change as the engine is tuned: a part whose function is gone or changed shows as n/a.
+    import inspect
+
+    from tapegrad import engine
+
+    totals = []
+    for _ in range(5):
+        leaf.grad = None
+        s = _build_chain(leaf, n_ops)
+        t0 = time.perf_counter()
+        s.backward()
+        totals.append(time.perf_counter() - t0)
+        del s
+    nodes = n_ops + 1
+    total = statistics.median(totals) / nodes * 1e6
+    s = _build_chain(leaf, n_ops)
+    kinds = []  # one node of each kind in the chain: div, sub, add, mul
+    node = s._grad_fn.edges[0]
+    for _ in range(4):
+        kinds.append(node)
+        node = node.edges[0]
+    c_fresh = arr * 2
+
+    def part(fn: Callable[[], float]) -> float | None:
+        try:
+            return fn()
+        except Exception:  # noqa: BLE001 - an internal changed shape; say n/a rather than fail
+            return None
+
+    def count_deps() -> float:
+        t0 = time.perf_counter()
+        engine._count_dependencies({s._grad_fn: None})
+        return (time.perf_counter() - t0) / nodes * 1e6
+
+    def fit_args(k: Any) -> tuple:
+        c = c_fresh if k.op.name in ("mul", "div") else arr  # add/sub hand g itself on
+        if len(inspect.signature(engine._fit).parameters) == 4:
+            return (k, 0, c, arr)
+        return (k, 0, c, arr, (4,), arr.dtype)  # newer signature: the input's shape and dtype passed in
+
+    def release() -> float:
+        rel = []
+        for _ in range(3):
+            chain_root = _build_chain(leaf, 4000)
+            chain_nodes = []
+            node = chain_root._grad_fn
+            while type(node) is Node:
+                chain_nodes.append(node)
+                node = node.edges[0]
+            t0 = time.perf_counter()
+            for node in chain_nodes:
+                engine._release(node)
+            rel.append((time.perf_counter() - t0) / len(chain_nodes) * 1e6)
+        return statistics.median(rel)
+
+    # How often the loop calls each part (the engine may skip some in the common case).
+    calls: dict[str, int] = {}
+    originals = {name: getattr(engine, name) for name in ("_call_vjp", "_fit", "_release")
+                 if hasattr(engine, name)}
+
+    def counting(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            calls[name] = calls.get(name, 0) + 1
+            return fn(*a, **k)
+        return wrapper
+
+    try:
+        for name, fn in originals.items():
+            setattr(engine, name, counting(name, fn))
+        leaf.grad = None
+        _build_chain(leaf, n_ops).backward()
+    finally:
+        for name, fn in originals.items():
+            setattr(engine, name, fn)
+    share = {name: calls.get(name, 0) / nodes for name in originals}
+
+    def scaled(value: float | None, name: str) -> float | None:
+        return None if value is None or name not in share else value * share[name]
+
+    count = part(count_deps)
+    vjp = part(lambda: statistics.mean(_us(lambda k=k: engine._call_vjp(k, arr, False, None, None)) for k in kinds))
+    rule = part(lambda: statistics.mean(
+        _us(lambda k=k: k.op.vjps[0](np, arr, k.out, *(k.inputs if k.op.saves_inputs else (arr, 1.0))))
+        for k in kinds))
+    fit = part(lambda: statistics.mean(_us(lambda k=k, a=fit_args(k): engine._fit(*a)) for k in kinds))
+    rel = part(release)
+    vjp, fit, rel = scaled(vjp, "_call_vjp"), scaled(fit, "_fit"), scaled(rel, "_release")
+    vjp_overhead = None if vjp is None or rule is None else max(0.0, vjp - rule * share.get("_call_vjp", 0))
+    known = [v for v in (count, rule, vjp_overhead, fit, rel) if v is not None]
+    loop = total - sum(known)
+    out.write("\nCalls per node during a backward (0 = inlined or skipped): "
+              + ", ".join(f"{name} {share[name]:.2f}" for name in share) + "\n")
+    out.write(f"\nBackward, microseconds per node (chain of {n_ops}; mul/add/sub/div equally often):\n")
+    for label, value in [
+        ("whole backward loop, per node", total),
+        ("  _count_dependencies (graph walk before the loop)", count),
+        ("  the VJP rules themselves (lambda call + numpy op for mul/div)", rule),
+        ("  _call_vjp wrapper around the rule (x calls per node)", vjp_overhead),
+        ("  _fit (broadcast/dtype fitting, freshness test; x calls per node)", fit),
+        ("  _release (drop saved values; x calls per node)", rel),
+        ("  the rest of the loop body (buffers, edges, deps, ready stack; = whole - parts above)", loop),
+    ]:
+        out.write(("     n/a " if value is None else f"  {value:7.3f}") + f"  {label}\n")
+
+    # Fixed costs of one backward() call, from the smallest graph.
+    def tiny_fwd() -> Any:
+        leaf.grad = None
+        return (leaf * 2.0).sum()
+
+    def tiny_both() -> None:
+        tiny_fwd().backward()
+
+    fixed = _us(tiny_both, 5000) - _us(tiny_fwd, 5000)
+    out.write("\nFixed costs, microseconds:\n")
+    for label, value in [
+        ("backward() of (leaf * 2.0).sum(): 2 nodes + entry, validation, _root_grads, _commit", fixed),
+        ("  np.broadcast_to (sum/mean VJPs)", _us(lambda: np.broadcast_to(np.float64(1.0), (4,)))),
+        ("  np.ones_like (implicit root gradient)", _us(lambda: np.ones_like(np.float64(1.0)))),
+        ("  np.sum(arr, axis=(0,)) via fromnumeric (sum forward)", _us(lambda: np.sum(arr, axis=(0,), keepdims=False))),
+        ("  arr.copy() (commit copies a cotangent it does not own)", _us(arr.copy)),
+    ]:
+        out.write(f"  {value:7.3f}  {label}\n")
+
+    # The cyclic garbage collector walks the (acyclic) graph as it grows: split by phase.
+    out.write("\nGC (cyclic collector) cost, chain fwd / bwd in ms, median of runs:\n")
+    for n_chain, runs in ((1000, 101), (100_000, 5)):
+        for mode in ("enabled", "disabled"):
+            f_t, b_t = [], []
+            for _ in range(runs):
+                leaf.grad = None
+                if mode == "disabled":
+                    gc.disable()
+                try:
+                    t0 = time.perf_counter()
+                    root = _build_chain(leaf, n_chain)
+                    t1 = time.perf_counter()
+                    root.backward()
+                    del root  # the graph's teardown counts as backward
+                    t2 = time.perf_counter()
+                finally:
+                    gc.enable()
+                f_t.append(t1 - t0)
+                b_t.append(t2 - t1)
+            out.write(f"  {n_chain:>7}-op chain, gc {mode:<8}: forward {statistics.median(f_t) * 1e3:8.2f}  "
+                      f"backward {statistics.median(b_t) * 1e3:8.2f}\n")
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------- report
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "tree": source_tree(), "loadavg": loadavg(),
+        "cpus": os.cpu_count(), "cpus_usable": usable, "cpu_model": cpu,
+        "python": platform.python_version(), "implementation": platform.python_implementation(),
+        "numpy": np.__version__, "tapegrad": tg.__version__, "platform": platform.platform(),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+    }
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(busy CPU seconds of the whole machine, CPU seconds of this process and its children)."""
+    try:
+        import resource
+
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        tick = os.sysconf("SC_CLK_TCK")
+    except (OSError, ImportError, ValueError):
+        return None
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / tick  # all but idle and iowait
+    own = sum(getattr(resource.getrusage(who), f)
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
+    return busy, own
+
+
+def source_tree() -> str:
+    """The commit measured, and which of tapegrad's own files differ from it (best effort)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "core", "ops_builtin"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "n/a (not a git checkout)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else " (clean)")
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.3f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats: the whole run takes < 30 s")
+    parser.add_argument("--profile", action="store_true", help="also profile the per-op path")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON too")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    started = time.perf_counter()
+    cpu_start = _cpu_seconds()
+
+    info = machine()
+    print(f"tapegrad {info['tapegrad']} benchmark ({'quick' if quick else 'full'} mode), "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    print(f"machine: {info['cpus']} cpus ({info['cpus_usable']} usable), {info['cpu_model']}")
+    print(f"python {info['python']} ({info['implementation']}), numpy {info['numpy']}, {info['platform']}")
+    print(f"source: {info['tree']}")
+    print(f"load average at start: {info['loadavg']}" + (
+        "  (WARNING: the machine is busy; times will be noisy)"
+        if info["loadavg"] != "n/a" and float(info["loadavg"].split()[0]) > 0.5 * (info["cpus_usable"] or 1) else ""))
+    if info["openblas_env"]:
+        print("env: " + " ".join(f"{k}={v}" for k, v in sorted(info["openblas_env"].items())))
+    print()
+
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    results: dict[str, Any] = {"machine": info, "mode": "quick" if quick else "full", "date": time.strftime("%Y-%m-%d")}
+
+    def row(case: str, np_s: str, tg_s: str, ratio: str, target: str, ok: bool | None) -> None:
+        rows.append((case, np_s, tg_s, ratio, target, "info" if ok is None else ("PASS" if ok else "MISS")))
+        print(f"  done: {case}", flush=True)
+
+    # 1. per-op overhead
+    np_fn, tg_fn = make_chain_cases(1000)
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=7 if quick else 25, number=3 if quick else 10)
+    ratio = t_tg / t_np
+    results["chain_1000"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio, "target": 4.0}
+    row("1. 1,000-op chain fwd+bwd, (4,)", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "<= 4x", ratio <= 4.0)
+
+    # 2. the tutorial
+    np_fn, tg_fn = make_tutorial_cases()
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=7 if quick else 25, number=200 if quick else 1000)
+    ratio = t_tg / t_np
+    results["tutorial"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio}
+    row("2. tutorial (2,2) fwd+bwd", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "(info)", None)
+
+    # 3. the 4,000,000-element loss: time, then memory in separate runs (tracemalloc off while timing)
+    n = 4_000_000
+    np_fn, tg_fn, clear = make_big_loss_cases(n)
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=3 if quick else 11)
+    ratio = t_tg / t_np
+    clear()
+    peak_np, held_np = extra_memory(np_fn, n * 8)
+    clear()
+    peak_tg, held_tg = extra_memory(tg_fn, n * 8)
+    clear()
+    results["loss_4e6"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio, "target": 1.3,
+                           "numpy_peak_arrays": peak_np, "tapegrad_peak_arrays": peak_tg,
+                           "numpy_held_arrays": held_np, "tapegrad_held_arrays": held_tg, "peak_target": 3.0}
+    row("3. 4e6 loss fwd+bwd, time", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "<= 1.3x", ratio <= 1.3)
+    row("3. 4e6 loss, extra peak (arrays*)", f"{peak_np:.2f}", f"{peak_tg:.2f}", f"{peak_tg / peak_np:.2f}x",
+        "tg <= 3.00", peak_tg <= 3.0)
+    row("3. 4e6 loss, held after (grads)", f"{held_np:.2f}", f"{held_tg:.2f}", "", "(info)", None)
+    del np_fn, tg_fn, clear
+    gc.collect()
+
+    # 4. the 100,000-op chain
+    np_fn, tg_fn = make_chain_cases(100_000)
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=2 if quick else 7)
+    ratio = t_tg / t_np
+    results["chain_100000"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio,
+                               "numpy_us_per_op": t_np / 100_001 * 1e6, "tapegrad_us_per_op": t_tg / 100_001 * 1e6}
+    row("4. 100,000-op chain fwd+bwd", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "(info)", None)
+    row("4. ... per op (fwd+bwd)", f"{t_np / 100_001 * 1e6:.2f} us", f"{t_tg / 100_001 * 1e6:.2f} us",
+        f"{ratio:.2f}x", "(info)", None)
+    del np_fn, tg_fn
+    gc.collect()
+
+    # 5. import time, and the first op call (op table built from the plugins)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tapegrad-bench-pycache-") as prefix:
+        env = bytecode_env(prefix)
+        imp = import_times(runs=5 if quick else 15, env=env)
+        first = first_op_times(runs=2 if quick else 7, env=env)
+    as_is = None
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        as_is = import_times(runs=3 if quick else 9, env=None)
+    delta = imp["wall_tapegrad"] - imp["wall_numpy"]
+    results["import"] = {**imp, "delta_s": delta, "target_delta_s": 0.030, "first_op": first,
+                         "as_is_env": as_is}
+    row("5. import (fresh python -c)", fmt_time(imp["wall_numpy"]), fmt_time(imp["wall_tapegrad"]),
+        f"+{delta * 1e3:.1f} ms", "<= +30 ms", delta <= 0.030)
+    row("5. import (-X importtime, cumul.)", fmt_time(imp["importtime_numpy_us"] * 1e-6),
+        fmt_time(imp["importtime_tapegrad_us"] * 1e-6),
+        f"+{(imp['importtime_tapegrad_us'] - imp['importtime_numpy_us']) / 1e3:.1f} ms", "(info)", None)
+    if as_is is not None:
+        row("5. import, PYTHONDONTWRITEBYTECODE=1", fmt_time(as_is["wall_numpy"]), fmt_time(as_is["wall_tapegrad"]),
+            f"+{(as_is['wall_tapegrad'] - as_is['wall_numpy']) * 1e3:.1f} ms", "(info)", None)
+    row("5. first op call (builds op table)", "", fmt_time(first["first"]),
+        f"warm: {fmt_time(first['second'])}", "(info)", None)
+    row("5. ... with plugin autoload off", "", fmt_time(first["first_no_autoload"]), "", "(info)", None)
+
+    # table
+    headers = ("case", "numpy", "tapegrad", "ratio", "target", "result")
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join("-" * w for w in widths)
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print(line)
+    for r in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    print(line)
+    print("Times: median over repeats, per call. Imports: fresh interpreters with bytecode cached in a\n"
+          f"  private PYTHONPYCACHEPREFIX; python -c pass takes {fmt_time(imp['wall_pass'])}."
+          + ("\n  The PYTHONDONTWRITEBYTECODE=1 row is this environment as set: the editable tapegrad is\n"
+             "  compiled from source on every import, NumPy is not." if as_is is not None else ""))
+    print("* arrays = 4,000,000 * 8 bytes. Extra peak = tracemalloc peak during one step minus the memory traced\n"
+          "  just before it (inputs a, b, x, t already allocated; .grad cleared), counting temporaries, saved\n"
+          "  graph values and the two gradients the step produces. Held after = still allocated after the step\n"
+          "  with the gradients kept (same rule for both sides).")
+    print(f"First op: plugins loaded = {', '.join(first['plugins'])}.")
+    cpu_end = _cpu_seconds()
+    if cpu_start and cpu_end:
+        wall = time.perf_counter() - started
+        others = max(0.0, (cpu_end[0] - cpu_start[0]) - (cpu_end[1] - cpu_start[1])) / wall
+        results["other_load_cores"] = others
+        print(f"Other processes kept {others:.2f} cores busy on average during the run"
+              + ("  (WARNING: noisy; rerun on a quiet machine)" if others > 0.25 else "") + ".")
+    missed = [r[0] for r in rows if r[5] == "MISS"]
+    print(f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else "") +
+          f". Total run time {time.perf_counter() - started:.1f} s.")
+
+    if args.profile:
+        print("\nProfile of the per-op path (chain of 20,000 ops on a (4,) tensor):\n")
+        print(profile_per_op())
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 1 if (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import autograd, func, ops, plugins
+from . import autograd, func, ops, plugins, viz
 from .creation import (
     arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, manual_seed,
     ones, ones_like, rand, randn, tensor, zeros, zeros_like,
@@ -29,7 +29,7 @@ from .registry import Registry, RegistrationError
 from .tensor import Size, Tensor
 
 __all__ = [
-    "__version__", "autograd", "func", "ops", "plugins",
+    "__version__", "autograd", "func", "ops", "plugins", "viz",
     "Tensor", "Size", "DType", "Registry", "RegistrationError", "NoSuchOpError", "PluginLoadWarning",
     "tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "arange", "linspace",
     "randn", "rand", "ones_like", "zeros_like", "full_like", "empty_like", "manual_seed",

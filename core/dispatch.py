@@ -52,10 +52,12 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     numpy_backend = backend_of.get(np.ndarray)
     fast = None
     if numpy_backend is not None and (op.backends is None or numpy_backend.name in op.backends):
+        # An op named after an array-API function is that function: call it with no wrapper.
+        direct = getattr(numpy_backend.namespace, op.forward_name, None) if op.forward_name else None
         if op.nin == 2:
-            fast = _binary_apply(op, general, numpy_backend.xp)
+            fast = _binary_apply(op, general, numpy_backend.xp, direct)
         elif op.nin == 1:
-            fast = _unary_apply(op, general, numpy_backend.xp)
+            fast = _unary_apply(op, general, numpy_backend.xp, direct)
     apply = fast or general
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
@@ -156,7 +158,8 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
     return apply
 
 
-def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable[..., Tensor]:
+def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
+                  direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
     """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor."""
     forward = op.forward
     param_aliases = op.param_aliases
@@ -184,7 +187,10 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                 ok = False
             if ok:
                 try:
-                    out = forward(xp, a, b, **params) if params else forward(xp, a, b)
+                    if direct is not None:
+                        out = direct(a, b, **params) if params else direct(a, b)
+                    else:
+                        out = forward(xp, a, b, **params) if params else forward(xp, a, b)
                 except ValueError as exc:
                     if broadcasts:
                         _raise_if_not_broadcastable([a, b], exc)
@@ -197,7 +203,6 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
                 t = new_tensor(Tensor)
                 t._data = out
                 t._grad = None
-                t._retains_grad = False
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
                 if (rx or ry) and (mode := grad_enabled_fast()):
@@ -230,7 +235,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callabl
     return apply
 
 
-def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable[..., Tensor]:
+def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
+                 direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
     """The hot path for ``f(x)`` on NumPy data, static params given by keyword."""
     forward = op.forward
     param_aliases = op.param_aliases
@@ -245,7 +251,10 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable
             if type(x) is Tensor:
                 a = x._data
                 if type(a) is ndarray:
-                    out = forward(xp, a, **params) if params else forward(xp, a)
+                    if direct is not None:
+                        out = direct(a, **params) if params else direct(a)
+                    else:
+                        out = forward(xp, a, **params) if params else forward(xp, a)
                     if type(out) is not ndarray:
                         out = asarray(out)
                     if promotion and out.dtype is _F64 and a.dtype is not _F64:
@@ -253,7 +262,6 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any) -> Callable
                     t = new_tensor(Tensor)
                     t._data = out
                     t._grad = None
-                    t._retains_grad = False
                     if d0 and x._requires_grad and (mode := grad_enabled_fast()):
                         inputs = (a,) if saves_inputs else (new_tuple(ShapeDtype, (a.shape, a.dtype)),)
                         t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)

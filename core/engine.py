@@ -16,6 +16,7 @@ the whole pass succeeded: a failure leaves no partial gradient behind.
 
 from __future__ import annotations
 
+from sys import getrefcount
 from typing import Any, Sequence
 
 import numpy as np
@@ -63,7 +64,7 @@ def run_backward(
     accumulating it into their ``.grad`` too when ``accumulate``.
     """
     buffers: dict[Node, Any] = {}
-    pending: dict[int, list] = {}  # id(tensor) -> [tensor, cotangent, fresh]
+    pending: dict[int, list] = {}  # id(tensor) -> [tensor, summed cotangent]
     capture = inputs is not None
     target_leaves = {id(t) for t in inputs if t._grad_fn is None} if capture else None
     target_nodes = {t._grad_fn for t in inputs if t._grad_fn is not None} if capture else None
@@ -72,7 +73,7 @@ def run_backward(
         node = tensor._grad_fn
         if node is None:
             if not capture or id(tensor) in target_leaves:
-                _pend(pending, tensor, g, False)
+                _pend(pending, tensor, g)
         elif node in buffers:
             buffers[node] = buffers[node] + g
         else:
@@ -86,25 +87,32 @@ def run_backward(
     anomaly = _anomaly.get()
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     direct = not create_graph and not capture  # the common case: first order, into .grad
+    carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
+    carried_g = None
     try:
-        while ready:
-            node = ready.pop()
-            g = buffers.pop(node, None)
+        while True:
+            if carried is not None:
+                node, g, carried = carried, carried_g, None
+            elif ready:
+                node = ready.pop()
+                g = buffers.pop(node, None)
+            else:
+                break
             op = node.op
             edges = node.edges
             saved = node.inputs
             saves_inputs = op.saves_inputs
             rules = cotangents = None
             if g is not None:
-                if node_hooks and node in node_hooks:
-                    g = run_hooks(node_hooks[node], g, tuple(g.shape), f"the output of {op.node_name}")
+                if node_hooks and id(node) in node_hooks:
+                    g = run_hooks(node_hooks[id(node)], g, tuple(g.shape), f"the output of {op.node_name}")
                 if capture:
                     if node in target_nodes:
                         captured[node] = g
                 elif node.retained is not None:
                     retained = node.retained()
                     if retained is not None:
-                        _pend(pending, retained, g, False)
+                        _pend(pending, retained, g)
                 if direct and op.vjps is not None:
                     # Call each input's rule in the loop below, only where an edge wants it.
                     rules, xp, out, params = op.vjps, node.xp, node.out, node.params
@@ -131,32 +139,36 @@ def run_backward(
                         shape, dtype = saved[i].shape, saved[i].dtype
                     else:
                         shape, dtype = saved[i]
-                    if type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype):
-                        fresh = type(edge) is not Node and _is_fresh(c, g, node)
-                    else:
-                        c, fresh = _fit(node, i, c, g, shape, dtype)
+                    if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
+                        c = _fit(node, i, c, shape, dtype)
                 if type(edge) is Node:
+                    remaining = deps[edge] - 1
+                    deps[edge] = remaining
+                    if remaining == 0 and carried is None and (needed is None or edge in needed):
+                        previous = buffers.pop(edge, None)
+                        carried = edge
+                        carried_g = c if previous is None else (previous if c is None else previous + c)
+                        continue
                     if c is not None:
                         previous = buffers.get(edge)
                         buffers[edge] = c if previous is None else previous + c
-                    remaining = deps[edge] - 1
-                    deps[edge] = remaining
                     if remaining == 0 and (needed is None or edge in needed):
                         ready.append(edge)
                 elif c is not None and (not capture or id(edge) in target_leaves):
-                    _pend(pending, edge, c, fresh)
+                    _pend(pending, edge, c)
             if not retain_graph and (saves_inputs or op.saves_output):
                 node.inputs = node.out = None  # release what the VJP needed
                 node.freed = True
     finally:
         _grad_enabled.reset(token)
+    # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
+    g = c = carried_g = previous = cotangents = None
 
     if leaf_hooks:
         for entry in pending.values():
             hooks = leaf_hooks.get(id(entry[0]))
             if hooks:
                 entry[1] = run_hooks(hooks, entry[1], tuple(entry[0].shape), "a leaf tensor")
-                entry[2] = False
     if not capture:
         _commit(pending, create_graph)
         return None
@@ -165,7 +177,7 @@ def run_backward(
         for t in inputs
     ]
     if accumulate:
-        _commit({id(t): [t, g, False] for t, g in zip(inputs, results) if g is not None}, create_graph)
+        _commit({id(t): [t, g] for t, g in zip(inputs, results) if g is not None}, create_graph)
     return results
 
 
@@ -292,26 +304,19 @@ def _tensor_inputs(node: Node) -> tuple:
     return tuple(rebuilt)
 
 
-def _fit(node: Node, i: int, c: Any, g: Any, shape: tuple, dtype: Any) -> tuple[Any, bool]:
-    """Sum a broadcast-shaped cotangent down to input ``i``'s shape and cast it to its dtype.
-
-    Returns the fitted cotangent and whether it is a fresh array nobody else holds
-    (so a leaf may keep it as ``.grad`` without a copy).
-    """
+def _fit(node: Node, i: int, c: Any, shape: tuple, dtype: Any) -> Any:
+    """Sum a broadcast-shaped cotangent down to input ``i``'s shape and cast it to its dtype."""
     tensor_mode = type(c) is Tensor
     xp = tensor_namespace if tensor_mode else node.xp
     if not tensor_mode and (not hasattr(c, "shape") or isinstance(c, np.generic)):
         c = xp.asarray(c, dtype=dtype)  # Python or NumPy scalars from 0-d arithmetic
-    fresh = not tensor_mode and _is_fresh(c, g, node)
     cshape = tuple(c.shape)
     if cshape != shape:
         c = _sum_to_shape(xp, c, cshape, shape, node, i)
-        fresh = True
     cdtype = c._data.dtype if tensor_mode else c.dtype
     if cdtype != dtype:
         c = xp.astype(c, dtype)
-        fresh = True
-    return c, fresh
+    return c
 
 
 def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: int) -> Any:
@@ -328,24 +333,16 @@ def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: i
     return xp.reshape(c, shape) if lead else c
 
 
-def _is_fresh(c: Any, g: Any, node: Node) -> bool:
-    """True when ``c`` is a new array that owns its memory, not one the VJP was handed."""
-    if c is g or c is node.out or getattr(c, "base", True) is not None:
-        return False
-    return not (node.op.saves_inputs and any(c is x for x in node.inputs))
-
-
-def _pend(pending: dict[int, list], tensor: Tensor, c: Any, fresh: bool) -> None:
+def _pend(pending: dict[int, list], tensor: Tensor, c: Any) -> None:
     """Add ``c`` to the gradient gathered for ``tensor`` (written to ``.grad`` at the end)."""
     if isinstance(c, np.generic):  # arithmetic on 0-d arrays gives NumPy scalars
-        c, fresh = np.asarray(c), True
+        c = np.asarray(c)
     entry = pending.get(id(tensor))
     if entry is None:
-        pending[id(tensor)] = [tensor, c, fresh]
+        pending[id(tensor)] = [tensor, c]
     else:
         total = entry[1] + c
         entry[1] = np.asarray(total) if isinstance(total, np.generic) else total
-        entry[2] = True
 
 
 def _pending_value(pending: dict[int, list], tensor: Tensor) -> Any:
@@ -353,10 +350,20 @@ def _pending_value(pending: dict[int, list], tensor: Tensor) -> Any:
     return None if entry is None else entry[1]
 
 
+# References to a gathered gradient array when only the engine holds it: the pending
+# entry, the loop variable and getrefcount's own argument.
+_ENGINE_ONLY_REFS = 3
+
+
 def _commit(pending: dict[int, list], create_graph: bool) -> None:
-    """Write the gathered gradients into ``.grad``: accumulate in place, or adopt fresh arrays."""
-    claimed: set[int] = set()
-    for tensor, c, fresh in pending.values():
+    """Write the gathered gradients into ``.grad``: accumulate in place, or adopt the array.
+
+    A leaf's first gradient adopts the gathered array when nothing else refers to it
+    (PyTorch's AccumulateGrad checks the use count the same way), else takes a copy:
+    two leaves, or a leaf and the caller's ``gradient``, never share memory.
+    """
+    for entry in pending.values():
+        tensor, c = entry
         if create_graph:
             # A private copy in the same graph position (PyTorch clones here too): two leaves
             # fed by one cotangent, or the user's own gradient tensor, must not share a .grad.
@@ -367,16 +374,15 @@ def _commit(pending: dict[int, list], create_graph: bool) -> None:
             c = c._data
         old = tensor._grad
         if old is None:
-            own = fresh and id(c) not in claimed and c.shape == tensor._data.shape
-            data = c if own else _copy(c)
-            claimed.add(id(data))
-            tensor._grad = _wrap(data)
+            alone = type(c) is ndarray and c.base is None and getrefcount(c) <= _ENGINE_ONLY_REFS
+            tensor._grad = _wrap(c if alone and c.shape == tensor._data.shape else _copy(c))
         elif getattr(old._data, "flags", None) is not None and old._data.flags.writeable:
             old._data += c
         else:
             old._data = old._data + c
+        del c
     if post_accumulate_hooks:
-        for tensor, _, _ in pending.values():
+        for tensor, _ in pending.values():
             for hook in list(post_accumulate_hooks.get(id(tensor), ())):
                 hook(tensor)
 

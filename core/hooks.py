@@ -12,15 +12,15 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from .graph import Node
     from .tensor import Tensor
 
 __all__ = ["RemovableHandle", "node_hooks", "leaf_hooks", "post_accumulate_hooks", "add_hook"]
 
 Hook = Callable[[Any], Any]
 
-# node -> hooks on the gradient of the tensor it produced
-node_hooks: "weakref.WeakKeyDictionary[Node, list[Hook]]" = weakref.WeakKeyDictionary()
+# id(node) -> hooks on the gradient of the tensor it produced. A plain dict, its entries dropped
+# when the node dies: backward tests it once per node, and a WeakKeyDictionary's len() is slow.
+node_hooks: dict[int, list[Hook]] = {}
 # id(leaf) -> hooks on its gradient before accumulation / on the leaf after it
 leaf_hooks: dict[int, list[Hook]] = {}
 post_accumulate_hooks: dict[int, list[Callable[[Tensor], None]]] = {}
@@ -66,7 +66,10 @@ def add_hook(tensor: Tensor, fn: Hook) -> RemovableHandle:
     if node is None:
         hooks = _by_leaf(leaf_hooks, tensor)
     else:
-        hooks = node_hooks.setdefault(node, [])
+        hooks = node_hooks.get(id(node))
+        if hooks is None:
+            hooks = node_hooks[id(node)] = []
+            weakref.finalize(node, node_hooks.pop, id(node), None)
     hooks.append(fn)
     return RemovableHandle(hooks, fn)
 

@@ -63,6 +63,7 @@ class OpDef:
     variadic: bool = False
     inplace_methods: tuple[str, ...] = ()
     composite: bool = False
+    forward_name: str | None = None  # set when forward was given as an array-API function name
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -135,7 +136,7 @@ class Registry:
         self,
         name: str,
         *,
-        forward: Forward,
+        forward: Forward | str,
         vjp: VJP | Sequence[VJP | None] | None = None,
         differentiable: Sequence[bool] | None = None,
         saves: Sequence[str] | str = ("inputs", "output"),
@@ -158,6 +159,8 @@ class Registry:
         """Declare the op ``name``.
 
         - ``forward(xp, *arrays, **params) -> array``: pure; ``xp`` is the operands' array namespace.
+          Or the name of an array-API function (``"multiply"``): the op is then ``xp.multiply``
+          itself, called without a Python wrapper; ``vjp`` must then list one rule per input.
         - ``vjp``: either one function ``vjp(xp, g, out, *inputs, **params) -> tuple`` with a
           cotangent (or None) per input, or a sequence with one function per input returning that
           input's cotangent (None in the sequence: no gradient for that input). Written with
@@ -197,9 +200,19 @@ class Registry:
                 raise RegistrationError(
                     f"{where}: the name {public!r} would shadow tapegrad's own API; choose another name"
                 )
-        if not callable(forward):
+        forward_name = None
+        if isinstance(forward, str):
+            if vjp is None or callable(vjp):
+                raise RegistrationError(
+                    f"{where}: a forward given by name ({forward!r}) needs vjp as one rule per input, "
+                    "which says how many inputs it takes"
+                )
+            forward_name, forward = forward, _named_forward(forward, name)
+            nin: int | None = len(tuple(vjp))  # type: ignore[arg-type]
+        elif not callable(forward):
             raise RegistrationError(f"{where}: forward must be callable, got {type(forward).__name__}")
-        nin = _count_array_inputs(forward, where)
+        else:
+            nin = _count_array_inputs(forward, where)
 
         vjps: tuple[VJP | None, ...] | None = None
         vjp_all: VJP | None = None
@@ -254,6 +267,7 @@ class Registry:
             doc=inspect.getdoc(forward) or "",
             variadic=bool(variadic),
             inplace_methods=tuple(inplace_methods),
+            forward_name=forward_name,
         )
         self.ops.append((op, bool(override)))
 
@@ -314,6 +328,17 @@ class Registry:
         self.backends.append(
             Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace))
         )
+
+
+def _named_forward(function: str, op: str) -> Forward:
+    """The forward of an op declared as an array-API function name."""
+
+    def forward(xp: Any, *arrays: Any, **params: Any) -> Any:
+        return getattr(xp, function)(*arrays, **params)
+
+    forward.__name__ = op
+    forward.__doc__ = f"The array API's ``{function}``, on the operands' backend."
+    return forward
 
 
 def _dtype_table(namespace: Any) -> dict[Any, Any]:

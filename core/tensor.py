@@ -45,7 +45,7 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "__weakref__")
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -55,7 +55,6 @@ class Tensor:
         self._grad_fn: Node | None = None
         self._requires_grad = False
         self._grad: Tensor | None = None
-        self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -112,7 +111,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient accumulated by backward (leaves and ``retain_grad`` tensors); None before."""
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad_fn is not None and not self.retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
@@ -146,7 +145,6 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        self._retains_grad = True
         self._grad_fn.retained = weakref.ref(self)
 
     def register_hook(self, hook: Any) -> Any:
@@ -166,7 +164,9 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """Whether backward stores this non-leaf tensor's gradient."""
-        return self._retains_grad
+        # Kept on the node that made the tensor, so plain tensors carry no flag for it.
+        node = self._grad_fn
+        return node is not None and node.retained is not None and node.retained() is self
 
     def detach(self) -> Tensor:
         """A tensor sharing storage, cut from the graph."""
@@ -340,7 +340,6 @@ def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     t._grad_fn = grad_fn
     t._requires_grad = grad_fn is not None
     t._grad = None
-    t._retains_grad = False
     return t
 
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, exponential, filling, reductions, shape
+from . import arithmetic, elementwise, exponential, filling, indexing, reductions, shape
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing)
 
 
 @hookimpl

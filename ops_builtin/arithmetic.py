@@ -16,23 +16,33 @@ POSITIVE = (0.2, 3.0)  # a domain where log and fractional powers are smooth
 
 
 def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if isinstance(y, (int, float)) and y == 0:
-        return g * 0  # d(x**0)/dx = 0 everywhere, even where x**-1 is infinite
+    if isinstance(y, (int, float)):
+        if y == 0:
+            return g * 0  # d(x**0)/dx = 0 everywhere, even where x**-1 is infinite
+        if y == 2:
+            return g * (x + x)  # the common square: one temporary, no power
+        return g * (y * x ** (y - 1))
     return g * y * x ** (y - 1)
+
+
+def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
+    # d(x**y)/dy = x**y * log(x); x**y is recomputed so that pow need not keep its output
+    # alive for the common case of a constant exponent.
+    return g * xp.pow(x, y) * xp.log(x)
 
 
 def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
-        forward=lambda xp, x, y: xp.add(x, y),
+        forward="add",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: g),
         saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
     )
     registry.register_op(
         "sub",
-        forward=lambda xp, x, y: xp.subtract(x, y),
+        forward="subtract",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"),
@@ -40,14 +50,14 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "neg",
-        forward=lambda xp, x: xp.negative(x),
+        forward="negative",
         vjp=(lambda xp, g, ans, x: -g,),
         saves=(), aliases=("negative",), methods=("neg", "negative"), inplace_methods=("neg_",),
     )
     # ------------------------------------------------------------ products
     registry.register_op(
         "mul",
-        forward=lambda xp, x, y: xp.multiply(x, y),
+        forward="multiply",
         vjp=(lambda xp, g, ans, x, y: g * y,
              lambda xp, g, ans, x, y: g * x),
         saves=("inputs",), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
@@ -55,7 +65,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "div",
-        forward=lambda xp, x, y: xp.divide(x, y),
+        forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
         saves=("inputs", "output"), broadcasts=True, aliases=("divide", "true_divide"),
@@ -64,9 +74,8 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "pow",
-        forward=lambda xp, x, y: xp.pow(x, y),
-        vjp=(_pow_vjp_base,
-             lambda xp, g, ans, x, y: g * ans * xp.log(x)),
-        saves=("inputs", "output"), broadcasts=True, methods=("pow",), inplace_methods=("pow_",),
+        forward="pow",
+        vjp=(_pow_vjp_base, _pow_vjp_exponent),
+        saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",),
         domain=(POSITIVE, None),
     )

@@ -11,13 +11,13 @@ if TYPE_CHECKING:
 def register(registry: Registry) -> None:
     registry.register_op(
         "exp",
-        forward=lambda xp, x: xp.exp(x),
+        forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
         saves=("output",), methods=("exp",),
     )
     registry.register_op(
         "log",
-        forward=lambda xp, x: xp.log(x),
+        forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),
         saves=("inputs",), methods=("log",), domain=((0.2, 3.0),),
     )

@@ -1,0 +1,718 @@
+"""Elementwise ops: the math library PyTorch users reach for, one section per kind.
+
+Every forward uses only ``xp`` functions, so it runs on any array-API backend; every VJP
+uses ``xp`` functions and Python operators only, so the same rule runs on raw arrays
+(first order) and, under ``create_graph=True``, on tensors, where ``xp.cos``,
+``xp.where``, ``xp.sigmoid`` ... are the registered ops and the backward pass is itself
+recorded. No op here needs ``second_order=False``. Names follow the math: ``g`` the
+incoming cotangent, ``ans`` the output, ``x``/``y`` the inputs.
+
+Non-differentiable points follow PyTorch: ``abs'(0) = 0``, ``relu'(0) = 0``, ``clamp``
+passes the gradient where ``min <= x <= max`` (boundaries included), ``maximum`` and
+``minimum`` split it evenly on ties, and ``floor``, ``ceil``, ``round``, ``sign`` have zero
+gradient. ``floor_divide``, the comparisons, the logical ops and the predicates declare no
+VJP, so their results never require grad.
+
+The error function. Exact ``gelu`` is ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
+NumPy and the array API have no ``erf``, and the builtins take no SciPy dependency, so
+``Phi`` is the op ``ndtr`` (``torch.special.ndtr``), computed from W. J. Cody's rational
+Chebyshev approximations of erf/erfc (Math. Comp. 23, 1969; Netlib SPECFUN ``calerf``),
+vectorised with ``xp.where`` over his three intervals: about 1e-16 relative error in
+float64, in both tails, where Abramowitz-Stegun 7.1.26 (1e-7) would spoil float64
+gradient checks and ``math.erf`` through ``np.vectorize`` would cost a Python call per
+element and work on NumPy only. (The op is not named ``erf``: the ``tapegrad-special``
+plugin registers ``erf``, and two plugins may not register one name.)
+
+``softplus`` is here but registered only through ``register_softplus``, not by ``register``:
+docs/plugins.md and tests/test_plugins.py use ``softplus`` as their example third-party op.
+
+Ops whose results are bool (comparisons, logical ops) broadcast like the rest but do not
+declare ``broadcasts=True``: the conformance kit's Python-scalar check demands a float32
+result from float32 inputs. They, and ``where``, report shape mismatches in PyTorch's words
+themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tapegrad.testing.samples import Sample
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+# kit domains (open intervals the conformance kit draws inputs from)
+POSITIVE = (0.2, 3.0)          # sqrt, rsqrt, log2, log10: away from the pole at 0
+ABOVE_MINUS_ONE = (-0.5, 2.0)  # log1p: away from the pole at -1
+UNIT = (-0.9, 0.9)             # arcsin, arccos: away from the derivative's poles at +-1
+TAN = (-1.2, 1.2)              # tan: away from the poles at +-pi/2
+DIVISOR = (0.5, 2.0)           # floor_divide, remainder: away from division by zero
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+SQRT1_2 = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+GELU_K = math.sqrt(2.0 / math.pi)  # gelu's tanh approximation, as PyTorch writes it
+GELU_C = 0.044715
+
+
+# ---------------------------------------------------------------------------- helpers
+def _real(op: str, name: str, value: Any) -> Any:
+    """A static parameter that must be a real number (not a bool, not a tensor)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}(): {name} must be a real number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _pytorch_shape_error(arrays: Any, exc: ValueError) -> None:
+    """Re-raise a broadcasting failure in PyTorch's words (for ops not declaring ``broadcasts``)."""
+    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+    ndim = max((len(s) for s in shapes), default=0)
+    for k in range(1, ndim + 1):
+        sizes = [s[-k] for s in shapes if len(s) >= k and s[-k] != 1]
+        mismatch = [n for n in sizes if n != sizes[0]]
+        if mismatch:
+            raise RuntimeError(
+                f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({mismatch[0]}) "
+                f"at non-singleton dimension {ndim - k}"
+            ) from exc
+    raise exc
+
+
+def _broadcasting(function: Any, *arrays: Any) -> Any:
+    try:
+        return function(*arrays)
+    except ValueError as exc:
+        _pytorch_shape_error(arrays, exc)
+
+
+def _truth(xp: Any, x: Any) -> Any:
+    """``x`` as bools, nonzero meaning True (PyTorch's logical ops take any dtype)."""
+    if isinstance(x, (bool, int, float, complex)):
+        return bool(x)
+    return x if xp.isdtype(x.dtype, "bool") else x != 0
+
+
+# W. J. Cody's coefficients (Netlib SPECFUN calerf): erf on |x| <= 0.46875 (A, B), erfc on
+# 0.46875 < x <= 4 (C, D) and on x > 4 (P, Q); erfc underflows past XBIG in float64.
+_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+      3.20937758913846947e03, 1.85777706184603153e-1)
+_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+      2.84423683343917062e03)
+_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+      3.43936767414372164e03, 1.23033935480374942e03)
+_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+      6.05183413124413191e-2, 2.33520497626869185e-3)
+_SQRPI = 5.6418958354775628695e-1  # 1 / sqrt(pi)
+_THRESH = 0.46875
+_XBIG = 26.543
+
+
+def _erf_small(xp: Any, z: Any) -> Any:
+    """erf(z) for |z| <= 0.46875."""
+    t = z * z
+    num, den = _A[4] * t, t
+    for a, b in zip(_A[:3], _B[:3]):
+        num = (num + a) * t
+        den = (den + b) * t
+    return z * (num + _A[3]) / (den + _B[3])
+
+
+def _erfc_large(xp: Any, y: Any) -> Any:
+    """erfc(y) for y >= 0.46875 (NaN stays NaN)."""
+    y2 = xp.minimum(y, 4.0)
+    num, den = _C[8] * y2, y2
+    for c, d in zip(_C[:7], _D[:7]):
+        num = (num + c) * y2
+        den = (den + d) * y2
+    middle = (num + _C[7]) / (den + _D[7])
+    y3 = xp.minimum(xp.maximum(y, 4.0), _XBIG)
+    s = 1.0 / (y3 * y3)
+    num, den = _P[5] * s, s
+    for p, q in zip(_P[:4], _Q[:4]):
+        num = (num + p) * s
+        den = (den + q) * s
+    tail = (_SQRPI - s * (num + _P[4]) / (den + _Q[4])) / y3
+    # exp(-y*y) as exp(-r*r) * exp(-(y-r)(y+r)) with r = y rounded down to 1/16: no digits lost
+    yc = xp.minimum(y, _XBIG)
+    r = xp.trunc(yc * 16.0) / 16.0
+    scaled = xp.exp(-r * r) * xp.exp(-(yc - r) * (yc + r)) * xp.where(y <= 4.0, middle, tail)
+    return xp.where(y >= _XBIG, 0.0, scaled)
+
+
+# ---------------------------------------------------------------------------- absolute value and sign
+def _abs(xp: Any, x: Any) -> Any:
+    """Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's."""
+    return xp.abs(x)
+
+
+def _sign(xp: Any, x: Any) -> Any:
+    """Sign of ``x``: -1, 0 or 1 (zero gradient)."""
+    return xp.sign(x)
+
+
+def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
+    return xp.zeros_like(g)  # piecewise constant: PyTorch's gradient is zero everywhere
+
+
+def _register_abs_sign(registry: Registry) -> None:
+    registry.register_op(
+        "abs", forward=_abs,
+        vjp=(lambda xp, g, ans, x: g * xp.sign(x),),
+        saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
+        inplace_methods=("abs_", "absolute_"),
+    )
+    registry.register_op(
+        "sign", forward=_sign, vjp=(_zero_vjp,),
+        saves=(), methods=("sign",), inplace_methods=("sign_",),
+    )
+
+
+# ---------------------------------------------------------------------------- powers and roots
+def _sqrt(xp: Any, x: Any) -> Any:
+    """Square root, ``x ** 0.5``."""
+    return xp.sqrt(x)
+
+
+def _rsqrt(xp: Any, x: Any) -> Any:
+    """Reciprocal square root, ``1 / sqrt(x)``."""
+    return 1.0 / xp.sqrt(x)
+
+
+def _square(xp: Any, x: Any) -> Any:
+    """``x * x`` (integer tensors stay integer)."""
+    return xp.square(x)
+
+
+def _register_powers(registry: Registry) -> None:
+    registry.register_op(
+        "sqrt", forward=_sqrt,
+        vjp=(lambda xp, g, ans, x: g / (2 * ans),),
+        saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
+    )
+    registry.register_op(
+        # d/dx x**-1/2 = -x**-3/2 / 2 = -ans**3 / 2: read from the output alone
+        "rsqrt", forward=_rsqrt,
+        vjp=(lambda xp, g, ans, x: -0.5 * g * ans * ans * ans,),
+        saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
+    )
+    registry.register_op(
+        "square", forward=_square,
+        vjp=(lambda xp, g, ans, x: 2 * g * x,),
+        saves=("inputs",), methods=("square",), inplace_methods=("square_",),
+        node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
+    )
+
+
+# ---------------------------------------------------------------------------- exponentials and logarithms
+def _expm1(xp: Any, x: Any) -> Any:
+    """``exp(x) - 1``, accurate for small ``x``."""
+    return xp.expm1(x)
+
+
+def _log1p(xp: Any, x: Any) -> Any:
+    """``log(1 + x)``, accurate for small ``x``."""
+    return xp.log1p(x)
+
+
+def _log2(xp: Any, x: Any) -> Any:
+    """Base-2 logarithm."""
+    return xp.log2(x)
+
+
+def _log10(xp: Any, x: Any) -> Any:
+    """Base-10 logarithm."""
+    return xp.log10(x)
+
+
+def _register_exp_log(registry: Registry) -> None:
+    registry.register_op(
+        "expm1", forward=_expm1,
+        vjp=(lambda xp, g, ans, x: g * (ans + 1),),
+        saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
+    )
+    registry.register_op(
+        "log1p", forward=_log1p,
+        vjp=(lambda xp, g, ans, x: g / (1 + x),),
+        saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
+        node_name="Log1PBackward0",
+    )
+    registry.register_op(
+        "log2", forward=_log2,
+        vjp=(lambda xp, g, ans, x: g / (x * LN2),),
+        saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
+    )
+    registry.register_op(
+        "log10", forward=_log10,
+        vjp=(lambda xp, g, ans, x: g / (x * LN10),),
+        saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
+    )
+
+
+# ---------------------------------------------------------------------------- trigonometric
+def _sin(xp: Any, x: Any) -> Any:
+    """Sine, ``x`` in radians."""
+    return xp.sin(x)
+
+
+def _cos(xp: Any, x: Any) -> Any:
+    """Cosine, ``x`` in radians."""
+    return xp.cos(x)
+
+
+def _tan(xp: Any, x: Any) -> Any:
+    """Tangent, ``x`` in radians."""
+    return xp.tan(x)
+
+
+def _arcsin(xp: Any, x: Any) -> Any:
+    """Inverse sine on [-1, 1], in radians (alias ``asin``)."""
+    return xp.asin(x)
+
+
+def _arccos(xp: Any, x: Any) -> Any:
+    """Inverse cosine on [-1, 1], in radians (alias ``acos``)."""
+    return xp.acos(x)
+
+
+def _arctan(xp: Any, x: Any) -> Any:
+    """Inverse tangent, in radians (alias ``atan``)."""
+    return xp.atan(x)
+
+
+def _register_trig(registry: Registry) -> None:
+    registry.register_op(
+        "sin", forward=_sin,
+        vjp=(lambda xp, g, ans, x: g * xp.cos(x),),
+        saves=("inputs",), methods=("sin",), inplace_methods=("sin_",),
+    )
+    registry.register_op(
+        "cos", forward=_cos,
+        vjp=(lambda xp, g, ans, x: -g * xp.sin(x),),
+        saves=("inputs",), methods=("cos",), inplace_methods=("cos_",),
+    )
+    registry.register_op(
+        "tan", forward=_tan,
+        vjp=(lambda xp, g, ans, x: g * (1 + ans * ans),),
+        saves=("output",), methods=("tan",), inplace_methods=("tan_",), domain=(TAN,),
+    )
+    registry.register_op(
+        "arcsin", forward=_arcsin,
+        vjp=(lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),),
+        saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
+        inplace_methods=("arcsin_", "asin_"), domain=(UNIT,), node_name="AsinBackward0",
+    )
+    registry.register_op(
+        "arccos", forward=_arccos,
+        vjp=(lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),),
+        saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
+        inplace_methods=("arccos_", "acos_"), domain=(UNIT,), node_name="AcosBackward0",
+    )
+    registry.register_op(
+        "arctan", forward=_arctan,
+        vjp=(lambda xp, g, ans, x: g / (1 + x * x),),
+        saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
+        inplace_methods=("arctan_", "atan_"), node_name="AtanBackward0",
+    )
+
+
+# ---------------------------------------------------------------------------- hyperbolic
+def _tanh(xp: Any, x: Any) -> Any:
+    """Hyperbolic tangent."""
+    return xp.tanh(x)
+
+
+def _sinh(xp: Any, x: Any) -> Any:
+    """Hyperbolic sine."""
+    return xp.sinh(x)
+
+
+def _cosh(xp: Any, x: Any) -> Any:
+    """Hyperbolic cosine."""
+    return xp.cosh(x)
+
+
+def _register_hyperbolic(registry: Registry) -> None:
+    registry.register_op(
+        "tanh", forward=_tanh,
+        vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
+        saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
+    )
+    registry.register_op(
+        "sinh", forward=_sinh,
+        vjp=(lambda xp, g, ans, x: g * xp.cosh(x),),
+        saves=("inputs",), methods=("sinh",), inplace_methods=("sinh_",),
+    )
+    registry.register_op(
+        "cosh", forward=_cosh,
+        vjp=(lambda xp, g, ans, x: g * xp.sinh(x),),
+        saves=("inputs",), methods=("cosh",), inplace_methods=("cosh_",),
+    )
+
+
+# ---------------------------------------------------------------------------- activations
+def _sigmoid(xp: Any, x: Any) -> Any:
+    """Logistic sigmoid, ``1 / (1 + exp(-x))``, computed without overflow for any ``x``."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _relu(xp: Any, x: Any) -> Any:
+    """Rectified linear unit, ``max(x, 0)``; its gradient at 0 is 0."""
+    return xp.maximum(x, 0)
+
+
+def _leaky_relu(xp: Any, x: Any, negative_slope: float = 0.01) -> Any:
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    _real("leaky_relu", "negative_slope", negative_slope)
+    return xp.where(x > 0, x, x * negative_slope)
+
+
+def _softplus(xp: Any, x: Any, beta: float = 1, threshold: float = 20) -> Any:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold`` (as PyTorch)."""
+    _real("softplus", "beta", beta)
+    _real("softplus", "threshold", threshold)
+    bx = x * beta
+    smooth = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / beta  # never overflows
+    return xp.where(bx > threshold, x, smooth)
+
+
+def _softplus_vjp(xp: Any, g: Any, ans: Any, x: Any, beta: float = 1, threshold: float = 20) -> Any:
+    bx = x * beta
+    return xp.where(bx > threshold, g, g * xp.sigmoid(bx))
+
+
+def _ndtr(xp: Any, x: Any) -> Any:
+    """Standard normal CDF, ``(1 + erf(x / sqrt(2))) / 2`` (``torch.special.ndtr``), accurate in
+    both tails (W. J. Cody's rational approximations of erf and erfc)."""
+    z = x * -SQRT1_2  # ndtr(x) = erfc(z) / 2
+    y = xp.abs(z)
+    near = 1 - _erf_small(xp, xp.minimum(xp.maximum(z, -_THRESH), _THRESH))
+    far = _erfc_large(xp, xp.maximum(y, _THRESH))
+    far = xp.where(z < 0, 2 - far, far)
+    return 0.5 * xp.where(y <= _THRESH, near, far)
+
+
+def _approximate(approximate: Any) -> str:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+
+def _gelu(xp: Any, x: Any, approximate: str = "none") -> Any:
+    """Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF; with
+    ``approximate="tanh"``, ``0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))``."""
+    if _approximate(approximate) == "tanh":
+        return 0.5 * x * (1 + xp.tanh(GELU_K * (x + GELU_C * x * x * x)))
+    return x * _ndtr(xp, x)
+
+
+def _gelu_vjp(xp: Any, g: Any, ans: Any, x: Any, approximate: str = "none") -> Any:
+    if approximate == "tanh":  # PyTorch's GeluBackward for the tanh form
+        t = xp.tanh(GELU_K * (x + GELU_C * x * x * x))
+        slope = (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * slope)
+    return g * (xp.ndtr(x) + x * xp.exp(-0.5 * x * x) * INV_SQRT_2PI)
+
+
+def _register_activations(registry: Registry) -> None:
+    registry.register_op(
+        "sigmoid", forward=_sigmoid,
+        vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
+        saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
+    )
+    registry.register_op(
+        # where x > 0 is where ans > 0, so the output is all the rule reads
+        "relu", forward=_relu,
+        vjp=(lambda xp, g, ans, x: xp.where(ans > 0, g, 0.0),),
+        saves=("output",), methods=("relu",), inplace_methods=("relu_",),
+    )
+    registry.register_op(
+        "leaky_relu", forward=_leaky_relu,
+        vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
+        saves=("inputs",), params=("negative_slope",),
+        samples=[Sample((3,)), Sample((2, 3), negative_slope=0.2), Sample((3,), negative_slope=-1.5)],
+    )
+    registry.register_op(
+        "ndtr", forward=_ndtr,
+        vjp=(lambda xp, g, ans, x: g * xp.exp(-0.5 * x * x) * INV_SQRT_2PI,),
+        saves=("inputs",), node_name="SpecialNdtrBackward0",
+        samples=[Sample((3,)), Sample((2, 3)), Sample(np.array([-12.0, -5.0, -0.6, 0.1, 0.6, 5.0, 9.0]))],
+    )
+    registry.register_op(
+        "gelu", forward=_gelu, vjp=(_gelu_vjp,),
+        saves=("inputs",), params=("approximate",),
+        samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
+                 Sample(np.array([-6.0, -1.0, 0.2, 3.0]), approximate="tanh")],
+    )
+
+
+def register_softplus(registry: Registry) -> None:
+    """Register ``softplus``. Not yet called by ``register``: docs/plugins.md and tests/test_plugins.py
+    use ``softplus`` as their example third-party op, and two plugins may not register one name.
+    Once those examples are renamed, call this from ``_register_activations``."""
+    registry.register_op(
+        "softplus", forward=_softplus, vjp=(_softplus_vjp,),
+        saves=("inputs",), params=("beta", "threshold"),
+        samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
+                 Sample(np.array([-30.0, -1.5, 0.3, 19.0, 21.0, 40.0]))],
+    )
+
+
+# ---------------------------------------------------------------------------- clamping, maximum, minimum, where
+def _bound(name: str, value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        raise TypeError(
+            f"clamp(): {name} must be a real number or None, got {type(value).__name__}; for tensor "
+            f"bounds use tapegrad.maximum / tapegrad.minimum"
+        )
+    return value
+
+
+def _clamp(xp: Any, x: Any, min: float | None = None, max: float | None = None) -> Any:
+    """``x`` limited to ``[min, max]`` (alias ``clip``); either bound may be omitted. Where
+    ``min > max`` every element is ``max``, as PyTorch's."""
+    if _bound("min", min) is None and _bound("max", max) is None:
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+    if min is not None:
+        x = xp.maximum(x, min)
+    if max is not None:
+        x = xp.minimum(x, max)
+    return x
+
+
+def _clamp_vjp(xp: Any, g: Any, ans: Any, x: Any, min: float | None = None, max: float | None = None) -> Any:
+    # PyTorch's rule: the gradient passes where min <= x <= max, boundaries included
+    if min is None:
+        inside = x <= max
+    elif max is None:
+        inside = x >= min
+    else:
+        inside = xp.logical_and(x >= min, x <= max)
+    return xp.where(inside, g, 0.0)
+
+
+def _maximum(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise maximum of ``x`` and ``y`` (NaN propagates); broadcasts. On ties the
+    gradient is split evenly between the two, as PyTorch's."""
+    return xp.maximum(x, y)
+
+
+def _minimum(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise minimum of ``x`` and ``y`` (NaN propagates); broadcasts. On ties the
+    gradient is split evenly between the two, as PyTorch's."""
+    return xp.minimum(x, y)
+
+
+def _where(xp: Any, condition: Any, x: Any, y: Any) -> Any:
+    """``x`` where ``condition`` is True, else ``y``; the three broadcast together.
+    ``condition`` is a bool tensor and gets no gradient; ``x`` and ``y`` may be numbers."""
+    if isinstance(condition, bool):
+        condition = xp.asarray(condition)
+    elif not hasattr(condition, "dtype") or not xp.isdtype(condition.dtype, "bool"):
+        dtype = getattr(condition, "dtype", type(condition).__name__)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtype}")
+    return _broadcasting(xp.where, condition, x, y)
+
+
+def _cond(xp: Any, condition: Any) -> Any:
+    return xp.asarray(condition) if isinstance(condition, bool) else condition
+
+
+def _register_selection(registry: Registry) -> None:
+    registry.register_op(
+        "clamp", forward=_clamp, vjp=(_clamp_vjp,),
+        saves=("inputs",), params=("min", "max"), aliases=("clip",), methods=("clamp", "clip"),
+        inplace_methods=("clamp_", "clip_"), node_name="ClampBackward1",
+        samples=[Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
+                 Sample((3,), min=1.0, max=-1.0)],
+    )
+    registry.register_op(
+        "maximum", forward=_maximum,
+        vjp=(lambda xp, g, ans, x, y: xp.where(x > y, g, xp.where(x == y, g / 2, 0.0)),
+             lambda xp, g, ans, x, y: xp.where(y > x, g, xp.where(x == y, g / 2, 0.0))),
+        saves=("inputs",), broadcasts=True, methods=("maximum",),
+    )
+    registry.register_op(
+        "minimum", forward=_minimum,
+        vjp=(lambda xp, g, ans, x, y: xp.where(x < y, g, xp.where(x == y, g / 2, 0.0)),
+             lambda xp, g, ans, x, y: xp.where(y < x, g, xp.where(x == y, g / 2, 0.0))),
+        saves=("inputs",), broadcasts=True, methods=("minimum",),
+    )
+    registry.register_op(
+        # no broadcasts=True: the kit would fill the condition with floats; where broadcasts anyway
+        "where", forward=_where,
+        vjp=(None,
+             lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), g, 0.0),
+             lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), 0.0, g)),
+        saves=("inputs",),
+        samples=[Sample(np.array([True, False, True]), (3,), (3,)),
+                 Sample(np.array([[True], [False]]), (3,), (2, 3)),
+                 Sample(np.array([True, False, False]), (2, 3), ())],
+    )
+
+
+# ---------------------------------------------------------------------------- rounding and integer division
+def _floor(xp: Any, x: Any) -> Any:
+    """Largest integer ``<= x`` (zero gradient; integer tensors stay integer)."""
+    return xp.floor(x)
+
+
+def _ceil(xp: Any, x: Any) -> Any:
+    """Smallest integer ``>= x`` (zero gradient; integer tensors stay integer)."""
+    return xp.ceil(x)
+
+
+def _round(xp: Any, x: Any, *, decimals: int = 0) -> Any:
+    """Round to ``decimals`` decimal places, halves to even as PyTorch's (zero gradient)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round(): decimals must be an int, got {type(decimals).__name__} {decimals!r}")
+    if decimals == 0:
+        return xp.round(x)
+    scale = 10.0 ** int(decimals)
+    return xp.round(x * scale) / scale
+
+
+def _floor_divide(xp: Any, x: Any, y: Any) -> Any:
+    """``floor(x / y)`` (``x // y``); broadcasts. Not differentiable: results never require grad."""
+    return xp.floor_divide(x, y)
+
+
+def _remainder(xp: Any, x: Any, y: Any) -> Any:
+    """``x - floor(x / y) * y`` (``x % y``), with the sign of ``y`` as Python's; broadcasts."""
+    return xp.remainder(x, y)
+
+
+def _register_rounding(registry: Registry) -> None:
+    registry.register_op(
+        "floor", forward=_floor, vjp=(_zero_vjp,),
+        saves=(), methods=("floor",), inplace_methods=("floor_",),
+    )
+    registry.register_op(
+        "ceil", forward=_ceil, vjp=(_zero_vjp,),
+        saves=(), methods=("ceil",), inplace_methods=("ceil_",),
+    )
+    registry.register_op(
+        "round", forward=_round, vjp=(_zero_vjp,),
+        saves=(), methods=("round",), inplace_methods=("round_",),
+        samples=[Sample((3,)), Sample((2, 3), decimals=1), Sample((3,), decimals=-1)],
+    )
+    registry.register_op(
+        "floor_divide", forward=_floor_divide,
+        broadcasts=True, methods=("floor_divide",), inplace_methods=("floor_divide_",),
+        domain=(None, DIVISOR),
+    )
+    registry.register_op(
+        # d/dx = 1, d/dy = -floor(x / y), as PyTorch's (the jumps where x / y is an integer aside)
+        "remainder", forward=_remainder,
+        vjp=(lambda xp, g, ans, x, y: g,
+             lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),
+        saves=("inputs",), broadcasts=True, methods=("remainder",), inplace_methods=("remainder_",),
+        domain=(None, DIVISOR),
+    )
+
+
+# ---------------------------------------------------------------------------- comparisons
+def _eq(xp: Any, x: Any, y: Any) -> Any:
+    """``x == y`` elementwise, a bool tensor; broadcasts."""
+    return _broadcasting(xp.equal, x, y)
+
+
+def _ne(xp: Any, x: Any, y: Any) -> Any:
+    """``x != y`` elementwise, a bool tensor (alias ``not_equal``); broadcasts."""
+    return _broadcasting(xp.not_equal, x, y)
+
+
+def _lt(xp: Any, x: Any, y: Any) -> Any:
+    """``x < y`` elementwise, a bool tensor (alias ``less``); broadcasts."""
+    return _broadcasting(xp.less, x, y)
+
+
+def _le(xp: Any, x: Any, y: Any) -> Any:
+    """``x <= y`` elementwise, a bool tensor (alias ``less_equal``); broadcasts."""
+    return _broadcasting(xp.less_equal, x, y)
+
+
+def _gt(xp: Any, x: Any, y: Any) -> Any:
+    """``x > y`` elementwise, a bool tensor (alias ``greater``); broadcasts."""
+    return _broadcasting(xp.greater, x, y)
+
+
+def _ge(xp: Any, x: Any, y: Any) -> Any:
+    """``x >= y`` elementwise, a bool tensor (alias ``greater_equal``); broadcasts."""
+    return _broadcasting(xp.greater_equal, x, y)
+
+
+def _register_comparisons(registry: Registry) -> None:
+    for name, forward, alias in (("eq", _eq, None), ("ne", _ne, "not_equal"), ("lt", _lt, "less"),
+                                 ("le", _le, "less_equal"), ("gt", _gt, "greater"),
+                                 ("ge", _ge, "greater_equal")):
+        aliases = (alias,) if alias else ()
+        registry.register_op(name, forward=forward, aliases=aliases, methods=(name, *aliases))
+
+
+# ---------------------------------------------------------------------------- logical ops and predicates
+def _logical_and(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise logical AND (``&``), nonzero meaning True; a bool tensor; broadcasts."""
+    return _broadcasting(xp.logical_and, _truth(xp, x), _truth(xp, y))
+
+
+def _logical_or(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise logical OR (``|``), nonzero meaning True; a bool tensor; broadcasts."""
+    return _broadcasting(xp.logical_or, _truth(xp, x), _truth(xp, y))
+
+
+def _logical_xor(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise logical XOR (``^``), nonzero meaning True; a bool tensor; broadcasts."""
+    return _broadcasting(xp.logical_xor, _truth(xp, x), _truth(xp, y))
+
+
+def _logical_not(xp: Any, x: Any) -> Any:
+    """Elementwise logical NOT (``~``), nonzero meaning True; a bool tensor."""
+    return xp.logical_not(_truth(xp, x))
+
+
+def _isnan(xp: Any, x: Any) -> Any:
+    """True where ``x`` is NaN."""
+    return xp.isnan(x)
+
+
+def _isfinite(xp: Any, x: Any) -> Any:
+    """True where ``x`` is neither infinite nor NaN."""
+    return xp.isfinite(x)
+
+
+def _isinf(xp: Any, x: Any) -> Any:
+    """True where ``x`` is positive or negative infinity."""
+    return xp.isinf(x)
+
+
+def _register_logical(registry: Registry) -> None:
+    for name, forward in (("logical_and", _logical_and), ("logical_or", _logical_or),
+                          ("logical_xor", _logical_xor), ("logical_not", _logical_not)):
+        registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",))
+    for name, forward in (("isnan", _isnan), ("isfinite", _isfinite), ("isinf", _isinf)):
+        registry.register_op(name, forward=forward, methods=(name,))
+
+
+def register(registry: Registry) -> None:
+    _register_abs_sign(registry)
+    _register_powers(registry)
+    _register_exp_log(registry)
+    _register_trig(registry)
+    _register_hyperbolic(registry)
+    _register_activations(registry)
+    _register_selection(registry)
+    _register_rounding(registry)
+    _register_comparisons(registry)
+    _register_logical(registry)

@@ -1,0 +1,309 @@
+"""Indexing: ``x[key]`` (getitem), ``x[key] = v`` (index_put), gather, and the scatter-add
+that is their VJP (index_scatter_add).
+
+Keys are NumPy's: ints (negative ones count from the end), slices with any step, None,
+Ellipsis, tuples of these, and advanced indices (integer arrays, which may repeat an
+index, and boolean masks). Tensors and lists inside a key become arrays.
+
+The VJP of ``getitem`` is ``index_scatter_add``: zeros of the input's shape with the
+cotangent added at the key, repeated indices accumulating. Its own VJP is ``getitem``
+again, so indexing is differentiable to any order.
+
+On NumPy, keys go straight to NumPy (views for basic keys, ``np.add.at`` for repeated
+indices). Other backends get basic keys directly (the array API standardises them);
+for advanced keys the element positions are worked out on the host from the shape and
+the key alone, then values move with ``xp.take`` and ``xp.sum``, which every array-API
+library has.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tapegrad.optable import index_param
+from tapegrad.testing.samples import Sample
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+
+# ------------------------------------------------------------------------------ keys
+def _part(k: Any) -> Any:
+    """One entry of a key: tensors and lists become arrays, NumPy scalars Python ones."""
+    k = index_param(k)
+    if type(k) is list:
+        return np.asarray([_part(e) for e in k])
+    if isinstance(k, np.generic):
+        return k.item()
+    return k
+
+
+def _key(index: Any) -> tuple[Any, ...]:
+    """``index`` as a tuple of entries (``x[k]`` is ``x[(k,)]``)."""
+    if type(index) is tuple:
+        return tuple([_part(k) for k in index])
+    return (_part(index),)
+
+
+def _is_advanced(k: Any) -> bool:
+    """An array (integer or boolean) or a Python bool, which NumPy treats as a 0-d mask."""
+    return type(k) is bool or (hasattr(k, "shape") and hasattr(k, "dtype"))
+
+
+def _is_repeatable(k: Any) -> bool:
+    """An integer array, the only kind of entry that may name one element twice."""
+    return hasattr(k, "shape") and hasattr(k, "dtype") and np.dtype(_numpy_dtype(k)).kind != "b"
+
+
+def _numpy_dtype(k: Any) -> Any:
+    return k.dtype if isinstance(k, np.ndarray) else np.asarray(k).dtype
+
+
+def _numpy_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key with every array a NumPy array (index arrays may come from another backend)."""
+    return tuple([np.asarray(k) if _is_advanced(k) and not isinstance(k, np.ndarray) and type(k) is not bool else k
+                  for k in key])
+
+
+def _is_numpy(a: Any) -> bool:
+    return isinstance(a, (np.ndarray, np.generic))
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    return tuple([operator.index(n) for n in shape])
+
+
+def _positions(shape: tuple[int, ...], key: tuple[Any, ...]) -> np.ndarray:
+    """Flat positions (into ``shape``, C order) of the elements ``key`` selects, shaped like the result."""
+    return np.asarray(np.arange(_prod(shape), dtype=np.intp).reshape(shape)[_numpy_key(key)])
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _scatter_flat(xp: Any, values: Any, pos: np.ndarray, n: int) -> Any:
+    """``out[t] = sum of values[j] where pos[j] == t``, length ``n``, with portable ``xp`` calls only.
+
+    The grouping is done on the host (positions depend on shapes and the key, never on
+    values); the values are gathered into a (unique positions x most repeats) table,
+    padded with zeros, and summed along rows.
+    """
+    zero = xp.zeros((1,), dtype=values.dtype)
+    m = pos.size
+    if m == 0:
+        return xp.zeros((n,), dtype=values.dtype)
+    order = np.argsort(pos, kind="stable")
+    unique, starts, counts = np.unique(pos[order], return_index=True, return_counts=True)
+    table = np.full((unique.size, int(counts.max())), m, dtype=np.intp)  # m: the zero pad
+    table[np.repeat(np.arange(unique.size), counts), np.arange(m) - np.repeat(starts, counts)] = order
+    padded = xp.concat([values, zero])
+    rows = xp.reshape(xp.take(padded, xp.asarray(table.reshape(-1)), axis=0), table.shape)
+    sums = xp.concat([xp.sum(rows, axis=1), zero])
+    slot = np.full(n, unique.size, dtype=np.intp)  # unique.size: the trailing zero
+    slot[unique] = np.arange(unique.size)
+    return xp.take(sums, xp.asarray(slot), axis=0)
+
+
+def _fit_value(xp: Any, v: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """``v`` (array or Python scalar) cast to ``dtype`` and broadcast to ``shape`` as NumPy's setitem does."""
+    v = xp.asarray(v, dtype=dtype) if not hasattr(v, "shape") else (v if v.dtype == dtype else xp.astype(v, dtype))
+    extra = v.ndim - len(shape)
+    if extra > 0:  # NumPy accepts leading size-1 dimensions beyond the target's
+        v = xp.reshape(v, tuple(v.shape)[extra:])
+    return xp.broadcast_to(v, shape)
+
+
+# ------------------------------------------------------------------------------ getitem
+def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
+    """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
+    key = _key(index)
+    if _is_numpy(x):
+        return np.asarray(x)[_numpy_key(key)]
+    if not any(_is_advanced(k) for k in key):
+        # The array API standardises basic keys covering every dimension; a trailing Ellipsis says so.
+        return x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
+    pos = _positions(tuple(x.shape), key)
+    flat = xp.reshape(x, (-1,))
+    return xp.reshape(xp.take(flat, xp.asarray(pos.reshape(-1)), axis=0), pos.shape)
+
+
+def _getitem_vjp(xp: Any, g: Any, out: Any, x: Any, *, index: Any) -> Any:
+    return xp.index_scatter_add(g, index=index, shape=tuple(x.shape))
+
+
+# ------------------------------------------------------------------------------ scatter-add
+def _index_scatter_add(xp: Any, g: Any, *, index: Any, shape: Any) -> Any:
+    """Zeros of ``shape`` with ``g`` added at ``[index]``; repeated indices accumulate (getitem's VJP)."""
+    shape, key = _shape(shape), _key(index)
+    if _is_numpy(g):
+        g = np.asarray(g)
+        z = np.zeros(shape, dtype=g.dtype)
+        nkey = _numpy_key(key)
+        if any(_is_repeatable(k) for k in key):
+            np.add.at(z, nkey, g)
+        else:  # no element is named twice: plain assignment is the sum
+            z[nkey] = g
+        return z
+    pos = _positions(shape, key)
+    values = xp.reshape(xp.broadcast_to(g, pos.shape), (-1,))
+    return xp.reshape(_scatter_flat(xp, values, pos.reshape(-1), _prod(shape)), shape)
+
+
+def _index_scatter_add_vjp(xp: Any, g: Any, out: Any, x: Any, *, index: Any, shape: Any) -> Any:
+    return xp.getitem(g, index=index)
+
+
+# ------------------------------------------------------------------------------ index_put
+def _index_put(xp: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False) -> Any:
+    """A copy of ``x`` with ``v`` written at ``[index]`` (added there when ``accumulate``; repeats then sum)."""
+    key = _key(index)
+    if _is_numpy(x):
+        out = np.array(x, copy=True)
+        nkey = _numpy_key(key)
+        if accumulate:
+            np.add.at(out, nkey, np.asarray(v, dtype=out.dtype) if _is_numpy(v) else v)
+        else:
+            out[nkey] = v
+        return out
+    pos = _positions(tuple(x.shape), key)
+    values = xp.reshape(_fit_value(xp, v, pos.shape, x.dtype), (-1,))
+    flat, n, m = xp.reshape(x, (-1,)), _prod(tuple(x.shape)), pos.size
+    if accumulate:
+        out = flat + _scatter_flat(xp, values, pos.reshape(-1), n)
+    else:
+        slot = np.full(n, m, dtype=np.intp)
+        slot[pos.reshape(-1)] = np.arange(m)  # the last write to an element wins, as in NumPy
+        written = xp.take(xp.concat([values, xp.zeros((1,), dtype=x.dtype)]), xp.asarray(slot), axis=0)
+        out = xp.where(xp.asarray(slot < m), written, flat)
+    return xp.reshape(out, tuple(x.shape))
+
+
+def _index_put_vjp_x(xp: Any, g: Any, out: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False) -> Any:
+    # Overwritten elements no longer depend on x; accumulated ones still do, with slope 1.
+    return g if accumulate else xp.index_put(g, 0.0, index=index)
+
+
+def _index_put_vjp_v(xp: Any, g: Any, out: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False) -> Any:
+    gv = xp.getitem(g, index=index)  # in the broadcast shape: the engine sums it down to v's
+    extra = getattr(v, "ndim", 0) - gv.ndim
+    if extra > 0:  # v had leading size-1 dimensions NumPy dropped
+        gv = xp.reshape(gv, (1,) * extra + tuple(gv.shape))
+    return gv
+
+
+# ------------------------------------------------------------------------------ gather
+def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ...]:
+    """The advanced key ``k`` with ``gather(x, dim, index) == x[k]``: ``index`` along ``dim``,
+    the position itself along every other dimension. Checks PyTorch's shape rules."""
+    ndim = len(x_shape)
+    idx = np.asarray(index_param(index))
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    d = _dim(dim, ndim)
+    for k in range(ndim):
+        if k != d and idx.shape[k] > x_shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no larger than "
+                f"self {list(x_shape)} apart from dimension {d}"
+            )
+    n = x_shape[d] if ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
+    return tuple(
+        idx if k == d else np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(ndim)])
+        for k in range(ndim)
+    )
+
+
+def _dim(dim: Any, ndim: int) -> int:
+    if isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    d = operator.index(dim)
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= d <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
+    return d % ndim if ndim else 0
+
+
+def _gather(xp: Any, x: Any, *, dim: Any, index: Any) -> Any:
+    """PyTorch's gather: ``out[i][j][k] = x[index[i][j][k]][j][k]`` for ``dim=0`` (likewise for others)."""
+    return _getitem(xp, x, index=_gather_key(tuple(x.shape), dim, index))
+
+
+def _gather_vjp(xp: Any, g: Any, out: Any, x: Any, *, dim: Any, index: Any) -> Any:
+    return xp.index_scatter_add(g, index=_gather_key(tuple(x.shape), dim, index), shape=tuple(x.shape))
+
+
+# ------------------------------------------------------------------------------ samples
+_REPEATS = np.array([[0, 2], [2, 2]])
+_MASK = np.array([True, False, True, True])
+
+GETITEM_SAMPLES = [
+    Sample((4, 5), index=1),
+    Sample((4, 5), index=-1),
+    Sample((4, 5), index=(slice(None, None, 2), slice(4, 0, -2))),
+    Sample((4, 5), index=(None, Ellipsis, 3)),
+    Sample((2, 3, 4), index=(Ellipsis, slice(1, None), None)),
+    Sample((4, 5), index=_REPEATS),
+    Sample((4, 5), index=(np.array([0, 3, 0]), np.array([1, 1, 1]))),
+    Sample((4, 5), index=(slice(1, 3), np.array([4, 0, 4, 4]))),
+    Sample((4, 5), index=_MASK),
+    Sample((4, 5), index=(_MASK, 2)),
+    Sample((2, 3), index=np.array([[True, False, True], [False, False, True]])),
+    Sample((), index=()),
+    Sample((), index=None),
+]
+
+SCATTER_SAMPLES = [
+    Sample((2, 2, 5), index=_REPEATS, shape=(4, 5)),
+    Sample((3,), index=(np.array([0, 3, 0]), np.array([1, 1, 1])), shape=(4, 5)),
+    Sample((2, 3), index=(slice(None, None, 2), slice(1, 4)), shape=(4, 5)),
+    Sample((3, 5), index=_MASK, shape=(4, 5)),
+    Sample((), index=(1, -1), shape=(4, 5)),
+]
+
+INDEX_PUT_SAMPLES = [
+    Sample((4, 5), (5,), index=1),
+    Sample((4, 5), (2, 1), index=(slice(1, 3), slice(None, None, 2))),
+    Sample((4, 5), (3, 5), index=_MASK),
+    Sample((4, 5), (), index=(np.array([0, 3, 1]), np.array([1, 1, 4]))),
+    Sample((4, 5), (1, 5), index=2),
+    Sample((4, 5), 1.5, index=(Ellipsis, 0)),
+    Sample((4, 5), (2, 2, 5), index=_REPEATS, accumulate=True),
+]
+
+GATHER_SAMPLES = [
+    Sample((3, 4), dim=1, index=np.array([[0, 0, 3], [1, 2, 1], [3, 3, 3]])),
+    Sample((3, 4), dim=0, index=np.array([[2, 0, 2, 1], [2, 2, 0, 0]])),
+    Sample((2, 3, 4), dim=-1, index=np.array([[[1], [0], [3]], [[2], [2], [2]]])),
+    Sample((4,), dim=0, index=np.array([3, 3, 0])),
+]
+
+
+def register(registry: Registry) -> None:
+    registry.register_op(
+        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), params=("index",), promotion=False,
+        node_name="IndexBackward0", samples=GETITEM_SAMPLES,
+    )
+    registry.register_op(
+        "index_scatter_add", forward=_index_scatter_add, vjp=(_index_scatter_add_vjp,), saves=(),
+        params=("index", "shape"), promotion=False, samples=SCATTER_SAMPLES,
+    )
+    registry.register_op(
+        "index_put", forward=_index_put, vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
+        params=("index", "accumulate"), promotion=False, samples=INDEX_PUT_SAMPLES,
+    )
+    registry.register_op(
+        "gather", forward=_gather, vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
+        param_aliases={"axis": "dim"}, methods=("gather",), promotion=False, samples=GATHER_SAMPLES,
+    )

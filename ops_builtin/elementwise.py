@@ -23,9 +23,6 @@ gradient checks and ``math.erf`` through ``np.vectorize`` would cost a Python ca
 element and work on NumPy only. (The op is not named ``erf``: the ``tapegrad-special``
 plugin registers ``erf``, and two plugins may not register one name.)
 
-``softplus`` is here but registered only through ``register_softplus``, not by ``register``:
-docs/plugins.md and tests/test_plugins.py use ``softplus`` as their example third-party op.
-
 Ops whose results are bool (comparisons, logical ops) broadcast like the rest but do not
 declare ``broadcasts=True``: the conformance kit's Python-scalar check demands a float32
 result from float32 inputs. They, and ``where``, report shape mismatches in PyTorch's words
@@ -426,6 +423,7 @@ def _gelu_vjp(xp: Any, g: Any, ans: Any, x: Any, approximate: str = "none") -> A
 
 
 def _register_activations(registry: Registry) -> None:
+    _register_softplus(registry)
     registry.register_op(
         "sigmoid", forward=_sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
@@ -457,10 +455,7 @@ def _register_activations(registry: Registry) -> None:
     )
 
 
-def register_softplus(registry: Registry) -> None:
-    """Register ``softplus``. Not yet called by ``register``: docs/plugins.md and tests/test_plugins.py
-    use ``softplus`` as their example third-party op, and two plugins may not register one name.
-    Once those examples are renamed, call this from ``_register_activations``."""
+def _register_softplus(registry: Registry) -> None:
     registry.register_op(
         "softplus", forward=_softplus, vjp=(_softplus_vjp,),
         saves=("inputs",), params=("beta", "threshold"),

@@ -60,7 +60,7 @@ def test_plugins_md_examples_run(tmp_path):
     """Build the documented package for real (pip), then run each Python example against it."""
     found = blocks(PLUGINS_MD)
     files = {f: code for f, _, code in found if f}
-    assert {"softplus_plugin.py", "pyproject.toml"} <= set(files)
+    assert {"softsign_plugin.py", "pyproject.toml"} <= set(files)
     package = tmp_path / "pkg"
     package.mkdir()
     for name, code in files.items():

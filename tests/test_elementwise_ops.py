@@ -19,7 +19,7 @@ from tapegrad.testing import check_grads, check_op, parametrize_with_op_checks
 OPS = [
     "abs", "sign", "sqrt", "rsqrt", "square", "expm1", "log1p", "log2", "log10",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh", "sinh", "cosh",
-    "sigmoid", "relu", "leaky_relu", "ndtr", "gelu",
+    "sigmoid", "relu", "leaky_relu", "softplus", "ndtr", "gelu",
     "clamp", "maximum", "minimum", "where",
     "floor", "ceil", "round", "floor_divide", "remainder",
     "eq", "ne", "lt", "le", "gt", "ge",
@@ -223,21 +223,7 @@ def test_leaky_relu():
 
 @pytest.fixture
 def softplus():
-    """The built-in softplus, registered in-process until docs/plugins.md and tests/test_plugins.py
-    stop using ``softplus`` as their example third-party op (see ops_builtin/elementwise.py)."""
-
-    class Pending:
-        @staticmethod
-        @tapegrad.hookimpl
-        def tapegrad_register_ops(registry):
-            elementwise.register_softplus(registry)
-
-    plugins.register(Pending, name="softplus-builtin-pending")
     return tapegrad.ops.softplus
-
-
-def test_softplus_conforms(softplus):
-    check_op("softplus")
 
 
 def test_softplus_values_threshold_and_gradient(softplus):

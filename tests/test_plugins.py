@@ -31,44 +31,44 @@ def make_plugin(**ops):
     return Plugin
 
 
-SOFTPLUS = (lambda xp, x: xp.log1p(xp.exp(x)), (lambda xp, g, ans, x: g / (1 + xp.exp(-x)),))
+SOFTSIGN = (lambda xp, x: x / (1 + xp.abs(x)), (lambda xp, g, ans, x: g / (1 + xp.abs(x)) ** 2,))
 
 
 def test_register_in_process_makes_op_public_everywhere():
-    plugins.register(make_plugin(softplus=SOFTPLUS), name="softplus-plugin")
+    plugins.register(make_plugin(softsign=SOFTSIGN), name="softsign-plugin")
     x = tapegrad.tensor([0.0, 1.0], requires_grad=True)
-    y = tapegrad.softplus(x)
-    assert tapegrad.ops.softplus is tapegrad.softplus
+    y = tapegrad.softsign(x)
+    assert tapegrad.ops.softsign is tapegrad.softsign
     np.testing.assert_allclose(y.detach().numpy(), np.log1p(np.exp([0.0, 1.0])), rtol=1e-6)
     assert repr(y.grad_fn).startswith("<SoftplusBackward0 object at 0x")
-    assert y.grad_fn.plugin == "softplus-plugin"
+    assert y.grad_fn.plugin == "softsign-plugin"
     (g,) = tapegrad.autograd.grad(y.sum(), x, create_graph=True)
     (h,) = tapegrad.autograd.grad(g.sum(), x)
-    s = 1 / (1 + np.exp(-np.array([0.0, 1.0])))
-    np.testing.assert_allclose(h.numpy(), s * (1 - s), rtol=1e-5)
+    x_ = np.array([0.0, 1.0])  # softsign'' = -2 sign(x) / (1 + |x|)^3
+    np.testing.assert_allclose(h.numpy(), -2 * np.sign(x_) / (1 + np.abs(x_)) ** 3, rtol=1e-5)
 
 
 def test_unregister_removes_the_op():
-    plugins.register(make_plugin(softplus=SOFTPLUS), name="softplus-plugin")
-    assert "softplus" in tapegrad.list_ops()
-    plugins.unregister("softplus-plugin")
-    assert "softplus" not in tapegrad.list_ops()
-    with pytest.raises(tapegrad.NoSuchOpError, match="no op 'softplus' is registered"):
-        tapegrad.softplus(tapegrad.ones(2))
+    plugins.register(make_plugin(softsign=SOFTSIGN), name="softsign-plugin")
+    assert "softsign" in tapegrad.list_ops()
+    plugins.unregister("softsign-plugin")
+    assert "softsign" not in tapegrad.list_ops()
+    with pytest.raises(tapegrad.NoSuchOpError, match="no op 'softsign' is registered"):
+        tapegrad.softsign(tapegrad.ones(2))
     with pytest.raises(ValueError, match="no plugin named"):
-        plugins.unregister("softplus-plugin")
+        plugins.unregister("softsign-plugin")
 
 
 def test_registering_the_same_name_twice_is_refused():
-    plugins.register(make_plugin(softplus=SOFTPLUS), name="p1")
+    plugins.register(make_plugin(softsign=SOFTSIGN), name="p1")
     with pytest.raises(ValueError, match="already registered"):
-        plugins.register(make_plugin(other=SOFTPLUS), name="p1")
+        plugins.register(make_plugin(other=SOFTSIGN), name="p1")
 
 
 def test_two_plugins_with_one_op_name_is_an_error_listing_both():
-    plugins.register(make_plugin(softplus=SOFTPLUS), name="first")
-    plugins.register(make_plugin(softplus=SOFTPLUS), name="second")
-    with pytest.raises(RuntimeError, match=r"'softplus' is registered by two plugins, 'first' and 'second'"):
+    plugins.register(make_plugin(softsign=SOFTSIGN), name="first")
+    plugins.register(make_plugin(softsign=SOFTSIGN), name="second")
+    with pytest.raises(RuntimeError, match=r"'softsign' is registered by two plugins, 'first' and 'second'"):
         tapegrad.ones(2) + 1
     plugins.unregister("second")
     assert (tapegrad.ones(2) + 1).tolist() == [2.0, 2.0]
@@ -90,7 +90,7 @@ def test_override_replaces_deliberately():
 
 @pytest.mark.parametrize("name", ["tensor", "no_grad", "autograd", "grad", "backward"])
 def test_op_names_that_shadow_the_api_are_refused(name):
-    plugins.register(make_plugin(**{name: SOFTPLUS}), name="shadow")
+    plugins.register(make_plugin(**{name: SOFTSIGN}), name="shadow")
     with pytest.warns(tapegrad.PluginLoadWarning, match=rf"'shadow'.*{name!r} would shadow"):
         tapegrad.list_ops()
     assert tapegrad.tensor is not None and callable(tapegrad.no_grad)
@@ -172,7 +172,7 @@ def test_blocking_the_builtin_ops_leaves_tensors_working():
 def test_blocked_name_cannot_be_registered():
     plugins.block("nope")
     with pytest.raises(ValueError, match="blocked"):
-        plugins.register(make_plugin(softplus=SOFTPLUS), name="nope")
+        plugins.register(make_plugin(softsign=SOFTSIGN), name="nope")
 
 
 def test_registration_errors_name_plugin_and_op():
@@ -212,9 +212,9 @@ FAKE_PLUGIN = textwrap.dedent('''
     @tapegrad.hookimpl
     def tapegrad_register_ops(registry):
         registry.register_op(
-            "softplus",
-            forward=lambda xp, x: xp.log1p(xp.exp(x)),
-            vjp=lambda xp, g, out, x: (g / (1 + xp.exp(-x)),),
+            "softsign",
+            forward=lambda xp, x: x / (1 + xp.abs(x)),
+            vjp=lambda xp, g, out, x: (g / (1 + xp.abs(x)) ** 2,),
         )
 ''')
 
@@ -222,9 +222,9 @@ FAKE_PLUGIN = textwrap.dedent('''
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A folder with two installed-looking distributions: a good plugin and one that fails to import."""
-    (tmp_path / "fake_softplus.py").write_text(FAKE_PLUGIN)
+    (tmp_path / "fake_softsign.py").write_text(FAKE_PLUGIN)
     (tmp_path / "fake_broken.py").write_text("raise ImportError('missing dependency xyz')\n")
-    for dist, name, module in (("fake_softplus", "softplus", "fake_softplus"), ("fake_broken", "broken", "fake_broken")):
+    for dist, name, module in (("fake_softsign", "softsign", "fake_softsign"), ("fake_broken", "broken", "fake_broken")):
         info = tmp_path / f"{dist}-1.2.3.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
@@ -248,8 +248,8 @@ PROBE = textwrap.dedent('''
         ops = tapegrad.list_ops()
     x = tapegrad.tensor([0.5], requires_grad=True)
     result = None
-    if "softplus" in ops:
-        y = tapegrad.softplus(x)
+    if "softsign" in ops:
+        y = tapegrad.softsign(x)
         (g,) = tapegrad.autograd.grad(y.sum(), x, create_graph=True)
         result = [y.item(), g.item(), y.grad_fn.plugin]
     infos = {p.name: [p.source, p.version, p.error] for p in tapegrad.plugins.infos()}
@@ -262,17 +262,17 @@ def test_entry_point_plugins_load_lazily_and_in_isolation(site):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     value, slope, plugin = report["result"]
-    assert value == pytest.approx(np.log1p(np.exp(0.5)), rel=1e-6)
-    assert slope == pytest.approx(1 / (1 + np.exp(-0.5)), rel=1e-6)
-    assert plugin == "softplus"
-    assert report["infos"]["softplus"][:2] == ["entry point", "1.2.3"]
+    assert value == pytest.approx(0.5 / 1.5, rel=1e-6)
+    assert slope == pytest.approx(1 / 1.5 ** 2, rel=1e-6)
+    assert plugin == "softsign"
+    assert report["infos"]["softsign"][:2] == ["entry point", "1.2.3"]
     assert "missing dependency xyz" in report["infos"]["broken"][2]
     assert any("'broken' failed to load" in w and "missing dependency xyz" in w for w in report["warnings"])
     assert report["infos"]["tapegrad.ops_builtin"][0] == "built-in"
 
 
 def test_importing_tapegrad_loads_no_plugin(site):
-    code = "import sys, tapegrad; print('fake_softplus' in sys.modules, 'pluggy' in sys.modules)"
+    code = "import sys, tapegrad; print('fake_softsign' in sys.modules, 'pluggy' in sys.modules)"
     proc = run_python(code, site)
     assert proc.stdout.split()[0] == "False"
 
@@ -284,7 +284,7 @@ def test_disable_autoload(site):
 
 
 def test_only_the_named_plugins(site):
-    report = json.loads(run_python(PROBE, site, TAPEGRAD_PLUGINS="softplus").stdout)
+    report = json.loads(run_python(PROBE, site, TAPEGRAD_PLUGINS="softsign").stdout)
     assert report["result"] is not None
     assert "broken" not in report["infos"]
 
@@ -298,20 +298,20 @@ def test_strict_plugins_make_a_load_failure_an_error(site):
 def test_cli_plugins_and_ops(site):
     proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['plugins', '--json']))", site)
     listing = {p["name"]: p for p in json.loads(proc.stdout)}
-    assert listing["softplus"]["ops"] == ["softplus"] and listing["softplus"]["version"] == "1.2.3"
+    assert listing["softsign"]["ops"] == ["softsign"] and listing["softsign"]["version"] == "1.2.3"
     assert "missing dependency xyz" in listing["broken"]["error"]
     proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['ops']))", site)
-    assert any(line.split()[:2] == ["softplus", "softplus"] for line in proc.stdout.splitlines())
+    assert any(line.split()[:2] == ["softsign", "softsign"] for line in proc.stdout.splitlines())
 
 
 def test_cli_check_passes_and_fails(site, tmp_path):
-    proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['check', 'softplus']))", site)
+    proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['check', 'softsign']))", site)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "all checks passed for 1 op(s)" in proc.stdout
-    (site / "fake_softplus.py").write_text(FAKE_PLUGIN.replace("1 + xp.exp(-x)", "2 + xp.exp(-x)"))
-    proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['check', 'softplus']))", site)
+    (site / "fake_softsign.py").write_text(FAKE_PLUGIN.replace("(g / (1 + xp.abs(x)) ** 2", "(g / (2 + xp.abs(x)) ** 2"))
+    proc = run_python("from tapegrad.cli import main; raise SystemExit(main(['check', 'softsign']))", site)
     assert proc.returncode == 1
-    assert "failed in op(s): softplus" in proc.stdout and "gradients" in proc.stdout
+    assert "failed in op(s): softsign" in proc.stdout and "gradients" in proc.stdout
 
 
 def test_python_dash_m_tapegrad():

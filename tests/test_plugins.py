@@ -39,7 +39,7 @@ def test_register_in_process_makes_op_public_everywhere():
     x = tapegrad.tensor([0.0, 1.0], requires_grad=True)
     y = tapegrad.softsign(x)
     assert tapegrad.ops.softsign is tapegrad.softsign
-    np.testing.assert_allclose(y.detach().numpy(), np.log1p(np.exp([0.0, 1.0])), rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), [0.0, 0.5], rtol=1e-6)
     assert repr(y.grad_fn).startswith("<SoftplusBackward0 object at 0x")
     assert y.grad_fn.plugin == "softsign-plugin"
     (g,) = tapegrad.autograd.grad(y.sum(), x, create_graph=True)

@@ -40,7 +40,7 @@ def test_register_in_process_makes_op_public_everywhere():
     y = tapegrad.softsign(x)
     assert tapegrad.ops.softsign is tapegrad.softsign
     np.testing.assert_allclose(y.detach().numpy(), [0.0, 0.5], rtol=1e-6)
-    assert repr(y.grad_fn).startswith("<SoftplusBackward0 object at 0x")
+    assert repr(y.grad_fn).startswith("<SoftsignBackward0 object at 0x")
     assert y.grad_fn.plugin == "softsign-plugin"
     (g,) = tapegrad.autograd.grad(y.sum(), x, create_graph=True)
     (h,) = tapegrad.autograd.grad(g.sum(), x)

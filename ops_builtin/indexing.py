@@ -48,24 +48,23 @@ def _key(index: Any) -> tuple[Any, ...]:
     return (_part(index),)
 
 
+def _is_array(k: Any) -> bool:
+    return hasattr(k, "shape") and hasattr(k, "dtype")
+
+
 def _is_advanced(k: Any) -> bool:
     """An array (integer or boolean) or a Python bool, which NumPy treats as a 0-d mask."""
-    return type(k) is bool or (hasattr(k, "shape") and hasattr(k, "dtype"))
+    return type(k) is bool or _is_array(k)
 
 
 def _is_repeatable(k: Any) -> bool:
     """An integer array, the only kind of entry that may name one element twice."""
-    return hasattr(k, "shape") and hasattr(k, "dtype") and np.dtype(_numpy_dtype(k)).kind != "b"
-
-
-def _numpy_dtype(k: Any) -> Any:
-    return k.dtype if isinstance(k, np.ndarray) else np.asarray(k).dtype
+    return _is_array(k) and np.asarray(k).dtype.kind != "b"
 
 
 def _numpy_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
     """The key with every array a NumPy array (index arrays may come from another backend)."""
-    return tuple([np.asarray(k) if _is_advanced(k) and not isinstance(k, np.ndarray) and type(k) is not bool else k
-                  for k in key])
+    return tuple([np.asarray(k) if _is_array(k) and not isinstance(k, np.ndarray) else k for k in key])
 
 
 def _is_numpy(a: Any) -> bool:
@@ -167,10 +166,19 @@ def _index_put(xp: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False)
     if _is_numpy(x):
         out = np.array(x, copy=True)
         nkey = _numpy_key(key)
-        if accumulate:
-            np.add.at(out, nkey, np.asarray(v, dtype=out.dtype) if _is_numpy(v) else v)
-        else:
-            out[nkey] = v
+        try:
+            if accumulate:
+                np.add.at(out, nkey, np.asarray(v, dtype=out.dtype) if _is_numpy(v) else v)
+            else:
+                out[nkey] = v
+        except ValueError:
+            target = np.shape(out[nkey])
+            if np.shape(v) == target or len(np.shape(v)) == 0:
+                raise
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
+                f"result of shape {list(target)}"
+            ) from None
         return out
     pos = _positions(tuple(x.shape), key)
     values = xp.reshape(_fit_value(xp, v, pos.shape, x.dtype), (-1,))

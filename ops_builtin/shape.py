@@ -105,7 +105,8 @@ def _flatten(xp: Any, x: Any, *, start_dim: Any = 0, end_dim: Any = -1) -> Any:
     """``x`` with dimensions ``start_dim`` to ``end_dim`` merged into one (a 0-d tensor becomes 1-d)."""
     shape = tuple(x.shape)
     if not shape:
-        _dim(start_dim, 0), _dim(end_dim, 0)
+        _dim(start_dim, 0)  # validated all the same
+        _dim(end_dim, 0)
         return xp.reshape(x, (1,))
     start, end = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
     if start > end:
@@ -500,9 +501,13 @@ _CONVERSIONS = (("float", "float32"), ("double", "float64"), ("half", "float16")
 
 
 def _converter(method: str, dtype: str) -> Any:
+    floating = dtype.startswith("float")
+
     def convert(x: Any) -> Any:
         import tapegrad
 
+        if not floating and type(x) is tapegrad.Tensor:
+            x = x.detach()  # integer and bool results carry no gradient, as in PyTorch
         return tapegrad.ops.astype(x, dtype=dtype)
 
     convert.__name__ = f"to_{method}"
@@ -595,10 +600,15 @@ def register(registry: Registry) -> None:
                  Sample((2, 3), pad=(1, 1, 1, 2), mode="replicate"), Sample((2, 3), pad=(3, 1, 0, 1), mode="circular"),
                  Sample((3,), pad_width=4, mode="reflect")],
     )
-    # The kit cannot check composites yet (its no_mutation check calls them with xp first), so they
-    # declare no samples; tests/test_shape_ops.py checks their gradients.
+    # The kit checks one-tensor results only, so split and chunk declare no samples;
+    # tests/test_shape_ops.py checks their gradients (first and second order) and backends.
     registry.register_composite("split", _split, methods=("split",), samples=[])
     registry.register_composite("chunk", _chunk, methods=("chunk",), samples=[])
-    registry.register_composite("narrow", _narrow, methods=("narrow",), samples=[])
+    registry.register_composite(
+        "narrow", _narrow, methods=("narrow",),
+        samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2)],
+    )
     for method, dtype in _CONVERSIONS:
-        registry.register_composite(f"to_{method}", _converter(method, dtype), methods=(method,), samples=[])
+        # array-API libraries need not have float16 (array-api-strict has not): .half() is checked on NumPy only
+        samples = [] if dtype == "float16" else [Sample((2, 3)), Sample(())]
+        registry.register_composite(f"to_{method}", _converter(method, dtype), methods=(method,), samples=samples)

@@ -80,8 +80,10 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
 
     def apply(*args: Any, **params: Any) -> Tensor:
         if variadic and args and isinstance(args[0], (list, tuple)):
-            args = (*args[0], *args[1:])
-        if nin is not None and len(args) != nin:
+            if len(args) > 1:  # cat([x, y], 1): what follows the sequence are params
+                params = _bind_extra(op, args[1:], params)
+            args = tuple(args[0])
+        elif nin is not None and len(args) != nin:
             args, params = _bind_params(op, args, params)
         if params and param_aliases:
             params = _rename_params(op, params)
@@ -125,8 +127,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         if promotion and type(out) is ndarray and out.dtype is _F64:
             out = _narrow(out, arrays)
         mode = requires and has_vjp and grad_enabled_fast()
-        if not mode:
-            return _wrap(out)
+        if not mode or (not promotion and not _floating(out)):
+            return _wrap(out)  # integer and bool results never require grad
         edges = []
         recorded = False
         for i, a in enumerate(args):
@@ -205,7 +207,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 t._grad = None
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
-                if (rx or ry) and (mode := grad_enabled_fast()):
+                if (rx or ry) and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
                     node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
                     node.epoch = EPOCH[0]
                     node.op = op
@@ -262,7 +264,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     t = new_tensor(Tensor)
                     t._data = out
                     t._grad = None
-                    if d0 and x._requires_grad and (mode := grad_enabled_fast()):
+                    if d0 and x._requires_grad and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
                         inputs = (a,) if saves_inputs else (new_tuple(ShapeDtype, (a.shape, a.dtype)),)
                         t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)
                         t._requires_grad = True
@@ -275,6 +277,12 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
         return general(*args, **params)
 
     return apply
+
+
+def _floating(out: Any) -> bool:
+    """Whether a result can carry a gradient; asked only of ops that choose their own dtype."""
+    dtype = out.dtype
+    return dtype.kind in "fc" if isinstance(dtype, np.dtype) else "float" in str(dtype)
 
 
 def _narrow(out: np.ndarray, arrays: Any) -> np.ndarray:
@@ -296,7 +304,12 @@ def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:
     assert nin is not None
     if len(args) < nin:
         raise TypeError(f"{op.name}() takes {nin} array argument(s) but {len(args)} were given")
-    extra = args[nin:]
+    return args[:nin], _bind_extra(op, args[nin:], params)
+
+
+def _bind_extra(op: OpDef, extra: tuple, params: dict) -> dict:
+    """Match positional arguments after the arrays with the op's declared ``params``."""
+    nin = op.nin or 0
     names = op.params
     bound = dict(params)
     if names and names[-1].startswith("*"):
@@ -306,7 +319,7 @@ def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:
     if len(extra) > len(fixed) and star is None:
         raise TypeError(
             f"{op.name}() takes {nin} array argument(s) and at most {len(fixed)} positional "
-            f"parameter(s) {fixed} but {len(args)} arguments were given"
+            f"parameter(s) {fixed} but {nin + len(extra)} arguments were given"
         )
     for key, value in zip(fixed, extra):
         if key in bound:
@@ -317,7 +330,7 @@ def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:
         if len(rest) == 1 and isinstance(rest[0], (tuple, list)):
             rest = tuple(rest[0])
         bound[star] = rest
-    return args[:nin], bound
+    return bound
 
 
 def _rename_params(op: OpDef, params: dict) -> dict:

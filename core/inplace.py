@@ -17,12 +17,46 @@ from .registry import OpDef
 from .tensor import Tensor
 from .versions import mark_modified
 
-__all__ = ["make_inplace", "LEAF_MESSAGE"]
+__all__ = ["make_inplace", "LEAF_MESSAGE", "VIEW_OF_LEAF_MESSAGE"]
 
 LEAF_MESSAGE = (
     "a leaf Variable that requires grad is being used in an in-place operation. Update it under "
     "`with tapegrad.no_grad():` (as optimizers do), or work on a copy"
 )
+
+
+VIEW_OF_LEAF_MESSAGE = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation. Write into "
+    "a copy, or update the leaf itself under `with tapegrad.no_grad():`"
+)
+
+
+def _views_a_leaf(tensor: Tensor, array: Any, depth: int = 8) -> bool:
+    """Whether ``array`` shares memory with a leaf that requires grad upstream of ``tensor``.
+
+    Walks a few nodes up the graph (views of views) comparing NumPy base chains; cheap,
+    and only asked when an in-place write targets a view.
+    """
+    bases = set()
+    base = array
+    while base is not None:
+        bases.add(id(base))
+        base = getattr(base, "base", None)
+    frontier = [tensor._grad_fn]
+    for _ in range(depth):
+        following = []
+        for node in frontier:
+            for edge in node.edges if node is not None else ():
+                if type(edge) is Tensor:
+                    data = edge._data
+                    if id(data) in bases or id(getattr(data, "base", None)) in bases:
+                        return True
+                elif edge is not None:
+                    following.append(edge)
+        if not following:
+            return False
+        frontier = following
+    return False
 
 
 def make_inplace(op: OpDef) -> Callable[..., Tensor]:
@@ -32,9 +66,12 @@ def make_inplace(op: OpDef) -> Callable[..., Tensor]:
     def inplace(self: Tensor, *args: Any, **params: Any) -> Tensor:
         if type(self) is not Tensor:
             raise TypeError(f"{op.name}_() needs a Tensor to write into, got {type(self).__name__}")
-        if self._requires_grad and self._grad_fn is None and is_grad_enabled():
-            raise RuntimeError(LEAF_MESSAGE)
         target = self._data
+        if is_grad_enabled() and self._requires_grad:
+            if self._grad_fn is None:
+                raise RuntimeError(LEAF_MESSAGE)
+            if getattr(target, "base", None) is not None and _views_a_leaf(self, target):
+                raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
         result = apply(self, *args, **params)
         data = result._data
         if tuple(data.shape) != tuple(target.shape):

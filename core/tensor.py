@@ -289,7 +289,19 @@ class Tensor:
     def __iter__(self) -> Iterator[Any]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        raise TypeError("iterating over a tensor needs indexing, which no installed op provides")
+        return (self[i] for i in range(self._data.shape[0]))  # each row through the getitem op
+
+    @property
+    def T(self) -> Tensor:
+        """The dimensions reversed (the transpose of a matrix), through the ``permute`` op."""
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
 
     __hash__ = object.__hash__
 

@@ -124,3 +124,20 @@ def test_shape_and_dtype_errors_leave_the_tensor_untouched():
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
         ints.add_(0.5)
     assert x.tolist() == [1.0, 1.0] and ints.tolist() == [1, 2]
+
+
+def test_writing_through_a_view_of_a_leaf_is_refused():
+    x = leaf([1.5, 2.5])
+    view = x[0:1]
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        view[0] = 5.0
+    assert x.tolist() == [1.5, 2.5]
+    copy = (x * 1)[0:1]
+    copy[0] = 5.0  # a view of a non-leaf is fine
+    assert copy.tolist() == [5.0]
+
+
+def test_integer_casts_never_require_grad():
+    x = leaf([1.5, 2.5])
+    assert not x.to(tapegrad.int64).requires_grad
+    assert x.to(tapegrad.float32).requires_grad

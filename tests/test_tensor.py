@@ -420,3 +420,17 @@ class TestRepr:
     def test_format(self) -> None:
         assert f"{tapegrad.tensor(2.5):.2f}" == "2.50"
         assert f"{tapegrad.ones(2)}" == "tensor([1., 1.])"
+
+
+def test_iteration_transpose_and_matrix_transpose():
+    m = tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(m)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    assert rows[0].grad_fn is not None
+    assert m.T.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    batch = tapegrad.ones(5, 2, 3)
+    assert tuple(batch.mT.shape) == (5, 3, 2) and tuple(batch.T.shape) == (3, 2, 5)
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        tapegrad.ones(3).mT
+    (m.T * tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert m.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]

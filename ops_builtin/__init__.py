@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, elementwise, exponential, filling, indexing, reductions, shape
+from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg)
 
 
 @hookimpl

@@ -1,21 +1,61 @@
-"""Reductions over dimensions: sum, mean.
+"""Reductions over dimensions, and the ops built on them.
+
+- sums and products: ``sum``, ``mean``, ``prod``;
+- extrema: ``amax``/``amin``, ``max``/``min`` (PyTorch's forms), ``argmax``/``argmin``;
+- moments: ``var``, ``std`` (``correction``, or PyTorch's older ``unbiased``);
+- ``norm`` (vector p-norms);
+- the log-sum-exp family: ``logsumexp``, ``softmax``, ``log_softmax``;
+- scans: ``cumsum``;
+- truth: ``all``, ``any`` (bool results, no gradient).
 
 ``dim`` is None (every dimension), an int, or a sequence of ints, negative ones
 counting from the end; ``keepdim`` keeps reduced dimensions with size 1. NumPy's
-``axis``/``keepdims`` spellings are accepted too.
+``axis``/``keepdims`` spellings are accepted too. Ops that PyTorch defines along one
+dimension (``argmax`` with a dim, ``softmax``, ``log_softmax``, ``cumsum``) take one int.
+
+Gradients at non-differentiable points follow PyTorch's documentation:
+
+- ``amax``/``amin``, and ``max``/``min`` without ``dim``, split the gradient evenly
+  between tied extrema. ``max(x, dim)``/``min(x, dim)`` return PyTorch's
+  ``(values, indices)`` pair, but their gradient is ``amax``'s even split too (PyTorch
+  sends it to the one returned index instead); the two differ only on exact ties.
+- ``prod`` is exact where inputs are zero: the gradient of each element is the product
+  of the others, so with one zero in a slice only that zero's entry is non-zero, and
+  with two or more the slice's gradient is all zero. Its second derivative is exact too
+  while a slice holds at most one zero (with two or more, the terms pairing two zeros
+  are left out).
+- ``norm``: the gradient of the 2-norm at 0 is 0; of the 1-norm, ``sign(x)``; of the
+  inf-norm, split evenly between tied ``|x|``.
+- ``std`` at a constant slice is NaN (0 / 0), as PyTorch's.
+
+The VJPs use comparisons (``==``), ``where``, ``abs``, ``sign`` and ``flip``: on arrays
+these are the backend's own; under ``create_graph=True`` they are the registered ops of
+the same names (``ops_builtin/elementwise.py``, ``shape.py``), so every rule here is
+differentiable again.
+
+``logsumexp`` is here but registered only through ``register_logsumexp``, not by
+``register``: the ``tapegrad-special`` plugin registers an op of that name, and two
+plugins may not register one name.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator
+from collections import namedtuple
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
+# ---------------------------------------------------------------------------- dimensions
 REDUCTION_PARAMS = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
@@ -70,6 +110,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return n
 
 
+# ---------------------------------------------------------------------------- sum, mean
 def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Sum of elements over ``dim`` (every dimension by default)."""
     return xp.sum(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
@@ -95,14 +136,432 @@ def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
     return xp.broadcast_to(xp.reshape(g / _count(x.shape, axes), kept_shape(x.shape, axes)), x.shape)
 
 
+def _single_dim(name: str, dim: Any, ndim: int) -> int:
+    """One dimension as a non-negative axis, for ops PyTorch defines along one dimension."""
+    if dim is None or type(dim) in (tuple, list):
+        raise TypeError(f"{name}(): dim must be a single int, got {dim!r}")
+    axes = reduced_axes(dim, ndim)
+    return axes[0] if axes else 0
+
+
+def _require_floating(name: str, xp: Any, x: Any) -> None:
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        raise RuntimeError(
+            f"{name}(): expected a floating point tensor as input, got {x.dtype}; "
+            "convert it with .to(tapegrad.float32) first"
+        )
+
+
+def _kept(xp: Any, value: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
+    """A reduction's result (or cotangent) with its reduced dimensions back as size 1."""
+    return xp.reshape(value, kept_shape(shape, axes))
+
+
+# ---------------------------------------------------------------------------- prod
+def _prod(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Product of elements over ``dim`` (every dimension by default)."""
+    return xp.prod(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+
+
+def _prod_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # The cotangent of x[i] is g times the product of the *other* elements of its slice.
+    axes = reduced_axes(dim, x.ndim)
+    g, ans = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
+    if bool(xp.all(x)):  # no zeros anywhere: the others' product is prod / x[i]
+        return g * ans / x
+    # With zeros, lift each zero to 1 ("lifted") so division is safe, then put the zeros
+    # back as the factor x_k / lifted_k (0, but with the right derivative in x_k):
+    #   prod_{j != i} x_j = [prod_{j != i} lifted_j] * prod_{zeros k != i} x_k / lifted_k
+    # For i not a zero the last product runs over every zero ("every_zero"); for i a zero
+    # it is 1 when i is its slice's only zero and 0 otherwise (held constant).
+    zero = x == 0
+    lifted = xp.where(zero, x + 1, x)
+    others = xp.prod(lifted, axis=axes, keepdims=True) / lifted
+    every_zero = xp.prod(x / lifted, axis=axes, keepdims=True)
+    count = xp.sum(xp.astype(zero, x.dtype), axis=axes, keepdims=True)
+    alone = xp.astype(count == 1, x.dtype)
+    return g * others * xp.where(zero, alone, every_zero)
+
+
+# ---------------------------------------------------------------------------- extrema
+def _nonempty(name: str, x: Any, axes: tuple[int, ...], dim: Any) -> None:
+    if any(x.shape[a] == 0 for a in axes):
+        if dim is None:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        which = axes[0] if len(axes) == 1 else list(axes)
+        raise IndexError(f"{name}(): Expected reduction dim {which} to have non-zero size.")
+
+
+def _amax(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Largest element over ``dim`` (every dimension by default); ties share the gradient evenly."""
+    axes = reduced_axes(dim, x.ndim)
+    _nonempty("amax", x, axes, dim)
+    return xp.max(x, axis=axes, keepdims=keepdim)
+
+
+def _amin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Smallest element over ``dim`` (every dimension by default); ties share the gradient evenly."""
+    axes = reduced_axes(dim, x.ndim)
+    _nonempty("amin", x, axes, dim)
+    return xp.min(x, axis=axes, keepdims=keepdim)
+
+
+def _even_split(xp: Any, g: Any, hit: Any, axes: tuple[int, ...]) -> Any:
+    """``g`` shared evenly between the elements of each slice where ``hit`` (bool) is True."""
+    hit = xp.astype(hit, g.dtype)
+    return g * hit / xp.sum(hit, axis=axes, keepdims=True)
+
+
+def _extremum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    axes = reduced_axes(dim, x.ndim)
+    return _even_split(xp, _kept(xp, g, x.shape, axes), x == _kept(xp, ans, x.shape, axes), axes)
+
+
+def _arg_extremum(name: str, xp: Any, x: Any, dim: Any, keepdim: bool) -> Any:
+    if dim is None:
+        if x.size == 0:
+            _nonempty(name, x, (), None)
+        flat = getattr(xp, name)(xp.reshape(x, (-1,)))
+        out = xp.reshape(flat, (1,) * x.ndim) if keepdim else flat
+    else:
+        axis = _single_dim(name, dim, x.ndim)
+        if x.ndim == 0:
+            out = xp.zeros((), dtype=xp.int64)
+        else:
+            _nonempty(name, x, (axis,), dim)
+            out = getattr(xp, name)(x, axis=axis, keepdims=keepdim)
+    return xp.astype(out, xp.int64)
+
+
+def _argmax(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Index (int64) of the largest element along ``dim``, or in the flattened tensor when
+    ``dim`` is None; the first one on ties. No gradient."""
+    return _arg_extremum("argmax", xp, x, dim, keepdim)
+
+
+def _argmin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """Index (int64) of the smallest element along ``dim``, or in the flattened tensor when
+    ``dim`` is None; the first one on ties. No gradient."""
+    return _arg_extremum("argmin", xp, x, dim, keepdim)
+
+
+# PyTorch's torch.return_types.max / .min: a named pair (values, indices).
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, result: Any) -> Any:
+    def reduce(input: Any, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:
+        import tapegrad
+
+        if "axis" in aliases:
+            dim = aliases.pop("axis")
+        if "keepdims" in aliases:
+            keepdim = aliases.pop("keepdims")
+        if aliases:
+            raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(aliases))!r}")
+        if isinstance(dim, (tapegrad.Tensor, np.ndarray)):  # torch.max(input, other)
+            return getattr(tapegrad.ops, elementwise_op)(input, dim)
+        if dim is None:
+            return getattr(tapegrad.ops, values_op)(input, keepdim=keepdim)
+        if type(dim) in (tuple, list):
+            raise TypeError(f"{name}(): dim must be a single int, got {dim!r}; use {values_op} for several dims")
+        return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim),
+                      getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim))
+
+    reduce.__name__ = reduce.__qualname__ = name
+    which = "largest" if name == "max" else "smallest"
+    reduce.__doc__ = (
+        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly); "
+        f"``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along ``dim`` (``values`` is "
+        f"``{values_op}(x, dim)``, so ties share its gradient evenly too, where PyTorch picks one index); "
+        f"``{name}(x, other)`` is ``{elementwise_op}(x, other)``."
+    )
+    return reduce
+
+
+# ---------------------------------------------------------------------------- var, std
+def _moments(name: str, ndim: int, dim: Any, correction: Any, unbiased: Any) -> tuple[tuple[int, ...], Any]:
+    """The reduced axes and the correction, from PyTorch's two spellings of the divisor."""
+    if isinstance(dim, bool):  # var(x, True): the older var(input, unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{name}() got multiple values for argument 'unbiased'")
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{name}(): give either correction or unbiased, not both")
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{name}(): unbiased must be a bool, got {type(unbiased).__name__}")
+        correction = 1 if unbiased else 0
+    if correction is None:
+        correction = 1
+    elif isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+        raise TypeError(f"{name}(): correction must be a real number, got {type(correction).__name__}")
+    return reduced_axes(dim, ndim), correction
+
+
+def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+         correction: Any = None) -> Any:
+    """Variance over ``dim`` (every dimension by default): the sum of squared deviations from the
+    mean divided by ``N - correction`` (``correction=1``, Bessel's, by default; ``unbiased=False``
+    means ``correction=0``)."""
+    _require_floating("var", xp, x)
+    axes, c = _moments("var", x.ndim, dim, correction, unbiased)
+    return xp.var(x, axis=axes, correction=c, keepdims=keepdim)
+
+
+def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+         correction: Any = None) -> Any:
+    """Standard deviation over ``dim``: the square root of ``var`` with the same ``correction``."""
+    _require_floating("std", xp, x)
+    axes, c = _moments("std", x.ndim, dim, correction, unbiased)
+    return xp.std(x, axis=axes, correction=c, keepdims=keepdim)
+
+
+def _inverse_dof(shape: tuple[int, ...], axes: tuple[int, ...], correction: Any) -> float:
+    dof = _count(shape, axes) - correction
+    return 1.0 / dof if dof else math.inf  # PyTorch: infinity (NaN at the mean) when N == correction
+
+
+def _var_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
+             *, correction: Any = None) -> Any:
+    axes, c = _moments("var", len(x.shape), dim, correction, unbiased)
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    return _kept(xp, g, x.shape, axes) * centered * (2 * _inverse_dof(x.shape, axes, c))
+
+
+def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
+             *, correction: Any = None) -> Any:
+    axes, c = _moments("std", len(x.shape), dim, correction, unbiased)
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    scale = _kept(xp, g, x.shape, axes) / _kept(xp, ans, x.shape, axes)
+    return scale * centered * _inverse_dof(x.shape, axes, c)
+
+
+# ---------------------------------------------------------------------------- norm
+def _norm_order(p: Any) -> float:
+    if p == "fro":
+        return 2.0
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): the matrix norm {p!r} is not supported; p must be a number, inf, -inf or 'fro'")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"norm(): p must be a number or 'fro', got {type(p).__name__}")
+    return float(p)
+
+
+def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
+    """Vector p-norm over ``dim`` (every dimension by default): ``p=2`` (default; ``'fro'`` is the
+    same), ``1``, ``inf`` (largest ``|x|``), ``-inf`` (smallest), ``0`` (count of non-zeros) or any
+    real ``p``, ``sum(|x|**p) ** (1/p)``. ``ord``/``axis``/``keepdims`` spellings are accepted."""
+    order = _norm_order(p)
+    _require_floating("norm", xp, x)
+    axes = reduced_axes(dim, x.ndim)
+    if order == 2:
+        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+    if order == 0:
+        return xp.sum(xp.astype(x != 0, x.dtype), axis=axes, keepdims=keepdim)
+    size = xp.abs(x)
+    if math.isinf(order):
+        if 0 in x.shape:
+            raise RuntimeError(
+                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
+                "does not have an identity"
+            )
+        return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)
+    if order == 1:
+        return xp.sum(size, axis=axes, keepdims=keepdim)
+    return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
+
+
+def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
+    order = _norm_order(p)
+    axes = reduced_axes(dim, x.ndim)
+    g, norm = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
+    if order == 0:
+        return g * xp.zeros_like(x)
+    if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
+        return g * x / xp.where(norm == 0, 1, norm)
+    if order == 1:
+        return g * xp.sign(x)
+    if math.isinf(order):
+        return xp.sign(x) * _even_split(xp, g, xp.abs(x) == norm, axes)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where the norm is 0
+    return g * xp.sign(x) * xp.abs(x) ** (order - 1) / xp.where(norm == 0, 1, norm) ** (order - 1)
+
+
+# ---------------------------------------------------------------------------- logsumexp, softmax, log_softmax
+def _shifted(xp: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """``x - m`` and ``m``, ``m`` the maximum over ``axes`` (0 where it is infinite): exp never overflows."""
+    m = xp.max(x, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return x - m, m
+
+
+def _logsumexp(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """``log(sum(exp(x)))`` over ``dim`` (every dimension by default), computed stably."""
+    axes = reduced_axes(dim, x.ndim)
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        x = xp.astype(x, xp.float64)  # PyTorch promotes integers; the dtype rule narrows to the default
+    if 0 in x.shape:
+        return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+    s, m = _shifted(xp, x, axes)
+    out = xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True)) + m
+    return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def _logsumexp_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    axes = reduced_axes(dim, x.ndim)
+    return _kept(xp, g, x.shape, axes) * xp.exp(x - _kept(xp, ans, x.shape, axes))
+
+
+def _softmax_input(name: str, xp: Any, x: Any, dim: Any, dtype: Any) -> tuple[Any, tuple[int, ...]]:
+    if dtype is not None:
+        x = xp.astype(x, in_namespace(xp, dtype))
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise RuntimeError(f"{name}(): expected a floating point tensor, got {x.dtype}; pass dtype=tapegrad.float32")
+    axis = _single_dim(name, dim, x.ndim)
+    return x, ((axis,) if x.ndim else ())
+
+
+def _softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed from ``x - max`` so large inputs do not
+    overflow; each slice sums to 1. ``dtype`` casts the input first."""
+    x, axes = _softmax_input("softmax", xp, x, dim, dtype)
+    if 0 in x.shape:
+        return xp.exp(x)
+    e = xp.exp(_shifted(xp, x, axes)[0])
+    return e / xp.sum(e, axis=axes, keepdims=True)
+
+
+def _log_softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    """``log(softmax(x, dim))``, computed as ``x - max - log(sum(exp(x - max)))``: stable and
+    exact where the softmax itself would round to 0. ``dtype`` casts the input first."""
+    x, axes = _softmax_input("log_softmax", xp, x, dim, dtype)
+    if 0 in x.shape:
+        return x - 0
+    s = _shifted(xp, x, axes)[0]
+    return s - xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True))
+
+
+def _softmax_axes(x: Any, dim: Any) -> tuple[int, ...]:
+    ndim = len(x.shape)
+    return (_single_dim("softmax", dim, ndim),) if ndim else ()
+
+
+def _softmax_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    return ans * (g - xp.sum(g * ans, axis=_softmax_axes(x, dim), keepdims=True))
+
+
+def _log_softmax_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    return g - xp.exp(ans) * xp.sum(g, axis=_softmax_axes(x, dim), keepdims=True)
+
+
+# ---------------------------------------------------------------------------- cumsum
+def _cumsum(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    """Running sum along ``dim``: ``out[i] = x[0] + ... + x[i]``. Integers and bools sum as
+    int64; ``dtype`` casts the input first."""
+    if dtype is not None:
+        x = xp.astype(x, in_namespace(xp, dtype))
+    axis = _single_dim("cumsum", dim, x.ndim)
+    if x.ndim == 0:
+        return xp.reshape(xp.cumulative_sum(xp.reshape(x, (1,)), axis=0), ())
+    return xp.cumulative_sum(x, axis=axis)
+
+
+def _cumsum_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
+    # Each x[i] feeds out[i:], so its cotangent is the sum of g[i:]: a cumsum from the end.
+    if len(x.shape) == 0:
+        return g
+    axis = _single_dim("cumsum", dim, len(x.shape))
+    return xp.flip(xp.cumsum(xp.flip(g, axis=axis), axis=axis), axis=axis)
+
+
+# ---------------------------------------------------------------------------- all, any
+def _all(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """True where every element over ``dim`` is non-zero (every dimension by default); bool."""
+    return xp.all(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+
+
+def _any(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """True where some element over ``dim`` is non-zero (every dimension by default); bool."""
+    return xp.any(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+
+
+# ---------------------------------------------------------------------------- samples
 SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((3,), dim=-1, keepdim=True), Sample(()),
 ]
+# one zero in a slice, and two: prod's gradient there is the product of the others
+PROD_SAMPLES = SAMPLES + [
+    Sample(np.array([[0.5, 0.0, -1.5], [1.2, 0.7, 0.0]]), dim=1),
+    Sample(np.array([[0.5, 0.0, -1.5], [1.2, 0.7, 2.0]])),
+]
+ONE_DIM = [Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3, 4), dim=1), Sample((3,), dim=0),
+           Sample((), dim=0)]
+ARG_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=-2, keepdim=True),
+               Sample((2, 3), keepdim=True), Sample(())]
+MOMENT_SAMPLES = [
+    Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
+    Sample((4,), correction=0), Sample((2, 5), dim=1, correction=2), Sample((3, 2), dim=0, unbiased=False),
+]
+NORM_SAMPLES = [
+    Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), p=1, dim=(0, -1), keepdim=True),
+    Sample((2, 3), p=math.inf, dim=0), Sample((3, 2), p=-math.inf), Sample((2, 3), p=3, dim=1),
+    Sample((4,), p=1.5), Sample((2, 3), p=0, dim=0), Sample((2, 2), p="fro"), Sample(()),
+]
+NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
+
+
+# ---------------------------------------------------------------------------- registration
+def register_logsumexp(registry: Registry, *, override: bool = False) -> None:
+    """Register ``logsumexp``; ``register`` does not, as ``tapegrad-special`` registers that name."""
+    registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
+                         methods=("logsumexp",), samples=SAMPLES, override=override, **REDUCTION_PARAMS)
 
 
 def register(registry: Registry) -> None:
+    # sums and products
     registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
                          samples=SAMPLES, **REDUCTION_PARAMS)
+    registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
+                         samples=PROD_SAMPLES, **REDUCTION_PARAMS)
+    # extrema
+    for name, forward in (("amax", _amax), ("amin", _amin)):
+        registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
+                             methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
+    registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
+                                methods=("max",), samples=NO_DIM)
+    registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
+                                methods=("min",), samples=NO_DIM)
+    for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
+        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS)
+    # moments
+    moment_params = dict(params=("dim", "unbiased", "keepdim"),
+                         param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
+    registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
+                         samples=MOMENT_SAMPLES, **moment_params)
+    registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
+                         samples=MOMENT_SAMPLES, **moment_params)
+    registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),
+                         params=("p", "dim", "keepdim"),
+                         param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
+                         node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
+    # the log-sum-exp family (logsumexp itself: see register_logsumexp)
+    softmax_params = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
+    registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
+                         methods=("softmax",), **softmax_params)
+    registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
+                         methods=("log_softmax",), **softmax_params)
+    # scans
+    registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
+                         params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
+    # truth
+    for name, forward in (("all", _all), ("any", _any)):
+        registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=SAMPLES,
+                             **REDUCTION_PARAMS)

@@ -21,7 +21,7 @@ def test_mlp_loss_falls_and_accuracy_is_high():
     losses, accuracy = load_example().train(epochs=300, verbose=False)
     assert losses[-1] < losses[0] / 3
     assert sum(b < a for a, b in zip(losses, losses[1:])) > 0.75 * (len(losses) - 1)  # mostly falling
-    assert max(losses[100:]) < min(losses[:10])
+    assert sum(losses[-20:]) < sum(losses[:20]) / 3
     assert accuracy > 0.95
 
 

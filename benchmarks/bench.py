@@ -195,6 +195,71 @@ def make_big_loss_cases(n: int) -> tuple[Callable[[], Any], Callable[[], Any], A
     return numpy_loss, tapegrad_loss, clear
 
 
+# ---------------------------------------------------------------------- cases 6 and 7: models
+def make_mlp_cases(batch: int = 256, sizes: tuple[int, int, int] = (784, 512, 10)) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """A tanh MLP ``784 -> 512 -> 10`` on a batch of 256 with an MSE loss: forward and backward."""
+    rng = np.random.default_rng(2)
+    n_in, n_hidden, n_out = sizes
+    x0, y0 = rng.standard_normal((batch, n_in)), rng.standard_normal((batch, n_out))
+    w1 = rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_in)
+    b1 = np.zeros(n_hidden)
+    w2 = rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)
+    b2 = np.zeros(n_out)
+    x, y = tg.from_numpy(x0), tg.from_numpy(y0)
+    params = [tg.from_numpy(p.copy()).requires_grad_(True) for p in (w1, b1, w2, b2)]
+
+    def tapegrad_mlp() -> Any:
+        W1, B1, W2, B2 = params
+        for p in params:
+            p.grad = None
+        out = (x @ W1 + B1).tanh() @ W2 + B2
+        ((out - y) ** 2).mean().backward()
+        return [p.grad for p in params]
+
+    def numpy_mlp() -> Any:
+        h = np.tanh(x0 @ w1 + b1)
+        out = h @ w2 + b2
+        d = out - y0
+        (d ** 2).mean()
+        dout = (2.0 / d.size) * d
+        dh = dout @ w2.T
+        da = dh * (1 - h * h)
+        return [x0.T @ da, da.sum(0), h.T @ dout, dout.sum(0)]
+
+    for i, (got, want) in enumerate(zip(tapegrad_mlp(), numpy_mlp())):
+        check_close(f"mlp grad {i}", got, want)
+    return numpy_mlp, tapegrad_mlp
+
+
+def make_softmax_ce_cases(batch: int = 256, n_in: int = 784, classes: int = 10) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """A linear classifier's softmax cross-entropy step: logits, loss, gradients of W and b."""
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal((batch, n_in))
+    onehot0 = np.eye(classes)[rng.integers(0, classes, batch)]
+    w0 = rng.standard_normal((n_in, classes)) / np.sqrt(n_in)
+    b0 = np.zeros(classes)
+    x, onehot = tg.from_numpy(x0), tg.from_numpy(onehot0)
+    w, b = tg.from_numpy(w0.copy()).requires_grad_(True), tg.from_numpy(b0.copy()).requires_grad_(True)
+
+    def tapegrad_step() -> Any:
+        w.grad = b.grad = None
+        logits = x @ w + b
+        (-(tg.log_softmax(logits, dim=1) * onehot).sum(dim=1).mean()).backward()
+        return w.grad, b.grad
+
+    def numpy_step() -> Any:
+        logits = x0 @ w0 + b0
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        -(log_p * onehot0).sum(axis=1).mean()
+        dlogits = (np.exp(log_p) - onehot0) / batch
+        return x0.T @ dlogits, dlogits.sum(0)
+
+    for i, (got, want) in enumerate(zip(tapegrad_step(), numpy_step())):
+        check_close(f"softmax cross-entropy grad {i}", got, want)
+    return numpy_step, tapegrad_step
+
+
 def extra_memory(step: Callable[[], Any], unit: int, repeats: int = 2) -> tuple[float, float]:
     """(peak, held) extra memory of one ``step()``, in units of ``unit`` bytes.
 
@@ -732,6 +797,19 @@ def main(argv: list[str] | None = None) -> int:
     row("5. first op call (builds op table)", "", fmt_time(first["first"]),
         f"warm: {fmt_time(first['second'])}", "(info)", None)
     row("5. ... with plugin autoload off", "", fmt_time(first["first_no_autoload"]), "", "(info)", None)
+
+    # 6. a tanh MLP, 256x784 -> 512 -> 10, MSE; 7. a softmax cross-entropy step
+    np_fn, tg_fn = make_mlp_cases()
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=5 if quick else 21, number=2 if quick else 5)
+    ratio = t_tg / t_np
+    results["mlp"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio, "target": 1.15}
+    row("6. MLP 256x784-512-10 tanh, MSE", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "<= 1.15x", ratio <= 1.15)
+    np_fn, tg_fn = make_softmax_ce_cases()
+    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=5 if quick else 21, number=5 if quick else 20)
+    ratio = t_tg / t_np
+    results["softmax_ce"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio}
+    row("7. softmax cross-entropy step", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "(info)", None)
+    del np_fn, tg_fn
 
     # table
     headers = ("case", "numpy", "tapegrad", "ratio", "target", "result")

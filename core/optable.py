@@ -18,7 +18,7 @@ from . import operators
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
-from .plugins import PluginInfo, collect
+from .plugins import PluginInfo, PluginLoadError, collect, strict
 from .registry import Backend, OpDef
 from .tensor import Tensor
 
@@ -144,6 +144,19 @@ def _build() -> OpTable:
             info.backends.append(backend.name)
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for info, registry in loaded:
+        clash = _first_clash(new, registry.ops)
+        if clash is not None:  # the later plugin is refused whole; the rest keeps working
+            info.error = clash
+            for name in info.backends:
+                backend = new.backends.pop(name)
+                for array_type in backend.array_types:
+                    if new.backend_of.get(array_type) is backend:
+                        del new.backend_of[array_type]
+            info.backends = []
+            if strict():
+                raise PluginLoadError(f"tapegrad plugin {info.name!r} was refused: {clash}")
+            warn(f"tapegrad plugin {info.name!r} was refused: {clash}", PluginLoadWarning)
+            continue
         for op, override in registry.ops:
             _add_op(new, op, override)
             info.ops.append(op.name)
@@ -156,15 +169,23 @@ def _build() -> OpTable:
     return new
 
 
+def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]]) -> str | None:
+    """The first name one of ``ops`` would take from an op already in the table, unless overriding."""
+    taken = dict(new.ops)
+    for op, override in ops:
+        for public in (op.name, *op.aliases):
+            existing = taken.get(public)
+            if existing is not None and not override:
+                return (
+                    f"op {public!r} is registered by two plugins, {existing.plugin!r} and {op.plugin!r}; "
+                    f"uninstall or block one of them, or register with override=True to replace it deliberately"
+                )
+            taken[public] = op
+    return None
+
+
 def _add_op(new: OpTable, op: OpDef, override: bool) -> None:
-    """Add ``op`` under its name and aliases; a clash with another plugin is an error unless overriding."""
-    for public in (op.name, *op.aliases):
-        existing = new.ops.get(public)
-        if existing is not None and not override:
-            raise RuntimeError(
-                f"op {public!r} is registered by two plugins, {existing.plugin!r} and {op.plugin!r}; "
-                f"uninstall or block one of them, or register with override=True to replace it deliberately"
-            )
+    """Add ``op`` under its name and aliases, replacing an earlier op when overriding."""
     if override:
         replaced = new.ops.get(op.name)
         if replaced is not None:

@@ -33,9 +33,6 @@ these are the backend's own; under ``create_graph=True`` they are the registered
 the same names (``ops_builtin/elementwise.py``, ``shape.py``), so every rule here is
 differentiable again.
 
-``logsumexp`` is here but registered only through ``register_logsumexp``, not by
-``register``: the ``tapegrad-special`` plugin registers an op of that name, and two
-plugins may not register one name.
 """
 
 from __future__ import annotations
@@ -517,12 +514,6 @@ NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
 
 
 # ---------------------------------------------------------------------------- registration
-def register_logsumexp(registry: Registry, *, override: bool = False) -> None:
-    """Register ``logsumexp``; ``register`` does not, as ``tapegrad-special`` registers that name."""
-    registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
-                         methods=("logsumexp",), samples=SAMPLES, override=override, **REDUCTION_PARAMS)
-
-
 def register(registry: Registry) -> None:
     # sums and products
     registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
@@ -552,7 +543,9 @@ def register(registry: Registry) -> None:
                          params=("p", "dim", "keepdim"),
                          param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
                          node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
-    # the log-sum-exp family (logsumexp itself: see register_logsumexp)
+    # the log-sum-exp family
+    registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
+                         methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
                          methods=("softmax",), **softmax_params)

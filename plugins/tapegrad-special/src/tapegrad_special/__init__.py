@@ -49,32 +49,6 @@ def _order(name: str, value: Any, what: str) -> int:
     return int(value)
 
 
-def _axes(dim: Any, ndim: int) -> tuple[int, ...]:
-    """``dim`` as sorted non-negative axes: None or () means every dimension; PyTorch's errors."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else tuple(dim)
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    axes: list[int] = []
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-            raise TypeError(f"dim must be an int or a sequence of ints, got {type(d).__name__}")
-        if not low <= d <= high:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
-        axis = int(d) % ndim if ndim else 0
-        if axis in axes:
-            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
-        axes.append(axis)
-    if not axes or not ndim:
-        return tuple(range(ndim))
-    return tuple(sorted(axes))
-
-
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    """``shape`` with the reduced axes set to 1: where the reduction's result broadcasts from."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
 # ---------------------------------------------------------------------------- forwards
 def _erf(xp: Any, x: Any) -> Any:
     """Error function, ``2/sqrt(pi) * integral(exp(-t**2), t=0..x)`` (``scipy.special.erf``)."""
@@ -117,13 +91,6 @@ def _log_expit(xp: Any, x: Any) -> Any:
     return _keep_dtype(sc.log_expit(x), x)
 
 
-def _logsumexp(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """``log(sum(exp(x)))`` over ``dim`` (every dimension by default), computed stably
-    (``scipy.special.logsumexp``). ``axis``/``keepdims`` are accepted too."""
-    axes = _axes(dim, x.ndim)
-    return _keep_dtype(np.asarray(sc.logsumexp(x, axis=axes or None, keepdims=bool(keepdim))), x)
-
-
 def _xlogy(xp: Any, x: Any, y: Any) -> Any:
     """``x * log(y)``, and 0 where ``x == 0`` whatever ``y`` (``scipy.special.xlogy``); broadcasts."""
     return _keep_dtype(sc.xlogy(x, y), x, y)
@@ -148,12 +115,6 @@ def _iv(xp: Any, x: Any, *, v: float) -> Any:
 
 
 # ---------------------------------------------------------------------------- VJPs
-def _logsumexp_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    # d/dx_i log(sum_j exp(x_j)) = exp(x_i - ans): g and ans broadcast back from the kept shape.
-    kept = _kept_shape(tuple(x.shape), _axes(dim, x.ndim))
-    return xp.reshape(g, kept) * xp.exp(x - xp.reshape(ans, kept))
-
-
 def _i1_vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
     # i1' = (i0 + i2) / 2, the recurrence I_v' = (I_{v-1} + I_{v+1}) / 2; no i1(x)/x at 0.
     return g * (xp.i0(x) + xp.iv(x, v=2)) / 2
@@ -161,12 +122,6 @@ def _i1_vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
 
 def _iv_vjp(xp: Any, g: Any, ans: Any, x: Any, *, v: float) -> Any:
     return g * (xp.iv(x, v=v - 1) + xp.iv(x, v=v + 1)) / 2
-
-
-REDUCTION_SAMPLES = [
-    Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
-    Sample((3,), dim=-1, keepdim=True), Sample(()),
-]
 
 
 @tapegrad.hookimpl
@@ -218,13 +173,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         vjp=(lambda xp, g, ans, x: g * xp.expit(-x),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
-    # ------------------------------------------------------------ reductions and products
-    registry.register_op(
-        "logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,),
-        saves=("inputs", "output"), backends=NUMPY_ONLY,
-        params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"},
-        samples=REDUCTION_SAMPLES,
-    )
+    # ------------------------------------------------------------ products
     registry.register_op(
         # d/dx = log(y), d/dy = x / y (PyTorch zeroes d/dx where x == 0; not done here).
         "xlogy", forward=_xlogy,

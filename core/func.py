@@ -426,22 +426,9 @@ def _stack_rows(row: list[Tensor], out_shape: tuple[int, ...], in_shape: tuple[i
         return _wrap(xp.zeros(shape, dtype=data.dtype))
     if not differentiable:
         return _wrap(xp.reshape(xp.stack([g._data for g in row]), shape))
-    if len(row) == 1:
-        return row[0].reshape(shape)
-    # Differentiable stacking with the ops every install has: sum of one-hot rows.
-    m = len(row)
-    total: Tensor | None = None
-    for i, g in enumerate(row):
-        if not g._requires_grad:
-            if not bool(xp.any(g._data != 0)):
-                continue  # a zero row with no history adds nothing
-        onehot = xp.zeros((m,) + (1,) * len(in_shape), dtype=data.dtype)
-        onehot[(i,) + (0,) * len(in_shape)] = 1
-        term = g.reshape((1,) + in_shape) * _wrap(onehot)
-        total = term if total is None else total + term
-    if total is None:
-        return _wrap(xp.zeros(shape, dtype=data.dtype))
-    return total.reshape(shape)
+    from .optable import lookup
+
+    return lookup("stack").apply(row, dim=0).reshape(shape)
 
 
 def _name(f: Callable[..., Any]) -> str:

@@ -86,7 +86,9 @@ def run_backward(
 
     anomaly = _anomaly.get()
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
-    direct = not create_graph and not capture  # the common case: first order, into .grad
+    # The common case, first order into .grad with no hooks or anomaly checks, calls each
+    # input's rule right in the edge loop; every other case goes through _special_node.
+    plain = not create_graph and not capture and not node_hooks and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
     try:
@@ -99,26 +101,17 @@ def run_backward(
             else:
                 break
             op = node.op
-            edges = node.edges
             saved = node.inputs
-            saves_inputs = op.saves_inputs
             rules = cotangents = None
-            if g is not None:
-                if node_hooks and id(node) in node_hooks:
-                    g = run_hooks(node_hooks[id(node)], g, tuple(g.shape), f"the output of {op.node_name}")
-                if capture:
-                    if node in target_nodes:
-                        captured[node] = g
-                elif node.retained is not None:
-                    retained = node.retained()
-                    if retained is not None:
-                        _pend(pending, retained, g)
-                if direct and op.vjps is not None:
-                    # Call each input's rule in the loop below, only where an edge wants it.
-                    rules, xp, out, params = op.vjps, node.xp, node.out, node.params
-                else:
-                    cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)
-            for i, edge in enumerate(edges):
+            if g is None:
+                pass  # no cotangent reached this node: its inputs only need their counts lowered
+            elif plain and op.vjps is not None and node.retained is None:
+                rules, xp, out, params = op.vjps, node.xp, node.out, node.params
+            else:
+                cotangents = _special_node(node, g, create_graph, needed, target_leaves, target_nodes,
+                                           captured, pending, anomaly)
+            saves_inputs = op.saves_inputs
+            for i, edge in enumerate(node.edges):
                 if edge is None:
                     continue
                 if rules is not None:
@@ -132,8 +125,6 @@ def run_backward(
                 else:
                     c = None if cotangents is None else cotangents[i]
                 if c is not None:
-                    if anomaly:
-                        check_finite(node, i, c)
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     if saves_inputs:
                         shape, dtype = saved[i].shape, saved[i].dtype
@@ -243,6 +234,28 @@ def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves
         stack.append((node, True))
         stack.extend((e, False) for e in node.edges if type(e) is Node and e not in visited)
     return needed
+
+
+def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
+                  target_leaves: set[int] | None, target_nodes: set[Node] | None,
+                  captured: dict[Node, Any], pending: dict[int, list], anomaly: bool) -> Sequence[Any] | None:
+    """Everything a node may need beyond the plain case: its hooks, capture for
+    ``autograd.grad``, ``retain_grad``, the create_graph VJP, anomaly checks."""
+    if node_hooks and id(node) in node_hooks:
+        g = run_hooks(node_hooks[id(node)], g, tuple(g.shape), f"the output of {node.op.node_name}")
+    if target_nodes is not None:
+        if node in target_nodes:
+            captured[node] = g
+    elif node.retained is not None:
+        retained = node.retained()
+        if retained is not None:
+            _pend(pending, retained, g)
+    cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)
+    if anomaly and cotangents is not None:
+        for i, c in enumerate(cotangents):
+            if c is not None:
+                check_finite(node, i, c)
+    return cotangents
 
 
 def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,

@@ -32,6 +32,21 @@ new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
 
 
+_STAND_INS: dict[tuple, ShapeDtype] = {}
+
+
+def stand_in(array: Any) -> ShapeDtype:
+    """The shared, immutable shape/dtype stand-in for ``array`` (one per shape and dtype seen)."""
+    # The array type leads the key, so dtypes of different libraries are never compared.
+    key = (type(array), array.shape, array.dtype)
+    found = _STAND_INS.get(key)
+    if found is None:
+        if len(_STAND_INS) > 4096:  # programs with ever-changing shapes: keep the table small
+            _STAND_INS.clear()
+        found = _STAND_INS[key] = new_tuple(ShapeDtype, key[1:])
+    return found
+
+
 def record_trace(node: Node) -> None:
     """Anomaly mode: keep the forward traceback of ``node``'s op (imported lazily: rarely used)."""
     from .autograd.anomaly import record_trace as record
@@ -142,7 +157,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         if saves_inputs:
             inputs = tuple(arrays)
         else:
-            inputs = tuple(d if type(d) in _SCALARS else ShapeDtype(d.shape, d.dtype) for d in arrays)
+            inputs = tuple(d if type(d) in _SCALARS else stand_in(d) for d in arrays)
         node = Node(op, params, tuple(edges), inputs, out if saves_output else None, xp)
         if mode is not True:
             record_trace(node)
@@ -216,8 +231,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     if saves_inputs:
                         node.inputs = (a, b)
                     else:
-                        node.inputs = (new_tuple(ShapeDtype, (a.shape, a.dtype)) if tx is Tensor else a,
-                                       new_tuple(ShapeDtype, (b.shape, b.dtype)) if ty is Tensor else b)
+                        node.inputs = (stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
                     node.out = out if saves_output else None
                     node.xp = xp
                     node.freed = False
@@ -265,7 +279,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     t._data = out
                     t._grad = None
                     if d0 and x._requires_grad and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
-                        inputs = (a,) if saves_inputs else (new_tuple(ShapeDtype, (a.shape, a.dtype)),)
+                        inputs = (a,) if saves_inputs else (stand_in(a),)
                         t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)
                         t._requires_grad = True
                         if mode is not True:

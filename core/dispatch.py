@@ -20,7 +20,7 @@ from .grad_mode import grad_enabled_fast
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 
-__all__ = ["make_apply"]
+__all__ = ["make_apply", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
 _F64 = np.dtype(np.float64)
@@ -135,7 +135,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             out = forward(xp, *arrays, **params)
         except ValueError as exc:
             if op.broadcasts:
-                _raise_if_not_broadcastable(arrays, exc)
+                raise_if_not_broadcastable(arrays, exc)
             raise
         if type(out) not in backend.array_types:
             out = xp.asarray(out)
@@ -210,7 +210,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         out = forward(xp, a, b, **params) if params else forward(xp, a, b)
                 except ValueError as exc:
                     if broadcasts:
-                        _raise_if_not_broadcastable([a, b], exc)
+                        raise_if_not_broadcastable([a, b], exc)
                     raise
                 if type(out) is not ndarray:
                     out = asarray(out)
@@ -389,8 +389,12 @@ def _no_backend(name: str, kind: type) -> Backend:
     raise TypeError(f"{name}(): no backend is registered for arrays of type {kind.__module__}.{kind.__qualname__}")
 
 
-def _raise_if_not_broadcastable(arrays: list, exc: ValueError) -> None:
-    """Re-raise a broadcasting failure in PyTorch's words; other ValueErrors pass through."""
+def raise_if_not_broadcastable(arrays: Any, exc: ValueError) -> None:
+    """Re-raise a broadcasting failure in PyTorch's words; other ValueErrors pass through.
+
+    Public for op authors whose forward broadcasts some inputs but cannot declare
+    ``broadcasts=True`` (``where``'s condition is not a float).
+    """
     shapes = [a.shape for a in arrays if hasattr(a, "shape")]
     ndim = max((len(s) for s in shapes), default=0)
     for k in range(1, ndim + 1):  # from the right, as broadcasting aligns shapes

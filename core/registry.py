@@ -68,7 +68,10 @@ class OpDef:
 
     @property
     def has_vjp(self) -> bool:
-        return self.vjps is not None or self.vjp_all is not None
+        """Whether gradient flows to some input (per-input rules all None means no VJP)."""
+        if self.vjps is not None:
+            return any(rule is not None for rule in self.vjps)
+        return self.vjp_all is not None
 
     @property
     def differentiable_op(self) -> bool:
@@ -154,6 +157,7 @@ class Registry:
         node_name: str | None = None,
         variadic: bool = False,
         inplace_methods: Sequence[str] = (),
+        doc: str | None = None,
         override: bool = False,
     ) -> None:
         """Declare the op ``name``.
@@ -190,6 +194,7 @@ class Registry:
           forward receives them unpacked, ``forward(xp, *arrays, **params)``.
         - ``inplace_methods``: Tensor methods doing the op in place on its first input
           (``add_``); Python's augmented operators (``+=``) follow the op name like ``+`` does.
+        - ``doc``: the op's documentation (default: the forward's docstring).
         - ``override``: replace an op of the same name registered by an earlier plugin.
         """
         where = f"plugin {self.plugin!r}, op {name!r}"
@@ -264,7 +269,7 @@ class Registry:
             samples=samples,
             dtypes=None if dtypes is None else tuple(dtypes),
             node_name=node_name or node_name_for(name),
-            doc=inspect.getdoc(forward) or "",
+            doc=doc or inspect.getdoc(forward) or "",
             variadic=bool(variadic),
             inplace_methods=tuple(inplace_methods),
             forward_name=forward_name,

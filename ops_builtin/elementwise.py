@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import Sample
 
 if TYPE_CHECKING:
@@ -63,28 +64,6 @@ def _real(op: str, name: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{op}(): {name} must be a real number, got {type(value).__name__} {value!r}")
     return value
-
-
-def _pytorch_shape_error(arrays: Any, exc: ValueError) -> None:
-    """Re-raise a broadcasting failure in PyTorch's words (for ops not declaring ``broadcasts``)."""
-    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
-    ndim = max((len(s) for s in shapes), default=0)
-    for k in range(1, ndim + 1):
-        sizes = [s[-k] for s in shapes if len(s) >= k and s[-k] != 1]
-        mismatch = [n for n in sizes if n != sizes[0]]
-        if mismatch:
-            raise RuntimeError(
-                f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({mismatch[0]}) "
-                f"at non-singleton dimension {ndim - k}"
-            ) from exc
-    raise exc
-
-
-def _broadcasting(function: Any, *arrays: Any) -> Any:
-    try:
-        return function(*arrays)
-    except ValueError as exc:
-        _pytorch_shape_error(arrays, exc)
 
 
 def _truth(xp: Any, x: Any) -> Any:
@@ -148,52 +127,32 @@ def _erfc_large(xp: Any, y: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- absolute value and sign
-def _abs(xp: Any, x: Any) -> Any:
-    """Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's."""
-    return xp.abs(x)
-
-
-def _sign(xp: Any, x: Any) -> Any:
-    """Sign of ``x``: -1, 0 or 1 (zero gradient)."""
-    return xp.sign(x)
-
-
 def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
     return xp.zeros_like(g)  # piecewise constant: PyTorch's gradient is zero everywhere
 
 
 def _register_abs_sign(registry: Registry) -> None:
     registry.register_op(
-        "abs", forward=_abs,
+        "abs", forward="abs", doc="Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's.",
         vjp=(lambda xp, g, ans, x: g * xp.sign(x),),
         saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
         inplace_methods=("abs_", "absolute_"),
     )
     registry.register_op(
-        "sign", forward=_sign, vjp=(_zero_vjp,),
+        "sign", forward="sign", doc='Sign of ``x``: -1, 0 or 1 (zero gradient).', vjp=(_zero_vjp,),
         saves=(), methods=("sign",), inplace_methods=("sign_",),
     )
 
 
 # ---------------------------------------------------------------------------- powers and roots
-def _sqrt(xp: Any, x: Any) -> Any:
-    """Square root, ``x ** 0.5``."""
-    return xp.sqrt(x)
-
-
 def _rsqrt(xp: Any, x: Any) -> Any:
     """Reciprocal square root, ``1 / sqrt(x)``."""
     return 1.0 / xp.sqrt(x)
 
 
-def _square(xp: Any, x: Any) -> Any:
-    """``x * x`` (integer tensors stay integer)."""
-    return xp.square(x)
-
-
 def _register_powers(registry: Registry) -> None:
     registry.register_op(
-        "sqrt", forward=_sqrt,
+        "sqrt", forward="sqrt", doc='Square root, ``x ** 0.5``.',
         vjp=(lambda xp, g, ans, x: g / (2 * ans),),
         saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
     )
@@ -204,7 +163,7 @@ def _register_powers(registry: Registry) -> None:
         saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
-        "square", forward=_square,
+        "square", forward="square", doc='``x * x`` (integer tensors stay integer).',
         vjp=(lambda xp, g, ans, x: 2 * g * x,),
         saves=("inputs",), methods=("square",), inplace_methods=("square_",),
         node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
@@ -212,111 +171,61 @@ def _register_powers(registry: Registry) -> None:
 
 
 # ---------------------------------------------------------------------------- exponentials and logarithms
-def _expm1(xp: Any, x: Any) -> Any:
-    """``exp(x) - 1``, accurate for small ``x``."""
-    return xp.expm1(x)
-
-
-def _log1p(xp: Any, x: Any) -> Any:
-    """``log(1 + x)``, accurate for small ``x``."""
-    return xp.log1p(x)
-
-
-def _log2(xp: Any, x: Any) -> Any:
-    """Base-2 logarithm."""
-    return xp.log2(x)
-
-
-def _log10(xp: Any, x: Any) -> Any:
-    """Base-10 logarithm."""
-    return xp.log10(x)
-
-
 def _register_exp_log(registry: Registry) -> None:
     registry.register_op(
-        "expm1", forward=_expm1,
+        "expm1", forward="expm1", doc='``exp(x) - 1``, accurate for small ``x``.',
         vjp=(lambda xp, g, ans, x: g * (ans + 1),),
         saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
     )
     registry.register_op(
-        "log1p", forward=_log1p,
+        "log1p", forward="log1p", doc='``log(1 + x)``, accurate for small ``x``.',
         vjp=(lambda xp, g, ans, x: g / (1 + x),),
         saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
         node_name="Log1PBackward0",
     )
     registry.register_op(
-        "log2", forward=_log2,
+        "log2", forward="log2", doc='Base-2 logarithm.',
         vjp=(lambda xp, g, ans, x: g / (x * LN2),),
         saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
     )
     registry.register_op(
-        "log10", forward=_log10,
+        "log10", forward="log10", doc='Base-10 logarithm.',
         vjp=(lambda xp, g, ans, x: g / (x * LN10),),
         saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
     )
 
 
 # ---------------------------------------------------------------------------- trigonometric
-def _sin(xp: Any, x: Any) -> Any:
-    """Sine, ``x`` in radians."""
-    return xp.sin(x)
-
-
-def _cos(xp: Any, x: Any) -> Any:
-    """Cosine, ``x`` in radians."""
-    return xp.cos(x)
-
-
-def _tan(xp: Any, x: Any) -> Any:
-    """Tangent, ``x`` in radians."""
-    return xp.tan(x)
-
-
-def _arcsin(xp: Any, x: Any) -> Any:
-    """Inverse sine on [-1, 1], in radians (alias ``asin``)."""
-    return xp.asin(x)
-
-
-def _arccos(xp: Any, x: Any) -> Any:
-    """Inverse cosine on [-1, 1], in radians (alias ``acos``)."""
-    return xp.acos(x)
-
-
-def _arctan(xp: Any, x: Any) -> Any:
-    """Inverse tangent, in radians (alias ``atan``)."""
-    return xp.atan(x)
-
-
 def _register_trig(registry: Registry) -> None:
     registry.register_op(
-        "sin", forward=_sin,
+        "sin", forward="sin", doc='Sine, ``x`` in radians.',
         vjp=(lambda xp, g, ans, x: g * xp.cos(x),),
         saves=("inputs",), methods=("sin",), inplace_methods=("sin_",),
     )
     registry.register_op(
-        "cos", forward=_cos,
+        "cos", forward="cos", doc='Cosine, ``x`` in radians.',
         vjp=(lambda xp, g, ans, x: -g * xp.sin(x),),
         saves=("inputs",), methods=("cos",), inplace_methods=("cos_",),
     )
     registry.register_op(
-        "tan", forward=_tan,
+        "tan", forward="tan", doc='Tangent, ``x`` in radians.',
         vjp=(lambda xp, g, ans, x: g * (1 + ans * ans),),
         saves=("output",), methods=("tan",), inplace_methods=("tan_",), domain=(TAN,),
     )
     registry.register_op(
-        "arcsin", forward=_arcsin,
+        "arcsin", forward="asin", doc='Inverse sine on [-1, 1], in radians (alias ``asin``).',
         vjp=(lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
         inplace_methods=("arcsin_", "asin_"), domain=(UNIT,), node_name="AsinBackward0",
     )
     registry.register_op(
-        "arccos", forward=_arccos,
+        "arccos", forward="acos", doc='Inverse cosine on [-1, 1], in radians (alias ``acos``).',
         vjp=(lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
         inplace_methods=("arccos_", "acos_"), domain=(UNIT,), node_name="AcosBackward0",
     )
     registry.register_op(
-        "arctan", forward=_arctan,
+        "arctan", forward="atan", doc='Inverse tangent, in radians (alias ``atan``).',
         vjp=(lambda xp, g, ans, x: g / (1 + x * x),),
         saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
         inplace_methods=("arctan_", "atan_"), node_name="AtanBackward0",
@@ -324,34 +233,19 @@ def _register_trig(registry: Registry) -> None:
 
 
 # ---------------------------------------------------------------------------- hyperbolic
-def _tanh(xp: Any, x: Any) -> Any:
-    """Hyperbolic tangent."""
-    return xp.tanh(x)
-
-
-def _sinh(xp: Any, x: Any) -> Any:
-    """Hyperbolic sine."""
-    return xp.sinh(x)
-
-
-def _cosh(xp: Any, x: Any) -> Any:
-    """Hyperbolic cosine."""
-    return xp.cosh(x)
-
-
 def _register_hyperbolic(registry: Registry) -> None:
     registry.register_op(
-        "tanh", forward=_tanh,
+        "tanh", forward="tanh", doc='Hyperbolic tangent.',
         vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
         saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
     )
     registry.register_op(
-        "sinh", forward=_sinh,
+        "sinh", forward="sinh", doc='Hyperbolic sine.',
         vjp=(lambda xp, g, ans, x: g * xp.cosh(x),),
         saves=("inputs",), methods=("sinh",), inplace_methods=("sinh_",),
     )
     registry.register_op(
-        "cosh", forward=_cosh,
+        "cosh", forward="cosh", doc='Hyperbolic cosine.',
         vjp=(lambda xp, g, ans, x: g * xp.sinh(x),),
         saves=("inputs",), methods=("cosh",), inplace_methods=("cosh_",),
     )
@@ -517,7 +411,11 @@ def _where(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     elif not hasattr(condition, "dtype") or not xp.isdtype(condition.dtype, "bool"):
         dtype = getattr(condition, "dtype", type(condition).__name__)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtype}")
-    return _broadcasting(xp.where, condition, x, y)
+    try:
+        return xp.where(condition, x, y)
+    except ValueError as exc:  # where cannot declare broadcasts: its condition is not a float
+        raise_if_not_broadcastable((condition, x, y), exc)
+        raise
 
 
 def _cond(xp: Any, condition: Any) -> Any:
@@ -558,16 +456,6 @@ def _register_selection(registry: Registry) -> None:
 
 
 # ---------------------------------------------------------------------------- rounding and integer division
-def _floor(xp: Any, x: Any) -> Any:
-    """Largest integer ``<= x`` (zero gradient; integer tensors stay integer)."""
-    return xp.floor(x)
-
-
-def _ceil(xp: Any, x: Any) -> Any:
-    """Smallest integer ``>= x`` (zero gradient; integer tensors stay integer)."""
-    return xp.ceil(x)
-
-
 def _round(xp: Any, x: Any, *, decimals: int = 0) -> Any:
     """Round to ``decimals`` decimal places, halves to even as PyTorch's (zero gradient)."""
     if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
@@ -590,11 +478,11 @@ def _remainder(xp: Any, x: Any, y: Any) -> Any:
 
 def _register_rounding(registry: Registry) -> None:
     registry.register_op(
-        "floor", forward=_floor, vjp=(_zero_vjp,),
+        "floor", forward="floor", doc='Largest integer ``<= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
         saves=(), methods=("floor",), inplace_methods=("floor_",),
     )
     registry.register_op(
-        "ceil", forward=_ceil, vjp=(_zero_vjp,),
+        "ceil", forward="ceil", doc='Smallest integer ``>= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
         saves=(), methods=("ceil",), inplace_methods=("ceil_",),
     )
     registry.register_op(
@@ -618,58 +506,36 @@ def _register_rounding(registry: Registry) -> None:
 
 
 # ---------------------------------------------------------------------------- comparisons
-def _eq(xp: Any, x: Any, y: Any) -> Any:
-    """``x == y`` elementwise, a bool tensor; broadcasts."""
-    return _broadcasting(xp.equal, x, y)
-
-
-def _ne(xp: Any, x: Any, y: Any) -> Any:
-    """``x != y`` elementwise, a bool tensor (alias ``not_equal``); broadcasts."""
-    return _broadcasting(xp.not_equal, x, y)
-
-
-def _lt(xp: Any, x: Any, y: Any) -> Any:
-    """``x < y`` elementwise, a bool tensor (alias ``less``); broadcasts."""
-    return _broadcasting(xp.less, x, y)
-
-
-def _le(xp: Any, x: Any, y: Any) -> Any:
-    """``x <= y`` elementwise, a bool tensor (alias ``less_equal``); broadcasts."""
-    return _broadcasting(xp.less_equal, x, y)
-
-
-def _gt(xp: Any, x: Any, y: Any) -> Any:
-    """``x > y`` elementwise, a bool tensor (alias ``greater``); broadcasts."""
-    return _broadcasting(xp.greater, x, y)
-
-
-def _ge(xp: Any, x: Any, y: Any) -> Any:
-    """``x >= y`` elementwise, a bool tensor (alias ``greater_equal``); broadcasts."""
-    return _broadcasting(xp.greater_equal, x, y)
+COMPARISONS = (  # op, the array API's function, alias, symbol
+    ("eq", "equal", None, "=="), ("ne", "not_equal", "not_equal", "!="), ("lt", "less", "less", "<"),
+    ("le", "less_equal", "less_equal", "<="), ("gt", "greater", "greater", ">"),
+    ("ge", "greater_equal", "greater_equal", ">="),
+)
 
 
 def _register_comparisons(registry: Registry) -> None:
-    for name, forward, alias in (("eq", _eq, None), ("ne", _ne, "not_equal"), ("lt", _lt, "less"),
-                                 ("le", _le, "less_equal"), ("gt", _gt, "greater"),
-                                 ("ge", _ge, "greater_equal")):
+    for name, function, alias, symbol in COMPARISONS:
         aliases = (alias,) if alias else ()
-        registry.register_op(name, forward=forward, aliases=aliases, methods=(name, *aliases))
+        registry.register_op(
+            name, forward=function, vjp=(None, None), broadcasts=True, aliases=aliases,
+            methods=(name, *aliases), doc=f"``x {symbol} y`` elementwise, a bool tensor; broadcasts.",
+        )
 
 
 # ---------------------------------------------------------------------------- logical ops and predicates
 def _logical_and(xp: Any, x: Any, y: Any) -> Any:
     """Elementwise logical AND (``&``), nonzero meaning True; a bool tensor; broadcasts."""
-    return _broadcasting(xp.logical_and, _truth(xp, x), _truth(xp, y))
+    return xp.logical_and(_truth(xp, x), _truth(xp, y))
 
 
 def _logical_or(xp: Any, x: Any, y: Any) -> Any:
     """Elementwise logical OR (``|``), nonzero meaning True; a bool tensor; broadcasts."""
-    return _broadcasting(xp.logical_or, _truth(xp, x), _truth(xp, y))
+    return xp.logical_or(_truth(xp, x), _truth(xp, y))
 
 
 def _logical_xor(xp: Any, x: Any, y: Any) -> Any:
     """Elementwise logical XOR (``^``), nonzero meaning True; a bool tensor; broadcasts."""
-    return _broadcasting(xp.logical_xor, _truth(xp, x), _truth(xp, y))
+    return xp.logical_xor(_truth(xp, x), _truth(xp, y))
 
 
 def _logical_not(xp: Any, x: Any) -> Any:
@@ -677,27 +543,15 @@ def _logical_not(xp: Any, x: Any) -> Any:
     return xp.logical_not(_truth(xp, x))
 
 
-def _isnan(xp: Any, x: Any) -> Any:
-    """True where ``x`` is NaN."""
-    return xp.isnan(x)
-
-
-def _isfinite(xp: Any, x: Any) -> Any:
-    """True where ``x`` is neither infinite nor NaN."""
-    return xp.isfinite(x)
-
-
-def _isinf(xp: Any, x: Any) -> Any:
-    """True where ``x`` is positive or negative infinity."""
-    return xp.isinf(x)
-
-
 def _register_logical(registry: Registry) -> None:
     for name, forward in (("logical_and", _logical_and), ("logical_or", _logical_or),
                           ("logical_xor", _logical_xor), ("logical_not", _logical_not)):
-        registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",))
-    for name, forward in (("isnan", _isnan), ("isfinite", _isfinite), ("isinf", _isinf)):
-        registry.register_op(name, forward=forward, methods=(name,))
+        registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
+                             broadcasts=name != "logical_not")
+    for name, doc in (("isnan", "True where ``x`` is NaN."),
+                      ("isfinite", "True where ``x`` is neither infinite nor NaN."),
+                      ("isinf", "True where ``x`` is positive or negative infinity.")):
+        registry.register_op(name, forward=name, vjp=(None,), methods=(name,), doc=doc)
 
 
 def register(registry: Registry) -> None:

@@ -144,7 +144,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         mode = requires and has_vjp and grad_enabled_fast()
         if not mode or (not promotion and not _floating(out)):
             return _wrap(out)  # integer and bool results never require grad
-        edges = []
+        edges: list[Any] = []
         recorded = False
         for i, a in enumerate(args):
             if type(a) is Tensor and a._requires_grad and (differentiable is None or differentiable[i]):

@@ -24,7 +24,7 @@ class DType:
 
     __slots__ = ("name", "numpy", "is_floating_point", "itemsize")
 
-    def __init__(self, name: str, numpy_dtype: np.dtype) -> None:
+    def __init__(self, name: str, numpy_dtype: Any) -> None:
         self.name = name
         self.numpy = np.dtype(numpy_dtype)
         self.is_floating_point = self.numpy.kind == "f"

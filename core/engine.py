@@ -66,8 +66,9 @@ def run_backward(
     buffers: dict[Node, Any] = {}
     pending: dict[int, list] = {}  # id(tensor) -> [tensor, summed cotangent]
     capture = inputs is not None
-    target_leaves = {id(t) for t in inputs if t._grad_fn is None} if capture else None
-    target_nodes = {t._grad_fn for t in inputs if t._grad_fn is not None} if capture else None
+    targets = tuple(inputs) if inputs is not None else ()
+    target_leaves: set[int] = {id(t) for t in targets if t._grad_fn is None}
+    target_nodes: set[Node] = {t._grad_fn for t in targets if t._grad_fn is not None}
 
     for tensor, g in zip(roots, root_grads):
         node = tensor._grad_fn
@@ -108,8 +109,8 @@ def run_backward(
             elif plain and op.vjps is not None and node.retained is None:
                 rules, xp, out, params = op.vjps, node.xp, node.out, node.params
             else:
-                cotangents = _special_node(node, g, create_graph, needed, target_leaves, target_nodes,
-                                           captured, pending, anomaly)
+                cotangents = _special_node(node, g, create_graph, needed, target_leaves,
+                                           target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
             for i, edge in enumerate(node.edges):
                 if edge is None:
@@ -165,10 +166,10 @@ def run_backward(
         return None
     results = [
         captured.get(t._grad_fn) if t._grad_fn is not None else _pending_value(pending, t)
-        for t in inputs
+        for t in targets
     ]
     if accumulate:
-        _commit({id(t): [t, g] for t, g in zip(inputs, results) if g is not None}, create_graph)
+        _commit({id(t): [t, g] for t, g in zip(targets, results) if g is not None}, create_graph)
     return results
 
 
@@ -237,7 +238,7 @@ def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves
 
 
 def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
-                  target_leaves: set[int] | None, target_nodes: set[Node] | None,
+                  target_leaves: set[int], target_nodes: set[Node] | None,
                   captured: dict[Node, Any], pending: dict[int, list], anomaly: bool) -> Sequence[Any] | None:
     """Everything a node may need beyond the plain case: its hooks, capture for
     ``autograd.grad``, ``retain_grad``, the create_graph VJP, anomaly checks."""
@@ -259,7 +260,7 @@ def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | No
 
 
 def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
-              target_leaves: set[int] | None) -> Sequence[Any] | None:
+              target_leaves: set[int]) -> Sequence[Any] | None:
     """Run the node's VJP rules for the inputs that need a cotangent."""
     op = node.op
     edges = node.edges
@@ -294,11 +295,12 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
                 + (f" of length {len(cotangents)}" if isinstance(cotangents, (tuple, list)) else "")
             )
         return cotangents
+    rules = op.vjps or ()
     if wanted is None:
         return [None if e is None or rule is None else rule(xp, g, out, *inputs, **params)
-                for rule, e in zip(op.vjps, edges)]
+                for rule, e in zip(rules, edges)]
     return [rule(xp, g, out, *inputs, **params) if want and rule is not None else None
-            for rule, want in zip(op.vjps, wanted)]
+            for rule, want in zip(rules, wanted)]
 
 
 def _tensor_inputs(node: Node) -> tuple:

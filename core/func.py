@@ -100,7 +100,7 @@ def _value_and_grad(traced: _Traced, spec: _Argnums, has_aux: bool, name: str) -
             f"of shape {list(out.shape)}; use vjp or jacobian for non-scalar outputs"
         )
     grads = _pullback((out,), (None,), traced, retain_graph=False)
-    value = out if traced.connected else out.detach()
+    value: Any = out if traced.connected else out.detach()
     if has_aux:
         value = (value, _strip_aux(traced.aux, traced))
     return value, _pack(grads, spec)

@@ -33,7 +33,7 @@ def is_grad_enabled() -> bool:
 
 
 # The op hot path calls the ContextVar's getter directly, skipping one Python call.
-grad_enabled_fast: Callable[[], bool] = _grad_enabled.get
+grad_enabled_fast: Callable[[], Any] = _grad_enabled.get
 
 
 class _GradModeContext:

@@ -69,8 +69,8 @@ class Node:
         self.op = op
         self.params = params
         self.edges = edges
-        self.inputs = inputs
-        self.out = out
+        self.inputs: Any = inputs  # a tuple, or None once backward freed it
+        self.out: Any = out
         self.xp = xp
         self.freed = False
         self.retained: weakref.ref[Tensor] | None = None

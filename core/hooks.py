@@ -63,6 +63,7 @@ def add_hook(tensor: Tensor, fn: Hook) -> RemovableHandle:
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node = tensor._grad_fn
+    hooks: list[Hook] | None
     if node is None:
         hooks = _by_leaf(leaf_hooks, tensor)
     else:

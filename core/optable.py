@@ -218,18 +218,6 @@ def _install(new: OpTable) -> None:
                 continue
             setattr(Tensor, method, op.apply)
             new.bound["tensor"].append(method)
-    for dunder, name in operators.BINARY.items():
-        op = new.ops.get(name)
-        if op is not None and op.apply is not None:
-            setattr(Tensor, dunder, op.apply)
-    for dunder, name in operators.REFLECTED.items():
-        op = new.ops.get(name)
-        if op is not None and op.apply is not None:
-            setattr(Tensor, dunder, _reflected(op.apply))
-    for dunder, name in operators.UNARY.items():
-        op = new.ops.get(name)
-        if op is not None and op.apply is not None:
-            setattr(Tensor, dunder, op.apply)
     for op in new.canonical_ops():
         if op.apply is not None and op.inplace_methods:
             inplace = make_inplace(op)
@@ -237,10 +225,17 @@ def _install(new: OpTable) -> None:
                 if method not in _ORIGINAL_TENSOR_ATTRS:
                     setattr(Tensor, method, inplace)
                     new.bound["tensor"].append(method)
-    for dunder, name in operators.INPLACE.items():
-        op = new.ops.get(name)
-        if op is not None and op.apply is not None:
-            setattr(Tensor, dunder, make_inplace(op))
+    binders: tuple[tuple[dict[str, str], Callable[[OpDef], Any]], ...] = (
+        (operators.BINARY, lambda found: found.apply),
+        (operators.UNARY, lambda found: found.apply),
+        (operators.REFLECTED, lambda found: _reflected(found.apply)),
+        (operators.INPLACE, make_inplace),
+    )
+    for dunders, bind in binders:
+        for dunder, name in dunders.items():
+            found = new.ops.get(name)
+            if found is not None and found.apply is not None:
+                setattr(Tensor, dunder, bind(found))
     getitem, index_put = new.ops.get("getitem"), new.ops.get("index_put")
     if getitem is not None and getitem.apply is not None:
         setattr(Tensor, "__getitem__", _getitem(getitem.apply))
@@ -322,7 +317,7 @@ def _install_stubs() -> None:
     for table_ in (operators.BINARY, operators.REFLECTED, operators.UNARY, operators.INPLACE, operators.INDEXING):
         for dunder, op_name in table_.items():
             setattr(Tensor, dunder, _stub(dunder, op_name))
-    Tensor.__hash__ = object.__hash__  # defining __eq__ would otherwise unset it
+    setattr(Tensor, "__hash__", object.__hash__)  # defining __eq__ would otherwise unset it
 
 
 _install_stubs()

@@ -44,6 +44,7 @@ def mark_modified(array: Any) -> None:
     for arr in _chain(array):
         entry = _modified.get(id(arr))
         if entry is None or entry[2]() is not arr:
+            ref: Any
             try:
                 ref = weakref.ref(arr, _forget(id(arr)))
             except TypeError:  # arrays that cannot be weakly referenced are tracked by id alone

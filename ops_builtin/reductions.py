@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from tapegrad import Registry
 
 # ---------------------------------------------------------------------------- dimensions
-REDUCTION_PARAMS = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
+REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
 def _as_dim(d: Any) -> int:
@@ -246,8 +246,8 @@ def _argmin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 # PyTorch's torch.return_types.max / .min: a named pair (values, indices).
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, result: Any) -> Any:
@@ -533,7 +533,7 @@ def register(registry: Registry) -> None:
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS)
     # moments
-    moment_params = dict(params=("dim", "unbiased", "keepdim"),
+    moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
                          samples=MOMENT_SAMPLES, **moment_params)
@@ -546,7 +546,7 @@ def register(registry: Registry) -> None:
     # the log-sum-exp family
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
                          methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
-    softmax_params = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
+    softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
                          methods=("softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),

@@ -289,7 +289,11 @@ def check_backends(ctx: Context) -> None:
             except Exception as exc:
                 raise _fail(ctx, "backends", sample, f"[{backend}] backward raised {type(exc).__name__}: {exc}") from None
             for i, (a, b) in enumerate(zip(g_ref, g_got)):
-                if (a is None) != (b is None) or (a is not None and not np.allclose(a._data, b._data, rtol=1e-10, atol=1e-12)):
+                if a is None or b is None:
+                    if (a is None) != (b is None):
+                        raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} is missing on one side")
+                    continue
+                if not np.allclose(a._data, b._data, rtol=1e-10, atol=1e-12):
                     raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} differs from NumPy's")
 
 

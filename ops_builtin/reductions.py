@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from collections import namedtuple
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -49,6 +48,8 @@ import numpy as np
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
+from .params import as_int
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -56,16 +57,8 @@ if TYPE_CHECKING:
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
-def _as_dim(d: Any) -> int:
-    """One dimension: any integer (NumPy's included, via ``__index__``), never a bool or a float."""
-    if type(d) is int:
-        return d
-    if not isinstance(d, bool):
-        try:
-            return operator.index(d)
-        except TypeError:
-            pass
-    raise TypeError(f"dim must be an int or a sequence of ints, got {type(d).__name__}")
+def _as_dim(value: Any) -> int:
+    return as_int(value, "dim")
 
 
 def reduced_axes(dim: Any, ndim: int) -> tuple[int, ...]:

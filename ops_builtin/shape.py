@@ -18,20 +18,14 @@ from typing import TYPE_CHECKING, Any
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
+from .params import as_int
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
 
-def _size(n: Any) -> int:
-    """One size: any integer (NumPy's included, via ``__index__``); a float or bool is refused, not truncated."""
-    if type(n) is int:
-        return n
-    if not isinstance(n, bool):
-        try:
-            return operator.index(n)
-        except TypeError:
-            pass
-    raise TypeError(f"shape must be an int or a sequence of ints, but found element of type {type(n).__name__}")
+def _size(value: Any) -> int:
+    return as_int(value, "shape")
 
 
 def _shape_param(shape: Any) -> tuple[int, ...]:

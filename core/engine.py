@@ -33,18 +33,19 @@ __all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
 ndarray = np.ndarray
 
 
-def check_finite(node: Node, i: int, c: Any) -> None:
-    """Anomaly mode: NaN or inf in a cotangent raises, naming the node (imported lazily)."""
-    from .autograd.anomaly import check_finite as check
-
-    check(node, i, c)
-
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
+
+
+def check_finite(node: Node, i: int, c: Any) -> None:
+    """Anomaly mode: NaN or inf in a cotangent raises, naming the node (imported lazily)."""
+    from .autograd.anomaly import check_finite as check
+
+    check(node, i, c)
 
 
 def run_backward(

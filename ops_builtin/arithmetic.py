@@ -22,13 +22,19 @@ def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
         if y == 2:
             return g * (x + x)  # the common square: one temporary, no power
         return g * (y * x ** (y - 1))
-    return g * y * x ** (y - 1)
+    # As PyTorch: 0 where the exponent is 0, even at x == 0 (where x**(y-1) is infinite).
+    zero = y == 0
+    safe_x = xp.where(zero, xp.ones_like(x), x)
+    return xp.where(zero, xp.zeros_like(g), g * y * safe_x ** (y - 1))
 
 
 def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
-    # d(x**y)/dy = x**y * log(x); x**y is recomputed so that pow need not keep its output
-    # alive for the common case of a constant exponent.
-    return g * xp.pow(x, y) * xp.log(x)
+    # d(x**y)/dy = x**y * log(x), recomputed so that pow need not keep its output alive for the
+    # common constant exponent. As PyTorch, 0 at x == 0 (for y >= 0) instead of 0 * -inf.
+    if isinstance(x, (int, float)):
+        return g * 0 if x == 0 else g * xp.pow(x, y) * xp.log(x)
+    safe_x = xp.where(x == 0, xp.ones_like(x), x)
+    return g * xp.pow(x, y) * xp.log(safe_x)
 
 
 def register(registry: Registry) -> None:

@@ -671,3 +671,19 @@ def test_scalar_multiplication_dtype_identity() -> None:
     assert (x * 2.5).dtype is tapegrad.float32
     assert (2.5 * x).dtype is tapegrad.float32
     assert (x * 2.5).dtype is x.dtype
+
+
+def test_pow_gradients_at_zero_follow_pytorch():
+    """0 where PyTorch masks the formula: d/dx at y == 0 and d/dy at x == 0 (no NaN, no warning)."""
+    import warnings
+
+    x = tapegrad.tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    y = tapegrad.tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x ** y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 12.0])
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, 0.0, 8.0 * np.log(2.0)])
+    s = tapegrad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (0.0 ** s).sum().backward()
+    assert s.grad.tolist() == [0.0, 0.0]

@@ -22,10 +22,11 @@ def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
         if y == 2:
             return g * (x + x)  # the common square: one temporary, no power
         return g * (y * x ** (y - 1))
-    # As PyTorch: 0 where the exponent is 0, even at x == 0 (where x**(y-1) is infinite).
-    zero = y == 0
-    safe_x = xp.where(zero, xp.ones_like(x), x)
-    return xp.where(zero, xp.zeros_like(g), g * y * safe_x ** (y - 1))
+    # As PyTorch: 0 where the exponent is 0, even at x == 0 where x**(y-1) is infinite. Masked
+    # only there, so the rule stays differentiable in y wherever the formula is finite.
+    pole = (y == 0) & (x == 0)
+    safe_x = xp.where(pole, xp.ones_like(x), x)
+    return xp.where(pole, xp.zeros_like(g), g * y * safe_x ** (y - 1))
 
 
 def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:

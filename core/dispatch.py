@@ -234,8 +234,6 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         node.inputs = (stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
                     node.out = out if saves_output else None
                     node.xp = xp
-                    node.freed = False
-                    node.retained = None
                     t._grad_fn = node
                     t._requires_grad = True
                     if mode is not True:  # anomaly detection keeps the forward traceback

@@ -23,7 +23,7 @@ import numpy as np
 
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
-from .hooks import leaf_hooks, node_hooks, post_accumulate_hooks, run_hooks
+from .hooks import leaf_hooks, node_hooks, post_accumulate_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
@@ -90,7 +90,7 @@ def run_backward(
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     # The common case, first order into .grad with no hooks or anomaly checks, calls each
     # input's rule right in the edge loop; every other case goes through _special_node.
-    plain = not create_graph and not capture and not node_hooks and not anomaly
+    plain = not create_graph and not capture and not node_hooks and not retained_tensors and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
     try:
@@ -107,7 +107,7 @@ def run_backward(
             rules = cotangents = None
             if g is None:
                 pass  # no cotangent reached this node: its inputs only need their counts lowered
-            elif plain and op.vjps is not None and node.retained is None:
+            elif plain and op.vjps is not None:
                 rules, xp, out, params = op.vjps, node.xp, node.out, node.params
             else:
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
@@ -150,8 +150,7 @@ def run_backward(
                 elif c is not None and (not capture or id(edge) in target_leaves):
                     _pend(pending, edge, c)
             if not retain_graph and (saves_inputs or op.saves_output):
-                node.inputs = node.out = None  # release what the VJP needed
-                node.freed = True
+                node.inputs = node.out = None  # release what the VJP needed; node.freed is now True
     finally:
         _grad_enabled.reset(token)
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
@@ -182,7 +181,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     check_versions = any_modified()
     while stack:
         node = stack.pop()
-        if node.freed:
+        if node.inputs is None:  # freed by an earlier backward
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         if check_versions:
             _check_saved_unmodified(node)
@@ -248,8 +247,8 @@ def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | No
     if target_nodes is not None:
         if node in target_nodes:
             captured[node] = g
-    elif node.retained is not None:
-        retained = node.retained()
+    elif retained_tensors and id(node) in retained_tensors:
+        retained = retained_tensors[id(node)]()
         if retained is not None:
             _pend(pending, retained, g)
     cotangents = _call_vjp(node, g, create_graph, needed, target_leaves)

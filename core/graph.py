@@ -7,7 +7,6 @@ flows there), and only what the op declared its VJP reads.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from .versions import EPOCH
@@ -62,7 +61,7 @@ class Node:
     backward can say so instead of computing with nothing.
     """
 
-    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "freed", "retained", "epoch", "__weakref__")
+    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "epoch", "__weakref__")
 
     def __init__(self, op: OpDef, params: dict, edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
         self.epoch = EPOCH[0]
@@ -72,12 +71,15 @@ class Node:
         self.inputs: Any = inputs  # a tuple, or None once backward freed it
         self.out: Any = out
         self.xp = xp
-        self.freed = False
-        self.retained: weakref.ref[Tensor] | None = None
 
     def name(self) -> str:
         """The node's class-like name, derived from its op: ``add`` gives ``AddBackward0``."""
         return self.op.node_name
+
+    @property
+    def freed(self) -> bool:
+        """Whether backward released what this node saved (its inputs are then None)."""
+        return self.inputs is None
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

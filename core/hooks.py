@@ -23,6 +23,24 @@ Hook = Callable[[Any], Any]
 node_hooks: dict[int, list[Hook]] = {}
 # id(leaf) -> hooks on its gradient before accumulation / on the leaf after it
 leaf_hooks: dict[int, list[Hook]] = {}
+# id(node) -> weak reference to the non-leaf tensor that called retain_grad()
+retained_tensors: dict[int, weakref.ref[Tensor]] = {}
+
+
+def retain(tensor: Tensor) -> None:
+    """Keep ``tensor``'s gradient in ``.grad`` after backward (``Tensor.retain_grad``)."""
+    node = tensor._grad_fn
+    assert node is not None
+    if id(node) not in retained_tensors:
+        weakref.finalize(node, retained_tensors.pop, id(node), None)
+    retained_tensors[id(node)] = weakref.ref(tensor)
+
+
+def retains(tensor: Tensor) -> bool:
+    """Whether ``retain_grad`` was called on this non-leaf tensor (for its current node)."""
+    node = tensor._grad_fn
+    ref = retained_tensors.get(id(node)) if node is not None else None
+    return ref is not None and ref() is tensor
 post_accumulate_hooks: dict[int, list[Callable[[Tensor], None]]] = {}
 
 

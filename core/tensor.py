@@ -9,7 +9,6 @@ printing.
 from __future__ import annotations
 
 import warnings
-import weakref
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -145,7 +144,9 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        self._grad_fn.retained = weakref.ref(self)
+        from .hooks import retain
+
+        retain(self)
 
     def register_hook(self, hook: Any) -> Any:
         """Run ``hook(grad)`` on this tensor's gradient during backward; a Tensor it returns
@@ -164,9 +165,10 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """Whether backward stores this non-leaf tensor's gradient."""
-        # Kept on the node that made the tensor, so plain tensors carry no flag for it.
-        node = self._grad_fn
-        return node is not None and node.retained is not None and node.retained() is self
+        # Kept in a side table by node, so plain tensors and nodes carry no flag for it.
+        from .hooks import retains
+
+        return retains(self)
 
     def detach(self) -> Tensor:
         """A tensor sharing storage, cut from the graph."""

@@ -202,7 +202,7 @@ def _saved_lines(node: Node) -> list[str]:
     op = node.op
     if not (op.saves_inputs or op.saves_output):
         return lines
-    if node.freed or (op.saves_inputs and node.inputs is None):
+    if node.freed:
         return lines + ["saved: freed by backward"]
     if op.saves_inputs:
         for i, value in enumerate(node.inputs):

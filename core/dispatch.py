@@ -227,11 +227,12 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.epoch = EPOCH[0]
                     node.op = op
                     node.params = params
-                    node.edges = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None)
+                    node.n = 2
                     if saves_inputs:
-                        node.inputs = (a, b)
+                        node.io = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None, a, b)
                     else:
-                        node.inputs = (stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
+                        node.io = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None,
+                                   stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
                     node.out = out if saves_output else None
                     node.xp = xp
                     t._grad_fn = node
@@ -277,11 +278,18 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     t._data = out
                     t._grad = None
                     if d0 and x._requires_grad and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
-                        inputs = (a,) if saves_inputs else (stand_in(a),)
-                        t._grad_fn = Node(op, params, (x._grad_fn or x,), inputs, out if saves_output else None, xp)
+                        node = new_node(Node)  # Node.__init__ inlined, as in the binary path
+                        node.epoch = EPOCH[0]
+                        node.op = op
+                        node.params = params
+                        node.io = (x._grad_fn or x, a if saves_inputs else stand_in(a))
+                        node.n = 1
+                        node.out = out if saves_output else None
+                        node.xp = xp
+                        t._grad_fn = node
                         t._requires_grad = True
                         if mode is not True:
-                            record_trace(t._grad_fn)
+                            record_trace(node)
                     else:
                         t._grad_fn = None
                         t._requires_grad = False

@@ -103,7 +103,8 @@ def run_backward(
             else:
                 break
             op = node.op
-            saved = node.inputs
+            io = node.io  # the n edges, then what each input's rule gets
+            n = node.n
             rules = cotangents = None
             if g is None:
                 pass  # no cotangent reached this node: its inputs only need their counts lowered
@@ -113,7 +114,8 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
-            for i, edge in enumerate(node.edges):
+            for i in range(n):
+                edge = io[i]
                 if edge is None:
                     continue
                 if rules is not None:
@@ -121,17 +123,21 @@ def run_backward(
                     if rule is None:
                         c = None
                     elif params:
-                        c = rule(xp, g, out, *saved, **params)
+                        c = rule(xp, g, out, *io[n:], **params)
+                    elif n == 2:
+                        c = rule(xp, g, out, io[2], io[3])
+                    elif n == 1:
+                        c = rule(xp, g, out, io[1])
                     else:
-                        c = rule(xp, g, out, *saved)
+                        c = rule(xp, g, out, *io[n:])
                 else:
                     c = None if cotangents is None else cotangents[i]
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     if saves_inputs:
-                        shape, dtype = saved[i].shape, saved[i].dtype
+                        shape, dtype = io[n + i].shape, io[n + i].dtype
                     else:
-                        shape, dtype = saved[i]
+                        shape, dtype = io[n + i]
                     if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                         c = _fit(node, i, c, shape, dtype)
                 if type(edge) is Node:
@@ -150,7 +156,8 @@ def run_backward(
                 elif c is not None and (not capture or id(edge) in target_leaves):
                     _pend(pending, edge, c)
             if not retain_graph and (saves_inputs or op.saves_output):
-                node.inputs = node.out = None  # release what the VJP needed; node.freed is now True
+                node.io = io[:n]  # release what the VJP needed: node.freed is now True
+                node.out = None
     finally:
         _grad_enabled.reset(token)
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
@@ -181,11 +188,13 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     check_versions = any_modified()
     while stack:
         node = stack.pop()
-        if node.inputs is None:  # freed by an earlier backward
+        io = node.io
+        n = node.n
+        if len(io) == n:  # freed by an earlier backward
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         if check_versions:
             _check_saved_unmodified(node)
-        for edge in node.edges:
+        for edge in io:  # edges, then saved inputs: never Nodes, so the type test skips them
             if type(edge) is Node:
                 count = get(edge)
                 if count is None:

@@ -55,31 +55,48 @@ class ShapeDtype(tuple):
 class Node:
     """The backward record of one op application (PyTorch's ``grad_fn``).
 
-    ``inputs`` holds the raw input values when the op's VJP reads them, else a
-    ``ShapeDtype`` per array input (Python scalars as they are); ``out`` the output
-    array when the VJP reads it. ``freed`` is set once backward released saved values, so that a second
-    backward can say so instead of computing with nothing.
+    ``io`` holds, in one tuple, the ``n`` edges (the producing node, the leaf tensor, or
+    None where no gradient flows) followed by what the VJP gets for each input: the raw
+    input when the op saves its inputs, else a ``ShapeDtype`` stand-in (Python scalars as
+    they are). One tuple, not two: a recorded op then allocates one object fewer for the
+    garbage collector to scan. ``out`` is the output when the op saves it. Backward
+    releases saved values by dropping the inputs from ``io`` (``freed``); ``epoch`` is the
+    in-place mutation epoch when the node was made (see ``tapegrad.versions``).
     """
 
-    __slots__ = ("op", "params", "edges", "inputs", "out", "xp", "epoch", "__weakref__")
+    __slots__ = ("op", "params", "io", "n", "out", "xp", "epoch", "__weakref__")
 
     def __init__(self, op: OpDef, params: dict, edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
         self.epoch = EPOCH[0]
         self.op = op
         self.params = params
-        self.edges = edges
-        self.inputs: Any = inputs  # a tuple, or None once backward freed it
+        self.io = (*edges, *inputs)
+        self.n = len(edges)
         self.out: Any = out
         self.xp = xp
+
+    @property
+    def edges(self) -> tuple:
+        """One per input: the node that produced it, the leaf tensor itself, or None."""
+        return self.io[:self.n]
+
+    @property
+    def inputs(self) -> Any:
+        """What the VJP gets for each input; None once backward freed them."""
+        return self.io[self.n:] if len(self.io) > self.n else None
+
+    @inputs.setter
+    def inputs(self, values: tuple | None) -> None:
+        self.io = self.io[:self.n] + (tuple(values) if values is not None else ())
+
+    @property
+    def freed(self) -> bool:
+        """Whether backward released what this node saved."""
+        return len(self.io) == self.n
 
     def name(self) -> str:
         """The node's class-like name, derived from its op: ``add`` gives ``AddBackward0``."""
         return self.op.node_name
-
-    @property
-    def freed(self) -> bool:
-        """Whether backward released what this node saved (its inputs are then None)."""
-        return self.inputs is None
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

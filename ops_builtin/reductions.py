@@ -519,10 +519,12 @@ def register(registry: Registry) -> None:
     for name, forward in (("amax", _amax), ("amin", _amin)):
         registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
                              methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
+    # max(x, dim) returns (values, indices): the kit checks the values.
+    extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
-                                methods=("max",), samples=NO_DIM)
+                                methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
-                                methods=("min",), samples=NO_DIM)
+                                methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS)
     # moments

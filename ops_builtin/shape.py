@@ -594,10 +594,11 @@ def register(registry: Registry) -> None:
                  Sample((2, 3), pad=(1, 1, 1, 2), mode="replicate"), Sample((2, 3), pad=(3, 1, 0, 1), mode="circular"),
                  Sample((3,), pad_width=4, mode="reflect")],
     )
-    # The kit checks one-tensor results only, so split and chunk declare no samples;
-    # tests/test_shape_ops.py checks their gradients (first and second order) and backends.
-    registry.register_composite("split", _split, methods=("split",), samples=[])
-    registry.register_composite("chunk", _chunk, methods=("chunk",), samples=[])
+    # Several results: the kit checks them concatenated.
+    registry.register_composite("split", _split, methods=("split",), samples=[
+        Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1)])
+    registry.register_composite("chunk", _chunk, methods=("chunk",), samples=[
+        Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1)])
     registry.register_composite(
         "narrow", _narrow, methods=("narrow",),
         samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2)],

@@ -141,3 +141,12 @@ def test_composites_are_checked_through_their_parts():
     assert {"gradients", "higher_order", "no_grad", "metadata"} <= checks and "no_mutation" not in checks
     check_op("bump")
     assert "it is a composite, so the kit cannot build inputs" in failures("nosamples")
+
+
+def test_ops_with_several_results_are_checked_concatenated():
+    ids = {c.id for c in op_checks("split")} | {c.id for c in op_checks("max")}
+    assert {"split-gradients", "split-higher_order", "max-gradients", "max-backends"} <= ids or \
+        {"split-gradients", "split-higher_order", "max-gradients"} <= ids
+    check_op("split")
+    check_op("chunk")
+    check_op("max", samples=[Sample((2, 3), dim=1)])

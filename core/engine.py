@@ -321,10 +321,10 @@ def _tensor_inputs(node: Node) -> tuple:
             rebuilt.append(_wrap(value, edge) if node.op.saves_inputs else value)
         elif edge is not None:
             rebuilt.append(edge)  # a leaf: gradients must reach this very tensor
-        elif hasattr(value, "__array_namespace__") or hasattr(value, "__array__") and not isinstance(value, ShapeDtype):
-            rebuilt.append(_wrap(value))
+        elif type(value) is not ShapeDtype and hasattr(value, "shape"):
+            rebuilt.append(_wrap(value))  # a saved array no gradient flows to: a constant
         else:
-            rebuilt.append(value)
+            rebuilt.append(value)  # a Python scalar, or the stand-in of an unsaved input
     return tuple(rebuilt)
 
 

@@ -298,13 +298,6 @@ class Tensor:
         """The dimensions reversed (the transpose of a matrix), through the ``permute`` op."""
         return self.permute(*range(self._data.ndim - 1, -1, -1))
 
-    def where(self, condition: Any, other: Any) -> Tensor:
-        """This tensor where ``condition`` holds, ``other`` elsewhere (PyTorch's ``x.where``;
-        the ``where`` op takes the condition first)."""
-        from .optable import lookup
-
-        return lookup("where").apply(condition, self, other)
-
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped (a batch of matrices transposed)."""

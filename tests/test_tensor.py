@@ -434,11 +434,3 @@ def test_iteration_transpose_and_matrix_transpose():
         tapegrad.ones(3).mT
     (m.T * tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     assert m.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]
-
-
-def test_where_method_takes_the_condition_first_like_pytorch():
-    x = tapegrad.tensor([1.0, -2.0, 3.0], requires_grad=True)
-    y = x.where(x > 0, tapegrad.zeros(3))
-    assert y.tolist() == [1.0, 0.0, 3.0]
-    y.sum().backward()
-    assert x.grad.tolist() == [1.0, 0.0, 1.0]

@@ -19,12 +19,24 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.special as sc
 
 import tapegrad
 from tapegrad.testing import Sample
 
 __version__ = "0.1.0"
+
+
+class _LazyScipySpecial:
+    """``scipy.special``, imported on first use: tapegrad loads every installed plugin when
+    its op table is built, and scipy.special takes about 0.2 s to import."""
+
+    def __getattr__(self, name: str) -> Any:
+        import scipy.special
+
+        return getattr(scipy.special, name)
+
+
+sc = _LazyScipySpecial()
 
 NUMPY_ONLY = ("numpy",)  # SciPy kernels take NumPy arrays only
 POSITIVE = (0.5, 4.0)  # away from the poles of gammaln, digamma, polygamma at 0, -1, ...

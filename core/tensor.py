@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
+from .dims import axis
 from .graph import Node
 from .printing import tensor_repr
 
@@ -208,7 +209,7 @@ class Tensor:
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_normalize_dim(dim, self._data.ndim)]
+        return self._data.shape[axis(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> _dtypes.DType:
@@ -395,11 +396,3 @@ def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     t._requires_grad = grad_fn is not None
     t._grad = None
     return t
-
-
-def _normalize_dim(dim: int, ndim: int) -> int:
-    """Map a possibly negative ``dim`` into ``range(ndim)``, with PyTorch's message when it is not."""
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not low <= dim <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
-    return dim % ndim if ndim else 0

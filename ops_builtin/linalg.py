@@ -31,6 +31,7 @@ import operator
 import string
 from typing import TYPE_CHECKING, Any, Sequence
 
+from tapegrad.dims import axis
 from tapegrad.testing.samples import Sample
 
 if TYPE_CHECKING:
@@ -129,15 +130,6 @@ def _outer(xp: Any, x: Any, y: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- tensordot
-def _axis(d: Any, ndim: int) -> int:
-    if isinstance(d, bool):
-        raise TypeError(f"tensordot(): dims must hold ints, got {type(d).__name__}")
-    d = operator.index(d)
-    if not -ndim <= d < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
-    return d % ndim
-
-
 def _tensordot_axes(dims: Any, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[list[int], list[int]]:
     """PyTorch's ``dims``: an int n (last n of a with first n of b) or two sequences of dims."""
     if hasattr(dims, "tolist"):  # a tensor or array of dims, as PyTorch accepts
@@ -153,8 +145,8 @@ def _tensordot_axes(dims: Any, a_shape: tuple[int, ...], b_shape: tuple[int, ...
         first, second = ([d] if isinstance(d, numbers.Integral) else list(d) for d in dims)
         if len(first) != len(second):
             raise RuntimeError("both dimension lists should have same length")
-        left = [_axis(d, len(a_shape)) for d in first]
-        right = [_axis(d, len(b_shape)) for d in second]
+        left = [axis(d, len(a_shape), "dims") for d in first]
+        right = [axis(d, len(b_shape), "dims") for d in second]
     else:
         raise TypeError(f"tensordot(): dims must be an int or a pair of sequences of ints, got {dims!r}")
     for axes, name in ((left, "first"), (right, "second")):

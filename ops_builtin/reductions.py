@@ -45,10 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
-from .params import as_int
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -57,34 +57,27 @@ if TYPE_CHECKING:
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
-def _as_dim(value: Any) -> int:
-    return as_int(value, "dim")
-
-
 def reduced_axes(dim: Any, ndim: int) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; None or an empty sequence means all."""
     if dim is None:
         return tuple(range(ndim))
     if type(dim) is tuple or type(dim) is list:
-        dims = tuple([_as_dim(d) for d in dim])
+        dims = tuple([as_int(d) for d in dim])
     else:
         try:
-            dims = (_as_dim(dim),)
+            dims = (as_int(dim),)
         except TypeError:
             if not isinstance(dim, Iterable) or isinstance(dim, (str, bytes)):
                 raise
-            dims = tuple([_as_dim(d) for d in dim])
+            dims = tuple([as_int(d) for d in dim])
     if not dims:
         return tuple(range(ndim))
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    axes = []
+    axes: list[int] = []
     for d in dims:
-        if not low <= d <= high:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
-        axis = d % ndim if ndim else 0
-        if axis in axes:
-            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
-        axes.append(axis)
+        a = axis(d, ndim)
+        if a in axes:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+        axes.append(a)
     return tuple(sorted(axes)) if ndim else ()
 
 
@@ -95,8 +88,8 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     n = 1
-    for axis in axes:
-        n *= shape[axis]
+    for a in axes:
+        n *= shape[a]
     return n
 
 

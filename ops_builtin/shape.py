@@ -15,10 +15,10 @@ import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
-from .params import as_int
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -64,18 +64,7 @@ def _astype(xp: Any, x: Any, *, dtype: Any) -> Any:
 # ------------------------------------------------------------------------------ dims
 def _dim(dim: Any, ndim: int, *, new: bool = False) -> int:
     """``dim`` as a non-negative axis of an ``ndim``-d tensor (of the result, one dimension more, when ``new``)."""
-    if type(dim) is not int:
-        if isinstance(dim, bool):
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-        try:
-            dim = operator.index(dim)
-        except TypeError:
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
-    n = ndim + 1 if new else ndim
-    low, high = (-n, n - 1) if n else (-1, 0)
-    if not low <= dim <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
-    return dim % n if n else 0
+    return axis(dim, ndim + 1 if new else ndim)
 
 
 def _dims(dims: Any, ndim: int) -> tuple[int, ...]:

@@ -14,11 +14,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .dtypes import get_default_dtype
-from .graph import Node, ShapeDtype
-from .versions import EPOCH
 from .grad_mode import grad_enabled_fast
+from .graph import Node, ShapeDtype
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
+from .versions import EPOCH
 
 __all__ = ["make_apply", "raise_if_not_broadcastable"]
 
@@ -228,11 +228,12 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.op = op
                     node.params = params
                     node.n = 2
+                    ex = (x._grad_fn or x) if rx else None
+                    ey = (y._grad_fn or y) if ry else None
                     if saves_inputs:
-                        node.io = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None, a, b)
+                        node.io = (ex, ey, a, b)
                     else:
-                        node.io = ((x._grad_fn or x) if rx else None, (y._grad_fn or y) if ry else None,
-                                   stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
+                        node.io = (ex, ey, stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
                     node.out = out if saves_output else None
                     node.xp = xp
                     t._grad_fn = node

@@ -142,7 +142,6 @@ def _build() -> OpTable:
             for array_type in backend.array_types:
                 new.backend_of.setdefault(array_type, backend)
             info.backends.append(backend.name)
-    default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for info, registry in loaded:
         clash = _first_clash(new, registry.ops)
         if clash is not None:  # the later plugin is refused whole; the rest keeps working
@@ -161,6 +160,7 @@ def _build() -> OpTable:
             _add_op(new, op, override)
             info.ops.append(op.name)
     new.plugins = [info for info, _ in loaded] + failed
+    default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():
         object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))
     if default is not None:

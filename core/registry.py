@@ -197,14 +197,7 @@ class Registry:
         - ``doc``: the op's documentation (default: the forward's docstring).
         - ``override``: replace an op of the same name registered by an earlier plugin.
         """
-        where = f"plugin {self.plugin!r}, op {name!r}"
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
-        for public in (name, *aliases):
-            if public in self._reserved:
-                raise RegistrationError(
-                    f"{where}: the name {public!r} would shadow tapegrad's own API; choose another name"
-                )
+        where = self._check_names(name, aliases)
         forward_name = None
         if isinstance(forward, str):
             if vjp is None or callable(vjp):
@@ -293,12 +286,7 @@ class Registry:
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
         and the kit checks it the same way.
         """
-        where = f"plugin {self.plugin!r}, op {name!r}"
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
-        for public in (name, *aliases):
-            if public in self._reserved:
-                raise RegistrationError(f"{where}: the name {public!r} would shadow tapegrad's own API")
+        where = self._check_names(name, aliases)
         if not callable(function):
             raise RegistrationError(f"{where}: the function must be callable")
         op = OpDef(
@@ -309,6 +297,19 @@ class Registry:
             node_name=name, doc=inspect.getdoc(function) or "", composite=True,
         )
         self.ops.append((op, bool(override)))
+
+    def _check_names(self, name: str, aliases: Sequence[str]) -> str:
+        """Refuse op names that are not public identifiers or would shadow tapegrad's API;
+        returns the ``plugin ..., op ...`` prefix for this registration's errors."""
+        where = f"plugin {self.plugin!r}, op {name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
+        for public in (name, *aliases):
+            if public in self._reserved:
+                raise RegistrationError(
+                    f"{where}: the name {public!r} would shadow tapegrad's own API; choose another name"
+                )
+        return where
 
     def register_backend(
         self,

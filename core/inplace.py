@@ -15,7 +15,7 @@ import numpy as np
 from .grad_mode import is_grad_enabled
 from .registry import OpDef
 from .tensor import Tensor
-from .versions import mark_modified
+from .versions import base_chain, mark_modified
 
 __all__ = ["make_inplace", "LEAF_MESSAGE", "VIEW_OF_LEAF_MESSAGE"]
 
@@ -37,19 +37,14 @@ def _views_a_leaf(tensor: Tensor, array: Any, depth: int = 8) -> bool:
     Walks a few nodes up the graph (views of views) comparing NumPy base chains; cheap,
     and only asked when an in-place write targets a view.
     """
-    bases = set()
-    base = array
-    while base is not None:
-        bases.add(id(base))
-        base = getattr(base, "base", None)
+    bases = {id(a) for a in base_chain(array)}
     frontier = [tensor._grad_fn]
     for _ in range(depth):
         following = []
         for node in frontier:
             for edge in node.edges if node is not None else ():
                 if type(edge) is Tensor:
-                    data = edge._data
-                    if id(data) in bases or id(getattr(data, "base", None)) in bases:
+                    if any(id(a) in bases for a in base_chain(edge._data)):
                         return True
                 elif edge is not None:
                     following.append(edge)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-__all__ = ["EPOCH", "mark_modified", "version_of", "modified_after", "any_modified"]
+__all__ = ["EPOCH", "mark_modified", "version_of", "modified_after", "any_modified", "base_chain"]
 
 EPOCH = [0]  # a list so the op hot path can read it without a function call
 
@@ -21,7 +21,7 @@ EPOCH = [0]  # a list so the op hot path can read it without a function call
 _modified: dict[int, list] = {}
 
 
-def _chain(array: Any) -> list[Any]:
+def base_chain(array: Any) -> list[Any]:
     """``array`` and every array it is a view of."""
     chain = [array]
     base = getattr(array, "base", None)
@@ -41,7 +41,7 @@ def _forget(key: int) -> Any:
 def mark_modified(array: Any) -> None:
     """Record an in-place write to ``array`` (and so to what it views)."""
     EPOCH[0] += 1
-    for arr in _chain(array):
+    for arr in base_chain(array):
         entry = _modified.get(id(arr))
         if entry is None or entry[2]() is not arr:
             ref: Any
@@ -67,7 +67,7 @@ def any_modified() -> bool:
 
 def modified_after(array: Any, epoch: int) -> bool:
     """Whether ``array``, or an array it views, was written in place after ``epoch``."""
-    for arr in _chain(array):
+    for arr in base_chain(array):
         entry = _modified.get(id(arr))
         if entry is not None and entry[0] > epoch and entry[2]() is arr:
             return True

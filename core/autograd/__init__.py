@@ -90,8 +90,10 @@ def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
 
 def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> list[Any]:
     """One starting gradient per output: validated, shaped and typed like the output."""
-    if given is None or type(given) is Tensor or not isinstance(given, (list, tuple)):
-        given = (given,) * len(roots) if given is None else (given,)
+    if given is None:
+        given = (None,) * len(roots)
+    elif type(given) is Tensor or not isinstance(given, (list, tuple)):
+        given = (given,)
     if len(given) != len(roots):
         raise RuntimeError(f"got {len(given)} gradients for {len(roots)} outputs; pass one per output")
     grads = []

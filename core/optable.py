@@ -230,17 +230,14 @@ def _install(new: OpTable) -> None:
         (operators.UNARY, lambda found: found.apply),
         (operators.REFLECTED, lambda found: _reflected(found.apply)),
         (operators.INPLACE, make_inplace),
+        ({"__getitem__": operators.INDEXING["__getitem__"]}, lambda found: _getitem(found.apply)),
+        ({"__setitem__": operators.INDEXING["__setitem__"]}, lambda found: _setitem(make_inplace(found))),
     )
     for dunders, bind in binders:
         for dunder, name in dunders.items():
             found = new.ops.get(name)
             if found is not None and found.apply is not None:
                 setattr(Tensor, dunder, bind(found))
-    getitem, index_put = new.ops.get("getitem"), new.ops.get("index_put")
-    if getitem is not None and getitem.apply is not None:
-        setattr(Tensor, "__getitem__", _getitem(getitem.apply))
-    if index_put is not None and index_put.apply is not None:
-        setattr(Tensor, "__setitem__", _setitem(make_inplace(index_put)))
     for module_name in ("tapegrad", "tapegrad.ops"):
         module = sys.modules.get(module_name)
         if module is None:

@@ -727,19 +727,23 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((case, np_s, tg_s, ratio, target, "info" if ok is None else ("PASS" if ok else "MISS")))
         print(f"  done: {case}", flush=True)
 
+    def timed_case(key: str, case: str, fns: tuple[Callable[[], Any], Callable[[], Any]], repeats: int,
+                   number: int, target: float | None) -> None:
+        """Time NumPy against tapegrad, record the ratio and add a table row (PASS/MISS if a target)."""
+        t_np, t_tg = time_pair(fns[0], fns[1], repeats=repeats, number=number)
+        ratio = t_tg / t_np
+        results[key] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio,
+                        **({"target": target} if target is not None else {})}
+        row(case, fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x",
+            f"<= {target:g}x" if target is not None else "(info)", None if target is None else ratio <= target)
+
     # 1. per-op overhead
-    np_fn, tg_fn = make_chain_cases(1000)
-    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=7 if quick else 25, number=3 if quick else 10)
-    ratio = t_tg / t_np
-    results["chain_1000"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio, "target": 4.0}
-    row("1. 1,000-op chain fwd+bwd, (4,)", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "<= 4x", ratio <= 4.0)
+    timed_case("chain_1000", "1. 1,000-op chain fwd+bwd, (4,)", make_chain_cases(1000),
+               repeats=7 if quick else 25, number=3 if quick else 10, target=4.0)
 
     # 2. the tutorial
-    np_fn, tg_fn = make_tutorial_cases()
-    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=7 if quick else 25, number=200 if quick else 1000)
-    ratio = t_tg / t_np
-    results["tutorial"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio}
-    row("2. tutorial (2,2) fwd+bwd", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "(info)", None)
+    timed_case("tutorial", "2. tutorial (2,2) fwd+bwd", make_tutorial_cases(),
+               repeats=7 if quick else 25, number=200 if quick else 1000, target=None)
 
     # 3. the 4,000,000-element loss: time, then memory in separate runs (tracemalloc off while timing)
     n = 4_000_000
@@ -799,17 +803,10 @@ def main(argv: list[str] | None = None) -> int:
     row("5. ... with plugin autoload off", "", fmt_time(first["first_no_autoload"]), "", "(info)", None)
 
     # 6. a tanh MLP, 256x784 -> 512 -> 10, MSE; 7. a softmax cross-entropy step
-    np_fn, tg_fn = make_mlp_cases()
-    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=5 if quick else 21, number=2 if quick else 5)
-    ratio = t_tg / t_np
-    results["mlp"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio, "target": 1.15}
-    row("6. MLP 256x784-512-10 tanh, MSE", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "<= 1.15x", ratio <= 1.15)
-    np_fn, tg_fn = make_softmax_ce_cases()
-    t_np, t_tg = time_pair(np_fn, tg_fn, repeats=5 if quick else 21, number=5 if quick else 20)
-    ratio = t_tg / t_np
-    results["softmax_ce"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": ratio}
-    row("7. softmax cross-entropy step", fmt_time(t_np), fmt_time(t_tg), f"{ratio:.2f}x", "(info)", None)
-    del np_fn, tg_fn
+    timed_case("mlp", "6. MLP 256x784-512-10 tanh, MSE", make_mlp_cases(),
+               repeats=5 if quick else 21, number=2 if quick else 5, target=1.15)
+    timed_case("softmax_ce", "7. softmax cross-entropy step", make_softmax_ce_cases(),
+               repeats=5 if quick else 21, number=5 if quick else 20, target=None)
 
     # table
     headers = ("case", "numpy", "tapegrad", "ratio", "target", "result")

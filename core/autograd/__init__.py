@@ -15,7 +15,7 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, FunctionCtx
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled"]
+           "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional"]
 
 Tensors = Tensor | Sequence[Tensor]
 
@@ -132,3 +132,8 @@ def _to_backend_array(value: Any, like: Any) -> Any:
         return namespace.asarray(value, dtype=like.dtype)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"gradient must be a Tensor or array-like, not {type(value).__name__}: {exc}") from None
+
+
+# Built on grad above, so imported after it.
+from . import functional  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

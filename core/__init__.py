@@ -9,24 +9,34 @@ operators it binds.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 __version__ = "0.1.0"
 
 from . import autograd, func, ops, plugins, viz
+from .autograd.anomaly import is_anomaly_enabled
 from .creation import (
-    arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, manual_seed,
-    ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, manual_seed,
+    normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
 )
+from .devices import device
 from .dtypes import (
-    DType, bool, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-    set_default_dtype, uint8,
+    DType, bool, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16, int32,
+    int64, set_default_dtype, uint8,
 )
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from .optable import NoSuchOpError, PluginLoadWarning, lookup
 from .printing import set_printoptions
 from .registry import Registry, RegistrationError
 from .tensor import Size, Tensor
+
+# PyTorch's other names for the dtypes (``torch.float`` is float32, ``torch.long`` int64, ...).
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
 __all__ = [
     "__version__", "autograd", "func", "ops", "plugins", "viz",
@@ -37,7 +47,30 @@ __all__ = [
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "hookimpl", "set_printoptions", "list_ops",
+    "device", "eye", "logspace", "randint", "rand_like", "randn_like", "normal",
+    "half", "float", "double", "short", "int", "long", "cfloat", "cdouble", "complex64", "complex128",
+    "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",
+    "is_tensor", "is_floating_point", "numel",
 ]
+
+
+def is_tensor(obj: Any) -> builtins.bool:
+    """Whether ``obj`` is a tapegrad Tensor."""
+    return type(obj) is Tensor
+
+
+def is_floating_point(input: Tensor) -> builtins.bool:
+    """Whether ``input`` holds floating-point numbers."""
+    if type(input) is not Tensor:
+        raise TypeError(f"is_floating_point(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> builtins.int:
+    """How many elements ``input`` holds."""
+    if type(input) is not Tensor:
+        raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input.numel()
 
 
 def list_ops() -> dict[str, str]:

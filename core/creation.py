@@ -13,11 +13,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes as _dtypes
+from .backends import numpy_dtype_of
+from .devices import device_of, place
 from .tensor import Tensor, _wrap
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "arange", "linspace",
     "randn", "rand", "ones_like", "zeros_like", "full_like", "empty_like", "manual_seed",
+    "eye", "logspace", "randint", "rand_like", "randn_like", "normal",
 ]
 
 ShapeArg = Any  # ints, or one sequence of ints: ones(2, 3) or ones((2, 3))
@@ -32,9 +35,9 @@ def _rng() -> np.random.Generator:
     return _generator
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors)."""
-    return _finish(_to_array(data, dtype, copy=True), requires_grad)
+    return _finish(_to_array(data, dtype, copy=True), requires_grad, device)
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -52,78 +55,80 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap(array)
 
 
-def ones(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.ones(_shape(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
-def zeros(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given shape."""
-    return _finish(np.zeros(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
-def empty(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given shape whose values are unspecified."""
-    return _finish(np.empty(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.empty(_shape(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it by default)."""
     if dtype is None:
         dtype = _scalar_dtype(fill_value)
-    return _finish(np.full(_shape((size,)), fill_value, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad)
+    return _finish(np.full(_shape((size,)), fill_value, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad, device)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to, not including, ``end``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
-    return _finish(np.arange(start, end, step, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad)
+    return _finish(np.arange(start, end, step, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad, device)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad, device)
 
 
-def randn(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution."""
     values = _rng().standard_normal(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
+    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad, device)
 
 
-def rand(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     values = _rng().random(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
+    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad, device)
 
 
-def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(x: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
     """A tensor shaped like ``x`` filled with ``fill_value``, of ``x``'s dtype by default."""
     shape = tuple(x.shape)
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.full(shape, fill_value, dtype=np_dtype), requires_grad)
+    return _finish(np.full(shape, fill_value, dtype=np_dtype), requires_grad, _like_device(x, device))
 
 
-def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones shaped like ``x``."""
-    return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
+    return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros shaped like ``x``."""
-    return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
+    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Unspecified values shaped like ``x``."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.empty(tuple(x.shape), dtype=np_dtype), requires_grad)
+    return _finish(np.empty(tuple(x.shape), dtype=np_dtype), requires_grad, _like_device(x, device))
 
 
 def manual_seed(seed: int) -> None:
@@ -133,11 +138,19 @@ def manual_seed(seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _wrap(array)
+def _finish(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    """Wrap a freshly made NumPy array, placed on ``device`` (a device names a backend)."""
+    t = _wrap(array if device is None else place(array, device))
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _like_device(x: Any, device: Any) -> Any:
+    """``*_like`` makers follow their input's device (so its backend) unless told otherwise."""
+    if device is None and type(x) is Tensor and type(x._data) is not np.ndarray:
+        return device_of(x._data)
+    return device
 
 
 def _shape(size: tuple) -> tuple[int, ...]:
@@ -157,7 +170,7 @@ def _float_or(dtype: Any) -> np.dtype:
 
 def _numpy_dtype_of(x: Any) -> np.dtype:
     if type(x) is Tensor:
-        return x._data.dtype
+        return x._data.dtype if type(x._data) is np.ndarray else numpy_dtype_of(x._data)
     dtype = x.dtype
     return dtype.numpy if type(dtype) is _dtypes.DType else np.dtype(dtype)
 
@@ -196,3 +209,79 @@ def _to_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
         )
     return array
 
+
+
+# ---------------------------------------------------------------------------- more of PyTorch's makers
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    rows, cols = _shape((n,) if m is None else (n, m)) * (2 if m is None else 1)
+    return _finish(np.eye(rows, cols, dtype=_float_or(dtype)), requires_grad, device)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent."""
+    return _finish(np.logspace(start, end, steps, base=base).astype(_float_or(dtype)), requires_grad, device)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] | None = None, *, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Random integers from ``low`` (0 when only ``high`` is given) up to, not including, ``high``."""
+    if size is None:  # randint(high, size)
+        if high is None:
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high  # type: ignore[assignment]
+    elif high is None:
+        low, high = 0, low
+    if high <= low:  # type: ignore[operator]
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    target = _dtypes.int64.numpy if dtype is None else _dtypes.to_numpy_dtype(dtype)
+    values = _rng().integers(low, high, _shape((size,)))
+    return _finish(values.astype(target), requires_grad, device)
+
+
+def rand_like(x: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) shaped like ``x``, of ``x``'s dtype by default."""
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    return _finish(_rng().random(tuple(x.shape)).astype(np_dtype), requires_grad, _like_device(x, device))
+
+
+def randn_like(x: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples shaped like ``x``, of ``x``'s dtype by default."""
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    return _finish(_rng().standard_normal(tuple(x.shape)).astype(np_dtype), requires_grad,
+                   _like_device(x, device))
+
+
+def normal(mean: Any, std: Any = 1.0, size: Sequence[int] | None = None, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise from tensors of means and stds."""
+    means = mean._data if type(mean) is Tensor else mean
+    stds = std._data if type(std) is Tensor else std
+    if np.any(np.asarray(stds) < 0):
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {np.min(stds)}")
+    if size is None:
+        shape = np.broadcast_shapes(np.shape(means), np.shape(stds))
+        if type(mean) is not Tensor and type(std) is not Tensor:
+            raise TypeError("normal() with numbers for mean and std needs a size")
+    else:
+        shape = _shape((size,))
+    tensors = [t._data.dtype for t in (mean, std) if type(t) is Tensor]
+    np_dtype = _float_or(dtype) if dtype is not None or not tensors else np.result_type(*tensors)
+    values = means + stds * _rng().standard_normal(shape)
+    return _finish(np.asarray(values).astype(np_dtype), requires_grad, device)
+
+
+def legacy_tensor_data(args: tuple, device: Any = None) -> Any:
+    """What ``tapegrad.Tensor(...)`` holds: PyTorch's legacy constructor, always the default float dtype."""
+    default = _dtypes.get_default_dtype().numpy
+    if not args:
+        array = np.zeros((0,), dtype=default)
+    elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        array = np.zeros(_shape(args), dtype=default)  # Tensor(2, 3): PyTorch leaves it uninitialised
+    elif len(args) == 1:
+        array = _to_array(args[0], default, copy=True)
+    else:
+        raise TypeError(f"Tensor() takes sizes (ints) or one sequence of data, got {args!r}")
+    return place(array, device)

@@ -77,6 +77,8 @@ def to_numpy_dtype(dtype: Any) -> np.dtype:
     """Resolve any user spelling of a dtype to the NumPy dtype that stores it."""
     if type(dtype) is DType:
         return dtype.numpy
+    if type(dtype) is UnsupportedDType:
+        return dtype.numpy  # raises, saying so
     if dtype is float:
         return _default_float.numpy
     if dtype is int:
@@ -113,3 +115,48 @@ def from_numpy_dtype(dtype: np.dtype) -> DType:
         return _BY_NUMPY[dtype]
     except KeyError:
         raise TypeError(f"tapegrad has no dtype for NumPy's {dtype}") from None
+
+
+# PyTorch's legacy type names, for ``tensor.type()`` and ``tensor.type("torch.DoubleTensor")``.
+_LEGACY_NAMES: dict[str, DType] = {
+    "FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16, "LongTensor": int64,
+    "IntTensor": int32, "ShortTensor": int16, "CharTensor": int8, "ByteTensor": uint8, "BoolTensor": bool,
+}
+_LEGACY_BY_DTYPE: dict[DType, str] = {d: name for name, d in _LEGACY_NAMES.items()}
+
+
+def legacy_type_name(dtype: DType) -> str:
+    """``tapegrad.FloatTensor`` for float32, as ``tensor.type()`` names it in PyTorch."""
+    return f"tapegrad.{_LEGACY_BY_DTYPE[dtype]}"
+
+
+def from_legacy_type_name(name: str) -> DType:
+    """The dtype of a legacy type name: ``torch.DoubleTensor`` and ``tapegrad.DoubleTensor`` alike."""
+    short = name.rsplit(".", 1)[-1]
+    if short not in _LEGACY_NAMES:
+        raise ValueError(f"invalid type: '{name}'")
+    return _LEGACY_NAMES[short]
+
+
+class UnsupportedDType:
+    """A PyTorch dtype name tapegrad does not hold yet (complex): it exists, so code that names
+    it imports, and every use says plainly that it is not supported."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tapegrad.{self.name}"
+
+    @property
+    def numpy(self) -> Any:
+        raise TypeError(f"tapegrad.{self.name}: complex dtypes are not supported yet; use a real dtype "
+                        "(tapegrad.float32, tapegrad.float64) and keep real and imaginary parts apart")
+
+    is_floating_point = False
+
+
+complex64 = UnsupportedDType("complex64")
+complex128 = UnsupportedDType("complex128")

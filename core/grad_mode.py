@@ -10,7 +10,8 @@ import functools
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
-__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,16 +63,87 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorContext(_GradModeContext):
+    """A grad-mode context that may also decorate a function without parentheses
+    (``@no_grad`` as well as ``@no_grad()``), as PyTorch's may."""
+
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, or decorates a function; got {func!r}")
+        return self(func)
+
+    def __init__(self, func: Any = None) -> None:
+        pass
+
+
+class no_grad(_BareDecoratorContext):
     """Run without recording a graph: results never require grad (inference, weight updates)."""
 
     _mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorContext):
     """Record a graph again inside a ``no_grad`` region."""
 
     _mode = True
+
+
+_inference: ContextVar[bool] = ContextVar("tapegrad_inference_mode", default=False)
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode``: here ``no_grad`` (nothing is recorded), reported by
+    ``is_inference_mode_enabled``; ``inference_mode(False)`` changes nothing."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        self = super().__new__(cls)
+        if callable(mode):  # @inference_mode without parentheses
+            self._on = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode: Any = True) -> None:
+        if callable(mode):
+            return
+        self._on = bool(mode)
+        self._mode = not self._on and _grad_enabled.get() is not False
+
+    def __enter__(self) -> None:
+        self._inference_tokens = getattr(self, "_inference_tokens", [])
+        self._inference_tokens.append(_inference.set(self._on))
+        if self._on:
+            super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._on:
+            super().__exit__(*exc)
+        _inference.reset(self._inference_tokens.pop())
+
+    def __call__(self, func: F) -> F:
+        on = self._on
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # Tokens kept per call, not on the shared instance: the decorated function may
+            # run in several threads, or recursively.
+            inference = _inference.set(on)
+            grad = _grad_enabled.set(False) if on else None
+            try:
+                return func(*args, **kwargs)
+            finally:
+                if grad is not None:
+                    _grad_enabled.reset(grad)
+                _inference.reset(inference)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference.get()
 
 
 class set_grad_enabled(_GradModeContext):

@@ -12,7 +12,7 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from . import operators
 from .dispatch import make_apply
@@ -41,6 +41,7 @@ class OpTable:
     backends: dict[str, Backend] = field(default_factory=dict)
     backend_of: dict[type, Backend] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
+    methods: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)  # name -> (function, plugin)
     bound: dict[str, list[str]] = field(default_factory=lambda: {"tensor": [], "module": []})
 
     def canonical_ops(self) -> list[OpDef]:
@@ -143,7 +144,7 @@ def _build() -> OpTable:
                 new.backend_of.setdefault(array_type, backend)
             info.backends.append(backend.name)
     for info, registry in loaded:
-        clash = _first_clash(new, registry.ops)
+        clash = _first_clash(new, registry.ops, registry.methods)
         if clash is not None:  # the later plugin is refused whole; the rest keeps working
             info.error = clash
             for name in info.backends:
@@ -159,6 +160,8 @@ def _build() -> OpTable:
         for op, override in registry.ops:
             _add_op(new, op, override)
             info.ops.append(op.name)
+        for method, function in registry.methods:
+            new.methods[method] = (function, info.name)
     new.plugins = [info for info, _ in loaded] + failed
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():
@@ -169,8 +172,16 @@ def _build() -> OpTable:
     return new
 
 
-def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]]) -> str | None:
-    """The first name one of ``ops`` would take from an op already in the table, unless overriding."""
+def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
+                 methods: Sequence[tuple[str, Callable[..., Any]]] = ()) -> str | None:
+    """The first name one of ``ops`` (or registered ``methods``) would take from what the table
+    already holds, unless overriding."""
+    bound = {m: op.plugin for op in new.canonical_ops() for m in op.methods}
+    bound.update({m: plugin for m, (_, plugin) in new.methods.items()})
+    for method, _ in methods:
+        if method in bound:
+            return (f"method {method!r} is registered by two plugins, {bound[method]!r} and this one; "
+                    "uninstall or block one of them")
     taken = dict(new.ops)
     for op, override in ops:
         for public in (op.name, *op.aliases):
@@ -217,6 +228,10 @@ def _install(new: OpTable) -> None:
             if method in _ORIGINAL_TENSOR_ATTRS:
                 continue
             setattr(Tensor, method, op.apply)
+            new.bound["tensor"].append(method)
+    for method, (function, _) in new.methods.items():
+        if method not in _ORIGINAL_TENSOR_ATTRS:
+            setattr(Tensor, method, function)
             new.bound["tensor"].append(method)
     for op in new.canonical_ops():
         if op.apply is not None and op.inplace_methods:

@@ -104,6 +104,7 @@ class Backend:
     from_numpy: Callable[[Any], Any]
     plugin: str
     numpy_dtypes: Mapping[Any, Any] = field(default_factory=dict)  # backend dtype -> NumPy dtype
+    device: str | None = None  # the device type it answers to (``"cuda"``); None: its own name
     xp: Any = field(default=None, compare=False)  # what ops receive: namespace plus registered ops
 
     def numpy_dtype(self, dtype: Any) -> Any:
@@ -134,6 +135,7 @@ class Registry:
         self._reserved = reserved
         self.ops: list[tuple[OpDef, bool]] = []
         self.backends: list[Backend] = []
+        self.methods: list[tuple[str, Callable[..., Any]]] = []
 
     def register_op(
         self,
@@ -298,6 +300,22 @@ class Registry:
         )
         self.ops.append((op, bool(override)))
 
+    def register_method(self, name: str, function: Callable[..., Any]) -> None:
+        """Bind ``function`` as the Tensor method ``name`` (called with the tensor first).
+
+        For methods that are not simply an op with the tensor as its first input, such as
+        PyTorch's ``x.where(condition, y)``, which is ``where(condition, x, y)``, or the
+        ``x.new_zeros(...)`` makers. Method names clash across plugins like op names.
+        """
+        where = f"plugin {self.plugin!r}, method {name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise RegistrationError(f"{where}: a method name must be a public Python identifier")
+        if name in self._reserved:
+            raise RegistrationError(f"{where}: the name {name!r} would shadow tapegrad's own API; choose another name")
+        if not callable(function):
+            raise RegistrationError(f"{where}: the method must be callable")
+        self.methods.append((name, function))
+
     def _check_names(self, name: str, aliases: Sequence[str]) -> str:
         """Refuse op names that are not public identifiers or would shadow tapegrad's API;
         returns the ``plugin ..., op ...`` prefix for this registration's errors."""
@@ -319,10 +337,12 @@ class Registry:
         array_types: Sequence[type],
         to_numpy: Callable[[Any], Any],
         from_numpy: Callable[[Any], Any],
+        device: str | None = None,
     ) -> None:
         """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
         is an instance of one of ``array_types`` run on it; the converters move data to and from
-        NumPy (``tensor.to(name)``)."""
+        NumPy (``tensor.to(name)``). ``device`` is the PyTorch device type it provides
+        (``"cuda"`` for a GPU library), so ``x.to("cuda")`` and ``device="cuda"`` reach it."""
         where = f"plugin {self.plugin!r}, backend {name!r}"
         if not isinstance(name, str) or not name:
             raise RegistrationError(f"{where}: a backend needs a non-empty name")
@@ -332,7 +352,8 @@ class Registry:
         if not (callable(to_numpy) and callable(from_numpy)):
             raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
         self.backends.append(
-            Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace))
+            Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
+                    device=device)
         )
 
 

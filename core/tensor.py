@@ -50,13 +50,16 @@ class Tensor:
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        self._data = data
+    def __init__(self, *args: Any, device: Any = None) -> None:
+        """PyTorch's legacy constructor: ``Tensor([1, 2])`` is a float tensor of the default
+        dtype, ``Tensor(2, 3)`` an uninitialised (here: zero) one of that shape, ``Tensor()``
+        an empty one. Prefer ``tapegrad.tensor``; ops build tensors without this constructor."""
+        from .creation import legacy_tensor_data
+
+        self._data = legacy_tensor_data(args, device)
         self._grad_fn: Node | None = None
         self._requires_grad = False
         self._grad: Tensor | None = None
-        if requires_grad:
-            self.requires_grad_(True)
 
     # ------------------------------------------------------------------ autograd state
     @property
@@ -222,16 +225,48 @@ class Tensor:
 
         return "numpy" if type(self._data) is np.ndarray else backend_of(self._data).name
 
-    def to(self, target: Any) -> Tensor:
-        """This tensor on another backend (``x.to("array_api_strict")``) or as another dtype
-        (``x.to(tapegrad.float64)``); differentiable either way."""
-        if isinstance(target, str) and target not in _dtypes.DTYPE_NAMES:
-            from .backends import transfer
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor on another device or backend, as another dtype, or both:
+        ``x.to("cpu")``, ``x.to("array_api_strict")``, ``x.to(tapegrad.float64)``,
+        ``x.to(device, dtype)``, ``x.to(other)``. Differentiable; ``self`` when nothing changes."""
+        from .devices import move, parse_to_arguments
 
-            return transfer(self, target)
-        from .optable import lookup
+        where, dtype = parse_to_arguments(args, kwargs)
+        out = self if where is None else move(self, where)
+        if dtype is not None:
+            from .optable import lookup
 
-        return lookup("astype").apply(self, dtype=target)
+            out = lookup("astype").apply(out, dtype=dtype)
+        return out
+
+    @property
+    def device(self) -> Any:
+        """The device holding the data (``device(type='cpu')`` for NumPy data)."""
+        from .devices import device_of
+
+        return device_of(self._data)
+
+    def cpu(self) -> Tensor:
+        """This tensor with its data in NumPy (``self`` when it already is)."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on a CUDA device, through the backend plugin that provides ``cuda``."""
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """With no argument, the type name (``'tapegrad.FloatTensor'``); else this tensor as ``dtype``."""
+        if dtype is None:
+            return _dtypes.legacy_type_name(self.dtype)
+        if isinstance(dtype, str):
+            dtype = _dtypes.from_legacy_type_name(dtype)
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to ``other``'s dtype."""
+        if type(other) is not Tensor:
+            raise TypeError(f"type_as(): argument 'other' must be Tensor, not {type(other).__name__}")
+        return self.to(other.dtype)
 
     @property
     def ndim(self) -> int:

@@ -13,11 +13,11 @@ def register(registry: Registry) -> None:
         "exp",
         forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
-        saves=("output",), methods=("exp",),
+        saves=("output",), methods=("exp",), inplace_methods=("exp_",),
     )
     registry.register_op(
         "log",
         forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),
-        saves=("inputs",), methods=("log",), domain=((0.2, 3.0),),
+        saves=("inputs",), methods=("log",), inplace_methods=("log_",), domain=((0.2, 3.0),),
     )

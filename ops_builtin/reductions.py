@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections import namedtuple
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,7 @@ import numpy as np
 
 from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
+from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
 
@@ -232,8 +232,8 @@ def _argmin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 # PyTorch's torch.return_types.max / .min: a named pair (values, indices).
-MaxResult = namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
-MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
+MaxResult = return_type("max", ["values", "indices"])
+MinResult = return_type("min", ["values", "indices"])
 
 
 def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, result: Any) -> Any:

@@ -1,0 +1,227 @@
+"""Everyday Tensor methods PyTorch code uses on line one: copies, views shaped like another
+tensor, ``new_*`` makers, ``copy_``, ``masked_fill``, ``index_select``, comparisons of whole
+tensors, and ``where`` in PyTorch's method order.
+
+Most are composites of other ops (their gradients come from those ops); ``clone``, ``copy``
+and ``masked_fill`` are ops with VJPs of their own, so that their nodes carry PyTorch's
+names (``CloneBackward0``, ``CopyBackwards``, ``MaskedFillBackward0``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tapegrad.dims import axis
+from tapegrad.dispatch import raise_if_not_broadcastable
+from tapegrad.testing.samples import Sample
+
+if TYPE_CHECKING:
+    from tapegrad import Registry, Tensor
+
+
+# ---------------------------------------------------------------------------- ops with a VJP
+def _clone(xp: Any, x: Any, *, memory_format: Any = None) -> Any:
+    """A copy of ``x`` with its own memory; gradients pass straight through."""
+    return xp.asarray(x, copy=True)
+
+
+def _pass_through(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
+    return g
+
+
+def _copy(xp: Any, dst: Any, src: Any, *, non_blocking: bool = False) -> Any:
+    """``src`` broadcast to ``dst``'s shape and cast to its dtype: what ``dst.copy_(src)`` writes."""
+    try:
+        out = xp.broadcast_to(src if hasattr(src, "shape") else xp.asarray(src, dtype=dst.dtype), dst.shape)
+    except ValueError as exc:
+        raise_if_not_broadcastable([dst, src], exc)
+        raise
+    return xp.astype(out, dst.dtype) if out.dtype != dst.dtype else xp.asarray(out, copy=True)
+
+
+def _copy_source_vjp(xp: Any, g: Any, ans: Any, dst: Any, src: Any, **params: Any) -> Any:
+    return g  # in dst's shape and dtype: the engine sums it down to src's and casts
+
+
+def _fill_value(name: str, value: Any) -> Any:
+    from tapegrad import Tensor
+
+    if type(value) is Tensor:
+        if value.ndim != 0:
+            raise RuntimeError(f"{name} only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
+        if value.requires_grad:
+            raise NotImplementedError(f"{name} with a value tensor that requires grad is not supported yet; "
+                                      "use tapegrad.where(mask, value, x) instead")
+        return value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"{name}(): argument 'value' must be a number or a 0-d Tensor, not {type(value).__name__}")
+    return value
+
+
+def _masked_fill(xp: Any, x: Any, mask: Any, *, value: Any) -> Any:
+    """``x`` with ``value`` where ``mask`` is True (``mask`` broadcasts against ``x``)."""
+    if not xp.isdtype(mask.dtype, "bool"):
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    fill = xp.asarray(_fill_value("masked_fill", value), dtype=x.dtype)
+    try:
+        return xp.where(mask, fill, x)
+    except ValueError as exc:
+        raise_if_not_broadcastable([x, mask], exc)
+        raise
+
+
+def _masked_fill_vjp(xp: Any, g: Any, ans: Any, x: Any, mask: Any, *, value: Any) -> Any:
+    return xp.where(mask, xp.zeros_like(g), g)
+
+
+def _isclose(xp: Any, a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Any:
+    """Elementwise ``|a - b| <= atol + rtol * |b|``, infinities equal only to themselves."""
+    exact = a == b
+    finite = xp.isfinite(a) & xp.isfinite(b)
+    fa, fb = xp.where(finite, a, 0), xp.where(finite, b, 0)  # no inf - inf: nothing to warn about
+    close = exact | (finite & (xp.abs(fa - fb) <= atol + rtol * xp.abs(fb)))
+    if equal_nan:
+        close = close | (xp.isnan(a) & xp.isnan(b))
+    return close
+
+
+# ---------------------------------------------------------------------------- composites
+def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """``self``: tapegrad tensors need no particular memory layout."""
+    return self
+
+
+def _t(self: Tensor) -> Tensor:
+    """The transpose of a matrix; a 0-D or 1-D tensor is returned as it is, as in PyTorch."""
+    if self.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+    return self if self.ndim < 2 else self.transpose(0, 1)
+
+
+def _view_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.view(other.shape)``."""
+    return self.view(tuple(other.shape))
+
+
+def _reshape_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.reshape(other.shape)``."""
+    return self.reshape(tuple(other.shape))
+
+
+def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.expand(other.shape)``."""
+    return self.expand(*tuple(other.shape))
+
+
+def _new_maker(kind: str) -> Any:
+    def new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+            **kwargs: Any) -> Tensor:
+        import tapegrad
+
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        if kind == "tensor":
+            (data,) = args
+            return tapegrad.tensor(data.detach() if type(data) is tapegrad.Tensor else data, dtype=dtype,
+                                   device=device, requires_grad=requires_grad)
+        if kind == "full":
+            size, fill_value = args
+            return tapegrad.full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+        maker = getattr(tapegrad, kind)
+        return maker(*args, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
+
+    new.__name__ = new.__qualname__ = f"new_{kind}"
+    new.__doc__ = (f"A new tensor from ``tapegrad.{kind}``, of this tensor's dtype and device unless "
+                   "``dtype=`` or ``device=`` say otherwise; it does not require grad.")
+    return new
+
+
+def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
+    """The entries of ``self`` at ``index`` (a 1-D or 0-D integer tensor) along ``dim``."""
+    from tapegrad import Tensor as T
+    from tapegrad.optable import lookup
+
+    data = index._data if type(index) is T else np.asarray(index)
+    if getattr(data, "dtype", None) is None or np.dtype(str(data.dtype)).kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = axis(dim, max(self.ndim, 1))
+    if data.ndim == 0:
+        data = data.reshape(1)
+    return lookup("getitem").apply(self, index=(slice(None),) * d + (data,))
+
+
+def _allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether every pair of elements is close (``isclose``), after broadcasting."""
+    import tapegrad
+
+    return bool(tapegrad.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan).all().item())
+
+
+def _equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and the same elements."""
+    import tapegrad
+
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(tapegrad.eq(input, other).all().item())
+
+
+def _positive(input: Tensor) -> Tensor:
+    """``+x``: ``x`` itself, as in PyTorch."""
+    if input.dtype.name == "bool":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``x.where(condition, y)`` is ``where(condition, x, y)``: PyTorch's method order."""
+    import tapegrad
+
+    return tapegrad.where(condition, self, other)
+
+
+# ---------------------------------------------------------------------------- registration
+def register(registry: Registry) -> None:
+    registry.register_op(
+        "clone", forward=_clone, vjp=(_pass_through,), saves=(), methods=("clone",), params=("memory_format",),
+        samples=[Sample((2, 3)), Sample(())],
+    )
+    registry.register_op(
+        "copy", forward=_copy, vjp=(None, _copy_source_vjp), saves=(), inplace_methods=("copy_",),
+        params=("non_blocking",), node_name="CopyBackwards",
+        samples=[Sample((2, 3), (2, 3)), Sample((2, 3), (3,)), Sample((2, 3), ())],
+    )
+    registry.register_op(
+        "masked_fill", forward=_masked_fill, vjp=(_masked_fill_vjp, None), saves=("inputs",),
+        params=("value",), methods=("masked_fill",), inplace_methods=("masked_fill_",),
+        samples=[Sample((2, 3), np.array([True, False, True]), value=2.0),
+                 Sample((2, 3), np.array([[True], [False]]), value=-1.0)],
+    )
+    registry.register_op(
+        "isclose", forward=_isclose, params=("rtol", "atol", "equal_nan"), methods=("isclose",),
+        promotion=False,
+    )
+    # Python bools, and ``+x`` returning ``x`` itself (as PyTorch's does, even under no_grad): nothing
+    # for the kit's checks, which expect a new tensor; tests/test_tensor_api.py checks them.
+    registry.register_composite("allclose", _allclose, methods=("allclose",), samples=[])
+    registry.register_composite("equal", _equal, methods=("equal",), samples=[])
+    registry.register_composite("positive", _positive, methods=("positive",), samples=[])
+    registry.register_composite("contiguous", _contiguous, methods=("contiguous",), samples=[Sample((2, 3))])
+    registry.register_composite("t", _t, methods=("t",), samples=[Sample((2, 3)), Sample((3,))])
+    registry.register_composite("view_as", _view_as, methods=("view_as",), samples=[Sample((2, 3), (3, 2))])
+    registry.register_composite("reshape_as", _reshape_as, methods=("reshape_as",),
+                                samples=[Sample((2, 3), (6,))])
+    registry.register_composite("expand_as", _expand_as, methods=("expand_as",),
+                                samples=[Sample((1, 3), (2, 3))])
+    registry.register_composite("index_select", _index_select, methods=("index_select",),
+                                samples=[Sample((4, 3), dim=0, index=np.array([2, 0, 2])),
+                                         Sample((4, 3), dim=1, index=np.array([1]))])
+    for kind in ("zeros", "ones", "empty", "full", "tensor"):
+        registry.register_method(f"new_{kind}", _new_maker(kind))
+    registry.register_method("where", _where_method)

@@ -31,7 +31,8 @@ from .grad_mode import enable_grad, is_grad_enabled
 from .graph import Node
 from .tensor import Tensor, _wrap
 
-__all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian"]
+__all__ = ["grad", "value_and_grad", "grad_and_value", "vjp", "jvp", "linearize", "jacobian", "jacrev",
+           "jacfwd", "hessian"]
 
 Argnums = int | Sequence[int]
 
@@ -181,6 +182,153 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     hessian_f = jacobian(jacobian(f, argnums), argnums)
     hessian_f.__qualname__ = hessian_f.__name__ = f"hessian({name})"
     return hessian_f
+
+
+def grad_and_value(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """``torch.func.grad_and_value``: like :func:`value_and_grad`, in the order ``(gradient, value)``
+    (``(gradient, (value, aux))`` with ``has_aux=True``)."""
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    name = _name(f)
+
+    @functools.wraps(f)
+    def grad_and_value_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        value, grads = value_and_grad_f(*args, **kwargs)
+        return grads, value
+
+    grad_and_value_f.__qualname__ = grad_and_value_f.__name__ = f"grad_and_value({name})"
+    return grad_and_value_f
+
+
+def jacrev(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False) -> Callable[..., Any]:
+    """``torch.func.jacrev``: the Jacobian in reverse mode, the same as :func:`jacobian`."""
+    return jacobian(f, argnums, has_aux=has_aux)
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """``(f(*primals), J v)``: the Jacobian-vector product of ``f`` at ``primals`` along ``tangents``.
+
+    Forward mode as the transpose of reverse mode: ``u -> J^T u`` is linear, so its
+    derivative in ``u`` along ``v`` is ``J v`` (the double-backward trick); it works for every
+    op whose VJP is differentiable, and composes with the other transforms.
+    """
+    where = f"jvp({_name(f)})"
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{where}: primals and tangents must be tuples of tensors, e.g. jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise RuntimeError(f"{where}: expected primals and tangents to have the same length, got "
+                           f"{len(primals)} and {len(tangents)}")
+    spec = _Argnums(tuple(range(len(primals))), False)
+    traced = _trace(f, tuple(primals), {}, spec, has_aux, where)
+    try:
+        outs, single = _flatten_outputs(traced.out, where)
+        vs = [_as_tangent(v, x, i, where) for i, (v, x) in enumerate(zip(tangents, traced.inputs))]
+        results = _forward_product(outs, traced, vs)
+        shown = outs if traced.connected else tuple(o.detach() for o in outs)
+    finally:
+        _retire(traced)
+    out: Any = shown[0] if single else type(traced.out)(shown)
+    derivative: Any = results[0] if single else type(traced.out)(results)
+    if has_aux:
+        return out, derivative, _strip_aux(traced.aux, traced)
+    return out, derivative
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(f(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is ``jvp(f, primals, tangents)[1]``."""
+    out = f(*primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(f, primals, tangents)[1]
+
+    jvp_fn.__qualname__ = jvp_fn.__name__ = f"jvp_fn({_name(f)})"
+    return out, jvp_fn
+
+
+def jacfwd(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False) -> Callable[..., Any]:
+    """``torch.func.jacfwd``: the Jacobian column by column, one JVP per input element.
+
+    The same shapes as :func:`jacobian` (``out.shape + in.shape``); cheaper when inputs are
+    few and outputs many.
+    """
+    spec = _check_argnums(argnums, "jacfwd")
+    name = _name(f)
+
+    @functools.wraps(f)
+    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
+        where = f"jacfwd({name})"
+        traced = _trace(f, args, kwargs, spec, has_aux, where)
+        try:
+            outs, single = _flatten_outputs(traced.out, where)
+            per_output: list[list[Tensor]] = [[] for _ in outs]
+            for k, x in enumerate(traced.inputs):
+                columns = [_forward_product(outs, traced, _basis(traced.inputs, k, e)) for e in range(x.numel())]
+                for j, o in enumerate(outs):
+                    per_output[j].append(_stack_columns([c[j] for c in columns], o, x, traced.connected))
+            packed = [_pack(blocks, spec) for blocks in per_output]
+            result: Any = packed[0] if single else type(traced.out)(packed)
+            return (result, _strip_aux(traced.aux, traced)) if has_aux else result
+        finally:
+            _retire(traced)
+
+    jacfwd_f.__qualname__ = jacfwd_f.__name__ = f"jacfwd({name})"
+    return jacfwd_f
+
+
+def _as_tangent(v: Any, x: Tensor, i: int, where: str) -> Tensor:
+    v = v if type(v) is Tensor else _to_tensor(v, dtype=x.dtype)
+    if tuple(v.shape) != tuple(x.shape):
+        raise RuntimeError(f"{where}: tangent {i} has shape {tuple(v.shape)} but primal {i} has shape "
+                           f"{tuple(x.shape)}; each tangent must be shaped like its primal")
+    return v
+
+
+def _basis(inputs: tuple[Tensor, ...], k: int, e: int) -> list[Tensor]:
+    """Tangents that are zero everywhere but element ``e`` of input ``k``."""
+    tangents = []
+    for i, x in enumerate(inputs):
+        t = _zeros_like(x)
+        if i == k:
+            flat = t._data.reshape(-1)
+            flat[e] = 1
+            t = _wrap(flat.reshape(x._data.shape))
+        tangents.append(t)
+    return tangents
+
+
+def _forward_product(outs: tuple[Tensor, ...], traced: _Traced, tangents: Sequence[Tensor]) -> list[Tensor]:
+    """``J v`` for each output, by differentiating the VJP in its cotangent (double backward)."""
+    live = [o for o in outs if o._requires_grad]
+    results: list[Tensor] = []
+    dummies = {id(o): _wrap(_zeros_like(o)._data).requires_grad_(True) for o in live}
+    if live:
+        grads = _autograd_grad(tuple(live), traced.inputs, grad_outputs=[dummies[id(o)] for o in live],
+                               retain_graph=True, create_graph=True, allow_unused=True)
+        pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None]
+    else:
+        pairs = []
+    for o in outs:
+        if not pairs or id(o) not in dummies:
+            results.append(_zeros_like(o))
+            continue
+        (jv,) = _autograd_grad(tuple(g for g, _ in pairs), (dummies[id(o)],), grad_outputs=[v for _, v in pairs],
+                               retain_graph=True, create_graph=traced.connected, allow_unused=True)
+        results.append(_zeros_like(o) if jv is None else jv)
+    return results
+
+
+def _stack_columns(columns: list[Tensor], out: Tensor, x: Tensor, connected: bool) -> Tensor:
+    """JVP columns (one per input element) as a Jacobian block of shape ``out.shape + x.shape``."""
+    shape = tuple(out.shape) + tuple(x.shape)
+    if not columns:
+        return _wrap(out._data.__array_namespace__().zeros(shape, dtype=out._data.dtype))
+    if not connected:
+        xp = out._data.__array_namespace__()
+        stacked = xp.stack([c._data for c in columns], axis=-1)
+        return _wrap(xp.reshape(stacked, shape))
+    from .optable import lookup
+
+    return lookup("stack").apply(columns, dim=-1).reshape(shape)
 
 
 # --------------------------------------------------------------------------- tracing

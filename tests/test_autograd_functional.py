@@ -158,3 +158,16 @@ def test_gradcheck_warns_for_single_precision_and_needs_an_input_that_requires_g
     assert any("is not a double precision" in str(w.message) for w in caught)
     with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
         gradcheck(lambda a: a * 2, (t([1.0]),))
+
+
+def test_autograd_grad_takes_pytorchs_keywords():
+    x, y = t([1.0, 2.0], requires_grad=True), t([3.0], requires_grad=True)
+    gx, gy = tapegrad.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
+    assert gx.tolist() == [2.0, 2.0] and gy.tolist() == [0.0]
+    with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed"):
+        tapegrad.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True, allow_unused=False)
+    with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
+        (g,) = tapegrad.autograd.grad((x * 3).sum(), [x], only_inputs=False)
+    assert g.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        tapegrad.autograd.grad((x * 2).sum(), [x, y])

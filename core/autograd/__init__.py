@@ -7,6 +7,7 @@ argument before the engine starts, so a bad call changes nothing.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from ..engine import run_backward
@@ -47,14 +48,31 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to each of ``inputs``, as a tuple.
 
     No ``.grad`` is modified. With ``create_graph=True`` the results carry a graph and
     can be differentiated again. An input the outputs do not depend on is an error
-    unless ``allow_unused=True``, which gives None for it.
+    unless ``allow_unused=True``, which gives None for it (zeros with
+    ``materialize_grads=True``). ``only_inputs`` is accepted and ignored, as in PyTorch.
     """
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+            "gradient for other parts of the graph, please use tapegrad.autograd.backward.",
+            FutureWarning, stacklevel=2,
+        )
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported yet; loop over "
+                                  "the batch of grad_outputs, or use tapegrad.func.vjp")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
     roots = _as_tuple(outputs, "outputs")
     targets = _as_tuple(inputs, "inputs")
     for t in targets:
@@ -67,7 +85,11 @@ def grad(
     )
     assert results is not None
     out: list[Tensor | None] = []
-    for value in results:
+    for value, target in zip(results, targets):
+        if value is None and materialize_grads:
+            data = target._data
+            out.append(_wrap(data.__array_namespace__().zeros_like(data)))
+            continue
         if value is None:
             if not allow_unused:
                 raise RuntimeError(

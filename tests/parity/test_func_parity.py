@@ -1,0 +1,51 @@
+"""torch.func's transforms side by side with tapegrad.func's (skipped without torch)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.func as TF  # noqa: E402
+
+import tapegrad  # noqa: E402
+from tapegrad import func as F  # noqa: E402
+
+A = np.array([0.3, -0.7, 1.2])
+B = np.array([[1.0, 2.0, 3.0], [0.5, 0.1, -1.0]])
+
+
+def pair(x, y):
+    return (x.sin() * y).sum(1), x.exp()
+
+
+def cube(x):
+    return (x ** 3).sum()
+
+
+CALLS = {
+    "jvp": lambda L, M: M.jvp(pair, (L(A), L(B)), (L(A[::-1].copy()), L(B * 2)))[1],
+    "jacfwd": lambda L, M: M.jacfwd(lambda t: t.sin() * t)(L(A)),
+    "jacfwd_tuple": lambda L, M: M.jacfwd(pair, argnums=(0, 1))(L(A), L(B)),
+    "jacrev_tuple": lambda L, M: M.jacrev(pair, argnums=(0, 1))(L(A), L(B)),
+    "hessian_fwd_rev": lambda L, M: M.jacfwd(M.jacrev(cube))(L(A)),
+    "hessian": lambda L, M: M.hessian(cube)(L(A)),
+    "grad_and_value": lambda L, M: M.grad_and_value(cube)(L(A)),
+    "grad_of_jvp": lambda L, M: M.grad(lambda t: M.jvp(cube, (t,), (L(np.ones(3)),))[1])(L(A)),
+    "vjp": lambda L, M: M.vjp(lambda t: t.sin(), L(A))[1](L(A)),
+    "linearize": lambda L, M: M.linearize(lambda t: t.sin() * t, L(A))[1](L(A)),
+}
+
+
+def _flat(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _flat(item)]
+    return [value]
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_func_matches_torch(name):
+    ours = _flat(CALLS[name](lambda a: tapegrad.tensor(a, dtype=tapegrad.float64), F))
+    theirs = _flat(CALLS[name](lambda a: torch.tensor(a, dtype=torch.float64), TF))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert tuple(o.shape) == tuple(t.shape)
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12)

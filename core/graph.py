@@ -95,8 +95,15 @@ class Node:
         return len(self.io) == self.n
 
     def name(self) -> str:
-        """The node's class-like name, derived from its op: ``add`` gives ``AddBackward0``."""
-        return self.op.node_name
+        """The node's class-like name, as PyTorch's: ``add`` gives ``AddBackward0``, ``x.sum(0)``
+        ``SumBackward1`` (an op may name nodes by a rule of its params and inputs)."""
+        namer = self.op.node_namer
+        if namer is None:
+            return self.op.node_name
+        try:
+            return namer(self.params, self.inputs)
+        except Exception:  # a name is for printing: a rule that fails must not break a repr
+            return self.op.node_name
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
@@ -111,7 +118,7 @@ class Node:
         return self.op.plugin
 
     def __repr__(self) -> str:
-        return f"<{self.op.node_name} object at {id(self):#x}>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 class AccumulateGrad:

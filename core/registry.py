@@ -61,6 +61,7 @@ class OpDef:
     node_name: str
     doc: str
     variadic: bool = False
+    node_namer: Callable[..., str] | None = None  # names a node from its params and inputs
     inplace_methods: tuple[str, ...] = ()
     composite: bool = False
     forward_name: str | None = None  # set when forward was given as an array-API function name
@@ -156,7 +157,7 @@ class Registry:
         domain: Any = None,
         samples: Any = None,
         dtypes: Sequence[str] | None = None,
-        node_name: str | None = None,
+        node_name: str | Callable[..., str] | None = None,
         variadic: bool = False,
         inplace_methods: Sequence[str] = (),
         doc: str | None = None,
@@ -191,7 +192,11 @@ class Registry:
           PyTorch). Set False for ops that choose their output dtype (``astype``).
         - ``backends``: backend names the forward supports (None: any, as it uses only ``xp``).
         - ``domain``, ``samples``, ``dtypes``: facts the conformance kit uses to build inputs.
-        - ``node_name``: the graph node name, derived from ``name`` when omitted.
+        - ``node_name``: the graph node name, derived from ``name`` when omitted. Or a rule
+          ``node_name(params, inputs) -> str`` naming each node from what it records, as PyTorch's
+          names depend on the call (``SumBackward1`` with a ``dim``, ``RsubBackward1`` for
+          ``1 - x``); ``inputs`` holds what the node keeps for each input (arrays, shape/dtype
+          stand-ins, Python scalars), or is None once backward has freed them.
         - ``variadic``: the op takes one sequence of tensors first (``cat([x, y], dim=0)``); the
           forward receives them unpacked, ``forward(xp, *arrays, **params)``.
         - ``inplace_methods``: Tensor methods doing the op in place on its first input
@@ -263,7 +268,8 @@ class Registry:
             domain=domain,
             samples=samples,
             dtypes=None if dtypes is None else tuple(dtypes),
-            node_name=node_name or node_name_for(name),
+            node_name=node_name if isinstance(node_name, str) else node_name_for(name),
+            node_namer=node_name if callable(node_name) else None,
             doc=doc or inspect.getdoc(forward) or "",
             variadic=bool(variadic),
             inplace_methods=tuple(inplace_methods),

@@ -354,7 +354,7 @@ class Tensor:
         text = tensor_repr(
             data,
             dtype_name=repr(dtype) if shown else None,
-            grad_fn_name=self._grad_fn.op.node_name if self._grad_fn is not None else None,
+            grad_fn_name=self._grad_fn.name() if self._grad_fn is not None else None,
             requires_grad=self._requires_grad,
         )
         if type(self._data) is not np.ndarray:  # name a non-default backend, as PyTorch names a device

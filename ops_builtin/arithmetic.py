@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import node_names
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -52,7 +54,7 @@ def register(registry: Registry) -> None:
         forward="subtract",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g),
-        saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"),
+        saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"), node_name=node_names.sub,
         inplace_methods=("sub_", "subtract_"),
     )
     registry.register_op(
@@ -83,6 +85,6 @@ def register(registry: Registry) -> None:
         "pow",
         forward="pow",
         vjp=(_pow_vjp_base, _pow_vjp_exponent),
-        saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",),
+        saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",), node_name=node_names.pow,
         domain=(POSITIVE, None),
     )

@@ -26,6 +26,8 @@ import numpy as np
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
+from . import node_names
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -301,7 +303,7 @@ GATHER_SAMPLES = [
 def register(registry: Registry) -> None:
     registry.register_op(
         "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), params=("index",), promotion=False,
-        node_name="IndexBackward0", samples=GETITEM_SAMPLES,
+        node_name=node_names.getitem, samples=GETITEM_SAMPLES,
     )
     registry.register_op(
         "index_scatter_add", forward=_index_scatter_add, vjp=(_index_scatter_add_vjp,), saves=(),

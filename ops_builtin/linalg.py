@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from tapegrad.dims import axis
 from tapegrad.testing.samples import Sample
 
+from . import node_names
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -482,7 +484,7 @@ EINSUM_SAMPLES = [
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     registry.register_op("matmul", forward=_matmul, vjp=(_matmul_vjp_x, _matmul_vjp_y), saves=("inputs",),
-                         methods=("matmul",), samples=MATMUL_SAMPLES)
+                         methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul)
     registry.register_op("dot", forward=_dot, vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
                          saves=("inputs",), methods=("dot",),
                          samples=[Sample((3,), (3,)), Sample((1,), (1,))])

@@ -50,6 +50,8 @@ from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
 
+from . import node_names
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -502,11 +504,11 @@ NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     # sums and products
-    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
+    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",), node_name=node_names.with_dim("Sum"),
                          samples=SAMPLES, **REDUCTION_PARAMS)
-    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
+    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",), node_name=node_names.with_dim("Mean"),
                          samples=SAMPLES, **REDUCTION_PARAMS)
-    registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
+    registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",), node_name=node_names.with_dim("Prod"),
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
     for name, forward in (("amax", _amax), ("amin", _amin)):

@@ -20,6 +20,8 @@ from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
 
+from . import node_names
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -501,24 +503,24 @@ def _converter(method: str, dtype: str) -> Any:
 def register(registry: Registry) -> None:
     registry.register_op(
         "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(),
-        params=("*shape",), methods=("reshape",),
+        params=("*shape",), methods=("reshape",), node_name="ViewBackward0",
         samples=[Sample((2, 3), shape=(3, 2)), Sample((6,), shape=(-1, 2)), Sample((), shape=(1, 1))],
     )
     registry.register_op(
         # The cotangent comes back in the broadcast shape; the engine sums it down.
         "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(),
-        params=("*shape",), methods=("broadcast_to",),
+        params=("*shape",), methods=("broadcast_to",), node_name="ExpandBackward0",
         samples=[Sample((3,), shape=(2, 3)), Sample((2, 1), shape=(2, 4)), Sample((), shape=(3,))],
     )
     registry.register_op(
         "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(),
-        params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",),
+        params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",), node_name="UnsqueezeBackward0",
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((), dim=0)],
     )
     registry.register_op(
         # The engine casts each cotangent to its input's dtype, so the VJP passes g through.
         "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
-        params=("dtype",), methods=("astype",), promotion=False,
+        params=("dtype",), methods=("astype",), promotion=False, node_name="ToCopyBackward0",
         samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )
     registry.register_op(
@@ -527,13 +529,13 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), params=("start_dim", "end_dim"),
-        methods=("flatten",),
+        methods=("flatten",), node_name="ViewBackward0",
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
                  Sample(())],
     )
     registry.register_op(
         "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), params=("dim",),
-        param_aliases={"axis": "dim"}, methods=("squeeze",),
+        param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze,
         samples=[Sample((1, 3, 1)), Sample((1, 3, 1), dim=0), Sample((1, 3, 1), dim=1),
                  Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0)],
     )
@@ -575,7 +577,7 @@ def register(registry: Registry) -> None:
                  Sample((2, 3), (2, 3), dim=1), Sample((), (), dim=0)],
     )
     registry.register_op(
-        "pad", forward=_pad, vjp=(_pad_vjp,), saves=(), params=("pad", "mode", "value"),
+        "pad", forward=_pad, vjp=(_pad_vjp,), saves=(), params=("pad", "mode", "value"), node_name=node_names.pad,
         param_aliases={"constant_values": "value"},
         samples=[Sample((2, 3), pad=(1, 2)), Sample((2, 3), pad=(1, 0, 2, 1), value=0.5),
                  Sample((2, 3, 4), pad_width=((0, 0), (1, 1), (2, 0))), Sample((4,), pad=(-1, 2)),

@@ -197,3 +197,25 @@ def test_grad_mode_spellings():
     assert torch.is_anomaly_enabled() is False
     with pytest.raises(TypeError):
         torch.no_grad(3)
+
+
+@pytest.mark.parametrize("expression, name", [
+    (lambda x, v: 1 - x, "RsubBackward1"), (lambda x, v: x - 1, "SubBackward0"),
+    (lambda x, v: x ** 2, "PowBackward0"), (lambda x, v: x ** x, "PowBackward1"), (lambda x, v: 2 ** x, "PowBackward2"),
+    (lambda x, v: x.sum(), "SumBackward0"), (lambda x, v: x.sum(0), "SumBackward1"),
+    (lambda x, v: x.mean(1), "MeanBackward1"), (lambda x, v: x.prod(0), "ProdBackward1"),
+    (lambda x, v: x @ x.T, "MmBackward0"), (lambda x, v: x @ v, "MvBackward0"), (lambda x, v: v @ v, "DotBackward0"),
+    (lambda x, v: x.reshape(6), "ViewBackward0"), (lambda x, v: x.flatten(), "ViewBackward0"),
+    (lambda x, v: x[0], "SelectBackward0"), (lambda x, v: x[:, 1:], "SliceBackward0"),
+    (lambda x, v: x[..., 0], "SelectBackward0"), (lambda x, v: x[None], "UnsqueezeBackward0"),
+    (lambda x, v: x[tapegrad.tensor([0, 1])], "IndexBackward0"), (lambda x, v: x.narrow(1, 0, 2), "SliceBackward0"),
+    (lambda x, v: x.squeeze(), "SqueezeBackward0"), (lambda x, v: x.squeeze(0), "SqueezeBackward1"),
+    (lambda x, v: x.double(), "ToCopyBackward0"), (lambda x, v: x.broadcast_to((2, 2, 3)), "ExpandBackward0"),
+])
+def test_node_names_follow_pytorchs(expression, name):
+    """Names PyTorch 2.13 gives these calls (tests/parity checks them live)."""
+    x, v = tapegrad.ones(2, 3, requires_grad=True), tapegrad.ones(3, requires_grad=True)
+    y = expression(x, v)
+    assert y.grad_fn.name() == name and f"grad_fn=<{name}>" in repr(y)
+    y.sum().backward()  # freed nodes still have a name
+    assert y.grad_fn.name().endswith(("Backward0", "Backward1", "Backward2"))

@@ -44,3 +44,23 @@ def test_everyday_program_matches_torch():
 def test_dtype_aliases_match(spelling):
     ours, theirs = getattr(tapegrad, spelling), getattr(torch, spelling)
     assert repr(ours).replace("tapegrad", "torch") == repr(theirs)
+
+
+NAMED = {
+    "rsub": lambda x, v: 1 - x, "sub": lambda x, v: x - 1, "pow0": lambda x, v: x ** 2,
+    "pow1": lambda x, v: x ** x, "pow2": lambda x, v: 2 ** x, "sum0": lambda x, v: x.sum(),
+    "sum1": lambda x, v: x.sum(0), "mean1": lambda x, v: x.mean(1), "prod1": lambda x, v: x.prod(0),
+    "mm": lambda x, v: x @ x.T, "mv": lambda x, v: x @ v, "dot": lambda x, v: v @ v,
+    "view": lambda x, v: x.reshape(6), "select": lambda x, v: x[0], "slice": lambda x, v: x[:, 1:],
+    "ellipsis": lambda x, v: x[..., 0], "none": lambda x, v: x[None], "narrow": lambda x, v: x.narrow(1, 0, 2),
+    "squeeze0": lambda x, v: x.squeeze(), "squeeze1": lambda x, v: x.squeeze(0), "to": lambda x, v: x.double(),
+    "clone": lambda x, v: x.clone(), "masked_fill": lambda x, v: x.masked_fill(x > 0, 0.0),
+    "copy": lambda x, v: x.new_zeros(2, 3).copy_(x),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAMED))
+def test_node_names_match_torch(case):
+    ours = NAMED[case](tapegrad.ones(2, 3, requires_grad=True), tapegrad.ones(3, requires_grad=True))
+    theirs = NAMED[case](torch.ones(2, 3, requires_grad=True), torch.ones(3, requires_grad=True))
+    assert ours.grad_fn.name() == type(theirs.grad_fn).__name__

@@ -16,14 +16,14 @@ from pathlib import Path
 PluginSource = tuple[str, str, str]
 
 
-def make_site(folder: Path, dists: dict[str, PluginSource]) -> Path:
+def make_site(folder: Path, dists: dict[str, PluginSource], version: str = "1.2.3") -> Path:
     """Write each distribution's module and metadata into ``folder`` (created if needed)."""
     folder.mkdir(parents=True, exist_ok=True)
     for dist, (name, target, source) in dists.items():
         (folder / f"{target.split(':')[0]}.py").write_text(textwrap.dedent(source))
-        info = folder / f"{dist}-1.2.3.dist-info"
+        info = folder / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(f"[tapegrad]\n{name} = {target}\n")
     return folder
 

@@ -140,8 +140,8 @@ def _build() -> OpTable:
         for op, override in registry.ops:
             notes += _add_op(new, op, override)
             info.ops.append(op.name)
-        notes += info.notes
     new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
+    notes += [note for info in new.plugins for note in info.notes]  # refused or not, what it changed was put back
     _report([info.failure() for info in new.plugins if info.error is not None], notes)
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():

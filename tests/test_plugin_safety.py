@@ -154,6 +154,27 @@ def test_keyboard_interrupt_in_a_hook_propagates_and_the_next_use_builds_again()
     assert "late_op" in tapegrad.list_ops() and "add" in tapegrad.list_ops()
 
 
+def test_an_interrupt_while_binding_leaves_no_half_installed_table(monkeypatch):
+    """Interrupted while binding functions onto tapegrad.ops (after tapegrad itself got them all), the
+    next build must bind its own ops, not keep the interrupted build's."""
+    interrupted = []
+
+    class Interrupting(types.ModuleType):
+        def __setattr__(self, name, value):
+            if not interrupted:
+                interrupted.append(name)
+                raise KeyboardInterrupt
+            super().__setattr__(name, value)
+
+    plugins.register(plugin(lambda r: r.register_op("fresh_op", **IDENT)), name="fresh")
+    monkeypatch.setattr(tapegrad.ops, "__class__", Interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        tapegrad.list_ops()
+    assert "fresh_op" not in vars(tapegrad)
+    assert tapegrad.fresh_op is tapegrad.lookup("fresh_op").apply
+    assert (tapegrad.ones(2) + 1).tolist() == [2.0, 2.0]
+
+
 # ------------------------------------------------------------- strict mode, every use
 def test_strict_mode_raises_on_every_use_naming_every_failure(monkeypatch):
     monkeypatch.setenv("TAPEGRAD_STRICT_PLUGINS", "1")

@@ -15,7 +15,10 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .plugins import PluginInfo
 
 __all__ = ["main"]
 
@@ -34,6 +37,8 @@ def _plugins(args: argparse.Namespace) -> int:
             print(f"    backends: {', '.join(info.backends)}")
         if info.ops:
             print(f"    ops: {', '.join(info.ops)}")
+        for note in info.notes:
+            print(f"    note: {note}")
     return 0
 
 
@@ -51,8 +56,11 @@ def _ops(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(target: str) -> tuple[str, list[str]]:
-    """What ``tapegrad check TARGET`` means: a plugin by name or by module, else one op; (label, op names)."""
+def _resolve(target: str) -> tuple[str, list[str], PluginInfo | None]:
+    """What ``tapegrad check TARGET`` means: a plugin by name or by module, else one op.
+
+    Returns a label, the op names to check, and the plugin's info when TARGET is a plugin.
+    """
     from .optable import table
     from .plugins import plugin_manager
     from .testing.kit import ops_of_plugin
@@ -63,13 +71,11 @@ def _resolve(target: str) -> tuple[str, list[str]]:
         modules = {getattr(obj, "__name__", None): name for name, obj in plugin_manager().list_name_plugin()}
         target = modules.get(target, target)
     if target in known:
-        failure = known[target].failure()
-        if failure is not None:
-            raise LookupError(failure)
-        return f"plugin {target!r}", ops_of_plugin(target)
+        info = known[target]
+        return f"plugin {target!r}", [] if info.error else ops_of_plugin(target), info
     op = t.ops.get(target)
     if op is not None:
-        return f"op {op.name!r} of plugin {op.plugin!r}", [op.name]
+        return f"op {op.name!r} of plugin {op.plugin!r}", [op.name], None
     raise LookupError(f"no plugin, plugin module or op is named {target!r}; plugins: {', '.join(known)} "
                       "(`tapegrad ops` lists the ops)")
 
@@ -78,10 +84,13 @@ def _check(args: argparse.Namespace) -> int:
     from .testing.kit import CHECKS, op_checks
 
     try:
-        label, names = _resolve(args.target)
+        label, names, info = _resolve(args.target)
     except LookupError as exc:
         print(f"tapegrad check: {exc.args[0]}", file=sys.stderr)
         return 2
+    if info is not None and info.error:  # it failed to load or was refused: that is the verdict
+        print(f"tapegrad check: {info.failure()}", file=sys.stderr)
+        return 1
     if not names:
         print(f"{label} registers no ops")
         return 0

@@ -126,7 +126,6 @@ def _reserved_names() -> frozenset[str]:
 def _build() -> OpTable:
     loaded, failed = collect(_reserved_names())
     new = OpTable()
-    notes: list[str] = []
     for info, registry in loaded:
         clash = _backend_clash(new, registry.backends) or _first_clash(new, registry.ops)
         if clash is not None:  # the later plugin is refused whole; the rest keeps working
@@ -138,11 +137,11 @@ def _build() -> OpTable:
                 new.backend_of[array_type] = backend
             info.backends.append(backend.name)
         for op, override in registry.ops:
-            notes += _add_op(new, op, override)
+            info.notes += _add_op(new, op, override)
             info.ops.append(op.name)
     new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
-    notes += [note for info in new.plugins for note in info.notes]  # refused or not, what it changed was put back
-    _report([info.failure() for info in new.plugins if info.error is not None], notes)
+    _report([info.failure() for info in new.plugins if info.error is not None],
+            [note for info in new.plugins for note in info.notes])  # refused or not, what it changed was put back
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():
         object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))

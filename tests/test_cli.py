@@ -101,3 +101,22 @@ def test_strict_failures_are_reported_without_a_traceback(tmp_path):
     proc = run(["-m", "tapegrad", "ops"], tmp_path, site, TAPEGRAD_STRICT_PLUGINS="1")
     assert proc.returncode == 1
     assert "'broken' failed to load: ImportError: missing xyz" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_check_of_a_plugin_that_failed_says_why(tmp_path):
+    site = make_site(tmp_path, {"broken": ("broken", "tg_broken", "raise ImportError('missing xyz')\n")})
+    proc = run(["-m", "tapegrad", "check", "broken"], tmp_path, site)
+    assert proc.returncode == 1
+    assert "tapegrad check: tapegrad plugin 'broken' failed to load: ImportError: missing xyz" in proc.stderr
+
+
+def test_plugins_lists_what_a_plugin_overrode(tmp_path):
+    site = make_site(tmp_path, {"loud": ("loud", "tg_loud", """
+        import tapegrad
+
+        @tapegrad.hookimpl
+        def tapegrad_register_ops(registry):
+            registry.register_op("neg", forward=lambda xp, x: -x, vjp=(lambda xp, g, out, x: -g,), override=True)
+    """)})
+    proc = run(["-m", "tapegrad", "plugins"], tmp_path, site)
+    assert "    note: tapegrad plugin 'loud' overrides op 'neg' of plugin 'tapegrad.ops_builtin'" in proc.stdout

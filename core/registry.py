@@ -413,14 +413,22 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
                       "vjp only when the caller gives them)") if missing else str(exc)
             raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
                                     f"{detail}; {hint}") from None
-        for name in optional:
-            try:
-                call(*arguments, **given, **{name: None})
-            except TypeError:
-                raise RegistrationError(
-                    f"{where}: {which} does not accept the param {name!r} that the forward takes; the engine "
-                    f"passes the op's params to the vjp by keyword (give it {name}=... or **params)"
-                ) from None
+        try:
+            call(*arguments, **given, **dict.fromkeys(optional))
+        except TypeError:
+            rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
+            raise RegistrationError(
+                f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
+                f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
+            ) from None
+
+
+def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[str, None]) -> bool:
+    try:
+        call(*arguments, **keywords)
+    except TypeError:
+        return False
+    return True
 
 
 def _count_array_inputs(forward: Forward, where: str) -> int | None:

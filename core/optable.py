@@ -140,7 +140,7 @@ def _build() -> OpTable:
             info.notes += _add_op(new, op, override)
             info.ops.append(op.name)
     new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
-    _report([info.failure() for info in new.plugins if info.error is not None],
+    _report([failure for info in new.plugins if (failure := info.failure()) is not None],
             [note for info in new.plugins for note in info.notes])  # refused or not, what it changed was put back
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():
@@ -154,7 +154,7 @@ def _build() -> OpTable:
 _announced: set[str] = set()  # side effects already warned about, so a rebuild does not repeat them
 
 
-def _report(failures: list[Any], notes: list[str]) -> None:
+def _report(failures: list[str], notes: list[str]) -> None:
     """Warn about each failure and side effect, or raise one error naming every failure in strict mode.
 
     Called before the table is kept: a warning turned into an error (``-W error``) or the
@@ -266,7 +266,7 @@ def _add_op(new: OpTable, op: OpDef, override: bool) -> list[str]:
 
 
 def warn(message: str, category: type[Warning]) -> None:
-    """Warn once per message, attributed to the user's code that triggered loading."""
+    """Warn, attributed to the user's code that triggered loading (roughly: the call depth varies)."""
     warnings.warn(message, category, stacklevel=6)
 
 

@@ -458,3 +458,9 @@ def test_tapegrad_plugins_empty_loads_none_and_an_unknown_name_warns(adversarial
     report = probe(adversarial_site, TAPEGRAD_PLUGINS="good,nonexistent")
     assert report["ops"] == ["good_op"]
     assert any("'nonexistent'" in w and "no such plugin is installed" in w for w in report["warnings"])
+
+
+def test_the_loader_knows_every_hook():
+    from tapegrad import hookspecs
+
+    assert set(plugins.HOOKS) == {name for name in vars(hookspecs) if name.startswith("tapegrad_")}

@@ -17,11 +17,14 @@ while it loads or registers (NumPy's error handling and print options, tapegrad'
 dtype, print options and grad mode) is put back, with a ``PluginSideEffectWarning``
 naming the plugin.
 
-Controls (read when plugins are first loaded):
+Controls:
 
 - ``TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry points (built-ins still load);
 - ``TAPEGRAD_PLUGINS=name,name``: load only these entry points (empty: none);
-- ``TAPEGRAD_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning.
+- ``TAPEGRAD_STRICT_PLUGINS=1``: a plugin that fails is an error, not a warning.
+
+The first two are read when plugins are first loaded (``reload`` reads them again); the
+third whenever the op table is built.
 
 In-process: ``register`` / ``unregister`` a plugin object, ``block`` / ``unblock`` a
 name; the dispatch table is rebuilt on next use after any change.

@@ -1,17 +1,24 @@
-"""The ``tapegrad`` command: list plugins and ops, and run the conformance kit on a plugin.
+"""The ``tapegrad`` command: list plugins and ops, run the conformance kit, start a plugin.
 
     tapegrad plugins [--json]     every plugin: name, version, source, ops, backends, error
     tapegrad ops [--json]         every op with the plugin that registered it
-    tapegrad check PLUGIN         the kit on each of PLUGIN's ops: a table of op x check
+    tapegrad check TARGET         the kit on each op of a plugin (by name or module), or on one op
+    tapegrad init NAME [DIR]      a new plugin package: pyproject, module with an example op, tests
+    tapegrad --version
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
-from typing import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .plugins import PluginInfo
 
 __all__ = ["main"]
 
@@ -30,6 +37,8 @@ def _plugins(args: argparse.Namespace) -> int:
             print(f"    backends: {', '.join(info.backends)}")
         if info.ops:
             print(f"    ops: {', '.join(info.ops)}")
+        for note in info.notes:
+            print(f"    note: {note}")
     return 0
 
 
@@ -47,16 +56,43 @@ def _ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resolve(target: str) -> tuple[str, list[str], PluginInfo | None]:
+    """What ``tapegrad check TARGET`` means: a plugin by name or by module, else one op.
+
+    Returns a label, the op names to check, and the plugin's info when TARGET is a plugin.
+    """
+    from .optable import table
+    from .plugins import plugin_manager
+    from .testing.kit import ops_of_plugin
+
+    t = table()
+    known = {info.name: info for info in t.plugins}
+    if target not in known:
+        modules = {getattr(obj, "__name__", None): name for name, obj in plugin_manager().list_name_plugin()}
+        target = modules.get(target, target)
+    if target in known:
+        info = known[target]
+        return f"plugin {target!r}", [] if info.error else ops_of_plugin(target), info
+    op = t.ops.get(target)
+    if op is not None:
+        return f"op {op.name!r} of plugin {op.plugin!r}", [op.name], None
+    raise LookupError(f"no plugin, plugin module or op is named {target!r}; plugins: {', '.join(known)} "
+                      "(`tapegrad ops` lists the ops)")
+
+
 def _check(args: argparse.Namespace) -> int:
-    from .testing.kit import CHECKS, op_checks, ops_of_plugin
+    from .testing.kit import CHECKS, op_checks
 
     try:
-        names = ops_of_plugin(args.plugin)
-    except ValueError as exc:
-        print(f"tapegrad check: {exc}", file=sys.stderr)
+        label, names, info = _resolve(args.target)
+    except LookupError as exc:
+        print(f"tapegrad check: {exc.args[0]}", file=sys.stderr)
         return 2
+    if info is not None and info.error:  # it failed to load or was refused: that is the verdict
+        print(f"tapegrad check: {info.failure()}", file=sys.stderr)
+        return 1
     if not names:
-        print(f"plugin {args.plugin!r} registers no ops")
+        print(f"{label} registers no ops")
         return 0
     checks = list(CHECKS)
     results: dict[str, dict[str, str]] = {}
@@ -80,13 +116,44 @@ def _check(args: argparse.Namespace) -> int:
         for line in failures:
             print(f"- {line}")
         return 1
-    print(f"\nall checks passed for {len(names)} op(s) of plugin {args.plugin!r}")
+    print(f"\nall checks passed for {len(names)} op(s): {label}")
     return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .scaffold import write_plugin_package
+
+    directory = Path(args.directory) if args.directory else Path(f"tapegrad-{args.name}")
+    try:
+        written = write_plugin_package(args.name, directory, __version__)
+    except (ValueError, FileExistsError) as exc:
+        print(f"tapegrad init: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the tapegrad plugin {args.name!r} in {directory}:")
+    for path in written:
+        print(f"    {path.relative_to(directory)}")
+    print(f"next: cd {directory} && pip install -e '.[test]' && tapegrad check {args.name} && pytest")
+    return 0
+
+
+def _order(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (1: first derivatives only), got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tapegrad`` console script and ``python -m tapegrad``."""
+    from . import __version__
+    from .plugins import PluginLoadError
+
     parser = argparse.ArgumentParser(prog="tapegrad", description="tapegrad plugins, ops and conformance checks")
+    parser.add_argument("--version", action="version", version=f"tapegrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plugins", help="list plugins with their ops and backends")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -94,9 +161,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("ops", help="list ops with the plugin that registered each")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_ops)
-    p = sub.add_parser("check", help="run the conformance kit on every op of a plugin")
-    p.add_argument("plugin", help="plugin name, as `tapegrad plugins` shows it")
-    p.add_argument("--order", type=int, default=2, help="highest derivative order to check (default 2)")
+    p = sub.add_parser("check", help="run the conformance kit on every op of a plugin, or on one op")
+    p.add_argument("target", metavar="TARGET",
+                   help="a plugin name (as `tapegrad plugins` shows it), a plugin's module, or an op name")
+    p.add_argument("--order", type=_order, default=2, help="highest derivative order to check (default 2)")
     p.set_defaults(run=_check)
+    p = sub.add_parser("init", help="write a new plugin package, ready to install and test")
+    p.add_argument("name", help="the plugin's name (its entry point); the package is tapegrad-NAME")
+    p.add_argument("directory", nargs="?", help="where to write it (default: ./tapegrad-NAME)")
+    p.set_defaults(run=_init)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    try:
+        code = int(args.run(args))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `tapegrad ops | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except PluginLoadError as exc:  # strict mode: the failures, without a traceback
+        print(f"tapegrad: {exc}", file=sys.stderr)
+        return 1
+    return code

@@ -93,6 +93,7 @@ def run_backward(
     plain = not create_graph and not capture and not node_hooks and not retained_tensors and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
+    node = None
     try:
         while True:
             if carried is not None:
@@ -158,6 +159,10 @@ def run_backward(
             if not retain_graph and (saves_inputs or op.saves_output):
                 node.io = io[:n]  # release what the VJP needed: node.freed is now True
                 node.out = None
+    except Exception as exc:
+        if node is not None:
+            _name_the_op(exc, node)
+        raise
     finally:
         _grad_enabled.reset(token)
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
@@ -178,6 +183,14 @@ def run_backward(
     if accumulate:
         _commit({id(t): [t, g] for t, g in zip(targets, results) if g is not None}, create_graph)
     return results
+
+
+def _name_the_op(exc: Exception, node: Node) -> None:
+    """Add to an error raised while ``node`` ran (its VJP, its hooks) which op and plugin it was, unless it says so."""
+    op = node.op
+    if f"plugin {op.plugin!r}" not in str(exc) and hasattr(exc, "add_note"):
+        exc.add_note(f"(raised while computing the gradient of {op.node_name}: op {op.name!r}, registered by "
+                     f"plugin {op.plugin!r})")
 
 
 def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
@@ -333,6 +346,11 @@ def _fit(node: Node, i: int, c: Any, shape: tuple, dtype: Any) -> Any:
     tensor_mode = type(c) is Tensor
     xp = tensor_namespace if tensor_mode else node.xp
     if not tensor_mode and (not hasattr(c, "shape") or isinstance(c, np.generic)):
+        if not isinstance(c, (int, float, complex, np.generic)):
+            raise TypeError(
+                f"the VJP of op {node.op.name!r} (plugin {node.op.plugin!r}) returned {type(c).__name__} for input "
+                f"{i}; a cotangent must be an array (or tensor), a number, or None"
+            )
         c = xp.asarray(c, dtype=dtype)  # Python or NumPy scalars from 0-d arithmetic
     cshape = tuple(c.shape)
     if cshape != shape:

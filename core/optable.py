@@ -18,7 +18,7 @@ from . import operators
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
-from .plugins import PluginInfo, PluginLoadError, collect, strict
+from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, OpDef
 from .tensor import Tensor
 
@@ -41,8 +41,10 @@ class OpTable:
     backends: dict[str, Backend] = field(default_factory=dict)
     backend_of: dict[type, Backend] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
-    methods: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)  # name -> (function, plugin)
     bound: dict[str, list[str]] = field(default_factory=lambda: {"tensor": [], "module": []})
+    methods: dict[str, tuple[OpDef, bool]] = field(default_factory=dict)  # Tensor method -> (op, in place)
+    # Tensor methods registered as functions (Registry.register_method): name -> (function, plugin)
+    method_functions: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
 
     def canonical_ops(self) -> list[OpDef]:
         """Each op once, in registration order."""
@@ -126,43 +128,24 @@ def _reserved_names() -> frozenset[str]:
 def _build() -> OpTable:
     loaded, failed = collect(_reserved_names())
     new = OpTable()
-    for info in failed:
-        if pm_has(info.name):  # load failures were reported when they happened
-            warn(f"tapegrad plugin {info.name!r} failed to register and was skipped: {info.error}",
-                 PluginLoadWarning)
     for info, registry in loaded:
+        clash = _backend_clash(new, registry.backends) or _first_clash(new, registry.ops, registry.methods)
+        if clash is not None:  # the later plugin is refused whole; the rest keeps working
+            info.error, info.stage = clash, "conflict"
+            continue
         for backend in registry.backends:
-            if backend.name in new.backends:
-                warn(
-                    f"backend {backend.name!r} is registered by both {new.backends[backend.name].plugin!r} "
-                    f"and {info.name!r}; keeping the first",
-                    PluginLoadWarning,
-                )
-                continue
             new.backends[backend.name] = backend
             for array_type in backend.array_types:
-                new.backend_of.setdefault(array_type, backend)
+                new.backend_of[array_type] = backend
             info.backends.append(backend.name)
-    for info, registry in loaded:
-        clash = _first_clash(new, registry.ops, registry.methods)
-        if clash is not None:  # the later plugin is refused whole; the rest keeps working
-            info.error = clash
-            for name in info.backends:
-                backend = new.backends.pop(name)
-                for array_type in backend.array_types:
-                    if new.backend_of.get(array_type) is backend:
-                        del new.backend_of[array_type]
-            info.backends = []
-            if strict():
-                raise PluginLoadError(f"tapegrad plugin {info.name!r} was refused: {clash}")
-            warn(f"tapegrad plugin {info.name!r} was refused: {clash}", PluginLoadWarning)
-            continue
         for op, override in registry.ops:
-            _add_op(new, op, override)
+            info.notes += _add_op(new, op, override)
             info.ops.append(op.name)
         for method, function in registry.methods:
-            new.methods[method] = (function, info.name)
-    new.plugins = [info for info, _ in loaded] + failed
+            new.method_functions[method] = (function, info.name)
+    new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
+    _report([failure for info in new.plugins if (failure := info.failure()) is not None],
+            [note for info in new.plugins for note in info.notes])  # refused or not, what it changed was put back
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     for backend in new.backends.values():
         object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))
@@ -172,18 +155,73 @@ def _build() -> OpTable:
     return new
 
 
+_announced: set[str] = set()  # side effects already warned about, so a rebuild does not repeat them
+
+
+def _report(failures: list[str], notes: list[str]) -> None:
+    """Warn about each failure and side effect, or raise one error naming every failure in strict mode.
+
+    Called before the table is kept: a warning turned into an error (``-W error``) or the
+    strict error leave no table, so every use reports again, as strict mode promises.
+    """
+    fresh = [note for note in dict.fromkeys(notes) if note not in _announced]
+    if failures and strict():
+        for note in fresh:
+            warn(note, PluginSideEffectWarning)
+        listing = "\n".join(f"- {line}" for line in failures)
+        raise PluginLoadError(f"{len(failures)} tapegrad plugin(s) could not be used "
+                              f"(TAPEGRAD_STRICT_PLUGINS=1):\n{listing}")
+    for line in failures:
+        warn(f"{line} (skipped; the other plugins work)", PluginLoadWarning)
+    for note in fresh:
+        warn(note, PluginSideEffectWarning)
+    _announced.update(fresh)
+
+
+def _backend_clash(new: OpTable, backends: list[Backend]) -> str | None:
+    """Why one of ``backends`` cannot join the table: its name or one of its array types is taken."""
+    names = dict(new.backends)
+    owners = dict(new.backend_of)
+    for backend in backends:
+        existing = names.get(backend.name)
+        if existing is not None:
+            return (f"backend {backend.name!r} is registered by two plugins, {existing.plugin!r} and "
+                    f"{backend.plugin!r}; uninstall or block one of them")
+        for array_type in backend.array_types:
+            owner = owners.get(array_type)
+            if owner is not None:
+                return (f"backend {backend.name!r} claims the array type "
+                        f"{array_type.__module__}.{array_type.__qualname__}, which is backend {owner.name!r}'s "
+                        f"(plugin {owner.plugin!r}); a tensor's data decides its backend, so each array type "
+                        "belongs to one backend")
+            owners[array_type] = backend
+        names[backend.name] = backend
+    return None
+
+
 def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
-                 methods: Sequence[tuple[str, Callable[..., Any]]] = ()) -> str | None:
-    """The first name one of ``ops`` (or registered ``methods``) would take from what the table
-    already holds, unless overriding."""
-    bound = {m: op.plugin for op in new.canonical_ops() for m in op.methods}
-    bound.update({m: plugin for m, (_, plugin) in new.methods.items()})
-    for method, _ in methods:
-        if method in bound:
-            return (f"method {method!r} is registered by two plugins, {bound[method]!r} and this one; "
-                    "uninstall or block one of them")
+                 functions: Sequence[tuple[str, Callable[..., Any]]] = ()) -> str | None:
+    """The first name (op name, alias or Tensor method) one of ``ops``, or of the methods registered
+    as ``functions``, would take from what the table holds, unless overriding; or a method that
+    could not be bound at all."""
     taken = dict(new.ops)
+    methods = {method: owner for method, (owner, _) in new.methods.items()}
+    owners = {method: plugin for method, (_, plugin) in new.method_functions.items()}
+    owners.update({method: op.plugin for method, op in methods.items()})
+    for method, function in functions:
+        if method in owners:
+            return (f"the Tensor method {method!r} is registered by two plugins, {owners[method]!r} and "
+                    f"{getattr(function, '__module__', 'another')!r}; uninstall or block one of them")
+        if method in _ORIGINAL_TENSOR_ATTRS:
+            return f"the method {method!r} would shadow Tensor's own attribute"
     for op, override in ops:
+        replaced = taken.get(op.name) if override else None
+        if replaced is not None:  # overriding an op frees its names and methods for the new one
+            for public in (replaced.name, *replaced.aliases):
+                taken.pop(public, None)
+            for method in (*replaced.methods, *replaced.inplace_methods):
+                if methods.get(method) is replaced:
+                    del methods[method]
         for public in (op.name, *op.aliases):
             existing = taken.get(public)
             if existing is not None and not override:
@@ -192,54 +230,89 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
                     f"uninstall or block one of them, or register with override=True to replace it deliberately"
                 )
             taken[public] = op
+        for method in (*op.methods, *op.inplace_methods):
+            if not method.isidentifier() or method.startswith("_"):
+                return (f"op {op.name!r} binds the method {method!r}, but a method name must be a public "
+                        "identifier (operators such as + follow op names, see tapegrad.operators)")
+            if method in _ORIGINAL_TENSOR_ATTRS:
+                return f"op {op.name!r} binds the method {method!r}, which would shadow Tensor's own attribute"
+            if method in new.method_functions:
+                return (f"op {op.name!r} binds the method {method!r}, which plugin "
+                        f"{new.method_functions[method][1]!r} registered as a method; uninstall or block one of them")
+            existing = methods.get(method)
+            if existing is not None and (not override or existing.plugin == op.plugin):
+                return (
+                    f"the Tensor method {method!r} is bound by two ops, {existing.name!r} of plugin "
+                    f"{existing.plugin!r} and {op.name!r} of plugin {op.plugin!r}; uninstall or block one of "
+                    "them, or register with override=True to replace it deliberately"
+                )
+            methods[method] = op
     return None
 
 
-def _add_op(new: OpTable, op: OpDef, override: bool) -> None:
-    """Add ``op`` under its name and aliases, replacing an earlier op when overriding."""
+def _add_op(new: OpTable, op: OpDef, override: bool) -> list[str]:
+    """Add ``op`` under its name, aliases and methods, replacing earlier ones when overriding.
+
+    Returns a sentence for each op or method taken from another plugin: an override changes
+    ``+`` or ``x.sum()`` for every user, so it is announced, naming the plugin.
+    """
+    notes = []
     if override:
         replaced = new.ops.get(op.name)
         if replaced is not None:
             for public in (replaced.name, *replaced.aliases):
                 if new.ops.get(public) is replaced:
                     del new.ops[public]
+            for method in (*replaced.methods, *replaced.inplace_methods):
+                if new.methods.get(method, (None,))[0] is replaced:
+                    del new.methods[method]
+            if replaced.plugin != op.plugin:
+                notes.append(f"tapegrad plugin {op.plugin!r} overrides op {op.name!r} of plugin {replaced.plugin!r} "
+                             f"(override=True): every call of {op.name!r}, and the operators and methods bound to "
+                             "it, now run its version")
     for public in (op.name, *op.aliases):
         new.ops[public] = op
+    for inplace, names in ((False, op.methods), (True, op.inplace_methods)):
+        for method in names:
+            owner = new.methods.get(method, (None,))[0]
+            if owner is not None and owner.plugin != op.plugin:
+                notes.append(f"tapegrad plugin {op.plugin!r} overrides Tensor.{method}, bound by op {owner.name!r} "
+                             f"of plugin {owner.plugin!r} (override=True)")
+            new.methods[method] = (op, inplace)
+    return notes
 
 
 def warn(message: str, category: type[Warning]) -> None:
-    """Warn once per message, attributed to the user's code that triggered loading."""
-    warnings.warn(message, category, stacklevel=5)
-
-
-def pm_has(name: str) -> bool:
-    from .plugins import plugin_manager
-
-    return plugin_manager().has_plugin(name)
+    """Warn, attributed to the user's code that triggered loading (roughly: the call depth varies)."""
+    warnings.warn(message, category, stacklevel=6)
 
 
 # ---------------------------------------------------------------------- binding onto Tensor
 def _install(new: OpTable) -> None:
-    """Bind op methods and operators onto Tensor and op functions onto the tapegrad modules."""
-    for op in new.canonical_ops():
+    """Bind op methods and operators onto Tensor and op functions onto the tapegrad modules.
+
+    Interrupted halfway (a KeyboardInterrupt), it takes back what it bound, so the next use
+    builds afresh rather than running on a half-installed table.
+    """
+    try:
+        _bind(new)
+    except BaseException:
+        _uninstall(new)
+        raise
+
+
+def _bind(new: OpTable) -> None:
+    inplace_of: dict[int, Callable[..., Any]] = {}
+    for method, (op, inplace) in new.methods.items():
         if op.apply is None:
             continue
-        for method in op.methods:
-            if method in _ORIGINAL_TENSOR_ATTRS:
-                continue
-            setattr(Tensor, method, op.apply)
-            new.bound["tensor"].append(method)
-    for method, (function, _) in new.methods.items():
-        if method not in _ORIGINAL_TENSOR_ATTRS:
-            setattr(Tensor, method, function)
-            new.bound["tensor"].append(method)
-    for op in new.canonical_ops():
-        if op.apply is not None and op.inplace_methods:
-            inplace = make_inplace(op)
-            for method in op.inplace_methods:
-                if method not in _ORIGINAL_TENSOR_ATTRS:
-                    setattr(Tensor, method, inplace)
-                    new.bound["tensor"].append(method)
+        if inplace and id(op) not in inplace_of:
+            inplace_of[id(op)] = make_inplace(op)
+        setattr(Tensor, method, inplace_of[id(op)] if inplace else op.apply)
+        new.bound["tensor"].append(method)
+    for method, (function, _) in new.method_functions.items():
+        setattr(Tensor, method, function)
+        new.bound["tensor"].append(method)
     binders: tuple[tuple[dict[str, str], Callable[[OpDef], Any]], ...] = (
         (operators.BINARY, lambda found: found.apply),
         (operators.UNARY, lambda found: found.apply),

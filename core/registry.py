@@ -238,6 +238,8 @@ class Registry:
                 raise RegistrationError(f"{where}: every per-input vjp must be callable or None")
         if differentiable is not None and vjps is not None:
             raise RegistrationError(f"{where}: give 'differentiable' only with a single vjp function")
+        _check_vjp_signatures(vjps if vjps is not None else (vjp_all,) if vjp_all is not None else (),
+                              vjps is not None, nin, _static_params(forward, nin, params), where)
 
         save_set = {saves} if isinstance(saves, str) else set(saves)
         if not save_set <= _SAVES:
@@ -386,6 +388,74 @@ def _dtype_table(namespace: Any) -> dict[Any, Any]:
         if theirs is not None:
             table[theirs] = numpy_dtype
     return table
+
+
+def _static_params(forward: Forward, nin: int | None, declared: Sequence[str]) -> tuple[list[str] | None, list[str]]:
+    """The forward's static params a VJP will be given by keyword: (required, optional) names;
+    required is None when the forward takes ``**params`` (any keyword may be required)."""
+    required: list[str] = []
+    optional = [name.lstrip("*") for name in declared]
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[1:]  # after xp
+    except (TypeError, ValueError):
+        return None, optional
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None, optional
+    arrays = 0
+    for p in parameters:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and arrays < (nin or 0):
+            arrays += 1
+        elif p.kind is p.KEYWORD_ONLY and p.default is p.empty:
+            required.append(p.name)
+        elif p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in optional:
+            optional.append(p.name)
+    return required, [name for name in optional if name not in required]
+
+
+def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int | None,
+                          static: tuple[list[str] | None, list[str]], where: str) -> None:
+    """Refuse, at registration, a VJP the engine could not call as ``rule(xp, g, out, *inputs, **params)``:
+    the wrong number of positional parameters, or a param of the forward it does not accept."""
+    required, optional = static
+    arguments = ("xp", "g", "out", *(f"input{i}" for i in range(nin or 0)))
+    for i, rule in enumerate(rules):
+        if rule is None:
+            continue
+        try:
+            sig = inspect.signature(rule)
+        except (TypeError, ValueError):
+            continue  # a builtin or C function: nothing to inspect
+        which = f"the vjp rule for input {i}" if per_input else "the vjp"
+        call = sig.bind_partial if nin is None else sig.bind
+        given = {name: None for name in (required if required is not None else (
+            p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.default is p.empty))}
+        try:
+            call(*arguments, **given)
+        except TypeError as exc:
+            hint = (f"a vjp takes xp, g, out and the {nin} input(s) of the forward positionally, then the params "
+                    "by keyword" if nin is not None else "a vjp takes xp, g, out and the inputs positionally")
+            missing = [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
+                       and p.default is p.empty and p.name not in given]
+            detail = (f"it has a required keyword {missing[0]!r} the forward does not require (params reach the "
+                      "vjp only when the caller gives them)") if missing else str(exc)
+            raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
+                                    f"{detail}; {hint}") from None
+        try:
+            call(*arguments, **given, **dict.fromkeys(optional))
+        except TypeError:
+            rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
+            raise RegistrationError(
+                f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
+                f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
+            ) from None
+
+
+def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[str, None]) -> bool:
+    try:
+        call(*arguments, **keywords)
+    except TypeError:
+        return False
+    return True
 
 
 def _count_array_inputs(forward: Forward, where: str) -> int | None:

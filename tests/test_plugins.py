@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_site import make_site, run_python
 
 import tapegrad
 from tapegrad import plugins
@@ -94,7 +93,8 @@ def test_override_replaces_deliberately():
                                  vjp=(lambda xp, g, ans, x: -10 * g,), override=True)
 
     plugins.register(Override, name="loud-neg")
-    assert (-tapegrad.ones(1)).tolist() == [-10.0]
+    with pytest.warns(plugins.PluginSideEffectWarning, match="'loud-neg' overrides op 'neg'"):
+        assert (-tapegrad.ones(1)).tolist() == [-10.0]
     assert tapegrad.lookup("neg").plugin == "loud-neg"
     assert "negative" not in tapegrad.list_ops()  # the replaced op's aliases went with it
 
@@ -233,21 +233,8 @@ FAKE_PLUGIN = textwrap.dedent('''
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A folder with two installed-looking distributions: a good plugin and one that fails to import."""
-    (tmp_path / "fake_softsign.py").write_text(FAKE_PLUGIN)
-    (tmp_path / "fake_broken.py").write_text("raise ImportError('missing dependency xyz')\n")
-    for dist, name, module in (("fake_softsign", "softsign", "fake_softsign"), ("fake_broken", "broken", "fake_broken")):
-        info = tmp_path / f"{dist}-1.2.3.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-        (info / "entry_points.txt").write_text(f"[tapegrad]\n{name} = {module}\n")
-    return tmp_path
-
-
-def run_python(code: str, site: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TAPEGRAD_")}
-    environment["PYTHONPATH"] = os.pathsep.join([str(site), environment.get("PYTHONPATH", "")])
-    environment.update(env)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=60)
+    return make_site(tmp_path, {"fake_softsign": ("softsign", "fake_softsign", FAKE_PLUGIN),
+                                "fake_broken": ("broken", "fake_broken", "raise ImportError('missing dependency xyz')\n")})
 
 
 PROBE = textwrap.dedent('''

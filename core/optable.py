@@ -129,7 +129,7 @@ def _build() -> OpTable:
     loaded, failed = collect(_reserved_names())
     new = OpTable()
     for info, registry in loaded:
-        clash = _backend_clash(new, registry.backends) or _first_clash(new, registry.ops, registry.methods)
+        clash = _backend_clash(new, registry.backends) or _first_clash(new, registry.ops, registry.methods, info.name)
         if clash is not None:  # the later plugin is refused whole; the rest keeps working
             info.error, info.stage = clash, "conflict"
             continue
@@ -200,7 +200,7 @@ def _backend_clash(new: OpTable, backends: list[Backend]) -> str | None:
 
 
 def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
-                 functions: Sequence[tuple[str, Callable[..., Any]]] = ()) -> str | None:
+                 functions: Sequence[tuple[str, Callable[..., Any]]] = (), plugin: str = "") -> str | None:
     """The first name (op name, alias or Tensor method) one of ``ops``, or of the methods registered
     as ``functions``, would take from what the table holds, unless overriding; or a method that
     could not be bound at all."""
@@ -208,10 +208,10 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
     methods = {method: owner for method, (owner, _) in new.methods.items()}
     owners = {method: plugin for method, (_, plugin) in new.method_functions.items()}
     owners.update({method: op.plugin for method, op in methods.items()})
-    for method, function in functions:
+    for method, _ in functions:
         if method in owners:
             return (f"the Tensor method {method!r} is registered by two plugins, {owners[method]!r} and "
-                    f"{getattr(function, '__module__', 'another')!r}; uninstall or block one of them")
+                    f"{plugin!r}; uninstall or block one of them")
         if method in _ORIGINAL_TENSOR_ATTRS:
             return f"the method {method!r} would shadow Tensor's own attribute"
     for op, override in ops:

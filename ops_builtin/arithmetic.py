@@ -34,7 +34,10 @@ def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     # common constant exponent. As PyTorch, 0 at x == 0 (for y >= 0) instead of 0 * -inf.
     if isinstance(x, (int, float)):
         return g * 0 if x == 0 else g * xp.pow(x, y) * xp.log(x)
+    # An integer base is logged in the result's precision (NumPy's log of int8 is float16).
     safe_x = xp.where(x == 0, xp.ones_like(x), x)
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        safe_x = xp.astype(safe_x, g.dtype)
     return g * xp.pow(x, y) * xp.log(safe_x)
 
 

@@ -224,11 +224,14 @@ class Tensor:
 
     def to(self, target: Any) -> Tensor:
         """This tensor on another backend (``x.to("array_api_strict")``) or as another dtype
-        (``x.to(tapegrad.float64)``); differentiable either way."""
+        (``x.to(tapegrad.float64)``); differentiable either way. Already of that dtype: ``self``,
+        as PyTorch's (so ``w = ones(2, requires_grad=True).to(float32)`` stays a leaf)."""
         if isinstance(target, str) and target not in _dtypes.DTYPE_NAMES:
             from .backends import transfer
 
             return transfer(self, target)
+        if _dtypes.to_numpy_dtype(target) == numpy_dtype_of(self._data):
+            return self
         from .optable import lookup
 
         return lookup("astype").apply(self, dtype=target)

@@ -26,7 +26,12 @@ Gradients at non-differentiable points follow PyTorch's documentation:
   are left out).
 - ``norm``: the gradient of the 2-norm at 0 is 0; of the 1-norm, ``sign(x)``; of the
   inf-norm, split evenly between tied ``|x|``.
-- ``std`` at a constant slice is NaN (0 / 0), as PyTorch's.
+- ``std`` at a constant slice has gradient 0 (PyTorch 2.13's rule, not 0 / 0); ``norm`` with
+  ``p < 1`` has gradient 0 at zero entries and wherever the norm is 0.
+- Counts and float16: the gradient's scale factors (``1 / N``, the share of a tie) are
+  computed in float64 and never as a float16 number, which overflows at 65,504 elements;
+  float16 sums inside ``norm``, ``softmax`` and ``cumsum`` accumulate in float32 and round
+  once, as PyTorch's CPU kernels do.
 
 The VJPs use comparisons (``==``), ``where``, ``abs``, ``sign`` and ``flip``: on arrays
 these are the backend's own; under ``create_graph=True`` they are the registered ops of
@@ -93,6 +98,21 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return n
 
 
+def _is_half(xp: Any, x: Any) -> bool:
+    half = getattr(xp, "float16", None)
+    return half is not None and x.dtype == half
+
+
+def _wide(xp: Any, x: Any) -> Any:
+    """``x`` in float32 if it is float16: what a float16 sum accumulates in (it overflows at 65,504)."""
+    return xp.astype(x, xp.float32) if _is_half(xp, x) else x
+
+
+def _narrow_to(xp: Any, out: Any, like: Any) -> Any:
+    """A result computed from ``_wide(xp, like)`` back in float16 if ``like`` was float16."""
+    return xp.astype(out, like.dtype) if _is_half(xp, like) else out
+
+
 # ---------------------------------------------------------------------------- sum, mean
 def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Sum of elements over ``dim`` (every dimension by default)."""
@@ -116,7 +136,9 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     axes = reduced_axes(dim, x.ndim)
-    return xp.broadcast_to(xp.reshape(g / _count(x.shape, axes), kept_shape(x.shape, axes)), x.shape)
+    n = _count(x.shape, axes)
+    scale = 1.0 / n if n else math.nan  # a Python float: weak, so no dtype overflows (float16 at 65,504)
+    return xp.broadcast_to(xp.reshape(g * scale, kept_shape(x.shape, axes)), x.shape)
 
 
 def _single_dim(name: str, dim: Any, ndim: int) -> int:
@@ -193,9 +215,10 @@ def _amin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 def _even_split(xp: Any, g: Any, hit: Any, axes: tuple[int, ...]) -> Any:
-    """``g`` shared evenly between the elements of each slice where ``hit`` (bool) is True."""
-    hit = xp.astype(hit, g.dtype)
-    return g * hit / xp.sum(hit, axis=axes, keepdims=True)
+    """``g`` shared evenly between the elements of each slice where ``hit`` (bool) is True; the
+    shares are counted in float64, exact where a float16 count would overflow or round."""
+    hit = xp.astype(hit, xp.float64)
+    return g * xp.astype(hit / xp.sum(hit, axis=axes, keepdims=True), g.dtype)
 
 
 def _extremum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -320,7 +343,9 @@ def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any =
              *, correction: Any = None) -> Any:
     axes, c = _moments("std", len(x.shape), dim, correction, unbiased)
     centered = x - xp.mean(x, axis=axes, keepdims=True)
-    scale = _kept(xp, g, x.shape, axes) / _kept(xp, ans, x.shape, axes)
+    # As PyTorch 2.13: 0 where the deviation is 0 (not 0 / 0); NaN stays where std is NaN.
+    std = _kept(xp, ans, x.shape, axes)
+    scale = xp.where(std == 0, 0.0, _kept(xp, g, x.shape, axes) / xp.where(std == 0, 1.0, std))
     return scale * centered * _inverse_dof(x.shape, axes, c)
 
 
@@ -341,7 +366,10 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
     real ``p``, ``sum(|x|**p) ** (1/p)``. ``ord``/``axis``/``keepdims`` spellings are accepted."""
     order = _norm_order(p)
     _require_floating("norm", xp, x)
-    axes = reduced_axes(dim, x.ndim)
+    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, reduced_axes(dim, x.ndim), keepdim), x)
+
+
+def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: bool) -> Any:
     if order == 2:
         return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
     if order == 0:
@@ -371,8 +399,12 @@ def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, ke
         return g * xp.sign(x)
     if math.isinf(order):
         return xp.sign(x) * _even_split(xp, g, xp.abs(x) == norm, axes)
-    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where the norm is 0
-    return g * xp.sign(x) * xp.abs(x) ** (order - 1) / xp.where(norm == 0, 1, norm) ** (order - 1)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1). As PyTorch: 0 at zero entries
+    # (|x|^(p-1) is infinite there for p < 1) and wherever the norm is 0.
+    zero = x == 0
+    power = xp.where(zero, 0.0, xp.sign(x) * xp.where(zero, 1.0, xp.abs(x)) ** (order - 1))
+    flat = norm == 0
+    return xp.where(flat, 0.0, g * power / xp.where(flat, 1.0, norm) ** (order - 1))
 
 
 # ---------------------------------------------------------------------------- logsumexp, softmax, log_softmax
@@ -415,8 +447,8 @@ def _softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     x, axes = _softmax_input("softmax", xp, x, dim, dtype)
     if 0 in x.shape:
         return xp.exp(x)
-    e = xp.exp(_shifted(xp, x, axes)[0])
-    return e / xp.sum(e, axis=axes, keepdims=True)
+    e = xp.exp(_shifted(xp, _wide(xp, x), axes)[0])
+    return _narrow_to(xp, e / xp.sum(e, axis=axes, keepdims=True), x)
 
 
 def _log_softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
@@ -451,7 +483,7 @@ def _cumsum(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     axis = _single_dim("cumsum", dim, x.ndim)
     if x.ndim == 0:
         return xp.reshape(xp.cumulative_sum(xp.reshape(x, (1,)), axis=0), ())
-    return xp.cumulative_sum(x, axis=axis)
+    return _narrow_to(xp, xp.cumulative_sum(_wide(xp, x), axis=axis), x)
 
 
 def _cumsum_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:

@@ -16,9 +16,9 @@ dimension (``argmax`` with a dim, ``softmax``, ``log_softmax``, ``cumsum``) take
 Gradients at non-differentiable points follow PyTorch's documentation:
 
 - ``amax``/``amin``, and ``max``/``min`` without ``dim``, split the gradient evenly
-  between tied extrema. ``max(x, dim)``/``min(x, dim)`` return PyTorch's
-  ``(values, indices)`` pair, but their gradient is ``amax``'s even split too (PyTorch
-  sends it to the one returned index instead); the two differ only on exact ties.
+  between tied extrema; at NaN ``amax``'s gradient is NaN and ``max``'s is shared between
+  the NaNs, as PyTorch's. ``max(x, dim)``/``min(x, dim)`` return PyTorch's
+  ``(values, indices)`` pair and send the gradient to the returned index alone.
 - ``prod`` is exact where inputs are zero: the gradient of each element is the product
   of the others, so with one zero in a slice only that zero's entry is non-zero, and
   with two or more the slice's gradient is all zero. Its second derivative is exact too
@@ -272,21 +272,35 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
         if isinstance(dim, (tapegrad.Tensor, np.ndarray)):  # torch.max(input, other)
             return getattr(tapegrad.ops, elementwise_op)(input, dim)
         if dim is None:
-            return getattr(tapegrad.ops, values_op)(input, keepdim=keepdim)
+            return _nan_shared(input, getattr(tapegrad.ops, values_op)(input, keepdim=keepdim))
         if type(dim) in (tuple, list):
             raise TypeError(f"{name}(): dim must be a single int, got {dim!r}; use {values_op} for several dims")
-        return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim),
-                      getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim))
+        indices = getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim)
+        if type(input) is not tapegrad.Tensor or input.ndim == 0:
+            return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
+        # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
+        picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
+        return result(picked if keepdim else picked.squeeze(dim), indices)
 
     reduce.__name__ = reduce.__qualname__ = name
     which = "largest" if name == "max" else "smallest"
     reduce.__doc__ = (
-        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly); "
-        f"``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along ``dim`` (``values`` is "
-        f"``{values_op}(x, dim)``, so ties share its gradient evenly too, where PyTorch picks one index); "
+        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly, and "
+        f"so do NaNs, which win); ``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along "
+        f"``dim``, the gradient going to the returned index (the first on ties or NaN), as PyTorch's; "
         f"``{name}(x, other)`` is ``{elementwise_op}(x, other)``."
     )
     return reduce
+
+
+def _nan_shared(input: Any, values: Any) -> Any:
+    """``max(x)``/``min(x)`` where ``x`` holds NaN: NaN, its gradient shared evenly between the
+    NaN entries (PyTorch's ``evenly_distribute_backward``; ``amax`` gives NaN gradients)."""
+    import tapegrad
+
+    if type(input) is not tapegrad.Tensor or not input.is_floating_point() or not bool(tapegrad.ops.isnan(values).any()):
+        return values
+    return tapegrad.ops.reshape(input[tapegrad.ops.isnan(input)].mean(), tuple(values.shape))
 
 
 # ---------------------------------------------------------------------------- var, std

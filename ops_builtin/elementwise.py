@@ -133,7 +133,7 @@ def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
     return xp.zeros_like(g)  # piecewise constant: PyTorch's gradient is zero everywhere
 
 
-def _sign(xp: Any, x: Any) -> Any:
+def sign(xp: Any, x: Any) -> Any:
     """Sign of ``x``: -1, 0 or 1, and 0 at NaN as PyTorch's (zero gradient)."""
     s = xp.sign(x)
     return xp.where(xp.isnan(x), xp.zeros_like(s), s) if xp.isdtype(x.dtype, "real floating") else s
@@ -142,12 +142,12 @@ def _sign(xp: Any, x: Any) -> Any:
 def _register_abs_sign(registry: Registry) -> None:
     registry.register_op(
         "abs", forward="abs", doc="Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's.",
-        vjp=(lambda xp, g, ans, x: g * _sign(xp, x),),
+        vjp=(lambda xp, g, ans, x: g * sign(xp, x),),
         saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
         inplace_methods=("abs_", "absolute_"),
     )
     registry.register_op(
-        "sign", forward=_sign, vjp=(_zero_vjp,),
+        "sign", forward=sign, vjp=(_zero_vjp,),
         saves=(), methods=("sign",), inplace_methods=("sign_",),
     )
 

@@ -52,6 +52,7 @@ import numpy as np
 
 from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
+from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.testing.samples import Sample
 
 
@@ -330,7 +331,7 @@ def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     means ``correction=0``)."""
     _require_floating("var", xp, x)
     axes, c = _moments("var", x.ndim, dim, correction, unbiased)
-    return xp.var(x, axis=axes, correction=c, keepdims=keepdim)
+    return _in_float64(xp, x, lambda w: xp.var(w, axis=axes, correction=c, keepdims=keepdim))
 
 
 def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -338,7 +339,15 @@ def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     """Standard deviation over ``dim``: the square root of ``var`` with the same ``correction``."""
     _require_floating("std", xp, x)
     axes, c = _moments("std", x.ndim, dim, correction, unbiased)
-    return xp.std(x, axis=axes, correction=c, keepdims=keepdim)
+    return _in_float64(xp, x, lambda w: xp.std(w, axis=axes, correction=c, keepdims=keepdim))
+
+
+def _in_float64(xp: Any, x: Any, moment: Any) -> Any:
+    """``moment(x)`` accumulated in float64 and rounded once, as PyTorch's CPU kernels accumulate
+    float32 moments: a float32 deviation of 1e-30 would square to 0 and give std 0."""
+    if x.dtype == xp.float64:
+        return moment(x)
+    return xp.astype(moment(xp.astype(x, xp.float64)), x.dtype)
 
 
 def _inverse_dof(shape: tuple[int, ...], axes: tuple[int, ...], correction: Any) -> float:
@@ -384,8 +393,6 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
 
 
 def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: bool) -> Any:
-    if order == 2:
-        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
     if order == 0:
         return xp.sum(xp.astype(x != 0, x.dtype), axis=axes, keepdims=keepdim)
     size = xp.abs(x)
@@ -398,7 +405,14 @@ def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: 
         return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)
     if order == 1:
         return xp.sum(size, axis=axes, keepdims=keepdim)
-    return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
+    if 0 in x.shape:
+        return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
+    # Scaled by the largest |x|, so |x|**p neither overflows (1e300 ** 2) nor underflows (1e-30
+    # ** 2 in float32) where the norm itself is representable, as PyTorch's.
+    m = xp.max(size, axis=axes, keepdims=True)
+    scale = xp.where((m == 0) | xp.logical_not(xp.isfinite(m)), xp.ones_like(m), m)
+    out = scale * xp.sum((size / scale) ** order, axis=axes, keepdims=True) ** (1.0 / order)
+    return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
@@ -407,18 +421,20 @@ def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, ke
     g, norm = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
     if order == 0:
         return g * xp.zeros_like(x)
-    if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
-        return g * x / xp.where(norm == 0, 1, norm)
-    if order == 1:
-        return g * xp.sign(x)
-    if math.isinf(order):
-        return xp.sign(x) * _even_split(xp, g, xp.abs(x) == norm, axes)
-    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1). As PyTorch: 0 at zero entries
-    # (|x|^(p-1) is infinite there for p < 1) and wherever the norm is 0.
-    zero = x == 0
-    power = xp.where(zero, 0.0, xp.sign(x) * xp.where(zero, 1.0, xp.abs(x)) ** (order - 1))
     flat = norm == 0
-    return xp.where(flat, 0.0, g * power / xp.where(flat, 1.0, norm) ** (order - 1))
+    safe_norm = xp.where(flat, xp.ones_like(norm), norm)
+    if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
+        return g * x / safe_norm
+    if order == 1:
+        return g * sign(xp, x)  # sign(nan) is 0, as PyTorch's sgn
+    size = xp.abs(x)
+    if math.isinf(order):  # amax of |x|, a NaN counting as the extremum (PyTorch's rule)
+        return sign(xp, x) * _even_split(xp, g, (size == norm) | xp.isnan(size), axes)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p-1), the ratio taken first so that neither
+    # power overflows. As PyTorch: 0 at zero entries (infinite there for p < 1) and where the norm is 0.
+    skip = (x == 0) | flat
+    ratio = xp.where(skip, xp.ones_like(size), size / safe_norm)
+    return xp.where(skip, 0.0, g * sign(xp, x) * ratio ** (order - 1))
 
 
 # ---------------------------------------------------------------------------- logsumexp, softmax, log_softmax
@@ -461,7 +477,8 @@ def _softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     x, axes = _softmax_input("softmax", xp, x, dim, dtype)
     if 0 in x.shape:
         return xp.exp(x)
-    e = xp.exp(_shifted(xp, _wide(xp, x), axes)[0])
+    wide = _wide(xp, x)
+    e = xp.exp(wide - xp.max(wide, axis=axes, keepdims=True))  # an infinite max gives NaN, as PyTorch's
     return _narrow_to(xp, e / xp.sum(e, axis=axes, keepdims=True), x)
 
 
@@ -471,7 +488,7 @@ def _log_softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     x, axes = _softmax_input("log_softmax", xp, x, dim, dtype)
     if 0 in x.shape:
         return x - 0
-    s = _shifted(xp, x, axes)[0]
+    s = x - xp.max(x, axis=axes, keepdims=True)  # an infinite max gives NaN, as PyTorch's
     return s - xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True))
 
 

@@ -407,9 +407,9 @@ def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: 
         return xp.sum(size, axis=axes, keepdims=keepdim)
     if 0 in x.shape:
         return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
-    # Scaled by the largest |x|, so |x|**p neither overflows (1e300 ** 2) nor underflows (1e-30
-    # ** 2 in float32) where the norm itself is representable, as PyTorch's.
-    m = xp.max(size, axis=axes, keepdims=True)
+    # Scaled by the dominant |x| (the largest for p > 0, the smallest for p < 0), so |x|**p neither
+    # overflows (1e300 ** 2) nor underflows (1e-30 ** 2 in float32) where the norm is representable.
+    m = (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=True)
     scale = xp.where((m == 0) | xp.logical_not(xp.isfinite(m)), xp.ones_like(m), m)
     out = scale * xp.sum((size / scale) ** order, axis=axes, keepdims=True) ** (1.0 / order)
     return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
@@ -430,11 +430,12 @@ def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, ke
     size = xp.abs(x)
     if math.isinf(order):  # amax of |x|, a NaN counting as the extremum (PyTorch's rule)
         return sign(xp, x) * _even_split(xp, g, (size == norm) | xp.isnan(size), axes)
-    # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p-1), the ratio taken first so that neither
-    # power overflows. As PyTorch: 0 at zero entries (infinite there for p < 1) and where the norm is 0.
+    # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p-1), in logarithms so that neither the ratio
+    # (1e-30 / 1e300) nor its power under- or overflows unless the gradient itself does. As PyTorch:
+    # 0 at zero entries (infinite there for p < 1) and where the norm is 0.
     skip = (x == 0) | flat
-    ratio = xp.where(skip, xp.ones_like(size), size / safe_norm)
-    return xp.where(skip, 0.0, g * sign(xp, x) * ratio ** (order - 1))
+    log_ratio = xp.log(xp.where(skip, xp.ones_like(size), size)) - xp.log(safe_norm)
+    return xp.where(skip, 0.0, g * sign(xp, x) * xp.exp(log_ratio * (order - 1)))
 
 
 # ---------------------------------------------------------------------------- logsumexp, softmax, log_softmax

@@ -108,17 +108,11 @@ def test_the_tensor_forward_returns_is_the_output_and_the_saved_output_carries_n
     x = f64([0.5, 1.0], requires_grad=True)
     seen = {}
 
-    class Keep(Function):
+    class Keep(Exp):  # Exp's backward; the forward also shows the tensor it returns
         @staticmethod
         def forward(ctx, x):
-            seen["out"] = out = x.exp()
-            ctx.save_for_backward(out)
+            seen["out"] = out = Exp.forward(ctx, x)
             return out
-
-        @staticmethod
-        def backward(ctx, g):
-            (out,) = ctx.saved_tensors
-            return g * out
 
     y = Keep.apply(x)
     assert y is seen.pop("out") and y.grad_fn is not None  # as PyTorch: the very tensor, now in the graph

@@ -10,6 +10,11 @@ registered op, so a VJP written as ``xp.sum(g * xp.exp(x), axis=0)`` records the
 backward pass for higher order. A few creation helpers VJPs commonly need
 (``asarray``, ``zeros_like``, ...) make constant tensors, and dtypes are attributes
 (``xp.float64``) as in every array namespace.
+
+Python numbers keep full precision in both: an op called on numbers alone (``xp.log(2.5)``
+in pow's VJP) is a constant, computed as the array namespace computes it and returned as a
+Python number, and ``asarray(2.5)`` is float64 as NumPy's. Made as default-dtype tensors they
+would round gradients to float32 under ``create_graph`` only.
 """
 
 from __future__ import annotations

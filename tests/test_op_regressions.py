@@ -126,18 +126,24 @@ def test_the_tensor_forward_returns_is_the_output_and_the_saved_output_carries_n
 
 
 def test_a_function_returning_its_input_leaves_the_input_alone():
-    class Identity(Function):
+    unpacked = []
+
+    class Identity(Function):  # saves its input, which is also what it returns
         @staticmethod
         def forward(ctx, x):
+            ctx.save_for_backward(x)
             return x
 
         @staticmethod
         def backward(ctx, g):
+            unpacked.extend(ctx.saved_tensors)
             return g
 
-    x = f64([1.0], requires_grad=True)
+    x = f64([2.0], requires_grad=True)
     y = Identity.apply(x)
     assert y is not x and x.is_leaf and y.grad_fn is not None
+    assert grad((y * y).sum(), x).tolist() == [4.0]
+    assert len(unpacked) == 1 and unpacked[0] is x  # the saved input unpacks as the input itself
 
 
 # ---------------------------------------------------------------------------- 4. Python scalars keep full precision

@@ -108,13 +108,13 @@ class Function:
             from .anomaly import record_trace
 
             record_trace(node)
-        ctx._link_output(out, node)
         if out._grad_fn is None and not out._requires_grad and not any(out is a for a in args):
             # As PyTorch: the tensor forward returned is the output, not a copy of it.
+            ctx._link_output(out, node)
             out._grad_fn = node
             out._requires_grad = True
             return out
-        return _wrap(data, node)
+        return _wrap(data, node)  # an input returned as it is stays that input, saved copies too
 
     @classmethod
     def _op(cls) -> OpDef:

@@ -90,20 +90,13 @@ class TensorNamespace:
             return dtypes.from_numpy_dtype(dtypes.to_numpy_dtype(name))
         from .optable import lookup, table
 
-        apply = lookup(name).apply
-        if apply is None:
-            raise AttributeError(f"op {name!r} has no backend to run on")
-        numpy_backend = table().backends.get("numpy")
-        if numpy_backend is None:
-            return apply
-        on_arrays = numpy_backend.xp
-
-        def call(*args: Any, **params: Any) -> Any:
-            if args and all(type(a) in _NUMBERS for a in args):
-                return _as_number(getattr(on_arrays, name)(*args, **params))
-            return apply(*args, **params)
-
-        call.__name__ = name
+        built = table()
+        cached: tuple[Any, dict[str, Callable[..., Any]]] | None = self.__dict__.get("_calls")
+        if cached is None or cached[0] is not built:  # one wrapper per op and table build
+            cached = self.__dict__["_calls"] = (built, {})
+        call = cached[1].get(name)
+        if call is None:
+            call = cached[1][name] = _numbers_stay_numbers(name, lookup(name).apply, built.backends.get("numpy"))
         return call
 
     @staticmethod
@@ -135,6 +128,24 @@ class TensorNamespace:
 
     def __repr__(self) -> str:
         return "<tapegrad tensor namespace>"
+
+
+def _numbers_stay_numbers(name: str, apply: Any, numpy_backend: Any) -> Callable[..., Any]:
+    """The op's ``apply``, except that a call on Python numbers alone runs on the array
+    namespace and returns a Python number."""
+    if apply is None:
+        raise AttributeError(f"op {name!r} has no backend to run on")
+    if numpy_backend is None:
+        return apply
+    on_arrays = numpy_backend.xp
+
+    def call(*args: Any, **params: Any) -> Any:
+        if args and type(args[0]) in _NUMBERS and all([type(a) in _NUMBERS for a in args]):
+            return _as_number(getattr(on_arrays, name)(*args, **params))
+        return apply(*args, **params)
+
+    call.__name__ = name
+    return call
 
 
 def _as_number(value: Any) -> Any:

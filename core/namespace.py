@@ -8,12 +8,20 @@ whatever the backend.
 ``TensorNamespace`` (under ``create_graph=True``, tensors): every name resolves to a
 registered op, so a VJP written as ``xp.sum(g * xp.exp(x), axis=0)`` records the
 backward pass for higher order. A few creation helpers VJPs commonly need
-(``asarray``, ``zeros_like``, ...) make constant tensors.
+(``asarray``, ``zeros_like``, ...) make constant tensors, and dtypes are attributes
+(``xp.float64``) as in every array namespace.
+
+Python numbers keep full precision in both: an op called on numbers alone (``xp.log(2.5)``
+in pow's VJP) is a constant, computed as the array namespace computes it and returned as a
+Python number, and ``asarray(2.5)`` is float64 as NumPy's. Made as default-dtype tensors they
+would round gradients to float32 under ``create_graph`` only.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import numpy as np
 
 if TYPE_CHECKING:
     from .registry import OpDef
@@ -67,24 +75,44 @@ class ArrayNamespace:
         return f"<tapegrad array namespace {self._name!r} over {getattr(self._module, '__name__', self._module)!r}>"
 
 
+_NUMBERS = frozenset({bool, int, float})
+
+
 class TensorNamespace:
     """An array-API-like namespace over tensors, backed by the op table."""
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        from .optable import lookup
+        from . import dtypes
 
-        apply = lookup(name).apply
-        if apply is None:
-            raise AttributeError(f"op {name!r} has no backend to run on")
-        return apply
+        if name in dtypes.DTYPE_NAMES:  # xp.float64, as array namespaces name their dtypes
+            return dtypes.from_numpy_dtype(dtypes.to_numpy_dtype(name))
+        from .optable import lookup, table
+
+        built = table()
+        cached: tuple[Any, dict[str, Callable[..., Any]]] | None = self.__dict__.get("_calls")
+        if cached is None or cached[0] is not built:  # one wrapper per op and table build
+            cached = self.__dict__["_calls"] = (built, {})
+        call = cached[1].get(name)
+        if call is None:
+            call = cached[1][name] = _numbers_stay_numbers(name, lookup(name).apply, built.backends.get("numpy"))
+        return call
 
     @staticmethod
     def asarray(value: Any, dtype: Any = None, copy: bool | None = None) -> Any:
         from .creation import as_tensor
 
+        if dtype is None and type(value) in _NUMBERS:
+            value = np.asarray(value)  # float64 for a float, as the array namespace makes it
         return as_tensor(value, dtype=dtype)
+
+    @staticmethod
+    def isdtype(dtype: Any, kind: Any) -> bool:
+        """The array API's ``isdtype`` for tapegrad dtypes (``x.dtype`` of a tensor)."""
+        from .dtypes import to_numpy_dtype
+
+        return bool(np.isdtype(to_numpy_dtype(dtype), kind))
 
     @staticmethod
     def zeros_like(x: Any, dtype: Any = None) -> Any:
@@ -100,6 +128,33 @@ class TensorNamespace:
 
     def __repr__(self) -> str:
         return "<tapegrad tensor namespace>"
+
+
+def _numbers_stay_numbers(name: str, apply: Any, numpy_backend: Any) -> Callable[..., Any]:
+    """The op's ``apply``, except that a call on Python numbers alone runs on the array
+    namespace and returns a Python number."""
+    if apply is None:
+        raise AttributeError(f"op {name!r} has no backend to run on")
+    if numpy_backend is None:
+        return apply
+    on_arrays = numpy_backend.xp
+
+    def call(*args: Any, **params: Any) -> Any:
+        if args and type(args[0]) in _NUMBERS and all([type(a) in _NUMBERS for a in args]):
+            return _as_number(getattr(on_arrays, name)(*args, **params))
+        return apply(*args, **params)
+
+    call.__name__ = name
+    return call
+
+
+def _as_number(value: Any) -> Any:
+    """A 0-d result as a Python number (weak in promotion, like the numbers it came from)."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    from .creation import as_tensor
+
+    return as_tensor(value)
 
 
 tensor_namespace = TensorNamespace()

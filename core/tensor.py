@@ -228,12 +228,13 @@ class Tensor:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor on another device or backend, as another dtype, or both:
         ``x.to("cpu")``, ``x.to("array_api_strict")``, ``x.to(tapegrad.float64)``,
-        ``x.to(device, dtype)``, ``x.to(other)``. Differentiable; ``self`` when nothing changes."""
+        ``x.to(device, dtype)``, ``x.to(other)``. Differentiable; ``self`` when nothing changes,
+        as PyTorch's (so ``w = ones(2, requires_grad=True).to(float32)`` stays a leaf)."""
         from .devices import move, parse_to_arguments
 
         where, dtype = parse_to_arguments(args, kwargs)
         out = self if where is None else move(self, where)
-        if dtype is not None:
+        if dtype is not None and _dtypes.to_numpy_dtype(dtype) != numpy_dtype_of(out._data):
             from .optable import lookup
 
             out = lookup("astype").apply(out, dtype=dtype)

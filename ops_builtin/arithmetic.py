@@ -24,19 +24,23 @@ def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
         if y == 2:
             return g * (x + x)  # the common square: one temporary, no power
         return g * (y * x ** (y - 1))
-    # As PyTorch: 0 where the exponent is 0, even at x == 0 where x**(y-1) is infinite. Masked
-    # only there, so the rule stays differentiable in y wherever the formula is finite.
-    pole = (y == 0) & (x == 0)
+    # As PyTorch: 0 where the exponent is 0, even at x == 0 where x**(y-1) is infinite and at a
+    # NaN base. Masked only there, so the rule stays differentiable in y wherever the formula is finite.
+    pole = (y == 0) & ((x == 0) | xp.isnan(x))
     safe_x = xp.where(pole, xp.ones_like(x), x)
     return xp.where(pole, xp.zeros_like(g), g * y * safe_x ** (y - 1))
 
 
 def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     # d(x**y)/dy = x**y * log(x), recomputed so that pow need not keep its output alive for the
-    # common constant exponent. As PyTorch, 0 at x == 0 (for y >= 0) instead of 0 * -inf.
+    # common constant exponent. As PyTorch, 0 at x == 0 for y >= 0 instead of 0 * -inf (for
+    # y < 0 it is inf * -inf = -inf).
     if isinstance(x, (int, float)):
         return g * 0 if x == 0 else g * xp.pow(x, y) * xp.log(x)
-    safe_x = xp.where(x == 0, xp.ones_like(x), x)
+    # An integer base is logged in the result's precision (NumPy's log of int8 is float16).
+    safe_x = xp.where((x == 0) & (y >= 0), xp.ones_like(x), x)
+    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        safe_x = xp.astype(safe_x, g.dtype)
     return g * xp.pow(x, y) * xp.log(safe_x)
 
 

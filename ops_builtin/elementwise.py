@@ -10,7 +10,9 @@ incoming cotangent, ``ans`` the output, ``x``/``y`` the inputs.
 Non-differentiable points follow PyTorch: ``abs'(0) = 0``, ``relu'(0) = 0``, ``clamp``
 passes the gradient where ``min <= x <= max`` (boundaries included), ``maximum`` and
 ``minimum`` split it evenly on ties, and ``floor``, ``ceil``, ``round``, ``sign`` have zero
-gradient. ``floor_divide``, the comparisons, the logical ops and the predicates declare no
+gradient. NaN follows PyTorch too: ``sign(nan)`` is 0 (so ``abs``'s gradient there is 0);
+``relu``, ``maximum`` and ``minimum`` pass the gradient to a NaN input (it is not below
+the other operand), ``clamp`` does not (NaN is not inside ``[min, max]``). ``floor_divide``, the comparisons, the logical ops and the predicates declare no
 VJP, so their results never require grad.
 
 The error function. Exact ``gelu`` is ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
@@ -131,15 +133,21 @@ def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
     return xp.zeros_like(g)  # piecewise constant: PyTorch's gradient is zero everywhere
 
 
+def sign(xp: Any, x: Any) -> Any:
+    """Sign of ``x``: -1, 0 or 1, and 0 at NaN as PyTorch's (zero gradient)."""
+    s = xp.sign(x)
+    return xp.where(xp.isnan(x), xp.zeros_like(s), s) if xp.isdtype(x.dtype, "real floating") else s
+
+
 def _register_abs_sign(registry: Registry) -> None:
     registry.register_op(
         "abs", forward="abs", doc="Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's.",
-        vjp=(lambda xp, g, ans, x: g * xp.sign(x),),
+        vjp=(lambda xp, g, ans, x: g * sign(xp, x),),
         saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
         inplace_methods=("abs_", "absolute_"),
     )
     registry.register_op(
-        "sign", forward="sign", doc='Sign of ``x``: -1, 0 or 1 (zero gradient).', vjp=(_zero_vjp,),
+        "sign", forward=sign, vjp=(_zero_vjp,),
         saves=(), methods=("sign",), inplace_methods=("sign_",),
     )
 
@@ -326,7 +334,7 @@ def _register_activations(registry: Registry) -> None:
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
         "relu", forward=_relu,
-        vjp=(lambda xp, g, ans, x: xp.where(ans > 0, g, 0.0),),
+        vjp=(lambda xp, g, ans, x: xp.where(ans <= 0, 0.0, g),),  # NaN passes g, as PyTorch's
         saves=("output",), methods=("relu",), inplace_methods=("relu_",),
     )
     registry.register_op(
@@ -403,6 +411,12 @@ def _minimum(xp: Any, x: Any, y: Any) -> Any:
     return xp.minimum(x, y)
 
 
+def _select_vjp(xp: Any, g: Any, loses: Any, tie: Any) -> Any:
+    """PyTorch's rule for ``maximum``/``minimum``: ``g`` unless this operand lost (0), halved on
+    ties; a NaN neither loses nor ties, so both operands get ``g`` there."""
+    return xp.where(loses, 0.0, xp.where(tie, g / 2, g))
+
+
 def _where(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     """``x`` where ``condition`` is True, else ``y``; the three broadcast together.
     ``condition`` is a bool tensor and gets no gradient; ``x`` and ``y`` may be numbers."""
@@ -432,14 +446,14 @@ def _register_selection(registry: Registry) -> None:
     )
     registry.register_op(
         "maximum", forward=_maximum,
-        vjp=(lambda xp, g, ans, x, y: xp.where(x > y, g, xp.where(x == y, g / 2, 0.0)),
-             lambda xp, g, ans, x, y: xp.where(y > x, g, xp.where(x == y, g / 2, 0.0))),
+        vjp=(lambda xp, g, ans, x, y: _select_vjp(xp, g, x < y, x == y),
+             lambda xp, g, ans, x, y: _select_vjp(xp, g, y < x, x == y)),
         saves=("inputs",), broadcasts=True, methods=("maximum",),
     )
     registry.register_op(
         "minimum", forward=_minimum,
-        vjp=(lambda xp, g, ans, x, y: xp.where(x < y, g, xp.where(x == y, g / 2, 0.0)),
-             lambda xp, g, ans, x, y: xp.where(y < x, g, xp.where(x == y, g / 2, 0.0))),
+        vjp=(lambda xp, g, ans, x, y: _select_vjp(xp, g, x > y, x == y),
+             lambda xp, g, ans, x, y: _select_vjp(xp, g, y > x, x == y)),
         saves=("inputs",), broadcasts=True, methods=("minimum",),
     )
     registry.register_op(
@@ -466,13 +480,29 @@ def _round(xp: Any, x: Any, *, decimals: int = 0) -> Any:
     return xp.round(x * scale) / scale
 
 
+def _integral(xp: Any, v: Any) -> bool:
+    if isinstance(v, (bool, int)):
+        return True
+    return not isinstance(v, (float, complex)) and xp.isdtype(v.dtype, ("integral", "bool"))
+
+
+def _refuse_integer_zero(xp: Any, x: Any, y: Any) -> None:
+    """Integer division by zero raises, as PyTorch's (NumPy would return 0 with a warning)."""
+    if _integral(xp, x) and _integral(xp, y) and bool(xp.any(xp.asarray(y) == 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _floor_divide(xp: Any, x: Any, y: Any) -> Any:
-    """``floor(x / y)`` (``x // y``); broadcasts. Not differentiable: results never require grad."""
+    """``floor(x / y)`` (``x // y``); broadcasts. Not differentiable: results never require grad.
+    Integer division by zero raises ``RuntimeError: ZeroDivisionError``, as PyTorch's."""
+    _refuse_integer_zero(xp, x, y)
     return xp.floor_divide(x, y)
 
 
 def _remainder(xp: Any, x: Any, y: Any) -> Any:
-    """``x - floor(x / y) * y`` (``x % y``), with the sign of ``y`` as Python's; broadcasts."""
+    """``x - floor(x / y) * y`` (``x % y``), with the sign of ``y`` as Python's; broadcasts.
+    Integer division by zero raises ``RuntimeError: ZeroDivisionError``, as PyTorch's."""
+    _refuse_integer_zero(xp, x, y)
     return xp.remainder(x, y)
 
 

@@ -112,6 +112,13 @@ def _scatter_flat(xp: Any, values: Any, pos: np.ndarray, n: int) -> Any:
     return xp.take(sums, xp.asarray(slot), axis=0)
 
 
+def _add_at(out: np.ndarray, key: tuple[Any, ...], values: Any) -> None:
+    """``out[key] += values`` with repeated indices accumulating (``np.add.at``), ``values``
+    broadcast to the indexed shape first: NumPy's ``add.at`` returns uninitialised memory for
+    some values that must broadcast (a (3,) value over a (2, 3) index), so it is never asked to."""
+    np.add.at(out, key, np.broadcast_to(np.asarray(values, dtype=out.dtype), out[key].shape))
+
+
 def _fit_value(xp: Any, v: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     """``v`` (array or Python scalar) cast to ``dtype`` and broadcast to ``shape`` as NumPy's setitem does."""
     v = xp.asarray(v, dtype=dtype) if not hasattr(v, "shape") else (v if v.dtype == dtype else xp.astype(v, dtype))
@@ -148,7 +155,7 @@ def _index_scatter_add(xp: Any, g: Any, *, index: Any, shape: Any) -> Any:
         z = np.zeros(shape, dtype=g.dtype)
         nkey = _numpy_key(key)
         if any(_is_repeatable(k) for k in key):
-            np.add.at(z, nkey, g)
+            _add_at(z, nkey, g)
         else:  # no element is named twice: plain assignment is the sum
             z[nkey] = g
         return z
@@ -170,7 +177,7 @@ def _index_put(xp: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False)
         nkey = _numpy_key(key)
         try:
             if accumulate:
-                np.add.at(out, nkey, np.asarray(v, dtype=out.dtype) if _is_numpy(v) else v)
+                _add_at(out, nkey, v)
             else:
                 out[nkey] = v
         except ValueError:

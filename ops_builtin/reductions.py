@@ -16,9 +16,9 @@ dimension (``argmax`` with a dim, ``softmax``, ``log_softmax``, ``cumsum``) take
 Gradients at non-differentiable points follow PyTorch's documentation:
 
 - ``amax``/``amin``, and ``max``/``min`` without ``dim``, split the gradient evenly
-  between tied extrema. ``max(x, dim)``/``min(x, dim)`` return PyTorch's
-  ``(values, indices)`` pair, but their gradient is ``amax``'s even split too (PyTorch
-  sends it to the one returned index instead); the two differ only on exact ties.
+  between tied extrema; at NaN ``amax``'s gradient is NaN and ``max``'s is shared between
+  the NaNs, as PyTorch's. ``max(x, dim)``/``min(x, dim)`` return PyTorch's
+  ``(values, indices)`` pair and send the gradient to the returned index alone.
 - ``prod`` is exact where inputs are zero: the gradient of each element is the product
   of the others, so with one zero in a slice only that zero's entry is non-zero, and
   with two or more the slice's gradient is all zero. Its second derivative is exact too
@@ -26,7 +26,12 @@ Gradients at non-differentiable points follow PyTorch's documentation:
   are left out).
 - ``norm``: the gradient of the 2-norm at 0 is 0; of the 1-norm, ``sign(x)``; of the
   inf-norm, split evenly between tied ``|x|``.
-- ``std`` at a constant slice is NaN (0 / 0), as PyTorch's.
+- ``std`` at a constant slice has gradient 0 (PyTorch 2.13's rule, not 0 / 0); ``norm`` with
+  ``p < 1`` has gradient 0 at zero entries and wherever the norm is 0.
+- Counts and float16: the gradient's scale factors (``1 / N``, the share of a tie) are
+  computed in float64 and never as a float16 number, which overflows at 65,504 elements;
+  float16 sums inside ``norm``, ``softmax`` and ``cumsum`` accumulate in float32 and round
+  once, as PyTorch's CPU kernels do.
 
 The VJPs use comparisons (``==``), ``where``, ``abs``, ``sign`` and ``flip``: on arrays
 these are the backend's own; under ``create_graph=True`` they are the registered ops of
@@ -46,6 +51,7 @@ import numpy as np
 
 from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
+from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
@@ -95,6 +101,21 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return n
 
 
+def _is_half(xp: Any, x: Any) -> bool:
+    half = getattr(xp, "float16", None)
+    return half is not None and x.dtype == half
+
+
+def _wide(xp: Any, x: Any) -> Any:
+    """``x`` in float32 if it is float16: what a float16 sum accumulates in (it overflows at 65,504)."""
+    return xp.astype(x, xp.float32) if _is_half(xp, x) else x
+
+
+def _narrow_to(xp: Any, out: Any, like: Any) -> Any:
+    """A result computed from ``_wide(xp, like)`` back in float16 if ``like`` was float16."""
+    return xp.astype(out, like.dtype) if _is_half(xp, like) else out
+
+
 # ---------------------------------------------------------------------------- sum, mean
 def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Sum of elements over ``dim`` (every dimension by default)."""
@@ -118,7 +139,9 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     axes = reduced_axes(dim, x.ndim)
-    return xp.broadcast_to(xp.reshape(g / _count(x.shape, axes), kept_shape(x.shape, axes)), x.shape)
+    n = _count(x.shape, axes)
+    scale = 1.0 / n if n else math.nan  # a Python float: weak, so no dtype overflows (float16 at 65,504)
+    return xp.broadcast_to(xp.reshape(g * scale, kept_shape(x.shape, axes)), x.shape)
 
 
 def _single_dim(name: str, dim: Any, ndim: int) -> int:
@@ -195,9 +218,10 @@ def _amin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 def _even_split(xp: Any, g: Any, hit: Any, axes: tuple[int, ...]) -> Any:
-    """``g`` shared evenly between the elements of each slice where ``hit`` (bool) is True."""
-    hit = xp.astype(hit, g.dtype)
-    return g * hit / xp.sum(hit, axis=axes, keepdims=True)
+    """``g`` shared evenly between the elements of each slice where ``hit`` (bool) is True; the
+    shares are counted in float64, exact where a float16 count would overflow or round."""
+    hit = xp.astype(hit, xp.float64)
+    return g * xp.astype(hit / xp.sum(hit, axis=axes, keepdims=True), g.dtype)
 
 
 def _extremum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -251,21 +275,35 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
         if isinstance(dim, (tapegrad.Tensor, np.ndarray)):  # torch.max(input, other)
             return getattr(tapegrad.ops, elementwise_op)(input, dim)
         if dim is None:
-            return getattr(tapegrad.ops, values_op)(input, keepdim=keepdim)
+            return _nan_shared(input, getattr(tapegrad.ops, values_op)(input, keepdim=keepdim))
         if type(dim) in (tuple, list):
             raise TypeError(f"{name}(): dim must be a single int, got {dim!r}; use {values_op} for several dims")
-        return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim),
-                      getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim))
+        indices = getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim)
+        if type(input) is not tapegrad.Tensor or input.ndim == 0:
+            return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
+        # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
+        picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
+        return result(picked if keepdim else picked.squeeze(dim), indices)
 
     reduce.__name__ = reduce.__qualname__ = name
     which = "largest" if name == "max" else "smallest"
     reduce.__doc__ = (
-        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly); "
-        f"``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along ``dim`` (``values`` is "
-        f"``{values_op}(x, dim)``, so ties share its gradient evenly too, where PyTorch picks one index); "
+        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly, and "
+        f"so do NaNs, which win); ``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along "
+        f"``dim``, the gradient going to the returned index (the first on ties or NaN), as PyTorch's; "
         f"``{name}(x, other)`` is ``{elementwise_op}(x, other)``."
     )
     return reduce
+
+
+def _nan_shared(input: Any, values: Any) -> Any:
+    """``max(x)``/``min(x)`` where ``x`` holds NaN: NaN, its gradient shared evenly between the
+    NaN entries (PyTorch's ``evenly_distribute_backward``; ``amax`` gives NaN gradients)."""
+    import tapegrad
+
+    if type(input) is not tapegrad.Tensor or not input.is_floating_point() or not bool(tapegrad.ops.isnan(values).any()):
+        return values
+    return tapegrad.ops.reshape(input[tapegrad.ops.isnan(input)].mean(), tuple(values.shape))
 
 
 # ---------------------------------------------------------------------------- var, std
@@ -295,7 +333,7 @@ def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     means ``correction=0``)."""
     _require_floating("var", xp, x)
     axes, c = _moments("var", x.ndim, dim, correction, unbiased)
-    return xp.var(x, axis=axes, correction=c, keepdims=keepdim)
+    return _in_float64(xp, x, lambda w: xp.var(w, axis=axes, correction=c, keepdims=keepdim))
 
 
 def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -303,7 +341,15 @@ def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     """Standard deviation over ``dim``: the square root of ``var`` with the same ``correction``."""
     _require_floating("std", xp, x)
     axes, c = _moments("std", x.ndim, dim, correction, unbiased)
-    return xp.std(x, axis=axes, correction=c, keepdims=keepdim)
+    return _in_float64(xp, x, lambda w: xp.std(w, axis=axes, correction=c, keepdims=keepdim))
+
+
+def _in_float64(xp: Any, x: Any, moment: Any) -> Any:
+    """``moment(x)`` accumulated in float64 and rounded once, as PyTorch's CPU kernels accumulate
+    float32 moments: a float32 deviation of 1e-30 would square to 0 and give std 0."""
+    if x.dtype == xp.float64:
+        return moment(x)
+    return xp.astype(moment(xp.astype(x, xp.float64)), x.dtype)
 
 
 def _inverse_dof(shape: tuple[int, ...], axes: tuple[int, ...], correction: Any) -> float:
@@ -322,7 +368,9 @@ def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any =
              *, correction: Any = None) -> Any:
     axes, c = _moments("std", len(x.shape), dim, correction, unbiased)
     centered = x - xp.mean(x, axis=axes, keepdims=True)
-    scale = _kept(xp, g, x.shape, axes) / _kept(xp, ans, x.shape, axes)
+    # As PyTorch 2.13: 0 where the deviation is 0 (not 0 / 0); NaN stays where std is NaN.
+    std = _kept(xp, ans, x.shape, axes)
+    scale = xp.where(std == 0, 0.0, _kept(xp, g, x.shape, axes) / xp.where(std == 0, 1.0, std))
     return scale * centered * _inverse_dof(x.shape, axes, c)
 
 
@@ -343,9 +391,10 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
     real ``p``, ``sum(|x|**p) ** (1/p)``. ``ord``/``axis``/``keepdims`` spellings are accepted."""
     order = _norm_order(p)
     _require_floating("norm", xp, x)
-    axes = reduced_axes(dim, x.ndim)
-    if order == 2:
-        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, reduced_axes(dim, x.ndim), keepdim), x)
+
+
+def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: bool) -> Any:
     if order == 0:
         return xp.sum(xp.astype(x != 0, x.dtype), axis=axes, keepdims=keepdim)
     size = xp.abs(x)
@@ -358,7 +407,14 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
         return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)
     if order == 1:
         return xp.sum(size, axis=axes, keepdims=keepdim)
-    return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
+    if 0 in x.shape:
+        return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)
+    # Scaled by the dominant |x| (the largest for p > 0, the smallest for p < 0), so |x|**p neither
+    # overflows (1e300 ** 2) nor underflows (1e-30 ** 2 in float32) where the norm is representable.
+    m = (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=True)
+    scale = xp.where((m == 0) | xp.logical_not(xp.isfinite(m)), xp.ones_like(m), m)
+    out = scale * xp.sum((size / scale) ** order, axis=axes, keepdims=True) ** (1.0 / order)
+    return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:
@@ -367,14 +423,21 @@ def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, ke
     g, norm = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
     if order == 0:
         return g * xp.zeros_like(x)
+    flat = norm == 0
+    safe_norm = xp.where(flat, xp.ones_like(norm), norm)
     if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
-        return g * x / xp.where(norm == 0, 1, norm)
+        return g * x / safe_norm
     if order == 1:
-        return g * xp.sign(x)
-    if math.isinf(order):
-        return xp.sign(x) * _even_split(xp, g, xp.abs(x) == norm, axes)
-    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where the norm is 0
-    return g * xp.sign(x) * xp.abs(x) ** (order - 1) / xp.where(norm == 0, 1, norm) ** (order - 1)
+        return g * sign(xp, x)  # sign(nan) is 0, as PyTorch's sgn
+    size = xp.abs(x)
+    if math.isinf(order):  # amax of |x|, a NaN counting as the extremum (PyTorch's rule)
+        return sign(xp, x) * _even_split(xp, g, (size == norm) | xp.isnan(size), axes)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p-1), in logarithms so that neither the ratio
+    # (1e-30 / 1e300) nor its power under- or overflows unless the gradient itself does. As PyTorch:
+    # 0 at zero entries (infinite there for p < 1) and where the norm is 0.
+    skip = (x == 0) | flat
+    log_ratio = xp.log(xp.where(skip, xp.ones_like(size), size)) - xp.log(safe_norm)
+    return xp.where(skip, 0.0, g * sign(xp, x) * xp.exp(log_ratio * (order - 1)))
 
 
 # ---------------------------------------------------------------------------- logsumexp, softmax, log_softmax
@@ -417,8 +480,9 @@ def _softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     x, axes = _softmax_input("softmax", xp, x, dim, dtype)
     if 0 in x.shape:
         return xp.exp(x)
-    e = xp.exp(_shifted(xp, x, axes)[0])
-    return e / xp.sum(e, axis=axes, keepdims=True)
+    wide = _wide(xp, x)
+    e = xp.exp(wide - xp.max(wide, axis=axes, keepdims=True))  # an infinite max gives NaN, as PyTorch's
+    return _narrow_to(xp, e / xp.sum(e, axis=axes, keepdims=True), x)
 
 
 def _log_softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
@@ -427,7 +491,7 @@ def _log_softmax(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     x, axes = _softmax_input("log_softmax", xp, x, dim, dtype)
     if 0 in x.shape:
         return x - 0
-    s = _shifted(xp, x, axes)[0]
+    s = x - xp.max(x, axis=axes, keepdims=True)  # an infinite max gives NaN, as PyTorch's
     return s - xp.log(xp.sum(xp.exp(s), axis=axes, keepdims=True))
 
 
@@ -453,7 +517,7 @@ def _cumsum(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     axis = _single_dim("cumsum", dim, x.ndim)
     if x.ndim == 0:
         return xp.reshape(xp.cumulative_sum(xp.reshape(x, (1,)), axis=0), ())
-    return xp.cumulative_sum(x, axis=axis)
+    return _narrow_to(xp, xp.cumulative_sum(_wide(xp, x), axis=axis), x)
 
 
 def _cumsum_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:

@@ -43,9 +43,20 @@ def _shape_param(shape: Any) -> tuple[int, ...]:
     return tuple([_size(n) for n in shape])
 
 
+def _new_shape(shape: Any) -> tuple[int, ...]:
+    """A reshape target: sizes >= 0 and at most one -1 (inferred), refused as PyTorch refuses."""
+    sizes = _shape_param(shape)
+    for i, n in enumerate(sizes):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(sizes)}")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    return sizes
+
+
 def _reshape(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1)."""
-    return xp.reshape(x, _shape_param(shape))
+    return xp.reshape(x, _new_shape(shape))
 
 
 def _broadcast_to(xp: Any, x: Any, *, shape: Any) -> Any:
@@ -83,7 +94,7 @@ def _dims(dims: Any, ndim: int) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------ reshaping
 def _view(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1); reshape under PyTorch's other name."""
-    return xp.reshape(x, _shape_param(shape))
+    return xp.reshape(x, _new_shape(shape))
 
 
 def _flatten(xp: Any, x: Any, *, start_dim: Any = 0, end_dim: Any = -1) -> Any:
@@ -487,10 +498,15 @@ _CONVERSIONS = (("float", "float32"), ("double", "float64"), ("half", "float16")
 
 def _converter(method: str, dtype: str) -> Any:
     floating = dtype.startswith("float")
+    from tapegrad import dtypes
+
+    target = dtypes.from_numpy_dtype(dtypes.to_numpy_dtype(dtype))
 
     def convert(x: Any) -> Any:
         import tapegrad
 
+        if type(x) is tapegrad.Tensor and x.dtype == target:
+            return x  # already that dtype: the tensor itself, as PyTorch's (a leaf stays a leaf)
         if not floating and type(x) is tapegrad.Tensor:
             x = x.detach()  # integer and bool results carry no gradient, as in PyTorch
         return tapegrad.ops.astype(x, dtype=dtype)

@@ -9,7 +9,8 @@ is differentiable again.
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +30,10 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self._saved: tuple[Tensor, ...] = ()
         self._saved_epoch = 0
+        # Saved outputs are kept detached (no cycle node -> ctx -> output -> node) and
+        # re-attached to their node, held weakly, when unpacked (PyTorch's SavedVariable).
+        self._output_slots: tuple[int, ...] = ()
+        self._node: Callable[[], Node | None] = lambda: None
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for ``backward``; modifying them in place afterwards is detected."""
@@ -47,7 +52,22 @@ class FunctionCtx:
                     "one of the variables needed for gradient computation has been modified by an "
                     "inplace operation: a tensor passed to save_for_backward was changed afterwards"
                 )
-        return self._saved
+        if not self._output_slots:
+            return self._saved
+        node = self._node()
+        return tuple(
+            _wrap(t._data, node) if i in self._output_slots and t is not None else t
+            for i, t in enumerate(self._saved)
+        )
+
+    def _link_output(self, out: Tensor, node: Node) -> None:
+        """Saved copies of ``out`` unpack as the graph's output (``grad_fn`` ``node``), so a
+        ``backward`` that reads them is differentiable again under ``create_graph``."""
+        slots = tuple(i for i, t in enumerate(self._saved) if t is out)
+        if slots:
+            self._saved = tuple(_wrap(t._data) if i in slots else t for i, t in enumerate(self._saved))
+            self._output_slots = slots
+            self._node = weakref.ref(node)
 
 
 class Function:
@@ -88,7 +108,13 @@ class Function:
             from .anomaly import record_trace
 
             record_trace(node)
-        return _wrap(data, node)
+        if out._grad_fn is None and not out._requires_grad and not any(out is a for a in args):
+            # As PyTorch: the tensor forward returned is the output, not a copy of it.
+            ctx._link_output(out, node)
+            out._grad_fn = node
+            out._requires_grad = True
+            return out
+        return _wrap(data, node)  # an input returned as it is stays that input, saved copies too
 
     @classmethod
     def _op(cls) -> OpDef:
@@ -98,6 +124,8 @@ class Function:
 
             def vjp(xp: Any, g: Any, out: Any, *inputs: Any, ctx: FunctionCtx) -> tuple:
                 tensor_mode = type(g) is Tensor
+                if isinstance(g, np.generic):  # a 0-d cotangent NumPy computed as a scalar
+                    g = np.asarray(g)
                 grads = cls.backward(ctx, g if tensor_mode else _wrap(g))
                 if not isinstance(grads, tuple):
                     grads = (grads,)

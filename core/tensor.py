@@ -380,8 +380,11 @@ class Tensor:
             raise AttributeError(name)
         from .optable import ensure_built
 
-        if ensure_built():
-            return getattr(self, name)
+        ensure_built()  # returns once the table is built, by this thread or another one
+        try:
+            return object.__getattribute__(self, name)  # not getattr: that would come back here
+        except AttributeError:
+            pass
         raise AttributeError(
             f"'Tensor' object has no attribute {name!r} (no installed op binds a method of that name; "
             "see tapegrad.ops_list())"

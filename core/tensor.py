@@ -45,7 +45,8 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "__weakref__")
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_hooks", "__weakref__")
+    _hooks: Any  # a leaf's gradient hooks (tapegrad.hooks.LeafHooks), set only on leaves that have some
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -128,6 +129,18 @@ class Tensor:
         if value is not None:
             if type(value) is not Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if numpy_dtype_of(value._data) != numpy_dtype_of(self._data):  # backward accumulates into it
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: attempting to assign a gradient with dtype "
+                    f"{value.dtype} to a tensor with dtype {self.dtype}. Please ensure that the gradient and "
+                    "the tensor have the same dtype"
+                )
+            if type(value._data) is not type(self._data):
+                raise RuntimeError(
+                    f"assigned grad has data on a different backend: attempting to assign a gradient on backend "
+                    f"{value.backend!r} to a tensor on backend {self.backend!r}. Please ensure that the "
+                    "gradient and the tensor are on the same backend"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"assigned grad has data of a different size: expected {list(self._data.shape)}, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..engine import run_backward
+from ..hooks import array_tensor
 from ..tensor import Size, Tensor, _wrap
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, FunctionCtx
@@ -76,7 +77,7 @@ def grad(
                 )
             out.append(None)
         else:
-            out.append(value if type(value) is Tensor else _wrap(value))
+            out.append(array_tensor(value))  # never a Tensor around a NumPy scalar
     return tuple(out)
 
 

@@ -232,3 +232,23 @@ def test_zero_d_hooks_retain_grad_and_autograd_grad_give_array_tensors(dtype, cr
     arrays(gx, gy)
     assert (gx + gy).tolist() == 12.5
     assert gx.dtype == dtype and gy.dtype == dtype
+
+
+class Double(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        assert type(g._data) is np.ndarray, type(g._data)
+        return g * 2  # an op on the cotangent it was given
+
+
+@pytest.mark.parametrize("dtype", [tapegrad.float32, tapegrad.float64])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_zero_d_cotangent_given_to_a_custom_function_is_an_array(dtype, create_graph):
+    x = tapegrad.tensor(3.0, dtype=dtype, requires_grad=True)
+    z = Double.apply(x * x)
+    (z * 1.5 + z).backward(create_graph=create_graph)  # z's cotangent: a sum of two 0-d arrays
+    assert float(x.grad) == 30.0 and type(x.grad._data) is np.ndarray and x.grad.dtype == dtype

@@ -321,6 +321,20 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getstate__(self) -> Any:
+        # Pickling and copying leave a leaf's hooks behind, as PyTorch's do (it warns as well).
+        slots = {}
+        for name in Tensor.__slots__:
+            if name != "__weakref__":
+                try:
+                    slots[name] = object.__getattribute__(self, name)
+                except AttributeError:  # a slot never set
+                    pass
+        hooks = slots.pop("_hooks", None)
+        for fn in (*hooks.pre, *hooks.post) if hooks is not None else ():
+            warnings.warn(f"backward hook {fn!r} on tensor will not be serialized", UserWarning, stacklevel=2)
+        return None, slots
+
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         data = to_numpy(self._data)

@@ -204,6 +204,24 @@ def test_a_leaf_hook_lives_as_long_as_its_leaf():
     assert seen == [[2.0, 2.0], "post"] and x.grad.tolist() == [6.0, 6.0]
 
 
+def test_pickling_or_copying_a_hooked_leaf_leaves_its_hooks_behind():
+    # As PyTorch: the hooks (lambdas, closures) are not part of the value; pickling warns.
+    import copy
+    import pickle
+
+    x = leaf([1.0, 2.0])
+    x.grad = tapegrad.ones(2, dtype=tapegrad.float64)
+    x.register_hook(lambda g: g * 0)
+    with pytest.warns(UserWarning, match="will not be serialized"):
+        y = pickle.loads(pickle.dumps(x))
+    with pytest.warns(UserWarning, match="will not be serialized"):
+        z = copy.deepcopy(x)
+    for t in (y, z):
+        assert t.requires_grad and t.grad.tolist() == [1.0, 1.0]
+        (t * 2).sum().backward()
+        assert t.grad.tolist() == [3.0, 3.0]  # no hook zeroed it
+
+
 # ------------------------------------------------------------------ no NumPy scalar in a tensor, 0-d included
 @pytest.mark.parametrize("dtype", [tapegrad.float32, tapegrad.float64])
 @pytest.mark.parametrize("create_graph", [False, True])

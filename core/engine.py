@@ -178,8 +178,8 @@ def run_backward(
                 node.io = io[:n]  # release what the VJP needed: node.freed is now True
                 node.out = None
     except Exception as exc:
-        if retain_graph and node is not None and node.freed:  # freed by another thread while its VJP read it
-            raise RuntimeError(FREED_GRAPH_MESSAGE) from exc
+        if retain_graph and node is not None and node.freed and exc.args != (FREED_GRAPH_MESSAGE,):
+            raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         raise
     finally:
         _grad_enabled.reset(token)

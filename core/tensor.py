@@ -143,8 +143,9 @@ class Tensor:
                 )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self._data.shape)}, "
-                    f"got {list(value._data.shape)}"
+                    f"assigned grad has data of a different size: attempting to assign a gradient of size "
+                    f"{list(value._data.shape)} to a tensor of size {list(self._data.shape)}. Please ensure "
+                    "that the gradient and the tensor are the same size"
                 )
         self._grad = value
 

@@ -11,11 +11,18 @@ are Tensors and VJPs run with ``tapegrad``'s own namespace, so the backward pass
 itself recorded and can be differentiated again.
 
 Leaf gradients are gathered in a pending table and written to ``.grad`` only when
-the whole pass succeeded: a failure leaves no partial gradient behind.
+the whole pass succeeded, in two phases (every new value computed, then all assigned):
+a failure leaves no partial gradient behind.
+
+Threads: the commit holds a lock, so concurrent backward passes into shared leaves add
+up exactly; a backward that frees the graph first claims the nodes it will free, so of
+two threads backward through one graph exactly one runs and the other gets the "second
+time" error before any VJP has run.
 """
 
 from __future__ import annotations
 
+import threading
 from sys import getrefcount
 from typing import Any, Sequence
 
@@ -23,7 +30,7 @@ import numpy as np
 
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
-from .hooks import leaf_hooks, node_hooks, post_accumulate_hooks, retained_tensors, run_hooks
+from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
@@ -39,6 +46,12 @@ FREED_GRAPH_MESSAGE = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
+
+# Guards the .grad commit (read, add, write back) and the claims on nodes to be freed.
+_lock = threading.Lock()
+# What each running backward without retain_graph will free, by id of the claim: the nodes it
+# runs, as one or two collections (no per-node work when only one backward runs at a time).
+_claims: dict[int, tuple] = {}
 
 
 def check_finite(node: Node, i: int, c: Any) -> None:
@@ -81,20 +94,22 @@ def run_backward(
         else:
             buffers[node] = g
 
-    deps = _count_dependencies(buffers)
-    needed = _needed_nodes(buffers, target_nodes, target_leaves) if capture else None
     captured: dict[Node, Any] = {}
-    ready = [node for node in buffers if node not in deps]
-
     anomaly = _anomaly.get()
-    token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     # The common case, first order into .grad with no hooks or anomaly checks, calls each
     # input's rule right in the edge loop; every other case goes through _special_node.
     plain = not create_graph and not capture and not node_hooks and not retained_tensors and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
-    node = None
+    node = claim = None
+    token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     try:
+        with _lock:  # count and claim at once: another backward sees this one's claim, or its frees
+            deps = _count_dependencies(buffers)
+            needed = _needed_nodes(buffers, target_nodes, target_leaves) if capture else None
+            if not retain_graph:
+                claim = _claim(buffers, deps, needed)
+        ready = [node for node in buffers if node not in deps]
         while True:
             if carried is not None:
                 node, g, carried = carried, carried_g, None
@@ -156,23 +171,31 @@ def run_backward(
                         ready.append(edge)
                 elif c is not None and (not capture or id(edge) in target_leaves):
                     _pend(pending, edge, c)
-            if not retain_graph and (saves_inputs or op.saves_output):
+            if retain_graph:
+                if node.io is not io:  # another thread's backward freed it while its VJP ran
+                    raise RuntimeError(FREED_GRAPH_MESSAGE)
+            elif saves_inputs or op.saves_output:
                 node.io = io[:n]  # release what the VJP needed: node.freed is now True
                 node.out = None
     except Exception as exc:
+        if retain_graph and node is not None and node.freed and exc.args != (FREED_GRAPH_MESSAGE,):
+            raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         if node is not None:
             _name_the_op(exc, node)
         raise
     finally:
         _grad_enabled.reset(token)
+        if claim is not None:
+            with _lock:  # not during another's count and claim, which saw the graph before our frees
+                del _claims[id(claim)]
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
     g = c = carried_g = previous = cotangents = None
 
-    if leaf_hooks:
+    if hooked_leaves:
         for entry in pending.values():
-            hooks = leaf_hooks.get(id(entry[0]))
-            if hooks:
-                entry[1] = run_hooks(hooks, entry[1], tuple(entry[0].shape), "a leaf tensor")
+            hooks = leaf_hooks_of(entry[0])
+            if hooks is not None and hooks.pre:
+                entry[1] = run_hooks(hooks.pre, entry[1], tuple(entry[0].shape), "a leaf tensor")
     if not capture:
         _commit(pending, create_graph)
         return None
@@ -217,6 +240,25 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                 else:
                     deps[edge] = count + 1
     return deps
+
+
+def _claim(roots: dict[Node, Any], deps: dict[Node, int], needed: set[Node] | None) -> tuple:
+    """Register the nodes this backward will run and free (called under ``_lock``, with the count).
+
+    If another running backward claimed one of them that saved something, raise the
+    "second time" error before any VJP has run: one of the two frees it. The claim is
+    the graph's own collections, so a backward alone costs a dict entry, not a pass.
+    """
+    claim = (tuple(roots), deps if needed is None else needed)  # roots run (and free) even if not needed
+    if _claims:
+        mine = set().union(*claim)
+        for other in _claims.values():
+            for nodes in other:
+                for node in mine.intersection(nodes):
+                    if node.op.saves_inputs or node.op.saves_output:
+                        raise RuntimeError(FREED_GRAPH_MESSAGE)
+    _claims[id(claim)] = claim
+    return claim
 
 
 def _check_saved_unmodified(node: Node) -> None:
@@ -264,6 +306,7 @@ def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | No
                   captured: dict[Node, Any], pending: dict[int, list], anomaly: bool) -> Sequence[Any] | None:
     """Everything a node may need beyond the plain case: its hooks, capture for
     ``autograd.grad``, ``retain_grad``, the create_graph VJP, anomaly checks."""
+    g = array_tensor(g) if type(g) is Tensor else as_array(g)  # a sum of 0-d arrays is a NumPy scalar
     if node_hooks and id(node) in node_hooks:
         g = run_hooks(node_hooks[id(node)], g, tuple(g.shape), f"the output of {node.op.node_name}")
     if target_nodes is not None:
@@ -300,9 +343,8 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
             )
         xp = tensor_namespace
         inputs = _tensor_inputs(node)
-        out = _wrap(node.out, node) if node.out is not None else None
-        if type(g) is not Tensor:
-            g = _wrap(g)
+        out = _wrap(as_array(node.out), node) if node.out is not None else None
+        g = array_tensor(g)
     else:
         xp = node.xp
         inputs = node.inputs
@@ -331,11 +373,11 @@ def _tensor_inputs(node: Node) -> tuple:
     rebuilt = []
     for value, edge in zip(values, node.edges):
         if type(edge) is Node:
-            rebuilt.append(_wrap(value, edge) if node.op.saves_inputs else value)
+            rebuilt.append(_wrap(as_array(value), edge) if node.op.saves_inputs else value)
         elif edge is not None:
             rebuilt.append(edge)  # a leaf: gradients must reach this very tensor
         elif type(value) is not ShapeDtype and hasattr(value, "shape"):
-            rebuilt.append(_wrap(value))  # a saved array no gradient flows to: a constant
+            rebuilt.append(_wrap(as_array(value)))  # a saved array no gradient flows to: a constant
         else:
             rebuilt.append(value)  # a Python scalar, or the stand-in of an unsaved input
     return tuple(rebuilt)
@@ -400,40 +442,76 @@ _ENGINE_ONLY_REFS = 3
 def _commit(pending: dict[int, list], create_graph: bool) -> None:
     """Write the gathered gradients into ``.grad``: accumulate in place, or adopt the array.
 
+    Two phases under the lock: first every new value is computed and checked (this is
+    where a bad ``.grad`` or a failing add raises), then all are assigned, which cannot
+    fail; so an error leaves every ``.grad`` as it was, and concurrent backward passes
+    into one leaf add up exactly.
+
     A leaf's first gradient adopts the gathered array when nothing else refers to it
     (PyTorch's AccumulateGrad checks the use count the same way), else takes a copy:
     two leaves, or a leaf and the caller's ``gradient``, never share memory.
     """
-    for entry in pending.values():
-        tensor, c = entry
-        if create_graph:
-            # A private copy in the same graph position (PyTorch clones here too): two leaves
-            # fed by one cotangent, or the user's own gradient tensor, must not share a .grad.
-            grad = _wrap(_copy(c._data), c._grad_fn) if type(c) is Tensor else _wrap(_copy(c))
-            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
-            continue
-        if type(c) is Tensor:
-            c = c._data
-        old = tensor._grad
-        if old is None:
-            alone = type(c) is ndarray and c.base is None and getrefcount(c) <= _ENGINE_ONLY_REFS
-            tensor._grad = _wrap(c if alone and c.shape == tensor._data.shape else _copy(c))
-        elif getattr(old._data, "flags", None) is not None and old._data.flags.writeable:
-            old._data += c
-        else:
-            old._data = old._data + c
-        del c
-    if post_accumulate_hooks:
+    with _lock:
+        # Phase one: (tensor, its new .grad), or (an old .grad, its new array), or (an old
+        # .grad's array, what to add into it in place). Nothing is written yet.
+        writes: list[tuple[Any, Any]] = []
+        for entry in pending.values():
+            tensor, c = entry
+            old = tensor._grad
+            if create_graph:
+                # A private copy in the same graph position (PyTorch clones here too): two leaves
+                # fed by one cotangent, or the user's own gradient tensor, must not share a .grad.
+                c = array_tensor(c)
+                grad = _wrap(_copy(c._data), c._grad_fn)
+                writes.append((tensor, grad if old is None else _accumulated(old, grad)))
+            else:
+                if type(c) is Tensor:
+                    c = as_array(c._data)
+                if old is None:
+                    alone = type(c) is ndarray and c.base is None and getrefcount(c) <= _ENGINE_ONLY_REFS
+                    writes.append((tensor, _wrap(c if alone and c.shape == tensor._data.shape else _copy(c))))
+                else:
+                    data = old._data
+                    if (type(data) is ndarray and type(c) is ndarray and c.shape == data.shape
+                            and (c.dtype is data.dtype or c.dtype == data.dtype) and data.flags.writeable):
+                        writes.append((data, c))  # the common case: add in place, which cannot fail
+                    else:
+                        writes.append((old, _accumulated(old, _wrap(c))._data))
+            del c
+        # Phase two: assign everything (the kind of write told by the types); nothing here can raise.
+        for target, value in writes:
+            if type(target) is ndarray:
+                target += value
+            elif type(value) is Tensor:
+                target._grad = value
+            else:
+                target._data = value
+    if hooked_leaves:  # after every .grad is written, outside the lock: a hook may run backward
         for tensor, _ in pending.values():
-            for hook in list(post_accumulate_hooks.get(id(tensor), ())):
-                hook(tensor)
+            hooks = leaf_hooks_of(tensor)
+            if hooks is not None:
+                for hook in list(hooks.post):
+                    hook(tensor)
+
+
+def _accumulated(old: Tensor, c: Tensor) -> Tensor:
+    """``old + c`` (through the add op: recorded under create_graph) if it keeps the shape and dtype
+    of the ``.grad`` it replaces, else the error PyTorch's accumulation raises (a ``.grad`` given
+    another dtype or shape through ``.data``)."""
+    total = old + c
+    if total._data.dtype != old._data.dtype:
+        raise RuntimeError(f"result type {total.dtype} can't be cast to the desired output type {old.dtype}")
+    if tuple(total.shape) != tuple(old.shape):
+        raise RuntimeError(
+            f"output with shape {list(old.shape)} doesn't match the broadcast shape {list(total.shape)}"
+        )
+    return total
 
 
 def _copy(array: Any) -> Any:
+    array = as_array(array)
     namespace = getattr(array, "__array_namespace__", None)
     xp = namespace() if namespace is not None else None
     if xp is not None:
         return xp.asarray(array, copy=True)
     return array.copy()
-
-

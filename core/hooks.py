@@ -1,9 +1,11 @@
 """Gradient hooks: functions run on a tensor's gradient during backward.
 
-Kept in side tables, not on tensors or nodes, so that programs that never register a
-hook pay nothing per op. A non-leaf tensor's hooks live with the node that made it
-(they see the total gradient flowing into that node); a leaf's with the leaf, run on
-its total gradient before it is accumulated into ``.grad``.
+A non-leaf tensor's hooks live with the node that made it, in a side table keyed by
+node id (they see the total gradient flowing into that node, and outlive the tensor
+object as in PyTorch). A leaf's hooks live on the leaf itself (``Tensor._hooks``), so
+a hook whose closure refers to its own leaf makes a cycle the garbage collector can
+free; a module-level table holding them would keep the leaf alive forever. Programs
+that never register a hook pay nothing per op: the engine tests the tables' truth only.
 """
 
 from __future__ import annotations
@@ -11,20 +13,49 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["RemovableHandle", "node_hooks", "leaf_hooks", "post_accumulate_hooks", "add_hook"]
+__all__ = ["RemovableHandle", "node_hooks", "hooked_leaves", "leaf_hooks_of", "add_hook", "as_array",
+           "array_tensor"]
 
 Hook = Callable[[Any], Any]
 
 # id(node) -> hooks on the gradient of the tensor it produced. A plain dict, its entries dropped
 # when the node dies: backward tests it once per node, and a WeakKeyDictionary's len() is slow.
 node_hooks: dict[int, list[Hook]] = {}
-# id(leaf) -> hooks on its gradient before accumulation / on the leaf after it
-leaf_hooks: dict[int, list[Hook]] = {}
+# id(leaf) -> weak reference to every leaf whose ``_hooks`` holds hooks (dropped when it dies):
+# the engine's cheap "any leaf hooks?" test, and the way it knows ``_hooks`` is set.
+hooked_leaves: dict[int, weakref.ref[Tensor]] = {}
 # id(node) -> weak reference to the non-leaf tensor that called retain_grad()
 retained_tensors: dict[int, weakref.ref[Tensor]] = {}
+
+
+class LeafHooks:
+    """A leaf's hooks: ``pre`` on its gradient before accumulation, ``post`` on the leaf after."""
+
+    __slots__ = ("pre", "post")
+
+    def __init__(self) -> None:
+        self.pre: list[Hook] = []
+        self.post: list[Callable[[Tensor], None]] = []
+
+
+def leaf_hooks_of(tensor: Tensor) -> LeafHooks | None:
+    """The hooks registered on ``tensor`` (a leaf), or None."""
+    return tensor._hooks if id(tensor) in hooked_leaves else None
+
+
+def _leaf_hooks(tensor: Tensor) -> LeafHooks:
+    hooks = leaf_hooks_of(tensor)
+    if hooks is None:
+        hooks = tensor._hooks = LeafHooks()
+        key = id(tensor)
+        hooked_leaves[key] = weakref.ref(tensor)
+        weakref.finalize(tensor, hooked_leaves.pop, key, None)  # ids are reused once the leaf is gone
+    return hooks
 
 
 def retain(tensor: Tensor) -> None:
@@ -41,7 +72,26 @@ def retains(tensor: Tensor) -> bool:
     node = tensor._grad_fn
     ref = retained_tensors.get(id(node)) if node is not None else None
     return ref is not None and ref() is tensor
-post_accumulate_hooks: dict[int, list[Callable[[Tensor], None]]] = {}
+
+
+def as_array(value: Any) -> Any:
+    """A NumPy scalar (what arithmetic on 0-d arrays returns) as a 0-d array; anything else as is.
+
+    Every value the engine hands out in a Tensor goes through here: a Tensor wrapping a NumPy
+    scalar has no backend, so the next op on it would fail.
+    """
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
+def array_tensor(value: Any) -> Tensor:
+    """``value`` (a raw array or a Tensor) as a Tensor whose data is an array, never a NumPy scalar."""
+    from .tensor import Tensor, _wrap
+
+    if type(value) is not Tensor:
+        return _wrap(as_array(value))
+    if isinstance(value._data, np.generic):
+        return _wrap(np.asarray(value._data), value._grad_fn)
+    return value
 
 
 class RemovableHandle:
@@ -65,15 +115,6 @@ class RemovableHandle:
         self.remove()
 
 
-def _by_leaf(table: dict[int, list], tensor: Tensor) -> list:
-    key = id(tensor)
-    hooks = table.get(key)
-    if hooks is None:
-        hooks = table[key] = []
-        weakref.finalize(tensor, table.pop, key, None)  # ids are reused once the leaf is gone
-    return hooks
-
-
 def add_hook(tensor: Tensor, fn: Hook) -> RemovableHandle:
     """Register ``fn`` on ``tensor``'s gradient (see ``Tensor.register_hook``)."""
     if not callable(fn):
@@ -83,7 +124,7 @@ def add_hook(tensor: Tensor, fn: Hook) -> RemovableHandle:
     node = tensor._grad_fn
     hooks: list[Hook] | None
     if node is None:
-        hooks = _by_leaf(leaf_hooks, tensor)
+        hooks = _leaf_hooks(tensor).pre
     else:
         hooks = node_hooks.get(id(node))
         if hooks is None:
@@ -101,17 +142,22 @@ def add_post_accumulate_hook(tensor: Tensor, fn: Callable[[Tensor], None]) -> Re
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    hooks = _by_leaf(post_accumulate_hooks, tensor)
+    hooks = _leaf_hooks(tensor).post
     hooks.append(fn)
     return RemovableHandle(hooks, fn)
 
 
 def run_hooks(hooks: list[Hook], grad: Any, shape: tuple, where: str) -> Any:
-    """Apply hooks in order; each may return a replacement gradient (a Tensor) or None."""
-    from .tensor import Tensor, _wrap
+    """Apply hooks in order; each may return a replacement gradient (a Tensor) or None.
+
+    A replacement must keep the gradient's shape and dtype (PyTorch refuses a hook that
+    changes either); ``grad`` comes back as it came, a raw array or a Tensor.
+    """
+    from .tensor import Tensor
 
     tensor_mode = type(grad) is Tensor
-    value = grad if tensor_mode else _wrap(grad)
+    value = array_tensor(grad)
+    dtype = value._data.dtype
     for fn in list(hooks):
         result = fn(value)
         if result is None:
@@ -122,5 +168,10 @@ def run_hooks(hooks: list[Hook], grad: Any, shape: tuple, where: str) -> Any:
             raise RuntimeError(
                 f"hook on {where} returned a gradient of shape {list(result.shape)}, expected {list(shape)}"
             )
-        value = result
+        if result._data.dtype != dtype:
+            raise RuntimeError(
+                f"hook {getattr(fn, '__name__', type(fn).__name__)!r} on {where} has changed the type of "
+                f"value (was {value.dtype} got {result.dtype})"
+            )
+        value = array_tensor(result)
     return value if tensor_mode else value._data

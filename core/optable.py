@@ -71,7 +71,11 @@ def table() -> OpTable:
 
 
 def ensure_built() -> bool:
-    """Build the table if it is not built; True when this call built it."""
+    """Build the table if it is not built; True when this call built it.
+
+    Safe from many threads: one builds under the lock while the others wait for it, so
+    every caller returns with the finished table installed (whichever thread built it).
+    """
     global _table, _building
     if _table is not None:
         return False
@@ -97,9 +101,9 @@ def invalidate() -> None:
     """Forget the table (a plugin came or went); it is rebuilt on next use."""
     global _table
     with _lock:
-        if _table is not None:
-            _uninstall(_table)
-        _table = None
+        old, _table = _table, None  # first: a thread that meets a stub from here on waits for the rebuild
+        if old is not None:
+            _uninstall(old)
 
 
 def lookup(name: str) -> OpDef:
@@ -384,8 +388,10 @@ def _stub(dunder: str, op_name: str) -> Callable[..., Any]:
     comparison = op_name in ("eq", "ne", "lt", "le", "gt", "ge")
 
     def method(self: Tensor, *args: Any) -> Any:
-        if ensure_built():
-            return getattr(self, dunder)(*args)
+        ensure_built()  # returns once the table is built, by this thread or another one
+        bound = getattr(Tensor, dunder)
+        if bound is not method:
+            return bound(self, *args)
         if comparison:
             return NotImplemented  # Python then falls back to identity (==) or a TypeError
         if dunder in operators.INPLACE:  # no in-place op: x += y rebinds x, as for any Python object

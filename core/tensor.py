@@ -45,7 +45,8 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "__weakref__")
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_hooks", "__weakref__")
+    _hooks: Any  # a leaf's gradient hooks (tapegrad.hooks.LeafHooks), set only on leaves that have some
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -131,10 +132,23 @@ class Tensor:
         if value is not None:
             if type(value) is not Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if numpy_dtype_of(value._data) != numpy_dtype_of(self._data):  # backward accumulates into it
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: attempting to assign a gradient with dtype "
+                    f"{value.dtype} to a tensor with dtype {self.dtype}. Please ensure that the gradient and "
+                    "the tensor have the same dtype"
+                )
+            if type(value._data) is not type(self._data):
+                raise RuntimeError(
+                    f"assigned grad has data on a different backend: attempting to assign a gradient on backend "
+                    f"{value.backend!r} to a tensor on backend {self.backend!r}. Please ensure that the "
+                    "gradient and the tensor are on the same backend"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self._data.shape)}, "
-                    f"got {list(value._data.shape)}"
+                    f"assigned grad has data of a different size: attempting to assign a gradient of size "
+                    f"{list(value._data.shape)} to a tensor of size {list(self._data.shape)}. Please ensure "
+                    "that the gradient and the tensor are the same size"
                 )
         self._grad = value
 
@@ -344,6 +358,20 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getstate__(self) -> Any:
+        # Pickling and copying leave a leaf's hooks behind, as PyTorch's do (it warns as well).
+        slots = {}
+        for name in Tensor.__slots__:
+            if name != "__weakref__":
+                try:
+                    slots[name] = object.__getattribute__(self, name)
+                except AttributeError:  # a slot never set
+                    pass
+        hooks = slots.pop("_hooks", None)
+        for fn in (*hooks.pre, *hooks.post) if hooks is not None else ():
+            warnings.warn(f"backward hook {fn!r} on tensor will not be serialized", UserWarning, stacklevel=2)
+        return None, slots
+
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
         data = to_numpy(self._data)
@@ -416,8 +444,11 @@ class Tensor:
             raise AttributeError(name)
         from .optable import ensure_built
 
-        if ensure_built():
-            return getattr(self, name)
+        ensure_built()  # returns once the table is built, by this thread or another one
+        try:
+            return object.__getattribute__(self, name)  # not getattr: that would come back here
+        except AttributeError:
+            pass
         raise AttributeError(
             f"'Tensor' object has no attribute {name!r} (no installed op binds a method of that name; "
             "see tapegrad.ops_list())"

@@ -11,6 +11,7 @@ import warnings
 from typing import Any, Sequence
 
 from ..engine import run_backward
+from ..hooks import array_tensor
 from ..tensor import Size, Tensor, _wrap
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, FunctionCtx
@@ -98,7 +99,7 @@ def grad(
                 )
             out.append(None)
         else:
-            out.append(value if type(value) is Tensor else _wrap(value))
+            out.append(array_tensor(value))  # never a Tensor around a NumPy scalar
     return tuple(out)
 
 

@@ -19,6 +19,7 @@ from .graph import Node, ShapeDtype
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
+from .views import mark_multiple, record_view, shares_memory
 
 __all__ = ["make_apply", "raise_if_not_broadcastable"]
 
@@ -74,6 +75,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
         elif op.nin == 1:
             fast = _unary_apply(op, general, numpy_backend.xp, direct)
     apply = fast or general
+    if op.view:
+        apply = _view_apply(op, apply)
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     return apply
@@ -168,11 +171,40 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
 
 def _composite_apply(op: OpDef) -> Callable[..., Any]:
     function = op.forward
+    if op.view == "multiple":
+        name = op.node_name[:1].upper() + op.node_name[1:]
+
+        def several(*args: Any, **params: Any) -> Any:
+            outputs = function(*args, **params)
+            mark_multiple(outputs, name)
+            return outputs
+
+        return several
 
     def apply(*args: Any, **params: Any) -> Any:
         return function(*args, **params)
 
     return apply
+
+
+def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Wrap a ``view=True`` op: a result sharing its first input's memory is marked as a view of it."""
+    nin = op.nin
+    param_aliases = op.param_aliases
+
+    def viewing(*args: Any, **params: Any) -> Tensor:
+        out = apply(*args, **params)
+        x = args[0] if args else None
+        if type(x) is Tensor and shares_memory(out._data, x._data):
+            if len(args) != nin:
+                args, params = _bind_params(op, args, params)
+            if params and param_aliases:
+                params = _rename_params(op, params)
+            record_view(out, x, op, params)
+        return out
+
+    viewing.__wrapped__ = apply  # type: ignore[attr-defined]  # CopySlices replays views without marking them
+    return viewing
 
 
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,

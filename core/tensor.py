@@ -45,7 +45,8 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "__weakref__")
+    # _view, set only on views of another tensor's memory (tapegrad.views.ViewInfo), is left unset otherwise
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_view", "__weakref__")
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -183,10 +184,10 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        """How many in-place writes this tensor's storage has seen."""
-        from .versions import version_of
+        """How many in-place writes this tensor's storage has seen (shared by all views of it, as in PyTorch)."""
+        from .versions import base_chain, version_of
 
-        return version_of(self._data)
+        return version_of(base_chain(self._data)[-1])
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

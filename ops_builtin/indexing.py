@@ -123,9 +123,12 @@ def _fit_value(xp: Any, v: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
     """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
     key = _key(index)
+    basic = not any(_is_advanced(k) for k in key)
     if _is_numpy(x):
+        if basic and not any(k is Ellipsis for k in key):
+            key = (*key, Ellipsis)  # a 0-d result is then a view, not a NumPy scalar copy, as PyTorch's x[0]
         return np.asarray(x)[_numpy_key(key)]
-    if not any(_is_advanced(k) for k in key):
+    if basic:
         # The array API standardises basic keys covering every dimension; a trailing Ellipsis says so.
         return x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
     pos = _positions(tuple(x.shape), key)
@@ -300,7 +303,7 @@ GATHER_SAMPLES = [
 
 def register(registry: Registry) -> None:
     registry.register_op(
-        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), params=("index",), promotion=False,
+        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
         node_name="IndexBackward0", samples=GETITEM_SAMPLES,
     )
     registry.register_op(

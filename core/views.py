@@ -1,0 +1,273 @@
+"""Views: tensors sharing memory with a base tensor, and history rewritten through them.
+
+An op registered with ``view=True`` (reshape, transpose, getitem with a basic key, ...)
+may return a result sharing memory with its first input. When it really does, the
+result is marked with a ``ViewInfo``: its root base tensor (views of views point at
+the same root) and the chain of ``(op, params, input stand-in)`` steps that make the
+view from that base. The base keeps a weak table of its live views.
+
+An in-place op on a view V of base B writes into B's memory, so B's history must change
+too, as in PyTorch: B takes a ``CopySlices`` node whose inputs are B's old history and
+the new value of V. Its VJP replays the chain on the cotangent (the part that flowed
+into V) and embeds it back with the view ops' own VJP rules (the rest is B's own). Both
+are written with ``xp`` functions, so second order works. After any recorded write to
+B or one of its views, every live view of B takes a ``grad_fn`` replaying its chain on
+B's new history, since its values may have changed.
+
+As PyTorch, some views refuse recorded writes: those of functions returning several
+views (split, chunk), views made under ``no_grad``, and views that repeat elements
+(expand). The first two are invalidated instead of replayed when their base changes:
+backward through them raises PyTorch's error.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from .graph import Node, ShapeDtype
+from .grad_mode import is_grad_enabled
+from .registry import OpDef
+from .tensor import Tensor
+
+__all__ = ["ViewInfo", "view_info", "record_view", "mark_multiple", "shares_memory", "check_writable",
+           "rewrite_base", "refresh_views", "has_live_views"]
+
+ndarray = np.ndarray
+
+MULTIPLE_TAIL = (
+    "This view is the output of a function that returns multiple views. Such functions do not allow the "
+    "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+)
+NO_GRAD_TAIL = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+    "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+    "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+)
+OVERLAP_MESSAGE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+    "location. Please clone() the tensor before performing the operation."
+)
+
+
+class ViewInfo:
+    """What a view remembers: its root base, the steps from it, and why it may refuse writes.
+
+    ``multiple``: ``(function name, output index)`` when made by a function returning several
+    views (or a view of such a view: then ``(last view op, 0)``); ``no_grad``: 0 if made with
+    grad mode on, 1 if made under ``no_grad``, 2 if a view of such a view; ``overlapping``:
+    some step may repeat elements (expand), so writes are refused.
+    """
+
+    __slots__ = ("base", "chain", "multiple", "no_grad", "overlapping")
+
+    def __init__(self, base: Tensor, chain: tuple, multiple: tuple[str, int] | None, no_grad: int,
+                 overlapping: bool) -> None:
+        self.base = base
+        self.chain = chain
+        self.multiple = multiple
+        self.no_grad = no_grad
+        self.overlapping = overlapping
+
+
+def view_info(tensor: Tensor) -> ViewInfo | None:
+    """The tensor's ``ViewInfo``, or None when it is not a tracked view."""
+    return getattr(tensor, "_view", None)
+
+
+# id(base) -> {id(view): weakref to the view}; views hold their base, so the base outlives them
+_live: dict[int, dict[int, Any]] = {}
+
+
+def _forget(base_key: int, view_key: int) -> Callable[[Any], None]:
+    def callback(_: Any) -> None:
+        views = _live.get(base_key)
+        if views is not None:
+            views.pop(view_key, None)
+            if not views:
+                del _live[base_key]
+
+    return callback
+
+
+def shares_memory(out: Any, x: Any) -> bool:
+    """Whether ``out`` is a view of ``x``'s memory: exact for NumPy (same owning array)."""
+    if type(out) is ndarray:
+        if type(x) is not ndarray or out.base is None:
+            return False
+        return _owner(out) is _owner(x)
+    return True  # other backends: trust the op's declaration
+
+
+def _owner(array: Any) -> Any:
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def record_view(out: Tensor, x: Tensor, op: OpDef, params: dict) -> None:
+    """Mark ``out`` as the view ``op(x, **params)`` of ``x``'s root base."""
+    parent = view_info(x)
+    step = (op, params, ShapeDtype(tuple(x._data.shape), x._data.dtype))
+    no_grad = 0 if is_grad_enabled() else 1
+    if parent is None:
+        base, chain, multiple, overlapping = x, (step,), None, False
+    else:
+        base, chain, overlapping = parent.base, parent.chain + (step,), parent.overlapping
+        multiple = None if parent.multiple is None else (_short_name(op), 0)
+        if parent.no_grad and not no_grad:
+            no_grad = 2
+    out._view = ViewInfo(base, chain, multiple, no_grad, overlapping or op.view == "broadcast")
+    views = _live.get(id(base))
+    if views is None:
+        views = _live[id(base)] = {}
+    views[id(out)] = weakref.ref(out, _forget(id(base), id(out)))
+
+
+def mark_multiple(outputs: Any, name: str) -> None:
+    """Mark each view among ``outputs`` as output ``i`` of ``name``, a function returning several views
+    (unless marked already: ``chunk`` calls ``split``, and PyTorch names ``Split`` in its errors)."""
+    for i, t in enumerate(outputs):
+        info = view_info(t) if type(t) is Tensor else None
+        if info is not None and info.multiple is None:
+            info.multiple = (name, i)
+
+
+def has_live_views(base: Tensor) -> bool:
+    return id(base) in _live
+
+
+def _short_name(op: OpDef) -> str:
+    name = op.node_name
+    return name[:-len("Backward0")] if name.endswith("Backward0") else name
+
+
+# ---------------------------------------------------------------------- refusing writes
+def check_writable(tensor: Tensor, info: ViewInfo | None) -> None:
+    """Refuse writes into memory whose elements repeat (an expanded tensor) or is read-only."""
+    data = tensor._data
+    if (info is not None and info.overlapping) or (type(data) is ndarray and not data.flags.writeable and any(
+            s == 0 and n > 1 for s, n in zip(data.strides, data.shape))):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    if type(data) is ndarray and not data.flags.writeable:
+        raise RuntimeError(
+            "the tensor's memory is read-only (it was made from a read-only NumPy array), so it cannot be "
+            "modified in place; work on a copy (tensor.clone())"
+        )
+
+
+def check_recorded_write(info: ViewInfo) -> None:
+    """PyTorch's refusals of a write through a view that autograd would have to record."""
+    if info.multiple is not None:
+        name, i = info.multiple
+        raise RuntimeError(f"Output {i} of {name} is a view and is being modified inplace. {MULTIPLE_TAIL}")
+    if info.no_grad == 1:
+        raise RuntimeError(
+            f"A view was created in no_grad mode and is being modified inplace with grad mode enabled. {NO_GRAD_TAIL}"
+        )
+    if info.no_grad == 2:
+        name = _short_name(info.chain[-1][0])
+        raise RuntimeError(
+            f"Output 0 of {name} is a view of a view which was created in no_grad mode and is being modified "
+            f"inplace with grad mode enabled. {NO_GRAD_TAIL}"
+        )
+
+
+# ---------------------------------------------------------------------- CopySlices
+def _replay(xp: Any, g: Any, chain: tuple) -> Any:
+    """The view of ``g`` the chain selects (on tensors under create_graph, recorded)."""
+    for op, params, _ in chain:
+        if type(g) is Tensor:
+            g = getattr(op.apply, "__wrapped__", op.apply)(g, **params)
+        else:
+            g = op.forward(xp, g, **params)
+    return g
+
+
+def _embed(xp: Any, g: Any, chain: tuple) -> Any:
+    """``g``, shaped like the view, placed into zeros shaped like the base: the chain's transpose."""
+    for op, params, source in reversed(chain):
+        if op.vjps is not None:
+            g = op.vjps[0](xp, g, None, source, **params)
+        else:
+            g = op.vjp_all(xp, g, None, source, **params)[0]
+    return g
+
+
+def _base_rule(xp: Any, g: Any, out: Any, base: Any, value: Any, *, chain: tuple) -> Any:
+    return g - _embed(xp, _replay(xp, g, chain), chain)  # the elements the write did not replace
+
+
+def _value_rule(xp: Any, g: Any, out: Any, base: Any, value: Any, *, chain: tuple) -> Any:
+    return _replay(xp, g, chain)
+
+
+def _invalid_rule(xp: Any, g: Any, out: Any, base: Any, *, message: str) -> Any:
+    raise RuntimeError(message)
+
+
+def _core_op(name: str, node_name: str, nin: int, vjps: tuple) -> OpDef:
+    return OpDef(
+        name=name, forward=lambda *a, **k: None, plugin="tapegrad", nin=nin, vjps=vjps, vjp_all=None,
+        differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
+        aliases=(), methods=(), second_order=True, broadcasts=False, promotion=False, backends=None,
+        domain=None, samples=None, dtypes=None, node_name=node_name, doc="",
+    )
+
+
+COPY_SLICES = _core_op("copy_slices", "CopySlices", 2, (_base_rule, _value_rule))
+INVALID = _core_op("invalid_view", "Invalid", 1, (_invalid_rule,))
+
+
+def _stand_in(data: Any) -> ShapeDtype:
+    return ShapeDtype(tuple(data.shape), data.dtype)
+
+
+def _xp_of(data: Any) -> Any:
+    from .backends import backend_of
+
+    return backend_of(data).xp
+
+
+def rewrite_base(view: Tensor, info: ViewInfo, value_node: Node | None) -> None:
+    """After a recorded write into ``view``: its base's history becomes CopySlices(old, new value)."""
+    base = info.base
+    old = base._grad_fn if base._requires_grad else None
+    node = Node(COPY_SLICES, {"chain": info.chain}, (old, value_node),
+                (_stand_in(base._data), _stand_in(view._data)), None, _xp_of(base._data))
+    base._grad_fn = node
+    base._requires_grad = True
+    refresh_views(base)
+
+
+def refresh_views(base: Tensor) -> None:
+    """Give every live view of ``base`` a history replaying its chain on ``base``'s current one."""
+    views = _live.get(id(base))
+    if not views or not base._requires_grad:
+        return
+    xp = _xp_of(base._data)
+    for ref in list(views.values()):
+        view = ref()
+        info = view_info(view) if view is not None else None
+        if info is None or info.base is not base:
+            continue
+        edge: Any = base._grad_fn or base
+        if info.multiple is not None or info.no_grad:
+            view._grad_fn = Node(INVALID, {"message": _invalid_message(info)}, (edge,),
+                                 (_stand_in(view._data),), None, xp)
+        else:
+            for op, params, source in info.chain:
+                edge = Node(op, params, (edge,), (source,), None, xp)
+            view._grad_fn = edge
+        view._requires_grad = True
+
+
+def _invalid_message(info: ViewInfo) -> str:
+    if info.multiple is not None:
+        name, i = info.multiple
+        return (f"Output {i} of {name} is a view and its base or another view of its base has been modified "
+                f"inplace. {MULTIPLE_TAIL}")
+    return ("A view was created in no_grad mode and its base or another view of its base has been modified "
+            f"inplace with grad mode enabled. {NO_GRAD_TAIL}")

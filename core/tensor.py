@@ -47,6 +47,7 @@ class Tensor:
 
     # _view, set only on views of another tensor's memory (tapegrad.views.ViewInfo), is left unset otherwise
     __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_view", "__weakref__")
+    _view: Any
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -185,9 +186,9 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place writes this tensor's storage has seen (shared by all views of it, as in PyTorch)."""
-        from .versions import base_chain, version_of
+        from .versions import version_of
 
-        return version_of(base_chain(self._data)[-1])
+        return version_of(self._data)
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

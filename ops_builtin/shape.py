@@ -159,7 +159,7 @@ def _flip(xp: Any, x: Any, *, dims: Any) -> Any:
     """``x`` with the order of elements reversed along each of ``dims``."""
     axes = _dims(dims, x.ndim)
     # A copy, as PyTorch's flip (NumPy's is a view, which in-place writes would go through unrecorded).
-    return xp.asarray(xp.flip(x, axis=axes), copy=True) if axes else xp.reshape(x, tuple(x.shape))
+    return xp.asarray(xp.flip(x, axis=axes) if axes else x, copy=True)
 
 
 def _flip_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dims: Any) -> Any:

@@ -193,22 +193,24 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
 
 def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Wrap a ``view=True`` op: a result sharing its first input's memory is marked as a view of it."""
-    nin = op.nin
-    param_aliases = op.param_aliases
 
-    def viewing(*args: Any, **params: Any) -> Tensor:
-        out = apply(*args, **params)
-        x = args[0] if args else None
+    def viewing(x: Any, *rest: Any, **params: Any) -> Tensor:
+        out = apply(x, *rest, **params)
         if type(x) is Tensor and shares_memory(out._data, x._data):
-            if len(args) != nin:
-                args, params = _bind_params(op, args, params)
-            if params and param_aliases:
-                params = _rename_params(op, params)
-            record_view(out, x, op, params)
+            record_view(out, x, op, rest, params)
         return out
 
     viewing.__wrapped__ = apply  # type: ignore[attr-defined]  # CopySlices replays views without marking them
     return viewing
+
+
+def normalize_params(op: OpDef, rest: tuple, params: dict) -> dict:
+    """The keyword params of a call ``op(x, *rest, **params)``: positional ones bound, aliases renamed."""
+    if rest:
+        _, params = _bind_params(op, (None, *rest), params)
+    if params and op.param_aliases:
+        params = _rename_params(op, params)
+    return params
 
 
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,

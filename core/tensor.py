@@ -45,9 +45,7 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    # _view, set only on views of another tensor's memory (tapegrad.views.ViewInfo), is left unset otherwise
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_view", "__weakref__")
-    _view: Any
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "__weakref__")
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -179,6 +177,10 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
+        from .views import view_info
+
+        if view_info(self) is not None:  # its base's writes would give it history again
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self

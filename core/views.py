@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .graph import Node, ShapeDtype
-from .grad_mode import is_grad_enabled
+from .grad_mode import grad_enabled_fast
 from .registry import OpDef
 from .tensor import Tensor
 
@@ -52,44 +52,46 @@ OVERLAP_MESSAGE = (
 )
 
 
-class ViewInfo:
-    """What a view remembers: its root base, the steps from it, and why it may refuse writes.
+class ViewInfo(weakref.ref):
+    """What a view remembers, as a weak reference to the view itself (calling it gives the view).
 
-    ``multiple``: ``(function name, output index)`` when made by a function returning several
-    views (or a view of such a view: then ``(last view op, 0)``); ``no_grad``: 0 if made with
-    grad mode on, 1 if made under ``no_grad``, 2 if a view of such a view; ``overlapping``:
-    some step may repeat elements (expand), so writes are refused.
+    ``base``: the root base tensor; ``chain``: one ``(op, extra positional args, params, input
+    array)`` per view op from the base; ``multiple``: ``(function name, output index)`` when made
+    by a function returning several views (or a view of such a view: then ``(last view op, 0)``);
+    ``no_grad``: 0 if made with grad mode on, 1 if made under ``no_grad``, 2 if a view of such a
+    view; ``overlapping``: some step may repeat elements (expand), so writes are refused.
+    One object per view, whose death callback drops it from the side tables.
     """
 
-    __slots__ = ("base", "chain", "multiple", "no_grad", "overlapping")
-
-    def __init__(self, base: Tensor, chain: tuple, multiple: tuple[str, int] | None, no_grad: int,
-                 overlapping: bool) -> None:
-        self.base = base
-        self.chain = chain
-        self.multiple = multiple
-        self.no_grad = no_grad
-        self.overlapping = overlapping
+    __slots__ = ("base", "chain", "multiple", "no_grad", "overlapping", "key")
+    base: Tensor
+    chain: tuple
+    multiple: tuple[str, int] | None
+    no_grad: int
+    overlapping: bool
+    key: int
 
 
 def view_info(tensor: Tensor) -> ViewInfo | None:
     """The tensor's ``ViewInfo``, or None when it is not a tracked view."""
-    return getattr(tensor, "_view", None)
+    return _info.get(id(tensor))
 
 
-# id(base) -> {id(view): weakref to the view}; views hold their base, so the base outlives them
-_live: dict[int, dict[int, Any]] = {}
+# Side tables, so that tensors that are not views carry nothing: id(view) -> its ViewInfo, and
+# id(base) -> {id(view): ViewInfo}. A view holds its base, so the base outlives it; the view's
+# death drops both entries (``_drop``) before its id can be reused.
+_info: dict[int, ViewInfo] = {}
+_live: dict[int, dict[int, ViewInfo]] = {}
 
 
-def _forget(base_key: int, view_key: int) -> Callable[[Any], None]:
-    def callback(_: Any) -> None:
-        views = _live.get(base_key)
-        if views is not None:
-            views.pop(view_key, None)
-            if not views:
-                del _live[base_key]
-
-    return callback
+def _drop(info: Any) -> None:
+    _info.pop(info.key, None)
+    base_key = id(info.base)
+    views = _live.get(base_key)
+    if views is not None:
+        views.pop(info.key, None)
+        if not views:
+            del _live[base_key]
 
 
 def shares_memory(out: Any, x: Any) -> bool:
@@ -107,11 +109,15 @@ def _owner(array: Any) -> Any:
     return array
 
 
-def record_view(out: Tensor, x: Tensor, op: OpDef, params: dict) -> None:
-    """Mark ``out`` as the view ``op(x, **params)`` of ``x``'s root base."""
-    parent = view_info(x)
-    step = (op, params, ShapeDtype(tuple(x._data.shape), x._data.dtype))
-    no_grad = 0 if is_grad_enabled() else 1
+def record_view(out: Tensor, x: Tensor, op: OpDef, rest: tuple, params: dict) -> None:
+    """Mark ``out`` as the view ``op(x, *rest, **params)`` of ``x``'s root base.
+
+    The step keeps the call as given and ``x``'s array (memory the view keeps alive anyway);
+    it is normalised only if the view is ever replayed (``_steps``), which is rare.
+    """
+    parent = _info.get(id(x))
+    step = (op, rest, params, x._data)
+    no_grad = 0 if grad_enabled_fast() else 1
     if parent is None:
         base, chain, multiple, overlapping = x, (step,), None, False
     else:
@@ -119,11 +125,22 @@ def record_view(out: Tensor, x: Tensor, op: OpDef, params: dict) -> None:
         multiple = None if parent.multiple is None else (_short_name(op), 0)
         if parent.no_grad and not no_grad:
             no_grad = 2
-    out._view = ViewInfo(base, chain, multiple, no_grad, overlapping or op.view == "broadcast")
+    info = ViewInfo(out, _drop)
+    info.base, info.chain, info.multiple, info.no_grad = base, chain, multiple, no_grad
+    info.overlapping = overlapping or op.view == "broadcast"
+    info.key = key = id(out)
+    _info[key] = info
     views = _live.get(id(base))
     if views is None:
         views = _live[id(base)] = {}
-    views[id(out)] = weakref.ref(out, _forget(id(base), id(out)))
+    views[key] = info
+
+
+def _steps(chain: tuple) -> tuple:
+    """The chain as ``(op, keyword params, stand-in of the step's input)`` triples."""
+    from .dispatch import normalize_params
+
+    return tuple((op, normalize_params(op, rest, params), _stand_in(source)) for op, rest, params, source in chain)
 
 
 def mark_multiple(outputs: Any, name: str) -> None:
@@ -168,7 +185,7 @@ def check_recorded_write(info: ViewInfo) -> None:
             f"A view was created in no_grad mode and is being modified inplace with grad mode enabled. {NO_GRAD_TAIL}"
         )
     if info.no_grad == 2:
-        name = _short_name(info.chain[-1][0])
+        name = _short_name(info.chain[-1][0])  # the op of the last step
         raise RuntimeError(
             f"Output 0 of {name} is a view of a view which was created in no_grad mode and is being modified "
             f"inplace with grad mode enabled. {NO_GRAD_TAIL}"
@@ -235,7 +252,7 @@ def rewrite_base(view: Tensor, info: ViewInfo, value_node: Node | None) -> None:
     """After a recorded write into ``view``: its base's history becomes CopySlices(old, new value)."""
     base = info.base
     old = base._grad_fn if base._requires_grad else None
-    node = Node(COPY_SLICES, {"chain": info.chain}, (old, value_node),
+    node = Node(COPY_SLICES, {"chain": _steps(info.chain)}, (old, value_node),
                 (_stand_in(base._data), _stand_in(view._data)), None, _xp_of(base._data))
     base._grad_fn = node
     base._requires_grad = True
@@ -248,17 +265,16 @@ def refresh_views(base: Tensor) -> None:
     if not views or not base._requires_grad:
         return
     xp = _xp_of(base._data)
-    for ref in list(views.values()):
-        view = ref()
-        info = view_info(view) if view is not None else None
-        if info is None or info.base is not base:
+    for info in list(views.values()):
+        view = info()
+        if view is None:
             continue
         edge: Any = base._grad_fn or base
         if info.multiple is not None or info.no_grad:
             view._grad_fn = Node(INVALID, {"message": _invalid_message(info)}, (edge,),
                                  (_stand_in(view._data),), None, xp)
         else:
-            for op, params, source in info.chain:
+            for op, params, source in _steps(info.chain):
                 edge = Node(op, params, (edge,), (source,), None, xp)
             view._grad_fn = edge
         view._requires_grad = True

@@ -123,12 +123,13 @@ def _fit_value(xp: Any, v: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
     """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
     key = _key(index)
-    basic = not any(_is_advanced(k) for k in key)
     if _is_numpy(x):
-        if basic and not any(k is Ellipsis for k in key):
-            key = (*key, Ellipsis)  # a 0-d result is then a view, not a NumPy scalar copy, as PyTorch's x[0]
-        return np.asarray(x)[_numpy_key(key)]
-    if basic:
+        nkey = _numpy_key(key)
+        out = np.asarray(x)[nkey]
+        if isinstance(out, np.generic):  # an int for every dimension: as PyTorch's x[0], a 0-d view, not a copy
+            out = np.asarray(x)[(*nkey, Ellipsis)]
+        return out
+    if not any(_is_advanced(k) for k in key):
         # The array API standardises basic keys covering every dimension; a trailing Ellipsis says so.
         return x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
     pos = _positions(tuple(x.shape), key)

@@ -234,6 +234,10 @@ def check_no_mutation(ctx: Context) -> None:
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}")
+            if not op.view and isinstance(a, np.ndarray) and np.shares_memory(out, a):
+                # in-place writes into the result would change the input behind autograd's back
+                raise _fail(ctx, "no_mutation", sample, f"forward returned memory of input {i}; copy it, or "
+                                                         "register the op with view=True")
         if not op.has_vjp:
             continue
         out = np.asarray(out)

@@ -306,6 +306,22 @@ def test_reads_registrations_are_checked():
                              reads=((1,), (0,)))
 
 
+def test_the_kit_refuses_a_rule_reading_more_than_declared():
+    from tapegrad.testing import check_op
+
+    class Plugin:
+        @staticmethod
+        @tapegrad.hookimpl
+        def tapegrad_register_ops(registry):
+            registry.register_op("badmul", forward=lambda xp, x, y: x * y,
+                                 vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
+                                 saves=("inputs",), reads=((0,), (1,)))
+
+    tapegrad.plugins.register(Plugin, name="plugin-badmul")
+    with pytest.raises(AssertionError, match=r"the VJP for input 0 reads more than reads=\(0,\)"):
+        check_op("badmul")
+
+
 # ---------------------------------------------------------------------- no undeclared aliasing
 def test_the_kit_refuses_an_op_returning_memory_of_its_input_undeclared():
     from tapegrad.testing import check_op

@@ -200,7 +200,6 @@ def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor
             record_view(out, x, op, rest, params)
         return out
 
-    viewing.__wrapped__ = apply  # type: ignore[attr-defined]  # CopySlices replays views without marking them
     return viewing
 
 

@@ -8,9 +8,10 @@ view from that base. The base keeps a weak table of its live views.
 
 An in-place op on a view V of base B writes into B's memory, so B's history must change
 too, as in PyTorch: B takes a ``CopySlices`` node whose inputs are B's old history and
-the new value of V. Its VJP replays the chain on the cotangent (the part that flowed
-into V) and embeds it back with the view ops' own VJP rules (the rest is B's own). Both
-are written with ``xp`` functions, so second order works. After any recorded write to
+the new value of V. Its VJP finds which elements of B the view holds by replaying the
+chain on an index array; the cotangent at those elements flows to V's new value, the
+rest to B's old history. Both are written with ``xp`` ops (reshape, getitem, index_put),
+so second order works. After any recorded write to
 B or one of its views, every live view of B takes a ``grad_fn`` replaying its chain on
 B's new history, since its values may have changed.
 
@@ -23,7 +24,7 @@ backward through them raises PyTorch's error.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -171,7 +172,7 @@ def check_writable(tensor: Tensor, info: ViewInfo | None) -> None:
     if type(data) is ndarray and not data.flags.writeable:
         raise RuntimeError(
             "the tensor's memory is read-only (it was made from a read-only NumPy array), so it cannot be "
-            "modified in place; work on a copy (tensor.clone())"
+            "modified in place; write into a copy (tensor.clone())"
         )
 
 
@@ -193,32 +194,30 @@ def check_recorded_write(info: ViewInfo) -> None:
 
 
 # ---------------------------------------------------------------------- CopySlices
-def _replay(xp: Any, g: Any, chain: tuple) -> Any:
-    """The view of ``g`` the chain selects (on tensors under create_graph, recorded)."""
+def _positions(chain: tuple, shape: tuple[int, ...]) -> np.ndarray:
+    """Where in the flattened base each element of the view lies: the chain replayed on ``arange``.
+
+    Worked out from shapes alone at backward (nothing is kept between); view ops only move
+    elements, so their forwards run on an index array as on any other.
+    """
+    from .backends import backend_of
+
+    xp = backend_of(np.empty(0)).xp
+    index = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
     for op, params, _ in chain:
-        if type(g) is Tensor:
-            g = getattr(op.apply, "__wrapped__", op.apply)(g, **params)
-        else:
-            g = op.forward(xp, g, **params)
-    return g
-
-
-def _embed(xp: Any, g: Any, chain: tuple) -> Any:
-    """``g``, shaped like the view, placed into zeros shaped like the base: the chain's transpose."""
-    for op, params, source in reversed(chain):
-        if op.vjps is not None:
-            g = op.vjps[0](xp, g, None, source, **params)
-        else:
-            g = op.vjp_all(xp, g, None, source, **params)[0]
-    return g
+        index = op.forward(xp, index, **params)
+    return np.asarray(index)
 
 
 def _base_rule(xp: Any, g: Any, out: Any, base: Any, value: Any, *, chain: tuple) -> Any:
-    return g - _embed(xp, _replay(xp, g, chain), chain)  # the elements the write did not replace
+    # The elements the write did not replace: g with the view's elements set to exactly 0 (no
+    # subtraction, so an infinite g stays infinite where it belongs).
+    flat = xp.index_put(xp.reshape(g, (-1,)), 0.0, index=_positions(chain, tuple(base.shape)).reshape(-1))
+    return xp.reshape(flat, tuple(base.shape))
 
 
 def _value_rule(xp: Any, g: Any, out: Any, base: Any, value: Any, *, chain: tuple) -> Any:
-    return _replay(xp, g, chain)
+    return xp.getitem(xp.reshape(g, (-1,)), index=_positions(chain, tuple(base.shape)))
 
 
 def _invalid_rule(xp: Any, g: Any, out: Any, base: Any, *, message: str) -> Any:

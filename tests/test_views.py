@@ -40,6 +40,14 @@ def test_a_write_through_a_row_rewrites_the_base_history():
     assert repr(y.grad_fn).startswith("<CopySlices object at 0x")
 
 
+def test_an_infinite_cotangent_stays_infinite_through_copy_slices():
+    x = square()
+    y = x * 1
+    y[0].mul_(3)
+    (y * tapegrad.tensor([[float("inf"), 1.0], [1.0, 1.0]])).sum().backward()
+    assert x.grad.tolist() == [[float("inf"), 3.0], [1.0, 1.0]]  # not NaN
+
+
 def test_zeroing_a_reshaped_view_zeroes_the_gradient():
     x = square()
     y = x * 1
@@ -89,6 +97,16 @@ def test_writing_into_an_expanded_tensor_is_refused(expand):
         expand(y).mul_(2)
     with pytest.raises(RuntimeError, match="more than one element"):
         expand(tapegrad.ones(2)).mul_(2)
+    copy = expand(y).clone()  # what the message advises
+    copy.mul_(2)
+    assert copy.tolist() == [[2.0, 4.0], [2.0, 4.0]] and y.tolist() == [1.0, 2.0]
+
+
+def test_a_read_only_array_refuses_writes():
+    array = np.ones(3)
+    array.flags.writeable = False
+    with pytest.raises(RuntimeError, match=r"memory is read-only .* write into a copy \(tensor.clone\(\)\)"):
+        tapegrad.from_numpy(array).add_(1)
 
 
 def test_a_write_into_the_base_refreshes_its_live_views():

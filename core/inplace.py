@@ -39,8 +39,9 @@ VIEW_OF_LEAF_MESSAGE = (
 def _views_a_leaf(tensor: Tensor, array: Any, depth: int = 8) -> bool:
     """Whether ``array`` shares memory with a leaf that requires grad upstream of ``tensor``.
 
-    Walks a few nodes up the graph (views of views) comparing NumPy base chains; cheap,
-    and only asked when an in-place write targets a view.
+    The safety net for aliases ``tapegrad.views`` does not track (memory shared outside a
+    declared view op): walks a few nodes up the graph comparing NumPy base chains; cheap,
+    and only asked when an in-place write targets such an array.
     """
     bases = {id(a) for a in base_chain(array)}
     frontier = [tensor._grad_fn]

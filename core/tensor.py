@@ -296,7 +296,10 @@ class Tensor:
     def __iter__(self) -> Iterator[Any]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))  # each row through the getitem op
+        from .views import mark_multiple
+
+        # each row through the getitem op; as PyTorch's unbind, the rows refuse recorded writes
+        return (mark_multiple((self[i],), "Unbind", i)[0] for i in range(self._data.shape[0]))
 
     @property
     def T(self) -> Tensor:

@@ -144,13 +144,15 @@ def _steps(chain: tuple) -> tuple:
     return tuple((op, normalize_params(op, rest, params), _stand_in(source)) for op, rest, params, source in chain)
 
 
-def mark_multiple(outputs: Any, name: str) -> None:
-    """Mark each view among ``outputs`` as output ``i`` of ``name``, a function returning several views
-    (unless marked already: ``chunk`` calls ``split``, and PyTorch names ``Split`` in its errors)."""
+def mark_multiple(outputs: Any, name: str, first: int = 0) -> Any:
+    """Mark each view among ``outputs`` as output ``first + i`` of ``name``, a function returning several
+    views (unless marked already: ``chunk`` calls ``split``, and PyTorch names ``Split`` in its errors).
+    Returns ``outputs``."""
     for i, t in enumerate(outputs):
         info = view_info(t) if type(t) is Tensor else None
         if info is not None and info.multiple is None:
-            info.multiple = (name, i)
+            info.multiple = (name, first + i)
+    return outputs
 
 
 def has_live_views(base: Tensor) -> bool:

@@ -78,6 +78,27 @@ def test_split_pieces_refuse_views_of_them_too_and_allow_untracked_writes():
     assert y.tolist() == [[2.0, 4.0], [3.0, 4.0]]
 
 
+def test_rows_from_iteration_refuse_writes_as_unbind_does():
+    y = square() * 1
+    with pytest.raises(RuntimeError, match=f"^Output 0 of Unbind {MULTIPLE[:20]}"):
+        for row in y:
+            row.mul_(2)
+    rows = list(y)
+    with pytest.raises(RuntimeError, match="Output 1 of Unbind"):
+        rows[1].add_(1)
+    assert y.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_a_sibling_view_sees_the_write():
+    x = square()
+    y = x * 1
+    row, column = y[0], y[:, 0]
+    row.mul_(3)
+    assert column.tolist() == [3.0, 3.0]
+    (column * column).sum().backward()
+    assert x.grad.tolist() == [[18.0, 0.0], [6.0, 0.0]]
+
+
 def test_split_pieces_are_invalidated_when_their_base_is_written():
     x = square()
     y = x * 1

@@ -285,6 +285,12 @@ def test_views_on_another_backend_rewrite_the_base_too():
     y[0].mul_(3)
     (y * y).sum().backward()
     assert x.grad.tolist() == [[18.0, 36.0], [6.0, 8.0]]
+    x.grad = None
+    y = x.to("array_api_strict") * 1
+    y[np.array([0, 1])].mul_(2)  # advanced indexing copies there too: y is left alone
+    assert y.tolist() == [[1.0, 2.0], [3.0, 4.0]] and y.grad_fn.name() == "MulBackward0"
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]
 
 
 def test_view_registrations_are_checked():

@@ -178,10 +178,11 @@ def _short_name(op: OpDef) -> str:
 def check_writable(tensor: Tensor, info: ViewInfo | None) -> None:
     """Refuse writes into memory whose elements repeat (an expanded tensor) or is read-only."""
     data = tensor._data
-    if (info is not None and info.overlapping) or (type(data) is ndarray and not data.flags.writeable and any(
-            s == 0 and n > 1 for s, n in zip(data.strides, data.shape))):
+    if info is not None and info.overlapping:
         raise RuntimeError(OVERLAP_MESSAGE)
     if type(data) is ndarray and not data.flags.writeable:
+        if any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
+            raise RuntimeError(OVERLAP_MESSAGE)
         raise RuntimeError(
             "the tensor's memory is read-only (it was made from a read-only NumPy array), so it cannot be "
             "modified in place; write into a copy (tensor.clone())"

@@ -2,25 +2,24 @@
 
 An op registered with ``view=True`` (reshape, transpose, getitem with a basic key, ...)
 may return a result sharing memory with its first input. When it really does, the
-result is marked with a ``ViewInfo``: its root base tensor (views of views point at
-the same root) and the chain of ``(op, params, input stand-in)`` steps that make the
-view from that base. The base keeps a weak table of its live views.
+result gets a ``ViewInfo`` (in a side table keyed by the view): its root base tensor
+(views of views point at the same root) and the chain of view calls that make it from
+that base. A second table lists each base's live views.
 
 An in-place op on a view V of base B writes into B's memory, so B's history must change
 too, as in PyTorch: B takes a ``CopySlices`` node whose inputs are B's old history and
 the new value of V. Its VJP finds which elements of B the view holds by replaying the
 chain on an index array; the cotangent at those elements flows to V's new value, the
-rest to B's old history. Both are written with ``xp`` ops (reshape, getitem, index_put),
-so second order works. After any recorded write to
-B or one of its views, every live view of B takes a ``grad_fn`` replaying its chain on
-B's new history, since its values may have changed.
+rest to B's old history. Both rules are written with ``xp`` ops (reshape, getitem,
+index_put), so second order works. After any recorded write to B or one of its views,
+every live view of B takes a ``grad_fn`` replaying its chain on B's new history, since
+its values may have changed.
 
 As PyTorch, some views refuse recorded writes: those of functions returning several
-views (split, chunk), views made under ``no_grad``, and views that repeat elements
-(expand). The first two are invalidated instead of replayed when their base changes:
-backward through them raises PyTorch's error.
+views (split, chunk, iteration), views made under ``no_grad``, and views that repeat
+elements (expand). The first two are invalidated instead of replayed when their base
+changes: backward through them raises PyTorch's error.
 """
-
 from __future__ import annotations
 
 import weakref

@@ -19,6 +19,7 @@ from .graph import Node, ShapeDtype
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
+from .views import mark_multiple, record_view, shares_memory
 
 __all__ = ["make_apply", "raise_if_not_broadcastable"]
 
@@ -74,6 +75,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
         elif op.nin == 1:
             fast = _unary_apply(op, general, numpy_backend.xp, direct)
     apply = fast or general
+    if op.view:
+        apply = _view_apply(op, apply)
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     return apply
@@ -90,6 +93,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     promotion = op.promotion
     supported = op.backends
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
+    plan = save_plan(op)
 
     variadic = op.variadic
 
@@ -154,11 +158,14 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 edges.append(None)
         if not recorded:
             return _wrap(out)
-        if saves_inputs:
-            inputs = tuple(arrays)
+        if plan is not None:  # only what the rules of the inputs needing a gradient read
+            keep, keep_out = plan[sum(1 << i for i, e in enumerate(edges) if e is not None)]
+            inputs = tuple(d if keep[i] or type(d) in _SCALARS else stand_in(d) for i, d in enumerate(arrays))
+        elif saves_inputs:
+            inputs, keep_out = tuple(arrays), saves_output
         else:
-            inputs = tuple(d if type(d) in _SCALARS else stand_in(d) for d in arrays)
-        node = Node(op, params, tuple(edges), inputs, out if saves_output else None, xp)
+            inputs, keep_out = tuple(d if type(d) in _SCALARS else stand_in(d) for d in arrays), saves_output
+        node = Node(op, params, tuple(edges), inputs, out if keep_out else None, xp)
         if mode is not True:
             record_trace(node)
         return _wrap(out, node)
@@ -168,11 +175,41 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
 
 def _composite_apply(op: OpDef) -> Callable[..., Any]:
     function = op.forward
+    if op.view == "multiple":
+        name = op.node_name[:1].upper() + op.node_name[1:]
+
+        def several(*args: Any, **params: Any) -> Any:
+            outputs = function(*args, **params)
+            mark_multiple(outputs, name)
+            return outputs
+
+        return several
 
     def apply(*args: Any, **params: Any) -> Any:
         return function(*args, **params)
 
     return apply
+
+
+def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Wrap a ``view=True`` op: a result sharing its first input's memory is marked as a view of it."""
+
+    def viewing(x: Any, *rest: Any, **params: Any) -> Tensor:
+        out = apply(x, *rest, **params)
+        if type(x) is Tensor and shares_memory(out._data, x._data):
+            record_view(out, x, op, rest, params)
+        return out
+
+    return viewing
+
+
+def normalize_params(op: OpDef, rest: tuple, params: dict) -> dict:
+    """The keyword params of a call ``op(x, *rest, **params)``: positional ones bound, aliases renamed."""
+    if rest:
+        _, params = _bind_params(op, (None, *rest), params)
+    if params and op.param_aliases:
+        params = _rename_params(op, params)
+    return params
 
 
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
@@ -185,6 +222,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     broadcasts = op.broadcasts
     promotion = op.promotion
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
+    plan = save_plan(op)
+    # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
+    keeps = None if plan is None else tuple((k[0], k[1], o) for k, o in plan)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
         if y is not _ABSENT and not rest and not (params and param_aliases):
@@ -230,11 +270,17 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    if saves_inputs:
-                        node.io = (ex, ey, a, b)
+                    if keeps is not None:
+                        ka, kb, ko = keeps[rx + 2 * ry]
+                        node.io = (ex, ey, a if ka or tx is not Tensor else stand_in(a),
+                                   b if kb or ty is not Tensor else stand_in(b))
+                        node.out = out if ko else None
                     else:
-                        node.io = (ex, ey, stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
-                    node.out = out if saves_output else None
+                        if saves_inputs:
+                            node.io = (ex, ey, a, b)
+                        else:
+                            node.io = (ex, ey, stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
+                        node.out = out if saves_output else None
                     node.xp = xp
                     t._grad_fn = node
                     t._requires_grad = True
@@ -258,6 +304,9 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
+    plan = save_plan(op)
+    if plan is not None:  # one input: its rule runs whenever a node exists
+        (saves_inputs,), saves_output = plan[1]
     promotion = op.promotion
     d0 = op.input_differentiable(0)
 
@@ -298,6 +347,19 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
         return general(*args, **params)
 
     return apply
+
+
+def save_plan(op: OpDef) -> tuple[tuple[tuple[bool, ...], bool], ...] | None:
+    """For an op declaring ``reads``: per mask of inputs needing a gradient (bit i: input i), which
+    inputs and whether the output the rules of those inputs read; None for other ops."""
+    reads, nin = op.reads, op.nin
+    if reads is None or nin is None:
+        return None
+    plan = []
+    for mask in range(1 << nin):
+        read = {what for i in range(nin) if mask >> i & 1 for what in reads[i]}
+        plan.append((tuple(i in read for i in range(nin)), "output" in read))
+    return tuple(plan)
 
 
 def _floating(out: Any) -> bool:

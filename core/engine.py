@@ -373,7 +373,7 @@ def _tensor_inputs(node: Node) -> tuple:
     rebuilt = []
     for value, edge in zip(values, node.edges):
         if type(edge) is Node:
-            rebuilt.append(_wrap(as_array(value), edge) if node.op.saves_inputs else value)
+            rebuilt.append(value if type(value) is ShapeDtype else _wrap(as_array(value), edge))  # stand-in: not read
         elif edge is not None:
             rebuilt.append(edge)  # a leaf: gradients must reach this very tensor
         elif type(value) is not ShapeDtype and hasattr(value, "shape"):

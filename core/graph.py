@@ -7,6 +7,7 @@ flows there), and only what the op declared its VJP reads.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .versions import EPOCH
@@ -29,13 +30,9 @@ class ShapeDtype(tuple):
     def __new__(cls, shape: tuple[int, ...], dtype: Any) -> ShapeDtype:
         return tuple.__new__(cls, (shape, dtype))
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self[0]
-
-    @property
-    def dtype(self) -> Any:
-        return self[1]
+    # C-level getters: the engine reads these once per input of every node that has stand-ins
+    shape = property(itemgetter(0), doc="The stood-in array's shape.")
+    dtype = property(itemgetter(1), doc="The stood-in array's dtype.")
 
     @property
     def ndim(self) -> int:

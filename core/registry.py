@@ -18,6 +18,7 @@ Forward = Callable[..., Any]
 VJP = Callable[..., Any]
 
 _SAVES = frozenset({"inputs", "output"})
+_VIEWS = (False, True, "broadcast")
 
 
 class RegistrationError(ValueError):
@@ -65,6 +66,8 @@ class OpDef:
     inplace_methods: tuple[str, ...] = ()
     composite: bool = False
     forward_name: str | None = None  # set when forward was given as an array-API function name
+    view: bool | str = False  # True/"broadcast": the result may share its first input's memory; "multiple": several
+    reads: tuple[tuple[int | str, ...], ...] | None = None  # per input rule: the inputs/"output" it reads
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -160,6 +163,8 @@ class Registry:
         node_name: str | Callable[..., str] | None = None,
         variadic: bool = False,
         inplace_methods: Sequence[str] = (),
+        view: bool | str = False,
+        reads: Sequence[Sequence[int | str]] | None = None,
         doc: str | None = None,
         override: bool = False,
     ) -> None:
@@ -201,6 +206,13 @@ class Registry:
           forward receives them unpacked, ``forward(xp, *arrays, **params)``.
         - ``inplace_methods``: Tensor methods doing the op in place on its first input
           (``add_``); Python's augmented operators (``+=``) follow the op name like ``+`` does.
+        - ``view``: True when the result may share memory with the first input, each of its elements
+          a distinct element of it (reshape, transpose, basic getitem); ``"broadcast"`` when elements
+          may repeat (expand). In-place writes through such a result then rewrite the input's history
+          (``"broadcast"``: are refused). Needs ``saves=()``.
+        - ``reads``: with one ``vjp`` rule per input, what each rule reads: input indices and/or
+          ``"output"``, e.g. ``((1,), (0,))`` for mul. Only what the rules of the inputs that need a
+          gradient read is kept; the rest reach the VJP as stand-ins. Must be within ``saves``.
         - ``doc``: the op's documentation (default: the forward's docstring).
         - ``override``: replace an op of the same name registered by an earlier plugin.
         """
@@ -249,6 +261,10 @@ class Registry:
         names = tuple(params)
         if any(p.startswith("*") for p in names[:-1]):
             raise RegistrationError(f"{where}: only the last of params may start with '*'")
+        if view not in _VIEWS:
+            raise RegistrationError(f"{where}: view must be False, True or 'broadcast', got {view!r}")
+        if view and save_set:
+            raise RegistrationError(f"{where}: a view op's VJP must read nothing (saves=()): views are replayed")
         op = OpDef(
             name=name,
             forward=forward,
@@ -276,6 +292,8 @@ class Registry:
             variadic=bool(variadic),
             inplace_methods=tuple(inplace_methods),
             forward_name=forward_name,
+            view=view,
+            reads=None if reads is None else _check_reads(where, reads, vjps, save_set),
         )
         self.ops.append((op, bool(override)))
 
@@ -288,23 +306,27 @@ class Registry:
         aliases: Sequence[str] = (),
         samples: Any = None,
         domain: Any = None,
+        view: bool | str = False,
         override: bool = False,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
         ``function(*tensors, **params)`` calls registered ops; gradients flow through them,
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
-        and the kit checks it the same way.
+        and the kit checks it the same way. ``view="multiple"``: it returns several views of its
+        first input (split); in-place writes into them are then refused, as in PyTorch.
         """
         where = self._check_names(name, aliases)
         if not callable(function):
             raise RegistrationError(f"{where}: the function must be callable")
+        if view not in (False, "multiple"):
+            raise RegistrationError(f"{where}: a composite's view must be False or 'multiple', got {view!r}")
         op = OpDef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
-            node_name=name, doc=inspect.getdoc(function) or "", composite=True,
+            node_name=name, doc=inspect.getdoc(function) or "", composite=True, view=view,
         )
         self.ops.append((op, bool(override)))
 
@@ -363,6 +385,28 @@ class Registry:
             Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
                     device=device)
         )
+
+
+def _check_reads(where: str, reads: Sequence[Sequence[int | str]], vjps: tuple | None,
+                 saves: set[str]) -> tuple[tuple[int | str, ...], ...]:
+    """Validate ``reads``: one entry per per-input rule, naming inputs by index or ``"output"``."""
+    if vjps is None:
+        raise RegistrationError(f"{where}: reads needs vjp given as one rule per input")
+    table = tuple(tuple(entry) for entry in reads)
+    if len(table) != len(vjps):
+        raise RegistrationError(f"{where}: reads lists {len(table)} entries but vjp has {len(vjps)} rules")
+    for entry in table:
+        for what in entry:
+            if what == "output":
+                ok = "output" in saves
+            else:
+                ok = type(what) is int and 0 <= what < len(vjps) and "inputs" in saves
+            if not ok:
+                raise RegistrationError(
+                    f"{where}: reads may name only input indices below {len(vjps)} (with 'inputs' in saves) "
+                    f"and 'output' (with 'output' in saves), got {what!r}"
+                )
+    return table
 
 
 def _named_forward(function: str, op: str) -> Forward:

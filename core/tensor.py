@@ -194,13 +194,17 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
+        from .views import view_info
+
+        if view_info(self) is not None:  # its base's writes would give it history again
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self
 
     @property
     def _version(self) -> int:
-        """How many in-place writes this tensor's storage has seen."""
+        """How many in-place writes this tensor's storage has seen (shared by all views of it, as in PyTorch)."""
         from .versions import version_of
 
         return version_of(self._data)
@@ -342,7 +346,10 @@ class Tensor:
     def __iter__(self) -> Iterator[Any]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))  # each row through the getitem op
+        from .views import mark_multiple
+
+        # each row through the getitem op; as PyTorch's unbind, the rows refuse recorded writes
+        return (mark_multiple((self[i],), "Unbind", i)[0] for i in range(self._data.shape[0]))
 
     @property
     def T(self) -> Tensor:

@@ -55,7 +55,9 @@ def mark_modified(array: Any) -> None:
 
 
 def version_of(array: Any) -> int:
-    """How many in-place writes ``array`` has seen (PyTorch's ``tensor._version``)."""
+    """How many in-place writes ``array``'s memory has seen, through any view of it (PyTorch's
+    ``tensor._version``, which a view shares with its base)."""
+    array = base_chain(array)[-1]
     entry = _modified.get(id(array))
     return 0 if entry is None or entry[2]() is not array else entry[1]
 

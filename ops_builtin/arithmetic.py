@@ -73,7 +73,7 @@ def register(registry: Registry) -> None:
         forward="multiply",
         vjp=(lambda xp, g, ans, x, y: g * y,
              lambda xp, g, ans, x, y: g * x),
-        saves=("inputs",), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
+        saves=("inputs",), reads=((1,), (0,)), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
         inplace_methods=("mul_", "multiply_"),
     )
     registry.register_op(
@@ -81,7 +81,7 @@ def register(registry: Registry) -> None:
         forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
-        saves=("inputs", "output"), broadcasts=True, aliases=("divide", "true_divide"),
+        saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True, aliases=("divide", "true_divide"),
         methods=("div", "divide", "true_divide"), inplace_methods=("div_", "divide_"),
         domain=(None, POSITIVE),
     )

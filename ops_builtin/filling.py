@@ -1,5 +1,7 @@
-"""Filling: fill, zero. Their results do not depend on the input's values, so the
-input's gradient is zero; they exist for their in-place forms, ``fill_`` and ``zero_``."""
+"""Filling: fill, zero, copy, and clone. The first three do not depend on the input's values,
+so the input's gradient is zero; they exist for their in-place forms, ``fill_``, ``zero_`` and
+``copy_`` (``out[0:2].copy_(x)`` writes ``x`` through a view). ``clone`` is a copy to write
+into instead of a view or an expanded tensor."""
 
 from __future__ import annotations
 
@@ -21,6 +23,25 @@ def _zero(xp: Any, x: Any) -> Any:
     return xp.zeros_like(x)
 
 
+def _copy(xp: Any, x: Any, src: Any) -> Any:
+    """``src`` broadcast to ``x``'s shape and cast to its dtype: the out-of-place form of ``x.copy_(src)``."""
+    src = src if hasattr(src, "shape") else xp.asarray(src)
+    return xp.astype(xp.broadcast_to(src, tuple(x.shape)), x.dtype, copy=True)
+
+
+def _copy_vjp_x(xp: Any, g: Any, ans: Any, x: Any, src: Any) -> Any:
+    return g * 0  # overwritten: x's old values do not reach the result
+
+
+def _copy_vjp_src(xp: Any, g: Any, ans: Any, x: Any, src: Any) -> Any:
+    return g  # in x's shape: the engine sums it down to src's and casts it to src's dtype
+
+
+def _clone(xp: Any, x: Any) -> Any:
+    """A copy of ``x`` in memory of its own (writing into it leaves ``x`` alone)."""
+    return xp.asarray(x, copy=True)
+
+
 def _no_dependence(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
     return g * 0
 
@@ -32,4 +53,11 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "zero", forward=_zero, vjp=(_no_dependence,), saves=(), inplace_methods=("zero_",), promotion=False,
+    )
+    registry.register_op(
+        "copy", forward=_copy, vjp=(_copy_vjp_x, _copy_vjp_src), saves=(), inplace_methods=("copy_",),
+        promotion=False, node_name="CopyBackwards", samples=[Sample((2, 3), (2, 3)), Sample((2, 3), (3,))],
+    )
+    registry.register_op(
+        "clone", forward=_clone, vjp=(lambda xp, g, ans, x: g,), saves=(), methods=("clone",), promotion=False,
     )

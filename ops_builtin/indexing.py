@@ -133,7 +133,11 @@ def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
     """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
     key = _key(index)
     if _is_numpy(x):
-        return np.asarray(x)[_numpy_key(key)]
+        nkey = _numpy_key(key)
+        out = np.asarray(x)[nkey]
+        if isinstance(out, np.generic):  # an int for every dimension: as PyTorch's x[0], a 0-d view, not a copy
+            out = np.asarray(x)[(*nkey, Ellipsis)]
+        return out
     if not any(_is_advanced(k) for k in key):
         # The array API standardises basic keys covering every dimension; a trailing Ellipsis says so.
         return x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
@@ -309,7 +313,7 @@ GATHER_SAMPLES = [
 
 def register(registry: Registry) -> None:
     registry.register_op(
-        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), params=("index",), promotion=False,
+        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
         node_name=node_names.getitem, samples=GETITEM_SAMPLES,
     )
     registry.register_op(

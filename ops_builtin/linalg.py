@@ -323,7 +323,10 @@ def _contract(xp: Any, *arrays: Any, equation: str, sizes: Any = ()) -> Any:
     for j in range(1, len(terms)):
         keep = set(output).union(*(letters_ for _, letters_ in terms[j + 1:]))
         r, letters = _pair(xp, r, letters, *terms[j], keep, size)
-    return _emit(xp, r, letters, output, size)
+    result = _emit(xp, r, letters, output, size)
+    # One operand may come back as a view of it (a diagonal, a permutation, a broadcast): copy it, or
+    # in-place writes into the operand would change the result behind autograd's back.
+    return xp.asarray(result, copy=True) if len(arrays) == 1 else result
 
 
 def _contract_vjp(xp: Any, g: Any, ans: Any, *arrays: Any, equation: str, sizes: Any = ()) -> tuple[Any, ...]:

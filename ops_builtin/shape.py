@@ -171,7 +171,8 @@ def _permute_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dims: Any) -> Any:
 def _flip(xp: Any, x: Any, *, dims: Any) -> Any:
     """``x`` with the order of elements reversed along each of ``dims``."""
     axes = _dims(dims, x.ndim)
-    return xp.flip(x, axis=axes) if axes else xp.reshape(x, tuple(x.shape))
+    # A copy, as PyTorch's flip (NumPy's is a view, which in-place writes would go through unrecorded).
+    return xp.asarray(xp.flip(x, axis=axes) if axes else x, copy=True)
 
 
 def _flip_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dims: Any) -> Any:
@@ -485,10 +486,11 @@ def _chunk(x: Any, chunks: Any, dim: Any = 0) -> tuple[Any, ...]:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    import tapegrad
+
     n = x.shape[_dim(dim, x.ndim)]
-    if n == 0:
-        return _split(x, [0] * chunks, dim)
-    return _split(x, -(-n // chunks), dim)
+    # Through the op, so its pieces are views of split's, as PyTorch names them in errors
+    return tapegrad.ops.split(x, [0] * chunks if n == 0 else -(-n // chunks), dim)
 
 
 # method -> dtype: x.float() is float32 whatever the default dtype, as in PyTorch
@@ -518,18 +520,18 @@ def _converter(method: str, dtype: str) -> Any:
 
 def register(registry: Registry) -> None:
     registry.register_op(
-        "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(),
+        "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(), view=True,
         params=("*shape",), methods=("reshape",), node_name="ViewBackward0",
         samples=[Sample((2, 3), shape=(3, 2)), Sample((6,), shape=(-1, 2)), Sample((), shape=(1, 1))],
     )
     registry.register_op(
         # The cotangent comes back in the broadcast shape; the engine sums it down.
-        "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(),
+        "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(), view="broadcast",
         params=("*shape",), methods=("broadcast_to",), node_name="ExpandBackward0",
         samples=[Sample((3,), shape=(2, 3)), Sample((2, 1), shape=(2, 4)), Sample((), shape=(3,))],
     )
     registry.register_op(
-        "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(),
+        "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(), view=True,
         params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",), node_name="UnsqueezeBackward0",
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((), dim=0)],
     )
@@ -540,39 +542,39 @@ def register(registry: Registry) -> None:
         samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )
     registry.register_op(
-        "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), params=("*shape",), methods=("view",),
+        "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), view=True, params=("*shape",), methods=("view",),
         samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,))],
     )
     registry.register_op(
-        "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), params=("start_dim", "end_dim"),
+        "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),
         methods=("flatten",), node_name="ViewBackward0",
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
                  Sample(())],
     )
     registry.register_op(
-        "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), params=("dim",),
+        "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
         param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze,
         samples=[Sample((1, 3, 1)), Sample((1, 3, 1), dim=0), Sample((1, 3, 1), dim=1),
                  Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0)],
     )
     registry.register_op(
-        "unsqueeze", forward=_unsqueeze, vjp=(_back_to_input_shape,), saves=(), params=("dim",),
+        "unsqueeze", forward=_unsqueeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
         methods=("unsqueeze",),
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3), dim=1), Sample((), dim=0)],
     )
     registry.register_op(
-        "transpose", forward=_transpose, vjp=(_transpose_vjp,), saves=(), params=("dim0", "dim1"),
+        "transpose", forward=_transpose, vjp=(_transpose_vjp,), saves=(), view=True, params=("dim0", "dim1"),
         aliases=("swapaxes", "swapdims"), methods=("transpose", "swapaxes", "swapdims"),
         samples=[Sample((2, 3, 4), dim0=0, dim1=2), Sample((2, 3), dim0=-1, dim1=0), Sample((3,), dim0=0, dim1=-1),
                  Sample((), dim0=0, dim1=-1)],
     )
     registry.register_op(
-        "permute", forward=_permute, vjp=(_permute_vjp,), saves=(), params=("*dims",),
+        "permute", forward=_permute, vjp=(_permute_vjp,), saves=(), view=True, params=("*dims",),
         param_aliases={"axes": "dims"}, aliases=("permute_dims",), methods=("permute",),
         samples=[Sample((2, 3, 4), dims=(2, 0, 1)), Sample((2, 3), dims=(-1, 0)), Sample((), dims=())],
     )
     registry.register_op(
-        "expand", forward=_expand, vjp=(_same,), saves=(), params=("*sizes",), methods=("expand",),
+        "expand", forward=_expand, vjp=(_same,), saves=(), view="broadcast", params=("*sizes",), methods=("expand",),
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
                  Sample((), sizes=(3,))],
     )
@@ -602,9 +604,9 @@ def register(registry: Registry) -> None:
                  Sample((3,), pad_width=4, mode="reflect")],
     )
     # Several results: the kit checks them concatenated.
-    registry.register_composite("split", _split, methods=("split",), samples=[
+    registry.register_composite("split", _split, methods=("split",), view="multiple", samples=[
         Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1)])
-    registry.register_composite("chunk", _chunk, methods=("chunk",), samples=[
+    registry.register_composite("chunk", _chunk, methods=("chunk",), view="multiple", samples=[
         Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1)])
     registry.register_composite(
         "narrow", _narrow, methods=("narrow",),

@@ -1,10 +1,9 @@
-"""Everyday Tensor methods PyTorch code uses on line one: copies, views shaped like another
-tensor, ``new_*`` makers, ``copy_``, ``masked_fill``, ``index_select``, comparisons of whole
-tensors, and ``where`` in PyTorch's method order.
+"""Everyday Tensor methods PyTorch code uses on line one: views shaped like another tensor,
+``new_*`` makers, ``masked_fill``, ``index_select``, comparisons of whole tensors, and
+``where`` in PyTorch's method order (``clone`` and ``copy_`` are in ``filling``).
 
-Most are composites of other ops (their gradients come from those ops); ``clone``, ``copy``
-and ``masked_fill`` are ops with VJPs of their own, so that their nodes carry PyTorch's
-names (``CloneBackward0``, ``CopyBackwards``, ``MaskedFillBackward0``).
+Most are composites of other ops (their gradients come from those ops); ``masked_fill`` is
+an op with a VJP of its own, so that its node carries PyTorch's name (``MaskedFillBackward0``).
 """
 
 from __future__ import annotations
@@ -23,29 +22,6 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------------------- ops with a VJP
-def _clone(xp: Any, x: Any, *, memory_format: Any = None) -> Any:
-    """A copy of ``x`` with its own memory; gradients pass straight through."""
-    return xp.asarray(x, copy=True)
-
-
-def _pass_through(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
-    return g
-
-
-def _copy(xp: Any, dst: Any, src: Any, *, non_blocking: bool = False) -> Any:
-    """``src`` broadcast to ``dst``'s shape and cast to its dtype: what ``dst.copy_(src)`` writes."""
-    try:
-        out = xp.broadcast_to(src if hasattr(src, "shape") else xp.asarray(src, dtype=dst.dtype), dst.shape)
-    except ValueError as exc:
-        raise_if_not_broadcastable([dst, src], exc)
-        raise
-    return xp.astype(out, dst.dtype) if out.dtype != dst.dtype else xp.asarray(out, copy=True)
-
-
-def _copy_source_vjp(xp: Any, g: Any, ans: Any, dst: Any, src: Any, **params: Any) -> Any:
-    return g  # in dst's shape and dtype: the engine sums it down to src's and casts
-
-
 def _fill_value(name: str, value: Any) -> Any:
     from tapegrad import Tensor
 
@@ -188,15 +164,6 @@ def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
 
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
-    registry.register_op(
-        "clone", forward=_clone, vjp=(_pass_through,), saves=(), methods=("clone",), params=("memory_format",),
-        samples=[Sample((2, 3)), Sample(())],
-    )
-    registry.register_op(
-        "copy", forward=_copy, vjp=(None, _copy_source_vjp), saves=(), inplace_methods=("copy_",),
-        params=("non_blocking",), node_name="CopyBackwards",
-        samples=[Sample((2, 3), (2, 3)), Sample((2, 3), (3,)), Sample((2, 3), ())],
-    )
     registry.register_op(
         "masked_fill", forward=_masked_fill, vjp=(_masked_fill_vjp, None), saves=("inputs",),
         params=("value",), methods=("masked_fill",), inplace_methods=("masked_fill_",),

@@ -234,6 +234,10 @@ def check_no_mutation(ctx: Context) -> None:
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}")
+            if not op.view and isinstance(a, np.ndarray) and np.shares_memory(out, a):
+                # in-place writes into the result would change the input behind autograd's back
+                raise _fail(ctx, "no_mutation", sample, f"forward returned memory of input {i}; copy it, or "
+                                                         "register the op with view=True")
         if not op.has_vjp:
             continue
         out = np.asarray(out)
@@ -245,14 +249,29 @@ def check_no_mutation(ctx: Context) -> None:
         if op.vjp_all is not None:
             op.vjp_all(xp, g, saved_out, *inputs, **params)
         else:
-            for rule in op.vjps or ():
+            for k_rule, rule in enumerate(op.vjps or ()):
                 if rule is not None:
-                    rule(xp, g, saved_out, *inputs, **params)
+                    full = rule(xp, g, saved_out, *inputs, **params)
+                    if op.reads is not None:
+                        _check_reads(ctx, sample, rule, k_rule, op.reads[k_rule], full, g, out, arrays, params)
         if not np.array_equal(g, g_before, equal_nan=True):
             raise _fail(ctx, "no_mutation", sample, "the VJP modified the incoming cotangent g")
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"the VJP modified input {i}")
+
+
+def _check_reads(ctx: Context, sample: Any, rule: Callable[..., Any], i: int, reads: tuple, full: Any, g: Any,
+                 out: Any, arrays: Sequence[Any], params: Mapping[str, Any]) -> None:
+    """Rule ``i`` gives the same cotangent with only what ``reads`` declares it reads."""
+    given = [a if k in reads or not isinstance(a, np.ndarray) else ShapeDtype(a.shape, a.dtype)
+             for k, a in enumerate(arrays)]
+    try:
+        alone = rule(table().backends["numpy"].xp, g, out if "output" in reads else None, *given, **params)
+    except Exception as exc:
+        raise _fail(ctx, "no_mutation", sample, f"the VJP for input {i} reads more than reads={reads} ({exc})")
+    if not np.allclose(np.asarray(alone), np.asarray(full), equal_nan=True):
+        raise _fail(ctx, "no_mutation", sample, f"the VJP for input {i} reads more than reads={reads}")
 
 
 def check_no_grad(ctx: Context) -> None:

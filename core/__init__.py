@@ -13,7 +13,11 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import autograd, func, ops, plugins, viz
+from . import quiet
+
+quiet.install()  # NumPy's floating-point warnings stay inside tapegrad, as PyTorch prints none
+
+from . import autograd, func, ops, plugins, viz  # noqa: E402
 from .creation import (
     arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, manual_seed,
     ones, ones_like, rand, randn, tensor, zeros, zeros_like,

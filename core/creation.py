@@ -7,12 +7,14 @@ seeded generator (``manual_seed``).
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import dtypes as _dtypes
+from .dims import INT64_MAX, INT64_MIN, as_flag
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -34,7 +36,7 @@ def _rng() -> np.random.Generator:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors)."""
-    return _finish(_to_array(data, dtype, copy=True), requires_grad)
+    return _finish(_to_array(data, dtype, copy=True), requires_grad, "tensor")
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -54,24 +56,27 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def ones(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.ones(_shape(size, "ones"), dtype=_float_or(dtype)), requires_grad, "ones")
 
 
 def zeros(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given shape."""
-    return _finish(np.zeros(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(size, "zeros"), dtype=_float_or(dtype)), requires_grad, "zeros")
 
 
 def empty(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given shape whose values are unspecified."""
-    return _finish(np.empty(_shape(size), dtype=_float_or(dtype)), requires_grad)
+    return _finish(np.empty(_shape(size, "empty"), dtype=_float_or(dtype)), requires_grad, "empty")
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it by default)."""
+    _check_number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = _scalar_dtype(fill_value)
-    return _finish(np.full(_shape((size,)), fill_value, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad)
+    np_dtype = _dtypes.to_numpy_dtype(dtype)
+    shape = _shape((size,), "full")
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, "full")
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
@@ -79,76 +84,177 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     """Values from ``start`` up to, not including, ``end``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    for what, value in (("start", start), ("end", end), ("step", step)):
+        _check_number("arange", what, value)
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
+        is_float = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
         dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
-    return _finish(np.arange(start, end, step, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad)
+    np_dtype = _dtypes.to_numpy_dtype(dtype)
+    _check_range(start, end, step)
+    if np_dtype.kind in "iu":
+        for value in (start, end, step):
+            _fitting(value, np_dtype)
+    return _finish(np.arange(start, end, step, dtype=np_dtype), requires_grad, "arange")
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad)
+    _check_number("linspace", "start", start)
+    _check_number("linspace", "end", end)
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps > INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad, "linspace")
 
 
 def randn(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution."""
-    values = _rng().standard_normal(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
+    values = _rng().standard_normal(_shape(size, "randn"))
+    return _finish(values.astype(_random_dtype("randn", dtype), copy=False), requires_grad, "randn")
 
 
 def rand(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    values = _rng().random(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad)
+    values = _rng().random(_shape(size, "rand"))
+    return _finish(values.astype(_random_dtype("rand", dtype), copy=False), requires_grad, "rand")
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor shaped like ``x`` filled with ``fill_value``, of ``x``'s dtype by default."""
-    shape = tuple(x.shape)
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.full(shape, fill_value, dtype=np_dtype), requires_grad)
+    return _like("full_like", x, fill_value, dtype, requires_grad)
 
 
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones shaped like ``x``."""
-    return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
+    return _like("ones_like", x, 1, dtype, requires_grad)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros shaped like ``x``."""
-    return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
+    return _like("zeros_like", x, 0, dtype, requires_grad)
 
 
 def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Unspecified values shaped like ``x``."""
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.empty(tuple(x.shape), dtype=np_dtype), requires_grad)
+    return _like("empty_like", x, _UNFILLED, dtype, requires_grad)
 
 
 def manual_seed(seed: int) -> None:
-    """Reseed the generator behind ``randn`` and ``rand``, for reproducible runs."""
+    """Reseed the generator behind ``randn`` and ``rand``, for reproducible runs.
+
+    Any integer PyTorch takes (negative ones wrap to 64 bits, as in PyTorch)."""
     global _generator
-    _generator = np.random.default_rng(seed)
+    value = int(seed)  # PyTorch's rule: int(seed); its errors are PyTorch's too
+    if not INT64_MIN <= value < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    _generator = np.random.default_rng(value & (2**64 - 1))
 
 
 # ---------------------------------------------------------------------------- helpers
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _finish(array: np.ndarray, requires_grad: bool, fn: str) -> Tensor:
+    flag = _flag(fn, "requires_grad", requires_grad)
     t = _wrap(array)
-    if requires_grad:
+    if flag:
         t.requires_grad_(True)
     return t
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
+def _flag(fn: str, what: str, value: Any) -> bool:
+    """``value`` as a bool flag of the function ``fn``, refused in PyTorch's words otherwise."""
+    try:
+        return as_flag(value, what)
+    except TypeError as exc:
+        raise TypeError(f"{fn}(): {exc}") from None
+
+
+def _shape(size: tuple, fn: str) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in size):
-        raise TypeError(f"size must be a sequence of ints, got {size!r}")
-    if any(n < 0 for n in size):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    for pos, n in enumerate(size, 1):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(
+                f"{fn}(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(n).__name__} at pos {pos}"
+            )
+        if not INT64_MIN <= n <= INT64_MAX:
+            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {pos}: "
+                            "Overflow when unpacking long long")
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    numel = 1
+    for n in size:
+        numel *= int(n)
+    if numel * 8 > INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
     return tuple(int(n) for n in size)
+
+
+def _check_number(fn: str, what: str, value: Any) -> None:
+    if not isinstance(value, numbers.Number) or isinstance(value, complex):
+        raise TypeError(f"{fn}(): argument '{what}' must be Number, not {type(value).__name__}")
+
+
+def _check_range(start: Any, end: Any, step: Any) -> None:
+    """PyTorch's arange checks, in its order."""
+    if step == 0 or step != step:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+_C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t", "uint8": "uint8_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _fitting(value: Any, np_dtype: np.dtype) -> Any:
+    """``value`` if ``np_dtype`` can hold it, else PyTorch's overflow error. As in PyTorch, an
+    unsigned type takes negative values down to minus its maximum (they wrap), and a float
+    type refuses finite values beyond its range (``full``'s rule; ``tensor`` gives inf)."""
+    if np_dtype.kind in "iu":
+        info = np.iinfo(np_dtype)
+        low = -int(info.max) if np_dtype.kind == "u" else int(info.min)
+        if value != value or value in (math.inf, -math.inf) or not low <= value <= int(info.max):
+            raise _overflow(np_dtype, c_name=True)
+        return int(value) % (int(info.max) + 1) if np_dtype.kind == "u" and value < 0 else value
+    if np_dtype.kind == "f" and not isinstance(value, bool) and math.isfinite(value) \
+            and abs(value) > float(np.finfo(np_dtype).max):
+        raise _overflow(np_dtype, c_name=True)
+    return value
+
+
+def _overflow(np_dtype: np.dtype, c_name: bool = False) -> RuntimeError:
+    name = _C_NAMES.get(np_dtype.name, np_dtype.name) if c_name else np_dtype.name
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _random_dtype(fn: str, dtype: Any) -> np.dtype:
+    np_dtype = _float_or(dtype)
+    if np_dtype.kind != "f":
+        raise RuntimeError(f"{fn}(): random numbers are not implemented for {np_dtype}; use a floating point dtype")
+    return np_dtype
+
+
+_UNFILLED: Any = object()  # empty_like's fill value
+
+
+def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    """``full_like`` and its kin: ``x`` must be a tensor (or an array), ``fill_value`` a number."""
+    if type(x) is not Tensor and not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    shape = tuple(x.shape)
+    if fill_value is _UNFILLED:
+        return _finish(np.empty(shape, dtype=np_dtype), requires_grad, fn)
+    _check_number(fn, "fill_value", fill_value)
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, fn)
 
 
 def _float_or(dtype: Any) -> np.dtype:
@@ -183,16 +289,87 @@ def _to_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     else:
         try:
             array = np.array(data, dtype=target)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"could not make a tensor from {type(data).__name__}: {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            array = _refused(data, target, exc)
+        if target is None and array.dtype.kind in "fuO":
+            array = _checked_inference(data, array)
         if target is None and array.dtype.kind == "f":
             array = array.astype(_dtypes.get_default_dtype().numpy, copy=False)
         elif target is None and array.dtype.kind in "iu":
             array = array.astype(np.int64, copy=False)
     if array.dtype not in _dtypes.SUPPORTED_NUMPY_DTYPES:
+        if array.dtype.kind in "US":
+            raise TypeError("tensor(): invalid data type 'str'")
         raise TypeError(
             f"could not make a tensor from data of dtype {array.dtype} "
             f"(from {type(data).__name__}); tapegrad holds numbers and bools only"
         )
     return array
 
+
+
+# ---------------------------------------------------------------------------- Python data NumPy refused or guessed
+def _scan(data: Any) -> tuple[bool, bool]:
+    """Check nested Python data as PyTorch does, raising its errors; return whether it holds
+    a float, and whether it holds an int beyond int64. Only called when NumPy refused the
+    data or guessed a dtype PyTorch would not (uint64, object, or a float for huge ints)."""
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):  # PyTorch reads the shape off the first elements
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+    found = [False, False]
+
+    def visit(item: Any, dim: int) -> None:
+        if dim < len(shape):
+            if not isinstance(item, (list, tuple)):
+                raise TypeError(f"tensor(): expected a sequence at dim {dim}, got {type(item).__name__}")
+            if len(item) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+            for element in item:
+                visit(element, dim + 1)
+        elif isinstance(item, (list, tuple)):
+            raise TypeError(f"tensor(): expected a number at dim {dim}, got a sequence")
+        elif isinstance(item, (str, bytes)):
+            raise TypeError(f"tensor(): invalid data type '{type(item).__name__}'")
+        elif isinstance(item, (bool, np.bool_)):
+            pass
+        elif isinstance(item, numbers.Integral):
+            found[1] = found[1] or not INT64_MIN <= int(item) <= INT64_MAX
+        elif isinstance(item, numbers.Real):
+            found[0] = True
+        elif not isinstance(item, (numbers.Number, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
+
+    visit(data, 0)
+    return found[0], found[1]
+
+
+def _checked_inference(data: Any, array: np.ndarray) -> np.ndarray:
+    """PyTorch's inference where NumPy's differs: ints beyond int64 overflow (NumPy makes them
+    uint64, object or float), unless a float is among them (then the data is float)."""
+    if array.dtype.kind == "f" and not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
+        return array  # the common case: one vectorised check, no walk
+    floats, big = _scan(data)
+    if big and not floats:
+        raise ValueError("Overflow when unpacking long long")
+    return np.array(data, dtype=np.float64) if array.dtype.kind == "O" else array
+
+
+def _refused(data: Any, target: np.dtype | None, exc: Exception) -> np.ndarray:
+    """The array PyTorch makes of ``data`` that NumPy refused, or PyTorch's error for it."""
+    floats, big = _scan(data)
+    if big:
+        raise ValueError("Overflow when unpacking long long")
+    if target is not None and target.kind in "iu":  # values beyond the integer type
+        wide = np.array(data, dtype=object)
+        info = np.iinfo(target)
+        low = -int(info.max) if target.kind == "u" else int(info.min)
+        with np.errstate(invalid="ignore"):  # NaN is out of every range
+            fits = bool(np.all((wide >= low) & (wide <= int(info.max))))
+        if not fits:
+            raise _overflow(target) from None
+        return (wide % (int(info.max) + 1) if target.kind == "u" else wide).astype(target)
+    raise TypeError(f"tensor(): could not make a tensor from {type(data).__name__}: {exc}") from None

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import operators
+from . import operators, quiet
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
@@ -82,6 +82,7 @@ def ensure_built() -> bool:
             )
         _building = True
         try:
+            quiet.install()  # again: tapegrad may have been imported inside a catch_warnings() block
             new = _build()
             _install(new)
         finally:

@@ -7,8 +7,10 @@ argument before the engine starts, so a bad call changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Sequence
 
+from ..dims import as_flag
 from ..engine import run_backward
 from ..tensor import Size, Tensor, _wrap
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
@@ -35,9 +37,13 @@ def backward(
     ``inputs``, when given, limits accumulation to those tensors.
     """
     roots = _as_tuple(tensors, "tensors")
+    targets = None if inputs is None else _nonempty(_as_tuple(inputs, "inputs"), "backward")
+    if targets is not None:
+        for t in targets:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    keep = _flags("backward", retain_graph, create_graph)
     grads = _root_grads(roots, grad_tensors, create_graph)
-    keep = create_graph if retain_graph is None else bool(retain_graph)
-    targets = None if inputs is None else _as_tuple(inputs, "inputs")
     run_backward(roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets)
 
 
@@ -56,12 +62,13 @@ def grad(
     unless ``allow_unused=True``, which gives None for it.
     """
     roots = _as_tuple(outputs, "outputs")
-    targets = _as_tuple(inputs, "inputs")
+    targets = _nonempty(_as_tuple(inputs, "inputs"), "grad")
     for t in targets:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    keep = _flags("grad", retain_graph, create_graph)
+    as_flag(allow_unused, "allow_unused")
     grads = _root_grads(roots, grad_outputs, create_graph)
-    keep = create_graph if retain_graph is None else bool(retain_graph)
     results = run_backward(
         roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets, accumulate=False
     )
@@ -80,8 +87,28 @@ def grad(
     return tuple(out)
 
 
+def _nonempty(targets: tuple[Tensor, ...], fn: str) -> tuple[Tensor, ...]:
+    """``inputs=[]`` asks for nothing: an error in PyTorch, not a silent no-op."""
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{fn}()` cannot be empty.")
+    return targets
+
+
+def _flags(fn: str, retain_graph: Any, create_graph: Any) -> bool:
+    """``create_graph`` and ``retain_graph`` (None: as ``create_graph``) as bools; the value of retain_graph."""
+    try:
+        create = as_flag(create_graph, "create_graph")
+        return create if retain_graph is None else as_flag(retain_graph, "retain_graph")
+    except TypeError as exc:
+        raise TypeError(f"{fn}(): {exc}") from None
+
+
 def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
-    items = (value,) if type(value) is Tensor else tuple(value)
+    if type(value) is Tensor:
+        return (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, not {type(value).__name__}")
+    items = tuple(value)
     for i, item in enumerate(items):
         if type(item) is not Tensor:
             raise TypeError(f"{what}[{i}] must be a Tensor, not {type(item).__name__}")
@@ -106,6 +133,8 @@ def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> li
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             value: Any = _ones_like(data)
         else:
+            if type(g) is not Tensor and not hasattr(g, "shape") and not isinstance(g, (int, float)):
+                raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             value = g._data if type(g) is Tensor else _to_backend_array(g, data)
             if value.shape != data.shape:
                 raise RuntimeError(

@@ -175,7 +175,11 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
     function = op.forward
 
     def apply(*args: Any, **params: Any) -> Any:
-        return function(*args, **params)
+        try:
+            return function(*args, **params)
+        except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+            name_the_op(op, exc)
+            raise
 
     return apply
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.dims import axis
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
@@ -223,6 +224,10 @@ def _index_put(xp: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False)
                 out[nkey] = v
         except IndexError as exc:
             raise _in_pytorch_words(exc) from None
+        except OverflowError:  # a Python int the tensor's dtype cannot hold
+            if type(v) is int and not -(2**63) <= v < 2**63:
+                raise ValueError("Overflow when unpacking long long") from None
+            raise RuntimeError(f"value cannot be converted to type {out.dtype} without overflow") from None
         except ValueError:
             target = np.shape(out[nkey])
             if np.shape(v) == target or len(np.shape(v)) == 0:
@@ -263,7 +268,10 @@ def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ..
     """The advanced key ``k`` with ``gather(x, dim, index) == x[k]``: ``index`` along ``dim``,
     the position itself along every other dimension. Checks PyTorch's shape rules."""
     ndim = len(x_shape)
-    idx = np.asarray(index_param(index))
+    idx = index_param(index)
+    if not _is_array(idx) and not isinstance(idx, (list, tuple)):
+        raise TypeError(f"gather(): argument 'index' must be Tensor, not {type(idx).__name__}")
+    idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
     if idx.ndim != ndim:
@@ -286,13 +294,7 @@ def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ..
 
 
 def _dim(dim: Any, ndim: int) -> int:
-    if isinstance(dim, bool):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    d = operator.index(dim)
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not low <= d <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
-    return d % ndim if ndim else 0
+    return axis(dim, ndim)  # the shared reader: PyTorch's words for every op
 
 
 def _gather(xp: Any, x: Any, *, dim: Any, index: Any) -> Any:

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from tapegrad.dims import as_int, axis
+from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 
 def _size(value: Any) -> int:
-    return as_int(value, "shape")
+    n = as_int(value, "shape")
+    if not INT64_MIN <= n <= INT64_MAX:
+        raise TypeError("argument 'shape' failed to unpack the object: Overflow when unpacking long long")
+    return n
 
 
 def _shape_param(shape: Any) -> tuple[int, ...]:
@@ -241,8 +244,8 @@ def _same(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 # ------------------------------------------------------------------------------ joining
 def _arrays_only(name: str, arrays: tuple[Any, ...]) -> None:
-    if not arrays:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    if not arrays:  # PyTorch: a ValueError from cat, a RuntimeError from stack
+        raise (ValueError if name == "cat" else RuntimeError)(f"{name}(): expected a non-empty list of Tensors")
     for a in arrays:
         if not hasattr(a, "shape"):
             raise TypeError(

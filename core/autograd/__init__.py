@@ -107,10 +107,14 @@ def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
     if type(value) is Tensor:
         return (value,)
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        if what == "inputs":
+            raise RuntimeError(f"all inputs have to be Tensors, but got {type(value).__name__}")
         raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, not {type(value).__name__}")
     items = tuple(value)
     for i, item in enumerate(items):
         if type(item) is not Tensor:
+            if what == "inputs":  # PyTorch's type and words for this one
+                raise RuntimeError(f"all inputs have to be Tensors, but got {type(item).__name__}")
             raise TypeError(f"{what}[{i}] must be a Tensor, not {type(item).__name__}")
     return items
 

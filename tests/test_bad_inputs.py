@@ -1,0 +1,51 @@
+"""Every bad input in ``bad_inputs.BAD_INPUTS`` gets PyTorch's exception type, a message in
+tapegrad's words that names the call, and changes nothing. Runs without torch: PyTorch's
+answers are recorded in the table (``parity/test_errors_parity.py`` checks them live)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+import tapegrad
+from bad_inputs import BAD_INPUTS, Bad, fixtures, state
+
+# Wording that means an internal error escaped: private names (`_sum()`), NumPy's and Python's
+# own words where PyTorch has its own.
+LEAKS = re.compile(
+    r"(?<![\w.])_[a-z]\w*\(\)|for axis \d|cannot reshape array|operands could not be broadcast|"
+    r"has no attribute '_|NoneType' object|object is not iterable|cannot be interpreted as an integer|"
+    r"numpy\.newaxis|array is \d+-dimensional|division by zero|Python int too large|out of bounds for int"
+)
+
+
+def test_the_table_is_large_and_distinct() -> None:
+    codes = [bad.code for bad in BAD_INPUTS]
+    assert len(codes) >= 300
+    assert len(set(codes)) == len(codes)
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.code for b in BAD_INPUTS])
+def test_bad_input(bad: Bad) -> None:
+    env = fixtures(tapegrad)
+    before = state(env)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # reading .grad of the non-leaf fixtures
+        with pytest.raises(bad.error) as info:
+            exec(bad.code, env)
+    message = str(info.value)
+    assert bad.words in message
+    assert bad.names in message
+    assert bad.words or bad.names, "an entry must say what the message names"
+    assert not LEAKS.search(message), message
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert state(env) == before, "the failed call changed a tensor"
+
+
+def test_the_attribute_hint_names_a_function_that_exists() -> None:
+    with pytest.raises(AttributeError, match=r"see tapegrad\.list_ops\(\)"):
+        tapegrad.ones(2).no_such_method()
+    assert callable(tapegrad.list_ops)

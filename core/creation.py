@@ -350,8 +350,14 @@ def _scan(data: Any) -> tuple[bool, bool]:
 def _checked_inference(data: Any, array: np.ndarray) -> np.ndarray:
     """PyTorch's inference where NumPy's differs: ints beyond int64 overflow (NumPy makes them
     uint64, object or float), unless a float is among them (then the data is float)."""
-    if array.dtype.kind == "f" and not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
-        return array  # the common case: one vectorised check, no walk
+    if array.dtype.kind == "f":
+        first = data
+        while type(first) is list or type(first) is tuple:
+            if not first:
+                break
+            first = first[0]
+        if type(first) is float or not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
+            return array  # float data (PyTorch's rule: then no int can overflow), or no huge value
     floats, big = _scan(data)
     if big and not floats:
         raise ValueError("Overflow when unpacking long long")

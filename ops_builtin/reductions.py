@@ -253,12 +253,17 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
             raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(aliases))!r}")
         if isinstance(dim, (tapegrad.Tensor, np.ndarray)):  # torch.max(input, other)
             return getattr(tapegrad.ops, elementwise_op)(input, dim)
-        if dim is None:
-            return getattr(tapegrad.ops, values_op)(input, keepdim=keepdim)
         if type(dim) in (tuple, list):
             raise TypeError(f"{name}(): dim must be a single int, got {dim!r}; use {values_op} for several dims")
-        return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim),
-                      getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim))
+        try:
+            if dim is None:
+                return getattr(tapegrad.ops, values_op)(input, keepdim=keepdim)
+            return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim),
+                          getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim))
+        except (TypeError, IndexError, RuntimeError) as exc:  # the user called max(), not amax()
+            if len(exc.args) == 1 and type(exc.args[0]) is str:
+                exc.args = (exc.args[0].replace(f"{values_op}()", f"{name}()"),)
+            raise
 
     reduce.__name__ = reduce.__qualname__ = name
     which = "largest" if name == "max" else "smallest"

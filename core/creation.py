@@ -84,17 +84,23 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     """Values from ``start`` up to, not including, ``end``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
-    for what, value in (("start", start), ("end", end), ("step", step)):
-        _check_number("arange", what, value)
+    ints = type(start) is int and type(end) is int and type(step) is int
+    if not ints:
+        for what, value in (("start", start), ("end", end), ("step", step)):
+            _check_number("arange", what, value)
     if dtype is None:
-        is_float = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
-        dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
-    np_dtype = _dtypes.to_numpy_dtype(dtype)
+        is_float = not ints and any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        np_dtype = _dtypes.get_default_dtype().numpy if is_float else _INT64
+    else:
+        np_dtype = _dtypes.to_numpy_dtype(dtype)
     _check_range(start, end, step)
     if np_dtype.kind in "iu":
-        for value in (start, end, step):
-            _fitting(value, np_dtype)
+        _fitting(start, np_dtype)
+        _fitting(end, np_dtype)
     return _finish(np.arange(start, end, step, dtype=np_dtype), requires_grad, "arange")
+
+
+_INT64 = np.dtype(np.int64)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
@@ -156,9 +162,8 @@ def manual_seed(seed: int) -> None:
 
 # ---------------------------------------------------------------------------- helpers
 def _finish(array: np.ndarray, requires_grad: bool, fn: str) -> Tensor:
-    flag = _flag(fn, "requires_grad", requires_grad)
     t = _wrap(array)
-    if flag:
+    if requires_grad is not False and _flag(fn, "requires_grad", requires_grad):
         t.requires_grad_(True)
     return t
 
@@ -175,39 +180,51 @@ def _shape(size: tuple, fn: str) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for pos, n in enumerate(size, 1):
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(
-                f"{fn}(): argument 'size' must be tuple of ints, but found element of type "
-                f"{type(n).__name__} at pos {pos}"
-            )
-        if not INT64_MIN <= n <= INT64_MAX:
-            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {pos}: "
-                            "Overflow when unpacking long long")
-    for n in size:
-        if n < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
     numel = 1
     for n in size:
-        numel *= int(n)
-    if numel * 8 > INT64_MAX:
+        if type(n) is not int:
+            n = _size_entry(fn, size, n)
+        elif not INT64_MIN <= n <= INT64_MAX:
+            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {size.index(n) + 1}: "
+                            "Overflow when unpacking long long")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+        numel *= n
+    if numel > _MAX_ELEMENTS:  # NumPy would say "array is too big"; PyTorch says this
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
-    return tuple(int(n) for n in size)
+    return tuple([int(n) for n in size])
+
+
+_MAX_ELEMENTS = INT64_MAX // 8
+
+
+def _size_entry(fn: str, size: tuple, n: Any) -> int:
+    """One entry of a size that is not a plain int: a NumPy integer, or PyTorch's TypeError."""
+    pos = size.index(n) + 1
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, np.integer):
+        raise TypeError(
+            f"{fn}(): argument 'size' must be tuple of ints, but found element of type {type(n).__name__} at pos {pos}"
+        )
+    return int(n)
 
 
 def _check_number(fn: str, what: str, value: Any) -> None:
+    if type(value) is int or type(value) is float:
+        return
     if not isinstance(value, numbers.Number) or isinstance(value, complex):
         raise TypeError(f"{fn}(): argument '{what}' must be Number, not {type(value).__name__}")
 
 
 def _check_range(start: Any, end: Any, step: Any) -> None:
     """PyTorch's arange checks, in its order."""
+    if step > 0 and end >= start or step < 0 and end <= start:
+        if type(start) is int and type(end) is int or math.isfinite(start) and math.isfinite(end):
+            return
     if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    raise RuntimeError("upper bound and lower bound inconsistent with step sign")
 
 
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t", "uint8": "uint8_t",
@@ -218,16 +235,32 @@ def _fitting(value: Any, np_dtype: np.dtype) -> Any:
     """``value`` if ``np_dtype`` can hold it, else PyTorch's overflow error. As in PyTorch, an
     unsigned type takes negative values down to minus its maximum (they wrap), and a float
     type refuses finite values beyond its range (``full``'s rule; ``tensor`` gives inf)."""
-    if np_dtype.kind in "iu":
-        info = np.iinfo(np_dtype)
-        low = -int(info.max) if np_dtype.kind == "u" else int(info.min)
-        if value != value or value in (math.inf, -math.inf) or not low <= value <= int(info.max):
-            raise _overflow(np_dtype, c_name=True)
-        return int(value) % (int(info.max) + 1) if np_dtype.kind == "u" and value < 0 else value
-    if np_dtype.kind == "f" and not isinstance(value, bool) and math.isfinite(value) \
-            and abs(value) > float(np.finfo(np_dtype).max):
+    low, high = _range(np_dtype)
+    if low <= value <= high:  # the common case; False for NaN
+        return int(value) % (high + 1) if value < 0 and np_dtype.kind == "u" else value
+    if np_dtype.kind in "iu" or (np_dtype.kind == "f" and math.isfinite(value)):
         raise _overflow(np_dtype, c_name=True)
-    return value
+    return value  # inf and NaN in a float type
+
+
+_RANGES: dict[np.dtype, tuple[Any, Any]] = {}
+
+
+def _range(np_dtype: np.dtype) -> tuple[Any, Any]:
+    """The values ``np_dtype`` takes without overflow (an unsigned type: down to minus its max,
+    wrapping, as in PyTorch); read once per dtype, as np.iinfo is slow."""
+    found = _RANGES.get(np_dtype)
+    if found is None:
+        if np_dtype.kind in "iu":
+            info = np.iinfo(np_dtype)
+            found = (-int(info.max) if np_dtype.kind == "u" else int(info.min), int(info.max))
+        elif np_dtype.kind == "f":
+            limit = float(np.finfo(np_dtype).max)
+            found = (-limit, limit)
+        else:
+            found = (-math.inf, math.inf)
+        _RANGES[np_dtype] = found
+    return found
 
 
 def _overflow(np_dtype: np.dtype, c_name: bool = False) -> RuntimeError:
@@ -291,7 +324,7 @@ def _to_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
             array = np.array(data, dtype=target)
         except (TypeError, ValueError, OverflowError) as exc:
             array = _refused(data, target, exc)
-        if target is None and array.dtype.kind in "fuO":
+        if target is None and array.dtype.kind in "fuO" and not _float_first(data):
             array = _checked_inference(data, array)
         if target is None and array.dtype.kind == "f":
             array = array.astype(_dtypes.get_default_dtype().numpy, copy=False)
@@ -347,17 +380,21 @@ def _scan(data: Any) -> tuple[bool, bool]:
     return found[0], found[1]
 
 
+def _float_first(data: Any) -> bool:
+    """Whether the first number in ``data`` is a float: then PyTorch infers a float dtype and no
+    int in it can overflow (the common case, decided without a walk)."""
+    while type(data) is list or type(data) is tuple:
+        if not data:
+            return False
+        data = data[0]
+    return type(data) is float
+
+
 def _checked_inference(data: Any, array: np.ndarray) -> np.ndarray:
     """PyTorch's inference where NumPy's differs: ints beyond int64 overflow (NumPy makes them
     uint64, object or float), unless a float is among them (then the data is float)."""
-    if array.dtype.kind == "f":
-        first = data
-        while type(first) is list or type(first) is tuple:
-            if not first:
-                break
-            first = first[0]
-        if type(first) is float or not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
-            return array  # float data (PyTorch's rule: then no int can overflow), or no huge value
+    if array.dtype.kind == "f" and not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
+        return array  # no huge value
     floats, big = _scan(data)
     if big and not floats:
         raise ValueError("Overflow when unpacking long long")

@@ -49,3 +49,25 @@ def test_the_attribute_hint_names_a_function_that_exists() -> None:
     with pytest.raises(AttributeError, match=r"see tapegrad\.list_ops\(\)"):
         tapegrad.ones(2).no_such_method()
     assert callable(tapegrad.list_ops)
+
+
+def test_every_function_a_message_names_exists() -> None:
+    """Hints such as "see tapegrad.list_ops()" or "use tapegrad.maximum" in the library's own
+    text must name something a user can call."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(tapegrad.__file__).resolve().parent
+    sources = [*root.rglob("*.py"), *(root.parent / "ops_builtin").rglob("*.py")]
+    named = set()
+    for path in sources:
+        named |= set(re.findall(r"tapegrad\.((?:[A-Za-z_]\w*\.)*[a-z_]\w*)\(", path.read_text()))
+    assert "list_ops" in named
+    for name in sorted(named - {"NAME"}):
+        obj: object = tapegrad
+        for i, part in enumerate(name.split(".")):
+            if not hasattr(obj, part):
+                obj = importlib.import_module("tapegrad." + ".".join(name.split(".")[: i + 1]))
+            else:
+                obj = getattr(obj, part)
+        assert callable(obj), name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,7 +37,7 @@ def _rng() -> np.random.Generator:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors)."""
-    return _finish(_to_array(data, dtype, copy=True), requires_grad, "tensor")
+    return _finish(_to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -56,17 +57,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def ones(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_shape(size, "ones"), dtype=_float_or(dtype)), requires_grad, "ones")
+    return _finish(np.ones(_shape(size), dtype=_float_or(dtype)), requires_grad)
 
 
 def zeros(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given shape."""
-    return _finish(np.zeros(_shape(size, "zeros"), dtype=_float_or(dtype)), requires_grad, "zeros")
+    return _finish(np.zeros(_shape(size), dtype=_float_or(dtype)), requires_grad)
 
 
 def empty(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given shape whose values are unspecified."""
-    return _finish(np.empty(_shape(size, "empty"), dtype=_float_or(dtype)), requires_grad, "empty")
+    return _finish(np.empty(_shape(size), dtype=_float_or(dtype)), requires_grad)
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -75,8 +76,8 @@ def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad:
     if dtype is None:
         dtype = _scalar_dtype(fill_value)
     np_dtype = _dtypes.to_numpy_dtype(dtype)
-    shape = _shape((size,), "full")
-    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, "full")
+    shape = _shape((size,))
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
@@ -97,7 +98,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     if np_dtype.kind in "iu":
         _fitting(start, np_dtype)
         _fitting(end, np_dtype)
-    return _finish(np.arange(start, end, step, dtype=np_dtype), requires_grad, "arange")
+    return _finish(np.arange(start, end, step, dtype=np_dtype), requires_grad)
 
 
 _INT64 = np.dtype(np.int64)
@@ -114,19 +115,19 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
         raise RuntimeError("number of steps must be non-negative")
     if steps > INT64_MAX:
         raise ValueError("Overflow when unpacking long long")
-    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad, "linspace")
+    return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad)
 
 
 def randn(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution."""
-    values = _rng().standard_normal(_shape(size, "randn"))
-    return _finish(values.astype(_random_dtype("randn", dtype), copy=False), requires_grad, "randn")
+    values = _rng().standard_normal(_shape(size))
+    return _finish(values.astype(_random_dtype("randn", dtype), copy=False), requires_grad)
 
 
 def rand(*size: ShapeArg, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    values = _rng().random(_shape(size, "rand"))
-    return _finish(values.astype(_random_dtype("rand", dtype), copy=False), requires_grad, "rand")
+    values = _rng().random(_shape(size))
+    return _finish(values.astype(_random_dtype("rand", dtype), copy=False), requires_grad)
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -161,31 +162,39 @@ def manual_seed(seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _finish(array: np.ndarray, requires_grad: bool, fn: str) -> Tensor:
+def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
     t = _wrap(array)
-    if requires_grad is not False and _flag(fn, "requires_grad", requires_grad):
+    if requires_grad is not False and _flag("requires_grad", requires_grad):
         t.requires_grad_(True)
     return t
 
 
-def _flag(fn: str, what: str, value: Any) -> bool:
-    """``value`` as a bool flag of the function ``fn``, refused in PyTorch's words otherwise."""
+def _flag(what: str, value: Any) -> bool:
+    """``value`` as a bool flag, refused in PyTorch's words otherwise (``ones(): argument ...``)."""
     try:
         return as_flag(value, what)
     except TypeError as exc:
-        raise TypeError(f"{fn}(): {exc}") from None
+        raise TypeError(f"{_caller()}(): {exc}") from None
 
 
-def _shape(size: tuple, fn: str) -> tuple[int, ...]:
+def _caller() -> str:
+    """The public function of this module being called, to name it in an error (error path only)."""
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_globals is not globals() or frame.f_code.co_name.startswith("_")):
+        frame = frame.f_back
+    return frame.f_code.co_name if frame is not None else "tensor"
+
+
+def _shape(size: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     numel = 1
     for n in size:
         if type(n) is not int:
-            n = _size_entry(fn, size, n)
+            n = _size_entry(size, n)
         elif not INT64_MIN <= n <= INT64_MAX:
-            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {size.index(n) + 1}: "
+            raise TypeError(f"{_caller()}(): argument 'size' failed to unpack the object at pos {size.index(n) + 1}: "
                             "Overflow when unpacking long long")
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
@@ -198,12 +207,12 @@ def _shape(size: tuple, fn: str) -> tuple[int, ...]:
 _MAX_ELEMENTS = INT64_MAX // 8
 
 
-def _size_entry(fn: str, size: tuple, n: Any) -> int:
+def _size_entry(size: tuple, n: Any) -> int:
     """One entry of a size that is not a plain int: a NumPy integer, or PyTorch's TypeError."""
     pos = size.index(n) + 1
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, np.integer):
         raise TypeError(
-            f"{fn}(): argument 'size' must be tuple of ints, but found element of type {type(n).__name__} at pos {pos}"
+            f"{_caller()}(): argument 'size' must be tuple of ints, but found element of type {type(n).__name__} at pos {pos}"
         )
     return int(n)
 
@@ -285,9 +294,9 @@ def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool) -> 
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
     shape = tuple(x.shape)
     if fill_value is _UNFILLED:
-        return _finish(np.empty(shape, dtype=np_dtype), requires_grad, fn)
+        return _finish(np.empty(shape, dtype=np_dtype), requires_grad)
     _check_number(fn, "fill_value", fill_value)
-    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, fn)
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad)
 
 
 def _float_or(dtype: Any) -> np.dtype:

@@ -82,7 +82,6 @@ def ensure_built() -> bool:
             )
         _building = True
         try:
-            quiet.install()  # again: tapegrad may have been imported inside a catch_warnings() block
             new = _build()
             _install(new)
         finally:
@@ -124,6 +123,7 @@ def _reserved_names() -> frozenset[str]:
 
 
 def _build() -> OpTable:
+    quiet.install()  # again: tapegrad may have been imported inside a catch_warnings() block
     loaded, failed = collect(_reserved_names())
     new = OpTable()
     for info in failed:

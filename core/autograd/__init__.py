@@ -37,13 +37,9 @@ def backward(
     ``inputs``, when given, limits accumulation to those tensors.
     """
     roots = _as_tuple(tensors, "tensors")
-    targets = None if inputs is None else _nonempty(_as_tuple(inputs, "inputs"), "backward")
-    if targets is not None:
-        for t in targets:
-            if not t._requires_grad:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-    keep = _flags("backward", retain_graph, create_graph)
     grads = _root_grads(roots, grad_tensors, create_graph)
+    keep = _flags("backward", retain_graph, create_graph)
+    targets = None if inputs is None else _inputs(inputs, "backward")
     run_backward(roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets)
 
 
@@ -62,13 +58,9 @@ def grad(
     unless ``allow_unused=True``, which gives None for it.
     """
     roots = _as_tuple(outputs, "outputs")
-    targets = _nonempty(_as_tuple(inputs, "inputs"), "grad")
-    for t in targets:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    keep = _flags("grad", retain_graph, create_graph)
-    as_flag(allow_unused, "allow_unused")
+    targets = _inputs(inputs, "grad")
     grads = _root_grads(roots, grad_outputs, create_graph)
+    keep = _flags("grad", retain_graph, create_graph, allow_unused)
     results = run_backward(
         roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets, accumulate=False
     )
@@ -87,17 +79,25 @@ def grad(
     return tuple(out)
 
 
-def _nonempty(targets: tuple[Tensor, ...], fn: str) -> tuple[Tensor, ...]:
-    """``inputs=[]`` asks for nothing: an error in PyTorch, not a silent no-op."""
+def _inputs(inputs: Tensors, fn: str) -> tuple[Tensor, ...]:
+    """The tensors to differentiate with respect to: some (``inputs=[]`` asks for nothing, an
+    error in PyTorch, not a silent no-op), and each one requiring grad."""
+    targets = _as_tuple(inputs, "inputs")
     if not targets:
         raise RuntimeError(f"`inputs` argument to `{fn}()` cannot be empty.")
+    for t in targets:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     return targets
 
 
-def _flags(fn: str, retain_graph: Any, create_graph: Any) -> bool:
-    """``create_graph`` and ``retain_graph`` (None: as ``create_graph``) as bools; the value of retain_graph."""
+def _flags(fn: str, retain_graph: Any, create_graph: Any, allow_unused: Any = None) -> bool:
+    """The flags as bools (``retain_graph="no"`` must not mean True); returns retain_graph's value
+    (None: as ``create_graph``). ``allow_unused`` may be None (unset)."""
     try:
         create = as_flag(create_graph, "create_graph")
+        if allow_unused is not None:
+            as_flag(allow_unused, "allow_unused")
         return create if retain_graph is None else as_flag(retain_graph, "retain_graph")
     except TypeError as exc:
         raise TypeError(f"{fn}(): {exc}") from None

@@ -13,11 +13,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import quiet
-
-quiet.install()  # NumPy's floating-point warnings stay inside tapegrad, as PyTorch prints none
-
-from . import autograd, func, ops, plugins, viz  # noqa: E402
+from . import autograd, func, ops, plugins, viz
 from .creation import (
     arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, manual_seed,
     ones, ones_like, rand, randn, tensor, zeros, zeros_like,
@@ -67,3 +63,9 @@ def __dir__() -> list[str]:
     from .optable import table
 
     return sorted(set(globals()) | set(table().ops))
+
+
+# NumPy's floating-point warnings (log(0), 1/0, ...) stay inside tapegrad, as PyTorch prints none.
+from . import quiet as _quiet  # noqa: E402
+
+_quiet.install()

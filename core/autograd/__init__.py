@@ -7,7 +7,6 @@ argument before the engine starts, so a bad call changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Sequence
 
 from ..dims import as_flag
@@ -106,7 +105,7 @@ def _flags(fn: str, retain_graph: Any, create_graph: Any, allow_unused: Any = No
 def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
     if type(value) is Tensor:
         return (value,)
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         if what == "inputs":
             raise RuntimeError(f"all inputs have to be Tensors, but got {type(value).__name__}")
         raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, not {type(value).__name__}")

@@ -179,7 +179,7 @@ def _flag(what: str, value: Any) -> bool:
 
 def _caller() -> str:
     """The public function of this module being called, to name it in an error (error path only)."""
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None and (frame.f_globals is not globals() or frame.f_code.co_name.startswith("_")):
         frame = frame.f_back
     return frame.f_code.co_name if frame is not None else "tensor"

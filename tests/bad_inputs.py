@@ -110,6 +110,7 @@ def state(env: dict[str, Any]) -> dict[str, Any]:
 
 
 BAD_INPUTS: list[Bad] = [
+    # ---------------------------------------------------------------- making tensors: data, sizes, fill values, ranges, flags, integer overflow
     Bad('T.tensor([2**63])', ValueError, 'Overflow when unpacking long long'),
     Bad('T.tensor([-2**63-1])', ValueError, 'Overflow when unpacking long long'),
     Bad('T.tensor(2**64)', ValueError, 'Overflow when unpacking long long'),
@@ -198,6 +199,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("T.manual_seed('a')", ValueError, "invalid literal for int() with base 10: 'a'"),
     Bad('T.manual_seed(None)', TypeError, "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'"),
     Bad('T.set_default_dtype(T.int64)', TypeError, 'only floating-point types are supported as the default type'),
+    # ---------------------------------------------------------------- Tensor methods and attributes
     Bad('x.size(5)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got 5)'),
     Bad('x.size(-2)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got -2)'),
     Bad("x.size('a')", TypeError, names='size()'),
@@ -225,6 +227,7 @@ BAD_INPUTS: list[Bad] = [
     Bad('[1, 2][i]', TypeError, 'only integer tensors of a single element can be converted to an index'),
     Bad('x.mT', RuntimeError, 'tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.'),
     Bad('x.detach(1)', TypeError, '.detach() takes', names='Tensor.detach()'),
+    # ---------------------------------------------------------------- backward and autograd.grad
     Bad('x.backward()', RuntimeError, 'grad can be implicitly created only for scalar outputs'),
     Bad('x.backward(T.ones(2))', RuntimeError, 'Mismatch in shape: grad_output[0] has a shape of t'),
     Bad("x.backward('a')", TypeError, 'gradients can be either Tensors or None, but got str'),
@@ -251,6 +254,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("T.autograd.backward(z, grad_tensors='a')", TypeError, 'gradients can be either Tensors or None, but got str'),
     Bad('T.autograd.backward(z, inputs=[])', RuntimeError, '`inputs` argument to `backward()` cannot be empty.'),
     Bad('T.autograd.backward([z, z], [None])', RuntimeError, names='got 1 gradients for 2 outputs'),
+    # ---------------------------------------------------------------- hooks, custom Functions, .grad and .data
     Bad('c.retain_grad()', RuntimeError, "can't retain_grad on Tensor that has requires_grad=False"),
     Bad('HookStr()', TypeError, names='must return a Tensor or None, got str'),
     Bad('HookShape()', RuntimeError, names='returned a gradient of shape [2], expected [3]'),
@@ -268,6 +272,7 @@ BAD_INPUTS: list[Bad] = [
     Bad('x.grad = [1.0, 2.0, 3.0]', TypeError, 'assigned grad expected to be a Tensor or None but got'),
     Bad("x.data = 'a'", TypeError, names='data must be set to a Tensor'),
     Bad('x.data = [1.0]', TypeError, names='data must be set to a Tensor'),
+    # ---------------------------------------------------------------- operators and op functions: wrong types, shapes, arities
     Bad("x + 'a'", TypeError, names='add()'),
     Bad('x * None', TypeError, names='mul()'),
     Bad('x - [1, 2]', TypeError, names='sub()'),
@@ -323,6 +328,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("T.einsum('ii', m)", RuntimeError, 'einsum(): subscript i'),
     Bad('T.tensordot(m, m, dims=5)', RuntimeError, 'tensordot expects dims < ndim_a or ndim_b, but got dims=5'),
     Bad('T.tensordot(m, x, dims=([0], [0]))', RuntimeError, 'contracted dimensions need to match, but first has size 2 in dim 0 and second has size 3 in dim 0'),
+    # ---------------------------------------------------------------- reshaping, broadcasting, reordering, joining, splitting
     Bad('x.reshape(4)', RuntimeError, "shape '[4]' is invalid for input of size 3"),
     Bad('x.view(4)', RuntimeError, "shape '[4]' is invalid for input of size 3"),
     Bad('x.reshape(2, -1)', RuntimeError, "shape '[2, -1]' is invalid for input of size 3"),
@@ -424,6 +430,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("x.narrow(0, 'a', 1)", TypeError, names='narrow()'),
     Bad('x.narrow(0, 0, 1.5)', TypeError, names='narrow()'),
     Bad('s.narrow(0, 0, 1)', RuntimeError, 'narrow() cannot be applied to a 0-dim tensor.'),
+    # ---------------------------------------------------------------- indexing and assignment
     Bad('x[5]', IndexError, 'index 5 is out of bounds for dimension 0 with size 3'),
     Bad('x[-4]', IndexError, 'index -4 is out of bounds for dimension 0 with size 3'),
     Bad('m[0, 5]', IndexError, 'index 5 is out of bounds for dimension 1 with size 3'),
@@ -462,6 +469,7 @@ BAD_INPUTS: list[Bad] = [
     Bad('m.gather(1, T.tensor([[-1]]))', RuntimeError, 'index -1 is out of bounds for dimension 1 with size 3'),
     Bad("m.gather('a', T.tensor([[0]]))", TypeError, names='gather()'),
     Bad("m.gather(1, 'a')", TypeError, "gather(): argument 'index'"),
+    # ---------------------------------------------------------------- reductions
     Bad('x.sum(5)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got 5)'),
     Bad('x.sum(-2)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got -2)'),
     Bad("x.sum('a')", TypeError, names='sum()'),
@@ -529,6 +537,7 @@ BAD_INPUTS: list[Bad] = [
     Bad('x.all(5)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got 5)'),
     Bad("x.any('a')", TypeError, names='any()'),
     Bad("x.all(0, keepdim='yes')", TypeError, names='all()'),
+    # ---------------------------------------------------------------- names that do not exist; in-place ops
     Bad('T.ones(3).nonexistent_method()', AttributeError, "'Tensor' object has no attribute 'nonexistent_method'"),
     Bad('T.nonexistent_function', AttributeError, "'nonexistent_function'"),
     Bad('c.zero_(1)', TypeError, names='zero()'),
@@ -536,6 +545,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("c.add_('a')", TypeError, '(): argument', names='add()'),
     Bad('x.add_(1)', RuntimeError, 'a leaf Variable that requires grad is being used in an in-place operation.'),
     Bad('c.mul_(None)', TypeError, 'r, not NoneType', names='mul()'),
+    # ---------------------------------------------------------------- families: each reduction, unary, binary, dim-taking and creation function with the same bad arguments
     Bad('x.sum(dim=5)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got 5)'),
     Bad('x.sum(dim=-2)', IndexError, 'Dimension out of range (expected to be in range of [-1, 0], but got -2)'),
     Bad('m.sum(dim=2)', IndexError, 'Dimension out of range (expected to be in range of [-2, 1], but got 2)'),
@@ -873,6 +883,7 @@ BAD_INPUTS: list[Bad] = [
     Bad("T.rand(2, requires_grad='yes')", TypeError, 'requires_grad', names='rand()'),
     Bad('T.rand((2, -2))', RuntimeError, 'Trying to create tensor with negative dimension -2: [2, -2]'),
     Bad('T.rand(2**70)', TypeError, "rand(): argument 'size' failed to unpack the object at pos 1"),
+    # ---------------------------------------------------------------- more: grad mode, ragged data, flags of backward
     Bad("T.set_grad_enabled('yes')", TypeError, "set_grad_enabled(): argument '"),
     Bad('T.set_grad_enabled(None)', TypeError, "set_grad_enabled(): argument '"),
     Bad('T.set_grad_enabled(1)', TypeError, "set_grad_enabled(): argument '"),

@@ -8,6 +8,8 @@ import re
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tapegrad
 from bad_inputs import BAD_INPUTS, Bad, fixtures, state
@@ -71,3 +73,29 @@ def test_every_function_a_message_names_exists() -> None:
             else:
                 obj = getattr(obj, part)
         assert callable(obj), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    source=st.lists(st.integers(0, 4), min_size=0, max_size=3),
+    target=st.lists(st.integers(-3, 6), min_size=0, max_size=4),
+    method=st.sampled_from(["reshape", "view"]),
+)
+def test_reshape_to_any_shape_gives_the_shape_or_pytorchs_error(source, target, method) -> None:
+    x = tapegrad.ones(*source, requires_grad=True) if source else tapegrad.ones((), requires_grad=True)
+    numel = x.numel()
+    known = 1
+    for n in target:
+        known *= n if n != -1 else 1
+    inferred = target.count(-1)
+    valid = all(n >= -1 for n in target) and inferred <= 1 and (
+        known == numel if not inferred else known != 0 and numel % known == 0)
+    if valid:
+        out = getattr(x, method)(*target) if target else getattr(x, method)(())
+        assert out.numel() == numel
+        assert list(out.shape) == [numel // known if n == -1 else n for n in target]
+    else:
+        with pytest.raises(RuntimeError, match="invalid|only one dimension can be inferred|ambiguous") as info:
+            getattr(x, method)(*target) if target else getattr(x, method)(())
+        assert not LEAKS.search(str(info.value))
+    assert x.grad is None

@@ -96,3 +96,9 @@ def __dir__() -> list[str]:
     from .optable import table
 
     return sorted(set(globals()) | set(table().ops))
+
+
+# NumPy's floating-point warnings (log(0), 1/0, ...) stay inside tapegrad, as PyTorch prints none.
+from . import quiet as _quiet  # noqa: E402
+
+_quiet.install()

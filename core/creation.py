@@ -7,7 +7,9 @@ seeded generator (``manual_seed``).
 
 from __future__ import annotations
 
+import math
 import numbers
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -15,6 +17,7 @@ import numpy as np
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
 from .devices import device_of, place
+from .dims import INT64_MAX, INT64_MIN, as_flag
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -73,9 +76,12 @@ def empty(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad:
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it by default)."""
+    _check_number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = _scalar_dtype(fill_value)
-    return _finish(np.full(_shape((size,)), fill_value, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad, device)
+    np_dtype = _dtypes.to_numpy_dtype(dtype)
+    shape = _shape((size,))
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, device)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
@@ -83,65 +89,88 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     """Values from ``start`` up to, not including, ``end``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    ints = type(start) is int and type(end) is int and type(step) is int
+    if not ints:
+        for what, value in (("start", start), ("end", end), ("step", step)):
+            _check_number("arange", what, value)
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
-        dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
-    return _finish(np.arange(start, end, step, dtype=_dtypes.to_numpy_dtype(dtype)), requires_grad, device)
+        is_float = not ints and any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        np_dtype = _dtypes.get_default_dtype().numpy if is_float else _INT64
+    else:
+        np_dtype = _dtypes.to_numpy_dtype(dtype)
+    _check_range(start, end, step)
+    if np_dtype.kind in "iu":
+        _fitting(start, np_dtype)
+        _fitting(end, np_dtype)
+    return _finish(np.arange(start, end, step, dtype=np_dtype), requires_grad, device)
+
+
+_INT64 = np.dtype(np.int64)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    _check_number("linspace", "start", start)
+    _check_number("linspace", "end", end)
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps > INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
     return _finish(np.linspace(start, end, steps, dtype=_float_or(dtype)), requires_grad, device)
 
 
 def randn(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution."""
     values = _rng().standard_normal(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad, device)
+    return _finish(values.astype(_random_dtype("randn", dtype), copy=False), requires_grad, device)
 
 
 def rand(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     values = _rng().random(_shape(size))
-    return _finish(values.astype(_float_or(dtype), copy=False), requires_grad, device)
+    return _finish(values.astype(_random_dtype("rand", dtype), copy=False), requires_grad, device)
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     """A tensor shaped like ``x`` filled with ``fill_value``, of ``x``'s dtype by default."""
-    shape = tuple(x.shape)
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.full(shape, fill_value, dtype=np_dtype), requires_grad, _like_device(x, device))
+    return _like("full_like", x, fill_value, dtype, requires_grad, device)
 
 
 def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones shaped like ``x``."""
-    return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("ones_like", x, 1, dtype, requires_grad, device)
 
 
 def zeros_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros shaped like ``x``."""
-    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("zeros_like", x, 0, dtype, requires_grad, device)
 
 
 def empty_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Unspecified values shaped like ``x``."""
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
-    return _finish(np.empty(tuple(x.shape), dtype=np_dtype), requires_grad, _like_device(x, device))
+    return _like("empty_like", x, _UNFILLED, dtype, requires_grad, device)
 
 
 def manual_seed(seed: int) -> None:
-    """Reseed the generator behind ``randn`` and ``rand``, for reproducible runs."""
+    """Reseed the generator behind ``randn`` and ``rand``, for reproducible runs.
+
+    Any integer PyTorch takes (negative ones wrap to 64 bits, as in PyTorch)."""
     global _generator
-    _generator = np.random.default_rng(seed)
+    value = int(seed)  # PyTorch's rule: int(seed); its errors are PyTorch's too
+    if not INT64_MIN <= value < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    _generator = np.random.default_rng(value & (2**64 - 1))
 
 
 # ---------------------------------------------------------------------------- helpers
 def _finish(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     """Wrap a freshly made NumPy array, placed on ``device`` (a device names a backend)."""
     t = _wrap(array if device is None else place(array, device))
-    if requires_grad:
+    if requires_grad is not False and _flag("requires_grad", requires_grad):
         t.requires_grad_(True)
     return t
 
@@ -153,15 +182,136 @@ def _like_device(x: Any, device: Any) -> Any:
     return device
 
 
+def _flag(what: str, value: Any) -> bool:
+    """``value`` as a bool flag, refused in PyTorch's words otherwise (``ones(): argument ...``)."""
+    try:
+        return as_flag(value, what)
+    except TypeError as exc:
+        raise TypeError(f"{_caller()}(): {exc}") from None
+
+
+def _caller() -> str:
+    """The public function of this module being called, to name it in an error (error path only)."""
+    frame: Any = sys._getframe(1)
+    while frame is not None and (frame.f_globals is not globals() or frame.f_code.co_name.startswith("_")):
+        frame = frame.f_back
+    return frame.f_code.co_name if frame is not None else "tensor"
+
+
 def _shape(size: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in size):
-        raise TypeError(f"size must be a sequence of ints, got {size!r}")
-    if any(n < 0 for n in size):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
-    return tuple(int(n) for n in size)
+    numel = 1
+    for n in size:
+        if type(n) is not int:
+            n = _size_entry(size, n)
+        elif not INT64_MIN <= n <= INT64_MAX:
+            raise TypeError(f"{_caller()}(): argument 'size' failed to unpack the object at pos {size.index(n) + 1}: "
+                            "Overflow when unpacking long long")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+        numel *= n
+    if numel > _MAX_ELEMENTS:  # NumPy would say "array is too big"; PyTorch says this
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
+    return tuple([int(n) for n in size])
+
+
+_MAX_ELEMENTS = INT64_MAX // 8
+
+
+def _size_entry(size: tuple, n: Any) -> int:
+    """One entry of a size that is not a plain int: a NumPy integer, or PyTorch's TypeError."""
+    pos = size.index(n) + 1
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, np.integer):
+        raise TypeError(
+            f"{_caller()}(): argument 'size' must be tuple of ints, but found element of type {type(n).__name__} at pos {pos}"
+        )
+    return int(n)
+
+
+def _check_number(fn: str, what: str, value: Any) -> None:
+    if type(value) is int or type(value) is float:
+        return
+    if not isinstance(value, numbers.Number) or isinstance(value, complex):
+        raise TypeError(f"{fn}(): argument '{what}' must be Number, not {type(value).__name__}")
+
+
+def _check_range(start: Any, end: Any, step: Any) -> None:
+    """PyTorch's arange checks, in its order."""
+    if step > 0 and end >= start or step < 0 and end <= start:
+        if type(start) is int and type(end) is int or math.isfinite(start) and math.isfinite(end):
+            return
+    if step == 0 or step != step:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+_C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t", "uint8": "uint8_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _fitting(value: Any, np_dtype: np.dtype) -> Any:
+    """``value`` if ``np_dtype`` can hold it, else PyTorch's overflow error. As in PyTorch, an
+    unsigned type takes negative values down to minus its maximum (they wrap), and a float
+    type refuses finite values beyond its range (``full``'s rule; ``tensor`` gives inf)."""
+    low, high = _range(np_dtype)
+    if low <= value <= high:  # the common case; False for NaN
+        return int(value) % (high + 1) if value < 0 and np_dtype.kind == "u" else value
+    if np_dtype.kind in "iu" or (np_dtype.kind == "f" and math.isfinite(value)):
+        raise _overflow(np_dtype, c_name=True)
+    return value  # inf and NaN in a float type
+
+
+_RANGES: dict[np.dtype, tuple[Any, Any]] = {}
+
+
+def _range(np_dtype: np.dtype) -> tuple[Any, Any]:
+    """The values ``np_dtype`` takes without overflow (an unsigned type: down to minus its max,
+    wrapping, as in PyTorch); read once per dtype, as np.iinfo is slow."""
+    found = _RANGES.get(np_dtype)
+    if found is None:
+        if np_dtype.kind in "iu":
+            info = np.iinfo(np_dtype)
+            found = (-int(info.max) if np_dtype.kind == "u" else int(info.min), int(info.max))
+        elif np_dtype.kind == "f":
+            limit = float(np.finfo(np_dtype).max)
+            found = (-limit, limit)
+        else:
+            found = (-math.inf, math.inf)
+        _RANGES[np_dtype] = found
+    return found
+
+
+def _overflow(np_dtype: np.dtype, c_name: bool = False) -> RuntimeError:
+    name = _C_NAMES.get(np_dtype.name, np_dtype.name) if c_name else np_dtype.name
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _random_dtype(fn: str, dtype: Any) -> np.dtype:
+    np_dtype = _float_or(dtype)
+    if np_dtype.kind != "f":
+        raise RuntimeError(f"{fn}(): random numbers are not implemented for {np_dtype}; use a floating point dtype")
+    return np_dtype
+
+
+_UNFILLED: Any = object()  # empty_like's fill value
+
+
+def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool, device: Any = None) -> Tensor:
+    """``full_like`` and its kin: ``x`` must be a tensor (or an array), ``fill_value`` a number;
+    the result is on ``x``'s device unless ``device`` says otherwise."""
+    if type(x) is not Tensor and not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    shape = tuple(x.shape)
+    device = _like_device(x, device)
+    if fill_value is _UNFILLED:
+        return _finish(np.empty(shape, dtype=np_dtype), requires_grad, device)
+    _check_number(fn, "fill_value", fill_value)
+    return _finish(np.full(shape, _fitting(fill_value, np_dtype), dtype=np_dtype), requires_grad, device)
 
 
 def _float_or(dtype: Any) -> np.dtype:
@@ -196,19 +346,100 @@ def _to_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     else:
         try:
             array = np.array(data, dtype=target)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"could not make a tensor from {type(data).__name__}: {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            array = _refused(data, target, exc)
+        if target is None and array.dtype.kind in "fuO" and not _float_first(data):
+            array = _checked_inference(data, array)
         if target is None and array.dtype.kind == "f":
             array = array.astype(_dtypes.get_default_dtype().numpy, copy=False)
         elif target is None and array.dtype.kind in "iu":
             array = array.astype(np.int64, copy=False)
     if array.dtype not in _dtypes.SUPPORTED_NUMPY_DTYPES:
+        if array.dtype.kind in "US":
+            raise TypeError("tensor(): invalid data type 'str'")
         raise TypeError(
             f"could not make a tensor from data of dtype {array.dtype} "
             f"(from {type(data).__name__}); tapegrad holds numbers and bools only"
         )
     return array
 
+
+
+# ---------------------------------------------------------------------------- Python data NumPy refused or guessed
+def _scan(data: Any) -> tuple[bool, bool]:
+    """Check nested Python data as PyTorch does, raising its errors; return whether it holds
+    a float, and whether it holds an int beyond int64. Only called when NumPy refused the
+    data or guessed a dtype PyTorch would not (uint64, object, or a float for huge ints)."""
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):  # PyTorch reads the shape off the first elements
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+    found = [False, False]
+
+    def visit(item: Any, dim: int) -> None:
+        if dim < len(shape):
+            if not isinstance(item, (list, tuple)):
+                raise TypeError(f"tensor(): expected a sequence at dim {dim}, got {type(item).__name__}")
+            if len(item) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+            for element in item:
+                visit(element, dim + 1)
+        elif isinstance(item, (list, tuple)):
+            raise TypeError(f"tensor(): expected a number at dim {dim}, got a sequence")
+        elif isinstance(item, (str, bytes)):
+            raise TypeError(f"tensor(): invalid data type '{type(item).__name__}'")
+        elif isinstance(item, (bool, np.bool_)):
+            pass
+        elif isinstance(item, numbers.Integral):
+            found[1] = found[1] or not INT64_MIN <= int(item) <= INT64_MAX
+        elif isinstance(item, numbers.Real):
+            found[0] = True
+        elif not isinstance(item, (numbers.Number, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
+
+    visit(data, 0)
+    return found[0], found[1]
+
+
+def _float_first(data: Any) -> bool:
+    """Whether the first number in ``data`` is a float: then PyTorch infers a float dtype and no
+    int in it can overflow (the common case, decided without a walk)."""
+    while type(data) is list or type(data) is tuple:
+        if not data:
+            return False
+        data = data[0]
+    return type(data) is float
+
+
+def _checked_inference(data: Any, array: np.ndarray) -> np.ndarray:
+    """PyTorch's inference where NumPy's differs: ints beyond int64 overflow (NumPy makes them
+    uint64, object or float), unless a float is among them (then the data is float)."""
+    if array.dtype.kind == "f" and not (array.size and float(np.max(np.abs(array))) >= 2.0**63):
+        return array  # no huge value
+    floats, big = _scan(data)
+    if big and not floats:
+        raise ValueError("Overflow when unpacking long long")
+    return np.array(data, dtype=np.float64) if array.dtype.kind == "O" else array
+
+
+def _refused(data: Any, target: np.dtype | None, exc: Exception) -> np.ndarray:
+    """The array PyTorch makes of ``data`` that NumPy refused, or PyTorch's error for it."""
+    floats, big = _scan(data)
+    if big:
+        raise ValueError("Overflow when unpacking long long")
+    if target is not None and target.kind in "iu":  # values beyond the integer type
+        wide = np.array(data, dtype=object)
+        info = np.iinfo(target)
+        low = -int(info.max) if target.kind == "u" else int(info.min)
+        with np.errstate(invalid="ignore"):  # NaN is out of every range
+            fits = bool(np.all((wide >= low) & (wide <= int(info.max))))
+        if not fits:
+            raise _overflow(target) from None
+        return (wide % (int(info.max) + 1) if target.kind == "u" else wide).astype(target)
+    raise TypeError(f"tensor(): could not make a tensor from {type(data).__name__}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------- more of PyTorch's makers

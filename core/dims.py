@@ -1,9 +1,9 @@
-"""Dimension arguments, read PyTorch's way: for the core and for op authors.
+"""Dimension and flag arguments, read PyTorch's way: for the core and for op authors.
 
 An op's ``dim`` may be negative (counted from the end) and any integer type NumPy or
-Python has, but never a bool or a float, which would be truncated silently. Every op
-that takes dims goes through these two functions, so the messages are the same
-everywhere.
+Python has, but never a bool or a float, which would be truncated silently. A flag
+(``keepdim``, ``requires_grad``) is a bool, never a truthy string. Every op that takes
+dims or flags goes through these functions, so the messages are the same everywhere.
 """
 
 from __future__ import annotations
@@ -11,7 +11,11 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-__all__ = ["as_int", "axis"]
+import numpy as np
+
+__all__ = ["as_int", "axis", "as_flag", "INT64_MIN", "INT64_MAX"]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def as_int(value: Any, what: str = "dim") -> int:
@@ -34,3 +38,13 @@ def axis(dim: Any, ndim: int, what: str = "dim") -> int:
     if not low <= d <= high:
         raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
     return d % ndim if ndim else 0
+
+
+def as_flag(value: Any, what: str) -> bool:
+    """``value`` as a bool: True, False or a NumPy bool; anything else (``"no"``, ``1``,
+    None) is a TypeError, as in PyTorch, never silently truthy. ``what`` names the argument."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"argument '{what}' must be bool, not {type(value).__name__}")

@@ -9,6 +9,7 @@ No pluggy call, no registry lookup, no isinstance chains.
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -21,7 +22,7 @@ from .tensor import Tensor, _wrap
 from .versions import EPOCH
 from .views import mark_multiple, record_view, shares_memory
 
-__all__ = ["make_apply", "raise_if_not_broadcastable"]
+__all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
 _F64 = np.dtype(np.float64)
@@ -140,6 +141,10 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         except ValueError as exc:
             if op.broadcasts:
                 raise_if_not_broadcastable(arrays, exc)
+            name_the_op(op, exc)
+            raise
+        except (TypeError, IndexError, RuntimeError) as exc:
+            name_the_op(op, exc)
             raise
         if type(out) not in backend.array_types:
             out = xp.asarray(out)
@@ -174,19 +179,19 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
 
 
 def _composite_apply(op: OpDef) -> Callable[..., Any]:
+    """A composite's function, its errors naming the op; several views of one input are marked so."""
     function = op.forward
-    if op.view == "multiple":
-        name = op.node_name[:1].upper() + op.node_name[1:]
-
-        def several(*args: Any, **params: Any) -> Any:
-            outputs = function(*args, **params)
-            mark_multiple(outputs, name)
-            return outputs
-
-        return several
+    several = op.node_name[:1].upper() + op.node_name[1:] if op.view == "multiple" else None
 
     def apply(*args: Any, **params: Any) -> Any:
-        return function(*args, **params)
+        try:
+            outputs = function(*args, **params)
+        except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+            name_the_op(op, exc)
+            raise
+        if several is not None:
+            mark_multiple(outputs, several)
+        return outputs
 
     return apply
 
@@ -251,6 +256,10 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 except ValueError as exc:
                     if broadcasts:
                         raise_if_not_broadcastable([a, b], exc)
+                    name_the_op(op, exc)
+                    raise
+                except (TypeError, IndexError, RuntimeError) as exc:
+                    name_the_op(op, exc)
                     raise
                 if type(out) is not ndarray:
                     out = asarray(out)
@@ -316,10 +325,14 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             if type(x) is Tensor:
                 a = x._data
                 if type(a) is ndarray:
-                    if direct is not None:
-                        out = direct(a, **params) if params else direct(a)
-                    else:
-                        out = forward(xp, a, **params) if params else forward(xp, a)
+                    try:  # free unless it raises (zero-cost exceptions)
+                        if direct is not None:
+                            out = direct(a, **params) if params else direct(a)
+                        else:
+                            out = forward(xp, a, **params) if params else forward(xp, a)
+                    except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+                        name_the_op(op, exc)
+                        raise
                     if type(out) is not ndarray:
                         out = asarray(out)
                     if promotion and out.dtype is _F64 and a.dtype is not _F64:
@@ -456,6 +469,31 @@ def _common_kind(name: str, first: type, other: type, backend_of: Mapping[type, 
 
 def _no_backend(name: str, kind: type) -> Backend:
     raise TypeError(f"{name}(): no backend is registered for arrays of type {kind.__module__}.{kind.__qualname__}")
+
+
+def name_the_op(op: OpDef, exc: BaseException) -> None:
+    """Reword, in place, an error a forward raised so that it names the op, as PyTorch's do.
+
+    The private forward's name becomes the op's (``_sum() got an unexpected keyword``
+    reads ``sum() got ...``), and a TypeError or ValueError that names no function gets
+    ``op(): `` in front (PyTorch's argument errors all start so). IndexErrors and
+    RuntimeErrors keep their words: PyTorch's own ("Dimension out of range ...") name no op.
+    Only the error path pays for this.
+    """
+    args = exc.args
+    if len(args) != 1 or type(args[0]) is not str:
+        return
+    message = private = args[0]
+    own = getattr(op.forward, "__name__", "")
+    if own and own != op.name and f"{own}()" in message:
+        message = message.replace(f"{own}()", f"{op.name}()")
+    elif isinstance(exc, (TypeError, ValueError)) and not _NAMES_A_FUNCTION.match(message):
+        message = f"{op.name}(): {message}"
+    if message is not private:
+        exc.args = (message,)
+
+
+_NAMES_A_FUNCTION = re.compile(r"[\w.]+\(\)")
 
 
 def raise_if_not_broadcastable(arrays: Any, exc: ValueError) -> None:

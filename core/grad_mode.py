@@ -154,7 +154,14 @@ class set_grad_enabled(_GradModeContext):
     """
 
     def __init__(self, mode: bool) -> None:
-        self._mode = bool(mode)
+        if not (mode is True or mode is False):  # set_grad_enabled("no") must not mean True
+            from .dims import as_flag
+
+            try:
+                mode = as_flag(mode, "mode")
+            except TypeError as exc:
+                raise TypeError(f"set_grad_enabled(): {exc}") from None
+        self._mode = mode
         self._previous = _grad_enabled.get()
         _grad_enabled.set(_recording_value(self._mode))
 

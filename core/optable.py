@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from . import operators
+from . import operators, quiet
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
@@ -130,6 +130,7 @@ def _reserved_names() -> frozenset[str]:
 
 
 def _build() -> OpTable:
+    quiet.install()  # again: tapegrad may have been imported inside a catch_warnings() block
     loaded, failed = collect(_reserved_names())
     new = OpTable()
     for info, registry in loaded:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
-from .dims import axis
+from .dims import as_flag, axis
 from .graph import Node
 from .printing import tensor_repr
 
@@ -86,11 +86,16 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if not (flag is True or flag is False or isinstance(flag, np.bool_)):
+            raise RuntimeError(f"requires_grad must be a bool, not {type(flag).__name__}")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns ``self``."""
-        flag = bool(requires_grad)
+        try:
+            flag = as_flag(requires_grad, "requires_grad")
+        except TypeError as exc:
+            raise TypeError(f"requires_grad_(): {exc}") from None
         if self._grad_fn is not None:
             if flag:
                 return self  # already tracks history; PyTorch accepts this silently
@@ -230,7 +235,10 @@ class Tensor:
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[axis(dim, self._data.ndim)]
+        try:
+            return self._data.shape[axis(dim, self._data.ndim)]
+        except TypeError as exc:
+            raise TypeError(f"size(): {exc}") from None
 
     @property
     def dtype(self) -> _dtypes.DType:
@@ -333,10 +341,15 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self) -> int:
         if numpy_dtype_of(self._data).kind not in "iub" or self._data.size != 1:
@@ -458,7 +471,7 @@ class Tensor:
             pass
         raise AttributeError(
             f"'Tensor' object has no attribute {name!r} (no installed op binds a method of that name; "
-            "see tapegrad.ops_list())"
+            "see tapegrad.list_ops())"
         )
 
 

@@ -19,10 +19,12 @@ library has.
 from __future__ import annotations
 
 import operator
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.dims import axis
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
@@ -34,13 +36,56 @@ if TYPE_CHECKING:
 
 # ------------------------------------------------------------------------------ keys
 def _part(k: Any) -> Any:
-    """One entry of a key: tensors and lists become arrays, NumPy scalars Python ones."""
+    """One entry of a key: tensors and lists become arrays, NumPy scalars Python ones.
+    An int beyond int64 and an entry no key may hold are refused in PyTorch's words."""
     k = index_param(k)
+    if type(k) is int:
+        if not -(2**63) <= k < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        return k
     if type(k) is list:
         return np.asarray([_part(e) for e in k])
     if isinstance(k, np.generic):
         return k.item()
+    if not (k is None or k is Ellipsis or isinstance(k, (slice, bool, int)) or _is_array(k)):
+        kind = TypeError if isinstance(k, (str, bytes)) else IndexError
+        raise kind(
+            "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+            f"indices (got {type(k).__name__})"
+        )
     return k
+
+
+_NUMPY_WORDS = (  # NumPy's indexing errors, and PyTorch's words for each
+    (re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)"),
+     r"index \1 is out of bounds for dimension \2 with size \3"),
+    (re.compile(r"too many indices for array: array is 0-dimensional.*"),
+     "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert "
+     "a 0-dim tensor to a number"),
+    (re.compile(r"too many indices for array: array is (\d+)-dimensional.*"), r"too many indices for tensor of dimension \1"),
+    (re.compile(r"arrays used as indices must be of integer \(or boolean\) type"),
+     "tensors used as indices must be long, int, byte or bool tensors"),
+    (re.compile(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of (?:axis|dimension) "
+                r"is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)"),
+     r"The shape of the mask [\3] at index \1 does not match the shape of the indexed tensor [\2] at index \1"),
+)
+
+
+def _in_pytorch_words(exc: IndexError) -> IndexError:
+    """NumPy's IndexError reworded as PyTorch's ("dimension", not "axis"; tensors, not arrays)."""
+    message = str(exc)
+    for pattern, words in _NUMPY_WORDS:
+        if pattern.search(message):
+            return IndexError(pattern.sub(words, message))
+    if message.startswith("shape mismatch: indexing arrays"):
+        shapes = ", ".join(str(list(_shape_of(t))) for t in re.findall(r"\([\d, ]*\)", message))
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
+    return exc
+
+
+def _shape_of(text: str) -> tuple[int, ...]:
+    """``"(2, 3)"`` as ``(2, 3)``."""
+    return tuple(int(n) for n in text.strip("()").replace(" ", "").split(",") if n)
 
 
 def _key(index: Any) -> tuple[Any, ...]:
@@ -133,8 +178,11 @@ def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
     """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
     key = _key(index)
     if _is_numpy(x):
-        nkey = _numpy_key(key)
-        out = np.asarray(x)[nkey]
+        try:
+            nkey = _numpy_key(key)
+            out = np.asarray(x)[nkey]
+        except IndexError as exc:
+            raise _in_pytorch_words(exc) from None
         if isinstance(out, np.generic):  # an int for every dimension: as PyTorch's x[0], a 0-d view, not a copy
             out = np.asarray(x)[(*nkey, Ellipsis)]
         return out
@@ -158,10 +206,13 @@ def _index_scatter_add(xp: Any, g: Any, *, index: Any, shape: Any) -> Any:
         g = np.asarray(g)
         z = np.zeros(shape, dtype=g.dtype)
         nkey = _numpy_key(key)
-        if any(_is_repeatable(k) for k in key):
-            _add_at(z, nkey, g)
-        else:  # no element is named twice: plain assignment is the sum
-            z[nkey] = g
+        try:
+            if any(_is_repeatable(k) for k in key):
+                _add_at(z, nkey, g)
+            else:  # no element is named twice: plain assignment is the sum
+                z[nkey] = g
+        except IndexError as exc:
+            raise _in_pytorch_words(exc) from None
         return z
     pos = _positions(shape, key)
     values = xp.reshape(xp.broadcast_to(g, pos.shape), (-1,))
@@ -184,6 +235,12 @@ def _index_put(xp: Any, x: Any, v: Any, *, index: Any, accumulate: bool = False)
                 _add_at(out, nkey, v)
             else:
                 out[nkey] = v
+        except IndexError as exc:
+            raise _in_pytorch_words(exc) from None
+        except OverflowError:  # a Python int the tensor's dtype cannot hold
+            if type(v) is int and not -(2**63) <= v < 2**63:
+                raise ValueError("Overflow when unpacking long long") from None
+            raise RuntimeError(f"value cannot be converted to type {out.dtype} without overflow") from None
         except ValueError:
             target = np.shape(out[nkey])
             if np.shape(v) == target or len(np.shape(v)) == 0:
@@ -224,7 +281,10 @@ def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ..
     """The advanced key ``k`` with ``gather(x, dim, index) == x[k]``: ``index`` along ``dim``,
     the position itself along every other dimension. Checks PyTorch's shape rules."""
     ndim = len(x_shape)
-    idx = np.asarray(index_param(index))
+    idx = index_param(index)
+    if not _is_array(idx) and not isinstance(idx, (list, tuple)):
+        raise TypeError(f"gather(): argument 'index' must be Tensor, not {type(idx).__name__}")
+    idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
     if idx.ndim != ndim:
@@ -247,13 +307,7 @@ def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ..
 
 
 def _dim(dim: Any, ndim: int) -> int:
-    if isinstance(dim, bool):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    d = operator.index(dim)
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not low <= d <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {d})")
-    return d % ndim if ndim else 0
+    return axis(dim, ndim)  # the shared reader: PyTorch's words for every op
 
 
 def _gather(xp: Any, x: Any, *, dim: Any, index: Any) -> Any:

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tapegrad.dims import as_int, axis
+from tapegrad.dims import as_flag, as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.return_types import return_type
@@ -65,8 +65,11 @@ if TYPE_CHECKING:
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
-def reduced_axes(dim: Any, ndim: int) -> tuple[int, ...]:
-    """``dim`` as a sorted tuple of non-negative axes; None or an empty sequence means all."""
+def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes; None or an empty sequence means all.
+    ``keepdim``, given by the forwards, must be a bool (``keepdim='yes'`` is refused)."""
+    if keepdim is not False and keepdim is not True:
+        as_flag(keepdim, "keepdim")
     if dim is None:
         return tuple(range(ndim))
     if type(dim) is tuple or type(dim) is list:
@@ -119,7 +122,7 @@ def _narrow_to(xp: Any, out: Any, like: Any) -> Any:
 # ---------------------------------------------------------------------------- sum, mean
 def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Sum of elements over ``dim`` (every dimension by default)."""
-    return xp.sum(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+    return xp.sum(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
 def _sum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -134,7 +137,7 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {x.dtype}; convert the tensor with .to(tapegrad.float32) first"
         )
-    return xp.mean(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+    return xp.mean(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -168,7 +171,7 @@ def _kept(xp: Any, value: Any, shape: tuple[int, ...], axes: tuple[int, ...]) ->
 # ---------------------------------------------------------------------------- prod
 def _prod(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Product of elements over ``dim`` (every dimension by default)."""
-    return xp.prod(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+    return xp.prod(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
 def _prod_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -205,14 +208,14 @@ def _nonempty(name: str, x: Any, axes: tuple[int, ...], dim: Any) -> None:
 
 def _amax(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Largest element over ``dim`` (every dimension by default); ties share the gradient evenly."""
-    axes = reduced_axes(dim, x.ndim)
+    axes = reduced_axes(dim, x.ndim, keepdim)
     _nonempty("amax", x, axes, dim)
     return xp.max(x, axis=axes, keepdims=keepdim)
 
 
 def _amin(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """Smallest element over ``dim`` (every dimension by default); ties share the gradient evenly."""
-    axes = reduced_axes(dim, x.ndim)
+    axes = reduced_axes(dim, x.ndim, keepdim)
     _nonempty("amin", x, axes, dim)
     return xp.min(x, axis=axes, keepdims=keepdim)
 
@@ -230,9 +233,11 @@ def _extremum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: b
 
 
 def _arg_extremum(name: str, xp: Any, x: Any, dim: Any, keepdim: bool) -> Any:
+    if keepdim is not False and keepdim is not True:
+        as_flag(keepdim, "keepdim")
     if dim is None:
         if x.size == 0:
-            _nonempty(name, x, (), None)
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         flat = getattr(xp, name)(xp.reshape(x, (-1,)))
         out = xp.reshape(flat, (1,) * x.ndim) if keepdim else flat
     else:
@@ -274,16 +279,21 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
             raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(aliases))!r}")
         if isinstance(dim, (tapegrad.Tensor, np.ndarray)):  # torch.max(input, other)
             return getattr(tapegrad.ops, elementwise_op)(input, dim)
-        if dim is None:
-            return _nan_shared(input, getattr(tapegrad.ops, values_op)(input, keepdim=keepdim))
         if type(dim) in (tuple, list):
             raise TypeError(f"{name}(): dim must be a single int, got {dim!r}; use {values_op} for several dims")
-        indices = getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim)
-        if type(input) is not tapegrad.Tensor or input.ndim == 0:
-            return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
-        # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
-        picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
-        return result(picked if keepdim else picked.squeeze(dim), indices)
+        try:
+            if dim is None:
+                return _nan_shared(input, getattr(tapegrad.ops, values_op)(input, keepdim=keepdim))
+            indices = getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim)
+            if type(input) is not tapegrad.Tensor or input.ndim == 0:
+                return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
+            # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
+            picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
+            return result(picked if keepdim else picked.squeeze(dim), indices)
+        except (TypeError, IndexError, RuntimeError) as exc:  # the user called max(), not amax()
+            if len(exc.args) == 1 and type(exc.args[0]) is str:
+                exc.args = (exc.args[0].replace(f"{values_op}()", f"{name}()"),)
+            raise
 
     reduce.__name__ = reduce.__qualname__ = name
     which = "largest" if name == "max" else "smallest"
@@ -307,7 +317,8 @@ def _nan_shared(input: Any, values: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- var, std
-def _moments(name: str, ndim: int, dim: Any, correction: Any, unbiased: Any) -> tuple[tuple[int, ...], Any]:
+def _moments(name: str, ndim: int, dim: Any, correction: Any, unbiased: Any,
+             keepdim: Any = False) -> tuple[tuple[int, ...], Any]:
     """The reduced axes and the correction, from PyTorch's two spellings of the divisor."""
     if isinstance(dim, bool):  # var(x, True): the older var(input, unbiased)
         if unbiased is not None:
@@ -323,7 +334,7 @@ def _moments(name: str, ndim: int, dim: Any, correction: Any, unbiased: Any) -> 
         correction = 1
     elif isinstance(correction, bool) or not isinstance(correction, numbers.Real):
         raise TypeError(f"{name}(): correction must be a real number, got {type(correction).__name__}")
-    return reduced_axes(dim, ndim), correction
+    return reduced_axes(dim, ndim, keepdim), correction
 
 
 def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -332,7 +343,7 @@ def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     mean divided by ``N - correction`` (``correction=1``, Bessel's, by default; ``unbiased=False``
     means ``correction=0``)."""
     _require_floating("var", xp, x)
-    axes, c = _moments("var", x.ndim, dim, correction, unbiased)
+    axes, c = _moments("var", x.ndim, dim, correction, unbiased, keepdim)
     return _in_float64(xp, x, lambda w: xp.var(w, axis=axes, correction=c, keepdims=keepdim))
 
 
@@ -340,7 +351,7 @@ def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
          correction: Any = None) -> Any:
     """Standard deviation over ``dim``: the square root of ``var`` with the same ``correction``."""
     _require_floating("std", xp, x)
-    axes, c = _moments("std", x.ndim, dim, correction, unbiased)
+    axes, c = _moments("std", x.ndim, dim, correction, unbiased, keepdim)
     return _in_float64(xp, x, lambda w: xp.std(w, axis=axes, correction=c, keepdims=keepdim))
 
 
@@ -391,7 +402,7 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
     real ``p``, ``sum(|x|**p) ** (1/p)``. ``ord``/``axis``/``keepdims`` spellings are accepted."""
     order = _norm_order(p)
     _require_floating("norm", xp, x)
-    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, reduced_axes(dim, x.ndim), keepdim), x)
+    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, reduced_axes(dim, x.ndim, keepdim), keepdim), x)
 
 
 def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: bool) -> Any:
@@ -450,7 +461,7 @@ def _shifted(xp: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
 
 def _logsumexp(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """``log(sum(exp(x)))`` over ``dim`` (every dimension by default), computed stably."""
-    axes = reduced_axes(dim, x.ndim)
+    axes = reduced_axes(dim, x.ndim, keepdim)
     if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
         x = xp.astype(x, xp.float64)  # PyTorch promotes integers; the dtype rule narrows to the default
     if 0 in x.shape:
@@ -531,12 +542,12 @@ def _cumsum_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = Non
 # ---------------------------------------------------------------------------- all, any
 def _all(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """True where every element over ``dim`` is non-zero (every dimension by default); bool."""
-    return xp.all(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+    return xp.all(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
 def _any(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """True where some element over ``dim`` is non-zero (every dimension by default); bool."""
-    return xp.any(x, axis=reduced_axes(dim, x.ndim), keepdims=keepdim)
+    return xp.any(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
 # ---------------------------------------------------------------------------- samples

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from tapegrad.dims import as_int, axis
+from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 
 def _size(value: Any) -> int:
-    return as_int(value, "shape")
+    n = as_int(value, "shape")
+    if not INT64_MIN <= n <= INT64_MAX:
+        raise TypeError("argument 'shape' failed to unpack the object: Overflow when unpacking long long")
+    return n
 
 
 def _shape_param(shape: Any) -> tuple[int, ...]:
@@ -43,25 +46,46 @@ def _shape_param(shape: Any) -> tuple[int, ...]:
     return tuple([_size(n) for n in shape])
 
 
-def _new_shape(shape: Any) -> tuple[int, ...]:
-    """A reshape target: sizes >= 0 and at most one -1 (inferred), refused as PyTorch refuses."""
+def _new_shape(shape: Any, numel: int) -> tuple[int, ...]:
+    """A reshape target checked by PyTorch's rules, before NumPy sees it: sizes are at least
+    -1, one at most is -1 (inferred, and not from zero elements), and the sizes multiply
+    to ``numel``."""
     sizes = _shape_param(shape)
+    known, inferred = 1, None
     for i, n in enumerate(sizes):
-        if n < -1:
+        if n == -1:
+            if inferred is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            inferred = i
+        elif n < 0:
             raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(sizes)}")
-    if sizes.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+        else:
+            known *= n
+    if inferred is not None and known == 0:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(sizes)} because the unspecified "
+            "dimension size -1 can be any value and is ambiguous"
+        )
+    if (known != numel) if inferred is None else (numel % known):
+        raise RuntimeError(f"shape '{list(sizes)}' is invalid for input of size {numel}")
     return sizes
 
 
 def _reshape(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1)."""
-    return xp.reshape(x, _new_shape(shape))
+    return xp.reshape(x, _new_shape(shape, _numel(x)))
+
+
+def _numel(x: Any) -> int:
+    n = 1
+    for s in x.shape:
+        n *= s
+    return n
 
 
 def _broadcast_to(xp: Any, x: Any, *, shape: Any) -> Any:
-    """``x`` broadcast NumPy-style to ``shape``."""
-    return xp.broadcast_to(x, _shape_param(shape))
+    """``x`` broadcast to ``shape`` (PyTorch's broadcast_to is expand: -1 keeps a size)."""
+    return xp.broadcast_to(x, _expand_shape(tuple(x.shape), shape))
 
 
 def _expand_dims(xp: Any, x: Any, *, dim: int) -> Any:
@@ -94,7 +118,7 @@ def _dims(dims: Any, ndim: int) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------ reshaping
 def _view(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1); reshape under PyTorch's other name."""
-    return xp.reshape(x, _new_shape(shape))
+    return xp.reshape(x, _new_shape(shape, _numel(x)))
 
 
 def _flatten(xp: Any, x: Any, *, start_dim: Any = 0, end_dim: Any = -1) -> Any:
@@ -223,8 +247,8 @@ def _same(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 # ------------------------------------------------------------------------------ joining
 def _arrays_only(name: str, arrays: tuple[Any, ...]) -> None:
-    if not arrays:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    if not arrays:  # PyTorch: a ValueError from cat, a RuntimeError from stack
+        raise (ValueError if name == "cat" else RuntimeError)(f"{name}(): expected a non-empty list of Tensors")
     for a in arrays:
         if not hasattr(a, "shape"):
             raise TypeError(
@@ -444,7 +468,9 @@ def _narrow(x: Any, dim: Any, start: Any, length: Any) -> Any:
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     start = start + n if start < 0 else start
-    if length < 0 or start + length > n:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return tapegrad.ops.getitem(x, index=(slice(None),) * d + (slice(start, start + length),))
 
@@ -466,8 +492,17 @@ def _split(x: Any, split_size_or_sections: Any, dim: Any = 0) -> tuple[Any, ...]
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sections = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
     else:
+        if not isinstance(split_size_or_sections, Iterable) or isinstance(split_size_or_sections, (str, bytes)):
+            raise TypeError(
+                "split(): argument 'split_size_or_sections' must be int or tuple of ints, not "
+                f"{type(split_size_or_sections).__name__}"
+            )
         sections = [_size(s) for s in split_size_or_sections]
-        if sum(sections) != n or any(s < 0 for s in sections):
+        if any(s < 0 for s in sections):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sections}"
+            )
+        if sum(sections) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
                 f"{d}), but got split_sizes={sections}"

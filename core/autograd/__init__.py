@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
+from ..dims import as_flag
 from ..engine import run_backward
 from ..hooks import array_tensor
 from ..tensor import Size, Tensor, _wrap
@@ -38,8 +39,8 @@ def backward(
     """
     roots = _as_tuple(tensors, "tensors")
     grads = _root_grads(roots, grad_tensors, create_graph)
-    keep = create_graph if retain_graph is None else bool(retain_graph)
-    targets = None if inputs is None else _as_tuple(inputs, "inputs")
+    keep = _flags("backward", retain_graph, create_graph)
+    targets = None if inputs is None else _inputs(inputs, "backward")
     run_backward(roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets)
 
 
@@ -73,14 +74,11 @@ def grad(
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
                          "allow_unused=False.")
+    keep = _flags("grad", retain_graph, create_graph, allow_unused)
     allow_unused = bool(allow_unused) or materialize_grads
     roots = _as_tuple(outputs, "outputs")
-    targets = _as_tuple(inputs, "inputs")
-    for t in targets:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    targets = _inputs(inputs, "grad")
     grads = _root_grads(roots, grad_outputs, create_graph)
-    keep = create_graph if retain_graph is None else bool(retain_graph)
     results = run_backward(
         roots, grads, retain_graph=keep, create_graph=create_graph, inputs=targets, accumulate=False
     )
@@ -103,10 +101,42 @@ def grad(
     return tuple(out)
 
 
+def _inputs(inputs: Tensors, fn: str) -> tuple[Tensor, ...]:
+    """The tensors to differentiate with respect to: some (``inputs=[]`` asks for nothing, an
+    error in PyTorch, not a silent no-op), and each one requiring grad."""
+    targets = _as_tuple(inputs, "inputs")
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{fn}()` cannot be empty.")
+    for t in targets:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return targets
+
+
+def _flags(fn: str, retain_graph: Any, create_graph: Any, allow_unused: Any = None) -> bool:
+    """The flags as bools (``retain_graph="no"`` must not mean True); returns retain_graph's value
+    (None: as ``create_graph``). ``allow_unused`` may be None (unset)."""
+    try:
+        create = as_flag(create_graph, "create_graph")
+        if allow_unused is not None:
+            as_flag(allow_unused, "allow_unused")
+        return create if retain_graph is None else as_flag(retain_graph, "retain_graph")
+    except TypeError as exc:
+        raise TypeError(f"{fn}(): {exc}") from None
+
+
 def _as_tuple(value: Tensors, what: str) -> tuple[Tensor, ...]:
-    items = (value,) if type(value) is Tensor else tuple(value)
+    if type(value) is Tensor:
+        return (value,)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        if what == "inputs":
+            raise RuntimeError(f"all inputs have to be Tensors, but got {type(value).__name__}")
+        raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, not {type(value).__name__}")
+    items = tuple(value)
     for i, item in enumerate(items):
         if type(item) is not Tensor:
+            if what == "inputs":  # PyTorch's type and words for this one
+                raise RuntimeError(f"all inputs have to be Tensors, but got {type(item).__name__}")
             raise TypeError(f"{what}[{i}] must be a Tensor, not {type(item).__name__}")
     return items
 
@@ -129,6 +159,8 @@ def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> li
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             value: Any = _ones_like(data)
         else:
+            if type(g) is not Tensor and not hasattr(g, "shape") and not isinstance(g, (int, float)):
+                raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             value = g._data if type(g) is Tensor else _to_backend_array(g, data)
             if value.shape != data.shape:
                 raise RuntimeError(

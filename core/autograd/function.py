@@ -134,6 +134,12 @@ class Function:
                         f"function {cls.__name__}Backward returned an incorrect number of gradients "
                         f"(expected {len(inputs)}, got {len(grads)})"
                     )
+                for i, gr in enumerate(grads):
+                    if gr is not None and type(gr) is not Tensor:
+                        raise RuntimeError(
+                            f"function {cls.__name__}Backward returned an invalid gradient at index {i}: "
+                            f"expected a Tensor or None (got {type(gr).__name__})"
+                        )
                 return tuple(
                     None if gr is None or not need else (gr if tensor_mode else gr._data)
                     for gr, need in zip(grads, ctx.needs_input_grad)

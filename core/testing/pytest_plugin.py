@@ -26,6 +26,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # NumPy's floating-point warnings from tapegrad's code stay silent in tests too, even under
+    # ``filterwarnings = error`` (later ini lines win): see tapegrad.quiet.
+    from tapegrad.quiet import MESSAGES, MODULES
+
+    config.addinivalue_line("filterwarnings", f"ignore:{MESSAGES}:RuntimeWarning:{MODULES}")
     if config.getoption("--tapegrad-strict-plugins", default=False):
         os.environ["TAPEGRAD_STRICT_PLUGINS"] = "1"
 

@@ -7,7 +7,10 @@ output, ``x``/``y`` the inputs.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -33,7 +36,11 @@ def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     # d(x**y)/dy = x**y * log(x), recomputed so that pow need not keep its output alive for the
     # common constant exponent. As PyTorch, 0 at x == 0 (for y >= 0) instead of 0 * -inf.
     if isinstance(x, (int, float)):
-        return g * 0 if x == 0 else g * xp.pow(x, y) * xp.log(x)
+        # Python's math on a Python base: xp functions take arrays only (array_api_strict refuses
+        # a float), and on tensors they would round the number to the default float dtype.
+        if x == 0:
+            return g * 0
+        return g * x ** y * (math.log(x) if x > 0 else math.nan)
     safe_x = xp.where(x == 0, xp.ones_like(x), x)
     return g * xp.pow(x, y) * xp.log(safe_x)
 
@@ -42,6 +49,7 @@ def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
+        reference=np.add,
         forward="add",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: g),
@@ -49,6 +57,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "sub",
+        reference=np.subtract,
         forward="subtract",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g),
@@ -57,6 +66,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "neg",
+        reference=np.negative,
         forward="negative",
         vjp=(lambda xp, g, ans, x: -g,),
         saves=(), aliases=("negative",), methods=("neg", "negative"), inplace_methods=("neg_",),
@@ -64,6 +74,7 @@ def register(registry: Registry) -> None:
     # ------------------------------------------------------------ products
     registry.register_op(
         "mul",
+        reference=np.multiply,
         forward="multiply",
         vjp=(lambda xp, g, ans, x, y: g * y,
              lambda xp, g, ans, x, y: g * x),
@@ -72,6 +83,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "div",
+        reference=np.divide,
         forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
@@ -81,6 +93,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "pow",
+        reference=np.power,
         forward="pow",
         vjp=(_pow_vjp_base, _pow_vjp_exponent),
         saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",),

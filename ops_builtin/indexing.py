@@ -26,6 +26,8 @@ import numpy as np
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
+from . import references as ref
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -301,17 +303,21 @@ GATHER_SAMPLES = [
 def register(registry: Registry) -> None:
     registry.register_op(
         "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), params=("index",), promotion=False,
+        reference=ref.getitem,
         node_name="IndexBackward0", samples=GETITEM_SAMPLES,
     )
     registry.register_op(
         "index_scatter_add", forward=_index_scatter_add, vjp=(_index_scatter_add_vjp,), saves=(),
+        reference=ref.index_scatter_add,
         params=("index", "shape"), promotion=False, samples=SCATTER_SAMPLES,
     )
     registry.register_op(
         "index_put", forward=_index_put, vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
+        reference=ref.index_put,
         params=("index", "accumulate"), promotion=False, samples=INDEX_PUT_SAMPLES,
     )
     registry.register_op(
         "gather", forward=_gather, vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
+        reference=ref.gather,
         param_aliases={"axis": "dim"}, methods=("gather",), promotion=False, samples=GATHER_SAMPLES,
     )

@@ -31,8 +31,12 @@ import operator
 import string
 from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
+
 from tapegrad.dims import axis
 from tapegrad.testing.samples import Sample
+
+from . import references as ref
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -482,16 +486,22 @@ EINSUM_SAMPLES = [
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     registry.register_op("matmul", forward=_matmul, vjp=(_matmul_vjp_x, _matmul_vjp_y), saves=("inputs",),
+                         reference=np.matmul,
                          methods=("matmul",), samples=MATMUL_SAMPLES)
     registry.register_op("dot", forward=_dot, vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
+                         reference=np.dot,
                          saves=("inputs",), methods=("dot",),
                          samples=[Sample((3,), (3,)), Sample((1,), (1,))])
     registry.register_op("outer", forward=_outer,
+                         reference=np.outer,
                          vjp=(lambda xp, g, ans, x, y: xp.matmul(g, y), lambda xp, g, ans, x, y: xp.matmul(x, g)),
                          saves=("inputs",), methods=("outer",), samples=[Sample((3,), (4,)), Sample((1,), (2,))])
     registry.register_op("tensordot", forward=_tensordot, vjp=(_tensordot_vjp_a, _tensordot_vjp_b),
+                         reference=ref.tensordot,
                          saves=("inputs",), params=("dims",), param_aliases={"axes": "dims"},
                          samples=TENSORDOT_SAMPLES)
     registry.register_op("contract", forward=_contract, vjp=_contract_vjp, saves=("inputs",), variadic=True,
+                         reference=ref.contract,
                          params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES)
-    registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES)
+    registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES,
+                                reference=ref.einsum)

@@ -49,6 +49,8 @@ from tapegrad.dims import as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
+from . import references as ref
+
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -503,46 +505,63 @@ NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
 def register(registry: Registry) -> None:
     # sums and products
     registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
+                         reference=ref.reduction(np.sum),
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
+                         reference=ref.reduction(np.mean),
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
+                         reference=ref.reduction(np.prod),
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
     for name, forward in (("amax", _amax), ("amin", _amin)):
         registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
+                             reference=ref.reduction(np.max if name == "amax" else np.min),
                              methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
     # max(x, dim) returns (values, indices): the kit checks the values.
     extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
+                                reference=ref.max_min(np.max, np.argmax),
                                 methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
+                                reference=ref.max_min(np.min, np.argmin),
                                 methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
-        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS)
+        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS,
+                             zero_gradient=True,
+                             reference=ref.arg_extremum(getattr(np, name)))
     # moments
     moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
+                         reference=ref.moment(np.var),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
+                         reference=ref.moment(np.std),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),
+                         reference=ref.norm,
                          params=("p", "dim", "keepdim"),
                          param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
                          node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
     # the log-sum-exp family
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
+                         reference=ref.logsumexp,
                          methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
+                         reference=ref.softmax,
                          methods=("softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
+                         reference=ref.log_softmax,
                          methods=("log_softmax",), **softmax_params)
     # scans
     registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
+                         reference=ref.cumsum,
                          params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     # truth
     for name, forward in (("all", _all), ("any", _any)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=SAMPLES,
+                             zero_gradient=True,
+                             reference=ref.reduction(getattr(np, name)),
                              **REDUCTION_PARAMS)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import edge_cases as ec
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -83,6 +85,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "div",
+        edge_cases=ec.DIV,
         reference=np.divide,
         forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
@@ -93,6 +96,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "pow",
+        edge_cases=ec.POW,
         reference=np.power,
         forward="pow",
         vjp=(_pow_vjp_base, _pow_vjp_exponent),

@@ -41,6 +41,7 @@ from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
+from . import edge_cases as ec
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -136,6 +137,7 @@ def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 def _register_abs_sign(registry: Registry) -> None:
     registry.register_op(
         "abs", forward="abs", doc="Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's.",
+        edge_cases=ec.ABS,
         reference=np.abs,
         vjp=(lambda xp, g, ans, x: g * xp.sign(x),),
         saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
@@ -143,6 +145,7 @@ def _register_abs_sign(registry: Registry) -> None:
     )
     registry.register_op(
         "sign", forward="sign", doc='Sign of ``x``: -1, 0 or 1 (zero gradient).', vjp=(_zero_vjp,),
+        edge_cases=ec.SIGN,
         zero_gradient=True,
         reference=np.sign,
         saves=(), methods=("sign",), inplace_methods=("sign_",),
@@ -158,6 +161,7 @@ def _rsqrt(xp: Any, x: Any) -> Any:
 def _register_powers(registry: Registry) -> None:
     registry.register_op(
         "sqrt", forward="sqrt", doc='Square root, ``x ** 0.5``.',
+        edge_cases=ec.SQRT,
         reference=np.sqrt,
         vjp=(lambda xp, g, ans, x: g / (2 * ans),),
         saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
@@ -165,12 +169,14 @@ def _register_powers(registry: Registry) -> None:
     registry.register_op(
         # d/dx x**-1/2 = -x**-3/2 / 2 = -ans**3 / 2: read from the output alone
         "rsqrt", forward=_rsqrt,
+        edge_cases=ec.RSQRT,
         reference=ref.rsqrt,
         vjp=(lambda xp, g, ans, x: -0.5 * g * ans * ans * ans,),
         saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "square", forward="square", doc='``x * x`` (integer tensors stay integer).',
+        edge_cases=ec.SQUARE,
         reference=np.square,
         vjp=(lambda xp, g, ans, x: 2 * g * x,),
         saves=("inputs",), methods=("square",), inplace_methods=("square_",),
@@ -182,12 +188,14 @@ def _register_powers(registry: Registry) -> None:
 def _register_exp_log(registry: Registry) -> None:
     registry.register_op(
         "expm1", forward="expm1", doc='``exp(x) - 1``, accurate for small ``x``.',
+        edge_cases=ec.EXPM1,
         reference=np.expm1,
         vjp=(lambda xp, g, ans, x: g * (ans + 1),),
         saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
     )
     registry.register_op(
         "log1p", forward="log1p", doc='``log(1 + x)``, accurate for small ``x``.',
+        edge_cases=ec.LOG1P,
         reference=np.log1p,
         vjp=(lambda xp, g, ans, x: g / (1 + x),),
         saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
@@ -195,12 +203,14 @@ def _register_exp_log(registry: Registry) -> None:
     )
     registry.register_op(
         "log2", forward="log2", doc='Base-2 logarithm.',
+        edge_cases=ec.LOG2,
         reference=np.log2,
         vjp=(lambda xp, g, ans, x: g / (x * LN2),),
         saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "log10", forward="log10", doc='Base-10 logarithm.',
+        edge_cases=ec.LOG10,
         reference=np.log10,
         vjp=(lambda xp, g, ans, x: g / (x * LN10),),
         saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
@@ -229,6 +239,7 @@ def _register_trig(registry: Registry) -> None:
     )
     registry.register_op(
         "arcsin", forward="asin", doc='Inverse sine on [-1, 1], in radians (alias ``asin``).',
+        edge_cases=ec.ARCSIN,
         reference=np.arcsin,
         vjp=(lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
@@ -236,6 +247,7 @@ def _register_trig(registry: Registry) -> None:
     )
     registry.register_op(
         "arccos", forward="acos", doc='Inverse cosine on [-1, 1], in radians (alias ``acos``).',
+        edge_cases=ec.ARCCOS,
         reference=np.arccos,
         vjp=(lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
@@ -243,6 +255,7 @@ def _register_trig(registry: Registry) -> None:
     )
     registry.register_op(
         "arctan", forward="atan", doc='Inverse tangent, in radians (alias ``atan``).',
+        edge_cases=ec.ARCTAN,
         reference=np.arctan,
         vjp=(lambda xp, g, ans, x: g / (1 + x * x),),
         saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
@@ -254,6 +267,7 @@ def _register_trig(registry: Registry) -> None:
 def _register_hyperbolic(registry: Registry) -> None:
     registry.register_op(
         "tanh", forward="tanh", doc='Hyperbolic tangent.',
+        edge_cases=ec.TANH,
         reference=np.tanh,
         vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
         saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
@@ -341,6 +355,7 @@ def _register_activations(registry: Registry) -> None:
     _register_softplus(registry)
     registry.register_op(
         "sigmoid", forward=_sigmoid,
+        edge_cases=ec.SIGMOID,
         reference=ref.sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
         saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
@@ -348,12 +363,14 @@ def _register_activations(registry: Registry) -> None:
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
         "relu", forward=_relu,
+        edge_cases=ec.RELU,
         reference=ref.relu,
         vjp=(lambda xp, g, ans, x: xp.where(ans > 0, g, 0.0),),
         saves=("output",), methods=("relu",), inplace_methods=("relu_",),
     )
     registry.register_op(
         "leaky_relu", forward=_leaky_relu,
+        edge_cases=ec.LEAKY_RELU,
         reference=ref.leaky_relu,
         vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
         saves=("inputs",), params=("negative_slope",),
@@ -361,6 +378,7 @@ def _register_activations(registry: Registry) -> None:
     )
     registry.register_op(
         "ndtr", forward=_ndtr,
+        edge_cases=ec.NDTR,
         reference=ref.ndtr,
         vjp=(lambda xp, g, ans, x: g * xp.exp(-0.5 * x * x) * INV_SQRT_2PI,),
         saves=("inputs",), node_name="SpecialNdtrBackward0",
@@ -368,6 +386,7 @@ def _register_activations(registry: Registry) -> None:
     )
     registry.register_op(
         "gelu", forward=_gelu, vjp=(_gelu_vjp,),
+        edge_cases=ec.GELU,
         reference=ref.gelu,
         saves=("inputs",), params=("approximate",),
         samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
@@ -378,6 +397,7 @@ def _register_activations(registry: Registry) -> None:
 def _register_softplus(registry: Registry) -> None:
     registry.register_op(
         "softplus", forward=_softplus, vjp=(_softplus_vjp,),
+        edge_cases=ec.SOFTPLUS,
         reference=ref.softplus,
         saves=("inputs",), params=("beta", "threshold"),
         samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
@@ -452,6 +472,7 @@ def _cond(xp: Any, condition: Any) -> Any:
 def _register_selection(registry: Registry) -> None:
     registry.register_op(
         "clamp", forward=_clamp, vjp=(_clamp_vjp,),
+        edge_cases=ec.CLAMP,
         reference=ref.clamp,
         saves=("inputs",), params=("min", "max"), aliases=("clip",), methods=("clamp", "clip"),
         inplace_methods=("clamp_", "clip_"), node_name="ClampBackward1",
@@ -460,6 +481,7 @@ def _register_selection(registry: Registry) -> None:
     )
     registry.register_op(
         "maximum", forward=_maximum,
+        edge_cases=ec.MAXIMUM,
         reference=np.maximum,
         vjp=(lambda xp, g, ans, x, y: xp.where(x > y, g, xp.where(x == y, g / 2, 0.0)),
              lambda xp, g, ans, x, y: xp.where(y > x, g, xp.where(x == y, g / 2, 0.0))),
@@ -467,6 +489,7 @@ def _register_selection(registry: Registry) -> None:
     )
     registry.register_op(
         "minimum", forward=_minimum,
+        edge_cases=ec.MINIMUM,
         reference=np.minimum,
         vjp=(lambda xp, g, ans, x, y: xp.where(x < y, g, xp.where(x == y, g / 2, 0.0)),
              lambda xp, g, ans, x, y: xp.where(y < x, g, xp.where(x == y, g / 2, 0.0))),
@@ -475,6 +498,7 @@ def _register_selection(registry: Registry) -> None:
     registry.register_op(
         # no broadcasts=True: the kit would fill the condition with floats; where broadcasts anyway
         "where", forward=_where,
+        edge_cases=ec.WHERE,
         reference=ref.where,
         vjp=(None,
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), g, 0.0),
@@ -510,18 +534,21 @@ def _remainder(xp: Any, x: Any, y: Any) -> Any:
 def _register_rounding(registry: Registry) -> None:
     registry.register_op(
         "floor", forward="floor", doc='Largest integer ``<= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
+        edge_cases=ec.FLOOR,
         zero_gradient=True,
         reference=np.floor,
         saves=(), methods=("floor",), inplace_methods=("floor_",),
     )
     registry.register_op(
         "ceil", forward="ceil", doc='Smallest integer ``>= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
+        edge_cases=ec.CEIL,
         zero_gradient=True,
         reference=np.ceil,
         saves=(), methods=("ceil",), inplace_methods=("ceil_",),
     )
     registry.register_op(
         "round", forward=_round, vjp=(_zero_vjp,),
+        edge_cases=ec.ROUND,
         zero_gradient=True,
         reference=ref.round_,
         saves=(), methods=("round",), inplace_methods=("round_",),
@@ -537,6 +564,7 @@ def _register_rounding(registry: Registry) -> None:
     registry.register_op(
         # d/dx = 1, d/dy = -floor(x / y), as PyTorch's (the jumps where x / y is an integer aside)
         "remainder", forward=_remainder,
+        edge_cases=ec.REMAINDER,
         reference=np.remainder,
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),

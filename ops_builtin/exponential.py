@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import edge_cases as ec
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 def register(registry: Registry) -> None:
     registry.register_op(
         "exp",
+        edge_cases=ec.EXP,
         reference=np.exp,
         forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
@@ -20,6 +23,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "log",
+        edge_cases=ec.LOG,
         reference=np.log,
         forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),

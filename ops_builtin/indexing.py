@@ -27,6 +27,7 @@ from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
+from . import edge_cases as ec
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -313,6 +314,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "index_put", forward=_index_put, vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
+        edge_cases=ec.INDEX_PUT,
         reference=ref.index_put,
         params=("index", "accumulate"), promotion=False, samples=INDEX_PUT_SAMPLES,
     )

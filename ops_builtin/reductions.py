@@ -50,6 +50,7 @@ from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
+from . import edge_cases as ec
 
 
 if TYPE_CHECKING:
@@ -511,11 +512,13 @@ def register(registry: Registry) -> None:
                          reference=ref.reduction(np.mean),
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
+                         edge_cases=ec.PROD,
                          reference=ref.reduction(np.prod),
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
     for name, forward in (("amax", _amax), ("amin", _amin)):
         registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
+                             edge_cases=ec.AMAX if name == "amax" else ec.AMIN,
                              reference=ref.reduction(np.max if name == "amax" else np.min),
                              methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
     # max(x, dim) returns (values, indices): the kit checks the values.
@@ -534,18 +537,22 @@ def register(registry: Registry) -> None:
     moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
+                         edge_cases=ec.VAR,
                          reference=ref.moment(np.var),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
+                         edge_cases=ec.STD,
                          reference=ref.moment(np.std),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),
+                         edge_cases=ec.NORM,
                          reference=ref.norm,
                          params=("p", "dim", "keepdim"),
                          param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
                          node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
     # the log-sum-exp family
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
+                         edge_cases=ec.LOGSUMEXP,
                          reference=ref.logsumexp,
                          methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)

@@ -10,8 +10,18 @@ from tapegrad.testing import Sample, check_op, op_checks, ops_of_plugin, paramet
 
 BUILTIN_OPS = ops_of_plugin("tapegrad.ops_builtin")
 
+# Special points where the declared expectation is PyTorch's (tests/parity checks it) and the op
+# is wrong today; the fixes are on other branches. Strict xfails: remove an entry once its fix is
+# merged (a fixed op then fails here as an unexpected pass, so it cannot be forgotten).
+KNOWN_EDGE_CASE_FAILURES = {
+    "std-edge_cases": "std's gradient at zero deviation is NaN; PyTorch's is 0",
+    "norm-edge_cases": "norm with p < 1 gives a NaN gradient at a zero entry; PyTorch's is 0",
+    "maximum-edge_cases": "maximum sends no gradient to either side where one is NaN; PyTorch sends it to both",
+    "minimum-edge_cases": "minimum sends no gradient to either side where one is NaN; PyTorch sends it to both",
+}
 
-@parametrize_with_op_checks(BUILTIN_OPS)
+
+@parametrize_with_op_checks(BUILTIN_OPS, expected_failures=KNOWN_EDGE_CASE_FAILURES)
 def test_builtin_op_conforms(op_check):
     op_check()
 

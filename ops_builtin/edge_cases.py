@@ -35,6 +35,8 @@ POW = [
              why="the exponent's gradient is 0 at a zero base"),
     EdgeCase(2.0, [0.0, 1.0], value=[1.0, 2.0], grads=(None, [math.log(2.0), 2 * math.log(2.0)]),
              why="a Python number as the base"),
+    EdgeCase(0.5, [1.0, 2.0], value=[0.5, 0.25], grads=(None, [0.5 * math.log(0.5), 0.25 * math.log(0.5)])),
+    EdgeCase(0.0, [1.0, 2.0], value=[0.0, 0.0], grads=(None, [0.0, 0.0]), why="a zero Python base"),
 ]
 
 # ---------------------------------------------------------------------------- exponentials and logarithms
@@ -77,6 +79,8 @@ CLAMP = [
              grads=([1.0, 1.0, 0.0, 0.0],), why="the gradient passes at the bounds"),
     EdgeCase([0.0, 2.0], params={"min": 1.0, "max": -1.0}, value=[-1.0, -1.0], grads=([0.0, 0.0],),
              why="min > max gives max"),
+    EdgeCase([0.5, 0.7, 0.0], params={"max": 0.5}, value=[0.5, 0.5, 0.0], grads=([1.0, 0.0, 1.0],)),
+    EdgeCase([-0.5, -0.7, 0.0], params={"min": -0.5}, value=[-0.5, -0.5, 0.0], grads=([1.0, 0.0, 1.0],)),
 ]
 MAXIMUM = [
     EdgeCase([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], value=[1.0, 3.0, 3.0], grads=([0.5, 0.0, 1.0], [0.5, 1.0, 0.0]),

@@ -182,10 +182,31 @@ def _node_mutations(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], as
             lambda n: ast.Attribute(value=n.value, attr=SWAPS[n.attr], ctx=n.ctx)
 
 
+def _unused_defaults(node: ast.AST) -> set[int]:
+    """Defaults of parameters a function never reads (``keepdim`` in a VJP): no edit of them can matter."""
+    if not isinstance(node, (ast.FunctionDef, ast.Lambda)):
+        return set()
+    body = node.body if isinstance(node.body, list) else [node.body]
+    read = {n.id for b in body for n in ast.walk(b) if isinstance(n, ast.Name)}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return {id(d) for a, d in pairs if a.arg not in read}
+
+
 def _walk_math(node: ast.AST, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
     """Every node of the ops' math under ``node``, skipping guards, docstrings and annotations."""
+    unused = _unused_defaults(node)
     for (field, i), child in _children(node):
         if _is_guard(child) or field in ("annotation", "returns", "decorator_list"):
+            continue
+        if field == "args" and unused:  # the arguments node: walk it without the unused defaults
+            for (f2, j), default in _children(child):
+                if id(default) not in unused and f2 in ("defaults", "kw_defaults"):
+                    sub = path + ((field, i), (f2, j))
+                    yield sub, default
+                    yield from _walk_math(default, sub)
             continue
         if field == "body" and i == 0 and isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant):
             continue  # docstring
@@ -417,7 +438,8 @@ def run(args: argparse.Namespace) -> int:
     if survivors:
         print("\nsurvivors (ops run):")
         for mutant, ops in survivors:
-            print(f"  {mutant.where()}: {mutant.description}  [{', '.join(ops[:4])}{'...' if len(ops) > 4 else ''}]")
+            print(f"  {mutant.where()} in {mutant.function}: {mutant.description}  "
+                  f"[{', '.join(ops[:4])}{'...' if len(ops) > 4 else ''}]")
     if unreached and args.verbose:
         print("\nnot reached by any sample:")
         for mutant in unreached:

@@ -120,8 +120,20 @@ NORM = [
     EdgeCase([1.0, -1.0, 0.5], params={"p": INF}, value=1.0, grads=([0.5, -0.5, 0.0],), why="ties"),
     EdgeCase([0.0, 1.0], params={"p": 0.5}, value=1.0, grads=([0.0, 1.0],), why="p < 1 at a zero entry"),
     EdgeCase([0.0, 0.0], params={"p": 3}, value=0.0, grads=([0.0, 0.0],)),
+    EdgeCase([0.0, 1.0, 2.0], params={"p": 0}, value=2.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
 ]
-LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],))]
+LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
+             EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow")]
+SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[1.0, 0.0], grads=([0.0, 0.0],), why="no overflow")]
+LOG_SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[0.0, -1000.0], grads=([-1.0, 1.0],))]
+
+# ---------------------------------------------------------------------------- logical ops: 0 is False, any other number True
+LOGICAL = {
+    "logical_and": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[False, False, True, False])],
+    "logical_or": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[True, True, True, False])],
+    "logical_xor": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[True, True, False, False])],
+    "logical_not": [EdgeCase([0.0, 1.0, -2.0], value=[True, False, False])],
+}
 
 # ---------------------------------------------------------------------------- indexing
 INDEX_PUT = [

@@ -617,6 +617,7 @@ def _register_logical(registry: Registry) -> None:
     for name, forward in (("logical_and", _logical_and), ("logical_or", _logical_or),
                           ("logical_xor", _logical_xor), ("logical_not", _logical_not)):
         registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
+                             edge_cases=ec.LOGICAL[name],
                              zero_gradient=True,
                              reference=getattr(np, name),
                              broadcasts=name != "logical_not")

@@ -289,6 +289,7 @@ INDEX_PUT_SAMPLES = [
     Sample((4, 5), (3, 5), index=_MASK),
     Sample((4, 5), (), index=(np.array([0, 3, 1]), np.array([1, 1, 4]))),
     Sample((4, 5), (1, 5), index=2),
+    Sample((4, 5), (1, 1, 5), index=1),  # NumPy drops a value's leading size-1 dimensions
     Sample((4, 5), 1.5, index=(Ellipsis, 0)),
     Sample((4, 5), (2, 2, 5), index=_REPEATS, accumulate=True),
 ]

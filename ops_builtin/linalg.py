@@ -480,6 +480,7 @@ CONTRACT_SAMPLES = [
 EINSUM_SAMPLES = [
     Sample("ij,jk->ik", (2, 3), (3, 4)), Sample("ii", (3, 3)), Sample("...ij,...jk", (2, 2, 3), (3, 4)),
     Sample("bij,bkj->bik", (2, 3, 4), (2, 5, 4)), Sample("i,j", (2,), (3,)),
+    Sample("...ij,...jk", (2, 1, 2, 3), (3, 3, 4)),  # the ellipsis dimensions broadcast
 ]
 
 

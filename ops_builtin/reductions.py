@@ -480,6 +480,7 @@ def _any(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((3,), dim=-1, keepdim=True), Sample(()),
+    Sample((1, 3), dim=0),  # a reduced dimension of size 1
 ]
 # one zero in a slice, and two: prod's gradient there is the product of the others
 PROD_SAMPLES = SAMPLES + [
@@ -487,12 +488,15 @@ PROD_SAMPLES = SAMPLES + [
     Sample(np.array([[0.5, 0.0, -1.5], [1.2, 0.7, 2.0]])),
 ]
 ONE_DIM = [Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3, 4), dim=1), Sample((3,), dim=0),
-           Sample((), dim=0)]
+           Sample((), dim=0),
+           Sample((1, 3), dim=0)]
 ARG_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=-2, keepdim=True),
-               Sample((2, 3), keepdim=True), Sample(())]
+               Sample((2, 3), keepdim=True), Sample(()),
+               Sample((3,), dim=0), Sample((1, 3), dim=0)]
 MOMENT_SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((4,), correction=0), Sample((2, 5), dim=1, correction=2), Sample((3, 2), dim=0, unbiased=False),
+    Sample((3, 2), dim=0, unbiased=True),
 ]
 NORM_SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), p=1, dim=(0, -1), keepdim=True),
@@ -557,9 +561,11 @@ def register(registry: Registry) -> None:
                          methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
+                         edge_cases=ec.SOFTMAX,
                          reference=ref.softmax,
                          methods=("softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
+                         edge_cases=ec.LOG_SOFTMAX,
                          reference=ref.log_softmax,
                          methods=("log_softmax",), **softmax_params)
     # scans

@@ -233,6 +233,12 @@ PAD = [
     EdgeCase(_ARANGE_23, params={"pad": (1, 1, 1, 0), "mode": "replicate"},
              value=[[0, 0, 1, 2, 2], [0, 0, 1, 2, 2], [3, 3, 4, 5, 5]]),
     EdgeCase(_ARANGE_23, params={"pad": (3, 1), "mode": "circular"}, value=[[0, 1, 2, 0, 1, 2, 0], [3, 4, 5, 3, 4, 5, 3]]),
+    EdgeCase([[0.0, 1.0], [2.0, 3.0]], params={"pad": (1, 1), "mode": "reflect"}, value=[[1, 0, 1, 0], [3, 2, 3, 2]]),
+    EdgeCase([1.0, 2.0, 3.0, 4.0], params={"pad": (-4, 1)}, value=[0.0], why="cropped away entirely"),
+    # NumPy's pad_width spellings, with NumPy's own values
+    EdgeCase(_ARANGE_23, params={"pad_width": ((1, 2),)}, value=np.pad(_ARANGE_23, ((1, 2),))),
+    EdgeCase(_ARANGE_23, params={"pad_width": (1,)}, value=np.pad(_ARANGE_23, (1,))),
+    EdgeCase(_ARANGE_23, params={"pad_width": 1, "mode": "edge"}, value=np.pad(_ARANGE_23, 1, mode="edge")),
 ]
 
 

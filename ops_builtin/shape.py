@@ -537,7 +537,8 @@ def register(registry: Registry) -> None:
         reference=ref.flatten,
         methods=("flatten",),
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
-                 Sample(())],
+                 Sample(()),
+                 Sample((2, 3, 4), end_dim=1)],
     )
     registry.register_op(
         "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), params=("dim",),
@@ -569,7 +570,8 @@ def register(registry: Registry) -> None:
         "expand", forward=_expand, vjp=(_same,), saves=(), params=("*sizes",), methods=("expand",),
         reference=ref.expand,
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
-                 Sample((), sizes=(3,))],
+                 Sample((), sizes=(3,)),
+                 Sample((3, 1), sizes=(3, 0))],
     )
     registry.register_op(
         "flip", forward=_flip, vjp=(_flip_vjp,), saves=(), params=("*dims",), param_aliases={"axis": "dims"},
@@ -604,11 +606,13 @@ def register(registry: Registry) -> None:
     registry.register_composite("split", _split, methods=("split",), reference=ref.split, samples=[
         Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1)])
     registry.register_composite("chunk", _chunk, methods=("chunk",), reference=ref.chunk, samples=[
-        Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1)])
+        Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1),
+        Sample((1, 4), chunks=2)])
     registry.register_composite(
         "narrow", _narrow, methods=("narrow",),
         reference=ref.narrow,
-        samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2)],
+        samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2),
+                 Sample((4, 5), dim=1, start=0, length=2)],
     )
     for method, dtype in _CONVERSIONS:
         # array-API libraries need not have float16 (array-api-strict has not): .half() is checked on NumPy only

@@ -609,9 +609,15 @@ def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expecte
 def check_edge_cases(ctx: Context) -> None:
     """At the declared special points (kinks, ties, bounds, poles, exact 0 and 1): the expected
     values and gradients, by the op's documented convention."""
+    failures = []
     with np.errstate(all="ignore"):  # infinities and NaN are what these points are about
         for point in ctx.op.edge_cases:
-            _check_point(ctx, "edge_cases", point)
+            try:
+                _check_point(ctx, "edge_cases", point)
+            except AssertionError as exc:  # every failing point, not only the first
+                failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
 
 
 # name -> (check, applies to op?)

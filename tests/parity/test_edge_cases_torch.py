@@ -34,6 +34,9 @@ TORCH = {
     "prod": torch.prod, "amax": torch.amax, "amin": torch.amin, "std": torch.std, "var": torch.var,
     "norm": lambda x, p=2: torch.linalg.vector_norm(x, ord=p),
     "logsumexp": lambda x: torch.logsumexp(x, dim=tuple(range(x.ndim))),
+    "softmax": torch.softmax, "log_softmax": torch.log_softmax,
+    "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
+    "logical_not": torch.logical_not,
     "index_put": _index_put, "pad": _pad,
 }
 
@@ -44,7 +47,8 @@ def _points():
             continue
         points = list(op.edge_cases) + ([] if callable(op.reference) or op.reference is None else list(op.reference))
         for k, point in enumerate(points):
-            yield pytest.param(op.name, point, id=f"{op.name}-{k}")
+            if "pad_width" not in point.params:  # NumPy's spelling, with NumPy's own values
+                yield pytest.param(op.name, point, id=f"{op.name}-{k}")
 
 
 def _as_torch(x):
@@ -64,6 +68,9 @@ def _close(got, want):
 def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
     args = [_as_torch(x) for x in point.inputs]
     out = TORCH[name](*args, **point.params)
+    if out.dtype == torch.bool:
+        assert np.array_equal(out.numpy(), np.asarray(point.value)), (out, point.value)
+        return
     if point.has_value:
         assert _close(out.detach().numpy(), point.value), (out, point.value)
     wrt = [(i, a) for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]

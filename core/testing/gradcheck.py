@@ -192,8 +192,11 @@ def _gradient_function(fn: Callable[..., Tensor], args: list[Any], seed: int) ->
 def _describe(args: Sequence[Any]) -> str:
     parts = []
     for a in args:
-        if type(a) is Tensor:
-            parts.append(f"Tensor(shape={tuple(a.shape)}, dtype={a._data.dtype}, values={np.array2string(a._data.ravel()[:6], precision=4)})")
+        if type(a) is Tensor or isinstance(a, np.ndarray):
+            data = np.asarray(a._data) if type(a) is Tensor else a
+            kind = "Tensor" if type(a) is Tensor else "array"
+            values = np.array2string(data.ravel()[:6], precision=4) + (" ..." if data.size > 6 else "")
+            parts.append(f"{kind}(shape={data.shape}, dtype={data.dtype}, values={values})")
         else:
             parts.append(repr(a))
     return "[" + ", ".join(parts) + "]"

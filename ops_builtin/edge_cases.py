@@ -120,10 +120,11 @@ NORM = [
     EdgeCase([1.0, -1.0, 0.5], params={"p": INF}, value=1.0, grads=([0.5, -0.5, 0.0],), why="ties"),
     EdgeCase([0.0, 1.0], params={"p": 0.5}, value=1.0, grads=([0.0, 1.0],), why="p < 1 at a zero entry"),
     EdgeCase([0.0, 0.0], params={"p": 3}, value=0.0, grads=([0.0, 0.0],)),
-    EdgeCase([0.0, 1.0, 2.0], params={"p": 0}, value=2.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
+    EdgeCase([0.0, 0.0, 2.0], params={"p": 0}, value=1.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
 ]
 LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
-             EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow")]
+             EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow"),
+             EdgeCase([[1000.0, 1000.0]], params={"dim": 0}, value=[1000.0, 1000.0], grads=([[1.0, 1.0]],))]
 SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[1.0, 0.0], grads=([0.0, 0.0],), why="no overflow")]
 LOG_SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[0.0, -1000.0], grads=([-1.0, 1.0],))]
 

@@ -481,6 +481,7 @@ SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((3,), dim=-1, keepdim=True), Sample(()),
     Sample((1, 3), dim=0),  # a reduced dimension of size 1
+    Sample((0, 3), dim=1),  # an empty tensor
 ]
 # one zero in a slice, and two: prod's gradient there is the product of the others
 PROD_SAMPLES = SAMPLES + [
@@ -489,7 +490,7 @@ PROD_SAMPLES = SAMPLES + [
 ]
 ONE_DIM = [Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3, 4), dim=1), Sample((3,), dim=0),
            Sample((), dim=0),
-           Sample((1, 3), dim=0)]
+           Sample((1, 3), dim=0), Sample((0, 3), dim=1)]
 ARG_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=-2, keepdim=True),
                Sample((2, 3), keepdim=True), Sample(()),
                Sample((3,), dim=0), Sample((1, 3), dim=0)]

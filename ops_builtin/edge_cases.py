@@ -124,7 +124,8 @@ NORM = [
 ]
 LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
              EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow"),
-             EdgeCase([[1000.0, 1000.0]], params={"dim": 0}, value=[1000.0, 1000.0], grads=([[1.0, 1.0]],))]
+             EdgeCase([[1000.0, 1000.0]], params={"dim": 0}, value=[1000.0, 1000.0], grads=([[1.0, 1.0]],)),
+             EdgeCase(np.zeros((3, 0)), params={"dim": 1}, value=[-INF, -INF, -INF], why="an empty sum is 0")]
 SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[1.0, 0.0], grads=([0.0, 0.0],), why="no overflow")]
 LOG_SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[0.0, -1000.0], grads=([-1.0, 1.0],))]
 

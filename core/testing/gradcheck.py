@@ -193,9 +193,9 @@ def _describe(args: Sequence[Any]) -> str:
     parts = []
     for a in args:
         if type(a) is Tensor or isinstance(a, np.ndarray):
-            data = np.asarray(a._data) if type(a) is Tensor else a
+            data: np.ndarray = np.asarray(a._data if type(a) is Tensor else a)
             kind = "Tensor" if type(a) is Tensor else "array"
-            values = np.array2string(data.ravel()[:6], precision=4) + (" ..." if data.size > 6 else "")
+            values = np.array2string(data.ravel()[:6], precision=4) + (" ..." if np.size(data) > 6 else "")
             parts.append(f"{kind}(shape={data.shape}, dtype={data.dtype}, values={values})")
         else:
             parts.append(repr(a))

@@ -68,6 +68,9 @@ class OpDef:
     forward_name: str | None = None  # set when forward was given as an array-API function name
     view: bool | str = False  # True/"broadcast": the result may share its first input's memory; "multiple": several
     reads: tuple[tuple[int | str, ...], ...] | None = None  # per input rule: the inputs/"output" it reads
+    zero_gradient: tuple[bool, ...] = ()  # per input: its gradient is zero by definition (kit)
+    reference: Any = None  # the forward's reference: a NumPy function, or EdgeCases with values (kit)
+    edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -167,6 +170,9 @@ class Registry:
         reads: Sequence[Sequence[int | str]] | None = None,
         doc: str | None = None,
         override: bool = False,
+        zero_gradient: bool | Sequence[bool] = False,
+        reference: Any = None,
+        edge_cases: Sequence[Any] = (),
     ) -> None:
         """Declare the op ``name``.
 
@@ -215,6 +221,8 @@ class Registry:
           gradient read is kept; the rest reach the VJP as stand-ins. Must be within ``saves``.
         - ``doc``: the op's documentation (default: the forward's docstring).
         - ``override``: replace an op of the same name registered by an earlier plugin.
+        - ``zero_gradient``, ``reference``, ``edge_cases``: what the conformance kit checks the op
+          against (see ``_kit_facts``).
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -294,6 +302,7 @@ class Registry:
             forward_name=forward_name,
             view=view,
             reads=None if reads is None else _check_reads(where, reads, vjps, save_set),
+            **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))
 
@@ -308,6 +317,8 @@ class Registry:
         domain: Any = None,
         view: bool | str = False,
         override: bool = False,
+        reference: Any = None,
+        edge_cases: Sequence[Any] = (),
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -327,6 +338,7 @@ class Registry:
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, doc=inspect.getdoc(function) or "", composite=True, view=view,
+            **_kit_facts(where, None, False, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))
 
@@ -407,6 +419,25 @@ def _check_reads(where: str, reads: Sequence[Sequence[int | str]], vjps: tuple |
                     f"and 'output' (with 'output' in saves), got {what!r}"
                 )
     return table
+
+
+def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any, edge_cases: Any) -> dict[str, Any]:
+    """The conformance kit's declarations, validated: ``zero_gradient`` (True for every input,
+    or one bool per input) says the derivative is zero by definition wherever it exists
+    (``floor``, comparisons); ``reference`` is a NumPy function ``reference(*arrays, **params)``
+    or a sequence of ``tapegrad.testing.EdgeCase`` giving values; ``edge_cases`` special points
+    with expected values and gradients."""
+    if isinstance(zero_gradient, bool):
+        zeros: tuple[bool, ...] = (zero_gradient,) * (nin or 0) if zero_gradient else ()
+    else:
+        zeros = tuple(bool(z) for z in zero_gradient)
+        if nin is not None and len(zeros) != nin:
+            raise RegistrationError(f"{where}: zero_gradient lists {len(zeros)} inputs, forward takes {nin}")
+    if reference is not None and not callable(reference) and not isinstance(reference, (list, tuple)):
+        raise RegistrationError(f"{where}: reference must be a function or a sequence of EdgeCase points")
+    if not isinstance(edge_cases, (list, tuple)):
+        raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
+    return dict(zero_gradient=zeros, reference=reference, edge_cases=tuple(edge_cases))
 
 
 def _named_forward(function: str, op: str) -> Forward:

@@ -7,9 +7,13 @@ output, ``x``/``y`` the inputs.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from . import node_names
+import numpy as np
+
+from . import edge_cases as ec
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -36,7 +40,11 @@ def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     # common constant exponent. As PyTorch, 0 at x == 0 for y >= 0 instead of 0 * -inf (for
     # y < 0 it is inf * -inf = -inf).
     if isinstance(x, (int, float)):
-        return g * 0 if x == 0 else g * xp.pow(x, y) * xp.log(x)
+        # Python's math on a Python base: xp functions take arrays only (array_api_strict refuses
+        # a float), and on tensors they would round the number to the default float dtype.
+        if x == 0:
+            return g * 0
+        return g * x ** y * (math.log(x) if x > 0 else math.nan)
     # An integer base is logged in the result's precision (NumPy's log of int8 is float16).
     safe_x = xp.where((x == 0) & (y >= 0), xp.ones_like(x), x)
     if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
@@ -48,6 +56,7 @@ def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
+        reference=np.add,
         forward="add",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: g),
@@ -55,6 +64,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "sub",
+        reference=np.subtract,
         forward="subtract",
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g),
@@ -63,6 +73,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "neg",
+        reference=np.negative,
         forward="negative",
         vjp=(lambda xp, g, ans, x: -g,),
         saves=(), aliases=("negative",), methods=("neg", "negative"), inplace_methods=("neg_",),
@@ -70,6 +81,7 @@ def register(registry: Registry) -> None:
     # ------------------------------------------------------------ products
     registry.register_op(
         "mul",
+        reference=np.multiply,
         forward="multiply",
         vjp=(lambda xp, g, ans, x, y: g * y,
              lambda xp, g, ans, x, y: g * x),
@@ -78,6 +90,8 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "div",
+        edge_cases=ec.DIV,
+        reference=np.divide,
         forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
@@ -87,6 +101,8 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "pow",
+        edge_cases=ec.POW,
+        reference=np.power,
         forward="pow",
         vjp=(_pow_vjp_base, _pow_vjp_exponent),
         saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",), node_name=node_names.pow,

@@ -42,6 +42,9 @@ import numpy as np
 from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import Sample
 
+from . import references as ref
+from . import edge_cases as ec
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -142,12 +145,17 @@ def sign(xp: Any, x: Any) -> Any:
 def _register_abs_sign(registry: Registry) -> None:
     registry.register_op(
         "abs", forward="abs", doc="Absolute value, ``|x|``. Its gradient at 0 is 0, as PyTorch's.",
+        edge_cases=ec.ABS,
+        reference=np.abs,
         vjp=(lambda xp, g, ans, x: g * sign(xp, x),),
         saves=("inputs",), aliases=("absolute",), methods=("abs", "absolute"),
         inplace_methods=("abs_", "absolute_"),
     )
     registry.register_op(
         "sign", forward=sign, vjp=(_zero_vjp,),
+        edge_cases=ec.SIGN,
+        zero_gradient=True,
+        reference=np.sign,
         saves=(), methods=("sign",), inplace_methods=("sign_",),
     )
 
@@ -161,17 +169,23 @@ def _rsqrt(xp: Any, x: Any) -> Any:
 def _register_powers(registry: Registry) -> None:
     registry.register_op(
         "sqrt", forward="sqrt", doc='Square root, ``x ** 0.5``.',
+        edge_cases=ec.SQRT,
+        reference=np.sqrt,
         vjp=(lambda xp, g, ans, x: g / (2 * ans),),
         saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
         # d/dx x**-1/2 = -x**-3/2 / 2 = -ans**3 / 2: read from the output alone
         "rsqrt", forward=_rsqrt,
+        edge_cases=ec.RSQRT,
+        reference=ref.rsqrt,
         vjp=(lambda xp, g, ans, x: -0.5 * g * ans * ans * ans,),
         saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "square", forward="square", doc='``x * x`` (integer tensors stay integer).',
+        edge_cases=ec.SQUARE,
+        reference=np.square,
         vjp=(lambda xp, g, ans, x: 2 * g * x,),
         saves=("inputs",), methods=("square",), inplace_methods=("square_",),
         node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
@@ -182,22 +196,30 @@ def _register_powers(registry: Registry) -> None:
 def _register_exp_log(registry: Registry) -> None:
     registry.register_op(
         "expm1", forward="expm1", doc='``exp(x) - 1``, accurate for small ``x``.',
+        edge_cases=ec.EXPM1,
+        reference=np.expm1,
         vjp=(lambda xp, g, ans, x: g * (ans + 1),),
         saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
     )
     registry.register_op(
         "log1p", forward="log1p", doc='``log(1 + x)``, accurate for small ``x``.',
+        edge_cases=ec.LOG1P,
+        reference=np.log1p,
         vjp=(lambda xp, g, ans, x: g / (1 + x),),
         saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
         node_name="Log1PBackward0",
     )
     registry.register_op(
         "log2", forward="log2", doc='Base-2 logarithm.',
+        edge_cases=ec.LOG2,
+        reference=np.log2,
         vjp=(lambda xp, g, ans, x: g / (x * LN2),),
         saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "log10", forward="log10", doc='Base-10 logarithm.',
+        edge_cases=ec.LOG10,
+        reference=np.log10,
         vjp=(lambda xp, g, ans, x: g / (x * LN10),),
         saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
     )
@@ -207,33 +229,42 @@ def _register_exp_log(registry: Registry) -> None:
 def _register_trig(registry: Registry) -> None:
     registry.register_op(
         "sin", forward="sin", doc='Sine, ``x`` in radians.',
+        reference=np.sin,
         vjp=(lambda xp, g, ans, x: g * xp.cos(x),),
         saves=("inputs",), methods=("sin",), inplace_methods=("sin_",),
     )
     registry.register_op(
         "cos", forward="cos", doc='Cosine, ``x`` in radians.',
+        reference=np.cos,
         vjp=(lambda xp, g, ans, x: -g * xp.sin(x),),
         saves=("inputs",), methods=("cos",), inplace_methods=("cos_",),
     )
     registry.register_op(
         "tan", forward="tan", doc='Tangent, ``x`` in radians.',
+        reference=np.tan,
         vjp=(lambda xp, g, ans, x: g * (1 + ans * ans),),
         saves=("output",), methods=("tan",), inplace_methods=("tan_",), domain=(TAN,),
     )
     registry.register_op(
         "arcsin", forward="asin", doc='Inverse sine on [-1, 1], in radians (alias ``asin``).',
+        edge_cases=ec.ARCSIN,
+        reference=np.arcsin,
         vjp=(lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
         inplace_methods=("arcsin_", "asin_"), domain=(UNIT,), node_name="AsinBackward0",
     )
     registry.register_op(
         "arccos", forward="acos", doc='Inverse cosine on [-1, 1], in radians (alias ``acos``).',
+        edge_cases=ec.ARCCOS,
+        reference=np.arccos,
         vjp=(lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),),
         saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
         inplace_methods=("arccos_", "acos_"), domain=(UNIT,), node_name="AcosBackward0",
     )
     registry.register_op(
         "arctan", forward="atan", doc='Inverse tangent, in radians (alias ``atan``).',
+        edge_cases=ec.ARCTAN,
+        reference=np.arctan,
         vjp=(lambda xp, g, ans, x: g / (1 + x * x),),
         saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
         inplace_methods=("arctan_", "atan_"), node_name="AtanBackward0",
@@ -244,16 +275,20 @@ def _register_trig(registry: Registry) -> None:
 def _register_hyperbolic(registry: Registry) -> None:
     registry.register_op(
         "tanh", forward="tanh", doc='Hyperbolic tangent.',
+        edge_cases=ec.TANH,
+        reference=np.tanh,
         vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
         saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
     )
     registry.register_op(
         "sinh", forward="sinh", doc='Hyperbolic sine.',
+        reference=np.sinh,
         vjp=(lambda xp, g, ans, x: g * xp.cosh(x),),
         saves=("inputs",), methods=("sinh",), inplace_methods=("sinh_",),
     )
     registry.register_op(
         "cosh", forward="cosh", doc='Hyperbolic cosine.',
+        reference=np.cosh,
         vjp=(lambda xp, g, ans, x: g * xp.sinh(x),),
         saves=("inputs",), methods=("cosh",), inplace_methods=("cosh_",),
     )
@@ -328,29 +363,39 @@ def _register_activations(registry: Registry) -> None:
     _register_softplus(registry)
     registry.register_op(
         "sigmoid", forward=_sigmoid,
+        edge_cases=ec.SIGMOID,
+        reference=ref.sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
         saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
     )
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
         "relu", forward=_relu,
+        edge_cases=ec.RELU,
+        reference=ref.relu,
         vjp=(lambda xp, g, ans, x: xp.where(ans <= 0, 0.0, g),),  # NaN passes g, as PyTorch's
         saves=("output",), methods=("relu",), inplace_methods=("relu_",),
     )
     registry.register_op(
         "leaky_relu", forward=_leaky_relu,
+        edge_cases=ec.LEAKY_RELU,
+        reference=ref.leaky_relu,
         vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
         saves=("inputs",), params=("negative_slope",),
         samples=[Sample((3,)), Sample((2, 3), negative_slope=0.2), Sample((3,), negative_slope=-1.5)],
     )
     registry.register_op(
         "ndtr", forward=_ndtr,
+        edge_cases=ec.NDTR,
+        reference=ref.ndtr,
         vjp=(lambda xp, g, ans, x: g * xp.exp(-0.5 * x * x) * INV_SQRT_2PI,),
         saves=("inputs",), node_name="SpecialNdtrBackward0",
-        samples=[Sample((3,)), Sample((2, 3)), Sample(np.array([-12.0, -5.0, -0.6, 0.1, 0.6, 5.0, 9.0]))],
+        samples=[Sample((3,)), Sample((2, 3)), Sample(np.array([-12.0, -5.7, -5.0, -0.6, 0.1, 0.6, 5.0, 9.0]))],
     )
     registry.register_op(
         "gelu", forward=_gelu, vjp=(_gelu_vjp,),
+        edge_cases=ec.GELU,
+        reference=ref.gelu,
         saves=("inputs",), params=("approximate",),
         samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
                  Sample(np.array([-6.0, -1.0, 0.2, 3.0]), approximate="tanh")],
@@ -360,6 +405,8 @@ def _register_activations(registry: Registry) -> None:
 def _register_softplus(registry: Registry) -> None:
     registry.register_op(
         "softplus", forward=_softplus, vjp=(_softplus_vjp,),
+        edge_cases=ec.SOFTPLUS,
+        reference=ref.softplus,
         saves=("inputs",), params=("beta", "threshold"),
         samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
                  Sample(np.array([-30.0, -1.5, 0.3, 19.0, 21.0, 40.0]))],
@@ -439,6 +486,8 @@ def _cond(xp: Any, condition: Any) -> Any:
 def _register_selection(registry: Registry) -> None:
     registry.register_op(
         "clamp", forward=_clamp, vjp=(_clamp_vjp,),
+        edge_cases=ec.CLAMP,
+        reference=ref.clamp,
         saves=("inputs",), params=("min", "max"), aliases=("clip",), methods=("clamp", "clip"),
         inplace_methods=("clamp_", "clip_"), node_name="ClampBackward1",
         samples=[Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
@@ -446,12 +495,16 @@ def _register_selection(registry: Registry) -> None:
     )
     registry.register_op(
         "maximum", forward=_maximum,
+        edge_cases=ec.MAXIMUM,
+        reference=np.maximum,
         vjp=(lambda xp, g, ans, x, y: _select_vjp(xp, g, x < y, x == y),
              lambda xp, g, ans, x, y: _select_vjp(xp, g, y < x, x == y)),
         saves=("inputs",), broadcasts=True, methods=("maximum",),
     )
     registry.register_op(
         "minimum", forward=_minimum,
+        edge_cases=ec.MINIMUM,
+        reference=np.minimum,
         vjp=(lambda xp, g, ans, x, y: _select_vjp(xp, g, x > y, x == y),
              lambda xp, g, ans, x, y: _select_vjp(xp, g, y > x, x == y)),
         saves=("inputs",), broadcasts=True, methods=("minimum",),
@@ -459,6 +512,8 @@ def _register_selection(registry: Registry) -> None:
     registry.register_op(
         # no broadcasts=True: the kit would fill the condition with floats; where broadcasts anyway
         "where", forward=_where,
+        edge_cases=ec.WHERE,
+        reference=ref.where,
         vjp=(None,
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), g, 0.0),
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), 0.0, g)),
@@ -509,25 +564,38 @@ def _remainder(xp: Any, x: Any, y: Any) -> Any:
 def _register_rounding(registry: Registry) -> None:
     registry.register_op(
         "floor", forward="floor", doc='Largest integer ``<= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
+        edge_cases=ec.FLOOR,
+        zero_gradient=True,
+        reference=np.floor,
         saves=(), methods=("floor",), inplace_methods=("floor_",),
     )
     registry.register_op(
         "ceil", forward="ceil", doc='Smallest integer ``>= x`` (zero gradient; integer tensors stay integer).', vjp=(_zero_vjp,),
+        edge_cases=ec.CEIL,
+        zero_gradient=True,
+        reference=np.ceil,
         saves=(), methods=("ceil",), inplace_methods=("ceil_",),
     )
     registry.register_op(
         "round", forward=_round, vjp=(_zero_vjp,),
+        edge_cases=ec.ROUND,
+        zero_gradient=True,
+        reference=ref.round_,
         saves=(), methods=("round",), inplace_methods=("round_",),
         samples=[Sample((3,)), Sample((2, 3), decimals=1), Sample((3,), decimals=-1)],
     )
     registry.register_op(
         "floor_divide", forward=_floor_divide,
+        zero_gradient=True,
+        reference=np.floor_divide,
         broadcasts=True, methods=("floor_divide",), inplace_methods=("floor_divide_",),
         domain=(None, DIVISOR),
     )
     registry.register_op(
         # d/dx = 1, d/dy = -floor(x / y), as PyTorch's (the jumps where x / y is an integer aside)
         "remainder", forward=_remainder,
+        edge_cases=ec.REMAINDER,
+        reference=np.remainder,
         vjp=(lambda xp, g, ans, x, y: g,
              lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),
         saves=("inputs",), broadcasts=True, methods=("remainder",), inplace_methods=("remainder_",),
@@ -548,6 +616,8 @@ def _register_comparisons(registry: Registry) -> None:
         aliases = (alias,) if alias else ()
         registry.register_op(
             name, forward=function, vjp=(None, None), broadcasts=True, aliases=aliases,
+            zero_gradient=True,
+            reference=getattr(np, function),
             methods=(name, *aliases), doc=f"``x {symbol} y`` elementwise, a bool tensor; broadcasts.",
         )
 
@@ -577,11 +647,16 @@ def _register_logical(registry: Registry) -> None:
     for name, forward in (("logical_and", _logical_and), ("logical_or", _logical_or),
                           ("logical_xor", _logical_xor), ("logical_not", _logical_not)):
         registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
+                             edge_cases=ec.LOGICAL[name],
+                             zero_gradient=True,
+                             reference=getattr(np, name),
                              broadcasts=name != "logical_not")
     for name, doc in (("isnan", "True where ``x`` is NaN."),
                       ("isfinite", "True where ``x`` is neither infinite nor NaN."),
                       ("isinf", "True where ``x`` is positive or negative infinity.")):
-        registry.register_op(name, forward=name, vjp=(None,), methods=(name,), doc=doc)
+        registry.register_op(name, forward=name, vjp=(None,), methods=(name,), doc=doc,
+                             zero_gradient=True,
+                             reference=getattr(np, name))
 
 
 def register(registry: Registry) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from . import edge_cases as ec
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -11,12 +15,16 @@ if TYPE_CHECKING:
 def register(registry: Registry) -> None:
     registry.register_op(
         "exp",
+        edge_cases=ec.EXP,
+        reference=np.exp,
         forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
         saves=("output",), methods=("exp",), inplace_methods=("exp_",),
     )
     registry.register_op(
         "log",
+        edge_cases=ec.LOG,
+        reference=np.log,
         forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),
         saves=("inputs",), methods=("log",), inplace_methods=("log_",), domain=((0.2, 3.0),),

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tapegrad.testing.samples import Sample
+
+from . import references as ref
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -49,15 +53,21 @@ def _no_dependence(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 def register(registry: Registry) -> None:
     registry.register_op(
         "fill", forward=_fill, vjp=(_no_dependence,), saves=(), params=("value",),
+        zero_gradient=True,
+        reference=ref.fill,
         inplace_methods=("fill_",), promotion=False, samples=[Sample((2, 3), value=1.5)],
     )
     registry.register_op(
         "zero", forward=_zero, vjp=(_no_dependence,), saves=(), inplace_methods=("zero_",), promotion=False,
+        zero_gradient=True,
+        reference=np.zeros_like,
     )
     registry.register_op(
         "copy", forward=_copy, vjp=(_copy_vjp_x, _copy_vjp_src), saves=(), inplace_methods=("copy_",),
+        reference=lambda x, src: np.broadcast_to(src, x.shape).astype(x.dtype),
         promotion=False, node_name="CopyBackwards", samples=[Sample((2, 3), (2, 3)), Sample((2, 3), (3,))],
     )
     registry.register_op(
         "clone", forward=_clone, vjp=(lambda xp, g, ans, x: g,), saves=(), methods=("clone",), promotion=False,
+        reference=np.copy,
     )

@@ -29,6 +29,8 @@ from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
 from . import node_names
+from . import references as ref
+from . import edge_cases as ec
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -353,6 +355,7 @@ INDEX_PUT_SAMPLES = [
     Sample((4, 5), (3, 5), index=_MASK),
     Sample((4, 5), (), index=(np.array([0, 3, 1]), np.array([1, 1, 4]))),
     Sample((4, 5), (1, 5), index=2),
+    Sample((4, 5), (1, 1, 5), index=1),  # NumPy drops a value's leading size-1 dimensions
     Sample((4, 5), 1.5, index=(Ellipsis, 0)),
     Sample((4, 5), (2, 2, 5), index=_REPEATS, accumulate=True),
 ]
@@ -368,17 +371,22 @@ GATHER_SAMPLES = [
 def register(registry: Registry) -> None:
     registry.register_op(
         "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
+        reference=ref.getitem,
         node_name=node_names.getitem, samples=GETITEM_SAMPLES,
     )
     registry.register_op(
         "index_scatter_add", forward=_index_scatter_add, vjp=(_index_scatter_add_vjp,), saves=(),
+        reference=ref.index_scatter_add,
         params=("index", "shape"), promotion=False, samples=SCATTER_SAMPLES,
     )
     registry.register_op(
         "index_put", forward=_index_put, vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
+        edge_cases=ec.INDEX_PUT,
+        reference=ref.index_put,
         params=("index", "accumulate"), promotion=False, samples=INDEX_PUT_SAMPLES,
     )
     registry.register_op(
         "gather", forward=_gather, vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
+        reference=ref.gather,
         param_aliases={"axis": "dim"}, methods=("gather",), promotion=False, samples=GATHER_SAMPLES,
     )

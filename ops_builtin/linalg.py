@@ -31,10 +31,13 @@ import operator
 import string
 from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
+
 from tapegrad.dims import axis
 from tapegrad.testing.samples import Sample
 
 from . import node_names
+from . import references as ref
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -481,22 +484,30 @@ CONTRACT_SAMPLES = [
 EINSUM_SAMPLES = [
     Sample("ij,jk->ik", (2, 3), (3, 4)), Sample("ii", (3, 3)), Sample("...ij,...jk", (2, 2, 3), (3, 4)),
     Sample("bij,bkj->bik", (2, 3, 4), (2, 5, 4)), Sample("i,j", (2,), (3,)),
+    Sample("...ij,...jk", (2, 4, 3, 2, 3), (1, 3, 3, 4)),  # the ellipsis dimensions broadcast
+    Sample("i...j,j->...i", (2, 3, 4), (4,)), Sample("i...j,j->i...", (2, 3, 4), (4,)),  # an ellipsis inside a term
 ]
 
 
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     registry.register_op("matmul", forward=_matmul, vjp=(_matmul_vjp_x, _matmul_vjp_y), saves=("inputs",),
+                         reference=np.matmul,
                          methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul)
     registry.register_op("dot", forward=_dot, vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
+                         reference=np.dot,
                          saves=("inputs",), methods=("dot",),
                          samples=[Sample((3,), (3,)), Sample((1,), (1,))])
     registry.register_op("outer", forward=_outer,
+                         reference=np.outer,
                          vjp=(lambda xp, g, ans, x, y: xp.matmul(g, y), lambda xp, g, ans, x, y: xp.matmul(x, g)),
                          saves=("inputs",), methods=("outer",), samples=[Sample((3,), (4,)), Sample((1,), (2,))])
     registry.register_op("tensordot", forward=_tensordot, vjp=(_tensordot_vjp_a, _tensordot_vjp_b),
+                         reference=ref.tensordot,
                          saves=("inputs",), params=("dims",), param_aliases={"axes": "dims"},
                          samples=TENSORDOT_SAMPLES)
     registry.register_op("contract", forward=_contract, vjp=_contract_vjp, saves=("inputs",), variadic=True,
+                         reference=ref.contract,
                          params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES)
-    registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES)
+    registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES,
+                                reference=ref.einsum)

@@ -55,6 +55,9 @@ from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
+from . import references as ref
+from . import edge_cases as ec
+
 
 from . import node_names
 
@@ -554,6 +557,8 @@ def _any(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((3,), dim=-1, keepdim=True), Sample(()),
+    Sample((1, 3), dim=0),  # a reduced dimension of size 1
+    Sample((0, 3), dim=1),  # an empty tensor
 ]
 # one zero in a slice, and two: prod's gradient there is the product of the others
 PROD_SAMPLES = SAMPLES + [
@@ -561,12 +566,15 @@ PROD_SAMPLES = SAMPLES + [
     Sample(np.array([[0.5, 0.0, -1.5], [1.2, 0.7, 2.0]])),
 ]
 ONE_DIM = [Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3, 4), dim=1), Sample((3,), dim=0),
-           Sample((), dim=0)]
+           Sample((), dim=0),
+           Sample((1, 3), dim=0), Sample((0, 3), dim=1)]
 ARG_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=-2, keepdim=True),
-               Sample((2, 3), keepdim=True), Sample(())]
+               Sample((2, 3), keepdim=True), Sample(()),
+               Sample((3,), dim=0), Sample((1, 3), dim=0)]
 MOMENT_SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((4,), correction=0), Sample((2, 5), dim=1, correction=2), Sample((3, 2), dim=0, unbiased=False),
+    Sample((3, 2), dim=0, unbiased=True),
 ]
 NORM_SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), p=1, dim=(0, -1), keepdim=True),
@@ -579,47 +587,75 @@ NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     # sums and products
-    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",), node_name=node_names.with_dim("Sum"),
+    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
+                         reference=ref.reduction(np.sum),
+                         node_name=node_names.with_dim("Sum"),
                          samples=SAMPLES, **REDUCTION_PARAMS)
-    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",), node_name=node_names.with_dim("Mean"),
+    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
+                         reference=ref.reduction(np.mean),
+                         node_name=node_names.with_dim("Mean"),
                          samples=SAMPLES, **REDUCTION_PARAMS)
-    registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",), node_name=node_names.with_dim("Prod"),
+    registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
+                         edge_cases=ec.PROD,
+                         reference=ref.reduction(np.prod),
+                         node_name=node_names.with_dim("Prod"),
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
     for name, forward in (("amax", _amax), ("amin", _amin)):
         registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
+                             edge_cases=ec.AMAX if name == "amax" else ec.AMIN,
+                             reference=ref.reduction(np.max if name == "amax" else np.min),
                              methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
     # max(x, dim) returns (values, indices): the kit checks the values.
     extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
+                                reference=ref.max_min(np.max, np.argmax),
                                 methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
+                                reference=ref.max_min(np.min, np.argmin),
                                 methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
-        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS)
+        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS,
+                             zero_gradient=True,
+                             reference=ref.arg_extremum(getattr(np, name)))
     # moments
     moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
+                         edge_cases=ec.VAR,
+                         reference=ref.moment(np.var),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
+                         edge_cases=ec.STD,
+                         reference=ref.moment(np.std),
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),
+                         edge_cases=ec.NORM,
+                         reference=ref.norm,
                          params=("p", "dim", "keepdim"),
                          param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
                          node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
     # the log-sum-exp family
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
+                         edge_cases=ec.LOGSUMEXP,
+                         reference=ref.logsumexp,
                          methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
+                         edge_cases=ec.SOFTMAX,
+                         reference=ref.softmax,
                          methods=("softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
+                         edge_cases=ec.LOG_SOFTMAX,
+                         reference=ref.log_softmax,
                          methods=("log_softmax",), **softmax_params)
     # scans
     registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
+                         reference=ref.cumsum,
                          params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     # truth
     for name, forward in (("all", _all), ("any", _any)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=SAMPLES,
+                             zero_gradient=True,
+                             reference=ref.reduction(getattr(np, name)),
                              **REDUCTION_PARAMS)

@@ -19,6 +19,8 @@ from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.testing.samples import Sample
 
+from . import references as ref
+
 
 from . import node_names
 
@@ -556,81 +558,98 @@ def _converter(method: str, dtype: str) -> Any:
 def register(registry: Registry) -> None:
     registry.register_op(
         "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(), view=True,
+        reference=ref.reshape,
         params=("*shape",), methods=("reshape",), node_name="ViewBackward0",
         samples=[Sample((2, 3), shape=(3, 2)), Sample((6,), shape=(-1, 2)), Sample((), shape=(1, 1))],
     )
     registry.register_op(
         # The cotangent comes back in the broadcast shape; the engine sums it down.
         "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(), view="broadcast",
+        reference=ref.broadcast_to,
         params=("*shape",), methods=("broadcast_to",), node_name="ExpandBackward0",
         samples=[Sample((3,), shape=(2, 3)), Sample((2, 1), shape=(2, 4)), Sample((), shape=(3,))],
     )
     registry.register_op(
         "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(), view=True,
+        reference=ref.expand_dims,
         params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",), node_name="UnsqueezeBackward0",
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((), dim=0)],
     )
     registry.register_op(
         # The engine casts each cotangent to its input's dtype, so the VJP passes g through.
         "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
+        reference=ref.astype,
         params=("dtype",), methods=("astype",), promotion=False, node_name="ToCopyBackward0",
         samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )
     registry.register_op(
         "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), view=True, params=("*shape",), methods=("view",),
+        reference=ref.reshape,
         samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,))],
     )
     registry.register_op(
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),
+        reference=ref.flatten,
         methods=("flatten",), node_name="ViewBackward0",
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
-                 Sample(())],
+                 Sample(()),
+                 Sample((2, 3, 4), end_dim=1)],
     )
     registry.register_op(
         "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
+        reference=ref.squeeze,
         param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze,
         samples=[Sample((1, 3, 1)), Sample((1, 3, 1), dim=0), Sample((1, 3, 1), dim=1),
                  Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0)],
     )
     registry.register_op(
         "unsqueeze", forward=_unsqueeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
+        reference=ref.expand_dims,
         methods=("unsqueeze",),
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3), dim=1), Sample((), dim=0)],
     )
     registry.register_op(
         "transpose", forward=_transpose, vjp=(_transpose_vjp,), saves=(), view=True, params=("dim0", "dim1"),
+        reference=ref.transpose,
         aliases=("swapaxes", "swapdims"), methods=("transpose", "swapaxes", "swapdims"),
         samples=[Sample((2, 3, 4), dim0=0, dim1=2), Sample((2, 3), dim0=-1, dim1=0), Sample((3,), dim0=0, dim1=-1),
                  Sample((), dim0=0, dim1=-1)],
     )
     registry.register_op(
         "permute", forward=_permute, vjp=(_permute_vjp,), saves=(), view=True, params=("*dims",),
+        reference=ref.permute,
         param_aliases={"axes": "dims"}, aliases=("permute_dims",), methods=("permute",),
         samples=[Sample((2, 3, 4), dims=(2, 0, 1)), Sample((2, 3), dims=(-1, 0)), Sample((), dims=())],
     )
     registry.register_op(
         "expand", forward=_expand, vjp=(_same,), saves=(), view="broadcast", params=("*sizes",), methods=("expand",),
+        reference=ref.expand,
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
-                 Sample((), sizes=(3,))],
+                 Sample((), sizes=(3,)),
+                 Sample((3, 1), sizes=(3, 0))],
     )
     registry.register_op(
         "flip", forward=_flip, vjp=(_flip_vjp,), saves=(), params=("*dims",), param_aliases={"axis": "dims"},
+        reference=ref.flip,
         methods=("flip",),
         samples=[Sample((2, 3), dims=(0,)), Sample((2, 3, 4), dims=(-1, 0)), Sample((3,), dims=0), Sample((), dims=())],
     )
     registry.register_op(
         "cat", forward=_cat, vjp=_cat_vjp, saves=(), variadic=True, params=("dim",),
+        reference=ref.cat,
         param_aliases={"axis": "dim"}, aliases=("concat",),
         samples=[Sample((2, 3), (1, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), dim=-1), Sample((3,), (2,), dim=0)],
     )
     registry.register_op(
         "stack", forward=_stack, vjp=_stack_vjp, saves=(), variadic=True, params=("dim",),
+        reference=ref.stack,
         param_aliases={"axis": "dim"},
         samples=[Sample((2, 3), (2, 3), (2, 3)), Sample((2, 3), (2, 3), (2, 3), dim=-1),
                  Sample((2, 3), (2, 3), dim=1), Sample((), (), dim=0)],
     )
     registry.register_op(
         "pad", forward=_pad, vjp=(_pad_vjp,), saves=(), params=("pad", "mode", "value"), node_name=node_names.pad,
+        reference=ref.PAD,
         param_aliases={"constant_values": "value"},
         samples=[Sample((2, 3), pad=(1, 2)), Sample((2, 3), pad=(1, 0, 2, 1), value=0.5),
                  Sample((2, 3, 4), pad_width=((0, 0), (1, 1), (2, 0))), Sample((4,), pad=(-1, 2)),
@@ -639,15 +658,20 @@ def register(registry: Registry) -> None:
                  Sample((3,), pad_width=4, mode="reflect")],
     )
     # Several results: the kit checks them concatenated.
-    registry.register_composite("split", _split, methods=("split",), view="multiple", samples=[
-        Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1)])
-    registry.register_composite("chunk", _chunk, methods=("chunk",), view="multiple", samples=[
-        Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1)])
+    registry.register_composite("split", _split, methods=("split",), view="multiple", reference=ref.split, samples=[
+        Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1),
+        Sample((0, 2), split_size_or_sections=2)])
+    registry.register_composite("chunk", _chunk, methods=("chunk",), view="multiple", reference=ref.chunk, samples=[
+        Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1),
+        Sample((1, 4), chunks=2)])
     registry.register_composite(
         "narrow", _narrow, methods=("narrow",),
-        samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2)],
+        reference=ref.narrow,
+        samples=[Sample((4, 5), dim=1, start=1, length=3), Sample((4, 5), dim=0, start=-2, length=2),
+                 Sample((4, 5), dim=1, start=0, length=2)],
     )
     for method, dtype in _CONVERSIONS:
         # array-API libraries need not have float16 (array-api-strict has not): .half() is checked on NumPy only
         samples = [] if dtype == "float16" else [Sample((2, 3)), Sample(())]
-        registry.register_composite(f"to_{method}", _converter(method, dtype), methods=(method,), samples=samples)
+        registry.register_composite(f"to_{method}", _converter(method, dtype), methods=(method,), samples=samples,
+                                    reference=ref.converter(dtype))

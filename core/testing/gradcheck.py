@@ -21,7 +21,7 @@ from ..creation import tensor as _tensor
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
-__all__ = ["check_grads", "TOLERANCES"]
+__all__ = ["check_grads", "directional_derivative", "TOLERANCES"]
 
 # dtype name -> (finite-difference step, rtol, atol)
 TOLERANCES: dict[str, tuple[float, float, float]] = {
@@ -50,7 +50,47 @@ def check_grads(
     for k in range(1, order + 1):
         _check_first_order(current, list(args), seed + k, f"{label} (order {k})", tolerances)
         if k < order:
+            _check_create_graph_agrees(current, list(args), seed + k, f"{label} (order {k})")
             current = _gradient_function(current, list(args), seed + 100 + k)
+
+
+def directional_derivative(fn: Callable[..., Tensor], args: Sequence[Any], position: int, seed: int) -> float:
+    """Central difference of ``<u, fn(args)>`` along a random direction of input ``position``
+    (float64 step), ``u`` and the direction seeded: how the kit probes inputs with no VJP rule."""
+    rng = np.random.default_rng(seed)
+    args = list(args)
+    with no_grad():
+        out = fn(*args)
+    u = rng.standard_normal(np.shape(out._data))
+    x = np.asarray(args[position]._data)
+    v = rng.standard_normal(x.shape)
+    eps = TOLERANCES["float64"][0]
+    return (_evaluate(fn, args, position, x + eps * v, u) - _evaluate(fn, args, position, x - eps * v, u)) / (2 * eps)
+
+
+def _check_create_graph_agrees(fn: Callable[..., Tensor], args: list[Any], seed: int, label: str) -> None:
+    """The gradient computed with ``create_graph=True`` (the rules run on tensors) equals the plain
+    one (the rules run on arrays): an error on one path only is invisible to the other checks."""
+    rng = np.random.default_rng(seed)
+    positions = _differentiable(args)
+    with enable_grad():
+        out = fn(*args)
+    if not out.requires_grad:
+        return
+    u = _tensor(_random_like(rng, out))
+    wrt = [args[i] for i in positions]
+    plain = grad(out, wrt, u, allow_unused=True, retain_graph=True)
+    graphed = grad(out, wrt, u, allow_unused=True, create_graph=True)
+    for position, a, b in zip(positions, plain, graphed):
+        a_data = 0.0 if a is None else np.asarray(a._data, dtype=np.float64)
+        b_data = 0.0 if b is None else np.asarray(b._data, dtype=np.float64)
+        if not np.allclose(a_data, b_data, rtol=1e-9, atol=1e-12, equal_nan=True):
+            worst = float(np.max(np.abs(np.asarray(a_data) - np.asarray(b_data))))
+            raise AssertionError(
+                f"{label}: the gradient for input {position} computed with create_graph=True differs from "
+                f"the plain one (max |difference| {worst:.3g}): the VJP gives another answer when it runs "
+                f"on tensors; inputs: {_describe(args)}"
+            )
 
 
 def _tolerances(*dtypes: np.dtype) -> tuple[float, float, float]:
@@ -152,8 +192,11 @@ def _gradient_function(fn: Callable[..., Tensor], args: list[Any], seed: int) ->
 def _describe(args: Sequence[Any]) -> str:
     parts = []
     for a in args:
-        if type(a) is Tensor:
-            parts.append(f"Tensor(shape={tuple(a.shape)}, dtype={a._data.dtype}, values={np.array2string(a._data.ravel()[:6], precision=4)})")
+        if type(a) is Tensor or isinstance(a, np.ndarray):
+            data: np.ndarray = np.asarray(a._data if type(a) is Tensor else a)
+            kind = "Tensor" if type(a) is Tensor else "array"
+            values = np.array2string(data.ravel()[:6], precision=4) + (" ..." if np.size(data) > 6 else "")
+            parts.append(f"{kind}(shape={data.shape}, dtype={data.dtype}, values={values})")
         else:
             parts.append(repr(a))
     return "[" + ", ".join(parts) + "]"

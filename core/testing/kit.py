@@ -5,8 +5,10 @@
 ``parametrize_with_op_checks`` gives pytest one test per op x check, so a plugin's CI
 shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the same).
 
-Checks (``CHECKS`` in order): metadata, gradients, higher_order, broadcasting,
-python_scalars, dtypes, no_mutation, no_grad, backends.
+Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
+broadcasting, python_scalars, dtypes, no_mutation, no_grad, integer_results, backends,
+reference, edge_cases. For an op that broadcasts, the broadcasting and Python-scalar
+variants of its first sample join its samples, so every check runs on them too.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from ..grad_mode import no_grad
 from ..optable import lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
-from .gradcheck import TOLERANCES, check_grads
-from .samples import Sample, domain_of, materialize, samples_for
+from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
+from .samples import EdgeCase, Sample, domain_of, materialize, samples_for
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
 
 SEED = 20241126
+VALUE_RTOL = 1e-12  # forwards against references and declared points: a few ulps, element by element
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class Context:
     dtypes: tuple[str, ...]
     order: int
     backends: tuple[str, ...] | None
+
+    @property
+    def variants(self) -> list[Sample]:
+        """Broadcasting and Python-scalar variants of the first sample (ops that broadcast)."""
+        if not (self.op.broadcasts and (self.op.nin or 0) >= 2):
+            return []
+        return _broadcast_variants(self.op, self.params) + _scalar_variants(self.op, self.params)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.samples[0].params) if self.samples else {}
+
+    @property
+    def all_samples(self) -> list[Sample]:
+        return self.samples + self.variants
 
 
 def _leaves(op: OpDef, values: Sequence[Any], requires: bool = True) -> list[Any]:
@@ -77,13 +95,100 @@ def _runner(op: OpDef, params: Mapping[str, Any]) -> Callable[..., Tensor]:
     return run
 
 
-def _fail(ctx: Context, check: str, sample: Any, detail: str) -> AssertionError:
-    return AssertionError(f"op {ctx.op.name!r} (plugin {ctx.op.plugin!r}) failed check {check!r} for {sample!r}: {detail}")
+def _fail(ctx: Context, check: str, sample: Any, detail: str, args: Sequence[Any] | None = None) -> AssertionError:
+    inputs = f"; inputs: {_describe(args)}" if args is not None and "inputs: [" not in detail else ""
+    return AssertionError(
+        f"op {ctx.op.name!r} (plugin {ctx.op.plugin!r}) failed check {check!r} for {sample!r}: {detail}{inputs}")
+
+
+_NUMPY_ON_TENSORS = "Can't call numpy() on Tensor that requires grad"
+
+
+def _explain(exc: BaseException, op: OpDef | None = None) -> str:
+    """What an exception raised inside an op means for its author."""
+    text = f"{type(exc).__name__}: {exc}"
+    users = _numpy_users(op) if op is not None else []
+    if _NUMPY_ON_TENSORS in str(exc) or _numpy_called_on_foreign_arrays(exc) or users:
+        who = f" ({', '.join(users)} uses NumPy)" if users else ""
+        return (f"the VJP (or forward) calls NumPy directly instead of xp{who}: under create_graph=True it "
+                f"receives tensors, and on other backends their arrays, so write it with xp functions "
+                f"and Python operators only ({text})")
+    return text
+
+
+def _numpy_users(op: OpDef) -> list[str]:
+    """The op's VJP rules (and forward, unless NumPy-only) whose code names the NumPy module."""
+    import types
+
+    functions = [("VJP", f) for f in (op.vjps or ()) if f is not None]
+    if op.vjp_all is not None:
+        functions.append(("VJP", op.vjp_all))
+    if op.backends is None or op.backends != ("numpy",):
+        functions.append(("forward", op.forward))
+    found = []
+    for role, f in functions:
+        code, names = getattr(f, "__code__", None), getattr(f, "__globals__", {})
+        if code is None:
+            continue
+        for name in code.co_names:
+            value = names.get(name)
+            if isinstance(value, types.ModuleType) and value.__name__.split(".")[0] == "numpy":
+                found.append(f"the {role} {getattr(f, '__qualname__', '?')}")
+                break
+    return found
+
+
+def _numpy_called_on_foreign_arrays(exc: BaseException) -> bool:
+    """Whether the failure comes from a NumPy function called directly from plugin code."""
+    import os
+
+    numpy_dir = os.path.dirname(np.__file__)
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    import tapegrad
+
+    core_dir = os.path.dirname(tapegrad.__file__)
+    for caller, callee in zip(frames, frames[1:]):
+        if callee.startswith(numpy_dir) and not caller.startswith((numpy_dir, core_dir)):
+            return True
+    return False
+
+
+def _each(ctx: Context, check: str, samples: Sequence[Sample],
+          body: Callable[[int, Sample], None]) -> None:
+    """Run ``body`` on every sample; anything but the kit's own verdict becomes a failure of
+    ``check`` naming the sample and its inputs."""
+    for k, sample in enumerate(samples):
+        try:
+            body(k, sample)
+        except AssertionError as exc:
+            if str(exc).startswith(f"op {ctx.op.name!r}"):
+                raise
+            raise _fail(ctx, check, sample, str(exc), _inputs(ctx, sample, k)) from None
+        except Exception as exc:
+            raise _fail(ctx, check, sample, _explain(exc, _suspect(ctx, check)), _inputs(ctx, sample, k)) from None
+
+
+def _suspect(ctx: Context, check: str) -> OpDef | None:
+    """The op, where NumPy called directly is a likely cause of a crash: off plain NumPy arrays."""
+    return ctx.op if check in ("higher_order", "backends") else None
+
+
+def _inputs(ctx: Context, sample: Sample, k: int) -> list[Any] | None:
+    try:
+        return materialize(ctx.op, sample, "float64", SEED + k)
+    except Exception:
+        return None
 
 
 def _check_grads(ctx: Context, check: str, sample: Any, params: Mapping[str, Any], args: list[Any],
                  order: int, seed: int) -> None:
     """Central-difference check of the op on ``args``, reported as a failure of ``check``."""
+    if not any(type(a) is Tensor and a.requires_grad for a in args):
+        return  # e.g. a Python number in the only position with a VJP rule
     try:
         check_grads(_runner(ctx.op, params), args, order=order, name=ctx.op.name, seed=seed)
     except AssertionError as exc:
@@ -137,21 +242,62 @@ def _required_params(op: OpDef) -> list[str]:
 
 def check_gradients(ctx: Context) -> None:
     """First-order VJPs agree with central differences (float64), per sample and input."""
-    for k, sample in enumerate(ctx.samples):
+    def one(k: int, sample: Sample) -> None:
         args = _leaves(ctx.op, materialize(ctx.op, sample, "float64", SEED + k))
         _check_grads(ctx, "gradients", sample, sample.params, args, 1, SEED + k)
 
+    _each(ctx, "gradients", ctx.all_samples, one)
+
+
+def _zero_declared(op: OpDef, i: int) -> bool:
+    return i < len(op.zero_gradient) and op.zero_gradient[i]
+
+
+def _probed(op: OpDef, i: int) -> bool:
+    """Inputs whose gradient the kit takes from finite differences alone: no rule, or declared zero."""
+    return not (op.differentiable_op and op.input_differentiable(i)) or _zero_declared(op, i)
+
+
+def check_missing_rules(ctx: Context) -> None:
+    """A float input with no VJP rule really has a zero derivative (central differences), and so
+    does an input declared ``zero_gradient``; otherwise its gradient would silently be lost."""
+    op = ctx.op
+    _, _, atol = TOLERANCES["float64"]
+
+    def one(k: int, sample: Sample) -> None:
+        arrays = materialize(op, sample, "float64", SEED + k)
+        args = _leaves(op, arrays, requires=False)
+        for i, a in enumerate(arrays):
+            if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and _probed(op, i)):
+                continue
+            slope = directional_derivative(_runner(op, sample.params), args, i, SEED + k)
+            if not abs(slope) <= atol:  # NaN fails too
+                if _zero_declared(op, i):
+                    detail = (f"declares zero_gradient for input {i}, but its central-difference derivative "
+                              f"is {slope!r}")
+                else:
+                    detail = (f"input {i} has no VJP rule, so its gradient is silently taken to be zero, "
+                              f"but its central-difference derivative is {slope!r}: give it a rule, or "
+                              f"declare zero_gradient if the derivative is zero by definition")
+                raise _fail(ctx, "missing_rules", sample, detail, arrays)
+
+    _each(ctx, "missing_rules", ctx.all_samples, one)
+
 
 def check_higher_order(ctx: Context) -> None:
-    """Derivatives up to ``order`` are right; an op declaring no second order refuses create_graph."""
+    """Derivatives up to ``order`` are right, and the first under ``create_graph=True`` equals the
+    plain one; an op declaring no second order refuses create_graph."""
     op = ctx.op
-    for k, sample in enumerate(ctx.samples):
+
+    def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
         if op.second_order:
             _check_grads(ctx, "higher_order", sample, sample.params, args, ctx.order, SEED + k)
-            continue
+            return
         out = _call(op, args, sample.params)
         wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
+        if not wrt or not out.requires_grad:
+            return
         try:
             autograd.grad(out.sum() if out.ndim else out, wrt, create_graph=True)
         except RuntimeError as exc:
@@ -160,57 +306,67 @@ def check_higher_order(ctx: Context) -> None:
         else:
             raise _fail(ctx, "higher_order", sample, "declares second_order=False but create_graph=True did not raise")
 
+    _each(ctx, "higher_order", ctx.all_samples, one)
 
-def _broadcast_variants(op: OpDef) -> list[Sample]:
+
+def _broadcast_variants(op: OpDef, params: Mapping[str, Any]) -> list[Sample]:
     base = (2, 3)
     variants = []
     for i in range(op.nin or 0):
         for shape in ((3,), (2, 1), ()):
-            variants.append(Sample(*[shape if j == i else base for j in range(op.nin or 0)]))
+            variants.append(Sample(*[shape if j == i else base for j in range(op.nin or 0)], **params))
+    return variants
+
+
+def _scalar_variants(op: OpDef, params: Mapping[str, Any]) -> list[Sample]:
+    """A Python float in each position in turn, from the middle of that input's domain."""
+    variants = []
+    for i in range(op.nin or 0):
+        low, high = domain_of(op, i)
+        scalar = float((low + high) / 2) or 0.5
+        variants.append(Sample(*[scalar if j == i else (3,) for j in range(op.nin or 0)], **params))
     return variants
 
 
 def check_broadcasting(ctx: Context) -> None:
-    """Inputs of different but broadcastable shapes: NumPy's result shape, and right gradients."""
+    """Inputs of different but broadcastable shapes give NumPy's result shape (the other checks
+    run on these variants too)."""
     op = ctx.op
-    for k, sample in enumerate(_broadcast_variants(op)):
-        params = ctx.samples[0].params if ctx.samples else {}
+
+    def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
-        out = _call(op, args, params)
+        out = _call(op, args, sample.params)
         expected = np.broadcast_shapes(*[tuple(s) for s in sample.inputs])
         if tuple(out.shape) != expected:
-            raise _fail(ctx, "broadcasting", sample, f"result shape {tuple(out.shape)}, expected {expected}")
-        if op.differentiable_op:
-            _check_grads(ctx, "broadcasting", sample, params, args, 1, SEED + k)
+            raise _fail(ctx, "broadcasting", sample, f"result shape {tuple(out.shape)}, expected {expected}", args)
+
+    _each(ctx, "broadcasting", _broadcast_variants(op, ctx.params), one)
 
 
 def check_python_scalars(ctx: Context) -> None:
-    """A Python number in any position works, never widens float32, and gradients stay right."""
+    """A Python number in any position works and never widens float32 (the other checks run on
+    these variants too)."""
     op = ctx.op
-    params = ctx.samples[0].params if ctx.samples else {}
-    for i in range(op.nin or 0):
-        low, high = domain_of(op, i)
-        scalar = float((low + high) / 2) or 0.5
-        shape_sample = Sample(*[scalar if j == i else (3,) for j in range(op.nin or 0)])
-        args32 = _leaves(op, materialize(op, shape_sample, "float32", SEED + i), requires=False)
-        out = _call(op, args32, params)
+
+    def one(k: int, sample: Sample) -> None:
+        args32 = _leaves(op, materialize(op, sample, "float32", SEED + k), requires=False)
+        out = _call(op, args32, sample.params)
         if out.dtype.name == "float64":  # bool results (comparisons) are fine; widening is not
-            raise _fail(ctx, "python_scalars", shape_sample, f"float32 inputs with a Python scalar gave {out.dtype}")
-        if op.differentiable_op and any(op.input_differentiable(j) for j in range(op.nin or 0) if j != i):
-            args = _leaves(op, materialize(op, shape_sample, "float64", SEED + i))
-            _check_grads(ctx, "python_scalars", shape_sample, params, args, 1, SEED + i)
+            raise _fail(ctx, "python_scalars", sample, f"float32 inputs with a Python scalar gave {out.dtype}", args32)
+
+    _each(ctx, "python_scalars", _scalar_variants(op, ctx.params), one)
 
 
 def check_dtypes(ctx: Context) -> None:
     """Each cotangent has its input's shape and dtype, for every supported float dtype."""
     op = ctx.op
     for dtype in ctx.dtypes:
-        for k, sample in enumerate(ctx.samples):
+        def one(k: int, sample: Sample) -> None:
             args = _leaves(op, materialize(op, sample, dtype, SEED + k))
             wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
             out = _call(op, args, sample.params)
             if not wrt or not out.requires_grad:
-                continue
+                return
             u = _wrap(np.ones(tuple(out.shape), dtype=out._data.dtype))
             grads = autograd.grad(out, wrt, u, allow_unused=True)
             for position, (x, g) in enumerate(zip(wrt, grads)):
@@ -219,27 +375,30 @@ def check_dtypes(ctx: Context) -> None:
                 if tuple(g.shape) != tuple(x.shape) or g._data.dtype != x._data.dtype:
                     raise _fail(ctx, "dtypes", sample, (
                         f"[{dtype}] cotangent {position} has shape {tuple(g.shape)} and dtype {g._data.dtype}, "
-                        f"expected {tuple(x.shape)} and {x._data.dtype}"))
+                        f"expected {tuple(x.shape)} and {x._data.dtype}"), args)
+
+        _each(ctx, "dtypes", ctx.all_samples, one)
 
 
 def check_no_mutation(ctx: Context) -> None:
     """The forward leaves its inputs as they were, and the VJP leaves ``g`` as it was."""
     op = ctx.op
     xp = table().backends["numpy"].xp
-    for k, sample in enumerate(ctx.samples):
+
+    def one(k: int, sample: Sample) -> None:
         arrays = materialize(op, sample, "float64", SEED + k)
         params = _rename_params(op, sample.params) if op.param_aliases else sample.params
         before = [a.copy() if isinstance(a, np.ndarray) else a for a in arrays]
         out = op.forward(xp, *arrays, **params)
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
-                raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}")
+                raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}", before)
             if not op.view and isinstance(a, np.ndarray) and np.shares_memory(out, a):
                 # in-place writes into the result would change the input behind autograd's back
                 raise _fail(ctx, "no_mutation", sample, f"forward returned memory of input {i}; copy it, or "
-                                                         "register the op with view=True")
+                                                         "register the op with view=True", before)
         if not op.has_vjp:
-            continue
+            return
         out = np.asarray(out)
         g = np.random.default_rng(SEED).standard_normal(out.shape)
         g_before = g.copy()
@@ -255,10 +414,16 @@ def check_no_mutation(ctx: Context) -> None:
                     if op.reads is not None:
                         _check_reads(ctx, sample, rule, k_rule, op.reads[k_rule], full, g, out, arrays, params)
         if not np.array_equal(g, g_before, equal_nan=True):
-            raise _fail(ctx, "no_mutation", sample, "the VJP modified the incoming cotangent g")
+            raise _fail(ctx, "no_mutation", sample, "the VJP modified the incoming cotangent g", before)
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
-                raise _fail(ctx, "no_mutation", sample, f"the VJP modified input {i}")
+                raise _fail(ctx, "no_mutation", sample, f"the VJP modified input {i}", before)
+
+    _each(ctx, "no_mutation", ctx.all_samples, one)
+
+
+def _results(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _check_reads(ctx: Context, sample: Any, rule: Callable[..., Any], i: int, reads: tuple, full: Any, g: Any,
@@ -278,14 +443,31 @@ def check_no_grad(ctx: Context) -> None:
     """Under ``no_grad`` the result records nothing (an op may return an input itself, as
     ``contiguous`` does: that input is no new record)."""
     op = ctx.op
-    for k, sample in enumerate(ctx.samples):
+
+    def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
         with no_grad():
             out = _call(op, args, sample.params)
         if any(out is a for a in args):
-            continue  # the input itself (x.double() of a float64 x, as PyTorch's): nothing was recorded
+            return  # the input itself (x.double() of a float64 x, as PyTorch's): nothing was recorded
         if out.grad_fn is not None or out.requires_grad:
-            raise _fail(ctx, "no_grad", sample, "a graph node was recorded under no_grad")
+            raise _fail(ctx, "no_grad", sample, "a graph node was recorded under no_grad", args)
+
+    _each(ctx, "no_grad", ctx.all_samples, one)
+
+
+def check_integer_results(ctx: Context) -> None:
+    """Integer and bool results never require grad nor carry a graph node, as PyTorch's."""
+    op = ctx.op
+
+    def one(k: int, sample: Sample) -> None:
+        args = _leaves(op, materialize(op, sample, "float64", SEED + k))
+        for r in _results(op.apply(*args, **sample.params)):
+            if type(r) is Tensor and not r.is_floating_point() and (r.requires_grad or r.grad_fn is not None):
+                raise _fail(ctx, "integer_results", sample, (
+                    f"a {r.dtype} result has grad_fn={r.grad_fn!r}: only floating results may require grad"), args)
+
+    _each(ctx, "integer_results", ctx.all_samples, one)
 
 
 def _other_backends(ctx: Context) -> list[str]:
@@ -301,7 +483,7 @@ def check_backends(ctx: Context) -> None:
     """On every other backend the op supports: NumPy's values and NumPy's gradients."""
     op = ctx.op
     for backend in _other_backends(ctx):
-        for k, sample in enumerate(ctx.samples):
+        def one(k: int, sample: Sample) -> None:
             arrays = materialize(op, sample, "float64", SEED + k)
             reference = _leaves(op, arrays)
             moved_leaves = _leaves(op, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays])
@@ -309,12 +491,12 @@ def check_backends(ctx: Context) -> None:
             try:
                 want, got = _call(op, reference, sample.params), _call(op, moved, sample.params)
             except Exception as exc:
-                raise _fail(ctx, "backends", sample, f"[{backend}] forward raised {type(exc).__name__}: {exc}") from None
+                raise _fail(ctx, "backends", sample, f"[{backend}] forward raised {_explain(exc, op)}", arrays) from None
             got_np = np.asarray(got.detach().to("numpy")._data)
             if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
-                raise _fail(ctx, "backends", sample, f"[{backend}] forward differs from NumPy's")
+                raise _fail(ctx, "backends", sample, f"[{backend}] forward differs from NumPy's", arrays)
             if not (op.differentiable_op and want.requires_grad):
-                continue
+                return
             wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
             wrt_moved = [a for a in moved_leaves if type(a) is Tensor and a.requires_grad]
             u = np.random.default_rng(SEED).standard_normal(want._data.shape)
@@ -322,20 +504,150 @@ def check_backends(ctx: Context) -> None:
                 g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True)
                 g_got = autograd.grad(got, wrt_moved, _wrap(u).to(backend), allow_unused=True)
             except Exception as exc:
-                raise _fail(ctx, "backends", sample, f"[{backend}] backward raised {type(exc).__name__}: {exc}") from None
+                raise _fail(ctx, "backends", sample, f"[{backend}] backward raised {_explain(exc, op)}", arrays) from None
             for i, (a, b) in enumerate(zip(g_ref, g_got)):
                 if a is None or b is None:
                     if (a is None) != (b is None):
-                        raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} is missing on one side")
+                        raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} is missing on one side", arrays)
                     continue
                 if not np.allclose(a._data, b._data, rtol=1e-10, atol=1e-12):
-                    raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} differs from NumPy's")
+                    raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} differs from NumPy's", arrays)
+
+        _each(ctx, "backends", ctx.all_samples, one)
+
+
+# ---------------------------------------------------------------------------- values
+def _close(got: Any, want: Any, rtol: float = VALUE_RTOL) -> bool:
+    """Equal up to ``rtol`` relative to each expected element (absolute 1e-13 only where it is 0):
+    a tail value of 1e-30 is checked as closely as a value of 1."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape:
+        return False
+    if got.dtype.kind in "biu" or want.dtype.kind in "biu":
+        return bool(np.array_equal(got, want))
+    got, want = got.astype(np.float64), want.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        same = (got == want) | (np.isnan(got) & np.isnan(want))
+        near = np.isfinite(want) & (np.abs(got - want) <= rtol * np.abs(want) + np.where(want == 0, 1e-13, 0.0))
+    return bool(np.all(same | near))
+
+
+def _compare_values(ctx: Context, check: str, where: Any, got: Any, want: Any, args: Sequence[Any],
+                    rtol: float = VALUE_RTOL) -> None:
+    """The op's results (one or several) against expected ones."""
+    got_list = [np.asarray(r._data) if type(r) is Tensor else np.asarray(r) for r in _results(got)]
+    want_list = [np.asarray(w) for w in (want if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
+                                         else [want])]
+    if len(got_list) != len(want_list):
+        raise _fail(ctx, check, where, f"{len(got_list)} results, the reference gives {len(want_list)}", args)
+    for i, (a, b) in enumerate(zip(got_list, want_list)):
+        if not _close(a, b, rtol):
+            label = "" if len(got_list) == 1 else f" {i}"
+            raise _fail(ctx, check, where, (
+                f"result{label} {np.array2string(a, precision=8, threshold=12)} (shape {a.shape}) differs from the "
+                f"expected {np.array2string(b, precision=8, threshold=12)} (shape {b.shape})"), args)
+
+
+def check_reference(ctx: Context) -> None:
+    """The forward's values agree with the declared reference (a NumPy function, or exact
+    values at points), in float64."""
+    op = ctx.op
+    if not callable(op.reference):
+        with np.errstate(all="ignore"):
+            for point in op.reference:
+                _check_point(ctx, "reference", point, values_only=True)
+        return
+
+    def one(k: int, sample: Sample) -> None:
+        arrays = materialize(op, sample, "float64", SEED + k)
+        got = op.apply(*_leaves(op, arrays, requires=False), **sample.params)
+        params = _rename_params(op, sample.params) if op.param_aliases else sample.params
+        want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+        _compare_values(ctx, "reference", sample, got, want, arrays)
+
+    _each(ctx, "reference", ctx.all_samples, one)
+
+
+def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = False) -> None:
+    """One declared special point: its value, gradients, second-order gradients, and (where
+    declared smooth) derivatives by finite differences."""
+    op = ctx.op
+    if not isinstance(point, EdgeCase):
+        raise _fail(ctx, check, point, "edge cases and reference points must be tapegrad.testing.EdgeCase objects")
+    arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+    try:
+        args = _leaves(op, arrays)
+        out = _call(op, args, point.params)
+        if point.has_value:
+            _compare_values(ctx, check, point, op.apply(*_leaves(op, arrays, False), **point.params),
+                            point.value, arrays)
+        if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
+            return
+        wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
+        positions = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
+        second = point.grad2 is not None
+        if wrt and out.requires_grad:
+            ones = _wrap(np.ones(tuple(out.shape), dtype=out._data.dtype))
+            grads = autograd.grad(out, wrt, ones, allow_unused=True, create_graph=second)
+        else:
+            grads = (None,) * len(wrt)
+        _compare_grads(ctx, check, point, "gradient", point.grads, positions, wrt, grads, arrays)
+        if second:
+            terms = [g.sum() for g in grads if g is not None and g.requires_grad]
+            total = terms[0] if terms else None
+            for t in terms[1:]:
+                total = total + t
+            grads2 = autograd.grad(total, wrt, allow_unused=True) if total is not None else (None,) * len(wrt)
+            _compare_grads(ctx, check, point, "second-order gradient", point.grad2, positions, wrt, grads2, arrays)
+        if point.smooth and wrt:
+            check_grads(_runner(op, point.params), _leaves(op, arrays), order=ctx.order, name=op.name, seed=SEED)
+    except AssertionError as exc:
+        if str(exc).startswith(f"op {op.name!r}"):
+            raise
+        raise _fail(ctx, check, point, str(exc), arrays) from None
+    except Exception as exc:
+        raise _fail(ctx, check, point, _explain(exc), arrays) from None
+
+
+def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expected: Sequence[Any] | None,
+                   positions: list[int], wrt: list[Any], grads: Sequence[Any], arrays: list[Any]) -> None:
+    if expected is None:
+        return
+    by_input = dict(zip(positions, zip(wrt, grads)))
+    for i, want in enumerate(expected):
+        if want is None:
+            continue
+        if i not in by_input:
+            raise _fail(ctx, check, point, f"declares a {what} for input {i}, which does not require grad", arrays)
+        x, g = by_input[i]
+        got = np.zeros(x.shape) if g is None else np.asarray(g._data)
+        if not _close(got, np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)):
+            raise _fail(ctx, check, point, (
+                f"{what} for input {i} is {np.array2string(got, precision=8)}, expected "
+                f"{np.array2string(np.asarray(want), precision=8)}{' (' + point.why + ')' if point.why else ''}"),
+                arrays)
+
+
+def check_edge_cases(ctx: Context) -> None:
+    """At the declared special points (kinks, ties, bounds, poles, exact 0 and 1): the expected
+    values and gradients, by the op's documented convention."""
+    failures = []
+    with np.errstate(all="ignore"):  # infinities and NaN are what these points are about
+        for point in ctx.op.edge_cases:
+            try:
+                _check_point(ctx, "edge_cases", point)
+            except AssertionError as exc:  # every failing point, not only the first
+                failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
 
 
 # name -> (check, applies to op?)
 CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] = {
     "metadata": (check_metadata, lambda c: True),
     "gradients": (check_gradients, lambda c: c.op.differentiable_op),
+    "missing_rules": (check_missing_rules, lambda c: not c.op.composite and c.op.nin is not None
+                      and any(_probed(c.op, i) for i in range(c.op.nin))),
     "higher_order": (check_higher_order, lambda c: c.op.differentiable_op and c.order >= 2),
     "broadcasting": (check_broadcasting, lambda c: c.op.broadcasts and (c.op.nin or 0) >= 2),
     "python_scalars": (check_python_scalars, lambda c: c.op.broadcasts and (c.op.nin or 0) >= 2),
@@ -344,7 +656,10 @@ CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] =
     "no_mutation": (check_no_mutation, lambda c: not c.op.composite
                     and (c.op.backends is None or "numpy" in c.op.backends)),
     "no_grad": (check_no_grad, lambda c: True),
+    "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
+    "reference": (check_reference, lambda c: c.op.reference is not None),
+    "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
 }
 
 
@@ -359,10 +674,14 @@ def _context(name: str, samples: Sequence[Sample] | None, dtypes: Sequence[str] 
 
 
 def op_checks(name: str, *, samples: Sequence[Sample] | None = None, dtypes: Sequence[str] | None = None,
-              order: int = 2, backends: Sequence[str] | None = None) -> list[OpCheck]:
-    """The checks that apply to op ``name``, each a callable that raises on failure."""
+              order: int = 2, backends: Sequence[str] | None = None, skip: Sequence[str] = ()) -> list[OpCheck]:
+    """The checks that apply to op ``name``, each a callable that raises on failure; ``skip``
+    names checks to leave out (a backend's test suite may leave NumPy's values to the op's own)."""
+    unknown = sorted(set(skip) - set(CHECKS))
+    if unknown:
+        raise ValueError(f"skip names checks that do not exist: {unknown}; the checks are {list(CHECKS)}")
     ctx = _context(name, samples, dtypes, order, backends)
-    return [OpCheck(name, check, ctx) for check, (_, applies) in CHECKS.items() if applies(ctx)]
+    return [OpCheck(name, check, ctx) for check, (_, applies) in CHECKS.items() if applies(ctx) and check not in skip]
 
 
 @dataclass(frozen=True)
@@ -399,7 +718,7 @@ def check_op(name: str, *, samples: Sequence[Sample] | None = None, dtypes: Sequ
         except AssertionError as exc:
             failures.append(str(exc))
         except Exception as exc:  # an op that crashes a check fails it, with the cause
-            failures.append(f"op {name!r} failed check {item.check!r}: {type(exc).__name__}: {exc}")
+            failures.append(f"op {name!r} failed check {item.check!r}: {_explain(exc)}")
     if failures:
         raise AssertionError("\n".join(failures))
 

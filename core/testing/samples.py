@@ -15,7 +15,7 @@ import numpy as np
 
 from ..registry import OpDef
 
-__all__ = ["Sample", "samples_for", "materialize", "DEFAULT_DOMAIN"]
+__all__ = ["Sample", "EdgeCase", "samples_for", "materialize", "DEFAULT_DOMAIN"]
 
 DEFAULT_DOMAIN = (-2.0, 2.0)
 
@@ -35,6 +35,64 @@ class Sample:
         parts = [repr(x) if not isinstance(x, np.ndarray) else f"array{x.shape}" for x in self.inputs]
         parts += [f"{k}={v!r}" for k, v in self.params.items()]
         return f"Sample({', '.join(parts)})"
+
+
+_UNCHECKED = object()
+
+
+@dataclass(frozen=True)
+class EdgeCase:
+    """A special point of an op with what it must give there, by the op's documented convention.
+
+    ``EdgeCase([0.0, 1.0], value=[0.0, 1.0], grads=([0.0, 1.0],))`` for ``relu``: inputs as in
+    ``Sample`` (lists become float64 arrays, Python scalars stay scalars), ``params`` the static
+    params, ``value`` the expected forward, ``grads`` per input the expected gradient of
+    ``result.sum()`` (None: not checked), ``grad2`` per input the expected gradient of the sum of
+    those gradients (second order; an elementwise op's ``f''``). ``smooth=True`` says the op is
+    differentiable there, so the kit also checks its derivatives by finite differences at the point
+    (a removable singularity such as ``sinc`` at 0). ``why`` says where the convention comes from.
+    """
+
+    inputs: tuple[Any, ...]
+    value: Any = _UNCHECKED
+    grads: tuple[Any, ...] | None = None
+    grad2: tuple[Any, ...] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    smooth: bool = False
+    why: str = ""
+
+    def __init__(self, *inputs: Any, value: Any = _UNCHECKED, grads: Sequence[Any] | None = None,
+                 grad2: Sequence[Any] | None = None, params: dict[str, Any] | None = None,
+                 smooth: bool = False, why: str = "") -> None:
+        object.__setattr__(self, "inputs", tuple(_as_input(x) for x in inputs))
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "grads", None if grads is None else tuple(grads))
+        object.__setattr__(self, "grad2", None if grad2 is None else tuple(grad2))
+        object.__setattr__(self, "params", dict(params or {}))
+        object.__setattr__(self, "smooth", bool(smooth))
+        object.__setattr__(self, "why", why)
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _UNCHECKED
+
+    def sample(self) -> Sample:
+        """The point as a ``Sample`` (its arrays used as given)."""
+        return Sample(*self.inputs, **self.params)
+
+    def __repr__(self) -> str:
+        parts = [np.array2string(x, precision=6, separator=", ") if isinstance(x, np.ndarray) else repr(x)
+                 for x in self.inputs]
+        parts += [f"{k}={v!r}" for k, v in self.params.items()]
+        return f"EdgeCase({', '.join(parts)})"
+
+
+def _as_input(x: Any) -> Any:
+    """Lists become arrays (float64 unless they hold bools or are integer arrays given as such)."""
+    if isinstance(x, list):
+        array = np.asarray(x)
+        return array if array.dtype.kind == "b" else array.astype(np.float64)
+    return x
 
 
 def domain_of(op: OpDef, i: int) -> tuple[float, float]:

@@ -18,7 +18,8 @@ def test_the_backend_is_discovered_through_its_entry_point():
     assert BACKEND in tapegrad.optable.table().backends
 
 
-@parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,))
+# reference values and special points are checked on NumPy (tests/test_kit.py); here, the backend
+@parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,), skip=("reference", "edge_cases"))
 def test_builtin_ops_conform_on_array_api_strict(op_check):
     op_check()
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 import tapegrad
-from tapegrad.testing import Sample
+from tapegrad.testing import EdgeCase, Sample
 
 __version__ = "0.1.0"
 
@@ -59,6 +59,55 @@ def _order(name: str, value: Any, what: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name}(): {what} must be a non-negative int, got {value!r}")
     return int(value)
+
+
+# ---------------------------------------------------------------------------- kit references
+# The kit compares each forward with these: Python's math module and series, not SciPy's kernels,
+# or exact values at points (checked against PyTorch 2.13 where it has the function).
+def _vectorized(f: Any) -> Any:
+    return np.vectorize(f, otypes=[np.float64])
+
+
+def _iv_series(x: Any, *, v: float) -> Any:
+    """I_v(x) = sum_k (x/2)**(2k+v) / (k! Gamma(k+v+1)), summed to convergence for the kit's small x."""
+    def one(z: float) -> float:
+        total = 0.0
+        for k in range(60):
+            denominator = math.gamma(k + v + 1) if not (k + v + 1 <= 0 and float(k + v + 1).is_integer()) else math.inf
+            total += (z / 2) ** (2 * k + v) / (math.factorial(k) * denominator)
+        return total
+
+    return _vectorized(one)(x)
+
+
+REFERENCES: dict[str, Any] = {
+    "erf": _vectorized(math.erf),
+    "erfc": _vectorized(math.erfc),
+    "erfinv": [EdgeCase([0.0, 0.5, -0.5], value=[0.0, 0.4769362762044699, -0.4769362762044699])],
+    "gammaln": _vectorized(math.lgamma),
+    "digamma": [EdgeCase([1.0, 0.5], value=[-0.5772156649015329, -1.9635100260214235])],
+    "polygamma": [EdgeCase([1.0], params={"n": 1}, value=[math.pi ** 2 / 6]),
+                  EdgeCase([1.0], params={"n": 0}, value=[-0.5772156649015329])],
+    "expit": lambda x: 0.5 * (1 + np.tanh(np.asarray(x) / 2)),
+    "log_expit": lambda x: -np.logaddexp(0.0, -np.asarray(x)),
+    "xlogy": lambda x, y: np.where(np.asarray(x) == 0, 0.0, x * np.log(y)),
+    "i0": np.i0,
+    "i1": lambda x: _iv_series(x, v=1),
+    "iv": _iv_series,
+}
+EDGE_CASES: dict[str, list[Any]] = {
+    "erf": [EdgeCase([0.0, math.inf], value=[0.0, 1.0], grads=([TWO_OVER_SQRT_PI, 0.0],))],
+    "erfc": [EdgeCase([0.0, math.inf], value=[1.0, 0.0], grads=([-TWO_OVER_SQRT_PI, 0.0],))],
+    "erfinv": [EdgeCase([1.0, -1.0, 0.0], value=[math.inf, -math.inf, 0.0], grads=([math.inf, math.inf, SQRT_PI_OVER_TWO],),
+                        why="bounds of the domain")],
+    "gammaln": [EdgeCase([1.0, 2.0], value=[0.0, 0.0], grads=([-0.5772156649015329, 0.42278433509846713],))],
+    "log_expit": [EdgeCase([-800.0, 800.0, 0.0], value=[-800.0, 0.0, -math.log(2.0)], grads=([1.0, 0.0, 0.5],),
+                           why="saturation")],
+    "expit": [EdgeCase([0.0, 800.0, -800.0], value=[0.5, 1.0, 0.0], grads=([0.25, 0.0, 0.0],))],
+    "xlogy": [EdgeCase([0.0, 0.0], [0.0, 3.0], value=[0.0, 0.0], why="0 where x == 0, whatever y")],
+    "i0": [EdgeCase([0.0], value=[1.0], grads=([0.0],), smooth=True)],
+    "i1": [EdgeCase([0.0], value=[0.0], grads=([0.5],), smooth=True)],
+}
 
 
 # ---------------------------------------------------------------------------- forwards
@@ -127,6 +176,14 @@ def _iv(xp: Any, x: Any, *, v: float) -> Any:
 
 
 # ---------------------------------------------------------------------------- VJPs
+def _log(xp: Any, y: Any) -> Any:
+    """log(y), with Python's math for a Python number: on tensors (create_graph=True) xp.log would
+    round it to the default float dtype."""
+    if isinstance(y, (int, float)):
+        return math.log(y) if y > 0 else (-math.inf if y == 0 else math.nan)
+    return xp.log(y)
+
+
 def _i1_vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
     # i1' = (i0 + i2) / 2, the recurrence I_v' = (I_{v-1} + I_{v+1}) / 2; no i1(x)/x at 0.
     return g * (xp.i0(x) + xp.iv(x, v=2)) / 2
@@ -142,33 +199,45 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     # ------------------------------------------------------------ error functions
     registry.register_op(
         "erf", forward=_erf,
+        edge_cases=EDGE_CASES.get("erf", ()),
+        reference=REFERENCES["erf"],
         vjp=(lambda xp, g, ans, x: g * TWO_OVER_SQRT_PI * xp.exp(-(x * x)),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     registry.register_op(
         "erfc", forward=_erfc,
+        edge_cases=EDGE_CASES.get("erfc", ()),
+        reference=REFERENCES["erfc"],
         vjp=(lambda xp, g, ans, x: -g * TWO_OVER_SQRT_PI * xp.exp(-(x * x)),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     registry.register_op(
         # erfinv'(x) = sqrt(pi)/2 * exp(erfinv(x)**2): read from the output.
         "erfinv", forward=_erfinv,
+        edge_cases=EDGE_CASES.get("erfinv", ()),
+        reference=REFERENCES["erfinv"],
         vjp=(lambda xp, g, ans, x: g * SQRT_PI_OVER_TWO * xp.exp(ans * ans),),
         saves=("output",), backends=NUMPY_ONLY, domain=((-0.9, 0.9),),
     )
     # ------------------------------------------------------------ gamma family
     registry.register_op(
         "gammaln", forward=_gammaln,
+        edge_cases=EDGE_CASES.get("gammaln", ()),
+        reference=REFERENCES["gammaln"],
         vjp=(lambda xp, g, ans, x: g * xp.digamma(x),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
     )
     registry.register_op(
         "digamma", forward=_digamma,
+        edge_cases=EDGE_CASES.get("digamma", ()),
+        reference=REFERENCES["digamma"],
         vjp=(lambda xp, g, ans, x: g * xp.polygamma(x, n=1),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
     )
     registry.register_op(
         "polygamma", forward=_polygamma,
+        edge_cases=EDGE_CASES.get("polygamma", ()),
+        reference=REFERENCES["polygamma"],
         vjp=(lambda xp, g, ans, x, *, n: g * xp.polygamma(x, n=n + 1),),
         saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
         samples=[Sample((3,), n=0), Sample((2, 3), n=1), Sample((3,), n=2), Sample((), n=3)],
@@ -176,12 +245,16 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     # ------------------------------------------------------------ logistic
     registry.register_op(
         "expit", forward=_expit,
+        edge_cases=EDGE_CASES.get("expit", ()),
+        reference=REFERENCES["expit"],
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
         saves=("output",), backends=NUMPY_ONLY,
     )
     registry.register_op(
         # log_expit'(x) = 1 - expit(x) = expit(-x), accurate where expit(x) rounds to 1.
         "log_expit", forward=_log_expit,
+        edge_cases=EDGE_CASES.get("log_expit", ()),
+        reference=REFERENCES["log_expit"],
         vjp=(lambda xp, g, ans, x: g * xp.expit(-x),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
@@ -189,22 +262,30 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
     registry.register_op(
         # d/dx = log(y), d/dy = x / y (PyTorch zeroes d/dx where x == 0; not done here).
         "xlogy", forward=_xlogy,
-        vjp=(lambda xp, g, ans, x, y: g * xp.log(y),
+        edge_cases=EDGE_CASES.get("xlogy", ()),
+        reference=REFERENCES["xlogy"],
+        vjp=(lambda xp, g, ans, x, y: g * _log(xp, y),
              lambda xp, g, ans, x, y: g * x / y),
         saves=("inputs",), broadcasts=True, backends=NUMPY_ONLY, domain=(None, (0.2, 3.0)),
     )
     # ------------------------------------------------------------ modified Bessel functions
     registry.register_op(
         "i0", forward=_i0,
+        edge_cases=EDGE_CASES.get("i0", ()),
+        reference=REFERENCES["i0"],
         vjp=(lambda xp, g, ans, x: g * xp.i1(x),),
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     registry.register_op(
         "i1", forward=_i1, vjp=(_i1_vjp,),
+        edge_cases=EDGE_CASES.get("i1", ()),
+        reference=REFERENCES["i1"],
         saves=("inputs",), backends=NUMPY_ONLY,
     )
     registry.register_op(
         "iv", forward=_iv, vjp=(_iv_vjp,),
+        edge_cases=EDGE_CASES.get("iv", ()),
+        reference=REFERENCES["iv"],
         saves=("inputs",), backends=NUMPY_ONLY, domain=((0.2, 3.0),),
         samples=[Sample((3,), v=0), Sample((2, 3), v=1), Sample((3,), v=2.5), Sample((), v=-1.5)],
     )

@@ -1,0 +1,714 @@
+"""Mutation test of the conformance kit: how many wrong built-in ops does it catch?
+
+Each mutant is one mechanical edit of one ``ops_builtin`` module, made on its syntax tree: an
+operator swapped (``+``/``-``, ``*``/``/``, ``**``/``*``, a comparison), a term dropped
+(``a + b`` -> ``a``), a sign removed, a numeric constant nudged (ints ``+1``, which shifts dims
+and exponents by one; floats ``*1.001``), a bool flipped, an ``xp`` function swapped for its
+sibling (``sin``/``cos``, ``max``/``min``, ``sum``/``mean``...), or a VJP rule replaced by
+``None``. Only the ops' math is mutated: forwards, VJPs and their helpers, not argument
+validation (``raise`` and the ``if`` guarding it), docstrings, nor the kit's own declarations
+(samples, domains, references, edge cases). The mutated module replaces the original in the
+built-in plugin, the op table is rebuilt, and the kit runs on every op whose checks executed
+the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
+when some check that passes on the original fails.
+
+    python benchmarks/mutate_kit.py                      # every mutant (minutes)
+    python benchmarks/mutate_kit.py --sample 300         # a seeded sample of them
+    python benchmarks/mutate_kit.py --modules arithmetic,exponential --list
+
+Not part of the test suite: it prints the score and the survivors, to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import functools
+import random
+import signal
+import sys
+import time
+import types
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+import tapegrad
+import tapegrad.ops_builtin as builtin
+from tapegrad.optable import invalidate, table
+from tapegrad.testing import op_checks
+
+PLUGIN = "tapegrad.ops_builtin"
+KIT_KEYWORDS = {"samples", "domain", "reference", "edge_cases", "doc", "dtypes", "zero_gradient", "node_name",
+                "methods", "inplace_methods", "aliases", "param_aliases", "params"}
+SWAPS = {"sin": "cos", "cos": "sin", "sinh": "cosh", "cosh": "sinh", "exp": "expm1", "expm1": "exp",
+         "log": "log1p", "log1p": "log", "maximum": "minimum", "minimum": "maximum", "max": "min", "min": "max",
+         "sum": "mean", "mean": "sum", "sqrt": "abs", "sign": "abs", "abs": "sign", "tanh": "sigmoid",
+         "sigmoid": "tanh", "floor": "ceil", "ceil": "floor", "argmax": "argmin", "argmin": "argmax",
+         "ones_like": "zeros_like", "zeros_like": "ones_like", "prod": "sum", "flip": "negative",
+         "logical_and": "logical_or", "logical_or": "logical_and"}
+FORWARD_SWAPS = {**SWAPS, "add": "subtract", "subtract": "add", "multiply": "divide", "divide": "multiply",
+                 "negative": "abs", "pow": "multiply", "asin": "acos", "acos": "asin", "atan": "tan", "tan": "atan",
+                 "square": "abs", "log2": "log10", "log10": "log2", "round": "floor", "equal": "not_equal",
+                 "less": "less_equal", "greater": "greater_equal", "isnan": "isinf", "isinf": "isnan",
+                 "isfinite": "isnan"}
+BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
+               ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv}
+COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq}
+
+
+# Mutants no input can tell from the original (or only where PyTorch gives NaN as well), and
+# mutants whose difference finite differences cannot see and no convention pins down: each with
+# the reason. Keyed by (module, the mutated line as written, description), so line moves do not
+# matter; an edit of the line drops its entries (they then show up as survivors to look at again).
+# The score counts them apart.
+# No input tells these from the original (or only where PyTorch gives NaN as well).
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('arithmetic', 'safe_x = xp.where(pole, xp.ones_like(x), x)', 'xp.ones_like -> xp.zeros_like'):
+        "safe_x is read off the pole (x == 0 and y == 0) only, where the where() takes zeros; the second derivative there is NaN either way, as PyTorch's",
+    ('arithmetic', 'return g * x ** y * (math.log(x) if x > 0 else math.nan)', 'x > 0: Gt -> GtE'):
+        'x == 0 returned just above',
+    ('reductions', 'if type(dim) is tuple or type(dim) is list:', 'type(dim) is tuple or type(dim) is list: Or -> And'):
+        'a tuple or list then takes the general iterable path below, to the same axes',
+    ('reductions', 'return axes[0] if axes else 0', '0 -> 1'):
+        'axes is empty only for a 0-d tensor, whose callers never read the axis',
+    ('reductions', 'lifted = xp.where(zero, x + 1, x)', 'x + 1: Add -> Sub'):
+        'any nonzero stand-in for the zeros gives the same products of the others',
+    ('reductions', 'lifted = xp.where(zero, x + 1, x)', 'x + 1: drop the left term'):
+        'any nonzero stand-in for the zeros gives the same products of the others',
+    ('reductions', 'lifted = xp.where(zero, x + 1, x)', '1 -> 2'):
+        'any nonzero stand-in for the zeros gives the same products of the others',
+    ('reductions', 'if x.size == 0:', 'x.size == 0: Eq -> NotEq'):
+        "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
+    ('reductions', 'if x.size == 0:', '0 -> 1'):
+        "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
+    ('reductions', 'flat = getattr(xp, name)(xp.reshape(x, (-1,)))', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', 'order > 0: Gt -> GtE'):
+        'order is +inf or -inf on this line',
+    ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', '0 -> 1'):
+        'order is +inf or -inf on this line',
+    ('reductions', 'if order == 1:', '1 -> 2'):
+        'p = 1 then takes the general formula, sum(|x| ** 1) ** (1 / 1) and sign(x) |x| ** 0 / norm ** 0, the same numbers',
+    ('reductions', 'return g * xp.zeros_like(x)', 'g * xp.zeros_like(x): drop the left term'):
+        'g * 0 and 0 are the same zeros',
+    ('reductions', 'return g * x / xp.where(norm == 0, 1, norm)', '1 -> 2'):
+        'the stand-in for a zero norm divides a zero numerator',
+    ('reductions', 'return g * xp.sign(x) * xp.abs(x) ** (order - 1) / xp.where(norm == 0, 1, norm) ** (order - 1)', '1 -> 2'):
+        'the stand-in for a zero norm divides a zero numerator',
+    ('reductions', 'm = xp.where(xp.isfinite(m), m, xp.zeros_like(m))', 'xp.zeros_like -> xp.ones_like'):
+        'the shift used where the maximum is infinite: inf - 1 and -inf - 1 give the same results as inf - 0',
+    ('reductions', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")):', "not xp.isdtype(x.dtype, ('real floating', 'complex: drop the Not"):
+        'floats then run in float64 and the dtype rule rounds the result back: the same numbers to rounding',
+    ('shape', 'if type(shape) is tuple or type(shape) is list:', 'type(shape) is tuple or type(shape) is list: Or -> And'):
+        'a tuple or list then takes the general iterable path below, to the same shape',
+    ('shape', 'if type(dims) is tuple or type(dims) is list or (isinstance(dims, Iterable) and not isinstance(dims, (str, bytes))):', 'not isinstance(dims, (str, bytes)): drop the Not'):
+        'only a str dims differs, which is refused either way',
+    ('shape', '_dim(start_dim, 0)  # validated all the same', '0 -> 1'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('shape', '_dim(end_dim, 0)', '0 -> 1'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('shape', 'inverse = [0] * len(perm)', '0 -> 1'):
+        'every entry is overwritten',
+    ('shape', 'elif s == n or (n == 1 and s >= 0):', 'n == 1 and s >= 0: And -> Or'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('shape', 'first = tuple(arrays[0].shape)', '0 -> 1'):
+        "every input has the first's shape outside dim (checked), so any input serves",
+    ('shape', 'd = _dim(dim, inputs[0].ndim)', '0 -> 1'):
+        'every input has the same number of dimensions (checked)',
+    ('shape', 'd = _dim(dim, inputs[0].ndim, new=True)', '0 -> 1'):
+        'every input has the same number of dimensions (checked)',
+    ('elementwise', 'for a, b in zip(_A[:3], _B[:3]):', '3 -> 4'):
+        'zip stops at the shorter slice: lengthening one of the two changes nothing',
+    ('elementwise', 'y2 = xp.minimum(y, 4.0)', '4.0 -> 4.004'):
+        'y2 is read only where y <= 4, where min(y, 4.004) is y too',
+    ('elementwise', 'for c, d in zip(_C[:7], _D[:7]):', '7 -> 8'):
+        'zip stops at the shorter slice: lengthening one of the two changes nothing',
+    ('elementwise', 'for p, q in zip(_P[:4], _Q[:4]):', '4 -> 5'):
+        'zip stops at the shorter slice: lengthening one of the two changes nothing',
+    ('elementwise', 'r = xp.trunc(yc * 16.0) / 16.0', 'yc * 16.0: Mult -> Div'):
+        'exp(-r*r) * exp(-(y-r)(y+r)) is exp(-y*y) for any r; r only bounds the rounding error',
+    ('elementwise', 'r = xp.trunc(yc * 16.0) / 16.0', 'yc * 16.0: drop the right term'):
+        'exp(-r*r) * exp(-(y-r)(y+r)) is exp(-y*y) for any r; r only bounds the rounding error',
+    ('elementwise', 'r = xp.trunc(yc * 16.0) / 16.0', '16.0 -> 16.016'):
+        'exp(-r*r) * exp(-(y-r)(y+r)) is exp(-y*y) for any r; r only bounds the rounding error',
+    ('elementwise', 'return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))', 'x >= 0: GtE -> Gt'):
+        'at x == 0, e == 1 and both branches are 1/2',
+    ('elementwise', 'return xp.where(x > 0, x, x * negative_slope)', 'x > 0: Gt -> GtE'):
+        'at x == 0 both branches are 0',
+    ('elementwise', 'far = xp.where(z < 0, 2 - far, far)', 'z < 0: Lt -> LtE'):
+        'at z == 0 the near branch is taken below',
+    ('elementwise', 'elif not hasattr(condition, "dtype") or not xp.isdtype(condition.dtype, "bool"):', "not hasattr(condition, 'dtype') or not xp.isdtype(: Or -> And"):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'return hasattr(k, "shape") and hasattr(k, "dtype")', "hasattr(k, 'shape') and hasattr(k, 'dtype'): And -> Or"):
+        'only objects with a shape but no dtype (or the reverse) differ: none is a valid index',
+    ('indexing', 'return _is_array(k) and np.asarray(k).dtype.kind != "b"', "_is_array(k) and np.asarray(k).dtype.kind != 'b': And -> Or"):
+        'ints and slices never repeat a position, so both gradient paths it chooses between give the same cotangent',
+    ('indexing', 'return tuple([np.asarray(k) if _is_array(k) and not isinstance(k, np.ndarray) else k for k in key])', 'not isinstance(k, np.ndarray): drop the Not'):
+        'np.asarray of a NumPy array is that array',
+    ('indexing', 'zero = xp.zeros((1,), dtype=values.dtype)', '1 -> 2'):
+        'a second zero of padding is never indexed',
+    ('indexing', 'rows = xp.reshape(xp.take(padded, xp.asarray(table.reshape(-1)), axis=0), table.shape)', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', "if extra > 0:  # NumPy accepts leading size-1 dimensions beyond the target's", 'extra > 0: Gt -> GtE'):
+        'with extra == 0 the reshape adds no dimensions',
+    ('indexing', 'flat = xp.reshape(x, (-1,))', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'return xp.reshape(xp.take(flat, xp.asarray(pos.reshape(-1)), axis=0), pos.shape)', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'values = xp.reshape(xp.broadcast_to(g, pos.shape), (-1,))', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'return xp.reshape(_scatter_flat(xp, values, pos.reshape(-1), _prod(shape)), shape)', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'values = xp.reshape(_fit_value(xp, v, pos.shape, x.dtype), (-1,))', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'flat, n, m = xp.reshape(x, (-1,)), _prod(tuple(x.shape)), pos.size', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'out = flat + _scatter_flat(xp, values, pos.reshape(-1), n)', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'slot[pos.reshape(-1)] = np.arange(m)  # the last write to an element wins, as in NumPy', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'written = xp.take(xp.concat([values, xp.zeros((1,), dtype=x.dtype)]), xp.asarray(slot), axis=0)', '1 -> 2'):
+        'a second zero of padding is never indexed',
+    ('indexing', 'extra = getattr(v, "ndim", 0) - gv.ndim', "getattr(v, 'ndim', 0) - gv.ndim: Sub -> Add"):
+        "the engine sums a cotangent in a broadcast shape down to the input's, so extra leading 1s are redundant",
+    ('indexing', 'extra = getattr(v, "ndim", 0) - gv.ndim', "getattr(v, 'ndim', 0) - gv.ndim: drop the right term"):
+        "the engine sums a cotangent in a broadcast shape down to the input's, so extra leading 1s are redundant",
+    ('indexing', 'extra = getattr(v, "ndim", 0) - gv.ndim', '0 -> 1'):
+        "the engine sums a cotangent in a broadcast shape down to the input's, so extra leading 1s are redundant",
+    ('indexing', 'if extra > 0:  # v had leading size-1 dimensions NumPy dropped', 'extra > 0: Gt -> GtE'):
+        'with extra == 0 the reshape adds no dimensions',
+    ('indexing', 'n = x_shape[d] if ndim else 1', '1 -> 2'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'if idx.size and (idx.min() < 0 or idx.max() >= n):', 'idx.min() < 0 or idx.max() >= n: Or -> And'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'if idx.size and (idx.min() < 0 or idx.max() >= n):', 'idx.max() >= n: GtE -> Gt'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'idx if k == d else np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(ndim)])', '1 -> 2'):
+        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
+    ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: Sub -> Add'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: drop the right term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', '-1: drop the USub'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', '1 -> 2'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', '0 -> 1'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'n, m = xs[-1], (ys[-2] if len(ys) > 1 else ys[0])', '1 -> 2'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'a, b = xs[:-2], ys[:-2]', '2 -> 3'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', '1 -> 2'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', 'min(len(a), len(b)) + 1: Add -> Sub'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', 'min(len(a), len(b)) + 1: drop the right term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', 'min(len(a), len(b)) + 1: drop the left term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('linalg', 'g, y = xp.expand_dims(g, axis=-1), xp.reshape(y, (y.shape[0], 1))', '-1: drop the USub'):
+        'g is 1-d on this line: axis 1 is axis -1',
+    ('linalg', 'gy = xp.reshape(gy, tuple(gy.shape)[:-1])', '-1: drop the USub'):
+        'gy is 2-d on this line: [:1] is [:-1]',
+    ('linalg', 'return xp.multiply(xp.expand_dims(x, axis=-1), y)', '-1: drop the USub'):
+        "outer's x is 1-d: axis 1 is axis -1",
+    ('linalg', 'elif isinstance(dims, (tuple, list)) and len(dims) == 2:', 'isinstance(dims, (tuple, list)) and len(dims) == 2: And -> Or'):
+        'an int dims was handled by the branch before',
+    ('linalg', 'letters = term.replace("...", "", 1) if ellipsis else term', '1 -> 2'):
+        'a second ellipsis in a term is refused either way',
+    ('linalg', 'position = 0', '0 -> 1'):
+        'the character position quoted in an error message',
+    ('linalg', 'position += len(term) + 1', 'len(term) + 1: Add -> Sub'):
+        'the character position quoted in an error message',
+    ('linalg', 'position += len(term) + 1', 'len(term) + 1: drop the right term'):
+        'the character position quoted in an error message',
+    ('linalg', 'position += len(term) + 1', 'len(term) + 1: drop the left term'):
+        'the character position quoted in an error message',
+    ('linalg', 'position += len(term) + 1', '1 -> 2'):
+        'the character position quoted in an error message',
+    ('linalg', 'out_letters, out_ellipsis = _split_term(rhs, len(lhs) + 2) if arrow else ("", True)', 'len(lhs) + 2: Add -> Sub'):
+        'the character position quoted in an error message',
+    ('linalg', 'out_letters, out_ellipsis = _split_term(rhs, len(lhs) + 2) if arrow else ("", True)', 'len(lhs) + 2: drop the right term'):
+        'the character position quoted in an error message',
+    ('linalg', 'out_letters, out_ellipsis = _split_term(rhs, len(lhs) + 2) if arrow else ("", True)', 'len(lhs) + 2: drop the left term'):
+        'the character position quoted in an error message',
+    ('linalg', 'out_letters, out_ellipsis = _split_term(rhs, len(lhs) + 2) if arrow else ("", True)', '2 -> 3'):
+        'the character position quoted in an error message',
+    ('linalg', 'out_letters, out_ellipsis = _split_term(rhs, len(lhs) + 2) if arrow else ("", True)', 'True -> False'):
+        'out_ellipsis is never read',
+    ('linalg', 'width = max((len(e) for _, _, e in parsed), default=0)', '0 -> 1'):
+        'parsed is never empty',
+    ('reductions', 'return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))', 'xp.exp -> xp.expm1'):
+        'the empty-tensor path: the sum of no terms is 0 either way',
+    ('reductions', 'return xp.exp(x)', 'xp.exp -> xp.expm1'):
+        "softmax's empty-tensor path: an empty result has no values",
+    ('reductions', 'return x - 0', 'x - 0: Sub -> Add'):
+        "log_softmax's empty-tensor path: an empty result has no values",
+    ('reductions', 'return x - 0', 'x - 0: drop the right term'):
+        "log_softmax's empty-tensor path: an empty result has no values",
+    ('reductions', 'return x - 0', '0 -> 1'):
+        "log_softmax's empty-tensor path: an empty result has no values",
+}
+# Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
+# show these: finite differences at sampled points cannot, and no convention pins them down.
+UNDECIDABLE: dict[tuple[str, str, str], str] = {
+    ('filling', '"fill", forward=_fill, vjp=(_no_dependence,), saves=(), params=("value",),', "VJP rule 0 of 'fill' -> None"):
+        'the gradient is zero by either rule; only whether the result records a node (FillBackward in PyTorch) differs, which no value or gradient shows',
+    ('filling', '"zero", forward=_zero, vjp=(_no_dependence,), saves=(), inplace_methods=("zero_",), promotion=False,', "VJP rule 0 of 'zero' -> None"):
+        'as for fill',
+    ('elementwise', 'y3 = xp.minimum(xp.maximum(y, 4.0), _XBIG)', '4.0 -> 4.004'):
+        "moves the start of Cody's outer interval by 0.1%: only y in (4, 4.004) sees it, where both approximations agree to a few ulps",
+    ('elementwise', 'scaled = xp.exp(-r * r) * xp.exp(-(yc - r) * (yc + r)) * xp.where(y <= 4.0, middle, tail)', 'y <= 4.0: LtE -> Lt'):
+        "moves a boundary between two of Cody's intervals, where both approximations agree to a few ulps",
+    ('elementwise', 'scaled = xp.exp(-r * r) * xp.exp(-(yc - r) * (yc + r)) * xp.where(y <= 4.0, middle, tail)', '4.0 -> 4.004'):
+        "moves a boundary between two of Cody's intervals, where both approximations agree to a few ulps",
+    ('elementwise', 'return xp.where(y >= _XBIG, 0.0, scaled)', 'y >= _XBIG: GtE -> Gt'):
+        'at y == XBIG exactly erfc is below 1e-300: 0 and the formula agree',
+    ('elementwise', 'return 0.5 * xp.where(y <= _THRESH, near, far)', 'y <= _THRESH: LtE -> Lt'):
+        "at y == 0.46875 exactly both of Cody's approximations agree to a few ulps",
+    ('elementwise', '_THRESH = 0.46875', '0.46875 -> 0.46921874999999996'):
+        "moves the boundary between Cody's two inner intervals by 0.1%, clip included: both approximations agree to a few ulps there",
+    ('elementwise', '_XBIG = 26.543', '26.543 -> 26.569542999999996'):
+        'moves the point past which erfc is taken as 0, where it is below 1e-300 already',
+}
+# Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
+# forms a Sample cannot express): counted as survivors, listed with what would show them.
+UNSAMPLED: dict[tuple[str, str, str], str] = {
+    ('shape', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")) and float(value) == int(value):', "not xp.isdtype(x.dtype, ('real floating', 'complex: And -> Or"):
+        'only integer tensors reach this (the kit samples floats, which carry gradients)',
+    ('shape', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")) and float(value) == int(value):', "not xp.isdtype(x.dtype, ('real floating', 'complex: drop the Not"):
+        'only integer tensors reach this (the kit samples floats, which carry gradients)',
+    ('shape', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")) and float(value) == int(value):', 'float(value) == int(value): Eq -> NotEq'):
+        'only integer tensors reach this (the kit samples floats, which carry gradients)',
+    ('indexing', 'v = xp.asarray(v, dtype=dtype) if not hasattr(v, "shape") else (v if v.dtype == dtype else xp.astype(v, dtype))', 'v.dtype == dtype: Eq -> NotEq'):
+        'x and v of different float dtypes: the kit samples one dtype at a time',
+    ('indexing', 'return d % ndim if ndim else 0', '0 -> 1'):
+        "gather on a 0-d tensor, which the kit's samples do not cover",
+    ('linalg', 'if len(operands) == 1 and isinstance(operands[0], (list, tuple)):', 'len(operands) == 1: Eq -> NotEq'):
+        'only einsum(equation, [a, b]), operands as one list, differs: a Sample passes them one by one',
+    ('linalg', 'if len(operands) == 1 and isinstance(operands[0], (list, tuple)):', '1 -> 2'):
+        'only einsum(equation, [a, b]), operands as one list, differs: a Sample passes them one by one',
+}
+
+
+@dataclass
+class Mutant:
+    module: str
+    line: int
+    description: str
+    path: tuple[Any, ...]  # how to find the node again in a fresh tree
+    apply: Callable[[ast.AST], ast.AST | None]
+    rule_ops: frozenset[str] = frozenset()  # for a VJP replaced by None: the ops holding that rule
+    function: str = ""
+    readers: tuple[int, ...] = ()  # for a module constant: first lines of the functions reading it  # the enclosing function (or constant): with description, a key that survives edits
+
+    def where(self) -> str:
+        return f"ops_builtin/{self.module}.py:{self.line}"
+
+    @property
+    def source(self) -> str:
+        """The mutated line as written, stripped: with module and description, a key that survives line moves."""
+        return _source_lines(self.module)[self.line - 1].strip()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.module, self.source, self.description)
+
+
+@functools.lru_cache(maxsize=None)
+def _source_lines(module: str) -> list[str]:
+    return Path(builtin.__file__).with_name(f"{module}.py").read_text().splitlines()
+
+
+# ---------------------------------------------------------------------------- finding mutation sites
+def _is_guard(node: ast.AST) -> bool:
+    """``if ...: raise ...`` (argument validation) and ``raise``: not the op's math."""
+    if isinstance(node, ast.Raise):
+        return True
+    return isinstance(node, ast.If) and all(isinstance(s, ast.Raise) for s in node.body) and not node.orelse
+
+
+def _children(node: ast.AST) -> Iterator[tuple[Any, ast.AST]]:
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    yield (field, i), item
+        elif isinstance(value, ast.AST):
+            yield (field, None), value
+
+
+def _get(tree: ast.AST, path: tuple[Any, ...]) -> ast.AST:
+    node = tree
+    for field, i in path:
+        value = getattr(node, field)
+        node = value if i is None else value[i]
+    return node
+
+
+def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
+    parent = _get(tree, path[:-1])
+    field, i = path[-1]
+    if i is None:
+        setattr(parent, field, new)
+    else:
+        getattr(parent, field)[i] = new
+
+
+def _math_names(tree: ast.Module) -> set[str]:
+    """Module-level names read inside the ops' functions (constants of their math)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register"):
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return names
+
+
+def _node_mutations(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST | None]]]:
+    if isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
+        new_op = BINOP_SWAPS[type(node.op)]
+
+        def swap(n: ast.AST, new_op: type = new_op) -> ast.AST:
+            n.op = new_op()
+            return n
+
+        yield f"{ast.unparse(node)[:50]}: {type(node.op).__name__} -> {new_op.__name__}", swap
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            yield f"{ast.unparse(node)[:50]}: drop the right term", lambda n: n.left
+            if isinstance(node.op, (ast.Add, ast.Mult)):
+                yield f"{ast.unparse(node)[:50]}: drop the left term", lambda n: n.right
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        yield f"{ast.unparse(node)[:50]}: drop the {type(node.op).__name__}", lambda n: n.operand
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARE_SWAPS:
+        new_cmp = COMPARE_SWAPS[type(node.ops[0])]
+
+        def swap_cmp(n: ast.AST, new_cmp: type = new_cmp) -> ast.AST:
+            n.ops = [new_cmp()]
+            return n
+
+        yield f"{ast.unparse(node)[:50]}: {type(node.ops[0]).__name__} -> {new_cmp.__name__}", swap_cmp
+    elif isinstance(node, ast.BoolOp):
+        other = ast.Or if isinstance(node.op, ast.And) else ast.And
+        yield f"{ast.unparse(node)[:50]}: {type(node.op).__name__} -> {other.__name__}", \
+            lambda n, other=other: ast.BoolOp(op=other(), values=n.values)
+    elif isinstance(node, ast.Constant) and type(node.value) is bool:
+        yield f"{node.value} -> {not node.value}", lambda n: ast.Constant(not n.value)
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if type(node.value) is int:
+            yield f"{node.value} -> {node.value + 1}", lambda n: ast.Constant(n.value + 1)
+        else:
+            new = node.value * 1.001 if node.value else 1e-3
+            yield f"{node.value!r} -> {new!r}", lambda n, new=new: ast.Constant(new)
+    elif isinstance(node, ast.Attribute) and node.attr in SWAPS and isinstance(node.value, ast.Name) \
+            and node.value.id in ("xp", "np"):
+        yield f"{node.value.id}.{node.attr} -> {node.value.id}.{SWAPS[node.attr]}", \
+            lambda n: ast.Attribute(value=n.value, attr=SWAPS[n.attr], ctx=n.ctx)
+
+
+def _unused_defaults(node: ast.AST) -> set[int]:
+    """Defaults of parameters a function never reads (``keepdim`` in a VJP): no edit of them can matter."""
+    if not isinstance(node, (ast.FunctionDef, ast.Lambda)):
+        return set()
+    body = node.body if isinstance(node.body, list) else [node.body]
+    read = {n.id for b in body for n in ast.walk(b) if isinstance(n, ast.Name)}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return {id(d) for a, d in pairs if a.arg not in read}
+
+
+def _walk_math(node: ast.AST, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
+    """Every node of the ops' math under ``node``, skipping guards, docstrings and annotations."""
+    unused = _unused_defaults(node)
+    for (field, i), child in _children(node):
+        if _is_guard(child) or field in ("annotation", "returns", "decorator_list"):
+            continue
+        if field == "args" and unused:  # the arguments node: walk it without the unused defaults
+            for (f2, j), default in _children(child):
+                if id(default) not in unused and f2 in ("defaults", "kw_defaults"):
+                    sub = path + ((field, i), (f2, j))
+                    yield sub, default
+                    yield from _walk_math(default, sub)
+            continue
+        if field == "body" and i == 0 and isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant):
+            continue  # docstring
+        if isinstance(child, ast.JoinedStr):
+            continue
+        yield path + ((field, i),), child
+        yield from _walk_math(child, path + ((field, i),))
+
+
+def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]]) -> Iterator[Mutant]:
+    """Inside ``register*`` functions: the VJP lambdas' math, and each VJP rule replaced by None."""
+    name = module.__name__.rsplit(".", 1)[1]
+    for top_path, top in _children(tree):
+        if not (isinstance(top, ast.FunctionDef) and top.name.lstrip("_").startswith("register")):
+            continue
+        for path, node in _walk_math(top, (top_path,)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("register_op",)):
+                continue
+            op = f"register_op({ast.unparse(node.args[0])})"
+            for k, keyword in enumerate(node.keywords):
+                if keyword.arg not in ("vjp", "forward"):
+                    continue
+                kw_path = path + (("keywords", k), ("value", None))
+                value = keyword.value
+                if keyword.arg == "forward" and isinstance(value, ast.Constant) and value.value in FORWARD_SWAPS:
+                    other = FORWARD_SWAPS[value.value]
+                    named = frozenset({node.args[0].value}) if isinstance(node.args[0], ast.Constant) else frozenset()
+                    yield Mutant(name, value.lineno, f'forward="{value.value}" -> "{other}"', kw_path,
+                                 lambda n, other=other: ast.Constant(other), named, op)
+                if keyword.arg == "vjp" and isinstance(value, ast.Tuple):
+                    for j, element in enumerate(value.elts):
+                        if isinstance(element, ast.Constant) and element.value is None:
+                            continue
+                        ops = _ops_of_rule(element, module, rules_to_ops)
+                        yield Mutant(name, element.lineno, f"VJP rule {j} of {ast.unparse(node.args[0])} -> None",
+                                     kw_path + (("elts", j),), lambda n: ast.Constant(None), frozenset(ops), op)
+                for sub_path, sub in _walk_math(value, kw_path):
+                    if isinstance(sub, ast.Lambda) or not hasattr(sub, "lineno"):
+                        continue
+                    for description, apply in _node_mutations(sub):
+                        yield Mutant(name, sub.lineno, description, sub_path, apply, function=op)
+
+
+def _ops_of_rule(element: ast.AST, module: Any, rules_to_ops: dict[Any, set[str]]) -> set[str]:
+    """The ops whose VJP rules include the function ``element`` names (or the lambda at its line)."""
+    if isinstance(element, ast.Name):
+        function = getattr(module, element.id, None)
+        return set(rules_to_ops.get(getattr(function, "__code__", None), ()))
+    found = set()
+    for code, ops in rules_to_ops.items():
+        if code is not None and code.co_filename == module.__file__ and code.co_firstlineno == element.lineno:
+            found |= ops
+    return found
+
+
+def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
+    source = Path(module.__file__).read_text()
+    tree = ast.parse(source)
+    name = module.__name__.rsplit(".", 1)[1]
+    constants = _math_names(tree)
+    readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    readers[n.id].add(node.lineno)
+    found: list[Mutant] = []
+    for top_path, top in _children(tree):
+        if isinstance(top, ast.FunctionDef) and not top.name.lstrip("_").startswith("register"):
+            walk = _walk_math(top, (top_path,))
+        elif isinstance(top, ast.Assign) and all(isinstance(t, ast.Name) and t.id in constants for t in top.targets):
+            walk = _walk_math(top, (top_path,))  # a constant of the math (Cody's coefficients, LN2)
+        else:
+            continue
+        function = top.name if isinstance(top, ast.FunctionDef) else ast.unparse(top.targets[0])
+        read_by = () if isinstance(top, ast.FunctionDef) else tuple(
+            sorted(set().union(*[readers[t.id] for t in top.targets])))
+        for path, node in walk:
+            if not hasattr(node, "lineno"):
+                continue
+            for description, apply in _node_mutations(node):
+                found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read_by))
+    found.extend(_register_call_sites(tree, module, rules_to_ops))
+    return found
+
+
+# ---------------------------------------------------------------------------- running the kit
+def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
+    tree = ast.parse(Path(module.__file__).read_text())
+    node = _get(tree, mutant.path)
+    replacement = mutant.apply(copy.deepcopy(node))
+    _set(tree, mutant.path, replacement)
+    ast.fix_missing_locations(tree)
+    mutated = types.ModuleType(module.__name__)
+    mutated.__file__ = module.__file__
+    mutated.__package__ = module.__package__
+    exec(compile(tree, module.__file__, "exec"), mutated.__dict__)
+    return mutated
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _Timeout()
+
+
+def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str]) -> dict[str, str]:
+    """check id -> failure message, for the checks of ``names`` that fail otherwise than in ``baseline``
+    (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere)."""
+    failed: dict[str, str] = {}
+    for name in names:
+        try:
+            checks = op_checks(name, order=order)
+        except Exception as exc:  # the op is gone or broken
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            if stop_early:
+                return failed
+            continue
+        for check in checks:
+            try:
+                with np.errstate(all="ignore"):
+                    check()
+            except _Timeout:
+                raise
+            except Exception as exc:
+                message = f"{type(exc).__name__}: {exc}"
+                if baseline.get(check.id) != message:
+                    failed[check.id] = message
+                    if stop_early:
+                        return failed
+    return failed
+
+
+def coverage(names: list[str], files: set[str], order: int) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
+    """Which lines of the op modules each op's checks execute; and the checks failing already."""
+    lines: dict[tuple[str, int], set[str]] = defaultdict(set)
+    current: list[str] = [""]
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename not in files:
+            return None
+
+        def local(frame: Any, event: str, arg: Any) -> Any:
+            if event == "line":
+                lines[(frame.f_code.co_filename, frame.f_lineno)].add(current[0])
+            return local
+
+        lines[(frame.f_code.co_filename, frame.f_code.co_firstlineno)].add(current[0])
+        return local
+
+    baseline: dict[str, str] = {}
+    for name in names:
+        current[0] = name
+        sys.settrace(tracer)
+        try:
+            baseline.update(_failures([name], order, stop_early=False, baseline={}))
+        finally:
+            sys.settrace(None)
+    return lines, baseline
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    table()  # build once, untraced: registration runs every register() line
+    modules = [m for m in builtin.MODULES if not args.modules or m.__name__.rsplit(".", 1)[1] in args.modules]
+    names = [op.name for op in table().canonical_ops() if op.plugin == PLUGIN]
+    rules_to_ops: dict[Any, set[str]] = defaultdict(set)
+    for op in table().canonical_ops():
+        if op.plugin == PLUGIN:
+            for rule in (op.vjps or ()) + ((op.vjp_all,) if op.vjp_all else ()):
+                if rule is not None:
+                    rules_to_ops[getattr(rule, "__code__", None)].add(op.name)
+    all_mutants = [m for module in modules for m in mutants_of(module, rules_to_ops)]
+    mutants = all_mutants
+    if args.sample and args.sample < len(all_mutants):
+        mutants = random.Random(args.seed).sample(all_mutants, args.sample)
+        mutants.sort(key=lambda m: (m.module, m.line))
+    if args.list:
+        for m in mutants:
+            print(f"{m.where()}: {m.description}")
+        print(f"{len(mutants)} mutants")
+        return 0
+    files = {m.__file__ for m in modules}
+    lines, baseline = coverage(names, files, args.order)
+    print(f"{len(all_mutants)} mutants in {len(modules)} modules, {len(mutants)} run; "
+          f"checks failing already (they kill only by failing otherwise): {sorted(baseline) or 'none'}; "
+          f"coverage took {time.perf_counter() - started:.0f} s", flush=True)
+    by_module = {m.__name__.rsplit(".", 1)[1]: m for m in modules}
+    original = builtin.MODULES
+    killed, survivors, unreached = 0, [], []
+    equivalent: list[Mutant] = []
+    undecidable: list[Mutant] = []
+    listed_killed: dict[tuple[str, str, str], str] = {}  # a line may hold several mutants of one description
+    listed_survived: set[tuple[str, str, str]] = set()
+    signal.signal(signal.SIGALRM, _alarm)
+    for k, mutant in enumerate(mutants):
+        module = by_module[mutant.module]
+        ops = set(mutant.rule_ops) | lines.get((module.__file__, mutant.line), set())
+        for first in mutant.readers:  # a constant: the ops whose checks ran a function reading it
+            ops |= lines.get((module.__file__, first), set())
+        if not ops:
+            unreached.append(mutant)
+            continue
+        verdict = "survived"
+        try:
+            signal.alarm(args.timeout)
+            mutated = _load_mutated(module, mutant)
+            builtin.MODULES = tuple(mutated if m is module else m for m in original)
+            invalidate()
+            failed = _failures(sorted(ops), args.order, stop_early=True, baseline=baseline)
+            verdict = f"killed by {next(iter(failed))}" if failed else "survived"
+        except _Timeout:
+            verdict = "killed (timeout)"
+        except Exception as exc:  # the mutated module does not even load
+            verdict = f"killed ({type(exc).__name__} at load)"
+        finally:
+            signal.alarm(0)
+            builtin.MODULES = original
+            invalidate()
+        if verdict.startswith("killed"):
+            killed += 1
+            if mutant.key in EQUIVALENT or mutant.key in UNDECIDABLE:
+                listed_killed[mutant.key] = f"{mutant.where()} {mutant.description} ({verdict})"
+        elif mutant.key in EQUIVALENT:
+            equivalent.append(mutant)
+            listed_survived.add(mutant.key)
+        elif mutant.key in UNDECIDABLE:
+            undecidable.append(mutant)
+            listed_survived.add(mutant.key)
+        else:
+            survivors.append((mutant, sorted(ops)))  # UNSAMPLED ones too: they are real misses
+        if args.verbose:
+            print(f"[{k + 1}/{len(mutants)}] {mutant.where()} {mutant.description}: {verdict}", flush=True)
+    reached = len(mutants) - len(unreached)
+    decidable = reached - len(equivalent) - len(undecidable)
+    elapsed = time.perf_counter() - started
+    print(f"\nkilled {killed}/{decidable} non-equivalent mutants ({100 * killed / max(decidable, 1):.1f}%), "
+          f"{len(survivors)} survived; {len(equivalent)} equivalent and {len(undecidable)} undecidable by finite "
+          f"differences (listed in this script with reasons); {len(unreached)} more on lines no sample "
+          f"reaches; {len(mutants)} mutants in {elapsed:.0f} s")
+    for key, what in listed_killed.items():
+        if key not in listed_survived:
+            print(f"note: listed as equivalent or undecidable, but every such mutant was killed: {what}")
+    if survivors:
+        print("\nsurvivors (ops run):")
+        for mutant, ops in survivors:
+            known = UNSAMPLED.get(mutant.key)
+            print(f"  {mutant.where()} in {mutant.function}: {mutant.description}  "
+                  f"[{', '.join(ops[:4])}{'...' if len(ops) > 4 else ''}]"
+                  + (f"\n      not sampled: {known}" if known else f"\n      key {mutant.key!r}"))
+    if unreached and args.verbose:
+        print("\nnot reached by any sample:")
+        for mutant in unreached:
+            print(f"  {mutant.where()}: {mutant.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modules", type=lambda s: set(s.split(",")), default=None,
+                        help="only these ops_builtin modules (comma-separated, e.g. arithmetic,elementwise)")
+    parser.add_argument("--sample", type=int, default=0, help="run a seeded random sample of this many mutants")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--order", type=int, default=2, help="the kit's highest derivative order")
+    parser.add_argument("--timeout", type=int, default=30, help="seconds per mutant")
+    parser.add_argument("--list", action="store_true", help="list the mutants without running them")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every verdict and the unreached mutants")
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    tapegrad.plugins  # noqa: B018 (loaded)
+    raise SystemExit(main())

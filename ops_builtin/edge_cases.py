@@ -1,0 +1,145 @@
+"""Special points of the built-in ops, for the conformance kit's ``edge_cases`` check.
+
+Kinks, ties, bounds, poles, integer and half-integer exponents, exact 0 and 1: at each, the
+value and the gradient of ``result.sum()`` that PyTorch 2.13 gives (its documented
+convention), so that tapegrad follows it where the math leaves a choice.
+``tests/parity/test_edge_cases_torch.py`` checks every number here against PyTorch itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tapegrad.testing.samples import EdgeCase
+
+INF, NAN = math.inf, math.nan
+PI = math.pi
+
+# ---------------------------------------------------------------------------- arithmetic
+DIV = [
+    EdgeCase([1.0, 0.0, -1.0], [0.0, 0.0, 0.0], value=[INF, NAN, -INF],
+             grads=([INF, INF, INF], [-INF, NAN, INF]), why="division by zero"),
+]
+POW = [
+    EdgeCase([0.0, 2.0, -2.0], 2, value=[0.0, 4.0, 4.0], grads=([0.0, 4.0, -4.0], None), why="integer exponent"),
+    EdgeCase([0.0, 2.0, -2.0], 3, value=[0.0, 8.0, -8.0], grads=([0.0, 12.0, 12.0], None)),
+    EdgeCase([0.0, 2.0, -2.0], 0, value=[1.0, 1.0, 1.0], grads=([0.0, 0.0, 0.0], None), why="x ** 0 is 1"),
+    EdgeCase([0.0, 4.0, -4.0], 0.5, value=[0.0, 2.0, NAN], grads=([INF, 0.25, NAN], None),
+             why="half-integer exponent"),
+    EdgeCase([0.0, 4.0], 1.5, value=[0.0, 8.0], grads=([0.0, 3.0], None)),
+    EdgeCase([0.0, 2.0], -1, value=[INF, 0.5], grads=([-INF, -0.25], None), why="pole at 0"),
+    EdgeCase([0.0, 0.0, 1.0, 2.0], [0.0, 2.0, 3.0, 0.0], value=[1.0, 0.0, 1.0, 1.0],
+             grads=([0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, math.log(2.0)]),
+             why="the exponent's gradient is 0 at a zero base"),
+    EdgeCase(2.0, [0.0, 1.0], value=[1.0, 2.0], grads=(None, [math.log(2.0), 2 * math.log(2.0)]),
+             why="a Python number as the base"),
+    EdgeCase(0.5, [1.0, 2.0], value=[0.5, 0.25], grads=(None, [0.5 * math.log(0.5), 0.25 * math.log(0.5)])),
+    EdgeCase(0.0, [1.0, 2.0], value=[0.0, 0.0], grads=(None, [0.0, 0.0]), why="a zero Python base"),
+]
+
+# ---------------------------------------------------------------------------- exponentials and logarithms
+EXP = [EdgeCase([-INF, 0.0], value=[0.0, 1.0], grads=([0.0, 1.0],))]
+LOG = [EdgeCase([0.0, 1.0, -1.0], value=[-INF, 0.0, NAN], grads=([INF, 1.0, -1.0],), why="pole at 0")]
+LOG1P = [EdgeCase([-1.0, 0.0], value=[-INF, 0.0], grads=([INF, 1.0],))]
+LOG2 = [EdgeCase([0.0, 1.0], value=[-INF, 0.0], grads=([INF, 1 / math.log(2.0)],))]
+LOG10 = [EdgeCase([0.0, 1.0], value=[-INF, 0.0], grads=([INF, 1 / math.log(10.0)],))]
+EXPM1 = [EdgeCase([0.0, -INF], value=[0.0, -1.0], grads=([1.0, 0.0],))]
+
+# ---------------------------------------------------------------------------- abs, sign, powers and roots
+ABS = [EdgeCase([0.0, -1.0, 2.0], value=[0.0, 1.0, 2.0], grads=([0.0, -1.0, 1.0],), why="abs'(0) = 0")]
+SIGN = [EdgeCase([0.0, -2.0, 3.0], value=[0.0, -1.0, 1.0], grads=([0.0, 0.0, 0.0],))]
+SQRT = [EdgeCase([0.0, 1.0, 4.0, -1.0], value=[0.0, 1.0, 2.0, NAN], grads=([INF, 0.5, 0.25, NAN],))]
+RSQRT = [EdgeCase([0.0, 1.0, 4.0], value=[INF, 1.0, 0.5], grads=([-INF, -0.5, -1 / 16],))]
+SQUARE = [EdgeCase([0.0, -3.0], value=[0.0, 9.0], grads=([0.0, -6.0],))]
+
+# ---------------------------------------------------------------------------- trigonometric and hyperbolic
+ARCSIN = [EdgeCase([1.0, -1.0, 0.0], value=[PI / 2, -PI / 2, 0.0], grads=([INF, INF, 1.0],), why="bounds of the domain")]
+ARCCOS = [EdgeCase([1.0, -1.0, 0.0], value=[0.0, PI, PI / 2], grads=([-INF, -INF, -1.0],))]
+ARCTAN = [EdgeCase([INF, -INF, 0.0], value=[PI / 2, -PI / 2, 0.0], grads=([0.0, 0.0, 1.0],))]
+TANH = [EdgeCase([800.0, -800.0, 0.0], value=[1.0, -1.0, 0.0], grads=([0.0, 0.0, 1.0],), why="saturation")]
+
+# ---------------------------------------------------------------------------- activations
+SIGMOID = [EdgeCase([0.0, 800.0, -800.0], value=[0.5, 1.0, 0.0], grads=([0.25, 0.0, 0.0],), why="no overflow")]
+RELU = [EdgeCase([0.0, -1.0, 2.0], value=[0.0, 0.0, 2.0], grads=([0.0, 0.0, 1.0],), why="relu'(0) = 0")]
+LEAKY_RELU = [EdgeCase([0.0, -1.0, 2.0], value=[0.0, -0.01, 2.0], grads=([0.01, 0.01, 1.0],),
+                       why="the slope at 0 is negative_slope")]
+SOFTPLUS = [
+    EdgeCase([0.0, -800.0, 21.0], value=[math.log(2.0), 0.0, 21.0], grads=([0.5, 0.0, 1.0],)),
+    EdgeCase([20.0], value=[20.000000002061153], grads=([1 / (1 + math.exp(-20.0))],), why="at the threshold"),
+]
+NDTR = [EdgeCase([0.0, -INF, INF], value=[0.5, 0.0, 1.0], grads=([1 / math.sqrt(2 * PI), 0.0, 0.0],))]
+GELU = [EdgeCase([0.0], value=[0.0], grads=([0.5],), smooth=True),
+        EdgeCase([0.0], params={"approximate": "tanh"}, value=[0.0], grads=([0.5],), smooth=True)]
+
+# ---------------------------------------------------------------------------- selection
+CLAMP = [
+    EdgeCase([-0.5, 0.5, 0.7, -1.0], params={"min": -0.5, "max": 0.5}, value=[-0.5, 0.5, 0.5, -0.5],
+             grads=([1.0, 1.0, 0.0, 0.0],), why="the gradient passes at the bounds"),
+    EdgeCase([0.0, 2.0], params={"min": 1.0, "max": -1.0}, value=[-1.0, -1.0], grads=([0.0, 0.0],),
+             why="min > max gives max"),
+    EdgeCase([0.5, 0.7, 0.0], params={"max": 0.5}, value=[0.5, 0.5, 0.0], grads=([1.0, 0.0, 1.0],)),
+    EdgeCase([-0.5, -0.7, 0.0], params={"min": -0.5}, value=[-0.5, -0.5, 0.0], grads=([1.0, 0.0, 1.0],)),
+]
+MAXIMUM = [
+    EdgeCase([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], value=[1.0, 3.0, 3.0], grads=([0.5, 0.0, 1.0], [0.5, 1.0, 0.0]),
+             why="ties split the gradient evenly"),
+    EdgeCase([NAN, 1.0], [1.0, NAN], value=[NAN, NAN], grads=([1.0, 1.0], [1.0, 1.0]),
+             why="NaN propagates, and both sides get the gradient"),
+]
+MINIMUM = [
+    EdgeCase([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], value=[1.0, 2.0, 2.0], grads=([0.5, 1.0, 0.0], [0.5, 0.0, 1.0])),
+    EdgeCase([NAN, 1.0], [1.0, NAN], value=[NAN, NAN], grads=([1.0, 1.0], [1.0, 1.0]),
+             why="NaN propagates, and both sides get the gradient"),
+]
+WHERE = [
+    EdgeCase(np.array([True, False]), [1.0, INF], [INF, 2.0], value=[1.0, 2.0], grads=(None, [1.0, 0.0], [0.0, 1.0]),
+             why="the branch not taken gets 0, even where it is infinite"),
+]
+
+# ---------------------------------------------------------------------------- rounding
+FLOOR = [EdgeCase([-0.5, 1.0, 2.5], value=[-1.0, 1.0, 2.0], grads=([0.0, 0.0, 0.0],))]
+CEIL = [EdgeCase([-0.5, 1.0, 2.5], value=[-0.0, 1.0, 3.0], grads=([0.0, 0.0, 0.0],))]
+ROUND = [EdgeCase([0.5, 1.5, 2.5, -0.5], value=[0.0, 2.0, 2.0, -0.0], grads=([0.0] * 4,), why="halves to even")]
+REMAINDER = [EdgeCase([-1.0, 1.0, 3.0], [3.0, -3.0, 3.0], value=[2.0, -2.0, 0.0],
+                      grads=([1.0, 1.0, 1.0], [1.0, 1.0, -1.0]), why="the sign of the divisor")]
+
+# ---------------------------------------------------------------------------- reductions
+PROD = [
+    EdgeCase([0.0, 2.0, 3.0], value=6.0 * 0, grads=([6.0, 0.0, 0.0],), why="one zero"),
+    EdgeCase([0.0, 0.0, 2.0], value=0.0, grads=([0.0, 0.0, 0.0],), why="two zeros"),
+]
+AMAX = [EdgeCase([1.0, 3.0, 3.0], value=3.0, grads=([0.0, 0.5, 0.5],), why="ties split the gradient evenly")]
+AMIN = [EdgeCase([1.0, 1.0, 3.0], value=1.0, grads=([0.5, 0.5, 0.0],))]
+STD = [EdgeCase([1.0, 1.0, 1.0], value=0.0, grads=([0.0, 0.0, 0.0],), why="zero deviation: PyTorch gives 0, not 0 / 0")]
+VAR = [EdgeCase([1.0, 1.0, 1.0], value=0.0, grads=([0.0, 0.0, 0.0],))]
+NORM = [
+    EdgeCase([0.0, 0.0], value=0.0, grads=([0.0, 0.0],), why="the 2-norm's subgradient at 0 is 0"),
+    EdgeCase([0.0, -2.0], params={"p": 1}, value=2.0, grads=([0.0, -1.0],)),
+    EdgeCase([1.0, -1.0, 0.5], params={"p": INF}, value=1.0, grads=([0.5, -0.5, 0.0],), why="ties"),
+    EdgeCase([0.0, 1.0], params={"p": 0.5}, value=1.0, grads=([0.0, 1.0],), why="p < 1 at a zero entry"),
+    EdgeCase([0.0, 0.0], params={"p": 3}, value=0.0, grads=([0.0, 0.0],)),
+    EdgeCase([0.0, 0.0, 2.0], params={"p": 0}, value=1.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
+]
+LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
+             EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow"),
+             EdgeCase([[1000.0, 1000.0]], params={"dim": 0}, value=[1000.0, 1000.0], grads=([[1.0, 1.0]],)),
+             EdgeCase(np.zeros((3, 0)), params={"dim": 1}, value=[-INF, -INF, -INF], why="an empty sum is 0")]
+SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[1.0, 0.0], grads=([0.0, 0.0],), why="no overflow")]
+LOG_SOFTMAX = [EdgeCase([1000.0, 0.0], params={"dim": 0}, value=[0.0, -1000.0], grads=([-1.0, 1.0],))]
+
+# ---------------------------------------------------------------------------- logical ops: 0 is False, any other number True
+LOGICAL = {
+    "logical_and": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[False, False, True, False])],
+    "logical_or": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[True, True, True, False])],
+    "logical_xor": [EdgeCase([0.0, 1.0, 2.0, 0.0], [1.0, 0.0, 3.0, 0.0], value=[True, True, False, False])],
+    "logical_not": [EdgeCase([0.0, 1.0, -2.0], value=[True, False, False])],
+}
+
+# ---------------------------------------------------------------------------- indexing
+INDEX_PUT = [
+    EdgeCase(np.zeros((2, 3)), [1.0, 2.0, 3.0], params={"index": (np.array([0, 1]),)},
+             value=[[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], grads=([[0.0] * 3] * 2, [2.0, 2.0, 2.0]),
+             why="the value broadcasts over the indexed rows"),
+]

@@ -1,0 +1,83 @@
+"""Every special point the built-in ops declare for the kit (``edge_cases=``, and reference
+points given as values) holds in PyTorch: the declared values and gradients are PyTorch's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from tapegrad.optable import table  # noqa: E402
+from tapegrad.testing import EdgeCase  # noqa: E402
+
+
+def _index_put(x, v, index, accumulate=False):
+    return x.index_put(tuple(torch.as_tensor(i) for i in index), v, accumulate)
+
+
+def _pad(x, pad, mode="constant", value=0.0):
+    if mode == "constant":
+        return F.pad(x, pad, value=value)
+    return F.pad(x[None], pad, mode=mode)[0]  # PyTorch pads the last dims of a batch
+
+
+TORCH = {
+    "div": torch.div, "pow": torch.pow, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p,
+    "log2": torch.log2, "log10": torch.log10, "expm1": torch.expm1, "abs": torch.abs, "sign": torch.sign,
+    "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "square": torch.square, "arcsin": torch.asin, "arccos": torch.acos,
+    "arctan": torch.atan, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+    "leaky_relu": F.leaky_relu, "softplus": F.softplus, "ndtr": torch.special.ndtr, "gelu": F.gelu,
+    "clamp": torch.clamp, "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
+    "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "remainder": torch.remainder,
+    "prod": torch.prod, "amax": torch.amax, "amin": torch.amin, "std": torch.std, "var": torch.var,
+    "norm": lambda x, p=2: torch.linalg.vector_norm(x, ord=p),
+    "logsumexp": lambda x, dim=None: torch.logsumexp(x, dim=tuple(range(x.ndim)) if dim is None else dim),
+    "softmax": torch.softmax, "log_softmax": torch.log_softmax,
+    "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
+    "logical_not": torch.logical_not,
+    "index_put": _index_put, "pad": _pad,
+}
+
+
+def _points():
+    for op in table().canonical_ops():
+        if op.plugin != "tapegrad.ops_builtin":
+            continue
+        points = list(op.edge_cases) + ([] if callable(op.reference) or op.reference is None else list(op.reference))
+        for k, point in enumerate(points):
+            if "pad_width" not in point.params:  # NumPy's spelling, with NumPy's own values
+                yield pytest.param(op.name, point, id=f"{op.name}-{k}")
+
+
+def _as_torch(x):
+    if isinstance(x, np.ndarray):
+        t = torch.tensor(x)
+        return t.requires_grad_(True) if t.is_floating_point() else t
+    return x
+
+
+def _close(got, want):
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    want = np.broadcast_to(want, got.shape)
+    return np.allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("name, point", list(_points()))
+def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
+    args = [_as_torch(x) for x in point.inputs]
+    out = TORCH[name](*args, **point.params)
+    if out.dtype == torch.bool:
+        assert np.array_equal(out.numpy(), np.asarray(point.value)), (out, point.value)
+        return
+    if point.has_value:
+        assert _close(out.detach().numpy(), point.value), (out, point.value)
+    wrt = [(i, a) for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+    if point.grads is not None and wrt:
+        grads = torch.autograd.grad(out.sum(), [a for _, a in wrt], allow_unused=True)
+        for (i, a), g in zip(wrt, grads):
+            want = point.grads[i] if i < len(point.grads) else None
+            if want is not None:
+                got = np.zeros(a.shape) if g is None else g.numpy()
+                assert _close(got, want), (i, got, want)

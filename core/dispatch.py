@@ -13,9 +13,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .dtypes import get_default_dtype
 from .grad_mode import grad_enabled_fast
 from .graph import Node, ShapeDtype
+from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
@@ -23,7 +23,7 @@ from .versions import EPOCH
 __all__ = ["make_apply", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
-_F64 = np.dtype(np.float64)
+_NO_RULE: dict = {}  # the fast-path table of ops that choose their own dtype: every dtype passes
 ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
@@ -63,23 +63,25 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     """
     if op.composite:
         return _composite_apply(op)
-    general = _general_apply(op, backend_of, default)
+    rule = Promotion.for_op(op)
+    general = _general_apply(op, backend_of, default, rule)
     numpy_backend = backend_of.get(np.ndarray)
     fast = None
     if numpy_backend is not None and (op.backends is None or numpy_backend.name in op.backends):
         # An op named after an array-API function is that function: call it with no wrapper.
         direct = getattr(numpy_backend.namespace, op.forward_name, None) if op.forward_name else None
         if op.nin == 2:
-            fast = _binary_apply(op, general, numpy_backend.xp, direct)
+            fast = _binary_apply(op, general, numpy_backend.xp, direct, rule)
         elif op.nin == 1:
-            fast = _unary_apply(op, general, numpy_backend.xp, direct)
+            fast = _unary_apply(op, general, numpy_backend.xp, direct, rule)
     apply = fast or general
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     return apply
 
 
-def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
+def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend,
+                   rule: Promotion | None) -> Callable[..., Tensor]:
     forward = op.forward
     name = op.name
     nin = op.nin
@@ -87,7 +89,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")  # results of these categories may carry a gradient
     supported = op.backends
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
 
@@ -114,11 +116,15 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                     requires = True
                 t = type(data)
             elif t in _SCALARS:
+                if t is complex:
+                    refuse_complex(name, a)
                 continue
             else:
                 arrays[i] = data = _coerce_operand(name, i, a)
                 t = type(data)
                 if t in _SCALARS:
+                    if t is complex:
+                        refuse_complex(name, a)
                     continue
             if kind is None:
                 kind = t
@@ -131,6 +137,9 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 f"not {backend.name!r}; move the tensors with .to({supported[0]!r}) first"
             )
         xp = backend.xp
+        given = arrays
+        if rule is not None:
+            arrays, result = rule.prepare(arrays, params, backend)
         try:
             out = forward(xp, *arrays, **params)
         except ValueError as exc:
@@ -139,8 +148,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             raise
         if type(out) not in backend.array_types:
             out = xp.asarray(out)
-        if promotion and type(out) is ndarray and out.dtype is _F64:
-            out = _narrow(out, arrays)
+        if rule is not None and out.dtype != result:
+            out = rule.finish(out, result, backend.namespace)
         mode = requires and has_vjp and grad_enabled_fast()
         if not mode or (not promotion and not _floating(out)):
             return _wrap(out)  # integer and bool results never require grad
@@ -154,6 +163,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 edges.append(None)
         if not recorded:
             return _wrap(out)
+        if arrays is not given:  # an input needing a gradient keeps its dtype: its cotangent is cast to it
+            arrays = [g if e is not None else c for g, c, e in zip(given, arrays, edges)]
         if saves_inputs:
             inputs = tuple(arrays)
         else:
@@ -176,14 +187,18 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
 
 
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
-                  direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
-    """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor."""
+                  direct: Callable[..., Any] | None, rule: Promotion | None) -> Callable[..., Tensor]:
+    """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor,
+    when the tensors share a dtype whose result dtype ``fast`` knows (other calls promote in
+    the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
     broadcasts = op.broadcasts
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")
+    fast = _NO_RULE if rule is None else rule.fast
+    fixed = rule is not None
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
@@ -193,16 +208,18 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 a = x._data
                 if ty is Tensor:
                     b = y._data
-                    ok = type(a) is ndarray and type(b) is ndarray
+                    ok = type(a) is ndarray and type(b) is ndarray and (dtype := a.dtype) is b.dtype
                 else:
                     b = y
                     ok = (ty is float or ty is int) and type(a) is ndarray
+                    dtype = a.dtype if ok else None
             elif ty is Tensor and (tx is float or tx is int):
                 a, b = x, y._data
                 ok = type(b) is ndarray
+                dtype = b.dtype if ok else None
             else:
                 ok = False
-            if ok:
+            if ok and (not fixed or (rd := fast.get(dtype)) is not None):
                 try:
                     if direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
@@ -214,9 +231,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     raise
                 if type(out) is not ndarray:
                     out = asarray(out)
-                if promotion and out.dtype is _F64 and (tx is not Tensor or a.dtype is not _F64) \
-                        and (ty is not Tensor or b.dtype is not _F64):
-                    out = _narrow(out, (a, b))
+                if fixed and out.dtype is not rd:
+                    out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                 t = new_tensor(Tensor)
                 t._data = out
                 t._grad = None
@@ -252,13 +268,16 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
 
 
 def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
-                 direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
-    """The hot path for ``f(x)`` on NumPy data, static params given by keyword."""
+                 direct: Callable[..., Any] | None, rule: Promotion | None) -> Callable[..., Tensor]:
+    """The hot path for ``f(x)`` on NumPy data, static params given by keyword, for the
+    dtypes whose result dtype ``fast`` knows (other calls promote in the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")
+    fast = _NO_RULE if rule is None else rule.fast
+    fixed = rule is not None
     d0 = op.input_differentiable(0)
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -266,15 +285,15 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             x = args[0]
             if type(x) is Tensor:
                 a = x._data
-                if type(a) is ndarray:
+                if type(a) is ndarray and (not fixed or (rd := fast.get(a.dtype)) is not None):
                     if direct is not None:
                         out = direct(a, **params) if params else direct(a)
                     else:
                         out = forward(xp, a, **params) if params else forward(xp, a)
                     if type(out) is not ndarray:
                         out = asarray(out)
-                    if promotion and out.dtype is _F64 and a.dtype is not _F64:
-                        out = _narrow(out, (a,))
+                    if fixed and out.dtype is not rd:
+                        out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                     t = new_tensor(Tensor)
                     t._data = out
                     t._grad = None
@@ -304,19 +323,6 @@ def _floating(out: Any) -> bool:
     """Whether a result can carry a gradient; asked only of ops that choose their own dtype."""
     dtype = out.dtype
     return dtype.kind in "fc" if isinstance(dtype, np.dtype) else "float" in str(dtype)
-
-
-def _narrow(out: np.ndarray, arrays: Any) -> np.ndarray:
-    """PyTorch's promotion: a float64 result of no float64 input takes the default float dtype.
-
-    NumPy widens ``int_tensor * 2.5`` and ``int_tensor / int_tensor`` to float64;
-    PyTorch gives the default float dtype (float32), and so does tapegrad.
-    """
-    for v in arrays:
-        if type(v) is ndarray and v.dtype is _F64:
-            return out
-    target = get_default_dtype().numpy
-    return out if target is _F64 else out.astype(target)
 
 
 def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:

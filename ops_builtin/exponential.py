@@ -13,11 +13,11 @@ def register(registry: Registry) -> None:
         "exp",
         forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
-        saves=("output",), methods=("exp",),
+        promotion="float", saves=("output",), methods=("exp",),
     )
     registry.register_op(
         "log",
         forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),
-        saves=("inputs",), methods=("log",), domain=((0.2, 3.0),),
+        promotion="float", saves=("inputs",), methods=("log",), domain=((0.2, 3.0),),
     )

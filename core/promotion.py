@@ -1,0 +1,235 @@
+"""PyTorch's type promotion, in one place: the dtype an op computes in and the dtype it returns.
+
+PyTorch's documented rules (``torch.result_type``), which NumPy's (NEP 50, ``float16`` for
+``int8`` inputs, ``uint64`` sums) must never replace:
+
+- dtypes fall in categories ``bool < integer < floating``;
+- operands have priorities: dimensioned tensors, then 0-d tensors, then Python scalars;
+  within a priority the dtypes promote (``promote_types``); a lower-priority operand
+  changes the result only when its category is higher, and then a Python float counts as
+  the default float dtype (``int_tensor * 2.5`` is float32, ``f32 + 0-d f64`` float32);
+- an op declares a category of result (``OpDef.promotion``):
+
+  ``"same"``   the promoted dtype (``add``, ``mul``, ``maximum``, ``where``, ``matmul``);
+  ``"float"``  the promoted dtype, the default float dtype for bool and integer inputs
+               (true division, ``sin``, ``exp``, ``sigmoid``, ``logsumexp``);
+  ``"bool"``   computed in the promoted dtype, a bool result (comparisons);
+  ``"int64"``  the promoted dtype, int64 for bool and integer inputs (``sum``, ``prod``,
+               ``cumsum``).
+
+The dispatcher casts the operands to the computation dtype before the forward runs, on
+every backend, so the forward sees one dtype (as array-API namespaces require), and casts
+a result of any other dtype to the declared one. A ``dtype=`` parameter, where an op takes
+one, is PyTorch's "cast the input first": it is then both dtypes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import dtypes as _dtypes
+
+__all__ = ["CATEGORIES", "Promotion", "promote_types", "result_type", "refuse_complex"]
+
+CATEGORIES = ("same", "float", "bool", "int64")
+
+_B, _U8, _I8, _I16, _I32, _I64, _F16, _F32, _F64 = (
+    np.dtype(t) for t in (np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64,
+                          np.float16, np.float32, np.float64)
+)
+_BOOL = np.dtype(np.bool_)
+_FLOATS = (_F16, _F32, _F64)
+_KIND = {_B: 0, _U8: 1, _I8: 1, _I16: 1, _I32: 1, _I64: 1, _F16: 2, _F32: 2, _F64: 2}
+_SIGNED = (_I8, _I16, _I32, _I64)  # in order of width
+_SCALAR_TYPES = {bool: 0, int: 1, float: 2}
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The smallest dtype both ``a`` and ``b`` cast to, by PyTorch's table (``torch.promote_types``).
+
+    Unlike NumPy's: a float meets an integer in the float (``float16`` with ``int64`` is
+    ``float16``, not ``float64``).
+    """
+    if a == b:
+        return a
+    ka, kb = _KIND[a], _KIND[b]
+    if ka != kb:
+        return a if ka > kb else b
+    if ka == 2:
+        return a if a.itemsize > b.itemsize else b
+    if a == _U8 or b == _U8:  # uint8 with a signed integer: the signed one, int16 for int8
+        other = b if a == _U8 else a
+        return _I16 if other == _I8 else other
+    return a if a.itemsize > b.itemsize else b
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """A higher-priority result, changed by a lower-priority one only when that has a higher category."""
+    if higher is None:
+        return lower
+    if lower is None or _KIND[higher] == 2:
+        return higher
+    if higher == _B or _KIND[lower] == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(operands: Sequence[tuple[Any, int]]) -> np.dtype:
+    """PyTorch's result dtype of ``operands``: pairs ``(dtype, priority)``, priority 0 for a
+    dimensioned tensor, 1 for a 0-d tensor, 2 for a Python scalar (``dtype`` then its type)."""
+    found: list[np.dtype | None] = [None, None, None]
+    for dtype, priority in operands:
+        if priority == 2:
+            dtype = (_B, _I64, _dtypes.get_default_dtype().numpy)[_SCALAR_TYPES[dtype]]
+        current = found[priority]
+        found[priority] = dtype if current is None else promote_types(current, dtype)
+    out = _combine(found[0], _combine(found[1], found[2]))
+    return _I64 if out is None else out
+
+
+def refuse_complex(name: str, value: Any) -> None:
+    """Complex numbers are refused where they enter, until tapegrad has complex dtypes."""
+    raise TypeError(
+        f"{name}(): complex numbers are not supported by tapegrad yet (got {value!r}); "
+        "use real tensors, e.g. separate real and imaginary parts"
+    )
+
+
+def _wrapped_int(value: int, dtype: np.dtype) -> int:
+    """A Python int in ``dtype``'s range, wrapped around as PyTorch casts scalars (``int8 + 300``)."""
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if not -(1 << 63) <= value < (1 << 64):
+        raise OverflowError("int too big to convert")
+    span = 1 << (8 * dtype.itemsize)
+    return (value - info.min) % span + info.min
+
+
+class Promotion:
+    """One op's promotion rule: its category and which operands take part.
+
+    ``operands``: positional input indices and parameter names whose values take part
+    (None: every positional input). ``fast`` maps an operand dtype to the result dtype
+    when every array operand has that dtype and any other is a Python int or float: the
+    dispatcher's hot paths need nothing more. It is empty for ops whose params take part
+    or that take a ``dtype``: their every call takes the general path.
+    """
+
+    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "_plans")
+
+    @classmethod
+    def for_op(cls, op: Any) -> Promotion | None:
+        """The rule ``op`` declared, or None for ops that choose their own dtype."""
+        if not op.promotion or op.composite:
+            return None
+        try:
+            takes_dtype = "dtype" in inspect.signature(op.forward).parameters
+        except (TypeError, ValueError):
+            takes_dtype = False
+        return cls(op.name, op.promotion, op.promotes, takes_dtype)
+
+    def __init__(self, name: str, category: str, operands: tuple[int | str, ...] | None,
+                 takes_dtype: bool) -> None:
+        self.name = name
+        self.category = category
+        self.operands = operands
+        self.takes_dtype = takes_dtype
+        self._plans: dict[tuple, tuple[np.dtype, np.dtype]] = {}
+        # float operands with Python numbers: the float wins, whatever the default dtype
+        self.fast: dict[np.dtype, np.dtype] = {} if takes_dtype or operands is not None else {
+            d: (_BOOL if category == "bool" else d) for d in _FLOATS
+        }
+
+    def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
+        """(computation dtype, result dtype) for operands ``key`` (see ``result_type``)."""
+        full = (key, _dtypes.get_default_dtype().numpy)
+        found = self._plans.get(full)
+        if found is None:
+            compute = result_type(key)
+            category = self.category
+            if category == "float" and _KIND[compute] < 2:
+                compute = _dtypes.get_default_dtype().numpy
+            elif category == "int64" and _KIND[compute] < 2:
+                compute = _I64
+            found = (compute, _BOOL if category == "bool" else compute)
+            if len(self._plans) < 1024:
+                self._plans[full] = found
+        return found
+
+    def prepare(self, arrays: list, params: dict, backend: Any) -> tuple[list, Any]:
+        """Operands cast to the computation dtype (a new list when any changed), and the
+        result dtype, in ``backend``'s terms."""
+        if self.takes_dtype and params.get("dtype") is not None:
+            target = _dtypes.to_numpy_dtype(params["dtype"])
+            compute, result = target, target
+            indices: Sequence[int] = range(len(arrays)) if self.operands is None else \
+                [i for i in self.operands if type(i) is int]
+        else:
+            key, indices = self._key(arrays, params, backend)
+            compute, result = self.plan(tuple(key))
+        cast = arrays
+        numpy = backend.name == "numpy"
+        target_dtype = compute if numpy else backend.dtype(compute)
+        for i in indices:
+            if i >= len(arrays):
+                continue
+            v = arrays[i]
+            t = type(v)
+            if t is int and _KIND[compute] == 1:
+                w = _wrapped_int(v, compute)
+                if w == v:
+                    continue
+            elif t in _SCALAR_TYPES:
+                continue
+            else:
+                if (v.dtype if numpy else _numpy(backend, v.dtype)) == compute:
+                    continue
+                w = backend.namespace.astype(v, target_dtype)
+            if cast is arrays:
+                cast = list(arrays)
+            cast[i] = w
+        return cast, (result if numpy else backend.dtype(result))
+
+    def _key(self, arrays: list, params: dict, backend: Any) -> tuple[list, list[int]]:
+        key: list[tuple[Any, int]] = []
+        indices: list[int] = []
+        for where in (range(len(arrays)) if self.operands is None else self.operands):
+            if type(where) is int:
+                if where >= len(arrays):
+                    continue
+                v = arrays[where]
+                indices.append(where)
+            else:
+                v = params.get(where)
+                if v is None:
+                    continue
+            t = type(v)
+            if t in _SCALAR_TYPES:
+                key.append((t, 2))
+            elif t is complex:
+                refuse_complex(self.name, v)
+            elif hasattr(v, "dtype"):
+                dtype = _numpy(backend, v.dtype)
+                if dtype not in _KIND:
+                    if dtype.kind == "c":
+                        refuse_complex(self.name, f"an array of dtype {dtype}")
+                    _dtypes.from_numpy_dtype(dtype)  # raises: tapegrad has no such dtype
+                key.append((dtype, 1 if len(v.shape) == 0 else 0))
+        return key, indices
+
+    def finish(self, out: Any, result: Any, namespace: Any) -> Any:
+        """``out`` as the declared result dtype (a forward may return another, as NumPy's do);
+        never a complex one, whose imaginary part the cast would drop."""
+        if "complex" in str(out.dtype):
+            refuse_complex(self.name, f"a result of dtype {out.dtype}")
+        return namespace.astype(out, result)
+
+
+def _numpy(backend: Any, dtype: Any) -> np.dtype:
+    if isinstance(dtype, np.dtype):
+        return dtype
+    return np.dtype(backend.numpy_dtype(dtype))

@@ -203,9 +203,9 @@ class Promotion:
                     continue
                 v = arrays[where]
                 indices.append(where)
-            else:
+            else:  # a scalar param; anything else is the forward's to refuse
                 v = params.get(where)
-                if v is None:
+                if type(v) not in _SCALAR_TYPES and type(v) is not complex:
                     continue
             t = type(v)
             if t in _SCALAR_TYPES:

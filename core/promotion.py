@@ -91,9 +91,11 @@ def result_type(operands: Sequence[tuple[Any, int]]) -> np.dtype:
 
 
 def refuse_complex(name: str, value: Any) -> None:
-    """Complex numbers are refused where they enter, until tapegrad has complex dtypes."""
+    """Complex numbers are refused where they enter, until tapegrad has complex dtypes
+    (``value``: the number, or a description such as ``"an array of dtype complex128"``)."""
+    shown = value if isinstance(value, str) else repr(value)
     raise TypeError(
-        f"{name}(): complex numbers are not supported by tapegrad yet (got {value!r}); "
+        f"{name}(): complex numbers are not supported by tapegrad yet (got {shown}); "
         "use real tensors, e.g. separate real and imaginary parts"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tapegrad.promotion import refuse_complex
 from tapegrad.testing.samples import Sample
 
 if TYPE_CHECKING:
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 
 def _fill(xp: Any, x: Any, *, value: Any) -> Any:
     """A tensor shaped and typed like ``x``, every element ``value``."""
+    if isinstance(value, complex):
+        refuse_complex("fill", value)
     return xp.full_like(x, value)
 
 

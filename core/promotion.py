@@ -185,6 +185,8 @@ class Promotion:
                 w = _wrapped_int(v, compute)
                 if w == v:
                     continue
+            elif t is bool and _KIND[compute] > 0:
+                w = int(v)  # the array API takes bools with bool arrays only
             elif t in _SCALAR_TYPES:
                 continue
             else:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .graph import Node, ShapeDtype
 from .promotion import Promotion, refuse_complex
@@ -23,7 +24,9 @@ from .versions import EPOCH
 __all__ = ["make_apply", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
-_NO_RULE: dict = {}  # the fast-path table of ops that choose their own dtype: every dtype passes
+# the fast-path table of ops that choose their own dtype: every dtype passes, no result dtype
+_ANY_DTYPE: dict = dict.fromkeys(SUPPORTED_NUMPY_DTYPES)
+_F32 = np.dtype(np.float32)
 ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
@@ -197,8 +200,11 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     saves_output = op.saves_output
     broadcasts = op.broadcasts
     promotion = op.promotion not in (False, "bool")
-    fast = _NO_RULE if rule is None else rule.fast
-    fixed = rule is not None
+    fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
+    fast_scalar = _ANY_DTYPE if rule is None else _trusted(rule.fast_scalar, direct, 2)
+    verify = rule is not None and direct is None  # a Python forward's result dtype is checked
+    # float32 first, by identity: hashing a NumPy dtype for the dict costs more than the op's checks
+    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_scalar else (_ABSENT, None)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
@@ -209,17 +215,20 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 if ty is Tensor:
                     b = y._data
                     ok = type(a) is ndarray and type(b) is ndarray and (dtype := a.dtype) is b.dtype
+                    known = fast
                 else:
                     b = y
                     ok = (ty is float or ty is int) and type(a) is ndarray
                     dtype = a.dtype if ok else None
+                    known = fast_scalar
             elif ty is Tensor and (tx is float or tx is int):
                 a, b = x, y._data
                 ok = type(b) is ndarray
                 dtype = b.dtype if ok else None
+                known = fast_scalar
             else:
                 ok = False
-            if ok and (not fixed or (rd := fast.get(dtype)) is not None):
+            if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
                     if direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
@@ -231,7 +240,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     raise
                 if type(out) is not ndarray:
                     out = asarray(out)
-                if fixed and out.dtype is not rd:
+                if verify and out.dtype is not rd:
                     out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                 t = new_tensor(Tensor)
                 t._data = out
@@ -276,8 +285,9 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
     promotion = op.promotion not in (False, "bool")
-    fast = _NO_RULE if rule is None else rule.fast
-    fixed = rule is not None
+    fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)
+    verify = rule is not None and direct is None
+    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast else (_ABSENT, None)
     d0 = op.input_differentiable(0)
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -285,14 +295,15 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             x = args[0]
             if type(x) is Tensor:
                 a = x._data
-                if type(a) is ndarray and (not fixed or (rd := fast.get(a.dtype)) is not None):
+                if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
+                                           else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     if direct is not None:
                         out = direct(a, **params) if params else direct(a)
                     else:
                         out = forward(xp, a, **params) if params else forward(xp, a)
                     if type(out) is not ndarray:
                         out = asarray(out)
-                    if fixed and out.dtype is not rd:
+                    if verify and out.dtype is not rd:
                         out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                     t = new_tensor(Tensor)
                     t._data = out
@@ -317,6 +328,25 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
         return general(*args, **params)
 
     return apply
+
+
+def _trusted(table: dict, direct: Callable[..., Any] | None, nin: int) -> dict:
+    """``table`` less the dtypes for which the array-API function ``direct`` (called with no
+    wrapper, its result unchecked) does not return the declared dtype: NumPy's own loops are
+    tried once here, so the hot path need not look at every result."""
+    if direct is None:
+        return table
+    trusted = {}
+    for dtype, result in table.items():
+        try:
+            with np.errstate(all="ignore"):
+                out = asarray(direct(*[np.ones(1, dtype=dtype)] * nin))
+        except Exception:  # noqa: BLE001 - the call raises on the fast path as on the general one
+            trusted[dtype] = result
+            continue
+        if out.dtype == result:
+            trusted[dtype] = result
+    return trusted
 
 
 def _floating(out: Any) -> bool:

@@ -116,12 +116,14 @@ class Promotion:
 
     ``operands``: positional input indices and parameter names whose values take part
     (None: every positional input). ``fast`` maps an operand dtype to the result dtype
-    when every array operand has that dtype and any other is a Python int or float: the
-    dispatcher's hot paths need nothing more. It is empty for ops whose params take part
-    or that take a ``dtype``: their every call takes the general path.
+    when every operand is an array of that dtype and none needs a cast, ``fast_scalar`` when
+    the others are Python ints or floats (float dtypes only: an integer tensor may need a
+    cast or a wrapped scalar): the dispatcher's hot paths need nothing more. Both are empty
+    for ops whose params take part or that take a ``dtype``: every call of those takes the
+    general path.
     """
 
-    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "_plans")
+    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "fast_scalar", "_plans")
 
     @classmethod
     def for_op(cls, op: Any) -> Promotion | None:
@@ -141,10 +143,15 @@ class Promotion:
         self.operands = operands
         self.takes_dtype = takes_dtype
         self._plans: dict[tuple, tuple[np.dtype, np.dtype]] = {}
-        # float operands with Python numbers: the float wins, whatever the default dtype
-        self.fast: dict[np.dtype, np.dtype] = {} if takes_dtype or operands is not None else {
-            d: (_BOOL if category == "bool" else d) for d in _FLOATS
-        }
+        self.fast: dict[np.dtype, np.dtype] = {}
+        self.fast_scalar: dict[np.dtype, np.dtype] = {}
+        if takes_dtype or operands is not None:
+            return
+        for d, kind in _KIND.items():
+            if kind == 2 or category in ("same", "bool") or (category == "int64" and d == _I64):
+                self.fast[d] = _BOOL if category == "bool" else d
+        # a float tensor with Python numbers: the float wins, whatever the default dtype
+        self.fast_scalar.update((d, self.fast[d]) for d in _FLOATS)
 
     def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
         """(computation dtype, result dtype) for operands ``key`` (see ``result_type``)."""

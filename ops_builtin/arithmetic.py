@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -24,8 +22,9 @@ POSITIVE = (0.2, 3.0)  # a domain where log and fractional powers are smooth
 
 def _pow(xp: Any, x: Any, y: Any) -> Any:
     """``x ** y`` elementwise; broadcasts. Integer tensors to negative integer powers as PyTorch's."""
-    a = y if type(x) in (int, float, bool) else x
-    if type(a) is np.ndarray and a.dtype.kind == "f" or xp.isdtype(a.dtype, "real floating"):
+    dtype = (x if hasattr(x, "dtype") else y).dtype
+    kind = getattr(dtype, "kind", None)  # NumPy's dtypes say it in one attribute, cheaply
+    if kind == "f" or (kind is None and xp.isdtype(dtype, "real floating")):
         return xp.pow(x, y)
     return _integer_pow(xp, x, y)
 

@@ -25,6 +25,7 @@ from .dtypes import (
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .optable import NoSuchOpError, PluginLoadWarning, lookup
 from .printing import set_printoptions
+from .promotion import promote_types, result_type
 from .registry import Registry, RegistrationError
 from .tensor import Size, Tensor
 
@@ -34,7 +35,7 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "arange", "linspace",
     "randn", "rand", "ones_like", "zeros_like", "full_like", "empty_like", "manual_seed",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "hookimpl", "set_printoptions", "list_ops",
 ]

@@ -47,12 +47,30 @@ _SIGNED = (_I8, _I16, _I32, _I64)  # in order of width
 _SCALAR_TYPES = {bool: 0, int: 1, float: 2}
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
-    """The smallest dtype both ``a`` and ``b`` cast to, by PyTorch's table (``torch.promote_types``).
+def promote_types(type1: Any, type2: Any) -> _dtypes.DType:
+    """The smallest dtype both dtypes cast to, by PyTorch's table (``torch.promote_types``).
 
     Unlike NumPy's: a float meets an integer in the float (``float16`` with ``int64`` is
-    ``float16``, not ``float64``).
+    ``float16``, not ``float64``); ``uint8`` with ``int8`` is ``int16``.
     """
+    return _dtypes.from_numpy_dtype(_promote(_dtypes.to_numpy_dtype(type1), _dtypes.to_numpy_dtype(type2)))
+
+
+def result_type(tensor1: Any, tensor2: Any) -> _dtypes.DType:
+    """The dtype an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or Python numbers)
+    returns (``torch.result_type``): dimensioned tensors rank over 0-d ones over numbers."""
+    key: list[tuple[Any, int]] = []
+    for v in (tensor1, tensor2):
+        if type(v) in _SCALAR_TYPES:
+            key.append((type(v), 2))
+        elif type(v) is complex:
+            refuse_complex("result_type", v)
+        else:
+            key.append((_dtypes.to_numpy_dtype(v.dtype), 1 if len(v.shape) == 0 else 0))
+    return _dtypes.from_numpy_dtype(_result(key))
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
     if a == b:
         return a
     ka, kb = _KIND[a], _KIND[b]
@@ -73,11 +91,11 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     if lower is None or _KIND[higher] == 2:
         return higher
     if higher == _B or _KIND[lower] == 2:
-        return promote_types(higher, lower)
+        return _promote(higher, lower)
     return higher
 
 
-def result_type(operands: Sequence[tuple[Any, int]]) -> np.dtype:
+def _result(operands: Sequence[tuple[Any, int]]) -> np.dtype:
     """PyTorch's result dtype of ``operands``: pairs ``(dtype, priority)``, priority 0 for a
     dimensioned tensor, 1 for a 0-d tensor, 2 for a Python scalar (``dtype`` then its type)."""
     found: list[np.dtype | None] = [None, None, None]
@@ -85,7 +103,7 @@ def result_type(operands: Sequence[tuple[Any, int]]) -> np.dtype:
         if priority == 2:
             dtype = (_B, _I64, _dtypes.get_default_dtype().numpy)[_SCALAR_TYPES[dtype]]
         current = found[priority]
-        found[priority] = dtype if current is None else promote_types(current, dtype)
+        found[priority] = dtype if current is None else _promote(current, dtype)
     out = _combine(found[0], _combine(found[1], found[2]))
     return _I64 if out is None else out
 
@@ -154,11 +172,11 @@ class Promotion:
         self.fast_scalar.update((d, self.fast[d]) for d in _FLOATS)
 
     def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
-        """(computation dtype, result dtype) for operands ``key`` (see ``result_type``)."""
+        """(computation dtype, result dtype) for operands ``key`` (see ``_result``)."""
         full = (key, _dtypes.get_default_dtype().numpy)
         found = self._plans.get(full)
         if found is None:
-            compute = result_type(key)
+            compute = _result(key)
             category = self.category
             if category == "float" and _KIND[compute] < 2:
                 compute = _dtypes.get_default_dtype().numpy

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 import promotion_cases as cases
 import tapegrad
 from tapegrad import Registry, RegistrationError, plugins
-from tapegrad.promotion import promote_types
 
 TORCH = json.loads(cases.TABLE.read_text())
 
@@ -59,8 +58,17 @@ def test_the_table_covers_every_dtype_pair_and_kind():
 
 def test_promote_types_is_pytorchs_table():
     for pair, want in TORCH["promote_types"].items():
-        a, b = (np.dtype(getattr(np, "bool_" if n == "bool" else n)) for n in pair.split())
-        assert promote_types(a, b).name == ("bool" if want == "bool" else want), pair
+        a, b = (getattr(tapegrad, n) for n in pair.split())
+        assert tapegrad.promote_types(a, b) is getattr(tapegrad, want), pair
+
+
+def test_result_type_ranks_tensors_over_zero_dim_over_numbers():
+    i8, f64_0d = tapegrad.tensor([1], dtype=tapegrad.int8), tapegrad.tensor(1.0, dtype=tapegrad.float64)
+    assert tapegrad.result_type(i8, 2.5) is tapegrad.float32
+    assert tapegrad.result_type(i8, 300) is tapegrad.int8
+    assert tapegrad.result_type(i8, f64_0d) is tapegrad.float64
+    assert tapegrad.result_type(tapegrad.tensor([1.0]), f64_0d) is tapegrad.float32
+    assert tapegrad.result_type(True, tapegrad.tensor([True])) is tapegrad.bool
 
 
 # ---------------------------------------------------------------------------- the reproducers

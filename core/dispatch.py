@@ -201,10 +201,12 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     broadcasts = op.broadcasts
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
-    fast_scalar = _ANY_DTYPE if rule is None else _trusted(rule.fast_scalar, direct, 2)
+    fast_float = _ANY_DTYPE if rule is None else _trusted(rule.fast_float, direct, 2)
+    # ints in range keep an integer tensor's dtype; only NumPy's own loops refuse the others
+    fast_int = _ANY_DTYPE if rule is None else _trusted(rule.fast_int if direct else rule.fast_float, direct, 2)
     verify = rule is not None and direct is None  # a Python forward's result dtype is checked
     # float32 first, by identity: hashing a NumPy dtype for the dict costs more than the op's checks
-    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_scalar else (_ABSENT, None)
+    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_float else (_ABSENT, None)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
@@ -220,12 +222,12 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     b = y
                     ok = (ty is float or ty is int) and type(a) is ndarray
                     dtype = a.dtype if ok else None
-                    known = fast_scalar
+                    known = fast_float if ty is float else fast_int
             elif ty is Tensor and (tx is float or tx is int):
                 a, b = x, y._data
                 ok = type(b) is ndarray
                 dtype = b.dtype if ok else None
-                known = fast_scalar
+                known = fast_float if tx is float else fast_int
             else:
                 ok = False
             if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
@@ -238,6 +240,10 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     if broadcasts:
                         raise_if_not_broadcastable([a, b], exc)
                     raise
+                except OverflowError:  # a Python int out of the tensor's range: the general path wraps it
+                    if known is fast:
+                        raise
+                    return general(x, y, **params)
                 if type(out) is not ndarray:
                     out = asarray(out)
                 if verify and out.dtype is not rd:

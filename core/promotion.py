@@ -32,6 +32,8 @@ import numpy as np
 
 from . import dtypes as _dtypes
 
+ndarray = np.ndarray
+
 __all__ = ["CATEGORIES", "Promotion", "promote_types", "result_type", "refuse_complex"]
 
 CATEGORIES = ("same", "float", "bool", "int64")
@@ -118,30 +120,35 @@ def refuse_complex(name: str, value: Any) -> None:
     )
 
 
+_RANGES = {d: (-(1 << (8 * d.itemsize - 1)), (1 << (8 * d.itemsize - 1)) - 1) for d in _SIGNED}
+_RANGES[_U8] = (0, 255)
+
+
 def _wrapped_int(value: int, dtype: np.dtype) -> int:
     """A Python int in ``dtype``'s range, wrapped around as PyTorch casts scalars (``int8 + 300``)."""
-    info = np.iinfo(dtype)
-    if info.min <= value <= info.max:
+    low, high = _RANGES[dtype]
+    if low <= value <= high:
         return value
     if not -(1 << 63) <= value < (1 << 64):
         raise OverflowError("int too big to convert")
-    span = 1 << (8 * dtype.itemsize)
-    return (value - info.min) % span + info.min
+    return (value - low) % (high - low + 1) + low
 
 
 class Promotion:
     """One op's promotion rule: its category and which operands take part.
 
     ``operands``: positional input indices and parameter names whose values take part
-    (None: every positional input). ``fast`` maps an operand dtype to the result dtype
-    when every operand is an array of that dtype and none needs a cast, ``fast_scalar`` when
-    the others are Python ints or floats (float dtypes only: an integer tensor may need a
-    cast or a wrapped scalar): the dispatcher's hot paths need nothing more. Both are empty
-    for ops whose params take part or that take a ``dtype``: every call of those takes the
-    general path.
+    (None: every positional input). The dispatcher's hot paths need nothing more than three
+    tables, operand dtype to result dtype: ``fast`` when every operand is an array of that
+    dtype and none needs a cast; ``fast_float`` when the others are Python floats or ints
+    (float dtypes: the float tensor wins, whatever the default dtype); ``fast_int`` when
+    they are Python ints (integer dtypes too, where the result keeps the tensor's dtype; an
+    int out of range makes NumPy raise ``OverflowError``, and the call then takes the general
+    path, which wraps it). All are empty for ops whose params take part or that take a
+    ``dtype``: every call of those takes the general path.
     """
 
-    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "fast_scalar", "_plans")
+    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "fast_float", "fast_int", "_plans")
 
     @classmethod
     def for_op(cls, op: Any) -> Promotion | None:
@@ -162,20 +169,30 @@ class Promotion:
         self.takes_dtype = takes_dtype
         self._plans: dict[tuple, tuple[np.dtype, np.dtype]] = {}
         self.fast: dict[np.dtype, np.dtype] = {}
-        self.fast_scalar: dict[np.dtype, np.dtype] = {}
+        self.fast_float: dict[np.dtype, np.dtype] = {}
+        self.fast_int: dict[np.dtype, np.dtype] = {}
         if takes_dtype or operands is not None:
             return
         for d, kind in _KIND.items():
             if kind == 2 or category in ("same", "bool") or (category == "int64" and d == _I64):
                 self.fast[d] = _BOOL if category == "bool" else d
-        # a float tensor with Python numbers: the float wins, whatever the default dtype
-        self.fast_scalar.update((d, self.fast[d]) for d in _FLOATS)
+        self.fast_float.update((d, self.fast[d]) for d in _FLOATS)
+        self.fast_int.update(self.fast_float)
+        # NumPy compares an int8 tensor with 300 exactly, PyTorch with 300 wrapped: int64 only
+        self.fast_int.update((d, self.fast[d]) for d in (_I64,) if category == "bool")
+        self.fast_int.update((d, d) for d in (_U8, *_SIGNED) if category == "same")
 
     def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
-        """(computation dtype, result dtype) for operands ``key`` (see ``_result``)."""
+        """(computation dtype, result dtype) for operands ``key``: (dtype, priority) pairs,
+        priority 0 for a dimensioned array, 1 for a 0-d one, 2 for a Python scalar's type."""
         full = (key, _dtypes.get_default_dtype().numpy)
         found = self._plans.get(full)
         if found is None:
+            for dtype, priority in key:
+                if priority < 2 and dtype not in _KIND:
+                    if dtype.kind == "c":
+                        refuse_complex(self.name, f"an array of dtype {dtype}")
+                    _dtypes.from_numpy_dtype(dtype)  # raises: tapegrad has no such dtype
             compute = _result(key)
             category = self.category
             if category == "float" and _KIND[compute] < 2:
@@ -190,65 +207,52 @@ class Promotion:
     def prepare(self, arrays: list, params: dict, backend: Any) -> tuple[list, Any]:
         """Operands cast to the computation dtype (a new list when any changed), and the
         result dtype, in ``backend``'s terms."""
+        operands: Sequence[int | str] = range(len(arrays)) if self.operands is None else self.operands
+        numpy = backend.name == "numpy"
         if self.takes_dtype and params.get("dtype") is not None:
-            target = _dtypes.to_numpy_dtype(params["dtype"])
-            compute, result = target, target
-            indices: Sequence[int] = range(len(arrays)) if self.operands is None else \
-                [i for i in self.operands if type(i) is int]
+            compute = result = _dtypes.to_numpy_dtype(params["dtype"])
         else:
-            key, indices = self._key(arrays, params, backend)
+            key: list[tuple[Any, int]] = []
+            for where in operands:
+                if type(where) is int:
+                    if where >= len(arrays):
+                        continue
+                    v = arrays[where]
+                else:  # a scalar param; anything else is the forward's to refuse
+                    v = params.get(where)
+                t = type(v)
+                if t is ndarray:
+                    key.append((v.dtype, 1 if v.ndim == 0 else 0))
+                elif t in _SCALAR_TYPES:
+                    key.append((t, 2))
+                elif t is complex:
+                    refuse_complex(self.name, v)
+                elif type(where) is int and hasattr(v, "dtype"):
+                    key.append((v.dtype if numpy else _numpy(backend, v.dtype), 1 if len(v.shape) == 0 else 0))
             compute, result = self.plan(tuple(key))
         cast = arrays
-        numpy = backend.name == "numpy"
-        target_dtype = compute if numpy else backend.dtype(compute)
-        for i in indices:
-            if i >= len(arrays):
+        kind = _KIND[compute]
+        for i in operands:
+            if type(i) is not int or i >= len(arrays):
                 continue
             v = arrays[i]
             t = type(v)
-            if t is int and _KIND[compute] == 1:
+            if t is int and kind == 1:
                 w = _wrapped_int(v, compute)
                 if w == v:
                     continue
-            elif t is bool and _KIND[compute] > 0:
+            elif t is bool and kind > 0:
                 w = int(v)  # the array API takes bools with bool arrays only
             elif t in _SCALAR_TYPES:
                 continue
+            elif (v.dtype if t is ndarray else _numpy(backend, v.dtype)) == compute:
+                continue
             else:
-                if (v.dtype if numpy else _numpy(backend, v.dtype)) == compute:
-                    continue
-                w = backend.namespace.astype(v, target_dtype)
+                w = backend.namespace.astype(v, compute if numpy else backend.dtype(compute))
             if cast is arrays:
                 cast = list(arrays)
             cast[i] = w
         return cast, (result if numpy else backend.dtype(result))
-
-    def _key(self, arrays: list, params: dict, backend: Any) -> tuple[list, list[int]]:
-        key: list[tuple[Any, int]] = []
-        indices: list[int] = []
-        for where in (range(len(arrays)) if self.operands is None else self.operands):
-            if type(where) is int:
-                if where >= len(arrays):
-                    continue
-                v = arrays[where]
-                indices.append(where)
-            else:  # a scalar param; anything else is the forward's to refuse
-                v = params.get(where)
-                if type(v) not in _SCALAR_TYPES and type(v) is not complex:
-                    continue
-            t = type(v)
-            if t in _SCALAR_TYPES:
-                key.append((t, 2))
-            elif t is complex:
-                refuse_complex(self.name, v)
-            elif hasattr(v, "dtype"):
-                dtype = _numpy(backend, v.dtype)
-                if dtype not in _KIND:
-                    if dtype.kind == "c":
-                        refuse_complex(self.name, f"an array of dtype {dtype}")
-                    _dtypes.from_numpy_dtype(dtype)  # raises: tapegrad has no such dtype
-                key.append((dtype, 1 if len(v.shape) == 0 else 0))
-        return key, indices
 
     def finish(self, out: Any, result: Any, namespace: Any) -> Any:
         """``out`` as the declared result dtype (a forward may return another, as NumPy's do);

@@ -36,25 +36,18 @@ BINARY: dict[str, Callable[[Any, Any, Any], Any]] = {
     "bitwise_and": lambda lib, a, b: a & b,
     "bitwise_left_shift": lambda lib, a, b: a << b,
 }
+
+
+def _function(name: str) -> Callable[[Any, Any], Any]:
+    return lambda lib, a: getattr(lib, name)(a)
+
+
 UNARY: dict[str, Callable[[Any, Any], Any]] = {
     "neg": lambda lib, a: -a,
-    "abs": lambda lib, a: lib.abs(a),
-    "sign": lambda lib, a: lib.sign(a),
-    "square": lambda lib, a: lib.square(a),
-    "floor": lambda lib, a: lib.floor(a),
-    "relu": lambda lib, a: lib.relu(a),
-    "sin": lambda lib, a: lib.sin(a),
-    "exp": lambda lib, a: lib.exp(a),
-    "sqrt": lambda lib, a: lib.sqrt(a),
-    "sigmoid": lambda lib, a: lib.sigmoid(a),
-    "tanh": lambda lib, a: lib.tanh(a),
-    "sum": lambda lib, a: lib.sum(a),
-    "prod": lambda lib, a: lib.prod(a),
+    **{name: _function(name) for name in ("abs", "sign", "square", "floor", "relu", "sin", "exp", "sqrt",
+                                          "sigmoid", "tanh", "sum", "prod", "mean", "amax", "isnan")},
     "cumsum": lambda lib, a: lib.cumsum(a, 0),
-    "mean": lambda lib, a: lib.mean(a),
     "logsumexp": lambda lib, a: lib.logsumexp(a, 0),
-    "amax": lambda lib, a: lib.amax(a),
-    "isnan": lambda lib, a: lib.isnan(a),
     "bitwise_not": lambda lib, a: ~a,
 }
 # Python floats take the default float dtype: these are checked under float64 as well

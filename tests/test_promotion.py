@@ -134,6 +134,10 @@ def test_python_ints_wrap_into_integer_tensors_as_pytorchs():
     assert (i8 < 300).tolist() == [True, False]  # 300 is 44 in int8, as PyTorch compares
     assert (tapegrad.tensor([255], dtype=tapegrad.uint8) == -1).tolist() == [True]
     assert (i8 < 300.5).tolist() == [True, True]
+    assert (300 + i8).tolist() == [45, -112] and (i8 - 300).tolist() == [-43, 56]
+    assert (tapegrad.tensor([1]) + 2 ** 63).tolist() == [-(2 ** 63) + 1]
+    with pytest.raises(OverflowError):
+        tapegrad.tensor([1]) + 2 ** 64
 
 
 def test_params_take_part_where_declared():

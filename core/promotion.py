@@ -46,6 +46,9 @@ _BOOL = np.dtype(np.bool_)
 _FLOATS = (_F16, _F32, _F64)
 _KIND = {_B: 0, _U8: 1, _I8: 1, _I16: 1, _I32: 1, _I64: 1, _F16: 2, _F32: 2, _F64: 2}
 _SIGNED = (_I8, _I16, _I32, _I64)  # in order of width
+# dtype number -> the dtype; several numbers name one dtype (long and longlong are both int64)
+_BY_NUM = {np.dtype(t).num: d for d in _KIND for t in (np.bool_, np.ubyte, np.byte, np.short, np.intc, np.int_,
+                                                       np.longlong, np.half, np.single, np.double) if np.dtype(t) == d}
 _SCALAR_TYPES = {bool: 0, int: 1, float: 2}
 
 
@@ -183,17 +186,13 @@ class Promotion:
         self.fast_int.update((d, d) for d in (_U8, *_SIGNED) if category == "same")
 
     def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
-        """(computation dtype, result dtype) for operands ``key``: (dtype, priority) pairs,
-        priority 0 for a dimensioned array, 1 for a 0-d one, 2 for a Python scalar's type."""
+        """(computation dtype, result dtype) for operands ``key``: (dtype number, priority)
+        pairs, priority 0 for a dimensioned array, 1 for a 0-d one, 2 for a Python scalar's
+        type in place of the number. (Numbers: hashing a NumPy dtype is slow.)"""
         full = (key, _dtypes.get_default_dtype().numpy)
         found = self._plans.get(full)
         if found is None:
-            for dtype, priority in key:
-                if priority < 2 and dtype not in _KIND:
-                    if dtype.kind == "c":
-                        refuse_complex(self.name, f"an array of dtype {dtype}")
-                    _dtypes.from_numpy_dtype(dtype)  # raises: tapegrad has no such dtype
-            compute = _result(key)
+            compute = _result([(v if p == 2 else _BY_NUM[v], p) for v, p in key])
             category = self.category
             if category == "float" and _KIND[compute] < 2:
                 compute = _dtypes.get_default_dtype().numpy
@@ -222,13 +221,15 @@ class Promotion:
                     v = params.get(where)
                 t = type(v)
                 if t is ndarray:
-                    key.append((v.dtype, 1 if v.ndim == 0 else 0))
+                    dtype = v.dtype
+                    key.append((dtype.num if dtype.num in _BY_NUM else self._refuse(dtype), 1 if v.ndim == 0 else 0))
                 elif t in _SCALAR_TYPES:
                     key.append((t, 2))
                 elif t is complex:
                     refuse_complex(self.name, v)
                 elif type(where) is int and hasattr(v, "dtype"):
-                    key.append((v.dtype if numpy else _numpy(backend, v.dtype), 1 if len(v.shape) == 0 else 0))
+                    dtype = v.dtype if numpy else _numpy(backend, v.dtype)
+                    key.append((dtype.num if dtype.num in _BY_NUM else self._refuse(dtype), 1 if len(v.shape) == 0 else 0))
             compute, result = self.plan(tuple(key))
         cast = arrays
         kind = _KIND[compute]
@@ -245,21 +246,31 @@ class Promotion:
                 w = int(v)  # the array API takes bools with bool arrays only
             elif t in _SCALAR_TYPES:
                 continue
-            elif (v.dtype if t is ndarray else _numpy(backend, v.dtype)) == compute:
+            elif t is ndarray:
+                if v.dtype == compute:
+                    continue
+                w = v.astype(compute)  # the method: np.astype costs four times as much
+            elif _numpy(backend, v.dtype) == compute:
                 continue
             else:
-                w = backend.namespace.astype(v, compute if numpy else backend.dtype(compute))
+                w = backend.namespace.astype(v, backend.dtype(compute))
             if cast is arrays:
                 cast = list(arrays)
             cast[i] = w
         return cast, (result if numpy else backend.dtype(result))
+
+    def _refuse(self, dtype: np.dtype) -> int:
+        if dtype.kind == "c":
+            refuse_complex(self.name, f"an array of dtype {dtype}")
+        _dtypes.from_numpy_dtype(dtype)  # raises: tapegrad has no such dtype
+        raise AssertionError(dtype)  # pragma: no cover - every dtype tapegrad holds is in _KIND
 
     def finish(self, out: Any, result: Any, namespace: Any) -> Any:
         """``out`` as the declared result dtype (a forward may return another, as NumPy's do);
         never a complex one, whose imaginary part the cast would drop."""
         if "complex" in str(out.dtype):
             refuse_complex(self.name, f"a result of dtype {out.dtype}")
-        return namespace.astype(out, result)
+        return out.astype(result) if type(out) is ndarray else namespace.astype(out, result)
 
 
 def _numpy(backend: Any, dtype: Any) -> np.dtype:

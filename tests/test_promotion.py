@@ -371,3 +371,11 @@ def test_an_unknown_category_is_refused_at_registration():
     registry = Registry("p")
     with pytest.raises(RegistrationError, match="promotion must be True, False or one of"):
         registry.register_op("bad", forward=lambda xp, x: x, promotion="floating")
+
+
+def test_numpy_operands_promote_by_dtype_whatever_its_spelling():
+    f = tapegrad.tensor([1.0, 2.0])
+    assert (f * np.array([2, 3], dtype=np.longlong)).dtype is tapegrad.float32  # longlong is int64
+    assert (tapegrad.tensor([1], dtype=tapegrad.int8) * np.array([2], dtype=np.intc)).dtype is tapegrad.int32
+    with pytest.raises(TypeError, match="no dtype for NumPy's uint64"):
+        f * np.array([2], dtype=np.uint64)

@@ -339,20 +339,22 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
 def _trusted(table: dict, direct: Callable[..., Any] | None, nin: int) -> dict:
     """``table`` less the dtypes for which the array-API function ``direct`` (called with no
     wrapper, its result unchecked) does not return the declared dtype: NumPy's own loops are
-    tried once here, so the hot path need not look at every result."""
+    tried once, here, so the hot path need not look at every result."""
     if direct is None:
         return table
-    trusted = {}
-    for dtype, result in table.items():
-        try:
-            with np.errstate(all="ignore"):
-                out = asarray(direct(*[np.ones(1, dtype=dtype)] * nin))
-        except Exception:  # noqa: BLE001 - the call raises on the fast path as on the general one
-            trusted[dtype] = result
-            continue
-        if out.dtype == result:
-            trusted[dtype] = result
-    return trusted
+    found = _LOOPS.get((direct, nin))
+    if found is None:
+        found = _LOOPS[(direct, nin)] = {}
+        with np.errstate(all="ignore"):
+            for dtype in SUPPORTED_NUMPY_DTYPES:
+                try:
+                    found[dtype] = asarray(direct(*[np.ones(1, dtype=dtype)] * nin)).dtype
+                except Exception:  # noqa: BLE001 - it raises on the fast path as on the general one
+                    found[dtype] = None
+    return {d: r for d, r in table.items() if found[d] is None or found[d] == r}
+
+
+_LOOPS: dict[tuple, dict] = {}  # (function, nin) -> operand dtype -> result dtype (None: it raises)
 
 
 def _floating(out: Any) -> bool:

@@ -158,10 +158,14 @@ class Promotion:
         """The rule ``op`` declared, or None for ops that choose their own dtype."""
         if not op.promotion or op.composite:
             return None
-        try:
-            takes_dtype = "dtype" in inspect.signature(op.forward).parameters
-        except (TypeError, ValueError):
-            takes_dtype = False
+        code = getattr(op.forward, "__code__", None)  # inspect.signature is slow, for every op at start-up
+        if code is not None:
+            takes_dtype = "dtype" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        else:
+            try:
+                takes_dtype = "dtype" in inspect.signature(op.forward).parameters
+            except (TypeError, ValueError):
+                takes_dtype = False
         return cls(op.name, op.promotion, op.promotes, takes_dtype)
 
     def __init__(self, name: str, category: str, operands: tuple[int | str, ...] | None,

@@ -30,6 +30,7 @@ from .grad_mode import (
 )
 from .optable import NoSuchOpError, PluginLoadWarning, lookup
 from .printing import set_printoptions
+from .promotion import promote_types, result_type
 from .registry import Registry, RegistrationError
 from .tensor import Size, Tensor
 
@@ -44,7 +45,7 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "arange", "linspace",
     "randn", "rand", "ones_like", "zeros_like", "full_like", "empty_like", "manual_seed",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "hookimpl", "set_printoptions", "list_ops",
     "device", "eye", "logspace", "randint", "rand_like", "randn_like", "normal",

@@ -18,6 +18,7 @@ from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
 from .devices import device_of, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
+from .promotion import refuse_complex
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -54,6 +55,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array``: writes to either show in both."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype.kind == "c":
+        refuse_complex("from_numpy", f"an array of dtype {array.dtype}")
     _dtypes.from_numpy_dtype(array.dtype)  # refuses dtypes tapegrad cannot hold
     return _wrap(array)
 
@@ -76,6 +79,7 @@ def empty(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad:
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it by default)."""
+    _real_fill("full", fill_value)
     _check_number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = _scalar_dtype(fill_value)
@@ -137,6 +141,7 @@ def rand(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     """A tensor shaped like ``x`` filled with ``fill_value``, of ``x``'s dtype by default."""
+    _real_fill("full_like", fill_value)
     return _like("full_like", x, fill_value, dtype, requires_grad, device)
 
 
@@ -325,6 +330,12 @@ def _numpy_dtype_of(x: Any) -> np.dtype:
     return dtype.numpy if type(dtype) is _dtypes.DType else np.dtype(dtype)
 
 
+def _real_fill(name: str, value: Any) -> None:
+    """A complex fill value would lose its imaginary part to the cast: refuse it."""
+    if isinstance(value, (complex, np.complexfloating)):
+        refuse_complex(name, value)
+
+
 def _scalar_dtype(value: Any) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return _dtypes.bool
@@ -354,6 +365,8 @@ def _to_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
             array = array.astype(_dtypes.get_default_dtype().numpy, copy=False)
         elif target is None and array.dtype.kind in "iu":
             array = array.astype(np.int64, copy=False)
+    if array.dtype.kind == "c":
+        refuse_complex("tensor", data if np.ndim(data) == 0 else f"data of dtype {array.dtype}")
     if array.dtype not in _dtypes.SUPPORTED_NUMPY_DTYPES:
         if array.dtype.kind in "US":
             raise TypeError("tensor(): invalid data type 'str'")

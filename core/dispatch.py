@@ -14,9 +14,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .graph import Node, ShapeDtype
+from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
@@ -25,7 +26,9 @@ from .views import mark_multiple, record_view, shares_memory
 __all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
-_F64 = np.dtype(np.float64)
+# the fast-path table of ops that choose their own dtype: every dtype passes, no result dtype
+_ANY_DTYPE: dict = dict.fromkeys(SUPPORTED_NUMPY_DTYPES)
+_F32 = np.dtype(np.float32)
 ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
@@ -65,16 +68,17 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     """
     if op.composite:
         return _composite_apply(op)
-    general = _general_apply(op, backend_of, default)
+    rule = Promotion.for_op(op)
+    general = _general_apply(op, backend_of, default, rule)
     numpy_backend = backend_of.get(np.ndarray)
     fast = None
     if numpy_backend is not None and (op.backends is None or numpy_backend.name in op.backends):
         # An op named after an array-API function is that function: call it with no wrapper.
         direct = getattr(numpy_backend.namespace, op.forward_name, None) if op.forward_name else None
         if op.nin == 2:
-            fast = _binary_apply(op, general, numpy_backend.xp, direct)
+            fast = _binary_apply(op, general, numpy_backend.xp, direct, rule)
         elif op.nin == 1:
-            fast = _unary_apply(op, general, numpy_backend.xp, direct)
+            fast = _unary_apply(op, general, numpy_backend.xp, direct, rule)
     apply = fast or general
     if op.view:
         apply = _view_apply(op, apply)
@@ -83,7 +87,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     return apply
 
 
-def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) -> Callable[..., Tensor]:
+def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend,
+                   rule: Promotion | None) -> Callable[..., Tensor]:
     forward = op.forward
     name = op.name
     nin = op.nin
@@ -91,7 +96,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")  # results of these categories may carry a gradient
     supported = op.backends
     differentiable = tuple(op.input_differentiable(i) for i in range(nin)) if nin is not None else None
     plan = save_plan(op)
@@ -119,11 +124,15 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                     requires = True
                 t = type(data)
             elif t in _SCALARS:
+                if t is complex:
+                    refuse_complex(name, a)
                 continue
             else:
                 arrays[i] = data = _coerce_operand(name, i, a)
                 t = type(data)
                 if t in _SCALARS:
+                    if t is complex:
+                        refuse_complex(name, a)
                     continue
             if kind is None:
                 kind = t
@@ -136,6 +145,9 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 f"not {backend.name!r}; move the tensors with .to({supported[0]!r}) first"
             )
         xp = backend.xp
+        given = arrays
+        if rule is not None:
+            arrays, result = rule.prepare(arrays, params, backend)
         try:
             out = forward(xp, *arrays, **params)
         except ValueError as exc:
@@ -148,8 +160,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             raise
         if type(out) not in backend.array_types:
             out = xp.asarray(out)
-        if promotion and type(out) is ndarray and out.dtype is _F64:
-            out = _narrow(out, arrays)
+        if rule is not None and out.dtype != result:
+            out = rule.finish(out, result, backend.namespace)
         mode = requires and has_vjp and grad_enabled_fast()
         if not mode or (not promotion and not _floating(out)):
             return _wrap(out)  # integer and bool results never require grad
@@ -163,6 +175,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 edges.append(None)
         if not recorded:
             return _wrap(out)
+        if arrays is not given:  # an input needing a gradient keeps its dtype: its cotangent is cast to it
+            arrays = [g if e is not None else c for g, c, e in zip(given, arrays, edges)]
         if plan is not None:  # only what the rules of the inputs needing a gradient read
             keep, keep_out = plan[sum(1 << i for i, e in enumerate(edges) if e is not None)]
             inputs = tuple(d if keep[i] or type(d) in _SCALARS else stand_in(d) for i, d in enumerate(arrays))
@@ -218,14 +232,23 @@ def normalize_params(op: OpDef, rest: tuple, params: dict) -> dict:
 
 
 def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
-                  direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
-    """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor."""
+                  direct: Callable[..., Any] | None, rule: Promotion | None) -> Callable[..., Tensor]:
+    """The hot path for ``x OP y`` on NumPy data: Tensor/Tensor, Tensor/number, number/Tensor,
+    when the tensors share a dtype whose result dtype ``fast`` knows (other calls promote in
+    the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
     saves_output = op.saves_output
     broadcasts = op.broadcasts
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")
+    fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
+    fast_float = _ANY_DTYPE if rule is None else _trusted(rule.fast_float, direct, 2)
+    # ints in range keep an integer tensor's dtype; only NumPy's own loops refuse the others
+    fast_int = _ANY_DTYPE if rule is None else _trusted(rule.fast_int if direct else rule.fast_float, direct, 2)
+    verify = rule is not None and direct is None  # a Python forward's result dtype is checked
+    # float32 first, by identity: hashing a NumPy dtype for the dict costs more than the op's checks
+    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_float else (_ABSENT, None)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
     plan = save_plan(op)
     # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
@@ -238,16 +261,21 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 a = x._data
                 if ty is Tensor:
                     b = y._data
-                    ok = type(a) is ndarray and type(b) is ndarray
+                    ok = type(a) is ndarray and type(b) is ndarray and (dtype := a.dtype) is b.dtype
+                    known = fast
                 else:
                     b = y
                     ok = (ty is float or ty is int) and type(a) is ndarray
+                    dtype = a.dtype if ok else None
+                    known = fast_float if ty is float else fast_int
             elif ty is Tensor and (tx is float or tx is int):
                 a, b = x, y._data
                 ok = type(b) is ndarray
+                dtype = b.dtype if ok else None
+                known = fast_float if tx is float else fast_int
             else:
                 ok = False
-            if ok:
+            if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
                     if direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
@@ -261,11 +289,14 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 except (TypeError, IndexError, RuntimeError) as exc:
                     name_the_op(op, exc)
                     raise
+                except OverflowError:  # a Python int out of the tensor's range: the general path wraps it
+                    if known is fast:
+                        raise
+                    return general(x, y, **params)
                 if type(out) is not ndarray:
                     out = asarray(out)
-                if promotion and out.dtype is _F64 and (tx is not Tensor or a.dtype is not _F64) \
-                        and (ty is not Tensor or b.dtype is not _F64):
-                    out = _narrow(out, (a, b))
+                if verify and out.dtype is not rd:
+                    out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                 t = new_tensor(Tensor)
                 t._data = out
                 t._grad = None
@@ -307,8 +338,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
 
 
 def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
-                 direct: Callable[..., Any] | None) -> Callable[..., Tensor]:
-    """The hot path for ``f(x)`` on NumPy data, static params given by keyword."""
+                 direct: Callable[..., Any] | None, rule: Promotion | None) -> Callable[..., Tensor]:
+    """The hot path for ``f(x)`` on NumPy data, static params given by keyword, for the
+    dtypes whose result dtype ``fast`` knows (other calls promote in the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
     saves_inputs = op.saves_inputs
@@ -316,7 +348,10 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     plan = save_plan(op)
     if plan is not None:  # one input: its rule runs whenever a node exists
         (saves_inputs,), saves_output = plan[1]
-    promotion = op.promotion
+    promotion = op.promotion not in (False, "bool")
+    fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)
+    verify = rule is not None and direct is None
+    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast else (_ABSENT, None)
     d0 = op.input_differentiable(0)
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -324,7 +359,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             x = args[0]
             if type(x) is Tensor:
                 a = x._data
-                if type(a) is ndarray:
+                if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
+                                           else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     try:  # free unless it raises (zero-cost exceptions)
                         if direct is not None:
                             out = direct(a, **params) if params else direct(a)
@@ -335,8 +371,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         raise
                     if type(out) is not ndarray:
                         out = asarray(out)
-                    if promotion and out.dtype is _F64 and a.dtype is not _F64:
-                        out = _narrow(out, (a,))
+                    if verify and out.dtype is not rd:
+                        out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                     t = new_tensor(Tensor)
                     t._data = out
                     t._grad = None
@@ -375,23 +411,31 @@ def save_plan(op: OpDef) -> tuple[tuple[tuple[bool, ...], bool], ...] | None:
     return tuple(plan)
 
 
+def _trusted(table: dict, direct: Callable[..., Any] | None, nin: int) -> dict:
+    """``table`` less the dtypes for which the array-API function ``direct`` (called with no
+    wrapper, its result unchecked) does not return the declared dtype: NumPy's own loops are
+    tried once, here, so the hot path need not look at every result."""
+    if direct is None:
+        return table
+    found = _LOOPS.get((direct, nin))
+    if found is None:
+        found = _LOOPS[(direct, nin)] = {}
+        with np.errstate(all="ignore"):
+            for dtype in SUPPORTED_NUMPY_DTYPES:
+                try:
+                    found[dtype] = asarray(direct(*[np.ones(1, dtype=dtype)] * nin)).dtype
+                except Exception:  # noqa: BLE001 - it raises on the fast path as on the general one
+                    found[dtype] = None
+    return {d: r for d, r in table.items() if found[d] is None or found[d] == r}
+
+
+_LOOPS: dict[tuple, dict] = {}  # (function, nin) -> operand dtype -> result dtype (None: it raises)
+
+
 def _floating(out: Any) -> bool:
     """Whether a result can carry a gradient; asked only of ops that choose their own dtype."""
     dtype = out.dtype
     return dtype.kind in "fc" if isinstance(dtype, np.dtype) else "float" in str(dtype)
-
-
-def _narrow(out: np.ndarray, arrays: Any) -> np.ndarray:
-    """PyTorch's promotion: a float64 result of no float64 input takes the default float dtype.
-
-    NumPy widens ``int_tensor * 2.5`` and ``int_tensor / int_tensor`` to float64;
-    PyTorch gives the default float dtype (float32), and so does tapegrad.
-    """
-    for v in arrays:
-        if type(v) is ndarray and v.dtype is _F64:
-            return out
-    target = get_default_dtype().numpy
-    return out if target is _F64 else out.astype(target)
 
 
 def _bind_params(op: OpDef, args: tuple, params: dict) -> tuple[tuple, dict]:

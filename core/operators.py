@@ -2,7 +2,8 @@
 
 This is a protocol, not op math: it says that ``a + b`` calls whatever op is
 registered as ``add`` (as ``a + b`` is ``torch.add`` in PyTorch), so a plugin that
-registers or overrides ``add`` gets ``+`` with it.
+registers or overrides ``add`` gets ``+`` with it. ``& | ^ ~`` are bitwise, as PyTorch's
+(on bool tensors that is the logical meaning).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ BINARY: dict[str, str] = {
     "__matmul__": "matmul",
     "__floordiv__": "floor_divide",
     "__mod__": "remainder",
-    "__and__": "logical_and",
-    "__or__": "logical_or",
-    "__xor__": "logical_xor",
+    "__and__": "bitwise_and",
+    "__or__": "bitwise_or",
+    "__xor__": "bitwise_xor",
+    "__lshift__": "bitwise_left_shift",
+    "__rshift__": "bitwise_right_shift",
     "__lt__": "lt",
     "__le__": "le",
     "__gt__": "gt",
@@ -40,16 +43,18 @@ REFLECTED: dict[str, str] = {
     "__rmatmul__": "matmul",
     "__rfloordiv__": "floor_divide",
     "__rmod__": "remainder",
-    "__rand__": "logical_and",
-    "__ror__": "logical_or",
-    "__rxor__": "logical_xor",
+    "__rand__": "bitwise_and",
+    "__ror__": "bitwise_or",
+    "__rxor__": "bitwise_xor",
+    "__rlshift__": "bitwise_left_shift",
+    "__rrshift__": "bitwise_right_shift",
 }
 
 UNARY: dict[str, str] = {
     "__neg__": "neg",
     "__pos__": "positive",
     "__abs__": "abs",
-    "__invert__": "logical_not",
+    "__invert__": "bitwise_not",
 }
 
 # dunder -> op name, done in place on ``tensor`` (``x += y``)
@@ -62,9 +67,11 @@ INPLACE: dict[str, str] = {
     "__imatmul__": "matmul",
     "__ifloordiv__": "floor_divide",
     "__imod__": "remainder",
-    "__iand__": "logical_and",
-    "__ior__": "logical_or",
-    "__ixor__": "logical_xor",
+    "__iand__": "bitwise_and",
+    "__ior__": "bitwise_or",
+    "__ixor__": "bitwise_xor",
+    "__ilshift__": "bitwise_left_shift",
+    "__irshift__": "bitwise_right_shift",
 }
 
 # ``x[key]`` is the op ``getitem(x, index=key)``; ``x[key] = v`` is ``index_put`` in place,
@@ -76,8 +83,8 @@ INDEXING: dict[str, str] = {
 
 SYMBOLS: dict[str, str] = {
     "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
-    "floor_divide": "//", "remainder": "%", "logical_and": "&", "logical_or": "|",
-    "logical_xor": "^", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
-    "neg": "unary -", "positive": "unary +", "abs": "abs()", "logical_not": "~",
+    "floor_divide": "//", "remainder": "%", "bitwise_and": "&", "bitwise_or": "|",
+    "bitwise_xor": "^", "bitwise_left_shift": "<<", "bitwise_right_shift": ">>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
+    "neg": "unary -", "positive": "unary +", "abs": "abs()", "bitwise_not": "~",
     "getitem": "indexing (x[key])", "index_put": "indexed assignment (x[key] = v)",
 }

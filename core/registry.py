@@ -54,7 +54,7 @@ class OpDef:
     methods: tuple[str, ...]
     second_order: bool
     broadcasts: bool
-    promotion: bool
+    promotion: str | bool  # a category of core/promotion.py, or False: the op chooses its dtype
     backends: tuple[str, ...] | None
     domain: Any
     samples: Any
@@ -71,6 +71,7 @@ class OpDef:
     zero_gradient: tuple[bool, ...] = ()  # per input: its gradient is zero by definition (kit)
     reference: Any = None  # the forward's reference: a NumPy function, or EdgeCases with values (kit)
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
+    promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -158,7 +159,8 @@ class Registry:
         methods: Sequence[str] = (),
         second_order: bool = True,
         broadcasts: bool = False,
-        promotion: bool = True,
+        promotion: str | bool = True,
+        promotes: Sequence[int | str] | None = None,
         backends: Sequence[str] | None = None,
         domain: Any = None,
         samples: Any = None,
@@ -198,9 +200,16 @@ class Registry:
           through it then raises instead of returning a wrong answer.
         - ``broadcasts``: the op broadcasts its array inputs NumPy-style; shape errors are then
           reported in PyTorch's words.
-        - ``promotion``: apply PyTorch's dtype rule to NumPy results (a float64 result of no
-          float64 input becomes the default float dtype, as ``int_tensor * 2.5`` is float32 in
-          PyTorch). Set False for ops that choose their output dtype (``astype``).
+        - ``promotion``: the op's category of PyTorch's type promotion (``tapegrad.promotion``):
+          ``"same"`` (True, the default: the promoted dtype of the operands), ``"float"`` (that,
+          or the default float dtype for bool and integer operands: ``sin``, true division),
+          ``"bool"`` (computed in the promoted dtype, a bool result: comparisons) or ``"int64"``
+          (int64 for bool and integer operands: ``sum``). Operands are cast to the computation
+          dtype before the forward runs, on every backend, and the result to the declared dtype.
+          False for ops that choose their output dtype (``astype``, ``argmax``).
+        - ``promotes``: which operands take part in promotion: positional input indices and
+          names of scalar params (``where``: ``(1, 2)``; ``clamp``: ``(0, "min", "max")``).
+          Default: every positional input.
         - ``backends``: backend names the forward supports (None: any, as it uses only ``xp``).
         - ``domain``, ``samples``, ``dtypes``: facts the conformance kit uses to build inputs.
         - ``node_name``: the graph node name, derived from ``name`` when omitted. Or a rule
@@ -267,6 +276,7 @@ class Registry:
                 f"{where}: saves must name only 'inputs' and 'output', got {sorted(save_set - _SAVES)}"
             )
         names = tuple(params)
+        category = _promotion_category(where, promotion)
         if any(p.startswith("*") for p in names[:-1]):
             raise RegistrationError(f"{where}: only the last of params may start with '*'")
         if view not in _VIEWS:
@@ -289,7 +299,7 @@ class Registry:
             methods=tuple(methods),
             second_order=bool(second_order),
             broadcasts=bool(broadcasts),
-            promotion=bool(promotion),
+            promotion=category,
             backends=None if backends is None else tuple(backends),
             domain=domain,
             samples=samples,
@@ -303,6 +313,7 @@ class Registry:
             view=view,
             reads=None if reads is None else _check_reads(where, reads, vjps, save_set),
             **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
+            promotes=None if promotes is None else tuple(promotes),
         )
         self.ops.append((op, bool(override)))
 
@@ -438,6 +449,17 @@ def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any, 
     if not isinstance(edge_cases, (list, tuple)):
         raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
     return dict(zero_gradient=zeros, reference=reference, edge_cases=tuple(edge_cases))
+
+
+def _promotion_category(where: str, promotion: Any) -> str | bool:
+    """``promotion`` as a category name, or False."""
+    from .promotion import CATEGORIES
+
+    if promotion is True:
+        return "same"
+    if promotion is False or promotion in CATEGORIES:
+        return promotion
+    raise RegistrationError(f"{where}: promotion must be True, False or one of {list(CATEGORIES)}, got {promotion!r}")
 
 
 def _named_forward(function: str, op: str) -> Forward:

@@ -1,5 +1,10 @@
 """Elementwise arithmetic: add, sub, mul, div, pow, neg.
 
+Integer powers are PyTorch's: a negative Python-int exponent of an integer tensor is an
+error ("Integers to negative integer powers are not allowed."), but negative exponents in
+a tensor give ``x ** y`` rounded toward zero (0, or +-1 for bases +-1), as C's integer
+``pow`` does.
+
 Each VJP returns cotangents in the broadcast shape; the engine sums them down to
 each input's shape. Names follow the math: ``g`` the incoming cotangent, ``ans`` the
 output, ``x``/``y`` the inputs.
@@ -19,6 +24,33 @@ if TYPE_CHECKING:
     from tapegrad import Registry
 
 POSITIVE = (0.2, 3.0)  # a domain where log and fractional powers are smooth
+
+
+def _pow(xp: Any, x: Any, y: Any) -> Any:
+    """``x ** y`` elementwise; broadcasts. Integer tensors to negative integer powers as PyTorch's."""
+    dtype = (x if hasattr(x, "dtype") else y).dtype
+    kind = getattr(dtype, "kind", None)  # NumPy's dtypes say it in one attribute, cheaply
+    if kind == "f" or (kind is None and xp.isdtype(dtype, "real floating")):
+        return xp.pow(x, y)
+    return _integer_pow(xp, x, y)
+
+
+def _integer_pow(xp: Any, x: Any, y: Any) -> Any:
+    if type(y) is int or type(y) is bool:
+        if y < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return xp.pow(x, y)
+    if type(x) is int or type(x) is bool:
+        x = xp.full(y.shape, x, dtype=y.dtype)
+    if xp.isdtype(y.dtype, "bool"):
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    negative = y < 0
+    if not xp.any(negative):
+        return xp.pow(x, y)
+    p = xp.pow(x, xp.where(negative, xp.zeros_like(y), y))
+    one = xp.ones_like(p)
+    unit = xp.where(x == 1, one, xp.where(x == -1, xp.where(y % 2 == 0, one, -one), xp.zeros_like(p)))
+    return xp.where(negative, unit, p)
 
 
 def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
@@ -95,7 +127,8 @@ def register(registry: Registry) -> None:
         forward="divide",
         vjp=(lambda xp, g, ans, x, y: g / y,
              lambda xp, g, ans, x, y: -g * ans / y),
-        saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True, aliases=("divide", "true_divide"),
+        promotion="float", saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
+        aliases=("divide", "true_divide"),
         methods=("div", "divide", "true_divide"), inplace_methods=("div_", "divide_"),
         domain=(None, POSITIVE),
     )
@@ -103,7 +136,7 @@ def register(registry: Registry) -> None:
         "pow",
         edge_cases=ec.POW,
         reference=np.power,
-        forward="pow",
+        forward=_pow,
         vjp=(_pow_vjp_base, _pow_vjp_exponent),
         saves=("inputs",), broadcasts=True, methods=("pow",), inplace_methods=("pow_",), node_name=node_names.pow,
         domain=(POSITIVE, None),

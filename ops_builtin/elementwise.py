@@ -137,7 +137,9 @@ def _zero_vjp(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 
 def sign(xp: Any, x: Any) -> Any:
-    """Sign of ``x``: -1, 0 or 1, and 0 at NaN as PyTorch's (zero gradient)."""
+    """Sign of ``x``: -1, 0 or 1, and 0 at NaN, as PyTorch's; a bool tensor is its own sign (zero gradient)."""
+    if xp.isdtype(x.dtype, "bool"):
+        return xp.asarray(x, copy=True)
     s = xp.sign(x)
     return xp.where(xp.isnan(x), xp.zeros_like(s), s) if xp.isdtype(x.dtype, "real floating") else s
 
@@ -166,13 +168,20 @@ def _rsqrt(xp: Any, x: Any) -> Any:
     return 1.0 / xp.sqrt(x)
 
 
+def _square(xp: Any, x: Any) -> Any:
+    """``x * x``; integer tensors stay integer and bool ones become int64, as ``x ** 2`` does."""
+    if xp.isdtype(x.dtype, "bool"):
+        x = xp.astype(x, xp.int64)
+    return xp.square(x)
+
+
 def _register_powers(registry: Registry) -> None:
     registry.register_op(
         "sqrt", forward="sqrt", doc='Square root, ``x ** 0.5``.',
         edge_cases=ec.SQRT,
         reference=np.sqrt,
         vjp=(lambda xp, g, ans, x: g / (2 * ans),),
-        saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
+        promotion="float", saves=("output",), methods=("sqrt",), inplace_methods=("sqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
         # d/dx x**-1/2 = -x**-3/2 / 2 = -ans**3 / 2: read from the output alone
@@ -180,14 +189,14 @@ def _register_powers(registry: Registry) -> None:
         edge_cases=ec.RSQRT,
         reference=ref.rsqrt,
         vjp=(lambda xp, g, ans, x: -0.5 * g * ans * ans * ans,),
-        saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
+        promotion="float", saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
-        "square", forward="square", doc='``x * x`` (integer tensors stay integer).',
+        "square", forward=_square,
         edge_cases=ec.SQUARE,
         reference=np.square,
         vjp=(lambda xp, g, ans, x: 2 * g * x,),
-        saves=("inputs",), methods=("square",), inplace_methods=("square_",),
+        promotion=False, saves=("inputs",), methods=("square",), inplace_methods=("square_",),
         node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
     )
 
@@ -199,14 +208,14 @@ def _register_exp_log(registry: Registry) -> None:
         edge_cases=ec.EXPM1,
         reference=np.expm1,
         vjp=(lambda xp, g, ans, x: g * (ans + 1),),
-        saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
+        promotion="float", saves=("output",), methods=("expm1",), inplace_methods=("expm1_",),
     )
     registry.register_op(
         "log1p", forward="log1p", doc='``log(1 + x)``, accurate for small ``x``.',
         edge_cases=ec.LOG1P,
         reference=np.log1p,
         vjp=(lambda xp, g, ans, x: g / (1 + x),),
-        saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
+        promotion="float", saves=("inputs",), methods=("log1p",), inplace_methods=("log1p_",), domain=(ABOVE_MINUS_ONE,),
         node_name="Log1PBackward0",
     )
     registry.register_op(
@@ -214,14 +223,14 @@ def _register_exp_log(registry: Registry) -> None:
         edge_cases=ec.LOG2,
         reference=np.log2,
         vjp=(lambda xp, g, ans, x: g / (x * LN2),),
-        saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
+        promotion="float", saves=("inputs",), methods=("log2",), inplace_methods=("log2_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "log10", forward="log10", doc='Base-10 logarithm.',
         edge_cases=ec.LOG10,
         reference=np.log10,
         vjp=(lambda xp, g, ans, x: g / (x * LN10),),
-        saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
+        promotion="float", saves=("inputs",), methods=("log10",), inplace_methods=("log10_",), domain=(POSITIVE,),
     )
 
 
@@ -231,26 +240,26 @@ def _register_trig(registry: Registry) -> None:
         "sin", forward="sin", doc='Sine, ``x`` in radians.',
         reference=np.sin,
         vjp=(lambda xp, g, ans, x: g * xp.cos(x),),
-        saves=("inputs",), methods=("sin",), inplace_methods=("sin_",),
+        promotion="float", saves=("inputs",), methods=("sin",), inplace_methods=("sin_",),
     )
     registry.register_op(
         "cos", forward="cos", doc='Cosine, ``x`` in radians.',
         reference=np.cos,
         vjp=(lambda xp, g, ans, x: -g * xp.sin(x),),
-        saves=("inputs",), methods=("cos",), inplace_methods=("cos_",),
+        promotion="float", saves=("inputs",), methods=("cos",), inplace_methods=("cos_",),
     )
     registry.register_op(
         "tan", forward="tan", doc='Tangent, ``x`` in radians.',
         reference=np.tan,
         vjp=(lambda xp, g, ans, x: g * (1 + ans * ans),),
-        saves=("output",), methods=("tan",), inplace_methods=("tan_",), domain=(TAN,),
+        promotion="float", saves=("output",), methods=("tan",), inplace_methods=("tan_",), domain=(TAN,),
     )
     registry.register_op(
         "arcsin", forward="asin", doc='Inverse sine on [-1, 1], in radians (alias ``asin``).',
         edge_cases=ec.ARCSIN,
         reference=np.arcsin,
         vjp=(lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),),
-        saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
+        promotion="float", saves=("inputs",), aliases=("asin",), methods=("arcsin", "asin"),
         inplace_methods=("arcsin_", "asin_"), domain=(UNIT,), node_name="AsinBackward0",
     )
     registry.register_op(
@@ -258,7 +267,7 @@ def _register_trig(registry: Registry) -> None:
         edge_cases=ec.ARCCOS,
         reference=np.arccos,
         vjp=(lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),),
-        saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
+        promotion="float", saves=("inputs",), aliases=("acos",), methods=("arccos", "acos"),
         inplace_methods=("arccos_", "acos_"), domain=(UNIT,), node_name="AcosBackward0",
     )
     registry.register_op(
@@ -266,7 +275,7 @@ def _register_trig(registry: Registry) -> None:
         edge_cases=ec.ARCTAN,
         reference=np.arctan,
         vjp=(lambda xp, g, ans, x: g / (1 + x * x),),
-        saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
+        promotion="float", saves=("inputs",), aliases=("atan",), methods=("arctan", "atan"),
         inplace_methods=("arctan_", "atan_"), node_name="AtanBackward0",
     )
 
@@ -278,19 +287,19 @@ def _register_hyperbolic(registry: Registry) -> None:
         edge_cases=ec.TANH,
         reference=np.tanh,
         vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
-        saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
+        promotion="float", saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
     )
     registry.register_op(
         "sinh", forward="sinh", doc='Hyperbolic sine.',
         reference=np.sinh,
         vjp=(lambda xp, g, ans, x: g * xp.cosh(x),),
-        saves=("inputs",), methods=("sinh",), inplace_methods=("sinh_",),
+        promotion="float", saves=("inputs",), methods=("sinh",), inplace_methods=("sinh_",),
     )
     registry.register_op(
         "cosh", forward="cosh", doc='Hyperbolic cosine.',
         reference=np.cosh,
         vjp=(lambda xp, g, ans, x: g * xp.sinh(x),),
-        saves=("inputs",), methods=("cosh",), inplace_methods=("cosh_",),
+        promotion="float", saves=("inputs",), methods=("cosh",), inplace_methods=("cosh_",),
     )
 
 
@@ -366,7 +375,7 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.SIGMOID,
         reference=ref.sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
-        saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
+        promotion="float", saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
     )
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
@@ -381,7 +390,7 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.LEAKY_RELU,
         reference=ref.leaky_relu,
         vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
-        saves=("inputs",), params=("negative_slope",),
+        promotion="float", saves=("inputs",), params=("negative_slope",),
         samples=[Sample((3,)), Sample((2, 3), negative_slope=0.2), Sample((3,), negative_slope=-1.5)],
     )
     registry.register_op(
@@ -389,14 +398,14 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.NDTR,
         reference=ref.ndtr,
         vjp=(lambda xp, g, ans, x: g * xp.exp(-0.5 * x * x) * INV_SQRT_2PI,),
-        saves=("inputs",), node_name="SpecialNdtrBackward0",
+        promotion="float", saves=("inputs",), node_name="SpecialNdtrBackward0",
         samples=[Sample((3,)), Sample((2, 3)), Sample(np.array([-12.0, -5.7, -5.0, -0.6, 0.1, 0.6, 5.0, 9.0]))],
     )
     registry.register_op(
         "gelu", forward=_gelu, vjp=(_gelu_vjp,),
         edge_cases=ec.GELU,
         reference=ref.gelu,
-        saves=("inputs",), params=("approximate",),
+        promotion="float", saves=("inputs",), params=("approximate",),
         samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
                  Sample(np.array([-6.0, -1.0, 0.2, 3.0]), approximate="tanh")],
     )
@@ -407,7 +416,7 @@ def _register_softplus(registry: Registry) -> None:
         "softplus", forward=_softplus, vjp=(_softplus_vjp,),
         edge_cases=ec.SOFTPLUS,
         reference=ref.softplus,
-        saves=("inputs",), params=("beta", "threshold"),
+        promotion="float", saves=("inputs",), params=("beta", "threshold"),
         samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
                  Sample(np.array([-30.0, -1.5, 0.3, 19.0, 21.0, 40.0]))],
     )
@@ -488,7 +497,7 @@ def _register_selection(registry: Registry) -> None:
         "clamp", forward=_clamp, vjp=(_clamp_vjp,),
         edge_cases=ec.CLAMP,
         reference=ref.clamp,
-        saves=("inputs",), params=("min", "max"), aliases=("clip",), methods=("clamp", "clip"),
+        saves=("inputs",), params=("min", "max"), promotes=(0, "min", "max"), aliases=("clip",), methods=("clamp", "clip"),
         inplace_methods=("clamp_", "clip_"), node_name="ClampBackward1",
         samples=[Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
                  Sample((3,), min=1.0, max=-1.0)],
@@ -517,7 +526,7 @@ def _register_selection(registry: Registry) -> None:
         vjp=(None,
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), g, 0.0),
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), 0.0, g)),
-        saves=("inputs",),
+        saves=("inputs",), promotes=(1, 2),
         samples=[Sample(np.array([True, False, True]), (3,), (3,)),
                  Sample(np.array([[True], [False]]), (3,), (2, 3)),
                  Sample(np.array([True, False, False]), (2, 3), ())],
@@ -615,7 +624,7 @@ def _register_comparisons(registry: Registry) -> None:
     for name, function, alias, symbol in COMPARISONS:
         aliases = (alias,) if alias else ()
         registry.register_op(
-            name, forward=function, vjp=(None, None), broadcasts=True, aliases=aliases,
+            name, forward=function, vjp=(None, None), broadcasts=True, aliases=aliases, promotion="bool",
             zero_gradient=True,
             reference=getattr(np, function),
             methods=(name, *aliases), doc=f"``x {symbol} y`` elementwise, a bool tensor; broadcasts.",
@@ -650,13 +659,103 @@ def _register_logical(registry: Registry) -> None:
                              edge_cases=ec.LOGICAL[name],
                              zero_gradient=True,
                              reference=getattr(np, name),
-                             broadcasts=name != "logical_not")
+                             broadcasts=name != "logical_not", promotion="bool")
     for name, doc in (("isnan", "True where ``x`` is NaN."),
                       ("isfinite", "True where ``x`` is neither infinite nor NaN."),
                       ("isinf", "True where ``x`` is positive or negative infinity.")):
         registry.register_op(name, forward=name, vjp=(None,), methods=(name,), doc=doc,
                              zero_gradient=True,
-                             reference=getattr(np, name))
+                             reference=getattr(np, name), promotion="bool")
+
+
+# ---------------------------------------------------------------------------- bitwise ops
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _bits(name: str, xp: Any, *values: Any) -> Any:
+    """The dtype of the array among ``values`` (the dispatcher gave them one), refusing floats
+    as PyTorch does; bool tensors are bits too, so ``&`` on them is the logical AND."""
+    array = next(v for v in values if hasattr(v, "dtype"))
+    if not xp.isdtype(array.dtype, ("integral", "bool")):
+        dtype = str(array.dtype)
+        raise NotImplementedError(f'"{name}" not implemented for \'{_TORCH_NAMES.get(dtype, dtype)}\' '
+                                  "(bitwise ops take integer and bool tensors)")
+    return array.dtype
+
+
+def _bitwise_and(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise bitwise AND (``&``) of integer or bool tensors; broadcasts."""
+    _bits("bitwise_and", xp, x, y)
+    return xp.bitwise_and(x, y)
+
+
+def _bitwise_or(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise bitwise OR (``|``) of integer or bool tensors; broadcasts."""
+    _bits("bitwise_or", xp, x, y)
+    return xp.bitwise_or(x, y)
+
+
+def _bitwise_xor(xp: Any, x: Any, y: Any) -> Any:
+    """Elementwise bitwise XOR (``^``) of integer or bool tensors; broadcasts."""
+    _bits("bitwise_xor", xp, x, y)
+    return xp.bitwise_xor(x, y)
+
+
+def _bitwise_not(xp: Any, x: Any) -> Any:
+    """Elementwise bitwise NOT (``~``) of an integer tensor; logical NOT of a bool one."""
+    _bits("bitwise_not", xp, x)
+    return xp.bitwise_invert(x)
+
+
+def _shift_operands(name: str, xp: Any, x: Any, y: Any) -> tuple[Any, Any, int]:
+    dtype = _bits(name, xp, x, y)
+    if xp.isdtype(dtype, "bool"):
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+    if not hasattr(x, "dtype"):  # 1 << t
+        x = xp.full(y.shape, x, dtype=dtype)
+    return x, y, xp.iinfo(dtype).bits
+
+
+def _bitwise_left_shift(xp: Any, x: Any, y: Any) -> Any:
+    """``x << y``: the bits of ``x`` moved ``y`` places up; 0 where ``y`` is negative or at least
+    the bit width, as PyTorch's (C would leave it undefined); broadcasts."""
+    x, y, bits = _shift_operands("bitwise_left_shift", xp, x, y)
+    if not hasattr(y, "dtype"):
+        return xp.bitwise_left_shift(x, y) if 0 <= y < bits else xp.zeros_like(x)
+    inside = xp.logical_and(y >= 0, y < bits)
+    shifted = xp.bitwise_left_shift(x, xp.where(inside, y, xp.zeros_like(y)))
+    return xp.where(inside, shifted, xp.zeros_like(shifted))
+
+
+def _bitwise_right_shift(xp: Any, x: Any, y: Any) -> Any:
+    """``x >> y``, arithmetic (the sign bit fills in); where ``y`` is negative or at least the bit
+    width, the sign alone (-1 or 0), as PyTorch's; broadcasts."""
+    x, y, bits = _shift_operands("bitwise_right_shift", xp, x, y)
+    signed = xp.isdtype(x.dtype, "signed integer")
+    if not hasattr(y, "dtype"):
+        if 0 <= y < bits:
+            return xp.bitwise_right_shift(x, y)
+        return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)
+    inside = xp.logical_and(y >= 0, y < bits)
+    shifted = xp.bitwise_right_shift(x, xp.where(inside, y, xp.full(y.shape, bits - 1, dtype=y.dtype)))
+    return shifted if signed else xp.where(inside, shifted, xp.zeros_like(shifted))
+
+
+_INTS = np.array([[5, -3, 12], [0, 7, -128]], dtype=np.int64)
+_SHIFTS = np.array([1, 0, 3], dtype=np.int64)
+
+
+def _register_bitwise(registry: Registry) -> None:
+    binary = (("bitwise_and", _bitwise_and), ("bitwise_or", _bitwise_or), ("bitwise_xor", _bitwise_xor),
+              ("bitwise_left_shift", _bitwise_left_shift), ("bitwise_right_shift", _bitwise_right_shift))
+    for name, forward in binary:
+        registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
+                             reference=getattr(np, name.replace("bitwise_", "") if "shift" in name else name),
+                             samples=[Sample(_INTS, _SHIFTS), Sample(np.array([True, False]), np.array([True, True]))
+                                      if "shift" not in name else Sample(_SHIFTS, _SHIFTS)])
+    registry.register_op("bitwise_not", forward=_bitwise_not, methods=("bitwise_not",),
+                         reference=np.invert,
+                         inplace_methods=("bitwise_not_",), samples=[Sample(_INTS), Sample(np.array([True, False]))])
 
 
 def register(registry: Registry) -> None:
@@ -670,3 +769,4 @@ def register(registry: Registry) -> None:
     _register_rounding(registry)
     _register_comparisons(registry)
     _register_logical(registry)
+    _register_bitwise(registry)

@@ -19,7 +19,7 @@ def register(registry: Registry) -> None:
         reference=np.exp,
         forward="exp",
         vjp=(lambda xp, g, ans, x: g * ans,),
-        saves=("output",), methods=("exp",), inplace_methods=("exp_",),
+        promotion="float", saves=("output",), methods=("exp",), inplace_methods=("exp_",),
     )
     registry.register_op(
         "log",
@@ -27,5 +27,5 @@ def register(registry: Registry) -> None:
         reference=np.log,
         forward="log",
         vjp=(lambda xp, g, ans, x: g / x,),
-        saves=("inputs",), methods=("log",), inplace_methods=("log_",), domain=((0.2, 3.0),),
+        promotion="float", saves=("inputs",), methods=("log",), inplace_methods=("log_",), domain=((0.2, 3.0),),
     )

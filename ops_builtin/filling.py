@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.promotion import refuse_complex
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 def _fill(xp: Any, x: Any, *, value: Any) -> Any:
     """A tensor shaped and typed like ``x``, every element ``value``."""
+    if isinstance(value, complex):
+        refuse_complex("fill", value)
     return xp.full_like(x, value)
 
 

@@ -465,8 +465,6 @@ def _shifted(xp: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
 def _logsumexp(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """``log(sum(exp(x)))`` over ``dim`` (every dimension by default), computed stably."""
     axes = reduced_axes(dim, x.ndim, keepdim)
-    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
-        x = xp.astype(x, xp.float64)  # PyTorch promotes integers; the dtype rule narrows to the default
     if 0 in x.shape:
         return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
     s, m = _shifted(xp, x, axes)
@@ -525,7 +523,7 @@ def _log_softmax_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any 
 # ---------------------------------------------------------------------------- cumsum
 def _cumsum(xp: Any, x: Any, *, dim: Any, dtype: Any = None) -> Any:
     """Running sum along ``dim``: ``out[i] = x[0] + ... + x[i]``. Integers and bools sum as
-    int64; ``dtype`` casts the input first."""
+    int64 (the op's promotion); ``dtype`` casts the input first."""
     if dtype is not None:
         x = xp.astype(x, in_namespace(xp, dtype))
     axis = _single_dim("cumsum", dim, x.ndim)
@@ -587,7 +585,7 @@ NO_DIM = [Sample((2, 3)), Sample((4,)), Sample(())]
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     # sums and products
-    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",),
+    registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",), promotion="int64",
                          reference=ref.reduction(np.sum),
                          node_name=node_names.with_dim("Sum"),
                          samples=SAMPLES, **REDUCTION_PARAMS)
@@ -599,6 +597,7 @@ def register(registry: Registry) -> None:
                          edge_cases=ec.PROD,
                          reference=ref.reduction(np.prod),
                          node_name=node_names.with_dim("Prod"),
+                         promotion="int64",
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
     for name, forward in (("amax", _amax), ("amin", _amin)):
@@ -615,7 +614,7 @@ def register(registry: Registry) -> None:
                                 reference=ref.max_min(np.min, np.argmin),
                                 methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
-        registry.register_op(name, forward=forward, methods=(name,), samples=ARG_SAMPLES, **REDUCTION_PARAMS,
+        registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=ARG_SAMPLES, **REDUCTION_PARAMS,
                              zero_gradient=True,
                              reference=ref.arg_extremum(getattr(np, name)))
     # moments
@@ -639,7 +638,7 @@ def register(registry: Registry) -> None:
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
                          edge_cases=ec.LOGSUMEXP,
                          reference=ref.logsumexp,
-                         methods=("logsumexp",), samples=SAMPLES, **REDUCTION_PARAMS)
+                         methods=("logsumexp",), promotion="float", samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
                          edge_cases=ec.SOFTMAX,
@@ -652,7 +651,7 @@ def register(registry: Registry) -> None:
     # scans
     registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
                          reference=ref.cumsum,
-                         params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
+                         params=("dim",), param_aliases={"axis": "dim"}, promotion="int64", samples=ONE_DIM)
     # truth
     for name, forward in (("all", _all), ("any", _any)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=SAMPLES,

@@ -26,6 +26,7 @@ OPS = [
     "floor", "ceil", "round", "floor_divide", "remainder",
     "eq", "ne", "lt", "le", "gt", "ge",
     "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isfinite", "isinf",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
 ]
 
 

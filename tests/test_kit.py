@@ -238,6 +238,7 @@ def test_a_rule_wrong_only_under_create_graph_is_caught():
 
     register("my_where", forward=lambda xp, c, x, y: xp.where(c, x, y),
              vjp=(None, vjp_cond, lambda xp, g, ans, c, x, y: xp.where(c, 0.0, g)),
+             promotes=(1, 2),  # the condition stays bool, as the built-in where's
              samples=[Sample(np.array([True, False, True]), (3,), (3,))])
     message = failures("my_where")
     assert "failed check 'higher_order'" in message
@@ -333,10 +334,16 @@ def test_shape_failures_show_the_sample_and_inputs():
 
 
 def test_integer_results_never_carry_a_graph_node():
+    """An op choosing its own dtype (promotion=False) that returns integers records no node, and the
+    kit's integer_results check agrees; with the default promotion its result takes the declared
+    (float) dtype instead, as the promotion rule says. (The check once caught dispatch recording
+    nodes for such results.)"""
     register("int_out", forward=lambda xp, x: xp.astype(x * 10, xp.int64), vjp=(lambda xp, g, ans, x: g * 0,),
-             saves=())
-    message = failures("int_out", order=1)
-    assert "failed check 'integer_results'" in message and "result has grad_fn=" in message
+             saves=(), promotion=False)
+    x = tapegrad.ones(3, dtype=tapegrad.float64, requires_grad=True)
+    out = tapegrad.int_out(x)
+    assert out.dtype is tapegrad.int64 and out.grad_fn is None and not out.requires_grad
+    check_op("int_out", order=1)  # every check passes, integer_results included
 
 
 def test_checks_can_be_skipped_by_name():

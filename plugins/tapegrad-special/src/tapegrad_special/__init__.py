@@ -202,14 +202,14 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("erf", ()),
         reference=REFERENCES["erf"],
         vjp=(lambda xp, g, ans, x: g * TWO_OVER_SQRT_PI * xp.exp(-(x * x)),),
-        saves=("inputs",), backends=NUMPY_ONLY,
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float",
     )
     registry.register_op(
         "erfc", forward=_erfc,
         edge_cases=EDGE_CASES.get("erfc", ()),
         reference=REFERENCES["erfc"],
         vjp=(lambda xp, g, ans, x: -g * TWO_OVER_SQRT_PI * xp.exp(-(x * x)),),
-        saves=("inputs",), backends=NUMPY_ONLY,
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float",
     )
     registry.register_op(
         # erfinv'(x) = sqrt(pi)/2 * exp(erfinv(x)**2): read from the output.
@@ -217,7 +217,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("erfinv", ()),
         reference=REFERENCES["erfinv"],
         vjp=(lambda xp, g, ans, x: g * SQRT_PI_OVER_TWO * xp.exp(ans * ans),),
-        saves=("output",), backends=NUMPY_ONLY, domain=((-0.9, 0.9),),
+        saves=("output",), backends=NUMPY_ONLY, promotion="float", domain=((-0.9, 0.9),),
     )
     # ------------------------------------------------------------ gamma family
     registry.register_op(
@@ -225,21 +225,21 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("gammaln", ()),
         reference=REFERENCES["gammaln"],
         vjp=(lambda xp, g, ans, x: g * xp.digamma(x),),
-        saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float", domain=(POSITIVE,),
     )
     registry.register_op(
         "digamma", forward=_digamma,
         edge_cases=EDGE_CASES.get("digamma", ()),
         reference=REFERENCES["digamma"],
         vjp=(lambda xp, g, ans, x: g * xp.polygamma(x, n=1),),
-        saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float", domain=(POSITIVE,),
     )
     registry.register_op(
         "polygamma", forward=_polygamma,
         edge_cases=EDGE_CASES.get("polygamma", ()),
         reference=REFERENCES["polygamma"],
         vjp=(lambda xp, g, ans, x, *, n: g * xp.polygamma(x, n=n + 1),),
-        saves=("inputs",), backends=NUMPY_ONLY, domain=(POSITIVE,),
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float", domain=(POSITIVE,),
         samples=[Sample((3,), n=0), Sample((2, 3), n=1), Sample((3,), n=2), Sample((), n=3)],
     )
     # ------------------------------------------------------------ logistic
@@ -248,7 +248,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("expit", ()),
         reference=REFERENCES["expit"],
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
-        saves=("output",), backends=NUMPY_ONLY,
+        saves=("output",), backends=NUMPY_ONLY, promotion="float",
     )
     registry.register_op(
         # log_expit'(x) = 1 - expit(x) = expit(-x), accurate where expit(x) rounds to 1.
@@ -256,7 +256,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("log_expit", ()),
         reference=REFERENCES["log_expit"],
         vjp=(lambda xp, g, ans, x: g * xp.expit(-x),),
-        saves=("inputs",), backends=NUMPY_ONLY,
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float",
     )
     # ------------------------------------------------------------ products
     registry.register_op(
@@ -266,7 +266,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         reference=REFERENCES["xlogy"],
         vjp=(lambda xp, g, ans, x, y: g * _log(xp, y),
              lambda xp, g, ans, x, y: g * x / y),
-        saves=("inputs",), broadcasts=True, backends=NUMPY_ONLY, domain=(None, (0.2, 3.0)),
+        saves=("inputs",), broadcasts=True, backends=NUMPY_ONLY, promotion="float", domain=(None, (0.2, 3.0)),
     )
     # ------------------------------------------------------------ modified Bessel functions
     registry.register_op(
@@ -274,18 +274,18 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         edge_cases=EDGE_CASES.get("i0", ()),
         reference=REFERENCES["i0"],
         vjp=(lambda xp, g, ans, x: g * xp.i1(x),),
-        saves=("inputs",), backends=NUMPY_ONLY,
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float",
     )
     registry.register_op(
         "i1", forward=_i1, vjp=(_i1_vjp,),
         edge_cases=EDGE_CASES.get("i1", ()),
         reference=REFERENCES["i1"],
-        saves=("inputs",), backends=NUMPY_ONLY,
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float",
     )
     registry.register_op(
         "iv", forward=_iv, vjp=(_iv_vjp,),
         edge_cases=EDGE_CASES.get("iv", ()),
         reference=REFERENCES["iv"],
-        saves=("inputs",), backends=NUMPY_ONLY, domain=((0.2, 3.0),),
+        saves=("inputs",), backends=NUMPY_ONLY, promotion="float", domain=((0.2, 3.0),),
         samples=[Sample((3,), v=0), Sample((2, 3), v=1), Sample((3,), v=2.5), Sample((), v=-1.5)],
     )

@@ -1,0 +1,1 @@
+"""Differential tests against PyTorch (skipped when torch is not installed)."""

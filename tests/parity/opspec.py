@@ -363,8 +363,12 @@ def _array_key(rng: np.random.Generator, s: tuple[int, ...]) -> tuple[np.ndarray
     return tuple(np.asarray(rng.integers(-d, d, size=ishape)) for d in s[:k])
 
 
-def _key_result_shape(s: tuple[int, ...], key: tuple[np.ndarray, ...]) -> tuple[int, ...]:
-    return np.broadcast_shapes(*(k.shape for k in key)) + s[len(key):]
+def _indexed(rng: np.random.Generator, arrays_only: bool = True) -> tuple[tuple[int, ...], Any, tuple[int, ...]]:
+    """A shape, an indexing key into it, and a shape of values that broadcasts to what it selects."""
+    s = shape(rng, low=1)
+    key = _array_key(rng, s) if arrays_only or rng.random() < 0.5 else _index_key(rng, s)
+    selected = np.empty(s)[key].shape
+    return s, key, selected[int(rng.integers(0, len(selected) + 1)):]
 
 
 # ---------------------------------------------------------------------------- generators for special ops
@@ -474,10 +478,7 @@ def gen_getitem(rng: np.random.Generator, dtype: str) -> list[Case]:
 def gen_index_put(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
     for _ in range(10):
-        s = shape(rng, low=1)
-        key = _array_key(rng, s)
-        vshape = _key_result_shape(s, key)
-        vshape = vshape[int(rng.integers(0, len(vshape) + 1)):]  # values broadcast to the indexed shape
+        s, key, vshape = _indexed(rng)
         cases.append(Case((values(rng, s, dtype), values(rng, vshape, dtype)),
                           {"index": key, "accumulate": bool(rng.random() < 0.5)}))
     return cases
@@ -486,10 +487,7 @@ def gen_index_put(rng: np.random.Generator, dtype: str) -> list[Case]:
 def gen_scatter_add(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
     for _ in range(8):
-        s = shape(rng, low=1)
-        key = _array_key(rng, s)
-        vshape = _key_result_shape(s, key)
-        vshape = vshape[int(rng.integers(0, len(vshape) + 1)):]
+        s, key, vshape = _indexed(rng)
         cases.append(Case((values(rng, vshape, dtype),), {"index": key, "shape": s}))
     return cases
 
@@ -497,11 +495,8 @@ def gen_scatter_add(rng: np.random.Generator, dtype: str) -> list[Case]:
 def gen_setitem(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
     for _ in range(10):
-        s = shape(rng, low=1)
-        key = _array_key(rng, s) if rng.random() < 0.5 else _index_key(rng, s)
-        probe = np.empty(s)[key]
-        cases.append(Case((values(rng, s, dtype), values(rng, probe.shape[int(rng.integers(0, probe.ndim + 1)):],
-                                                         dtype)), {"index": key}))
+        s, key, vshape = _indexed(rng, arrays_only=False)
+        cases.append(Case((values(rng, s, dtype), values(rng, vshape, dtype)), {"index": key}))
     return cases
 
 

@@ -17,4 +17,7 @@ DIFFERENCES: dict[str, str] = {
     "logical_and-scalar": "`logical_and` accepts a Python scalar operand; PyTorch requires two tensors",
     "logical_or-scalar": "`logical_or` accepts a Python scalar operand; PyTorch requires two tensors",
     "logical_xor-scalar": "`logical_xor` accepts a Python scalar operand; PyTorch requires two tensors",
+    "inplace:logical_and_-scalar": "`logical_and_` accepts a Python scalar operand; PyTorch requires a tensor",
+    "inplace:logical_or_-scalar": "`logical_or_` accepts a Python scalar operand; PyTorch requires a tensor",
+    "inplace:logical_xor_-scalar": "`logical_xor_` accepts a Python scalar operand; PyTorch requires a tensor",
 }

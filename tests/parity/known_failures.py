@@ -16,7 +16,8 @@ ZERO_DIM = (f"{I7} dtypes: 0-d tensors take part in promotion as if dimensioned 
             "PyTorch float32; uint8 with a 0-d int8 is int16, PyTorch uint8)")
 UINT64 = f"{I7} dtypes: sum/prod/cumsum/einsum of uint8 give NumPy's uint64, which tapegrad cannot even name"
 NEGPOW = f"{I7} dtypes: int_tensor ** negative_int_tensor raises ValueError where PyTorch computes"
-BOOL_OPS = f"{I7} dtypes: sigmoid(bool), sign(bool) raise; square(bool) is int8 (PyTorch int64); bool ** bool int8"
+BOOL_OPS = (f"{I7} dtypes: sigmoid(bool), sign(bool) raise NumPy's TypeError; square(bool) is int8 (PyTorch "
+            "int64), bool ** bool int8 (PyTorch bool); -bool raises TypeError (PyTorch RuntimeError)")
 REFUSED_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): PyTorch refuses this dtype (abs/floor/ceil/"
                  "round/relu/pow/remainder/floor_divide of bool, bool in subtraction, log_sigmoid of integers); "
                  "tapegrad computes")
@@ -32,7 +33,6 @@ INDEX_PUT = (f"{I7} item 2: index_put(accumulate=True) with a value that must br
              "memory")
 SHAPE_ERR = (f"{I7} bad input: reshape/view/broadcast_to to a wrong shape raise NumPy's ValueError, PyTorch "
              "RuntimeError (\"shape '[4]' is invalid for input of size 6\")")
-BOOL_NEG_ERR = f"{I7} bad input: -bool_tensor raises NumPy's TypeError, PyTorch RuntimeError"
 CAT_EMPTY = "not in issue 7: cat([]) raises RuntimeError, PyTorch ValueError (exception type)"
 POLYGAMMA = ("not in issue 7: polygamma(n=2) at -inf gives -0.0 (PyTorch nan); polygamma(n=-1) raises "
              "ValueError, PyTorch RuntimeError")
@@ -45,6 +45,18 @@ DOT_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): dot of float64
 FILL_OVERFLOW = ("not in issue 7 (item 8's class): fill_(uint8 tensor, -1.69) wraps to 255; PyTorch raises "
                  "'value cannot be converted to type uint8_t without overflow'")
 ALL_UINT8 = "not in issue 7: all/any of a uint8 tensor give bool; PyTorch keeps uint8"
+
+VIEWS = (f"{I7} item 1: an in-place write through a view of a non-leaf does not update the base's history "
+         "(wrong gradients); writes to split/chunk outputs are accepted where PyTorch refuses them")
+NAN_GRAD = (f"{I7} item 6: gradients at NaN do not follow PyTorch's rule (relu, abs, maximum, minimum, max, min, "
+            "prod: PyTorch passes the gradient through, tapegrad gives 0 or NaN)")
+NORM_ZERO = f"{I7} item 6: norm(p<1) at zero entries gives NaN gradients, PyTorch 0"
+LARGE_F16 = (f"{I7} item 6: reductions of 70,000 float16 elements: mean/amax/amin's gradient is 0 (the count "
+             "overflows float16); var/std/norm give inf (PyTorch accumulates in float32)")
+IS_LEAF = (f"{I7} item 5: a conversion that changes nothing (x.float() of float32, x.to(its own dtype), "
+           "flatten of a 1-D tensor) makes a new non-leaf; PyTorch returns x itself")
+INPLACE_CAST = ("not in issue 7: in-place ops refuse a result dtype of the same kind (uint8.mul_(int8) is int16 "
+                "into uint8); PyTorch casts it, refusing only float into integer or anything into bool")
 
 KNOWN_FAILURES: dict[str, str] = {
     "exp-forward-int8": INT_FLOAT16,
@@ -103,10 +115,13 @@ KNOWN_FAILURES: dict[str, str] = {
     "sigmoid-forward-bool": BOOL_OPS,
     "neg-forward-bool": BOOL_OPS,
     "abs-forward-bool": REFUSED_DTYPE,
+    "abs-nan": NAN_GRAD,
     "sign-forward-bool": BOOL_OPS,
     "sign-special": SIGN_NAN,
+    "sign-nan": SIGN_NAN,
     "square-forward-bool": BOOL_OPS,
     "relu-forward-bool": REFUSED_DTYPE,
+    "relu-nan": NAN_GRAD,
     "floor-forward-bool": REFUSED_DTYPE,
     "ceil-forward-bool": REFUSED_DTYPE,
     "round-forward-bool": REFUSED_DTYPE,
@@ -180,13 +195,16 @@ KNOWN_FAILURES: dict[str, str] = {
     "remainder-grad": ZERO_DIM,
     "remainder-grad2": ZERO_DIM,
     "remainder-ties": ZERO_DIM,
+    "remainder-nan": ZERO_DIM,
     "maximum-mixed-float32": ZERO_DIM,
     "maximum-mixed-float16": HALF_INT,
     "maximum-mixed-int16": ZERO_DIM,
     "maximum-mixed-uint8": ZERO_DIM,
+    "maximum-nan": NAN_GRAD,
     "minimum-mixed-float16": HALF_INT,
     "minimum-mixed-int64": HALF_INT,
     "minimum-mixed-int16": HALF_INT,
+    "minimum-nan": NAN_GRAD,
     "xlogy-mixed-float16": HALF_INT,
     "xlogy-mixed-int64": HALF_INT,
     "xlogy-mixed-int32": HALF_INT,
@@ -224,20 +242,44 @@ KNOWN_FAILURES: dict[str, str] = {
     "where-mixed-int16": HALF_INT,
     "where-mixed-uint8": ZERO_DIM,
     "sum-forward-uint8": UINT64,
+    "mean-grad": LARGE_F16,
+    "amax-grad": LARGE_F16,
+    "amin-grad": LARGE_F16,
     "all-forward-uint8": ALL_UINT8,
     "any-forward-uint8": ALL_UINT8,
     "prod-forward-uint8": UINT64,
-    "std-grad": STD_ZERO,
-    "std-grad2": STD_ZERO,
+    "prod-nan": NAN_GRAD,
+    "var-large-float16": LARGE_F16,
+    "var-grad": LARGE_F16,
+    "var-grad2": LARGE_F16,
+    "std-large-float16": LARGE_F16,
+    "std-grad": LARGE_F16 + "; " + STD_ZERO,
+    "std-grad2": LARGE_F16 + "; " + STD_ZERO,
     "std-ties": STD_ZERO,
+    "std-nan": STD_ZERO,
+    "norm-large-float16": LARGE_F16,
+    "norm-grad": LARGE_F16,
+    "norm-grad2": LARGE_F16,
+    "norm-ties": NORM_ZERO,
+    "norm-nan": NORM_ZERO,
     "cumsum-forward-uint8": UINT64,
+    "max-nan": NAN_GRAD,
+    "min-nan": NAN_GRAD,
     "reshape-errors": RESHAPE_NEG2 + "; " + SHAPE_ERR,
     "view-errors": SHAPE_ERR,
     "broadcast_to-errors": SHAPE_ERR,
+    "flatten-grad": IS_LEAF,
+    "flatten-grad2": IS_LEAF,
     "cat-errors": CAT_EMPTY,
     "stack-mixed-float16": HALF_INT,
     "stack-mixed-int64": HALF_INT,
     "pad-errors": REFUSED_DTYPE,
+    "astype-grad": IS_LEAF,
+    "astype-grad2": IS_LEAF,
+    "to_float-grad": IS_LEAF,
+    "to_float-grad2": IS_LEAF,
+    "to_double-grad": IS_LEAF,
+    "to_double-grad2": IS_LEAF,
     "fill-forward-uint8": FILL_OVERFLOW,
     "index_put-forward-float64": INDEX_PUT,
     "index_put-forward-float16": INDEX_PUT,
@@ -254,4 +296,93 @@ KNOWN_FAILURES: dict[str, str] = {
     "einsum-broadcast-int16": EINSUM_BCAST,
     "einsum-broadcast-int8": EINSUM_BCAST,
     "einsum-broadcast-uint8": EINSUM_BCAST + "; " + UINT64,
+    "inplace:sub_-forward-bool": REFUSED_DTYPE,
+    "inplace:sub_-mixed-float64": REFUSED_DTYPE,
+    "inplace:sub_-mixed-int32": REFUSED_DTYPE,
+    "inplace:sub_-mixed-uint8": INPLACE_CAST,
+    "inplace:sub_-scalar-int32": REFUSED_DTYPE,
+    "inplace:sub_-scalar-int8": REFUSED_DTYPE,
+    "inplace:sub_-grad": REFUSED_DTYPE,
+    "inplace:sub_-grad2": REFUSED_DTYPE,
+    "inplace:neg_-forward-bool": BOOL_OPS,
+    "inplace:mul_-mixed-int8": INPLACE_CAST,
+    "inplace:mul_-mixed-uint8": INPLACE_CAST,
+    "inplace:pow_-forward-int64": NEGPOW,
+    "inplace:pow_-forward-int32": NEGPOW,
+    "inplace:pow_-forward-int16": NEGPOW,
+    "inplace:pow_-forward-int8": NEGPOW,
+    "inplace:pow_-mixed-int64": NEGPOW,
+    "inplace:pow_-mixed-int32": NEGPOW,
+    "inplace:pow_-mixed-int16": NEGPOW,
+    "inplace:pow_-mixed-int8": NEGPOW,
+    "inplace:pow_-mixed-uint8": NEGPOW,
+    "inplace:pow_-mixed-bool": NEGPOW,
+    "inplace:pow_-scalar-int64": NEGPOW,
+    "inplace:pow_-scalar-int32": NEGPOW,
+    "inplace:pow_-scalar-int16": NEGPOW,
+    "inplace:fill_-forward-uint8": FILL_OVERFLOW,
+    "inplace:abs_-forward-bool": REFUSED_DTYPE,
+    "inplace:sign_-forward-bool": BOOL_OPS,
+    "inplace:sign_-special": SIGN_NAN,
+    "inplace:sigmoid_-forward-bool": BOOL_OPS,
+    "inplace:floor_-forward-bool": REFUSED_DTYPE,
+    "inplace:ceil_-forward-bool": REFUSED_DTYPE,
+    "inplace:floor_divide_-mixed-int64": DIVZERO,
+    "inplace:floor_divide_-mixed-int16": DIVZERO,
+    "inplace:floor_divide_-mixed-uint8": INPLACE_CAST,
+    "inplace:remainder_-mixed-int64": DIVZERO,
+    "inplace:remainder_-mixed-int16": DIVZERO,
+    "inplace:remainder_-mixed-int8": DIVZERO,
+    "inplace:remainder_-mixed-uint8": INPLACE_CAST,
+    "inplace:view-grad-row.mul": VIEWS,
+    "inplace:view-grad-row.setitem": VIEWS,
+    "inplace:view-grad-slice.mul": VIEWS,
+    "inplace:view-grad-slice.setitem": VIEWS,
+    "inplace:view-grad-reshape.mul": VIEWS,
+    "inplace:view-grad-reshape.setitem": VIEWS,
+    "inplace:view-grad-view.mul": VIEWS,
+    "inplace:view-grad-view.setitem": VIEWS,
+    "inplace:view-grad-transpose.mul": VIEWS,
+    "inplace:view-grad-transpose.setitem": VIEWS,
+    "inplace:view-grad-expanddims.mul": VIEWS,
+    "inplace:view-grad-expanddims.setitem": VIEWS,
+    "inplace:view-grad-split.mul": VIEWS,
+    "inplace:view-grad-split.add": VIEWS,
+    "inplace:view-grad-split.zero": VIEWS,
+    "inplace:view-grad-split.setitem": VIEWS,
+    "inplace:view-grad-chunk.mul": VIEWS,
+    "inplace:view-grad-chunk.add": VIEWS,
+    "inplace:view-grad-chunk.zero": VIEWS,
+    "inplace:view-grad-chunk.setitem": VIEWS,
+    "inplace:view-grad-narrow.mul": VIEWS,
+    "inplace:view-grad-narrow.setitem": VIEWS,
+    "inplace:view-grad2-row.mul": VIEWS,
+    "inplace:view-grad2-row.zero": VIEWS,
+    "inplace:view-grad2-row.setitem": VIEWS,
+    "inplace:view-grad2-slice.mul": VIEWS,
+    "inplace:view-grad2-slice.zero": VIEWS,
+    "inplace:view-grad2-slice.setitem": VIEWS,
+    "inplace:view-grad2-reshape.mul": VIEWS,
+    "inplace:view-grad2-reshape.zero": VIEWS,
+    "inplace:view-grad2-reshape.setitem": VIEWS,
+    "inplace:view-grad2-view.mul": VIEWS,
+    "inplace:view-grad2-view.zero": VIEWS,
+    "inplace:view-grad2-view.setitem": VIEWS,
+    "inplace:view-grad2-transpose.mul": VIEWS,
+    "inplace:view-grad2-transpose.zero": VIEWS,
+    "inplace:view-grad2-transpose.setitem": VIEWS,
+    "inplace:view-grad2-expanddims.mul": VIEWS,
+    "inplace:view-grad2-expanddims.zero": VIEWS,
+    "inplace:view-grad2-expanddims.setitem": VIEWS,
+    "inplace:view-grad2-split.mul": VIEWS,
+    "inplace:view-grad2-split.add": VIEWS,
+    "inplace:view-grad2-split.zero": VIEWS,
+    "inplace:view-grad2-split.setitem": VIEWS,
+    "inplace:view-grad2-chunk.mul": VIEWS,
+    "inplace:view-grad2-chunk.add": VIEWS,
+    "inplace:view-grad2-chunk.zero": VIEWS,
+    "inplace:view-grad2-chunk.setitem": VIEWS,
+    "inplace:view-grad2-narrow.mul": VIEWS,
+    "inplace:view-grad2-narrow.zero": VIEWS,
+    "inplace:view-grad2-narrow.setitem": VIEWS,
 }

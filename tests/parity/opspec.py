@@ -59,7 +59,8 @@ class OpSpec:
     dtypes: tuple[str, ...] = DTYPES
     grad: bool = True                     # check first and second order gradients
     errors: Callable[[np.random.Generator], list[Case]] | None = None
-    ties: bool = False                    # also take gradients at 0 and at ties
+    ties: bool = False                    # also take gradients at 0, at ties and at NaN
+    grads_by_tag: bool = False            # one gradient test item per case tag, not one in all
 
 
 # ---------------------------------------------------------------------------- random data
@@ -197,6 +198,8 @@ def reduction(tuples: bool = True, none: bool = True, domain: tuple[float, float
         if dtype in FLOATS:
             cases.append(Case((values(rng, (3, 3), dtype, pool=SPECIAL_VALUES),), extra(rng) if extra else {},
                               "special"))
+        if dtype == "float16" and none:  # 70,000 elements: a count float16 cannot hold (issue 7 item 6)
+            cases.append(Case((np.ones(70_000, dtype),), extra(rng) if extra else {}, "large"))
         return cases
     return gen
 
@@ -454,7 +457,8 @@ def gen_tensordot(rng: np.random.Generator, dtype: str) -> list[Case]:
 
 EINSUM_FORMS = [("ij,jk->ik", (2, 3), (3, 4)), ("ii->i", (3, 3)), ("ii", (3, 3)), ("...ij,...jk", (2, 2, 3), (3, 4)),
                 ("bij,bkj->bik", (2, 3, 4), (2, 5, 4)), ("i,j", (2,), (3,)), ("i,i->", (4,), (4,)),
-                ("ij->ji", (2, 3)), ("ijk->", (2, 1, 3)), ("ij,ij,ij->i", (2, 3), (2, 3), (1, 3)), (",ij->ij", (), (2, 3))]
+                ("ij->ji", (2, 3)), ("ijk->", (2, 1, 3)), ("ij,ij,ij->i", (2, 3), (2, 3), (1, 3)),
+                (",ij->ij", (), (2, 3))]
 
 
 def gen_einsum(contract: bool) -> Gen:
@@ -638,7 +642,8 @@ def _build() -> dict[str, OpSpec]:
     for name in ("sum", "mean", "amax", "amin", "all", "any"):
         add(OpSpec(name, th(name), tg(name), reduction(), grad=name not in ("all", "any"),
                    errors=reduction_errors(), ties=name in TIE_OPS))
-    add(OpSpec("prod", _th_all_dims("prod"), tg("prod"), reduction(tuples=False, none_keepdim=False), errors=reduction_errors(False),
+    add(OpSpec("prod", _th_all_dims("prod"), tg("prod"), reduction(tuples=False, none_keepdim=False),
+               errors=reduction_errors(False),
                ties=True))
     for name in ("argmax", "argmin"):
         add(OpSpec(name, _th_all_dims(name), tg(name), reduction(tuples=False), dtypes=REALS, grad=False,
@@ -678,7 +683,8 @@ def _build() -> dict[str, OpSpec]:
     add(OpSpec("unsqueeze", th("unsqueeze"), tg("unsqueeze"), dim_op(lambda rng, s: {"dim": _dim(rng, s, 1)}),
                errors=fixed_errors(((2, 3), (), {"dim": 3}), ((2, 3), (), {"dim": -4}))))
     add(OpSpec("squeeze", th("squeeze"), tg("squeeze"),
-               dim_op(lambda rng, s: [{}, {"dim": _dim(rng, s)}, {"dim": tuple(range(len(s)))}][int(rng.integers(0, 3))]),
+               dim_op(lambda rng, s: [{}, {"dim": _dim(rng, s)}, {"dim": tuple(range(len(s)))}][
+                   int(rng.integers(0, 3))]),
                errors=fixed_errors(((2, 1), (), {"dim": 2}))))
     add(OpSpec("flatten", th("flatten"), tg("flatten"),
                dim_op(lambda rng, s: dict(zip(("start_dim", "end_dim"), sorted(
@@ -756,7 +762,72 @@ def _build() -> dict[str, OpSpec]:
                                    Case(("ij,jk", values(rng, (2, 3), "float64")))]))
     add(OpSpec("contract", lambda torch, *arrays, equation: torch.einsum(equation, *arrays), tg("contract"),
                gen_einsum(True), dtypes=REALS))
+    for op in tapegrad.optable.table().canonical_ops():
+        if op.inplace_methods and op.name in ops:
+            add(inplace_spec(ops[op.name], op.inplace_methods[0]))
+    add(OpSpec("inplace:view", _th_view_write, _tg_view_write, gen_view_write, dtypes=("float64", "int64"),
+               grads_by_tag=True))
     return ops
+
+
+def _tg_fresh(x: Any) -> Any:
+    """A non-leaf copy of ``x`` to write into: its gradient flows back to ``x``."""
+    return x * 1 if x.dtype.is_floating_point else tapegrad.tensor(x.numpy())
+
+
+def _th_fresh(x: Any) -> Any:
+    return x * 1 if x.dtype.is_floating_point else x.clone()
+
+
+def inplace_spec(base: OpSpec, method: str) -> OpSpec:
+    """``y = x * 1; y.METHOD(*rest)``: the in-place form of ``base``, on the cases of ``base``
+    whose first argument is a tensor (broadcasting into it and dtype casts PyTorch refuses are
+    errors tapegrad must raise too)."""
+    def ours(x: Any, *rest: Any, **params: Any) -> Any:
+        y = _tg_fresh(x)
+        out = getattr(y, method)(*rest, **params)
+        assert out is y, f"{method} returned a new tensor, not its input"
+        return y
+
+    def theirs(torch: Any, x: Any, *rest: Any, **params: Any) -> Any:
+        y = _th_fresh(x)
+        getattr(y, method)(*rest, **params)
+        return y
+
+    def cases(rng: np.random.Generator, dtype: str) -> list[Case]:
+        return [c for c in base.cases(rng, dtype) if isinstance(c.args[0], np.ndarray)]
+
+    return OpSpec(f"inplace:{method}", theirs, ours, cases, dtypes=base.dtypes, grad=base.grad)
+
+
+# an in-place write through a view of a non-leaf (issue 7 item 1): name -> how to take the view
+VIEWS: dict[str, Callable[[Any], Any]] = {
+    "row": lambda y: y[0], "slice": lambda y: y[:, 1:], "reshape": lambda y: y.reshape(-1),
+    "view": lambda y: y.view(-1), "transpose": lambda y: y.transpose(0, 1), "expand_dims": lambda y: y.unsqueeze(0),
+    "split": lambda y: y.split(1, 0)[0], "chunk": lambda y: y.chunk(2, 1)[0], "narrow": lambda y: y.narrow(1, 0, 1),
+}
+WRITES: dict[str, Callable[[Any], Any]] = {
+    "mul_": lambda v: v.mul_(3), "add_": lambda v: v.add_(1), "zero_": lambda v: v.zero_(),
+    "setitem": lambda v: v.__setitem__(0, 5.0),
+}
+
+
+def _view_write(y: Any, view: str, write: str) -> Any:
+    WRITES[write](VIEWS[view](y))
+    return y * y  # the base is read after the write: its history must include it
+
+
+def _tg_view_write(x: Any, view: str, write: str) -> Any:
+    return _view_write(_tg_fresh(x), view, write)
+
+
+def _th_view_write(torch: Any, x: Any, view: str, write: str) -> Any:
+    return _view_write(_th_fresh(x), view, write)
+
+
+def gen_view_write(rng: np.random.Generator, dtype: str) -> list[Case]:
+    return [Case((values(rng, (2, 3), dtype), view, write), tag=f"{view}.{write}".replace("_", ""))
+            for view in VIEWS for write in WRITES]
 
 
 def _th_setitem(torch: Any, x: Any, v: Any, index: Any) -> Any:

@@ -1,16 +1,19 @@
 """tapegrad against PyTorch 2.13, op by op: values, dtypes, gradients, second order, errors.
 
 One test item per op, kind of case and input dtype, each running a seeded batch of random
-cases (opspec.py) and listing every case that differs. Item ids read ``OP-CHECK[-DTYPE]``:
-``forward`` (one dtype), ``mixed`` (two dtypes, 0-d operands among them), ``scalar`` (a Python
-scalar on either side), ``special`` (NaN, infinities, signed zeros), ``broadcast`` (einsum's
-size-1 dimensions) compare values and result dtypes; ``grad`` (plain and create_graph=True, which must agree), ``grad2`` (grad of grad . v)
-and ``ties`` (gradients at 0 and at ties) compare derivatives; ``errors`` checks that what
-PyTorch refuses tapegrad refuses, with the same kind of exception.
+cases (opspec.py) and listing every case that differs. Item ids read ``OP-CHECK[-DTYPE]``.
+Values and result dtypes: ``forward`` (one dtype), ``mixed`` (two dtypes, 0-d operands among
+them), ``scalar`` (a Python scalar on either side), ``special`` (NaN, infinities, signed zeros),
+``broadcast`` (einsum's size-1 dimensions), ``large`` (70,000 float16 elements), and for
+``inplace:view`` one id per view and write. Derivatives: ``grad`` (plain and under
+create_graph=True, which must agree), ``grad2`` (grad of grad . v), ``ties`` (at 0 and at ties),
+``nan`` (at NaN). ``errors``: what PyTorch refuses tapegrad refuses, with the same kind of
+exception.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from functools import lru_cache
 
@@ -24,7 +27,7 @@ from .harness import Mismatch, run_cases  # noqa: E402
 from .known_failures import KNOWN_FAILURES  # noqa: E402
 from .opspec import OPS, TIES, Case, OpSpec  # noqa: E402
 
-GRAD_CHECKS = ("grad", "grad2", "ties")
+GRAD_CHECKS = ("grad", "grad2", "ties", "nan")
 
 
 @lru_cache(maxsize=None)
@@ -40,8 +43,11 @@ def keys() -> list[str]:
         for dtype in spec.dtypes:
             tags = dict.fromkeys(case.tag for case in generated(name, dtype))
             out += [f"{name}-{tag}-{dtype}" for tag in tags]
-        if spec.grad:
-            out += [f"{name}-{check}" for check in GRAD_CHECKS if check != "ties" or spec.ties]
+        if spec.grad and spec.grads_by_tag:
+            tags = dict.fromkeys(case.tag for case in generated(name, "float64"))
+            out += [f"{name}-{check}-{tag}" for check in ("grad", "grad2") for tag in tags]
+        elif spec.grad:
+            out += [f"{name}-{check}" for check in GRAD_CHECKS if check in ("grad", "grad2") or spec.ties]
         if spec.errors is not None:
             out.append(f"{name}-errors")
     return out
@@ -80,25 +86,29 @@ def _arrays(value: object) -> list[np.ndarray]:
     return []
 
 
-def _at_ties(rng: np.random.Generator, case: Case) -> Case:
-    """The case with its float inputs' values drawn from 0, +-1, 2: kinks and ties."""
+def _at_ties(rng: np.random.Generator, case: Case, pool: tuple[float, ...]) -> Case:
+    """The case with its float inputs' values drawn from ``pool``: kinks, ties, NaN."""
     def swap(value: object) -> object:
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-            return rng.choice(TIES, size=value.shape).astype(value.dtype)
+            return rng.choice(pool, size=value.shape).astype(value.dtype)
         if isinstance(value, (list, tuple)):
             return type(value)(swap(v) for v in value)
         return value
     return Case(tuple(swap(a) for a in case.args), case.params, "ties")
 
 
+NAN_POINTS = (math.nan, 0.0, 1.0, -1.0, 2.0)  # how NaN passes through kinks (maximum, relu, clamp ...)
+
+
 def grad_cases(spec: OpSpec, check: str, rng: np.random.Generator) -> list[Case]:
     """float64 cases (all but NaN/inf ones) and a few float32 ones for the gradients' dtypes."""
-    cases = [c for c in generated(spec.name, "float64") if c.tag not in ("special", "broadcast")]
-    if check == "ties":
-        return [_at_ties(rng, c) for c in cases[:10]]
-    skip = {tag for tag in ("mixed", "scalar") if f"{spec.name}-{tag}" in DIFFERENCES}
+    skip = {"special", "broadcast"} | {tag for tag in ("mixed", "scalar") if f"{spec.name}-{tag}" in DIFFERENCES}
+    cases = [c for c in generated(spec.name, "float64") if c.tag not in skip]
+    if check in ("ties", "nan"):
+        return [_at_ties(rng, c, TIES if check == "ties" else NAN_POINTS) for c in cases[:24]]
     float32 = [c for c in generated(spec.name, "float32") if c.tag == "forward"][:4]
-    return [c for c in cases + float32 if c.tag not in skip]
+    large = [c for c in generated(spec.name, "float16") if c.tag == "large"] if "float16" in spec.dtypes else []
+    return cases + [c for c in float32 + large if c.tag not in skip]
 
 
 @pytest.mark.parametrize("key", [param(k) for k in keys()])
@@ -110,6 +120,7 @@ def test_parity(key: str) -> None:
         assert spec.errors is not None
         run_cases(spec, spec.errors(np.random.default_rng(seed)), check, seed)
     elif check in GRAD_CHECKS:
-        run_cases(spec, grad_cases(spec, check, np.random.default_rng(seed)), check, seed)
+        cases = grad_cases(spec, check, np.random.default_rng(seed))
+        run_cases(spec, [c for c in cases if c.tag == dtype[0]] if dtype else cases, check, seed)
     else:
         run_cases(spec, [c for c in generated(name, dtype[0]) if c.tag == check], "forward", seed)

@@ -24,7 +24,8 @@ ROW = re.compile(r"^\| `(?P<key>[^`]+)` \| (?P<difference>.+?) \| (?P<why>.+?) \
 def test_every_op_has_a_torch_counterpart_or_says_why_not():
     names = [op.name for op in tapegrad.optable.table().canonical_ops()]
     missing = [n for n in names if n not in OPS and n not in NO_TORCH_COUNTERPART]
-    assert not missing, f"ops with no parity spec (add one to tests/parity/opspec.py, or to NO_TORCH_COUNTERPART): {missing}"
+    assert not missing, (f"ops with no parity spec (add one to tests/parity/opspec.py, or to "
+                         f"NO_TORCH_COUNTERPART): {missing}")
     both = [n for n in NO_TORCH_COUNTERPART if n in OPS]
     assert not both, f"ops both specified and listed as having no counterpart: {both}"
     stale = [n for n in NO_TORCH_COUNTERPART if n not in names]

@@ -34,8 +34,8 @@ INDEX_PUT = (f"{I7} item 2: index_put(accumulate=True) with a value that must br
 SHAPE_ERR = (f"{I7} bad input: reshape/view/broadcast_to to a wrong shape raise NumPy's ValueError, PyTorch "
              "RuntimeError (\"shape '[4]' is invalid for input of size 6\")")
 CAT_EMPTY = "not in issue 7: cat([]) raises RuntimeError, PyTorch ValueError (exception type)"
-POLYGAMMA = ("not in issue 7: polygamma(n=2) at -inf gives -0.0 (PyTorch nan); polygamma(n=-1) raises "
-             "ValueError, PyTorch RuntimeError")
+POLYGAMMA = ("not in issue 7: polygamma(+inf, n=2) is -0.0 (PyTorch nan; the limit is 0, so PyTorch is the odd "
+             "one: a candidate for the differences table); polygamma(n=-1) raises ValueError, PyTorch RuntimeError")
 SIGN_NAN = "not in issue 7 (special points, item 6's class): sign(nan) is nan, PyTorch 0"
 GAMMALN_INF = "not in issue 7 (special points): gammaln(-inf) is -inf, PyTorch (and SciPy) inf"
 EINSUM_BCAST = ("not in issue 7: einsum refuses a size-1 dimension broadcast against a letter's size "

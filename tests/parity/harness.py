@@ -210,7 +210,8 @@ def compare_forward(ours: Outcome, theirs: Outcome) -> list[str]:
     problems = [compare_tensors(f"result {i}", x, y) for i, (x, y) in enumerate(zip(a, b))]
     problems += [f"result {i} requires_grad: tapegrad {x.requires_grad}, PyTorch {y.requires_grad}"
                  for i, (x, y) in enumerate(zip(a, b)) if x.requires_grad != y.requires_grad]
-    problems += [f"result {i} is_leaf: tapegrad {x.is_leaf}, PyTorch {y.is_leaf} (PyTorch returns the input itself)"
+    problems += [f"result {i} is_leaf: tapegrad {x.is_leaf}, PyTorch {y.is_leaf}"
+                 + (" (PyTorch returns the input itself)" if y.is_leaf else "")
                  for i, (x, y) in enumerate(zip(a, b)) if x.is_leaf != y.is_leaf]
     return [p for p in problems if p]
 

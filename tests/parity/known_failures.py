@@ -58,6 +58,14 @@ IS_LEAF = (f"{I7} item 5: a conversion that changes nothing (x.float() of float3
 INPLACE_CAST = ("not in issue 7: in-place ops refuse a result dtype of the same kind (uint8.mul_(int8) is int16 "
                 "into uint8); PyTorch casts it, refusing only float into integer or anything into bool")
 
+ISCLOSE_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): isclose/allclose of two dtypes compute; "
+                 "PyTorch raises 'Float did not match Double'")
+T_SELF = ("not in issue 7: x.t() of a 0-D or 1-D tensor returns x itself (a leaf); PyTorch returns a new view "
+          "with a grad_fn")
+EXPAND_0D = ("not in issue 7: x.expand_as(other) of a 0-d x to a 0-d other crashes (TypeError: _expand() missing "
+             "'sizes', a private name)")
+COPY_INT_GRAD = ("not in issue 7, a silent wrong gradient: dst.copy_(src) with an integer src keeps dst's old "
+                 "gradient (PyTorch: zero, dst is overwritten); an integer dst's result requires grad")
 KNOWN_FAILURES: dict[str, str] = {
     "exp-forward-int8": INT_FLOAT16,
     "exp-forward-uint8": INT_FLOAT16,
@@ -296,6 +304,35 @@ KNOWN_FAILURES: dict[str, str] = {
     "einsum-broadcast-int16": EINSUM_BCAST,
     "einsum-broadcast-int8": EINSUM_BCAST,
     "einsum-broadcast-uint8": EINSUM_BCAST + "; " + UINT64,
+    "copy-forward-float64": SHAPE_ERR,
+    "copy-forward-float32": SHAPE_ERR,
+    "copy-forward-int64": SHAPE_ERR,
+    "copy-forward-int32": SHAPE_ERR,
+    "copy-forward-int16": SHAPE_ERR,
+    "copy-forward-int8": SHAPE_ERR,
+    "copy-forward-uint8": SHAPE_ERR,
+    "copy-forward-bool": SHAPE_ERR,
+    "copy-mixed-float64": SHAPE_ERR,
+    "copy-mixed-float32": SHAPE_ERR,
+    "copy-mixed-int64": SHAPE_ERR,
+    "copy-mixed-int32": SHAPE_ERR,
+    "copy-mixed-int16": SHAPE_ERR,
+    "copy-mixed-int8": SHAPE_ERR,
+    "copy-mixed-uint8": SHAPE_ERR,
+    "copy-grad": COPY_INT_GRAD + "; " + IS_LEAF + "; " + SHAPE_ERR,
+    "copy-grad2": COPY_INT_GRAD + "; " + IS_LEAF + "; " + SHAPE_ERR,
+    "masked_fill-forward-uint8": FILL_OVERFLOW,
+    "isclose-mixed": ISCLOSE_DTYPE,
+    "allclose-mixed": ISCLOSE_DTYPE,
+    "t-grad": T_SELF,
+    "t-grad2": T_SELF,
+    "expand_as-forward-float64": EXPAND_0D,
+    "expand_as-forward-float16": EXPAND_0D,
+    "expand_as-forward-int32": EXPAND_0D,
+    "expand_as-forward-int16": EXPAND_0D,
+    "expand_as-forward-uint8": EXPAND_0D,
+    "expand_as-grad": EXPAND_0D,
+    "expand_as-grad2": EXPAND_0D,
     "inplace:sub_-forward-bool": REFUSED_DTYPE,
     "inplace:sub_-mixed-float64": REFUSED_DTYPE,
     "inplace:sub_-mixed-int32": REFUSED_DTYPE,
@@ -334,6 +371,18 @@ KNOWN_FAILURES: dict[str, str] = {
     "inplace:remainder_-mixed-int16": DIVZERO,
     "inplace:remainder_-mixed-int8": DIVZERO,
     "inplace:remainder_-mixed-uint8": INPLACE_CAST,
+    "inplace:copy_-forward": SHAPE_ERR,
+    "inplace:copy_-mixed-float32": SHAPE_ERR,
+    "inplace:copy_-mixed-float16": SHAPE_ERR,
+    "inplace:copy_-mixed-int64": SHAPE_ERR,
+    "inplace:copy_-mixed-int32": SHAPE_ERR,
+    "inplace:copy_-mixed-int16": SHAPE_ERR,
+    "inplace:copy_-mixed-int8": SHAPE_ERR,
+    "inplace:copy_-mixed-uint8": SHAPE_ERR,
+    "inplace:copy_-mixed-bool": SHAPE_ERR,
+    "inplace:copy_-grad": COPY_INT_GRAD + "; " + IS_LEAF + "; " + SHAPE_ERR,
+    "inplace:copy_-grad2": COPY_INT_GRAD + "; " + IS_LEAF + "; " + SHAPE_ERR,
+    "inplace:masked_fill_-forward-uint8": FILL_OVERFLOW,
     "inplace:view-grad-row.mul": VIEWS,
     "inplace:view-grad-row.setitem": VIEWS,
     "inplace:view-grad-slice.mul": VIEWS,

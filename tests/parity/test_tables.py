@@ -13,7 +13,7 @@ import tapegrad  # noqa: E402
 
 from .differences import DIFFERENCES  # noqa: E402
 from .known_failures import KNOWN_FAILURES  # noqa: E402
-from .opspec import NO_TORCH_COUNTERPART, OPS  # noqa: E402
+from .opspec import NEWER_OPS, NO_TORCH_COUNTERPART, OPS  # noqa: E402
 from .test_parity import keys, prefixes  # noqa: E402
 
 AUTOGRAD_MD = Path(__file__).resolve().parents[2] / "docs" / "autograd.md"
@@ -47,7 +47,8 @@ def test_differences_match_docs():
 @pytest.mark.parametrize("table", [DIFFERENCES, KNOWN_FAILURES], ids=["differences", "known_failures"])
 def test_every_key_names_test_items(table):
     covered = {prefix for key in keys() for prefix in prefixes(key)}
-    stale = sorted(k for k in table if k not in covered)
+    absent = NEWER_OPS - {key.split("-")[0] for key in keys()}  # entries for them wait for the op
+    stale = sorted(k for k in table if k not in covered and k.split("-")[0] not in absent)
     assert not stale, f"keys that name no test item (a typo, or the op or check is gone): {stale}"
 
 

@@ -1,0 +1,23 @@
+"""Differences from PyTorch kept on purpose: the suite skips these by name.
+
+Mirrors the table in docs/autograd.md, section "Where tapegrad differs from PyTorch"
+(test_tables.py checks the two agree). Key: a test id or a shorter prefix of one
+(``OP-CHECK[-DTYPE]``, see test_parity.py); value: the table's "difference" column.
+"""
+
+from __future__ import annotations
+
+DIFFERENCES: dict[str, str] = {
+    "max-ties": "`max(x, dim)` splits the gradient evenly between tied maxima; PyTorch gives it all to "
+                "the index it returns",
+    "min-ties": "`min(x, dim)` splits the gradient evenly between tied minima; PyTorch gives it all to "
+                "the index it returns",
+    "maximum-scalar": "`maximum` accepts a Python scalar operand; PyTorch requires two tensors",
+    "minimum-scalar": "`minimum` accepts a Python scalar operand; PyTorch requires two tensors",
+    "logical_and-scalar": "`logical_and` accepts a Python scalar operand; PyTorch requires two tensors",
+    "logical_or-scalar": "`logical_or` accepts a Python scalar operand; PyTorch requires two tensors",
+    "logical_xor-scalar": "`logical_xor` accepts a Python scalar operand; PyTorch requires two tensors",
+    "inplace:logical_and_-scalar": "`logical_and_` accepts a Python scalar operand; PyTorch requires a tensor",
+    "inplace:logical_or_-scalar": "`logical_or_` accepts a Python scalar operand; PyTorch requires a tensor",
+    "inplace:logical_xor_-scalar": "`logical_xor_` accepts a Python scalar operand; PyTorch requires a tensor",
+}

@@ -82,6 +82,8 @@ def make_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backend) 
     apply = fast or general
     if op.view:
         apply = _view_apply(op, apply)
+    if op.identity is not None:
+        apply = _identity_apply(op, apply)
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     return apply
@@ -220,6 +222,25 @@ def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor
         return out
 
     return viewing
+
+
+def _identity_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Wrap an op declaring ``identity``: a call that changes nothing returns its input itself."""
+    unchanged = op.identity
+    assert unchanged is not None
+
+    def maybe_itself(x: Any, *rest: Any, **params: Any) -> Tensor:
+        if type(x) is Tensor:
+            try:
+                same = unchanged(x, **normalize_params(op, rest, params))
+            except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+                name_the_op(op, exc)
+                raise
+            if same:
+                return x
+        return apply(x, *rest, **params)
+
+    return maybe_itself
 
 
 def normalize_params(op: OpDef, rest: tuple, params: dict) -> dict:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .grad_mode import is_grad_enabled
+from .promotion import can_cast
 from .registry import OpDef
 from .tensor import Tensor
 from .versions import base_chain, mark_modified
@@ -85,7 +86,7 @@ def make_inplace(op: OpDef) -> Callable[..., Tensor]:
             raise RuntimeError(
                 f"output with shape {list(target.shape)} doesn't match the broadcast shape {list(data.shape)}"
             )
-        if isinstance(target, np.ndarray) and not np.can_cast(data.dtype, target.dtype, "same_kind"):
+        if isinstance(target, np.ndarray) and not can_cast(data.dtype, target.dtype):
             raise RuntimeError(f"result type {data.dtype} can't be cast to the desired output type {target.dtype}")
         node = result._grad_fn
         # A write through a view that autograd records rewrites the base's history.

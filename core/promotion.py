@@ -34,7 +34,7 @@ from . import dtypes as _dtypes
 
 ndarray = np.ndarray
 
-__all__ = ["CATEGORIES", "Promotion", "promote_types", "result_type", "refuse_complex"]
+__all__ = ["CATEGORIES", "Promotion", "promote_types", "result_type", "refuse_complex", "can_cast"]
 
 CATEGORIES = ("same", "float", "bool", "int64")
 
@@ -111,6 +111,18 @@ def _result(operands: Sequence[tuple[Any, int]]) -> np.dtype:
         found[priority] = dtype if current is None else _promote(current, dtype)
     out = _combine(found[0], _combine(found[1], found[2]))
     return _I64 if out is None else out
+
+
+def can_cast(source: Any, target: Any) -> bool:
+    """PyTorch's ``can_cast``, for in-place results: within and down a category freely
+    (int32 into uint8, float64 into float16), never from floating to integer or bool, nor from
+    a number to bool. NumPy's ``same_kind`` refuses int into uint, which PyTorch allows."""
+    a, b = np.dtype(source), np.dtype(target)
+    if a.kind == "f":
+        return b.kind == "f"
+    if a.kind in "iu":
+        return b.kind in "iuf"
+    return True  # bool goes anywhere
 
 
 def refuse_complex(name: str, value: Any) -> None:

@@ -72,6 +72,7 @@ class OpDef:
     reference: Any = None  # the forward's reference: a NumPy function, or EdgeCases with values (kit)
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
+    identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -175,6 +176,7 @@ class Registry:
         zero_gradient: bool | Sequence[bool] = False,
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
+        identity: Callable[..., bool] | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -232,6 +234,9 @@ class Registry:
         - ``override``: replace an op of the same name registered by an earlier plugin.
         - ``zero_gradient``, ``reference``, ``edge_cases``: what the conformance kit checks the op
           against (see ``_kit_facts``).
+        - ``identity``: ``identity(x, **params) -> bool`` says when the call changes nothing, so it
+          returns its first input itself, as PyTorch's do (``x.flatten()`` of a 1-D tensor,
+          ``x.astype(x.dtype)``): a leaf stays a leaf and no node is recorded.
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -314,6 +319,7 @@ class Registry:
             reads=None if reads is None else _check_reads(where, reads, vjps, save_set),
             **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
             promotes=None if promotes is None else tuple(promotes),
+            identity=_callable_or_none(where, "identity", identity),
         )
         self.ops.append((op, bool(override)))
 
@@ -449,6 +455,12 @@ def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any, 
     if not isinstance(edge_cases, (list, tuple)):
         raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
     return dict(zero_gradient=zeros, reference=reference, edge_cases=tuple(edge_cases))
+
+
+def _callable_or_none(where: str, what: str, value: Any) -> Any:
+    if value is not None and not callable(value):
+        raise RegistrationError(f"{where}: {what} must be a function or None, got {type(value).__name__}")
+    return value
 
 
 def _promotion_category(where: str, promotion: Any) -> str | bool:

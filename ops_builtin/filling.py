@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.promotion import refuse_complex
 from tapegrad.testing.samples import Sample
 
@@ -33,7 +34,13 @@ def _zero(xp: Any, x: Any) -> Any:
 def _copy(xp: Any, x: Any, src: Any) -> Any:
     """``src`` broadcast to ``x``'s shape and cast to its dtype: the out-of-place form of ``x.copy_(src)``."""
     src = src if hasattr(src, "shape") else xp.asarray(src)
-    return xp.astype(xp.broadcast_to(src, tuple(x.shape)), x.dtype, copy=True)
+    try:
+        spread = xp.broadcast_to(src, tuple(x.shape))
+    except ValueError as exc:
+        raise_if_not_broadcastable([x, src], exc)  # sizes that disagree, in PyTorch's words
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(tuple(x.shape), tuple(src.shape)))}") from None
+    return xp.astype(spread, x.dtype, copy=True)
 
 
 def _copy_vjp_x(xp: Any, g: Any, ans: Any, x: Any, src: Any) -> Any:

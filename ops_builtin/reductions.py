@@ -288,8 +288,10 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
             if dim is None:
                 return _nan_shared(input, getattr(tapegrad.ops, values_op)(input, keepdim=keepdim))
             indices = getattr(tapegrad.ops, indices_op)(input, dim=dim, keepdim=keepdim)
-            if type(input) is not tapegrad.Tensor or input.ndim == 0:
+            if type(input) is not tapegrad.Tensor:
                 return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
+            if input.ndim == 0:  # the one element is the extremum, NaN or not: the gradient passes through
+                return result(tapegrad.ops.reshape(input, ()), indices)
             # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
             picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
             return result(picked if keepdim else picked.squeeze(dim), indices)

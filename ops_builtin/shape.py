@@ -123,6 +123,23 @@ def _view(xp: Any, x: Any, *, shape: Any) -> Any:
     return xp.reshape(x, _new_shape(shape, _numel(x)))
 
 
+def _same_dtype(x: Any, dtype: Any) -> bool:
+    """Whether converting tensor ``x`` to ``dtype`` changes nothing."""
+    from tapegrad import dtypes
+
+    try:
+        return dtypes.to_numpy_dtype(dtype) == dtypes.to_numpy_dtype(x.dtype)
+    except TypeError:
+        return False  # not a dtype tapegrad knows: the op itself says so
+
+
+def _flatten_unchanged(x: Any, start_dim: Any = 0, end_dim: Any = -1) -> bool:
+    """Whether flatten merges nothing (one dimension into itself): PyTorch returns the input then."""
+    if x.ndim == 0:
+        return False
+    return _dim(start_dim, x.ndim) == _dim(end_dim, x.ndim)  # raises for a bad dim, as the op would
+
+
 def _flatten(xp: Any, x: Any, *, start_dim: Any = 0, end_dim: Any = -1) -> Any:
     """``x`` with dimensions ``start_dim`` to ``end_dim`` merged into one (a 0-d tensor becomes 1-d)."""
     shape = tuple(x.shape)
@@ -580,6 +597,7 @@ def register(registry: Registry) -> None:
         "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
         reference=ref.astype,
         params=("dtype",), methods=("astype",), promotion=False, node_name="ToCopyBackward0",
+        identity=lambda x, dtype: dtype is not None and _same_dtype(x, dtype),
         samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )
     registry.register_op(
@@ -591,6 +609,7 @@ def register(registry: Registry) -> None:
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),
         reference=ref.flatten,
         methods=("flatten",), node_name="ViewBackward0",
+        identity=_flatten_unchanged,
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
                  Sample(()),
                  Sample((2, 3, 4), end_dim=1)],

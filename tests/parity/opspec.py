@@ -634,6 +634,11 @@ def _build() -> dict[str, OpSpec]:
         add(OpSpec(f"operator:{symbol}", lambda torch, a, b, op=op: op(a, b), lambda a, b, op=op: op(a, b),
                    binary(), dtypes=INTS + ("bool",), grad=False))
     add(OpSpec("operator:~", lambda torch, a: ~a, lambda a: ~a, unary(), dtypes=INTS + ("bool",), grad=False))
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        add(OpSpec(name, th(name), tg(name), binary(), dtypes=INTS + ("bool",), grad=False, errors=binary_errors))
+    for name in ("bitwise_left_shift", "bitwise_right_shift"):  # shift counts within the bit width
+        add(OpSpec(name, th(name), tg(name), binary(domain=(None, (0, 7))), dtypes=INTS, grad=False))
+    add(OpSpec("bitwise_not", th("bitwise_not"), tg("bitwise_not"), unary(), dtypes=INTS + ("bool",), grad=False))
     add(OpSpec("where", lambda torch, c, x, y: torch.where(torch.as_tensor(c), x, y), tg("where"), gen_where,
                errors=lambda rng: [Case((np.array([True, False, True]), values(rng, (2,), "float64"),
                                          values(rng, (3,), "float64")))]))

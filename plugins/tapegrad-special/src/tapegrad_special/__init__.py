@@ -176,11 +176,14 @@ def _iv(xp: Any, x: Any, *, v: float) -> Any:
 
 
 # ---------------------------------------------------------------------------- VJPs
-def _log(xp: Any, y: Any) -> Any:
+def _log(xp: Any, y: Any, like: Any = None) -> Any:
     """log(y), with Python's math for a Python number: on tensors (create_graph=True) xp.log would
-    round it to the default float dtype."""
+    round it to the default float dtype; and in ``like``'s dtype (the cotangent's, the result's),
+    so a float16 ``y`` beside a float64 ``x`` is not logged in float16."""
     if isinstance(y, (int, float)):
         return math.log(y) if y > 0 else (-math.inf if y == 0 else math.nan)
+    if like is not None and y.dtype != like.dtype:
+        y = xp.astype(y, like.dtype)
     return xp.log(y)
 
 
@@ -264,7 +267,7 @@ def tapegrad_register_ops(registry: tapegrad.Registry) -> None:
         "xlogy", forward=_xlogy,
         edge_cases=EDGE_CASES.get("xlogy", ()),
         reference=REFERENCES["xlogy"],
-        vjp=(lambda xp, g, ans, x, y: g * _log(xp, y),
+        vjp=(lambda xp, g, ans, x, y: g * _log(xp, y, g),
              lambda xp, g, ans, x, y: g * x / y),
         saves=("inputs",), broadcasts=True, backends=NUMPY_ONLY, promotion="float", domain=(None, (0.2, 3.0)),
     )

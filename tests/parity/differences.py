@@ -8,10 +8,6 @@ Mirrors the table in docs/autograd.md, section "Where tapegrad differs from PyTo
 from __future__ import annotations
 
 DIFFERENCES: dict[str, str] = {
-    "max-ties": "`max(x, dim)` splits the gradient evenly between tied maxima; PyTorch gives it all to "
-                "the index it returns",
-    "min-ties": "`min(x, dim)` splits the gradient evenly between tied minima; PyTorch gives it all to "
-                "the index it returns",
     "maximum-scalar": "`maximum` accepts a Python scalar operand; PyTorch requires two tensors",
     "minimum-scalar": "`minimum` accepts a Python scalar operand; PyTorch requires two tensors",
     "logical_and-scalar": "`logical_and` accepts a Python scalar operand; PyTorch requires two tensors",

@@ -152,21 +152,30 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = Fal
     tuple over the outputs (of tuples over ``argnums``). With ``has_aux=True`` the new
     function returns ``(jacobian, aux)``.
     """
-    spec = _check_argnums(argnums, "jacobian")
+    return _jacobian_transform(f, argnums, has_aux, "jacobian",
+                               lambda outs, traced: [_jacobian_of(o, traced) for o in outs])
+
+
+def _jacobian_transform(f: Callable[..., Any], argnums: Argnums, has_aux: bool, transform: str,
+                        blocks: Callable[[tuple[Tensor, ...], _Traced], list[list[Tensor]]]) -> Callable[..., Any]:
+    """The shared shell of jacobian and jacfwd: trace ``f``, build each output's blocks (one per
+    argnum) with ``blocks(outs, traced)``, pack them as the outputs and argnums are shaped."""
+    spec = _check_argnums(argnums, transform)
     name = _name(f)
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        traced = _trace(f, args, kwargs, spec, has_aux, f"jacobian({name})")
+        where = f"{transform}({name})"
+        traced = _trace(f, args, kwargs, spec, has_aux, where)
         try:
-            outs, single = _flatten_outputs(traced.out, f"jacobian({name})")
-            per_output = [_pack(_jacobian_of(o, traced), spec) for o in outs]
-            result: Any = per_output[0] if single else type(traced.out)(per_output)
+            outs, single = _flatten_outputs(traced.out, where)
+            packed = [_pack(row, spec) for row in blocks(outs, traced)]
+            result: Any = packed[0] if single else type(traced.out)(packed)
             return (result, _strip_aux(traced.aux, traced)) if has_aux else result
         finally:
             _retire(traced)
 
-    jacobian_f.__qualname__ = jacobian_f.__name__ = f"jacobian({name})"
+    jacobian_f.__qualname__ = jacobian_f.__name__ = f"{transform}({name})"
     return jacobian_f
 
 
@@ -251,28 +260,17 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False
     The same shapes as :func:`jacobian` (``out.shape + in.shape``); cheaper when inputs are
     few and outputs many.
     """
-    spec = _check_argnums(argnums, "jacfwd")
-    name = _name(f)
+    return _jacobian_transform(f, argnums, has_aux, "jacfwd", _forward_blocks)
 
-    @functools.wraps(f)
-    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
-        where = f"jacfwd({name})"
-        traced = _trace(f, args, kwargs, spec, has_aux, where)
-        try:
-            outs, single = _flatten_outputs(traced.out, where)
-            per_output: list[list[Tensor]] = [[] for _ in outs]
-            for k, x in enumerate(traced.inputs):
-                columns = [_forward_product(outs, traced, _basis(traced.inputs, k, e)) for e in range(x.numel())]
-                for j, o in enumerate(outs):
-                    per_output[j].append(_stack_columns([c[j] for c in columns], o, x, traced.connected))
-            packed = [_pack(blocks, spec) for blocks in per_output]
-            result: Any = packed[0] if single else type(traced.out)(packed)
-            return (result, _strip_aux(traced.aux, traced)) if has_aux else result
-        finally:
-            _retire(traced)
 
-    jacfwd_f.__qualname__ = jacfwd_f.__name__ = f"jacfwd({name})"
-    return jacfwd_f
+def _forward_blocks(outs: tuple[Tensor, ...], traced: _Traced) -> list[list[Tensor]]:
+    """Each output's Jacobian blocks, one column (a JVP along a basis tangent) per input element."""
+    per_output: list[list[Tensor]] = [[] for _ in outs]
+    for k, x in enumerate(traced.inputs):
+        columns = [_forward_product(outs, traced, _basis(traced.inputs, k, e)) for e in range(x.numel())]
+        for j, o in enumerate(outs):
+            per_output[j].append(_stack_columns([c[j] for c in columns], o, x, traced.connected))
+    return per_output
 
 
 def _as_tangent(v: Any, x: Tensor, i: int, where: str) -> Tensor:

@@ -108,12 +108,7 @@ def vhp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), v^T H)`` for a function with one one-element output."""
     with enable_grad():
-        is_tuple, xs = _as_tuple(inputs, "inputs", "vhp")
-        xs = _fresh(xs, create_graph)
-        vs = _vectors(v, xs, "vhp", is_output=False)
-        out = _scalar_output(func(*xs), "vhp")
-        jac = _grad_allow_unused((out,), xs, (None,), create_graph=True)
-        _strict_unused(jac, strict, "vhp")
+        is_tuple, xs, vs, out, jac = _gradient_at(func, inputs, v, create_graph, strict, "vhp")
         live = [(j, vi) for j, vi in zip(jac, vs) if j is not None]
         if live:
             result = _grad_allow_unused(tuple(j for j, _ in live), xs, tuple(vi for _, vi in live), create_graph)
@@ -127,13 +122,9 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), H v)`` for a function with one one-element output (double-backward trick)."""
     with enable_grad():
-        is_tuple, xs = _as_tuple(inputs, "inputs", "hvp")
-        xs = _fresh(xs, create_graph)
-        vs = _vectors(v, xs, "hvp", is_output=False)
-        out = _scalar_output(func(*xs), "hvp")
-        jac = _grad_allow_unused((out,), xs, (None,), create_graph=True)
-        _strict_unused(jac, strict, "hvp")
+        is_tuple, xs, vs, out, jac = _gradient_at(func, inputs, v, create_graph, strict, "hvp")
         pairs = [(j, x) for j, x in zip(jac, xs) if j is not None]
+        result: Sequence[Any] = (None,) * len(xs)
         if pairs:
             us = tuple(_dummy_cotangent(x) for _, x in pairs)
             vjps = _grad_allow_unused(tuple(j for j, _ in pairs), xs, us, create_graph=True)
@@ -141,13 +132,22 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
             if live:
                 picked = _grad_allow_unused(tuple(g for g, _ in live), us, tuple(vi for _, vi in live),
                                             create_graph)
-                result: Sequence[Any] = _scatter_back(picked, jac)
-            else:
-                result = (None,) * len(xs)
-        else:
-            result = (None,) * len(xs)
+                result = _scatter_back(picked, jac)
         result = _fill_unused(result, xs, strict, create_graph, "hvp")
     return _finish((out,), False, create_graph), _finish(result, is_tuple, create_graph)
+
+
+def _gradient_at(func: Callable[..., Any], inputs: Inputs, v: Any, create_graph: bool, strict: bool,
+                 fn: str) -> tuple[bool, tuple[Tensor, ...], tuple[Tensor, ...], Tensor, tuple[Any, ...]]:
+    """What vhp and hvp start from: the inputs as fresh leaves, ``v`` checked against them, the
+    one-element output and its gradient (recorded, to be differentiated again)."""
+    is_tuple, xs = _as_tuple(inputs, "inputs", fn)
+    xs = _fresh(xs, create_graph)
+    vs = _vectors(v, xs, fn, is_output=False)
+    out = _scalar_output(func(*xs), fn)
+    jac = _grad_allow_unused((out,), xs, (None,), create_graph=True)
+    _strict_unused(jac, strict, fn)
+    return is_tuple, xs, vs, out, jac
 
 
 # --------------------------------------------------------------------------- helpers

@@ -115,7 +115,8 @@ class Node:
         return self.op.plugin
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        where = "tapegrad.autograd.function." if self.op.plugin == "tapegrad.autograd.Function" else ""
+        return f"<{where}{self.name()} object at {id(self):#x}>"
 
 
 class AccumulateGrad:

@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
 from .dims import as_flag, axis
+from .grad_mode import grad_enabled_fast
 from .graph import Node
 from .printing import tensor_repr
 
@@ -319,8 +320,9 @@ class Tensor:
         return to_numpy(self._data).tolist()
 
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array sharing memory; refused while the tensor requires grad."""
-        if self._requires_grad:
+        """The data as a NumPy array sharing memory; refused while the tensor requires grad and grad
+        mode is on (inside ``no_grad`` and a Function's ``forward`` it works, as in PyTorch)."""
+        if self._requires_grad and grad_enabled_fast():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return to_numpy(self._data)
 

@@ -15,9 +15,9 @@ from ..engine import run_backward
 from ..hooks import array_tensor
 from ..tensor import Size, Tensor, _wrap
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .function import Function, FunctionCtx
+from .function import Function, FunctionCtx, once_differentiable
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "detect_anomaly", "set_detect_anomaly",
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional"]
 
 Tensors = Tensor | Sequence[Tensor]

@@ -30,9 +30,10 @@ from .creation import tensor as _to_tensor
 from .grad_mode import enable_grad, is_grad_enabled
 from .graph import Node
 from .tensor import Tensor, _wrap
+from .vmap import vmap
 
 __all__ = ["grad", "value_and_grad", "grad_and_value", "vjp", "jvp", "linearize", "jacobian", "jacrev",
-           "jacfwd", "hessian"]
+           "jacfwd", "hessian", "vmap"]
 
 Argnums = int | Sequence[int]
 

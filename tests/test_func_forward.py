@@ -75,3 +75,30 @@ def test_grad_and_value_and_linearize():
     out, jvp_fn = func.linearize(lambda a: a.sin(), x)
     np.testing.assert_allclose(jvp_fn(t([1.0, 1.0])).numpy(), np.cos([1.0, 2.0]))
     assert x.grad is None
+
+
+def test_vmap_maps_composes_and_stays_differentiable():
+    x = tapegrad.arange(6.0, dtype=tapegrad.float64).reshape(2, 3)
+    w = t([1.0, 2.0, 3.0])
+    assert func.vmap(lambda r: (r * w).sum())(x).tolist() == [8.0, 26.0]
+    assert func.vmap(lambda r, s: r * s, in_dims=(1, None))(x, t(2.0)).tolist() == [[0.0, 6.0], [2.0, 8.0],
+                                                                                  [4.0, 10.0]]
+    np.testing.assert_allclose(func.vmap(func.grad(lambda r: (r ** 3).sum()))(x).numpy(), 3 * x.numpy() ** 2)
+    assert func.vmap(func.vmap(lambda a: a * 2))(x).tolist() == (x * 2).tolist()
+    pair = func.vmap(lambda r: (r, r.sum()), out_dims=(1, 0))(x)
+    assert tuple(pair[0].shape) == (3, 2) and pair[1].tolist() == [3.0, 12.0]
+    leaf = x.clone().requires_grad_()
+    func.vmap(lambda r: (r ** 2).sum())(leaf).sum().backward()
+    assert leaf.grad.tolist() == (2 * x).tolist()
+
+
+def test_vmap_errors_in_pytorchs_words():
+    x = tapegrad.ones(2, 3)
+    with pytest.raises(ValueError, match="Expected all tensors to have the same size in the mapped dimension"):
+        func.vmap(lambda r, s: r, in_dims=(0, 0))(x, tapegrad.ones(3, 2))
+    with pytest.raises(ValueError, match="must only return Tensors"):
+        func.vmap(lambda r: 1.0)(x)
+    with pytest.raises(ValueError, match="At least one of the inputs must be batched"):
+        func.vmap(lambda r: r, in_dims=(None,))(x)
+    with pytest.raises(ValueError, match="We cannot vmap over non-Tensor arguments"):
+        func.vmap(lambda r: r)(3.0)

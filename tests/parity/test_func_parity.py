@@ -42,3 +42,20 @@ def test_func_matches_torch(name):
     ours = CALLS[name](lambda a: tapegrad.tensor(a, dtype=tapegrad.float64), F)
     theirs = CALLS[name](lambda a: torch.tensor(a, dtype=torch.float64), TF)
     assert_same(ours, theirs)
+
+
+VMAPPED = {
+    "vmap": lambda L, M: M.vmap(lambda r: (r * r).sum())(L(B)),
+    "vmap_in_dims": lambda L, M: M.vmap(lambda r, s: r * s, in_dims=(1, None))(L(B), L(A[:2])),
+    "vmap_grad": lambda L, M: M.vmap(M.grad(lambda r: (r.sin() * r).sum()))(L(B)),
+    "vmap_nested": lambda L, M: M.vmap(M.vmap(lambda a: a.exp()))(L(B)),
+    "vmap_out_dims": lambda L, M: M.vmap(lambda r: (r, r.sum()), out_dims=(1, 0))(L(B)),
+    "vmap_jacrev": lambda L, M: M.vmap(M.jacrev(lambda r: r.sin() * r))(L(B)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VMAPPED))
+def test_vmap_matches_torch(name):
+    ours = VMAPPED[name](lambda a: tapegrad.tensor(a, dtype=tapegrad.float64), F)
+    theirs = VMAPPED[name](lambda a: torch.tensor(a, dtype=torch.float64), TF)
+    assert_same(ours, theirs)

@@ -21,10 +21,9 @@ import tapegrad as T
 
 INF, NAN = math.inf, math.nan
 
-# NumPy's Python-level reductions (np.sum) warn from NumPy's own frames, where a filter
-# scoped to tapegrad cannot tell them from the user's: still escapes (left for an errstate
-# in the reductions' forwards).
-_FROM_NUMPY_FRAMES = pytest.mark.xfail(strict=True, reason="warned from numpy._core frames, outside the filter")
+# NumPy's Python-level reductions (np.sum) would warn from NumPy's own frames, where a filter
+# scoped to tapegrad cannot tell them from the user's: the numpy backend calls the ufunc
+# reductions itself (tapegrad.numpy_backend.NumPyNamespace), so sums are silent too.
 
 # expression, PyTorch 2.13's value (recorded)
 VALUES = [
@@ -52,7 +51,8 @@ VALUES = [
     ("T.tensor([0.0]) ** -1", [INF]),
     ("T.tensor([-8.0]) ** 0.5", [NAN]),
     ("T.tensor([1e38]).sum() * 10", INF),
-    pytest.param(*("T.tensor([3e38, 3e38]).sum()", INF), marks=_FROM_NUMPY_FRAMES),
+    ("T.tensor([3e38, 3e38]).sum()", INF),  # NumPy's np.sum would warn from its own frames
+    ("T.tensor([3e38, 3e38]).prod()", INF),
     ("T.tensor([1e200], dtype=T.float64) * 1e200", [INF]),
     ("T.tensor([1e-45]) / 1e10", [0.0]),
     ("T.tensor([1.0], dtype=T.float16) / 0", [INF]),

@@ -26,6 +26,8 @@ from .views import mark_multiple, record_view, shares_memory
 __all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 
 _SCALARS = frozenset({float, int, bool, complex})
+# What an op's forward raises for bad input: reworded to name the op (name_the_op), then re-raised.
+OP_ERRORS = (TypeError, ValueError, IndexError, RuntimeError)
 # the fast-path table of ops that choose their own dtype: every dtype passes, no result dtype
 _ANY_DTYPE: dict = dict.fromkeys(SUPPORTED_NUMPY_DTYPES)
 _F32 = np.dtype(np.float32)
@@ -152,12 +154,9 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             arrays, result = rule.prepare(arrays, params, backend)
         try:
             out = forward(xp, *arrays, **params)
-        except ValueError as exc:
-            if op.broadcasts:
+        except OP_ERRORS as exc:
+            if op.broadcasts and isinstance(exc, ValueError):
                 raise_if_not_broadcastable(arrays, exc)
-            name_the_op(op, exc)
-            raise
-        except (TypeError, IndexError, RuntimeError) as exc:
             name_the_op(op, exc)
             raise
         if type(out) not in backend.array_types:
@@ -181,11 +180,9 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
             arrays = [g if e is not None else c for g, c, e in zip(given, arrays, edges)]
         if plan is not None:  # only what the rules of the inputs needing a gradient read
             keep, keep_out = plan[sum(1 << i for i, e in enumerate(edges) if e is not None)]
-            inputs = tuple(d if keep[i] or type(d) in _SCALARS else stand_in(d) for i, d in enumerate(arrays))
-        elif saves_inputs:
-            inputs, keep_out = tuple(arrays), saves_output
-        else:
-            inputs, keep_out = tuple(d if type(d) in _SCALARS else stand_in(d) for d in arrays), saves_output
+        else:  # variadic: what saves says, for every input
+            keep, keep_out = (saves_inputs,) * len(arrays), saves_output
+        inputs = tuple(d if keep[i] or type(d) in _SCALARS else stand_in(d) for i, d in enumerate(arrays))
         node = Node(op, params, tuple(edges), inputs, out if keep_out else None, xp)
         if mode is not True:
             record_trace(node)
@@ -202,7 +199,7 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
     def apply(*args: Any, **params: Any) -> Any:
         try:
             outputs = function(*args, **params)
-        except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+        except OP_ERRORS as exc:
             name_the_op(op, exc)
             raise
         if several is not None:
@@ -233,7 +230,7 @@ def _identity_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Te
         if type(x) is Tensor:
             try:
                 same = unchanged(x, **normalize_params(op, rest, params))
-            except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+            except OP_ERRORS as exc:
                 name_the_op(op, exc)
                 raise
             if same:
@@ -259,8 +256,6 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
-    saves_inputs = op.saves_inputs
-    saves_output = op.saves_output
     broadcasts = op.broadcasts
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
@@ -271,9 +266,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     # float32 first, by identity: hashing a NumPy dtype for the dict costs more than the op's checks
     hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_float else (_ABSENT, None)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
-    plan = save_plan(op)
     # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
-    keeps = None if plan is None else tuple((k[0], k[1], o) for k, o in plan)
+    keeps = tuple((k[0], k[1], o) for k, o in save_plan(op) or ())
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
         if y is not _ABSENT and not rest and not (params and param_aliases):
@@ -302,12 +296,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         out = direct(a, b, **params) if params else direct(a, b)
                     else:
                         out = forward(xp, a, b, **params) if params else forward(xp, a, b)
-                except ValueError as exc:
-                    if broadcasts:
+                except OP_ERRORS as exc:
+                    if broadcasts and isinstance(exc, ValueError):
                         raise_if_not_broadcastable([a, b], exc)
-                    name_the_op(op, exc)
-                    raise
-                except (TypeError, IndexError, RuntimeError) as exc:
                     name_the_op(op, exc)
                     raise
                 except OverflowError:  # a Python int out of the tensor's range: the general path wraps it
@@ -331,17 +322,10 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    if keeps is not None:
-                        ka, kb, ko = keeps[rx + 2 * ry]
-                        node.io = (ex, ey, a if ka or tx is not Tensor else stand_in(a),
-                                   b if kb or ty is not Tensor else stand_in(b))
-                        node.out = out if ko else None
-                    else:
-                        if saves_inputs:
-                            node.io = (ex, ey, a, b)
-                        else:
-                            node.io = (ex, ey, stand_in(a) if tx is Tensor else a, stand_in(b) if ty is Tensor else b)
-                        node.out = out if saves_output else None
+                    ka, kb, ko = keeps[rx + 2 * ry]
+                    node.io = (ex, ey, a if ka or tx is not Tensor else stand_in(a),
+                               b if kb or ty is not Tensor else stand_in(b))
+                    node.out = out if ko else None
                     node.xp = xp
                     t._grad_fn = node
                     t._requires_grad = True
@@ -364,11 +348,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     dtypes whose result dtype ``fast`` knows (other calls promote in the general path)."""
     forward = op.forward
     param_aliases = op.param_aliases
-    saves_inputs = op.saves_inputs
-    saves_output = op.saves_output
-    plan = save_plan(op)
-    if plan is not None:  # one input: its rule runs whenever a node exists
-        (saves_inputs,), saves_output = plan[1]
+    (saves_inputs,), saves_output = save_plan(op)[1]  # type: ignore[index]  # one input: its rule always runs
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)
     verify = rule is not None and direct is None
@@ -387,7 +367,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                             out = direct(a, **params) if params else direct(a)
                         else:
                             out = forward(xp, a, **params) if params else forward(xp, a)
-                    except (TypeError, ValueError, IndexError, RuntimeError) as exc:
+                    except OP_ERRORS as exc:
                         name_the_op(op, exc)
                         raise
                     if type(out) is not ndarray:
@@ -420,11 +400,15 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
 
 
 def save_plan(op: OpDef) -> tuple[tuple[tuple[bool, ...], bool], ...] | None:
-    """For an op declaring ``reads``: per mask of inputs needing a gradient (bit i: input i), which
-    inputs and whether the output the rules of those inputs read; None for other ops."""
+    """Per mask of inputs needing a gradient (bit i: input i), which inputs and whether the
+    output the node keeps: what the rules of those inputs read (``reads``), else everything
+    ``saves`` names. None for ops of no fixed arity (variadic ones keep what ``saves`` says)."""
     reads, nin = op.reads, op.nin
-    if reads is None or nin is None:
+    if nin is None:
         return None
+    if reads is None:
+        every = ((op.saves_inputs,) * nin, op.saves_output)
+        return (every,) * (1 << nin)
     plan = []
     for mask in range(1 << nin):
         read = {what for i in range(nin) if mask >> i & 1 for what in reads[i]}

@@ -181,7 +181,7 @@ def run_backward(
         if retain_graph and node is not None and node.freed and exc.args != (FREED_GRAPH_MESSAGE,):
             raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         if node is not None:
-            _name_the_op(exc, node)
+            _note_the_node(exc, node)
         raise
     finally:
         _grad_enabled.reset(token)
@@ -208,7 +208,7 @@ def run_backward(
     return results
 
 
-def _name_the_op(exc: Exception, node: Node) -> None:
+def _note_the_node(exc: Exception, node: Node) -> None:
     """Add to an error raised while ``node`` ran (its VJP, its hooks) which op and plugin it was, unless it says so."""
     op = node.op
     if f"plugin {op.plugin!r}" not in str(exc) and hasattr(exc, "add_note"):

@@ -174,7 +174,7 @@ def manual_seed(seed: int) -> None:
 # ---------------------------------------------------------------------------- helpers
 def _finish(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     """Wrap a freshly made NumPy array, placed on ``device`` (a device names a backend)."""
-    t = _wrap(array if device is None else place(array, device))
+    t = _wrap(place(array, device))
     if requires_grad is not False and _flag("requires_grad", requires_grad):
         t.requires_grad_(True)
     return t
@@ -310,7 +310,7 @@ def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool, dev
     the result is on ``x``'s device unless ``device`` says otherwise."""
     if type(x) is not Tensor and not (hasattr(x, "shape") and hasattr(x, "dtype")):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    np_dtype = _like_dtype(x, dtype)
     shape = tuple(x.shape)
     device = _like_device(x, device)
     if fill_value is _UNFILLED:
@@ -323,9 +323,14 @@ def _float_or(dtype: Any) -> np.dtype:
     return _dtypes.get_default_dtype().numpy if dtype is None else _dtypes.to_numpy_dtype(dtype)
 
 
+def _like_dtype(x: Any, dtype: Any) -> np.dtype:
+    """A ``*_like`` maker's dtype: ``dtype`` if given, else ``x``'s."""
+    return _numpy_dtype_of(x) if dtype is None else _dtypes.to_numpy_dtype(dtype)
+
+
 def _numpy_dtype_of(x: Any) -> np.dtype:
     if type(x) is Tensor:
-        return x._data.dtype if type(x._data) is np.ndarray else numpy_dtype_of(x._data)
+        return numpy_dtype_of(x._data)
     dtype = x.dtype
     return dtype.numpy if type(dtype) is _dtypes.DType else np.dtype(dtype)
 
@@ -445,13 +450,12 @@ def _refused(data: Any, target: np.dtype | None, exc: Exception) -> np.ndarray:
         raise ValueError("Overflow when unpacking long long")
     if target is not None and target.kind in "iu":  # values beyond the integer type
         wide = np.array(data, dtype=object)
-        info = np.iinfo(target)
-        low = -int(info.max) if target.kind == "u" else int(info.min)
+        low, high = _range(target)
         with np.errstate(invalid="ignore"):  # NaN is out of every range
-            fits = bool(np.all((wide >= low) & (wide <= int(info.max))))
+            fits = bool(np.all((wide >= low) & (wide <= high)))
         if not fits:
             raise _overflow(target) from None
-        return (wide % (int(info.max) + 1) if target.kind == "u" else wide).astype(target)
+        return (wide % (high + 1) if target.kind == "u" else wide).astype(target)
     raise TypeError(f"tensor(): could not make a tensor from {type(data).__name__}: {exc}") from None
 
 
@@ -487,13 +491,13 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
 
 def rand_like(x: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) shaped like ``x``, of ``x``'s dtype by default."""
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    np_dtype = _like_dtype(x, dtype)
     return _finish(_rng().random(tuple(x.shape)).astype(np_dtype), requires_grad, _like_device(x, device))
 
 
 def randn_like(x: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples shaped like ``x``, of ``x``'s dtype by default."""
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _numpy_dtype_of(x)
+    np_dtype = _like_dtype(x, dtype)
     return _finish(_rng().standard_normal(tuple(x.shape)).astype(np_dtype), requires_grad,
                    _like_device(x, device))
 

@@ -267,8 +267,9 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False
 def _forward_blocks(outs: tuple[Tensor, ...], traced: _Traced) -> list[list[Tensor]]:
     """Each output's Jacobian blocks, one column (a JVP along a basis tangent) per input element."""
     per_output: list[list[Tensor]] = [[] for _ in outs]
+    graph = _cotangent_graph(outs, traced)  # one VJP graph; a JVP along each basis tangent
     for k, x in enumerate(traced.inputs):
-        columns = [_forward_product(outs, traced, _basis(traced.inputs, k, e)) for e in range(x.numel())]
+        columns = [_forward_product(outs, traced, _basis(traced.inputs, k, e), graph) for e in range(x.numel())]
         for j, o in enumerate(outs):
             per_output[j].append(_stack_columns([c[j] for c in columns], o, x, traced.connected))
     return per_output
@@ -295,17 +296,24 @@ def _basis(inputs: tuple[Tensor, ...], k: int, e: int) -> list[Tensor]:
     return tangents
 
 
-def _forward_product(outs: tuple[Tensor, ...], traced: _Traced, tangents: Sequence[Tensor]) -> list[Tensor]:
-    """``J v`` for each output, by differentiating the VJP in its cotangent (double backward)."""
+def _cotangent_graph(outs: tuple[Tensor, ...], traced: _Traced) -> tuple[dict[int, Tensor], tuple[Any, ...]]:
+    """The VJP of ``outs`` as a function of zero cotangents that require grad (recorded), which
+    ``_forward_product`` differentiates along each tangent: built once, used for every column."""
     live = [o for o in outs if o._requires_grad]
+    dummies = {id(o): _zeros_like(o).requires_grad_(True) for o in live}
+    if not live:
+        return dummies, ()
+    grads = _autograd_grad(tuple(live), traced.inputs, grad_outputs=[dummies[id(o)] for o in live],
+                           retain_graph=True, create_graph=True, allow_unused=True)
+    return dummies, grads
+
+
+def _forward_product(outs: tuple[Tensor, ...], traced: _Traced, tangents: Sequence[Tensor],
+                     graph: tuple[dict[int, Tensor], tuple[Any, ...]] | None = None) -> list[Tensor]:
+    """``J v`` for each output, by differentiating the VJP in its cotangent (double backward)."""
+    dummies, grads = graph or _cotangent_graph(outs, traced)
+    pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None]
     results: list[Tensor] = []
-    dummies = {id(o): _wrap(_zeros_like(o)._data).requires_grad_(True) for o in live}
-    if live:
-        grads = _autograd_grad(tuple(live), traced.inputs, grad_outputs=[dummies[id(o)] for o in live],
-                               retain_graph=True, create_graph=True, allow_unused=True)
-        pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None]
-    else:
-        pairs = []
     for o in outs:
         if not pairs or id(o) not in dummies:
             results.append(_zeros_like(o))

@@ -31,6 +31,7 @@ from .graph import Node, ShapeDtype
 from .grad_mode import grad_enabled_fast
 from .registry import OpDef
 from .tensor import Tensor
+from .versions import base_chain
 
 __all__ = ["ViewInfo", "view_info", "record_view", "mark_multiple", "shares_memory", "check_writable",
            "rewrite_base", "refresh_views", "has_live_views"]
@@ -63,7 +64,7 @@ class ViewInfo(weakref.ref):
     One object per view, whose death callback drops it from the side tables.
     """
 
-    __slots__ = ("base", "chain", "multiple", "no_grad", "overlapping", "key")
+    __slots__ = ("base", "chain", "multiple", "no_grad", "overlapping", "key", "steps")
     base: Tensor
     chain: tuple
     multiple: tuple[str, int] | None
@@ -104,19 +105,13 @@ def shares_memory(out: Any, x: Any) -> bool:
     if type(out) is ndarray:
         if type(x) is not ndarray or out.base is None:
             return False
-        return _owner(out) is _owner(x)
+        return base_chain(out)[-1] is base_chain(x)[-1]
     from .backends import to_numpy
 
     host = to_numpy(x)
     if not np.may_share_memory(host, to_numpy(x)):
         return True  # the conversion copies: nothing to compare
     return bool(np.may_share_memory(to_numpy(out), host))
-
-
-def _owner(array: Any) -> Any:
-    while getattr(array, "base", None) is not None:
-        array = array.base
-    return array
 
 
 def record_view(out: Tensor, x: Tensor, op: OpDef, rest: tuple, params: dict) -> None:
@@ -137,6 +132,7 @@ def record_view(out: Tensor, x: Tensor, op: OpDef, rest: tuple, params: dict) ->
             no_grad = 2
     info = ViewInfo(out, _drop)
     info.base, info.chain, info.multiple, info.no_grad = base, chain, multiple, no_grad
+    info.steps = None  # the chain normalised, made on the first replay
     info.overlapping = overlapping or op.view == "broadcast"
     info.key = key = id(out)
     _info[key] = info
@@ -146,11 +142,15 @@ def record_view(out: Tensor, x: Tensor, op: OpDef, rest: tuple, params: dict) ->
     views[key] = info
 
 
-def _steps(chain: tuple) -> tuple:
-    """The chain as ``(op, keyword params, stand-in of the step's input)`` triples."""
-    from .dispatch import normalize_params
+def _steps(info: ViewInfo) -> tuple:
+    """The view's chain as ``(op, keyword params, stand-in of the step's input)`` triples, worked out
+    on the first replay and kept (the chain never changes after the view is made)."""
+    if info.steps is None:
+        from .dispatch import normalize_params
 
-    return tuple((op, normalize_params(op, rest, params), _stand_in(source)) for op, rest, params, source in chain)
+        info.steps = tuple((op, normalize_params(op, rest, params), _stand_in(source))
+                           for op, rest, params, source in info.chain)
+    return info.steps
 
 
 def mark_multiple(outputs: Any, name: str, first: int = 0) -> Any:
@@ -218,9 +218,9 @@ def _positions(chain: tuple, shape: tuple[int, ...]) -> np.ndarray:
     Worked out from shapes alone at backward (nothing is kept between); view ops only move
     elements, so their forwards run on an index array as on any other.
     """
-    from .backends import backend_of
+    from .backends import backend_named
 
-    xp = backend_of(np.empty(0)).xp
+    xp = backend_named("numpy").xp
     index = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
     for op, params, _ in chain:
         index = op.forward(xp, index, **params)
@@ -256,7 +256,9 @@ INVALID = _core_op("invalid_view", "Invalid", 1, (_invalid_rule,))
 
 
 def _stand_in(data: Any) -> ShapeDtype:
-    return ShapeDtype(tuple(data.shape), data.dtype)
+    from .dispatch import stand_in  # dispatch imports this module: on use
+
+    return stand_in(data)
 
 
 def _xp_of(data: Any) -> Any:
@@ -269,7 +271,7 @@ def rewrite_base(view: Tensor, info: ViewInfo, value_node: Node | None) -> None:
     """After a recorded write into ``view``: its base's history becomes CopySlices(old, new value)."""
     base = info.base
     old = base._grad_fn if base._requires_grad else None
-    node = Node(COPY_SLICES, {"chain": _steps(info.chain)}, (old, value_node),
+    node = Node(COPY_SLICES, {"chain": _steps(info)}, (old, value_node),
                 (_stand_in(base._data), _stand_in(view._data)), None, _xp_of(base._data))
     base._grad_fn = node
     base._requires_grad = True
@@ -291,7 +293,7 @@ def refresh_views(base: Tensor) -> None:
             view._grad_fn = Node(INVALID, {"message": _invalid_message(info)}, (edge,),
                                  (_stand_in(view._data),), None, xp)
         else:
-            for op, params, source in _steps(info.chain):
+            for op, params, source in _steps(info):
                 edge = Node(op, params, (edge,), (source,), None, xp)
             view._grad_fn = edge
         view._requires_grad = True

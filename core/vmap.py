@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
+from .dims import axis
 from .tensor import Tensor
 
 __all__ = ["vmap"]
@@ -113,7 +114,5 @@ def _stack_one(stack: Callable[..., Tensor], values: list[Any], out_dim: Any, na
                              "to set out_dims= to None for output?")
     if not isinstance(out_dim, int) or isinstance(out_dim, bool):
         raise ValueError(f"vmap({name}, ..., out_dims={out_dim}): out_dims must be an int or a tuple of ints")
-    ndim = values[0].ndim + 1
-    if not -ndim <= out_dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {out_dim})")
+    axis(out_dim, values[0].ndim + 1)  # PyTorch's "Dimension out of range" for a bad out_dim
     return stack(values, dim=out_dim)

@@ -203,6 +203,19 @@ def _vectors(v: Any, like: tuple[Tensor, ...], fn: str, is_output: bool) -> tupl
     return vs
 
 
+def _zeros_like(like: Tensor) -> Tensor:
+    from ..func import _zeros_like as zeros_like  # func imports autograd: imported on use
+
+    return zeros_like(like)
+
+
+def _stack_rows(row: list[Tensor], out_shape: tuple[int, ...], in_shape: tuple[int, ...], x: Tensor,
+                differentiable: bool) -> Tensor:
+    from ..func import _stack_rows as stack_rows
+
+    return stack_rows(row, out_shape, in_shape, x, differentiable)
+
+
 def _scalar_output(out: Any, fn: str) -> Tensor:
     if isinstance(out, (tuple, list)) or type(out) is not Tensor:
         raise RuntimeError(f"The function given to {fn} should return a single Tensor")
@@ -242,18 +255,13 @@ def _fill_unused(grads: Sequence[Any], like: Sequence[Tensor], strict: bool, cre
     """Zeros where no path leads (PyTorch's non-strict mode), or the strict-mode error."""
     _strict_unused(grads, strict, fn)
     shapes = zeros_for if zeros_for is not None else like
-    return tuple(_zeros(ref) if g is None else g for g, ref in zip(grads, shapes))
+    return tuple(_zeros_like(ref) if g is None else g for g, ref in zip(grads, shapes))
 
 
 def _scatter_back(picked: Sequence[Any], jac: Sequence[Any]) -> list[Any]:
     """Results computed only for the inputs with a gradient, put back in input order."""
     it = iter(picked)
     return [next(it) if j is not None else None for j in jac]
-
-
-def _zeros(like: Tensor) -> Tensor:
-    data = like._data
-    return _wrap(data.__array_namespace__().zeros_like(data))
 
 
 def _jacobian_rows(out: Tensor, index: int, xs: tuple[Tensor, ...], create_graph: bool,
@@ -273,21 +281,8 @@ def _jacobian_rows(out: Tensor, index: int, xs: tuple[Tensor, ...], create_graph
                     f"Output {index} of the user-provided function is independent of input {j}. This is not "
                     "allowed in strict mode."
                 )
-            rows[j].append(_zeros(xs[j]) if g is None else g)
-    return tuple(_stack(row, tuple(data.shape), x, create_graph) for row, x in zip(rows, xs))
-
-
-def _stack(row: list[Tensor], out_shape: tuple[int, ...], x: Tensor, create_graph: bool) -> Tensor:
-    data = x._data
-    xp = data.__array_namespace__()
-    shape = out_shape + tuple(data.shape)
-    if not row:
-        return _wrap(xp.zeros(shape, dtype=data.dtype))
-    if not create_graph:
-        return _wrap(xp.reshape(xp.stack([g._data for g in row]), shape))
-    from ..optable import lookup
-
-    return lookup("stack").apply(row, dim=0).reshape(shape)
+            rows[j].append(_zeros_like(xs[j]) if g is None else g)
+    return tuple(_stack_rows(row, tuple(data.shape), tuple(x._data.shape), x, create_graph) for row, x in zip(rows, xs))
 
 
 def _finish(values: Sequence[Any], as_tuple: bool, create_graph: bool) -> Any:

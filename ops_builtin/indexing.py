@@ -180,14 +180,13 @@ def _getitem(xp: Any, x: Any, *, index: Any) -> Any:
     """``x[index]``: basic slicing, ints, None, Ellipsis, integer arrays and boolean masks, as NumPy."""
     key = _key(index)
     if _is_numpy(x):
+        nkey = _numpy_key(key)
+        if not any(k is Ellipsis for k in nkey):
+            nkey = (*nkey, Ellipsis)  # an int for every dimension then gives a 0-d view, as PyTorch's x[0]
         try:
-            nkey = _numpy_key(key)
-            out = np.asarray(x)[nkey]
+            return np.asarray(x)[nkey]
         except IndexError as exc:
             raise _in_pytorch_words(exc) from None
-        if isinstance(out, np.generic):  # an int for every dimension: as PyTorch's x[0], a 0-d view, not a copy
-            out = np.asarray(x)[(*nkey, Ellipsis)]
-        return out
     if not any(_is_advanced(k) for k in key):
         # The array API standardises basic keys covering every dimension; a trailing Ellipsis says so.
         return x[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]

@@ -386,7 +386,8 @@ def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any =
     centered = x - xp.mean(x, axis=axes, keepdims=True)
     # As PyTorch 2.13: 0 where the deviation is 0 (not 0 / 0); NaN stays where std is NaN.
     std = _kept(xp, ans, x.shape, axes)
-    scale = xp.where(std == 0, 0.0, _kept(xp, g, x.shape, axes) / xp.where(std == 0, 1.0, std))
+    zero = std == 0
+    scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))
     return scale * centered * _inverse_dof(x.shape, axes, c)
 
 
@@ -439,15 +440,15 @@ def _norm_vjp(xp: Any, g: Any, ans: Any, x: Any, p: Any = 2, dim: Any = None, ke
     g, norm = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
     if order == 0:
         return g * xp.zeros_like(x)
-    flat = norm == 0
-    safe_norm = xp.where(flat, xp.ones_like(norm), norm)
-    if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
-        return g * x / safe_norm
     if order == 1:
         return g * sign(xp, x)  # sign(nan) is 0, as PyTorch's sgn
     size = xp.abs(x)
     if math.isinf(order):  # amax of |x|, a NaN counting as the extremum (PyTorch's rule)
         return sign(xp, x) * _even_split(xp, g, (size == norm) | xp.isnan(size), axes)
+    flat = norm == 0
+    safe_norm = xp.where(flat, xp.ones_like(norm), norm)
+    if order == 2:  # x / norm, and 0 where the norm is 0 (PyTorch's subgradient)
+        return g * x / safe_norm
     # d/dx (sum |x|^p)^(1/p) = sign(x) (|x| / norm)^(p-1), in logarithms so that neither the ratio
     # (1e-30 / 1e300) nor its power under- or overflows unless the gradient itself does. As PyTorch:
     # 0 at zero entries (infinite there for p < 1) and where the norm is 0.

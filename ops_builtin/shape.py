@@ -11,12 +11,13 @@ dims 0 and -1, and out-of-range dims raise PyTorch's ``IndexError``.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
-from tapegrad.dtypes import in_namespace
+from tapegrad.dtypes import in_namespace, to_numpy_dtype
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
@@ -75,14 +76,7 @@ def _new_shape(shape: Any, numel: int) -> tuple[int, ...]:
 
 def _reshape(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1)."""
-    return xp.reshape(x, _new_shape(shape, _numel(x)))
-
-
-def _numel(x: Any) -> int:
-    n = 1
-    for s in x.shape:
-        n *= s
-    return n
+    return xp.reshape(x, _new_shape(shape, math.prod(x.shape)))
 
 
 def _broadcast_to(xp: Any, x: Any, *, shape: Any) -> Any:
@@ -120,15 +114,13 @@ def _dims(dims: Any, ndim: int) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------ reshaping
 def _view(xp: Any, x: Any, *, shape: Any) -> Any:
     """The same elements in a new shape (one dimension may be -1); reshape under PyTorch's other name."""
-    return xp.reshape(x, _new_shape(shape, _numel(x)))
+    return xp.reshape(x, _new_shape(shape, math.prod(x.shape)))
 
 
 def _same_dtype(x: Any, dtype: Any) -> bool:
     """Whether converting tensor ``x`` to ``dtype`` changes nothing."""
-    from tapegrad import dtypes
-
     try:
-        return dtypes.to_numpy_dtype(dtype) == dtypes.to_numpy_dtype(x.dtype)
+        return to_numpy_dtype(dtype) == to_numpy_dtype(x.dtype)
     except TypeError:
         return False  # not a dtype tapegrad knows: the op itself says so
 
@@ -554,18 +546,13 @@ _CONVERSIONS = (("float", "float32"), ("double", "float64"), ("half", "float16")
 
 def _converter(method: str, dtype: str) -> Any:
     floating = dtype.startswith("float")
-    from tapegrad import dtypes
-
-    target = dtypes.from_numpy_dtype(dtypes.to_numpy_dtype(dtype))
 
     def convert(x: Any) -> Any:
         import tapegrad
 
-        if type(x) is tapegrad.Tensor and x.dtype == target:
-            return x  # already that dtype: the tensor itself, as PyTorch's (a leaf stays a leaf)
-        if not floating and type(x) is tapegrad.Tensor:
+        if not floating and type(x) is tapegrad.Tensor and x.requires_grad:
             x = x.detach()  # integer and bool results carry no gradient, as in PyTorch
-        return tapegrad.ops.astype(x, dtype=dtype)
+        return tapegrad.ops.astype(x, dtype=dtype)  # astype's identity rule: x itself if already of dtype
 
     convert.__name__ = f"to_{method}"
     convert.__doc__ = f"``x`` converted to {dtype} (the Tensor method ``x.{method}()``)."

@@ -217,8 +217,6 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
         if method in owners:
             return (f"the Tensor method {method!r} is registered by two plugins, {owners[method]!r} and "
                     f"{plugin!r}; uninstall or block one of them")
-        if method in _ORIGINAL_TENSOR_ATTRS:
-            return f"the method {method!r} would shadow Tensor's own attribute"
     for op, override in ops:
         replaced = taken.get(op.name) if override else None
         if replaced is not None:  # overriding an op frees its names and methods for the new one

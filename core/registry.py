@@ -272,8 +272,9 @@ class Registry:
                 raise RegistrationError(f"{where}: every per-input vjp must be callable or None")
         if differentiable is not None and vjps is not None:
             raise RegistrationError(f"{where}: give 'differentiable' only with a single vjp function")
-        _check_vjp_signatures(vjps if vjps is not None else (vjp_all,) if vjp_all is not None else (),
-                              vjps is not None, nin, _static_params(forward, nin, params), where)
+        rules = vjps if vjps is not None else (vjp_all,) if vjp_all is not None else ()
+        if any(rule is not None for rule in rules):  # an op with no rule has no signature to check
+            _check_vjp_signatures(rules, vjps is not None, nin, _static_params(forward, nin, params), where)
 
         save_set = {saves} if isinstance(saves, str) else set(saves)
         if not save_set <= _SAVES:
@@ -366,21 +367,18 @@ class Registry:
         PyTorch's ``x.where(condition, y)``, which is ``where(condition, x, y)``, or the
         ``x.new_zeros(...)`` makers. Method names clash across plugins like op names.
         """
-        where = f"plugin {self.plugin!r}, method {name!r}"
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise RegistrationError(f"{where}: a method name must be a public Python identifier")
-        if name in self._reserved:
-            raise RegistrationError(f"{where}: the name {name!r} would shadow tapegrad's own API; choose another name")
+        where = self._check_names(name, (), kind="method")
         if not callable(function):
             raise RegistrationError(f"{where}: the method must be callable")
         self.methods.append((name, function))
 
-    def _check_names(self, name: str, aliases: Sequence[str]) -> str:
-        """Refuse op names that are not public identifiers or would shadow tapegrad's API;
-        returns the ``plugin ..., op ...`` prefix for this registration's errors."""
-        where = f"plugin {self.plugin!r}, op {name!r}"
+    def _check_names(self, name: str, aliases: Sequence[str], kind: str = "op") -> str:
+        """Refuse op (or method) names that are not public identifiers or would shadow tapegrad's
+        API; returns the ``plugin ..., op ...`` prefix for this registration's errors."""
+        where = f"plugin {self.plugin!r}, {kind} {name!r}"
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise RegistrationError(f"{where}: an op name must be a public Python identifier")
+            raise RegistrationError(f"{where}: {'an' if kind == 'op' else 'a'} {kind} name must be a public "
+                                    "Python identifier")
         for public in (name, *aliases):
             if public in self._reserved:
                 raise RegistrationError(

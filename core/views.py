@@ -60,7 +60,8 @@ class ViewInfo(weakref.ref):
     array)`` per view op from the base; ``multiple``: ``(function name, output index)`` when made
     by a function returning several views (or a view of such a view: then ``(last view op, 0)``);
     ``no_grad``: 0 if made with grad mode on, 1 if made under ``no_grad``, 2 if a view of such a
-    view; ``overlapping``: some step may repeat elements (expand), so writes are refused.
+    view; ``overlapping``: some step may repeat elements (expand), so writes are refused;
+    ``steps``: the chain normalised for replay, made on its first replay.
     One object per view, whose death callback drops it from the side tables.
     """
 
@@ -71,6 +72,7 @@ class ViewInfo(weakref.ref):
     no_grad: int
     overlapping: bool
     key: int
+    steps: tuple | None  # the chain normalised for replay, made once on first use
 
 
 def view_info(tensor: Tensor) -> ViewInfo | None:

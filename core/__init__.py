@@ -90,16 +90,31 @@ def __getattr__(name: str) -> Any:
     # Op functions (tapegrad.add, ...) are bound here when the op table is built.
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in _namespaces():  # tapegrad.linalg, tapegrad.nn: made from the registrations
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     return lookup(name).apply  # NoSuchOpError is an AttributeError too, with a useful message
 
 
 def __dir__() -> list[str]:
     from .optable import table
 
-    return sorted(set(globals()) | set(table().ops))
+    t = table()
+    return sorted(set(globals()) | {n for n in t.ops if "." not in n} | {n for n in t.namespaces if "." not in n})
+
+
+def _namespaces() -> frozenset[str]:
+    from .optable import table
+
+    return table().namespaces
 
 
 # NumPy's floating-point warnings (log(0), 1/0, ...) stay inside tapegrad, as PyTorch prints none.
 from . import quiet as _quiet  # noqa: E402
 
 _quiet.install()
+
+from .namespaces import install_finder as _install_finder  # noqa: E402
+
+_install_finder()

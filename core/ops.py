@@ -20,4 +20,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     from .optable import table
 
-    return sorted(table().ops)
+    return sorted(name for name in table().ops if "." not in name)

@@ -18,6 +18,7 @@ from . import operators, quiet
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
+from .namespaces import namespace_module, prefixes_of, split
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, OpDef
 from .tensor import Tensor
@@ -45,6 +46,7 @@ class OpTable:
     methods: dict[str, tuple[OpDef, bool]] = field(default_factory=dict)  # Tensor method -> (op, in place)
     # Tensor methods registered as functions (Registry.register_method): name -> (function, plugin)
     method_functions: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
+    namespaces: frozenset[str] = frozenset()  # "linalg", "nn", "nn.functional": prefixes of dotted op names
 
     def canonical_ops(self) -> list[OpDef]:
         """Each op once, in registration order."""
@@ -148,6 +150,7 @@ def _build() -> OpTable:
             info.ops.append(op.name)
         for method, function in registry.methods:
             new.method_functions[method] = (function, info.name)
+    new.namespaces = frozenset(prefixes_of(new.ops))
     new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
     _report([failure for info in new.plugins if (failure := info.failure()) is not None],
             [note for info in new.plugins for note in info.notes])  # refused or not, what it changed was put back
@@ -250,6 +253,11 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
                     "them, or register with override=True to replace it deliberately"
                 )
             methods[method] = op
+    shadowed = sorted(set(taken) & prefixes_of(taken))
+    if shadowed:
+        owner = taken[shadowed[0]]
+        return (f"op {shadowed[0]!r} of plugin {owner.plugin!r} has the name of the namespace {shadowed[0]!r} "
+                f"(tapegrad.{shadowed[0]}.*) that other ops are registered under; rename one of them")
     return None
 
 
@@ -334,9 +342,27 @@ def _bind(new: OpTable) -> None:
         if module is None:
             continue
         for public, op in new.ops.items():
-            if op.apply is not None and public not in vars(module):
+            if op.apply is not None and "." not in public and public not in vars(module):
                 setattr(module, public, op.apply)
                 new.bound["module"].append(f"{module_name}:{public}")
+    for prefix in new.namespaces:
+        namespace = namespace_module(prefix)
+        if namespace is not None:
+            _bind_namespace(new, namespace, prefix)
+
+
+def bind_namespace(module: Any) -> None:
+    """Bind the ops of a namespace module imported after the table was built (``tapegrad.linalg``)."""
+    with _lock:
+        _bind_namespace(table(), module, module.__name__.partition(".")[2])
+
+
+def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
+    for public, op in new.ops.items():
+        namespace, leaf = split(public)
+        if namespace == prefix and op.apply is not None and leaf not in vars(module):
+            setattr(module, leaf, op.apply)
+            new.bound["module"].append(f"{module.__name__}:{leaf}")
 
 
 def _uninstall(old: OpTable) -> None:

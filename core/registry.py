@@ -26,8 +26,11 @@ class RegistrationError(ValueError):
 
 
 def node_name_for(op_name: str) -> str:
-    """PyTorch-style graph node name: ``add`` gives ``AddBackward0``, ``broadcast_to`` ``BroadcastToBackward0``."""
-    return "".join(part[:1].upper() + part[1:] for part in op_name.split("_") if part) + "Backward0"
+    """PyTorch-style graph node name: ``add`` gives ``AddBackward0``, ``broadcast_to`` ``BroadcastToBackward0``;
+    a namespaced op is named by its last part (``nn.functional.relu``: ``ReluBackward0``), as most of
+    PyTorch's are (ops named otherwise, ``LinalgSolveExBackward0``, declare ``node_name``)."""
+    leaf = op_name.rpartition(".")[2]
+    return "".join(part[:1].upper() + part[1:] for part in leaf.split("_") if part) + "Backward0"
 
 
 @dataclass(frozen=True, eq=False)
@@ -376,13 +379,17 @@ class Registry:
         """Refuse op (or method) names that are not public identifiers or would shadow tapegrad's
         API; returns the ``plugin ..., op ...`` prefix for this registration's errors."""
         where = f"plugin {self.plugin!r}, {kind} {name!r}"
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise RegistrationError(f"{where}: {'an' if kind == 'op' else 'a'} {kind} name must be a public "
-                                    "Python identifier")
         for public in (name, *aliases):
-            if public in self._reserved:
+            if not _public_name(public, dotted=kind == "op"):
                 raise RegistrationError(
-                    f"{where}: the name {public!r} would shadow tapegrad's own API; choose another name"
+                    f"{where}: {'an' if kind == 'op' else 'a'} {kind} name must be a public Python identifier"
+                    + (", or public identifiers joined by dots for a namespace ('linalg.solve')" if kind == "op"
+                       else "") + (f", got {public!r}" if public != name else ""))
+            if public.partition(".")[0] in self._reserved:
+                what = "name" if "." not in public else "namespace"
+                raise RegistrationError(
+                    f"{where}: the {what} {public.partition('.')[0]!r} would shadow tapegrad's own API; "
+                    "choose another name"
                 )
         return where
 
@@ -412,6 +419,14 @@ class Registry:
             Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
                     device=device)
         )
+
+
+def _public_name(name: Any, dotted: bool) -> bool:
+    """A public identifier, or (``dotted``) public identifiers joined by dots: ``nn.functional.relu``."""
+    if not isinstance(name, str):
+        return False
+    parts = name.split(".") if dotted else [name]
+    return all(part.isidentifier() and not part.startswith("_") for part in parts)
 
 
 def _check_reads(where: str, reads: Sequence[Sequence[int | str]], vjps: tuple | None,

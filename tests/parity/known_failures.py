@@ -119,3 +119,14 @@ KNOWN_FAILURES: dict[str, str] = {
     "inplace:ceil_-forward-bool": REFUSED_DTYPE,
     "inplace:masked_fill_-forward-uint8": FILL_OVERFLOW,
 }
+
+
+def _gather_areas() -> None:
+    """Each area module's known failures (``specs/``) join the table."""
+    from . import specs
+
+    for module in specs.modules():
+        KNOWN_FAILURES.update(getattr(module, "KNOWN_FAILURES", {}))
+
+
+_gather_areas()

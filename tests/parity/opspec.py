@@ -240,7 +240,13 @@ def fixed_errors(*specs: tuple[tuple[int, ...], tuple[Any, ...], dict[str, Any]]
 
 # ---------------------------------------------------------------------------- calling helpers
 def tg(name: str) -> Callable[..., Any]:
-    return lambda *a, **k: getattr(tapegrad, name)(*a, **k)
+    """``tapegrad.NAME``, dotted names through their namespaces (``linalg.solve``)."""
+    def call(*a: Any, **k: Any) -> Any:
+        fn: Any = tapegrad
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        return fn(*a, **k)
+    return call
 
 
 def th(path: str) -> Callable[..., Any]:
@@ -921,3 +927,17 @@ def _tg_setitem(x: Any, v: Any, index: Any) -> Any:
 
 
 OPS: dict[str, OpSpec] = _build()
+
+
+def _gather_areas() -> None:
+    """Add each area module's specs (``specs/``) to ``OPS`` and its tables to this module's."""
+    from . import specs
+
+    for module in specs.modules():
+        for spec in getattr(module, "SPECS", ()):
+            assert spec.name not in OPS, f"{spec.name} has two specs ({module.__name__})"
+            OPS[spec.name] = spec
+        NO_TORCH_COUNTERPART.update(getattr(module, "NO_TORCH_COUNTERPART", {}))
+
+
+_gather_areas()

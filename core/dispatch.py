@@ -16,7 +16,7 @@ import numpy as np
 
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
-from .graph import Node, ShapeDtype
+from .graph import Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -195,6 +195,7 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
     """A composite's function, its errors naming the op; several views of one input are marked so."""
     function = op.forward
     several = op.node_name[:1].upper() + op.node_name[1:] if op.view == "multiple" else None
+    namer = op.node_namer
 
     def apply(*args: Any, **params: Any) -> Any:
         try:
@@ -204,9 +205,22 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
             raise
         if several is not None:
             mark_multiple(outputs, several)
+        if namer is not None:
+            _name_result(outputs, namer, args, params)
         return outputs
 
     return apply
+
+
+def _name_result(outputs: Any, namer: Callable[..., str | None], args: tuple, params: dict) -> None:
+    """Name the node a composite's (first tensor) result came from, unless an input brought it."""
+    first = outputs[0] if isinstance(outputs, tuple) and outputs else outputs
+    node = first._grad_fn if type(first) is Tensor else None
+    if node is None or any(type(a) is Tensor and a._grad_fn is node for a in args):
+        return
+    name = namer(*args, **params)
+    if name is not None:
+        rename(node, name)
 
 
 def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:

@@ -156,7 +156,7 @@ def run_backward(
                         shape, dtype = io[n + i]
                     if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                         c = _fit(node, i, c, shape, dtype)
-                if type(edge) is Node:
+                if isinstance(edge, Node):
                     remaining = deps[edge] - 1
                     deps[edge] = remaining
                     if remaining == 0 and carried is None and (needed is None or edge in needed):
@@ -231,7 +231,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
         if check_versions:
             _check_saved_unmodified(node)
         for edge in io:  # edges, then saved inputs: never Nodes, so the type test skips them
-            if type(edge) is Node:
+            if isinstance(edge, Node):
                 count = get(edge)
                 if count is None:
                     deps[edge] = 1  # first visit: explore it (roots are explored already)
@@ -288,7 +288,7 @@ def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves
         node, expanded = stack.pop()
         if expanded:  # post-order: every edge target is already decided
             if node in target_nodes or any(
-                (e in needed) if type(e) is Node else (e is not None and id(e) in target_leaves)
+                (e in needed) if isinstance(e, Node) else (e is not None and id(e) in target_leaves)
                 for e in node.edges
             ):
                 needed.add(node)
@@ -297,7 +297,7 @@ def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves
             continue
         visited.add(node)
         stack.append((node, True))
-        stack.extend((e, False) for e in node.edges if type(e) is Node and e not in visited)
+        stack.extend((e, False) for e in node.edges if isinstance(e, Node) and e not in visited)
     return needed
 
 
@@ -332,7 +332,7 @@ def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
     if needed is None:
         wanted = None  # every edge that exists wants a cotangent
     else:
-        wanted = [e is not None and (e in needed if type(e) is Node else id(e) in target_leaves) for e in edges]
+        wanted = [e is not None and (e in needed if isinstance(e, Node) else id(e) in target_leaves) for e in edges]
         if not any(wanted):
             return None
     if create_graph:
@@ -372,7 +372,7 @@ def _tensor_inputs(node: Node) -> tuple:
     values = node.inputs
     rebuilt = []
     for value, edge in zip(values, node.edges):
-        if type(edge) is Node:
+        if isinstance(edge, Node):
             rebuilt.append(value if type(value) is ShapeDtype else _wrap(as_array(value), edge))  # stand-in: not read
         elif edge is not None:
             rebuilt.append(edge)  # a leaf: gradients must reach this very tensor

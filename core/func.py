@@ -492,7 +492,7 @@ def _reaches_outer(tensors: Sequence[Tensor], fresh: frozenset[int]) -> bool:
         for edge in node.edges:
             if edge is None:
                 continue
-            if type(edge) is Node:
+            if isinstance(edge, Node):
                 if edge not in seen:
                     stack.append(edge)
             elif id(edge) not in fresh and retired(id(edge)) is not edge:

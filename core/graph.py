@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
 
-__all__ = ["Node", "ShapeDtype", "AccumulateGrad"]
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named"]
+
+FUNCTION_PLUGIN = "tapegrad.autograd.Function"  # the plugin name autograd.Function's ops register under
 
 
 class ShapeDtype(tuple):
@@ -94,6 +96,9 @@ class Node:
     def name(self) -> str:
         """The node's class-like name, as PyTorch's: ``add`` gives ``AddBackward0``, ``x.sum(0)``
         ``SumBackward1`` (an op may name nodes by a rule of its params and inputs)."""
+        cls = type(self)
+        if cls is not Node:  # named already (see ``named``): the name is the class's
+            return cls.__name__
         namer = self.op.node_namer
         if namer is None:
             return self.op.node_name
@@ -106,7 +111,7 @@ class Node:
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """One ``(node, 0)`` pair per input, as PyTorch shows them; leaves appear as AccumulateGrad."""
         return tuple(
-            (AccumulateGrad(e) if e is not None and type(e) is not Node else e, 0) for e in self.edges
+            (e if e is None else named(e) if isinstance(e, Node) else AccumulateGrad(e), 0) for e in self.edges
         )
 
     @property
@@ -115,20 +120,33 @@ class Node:
         return self.op.plugin
 
     def __repr__(self) -> str:
-        where = "tapegrad.autograd.function." if self.op.plugin == "tapegrad.autograd.Function" else ""
+        where = "tapegrad.autograd.function." if self.op.plugin == FUNCTION_PLUGIN else ""
         return f"<{where}{self.name()} object at {id(self):#x}>"
 
 
-class AccumulateGrad:
-    """How a leaf shows in ``next_functions``: the sink that accumulates into ``.grad``."""
+_NAMED: dict[tuple[str, str], type] = {}
 
-    __slots__ = ("variable",)
 
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+def named(node: Node) -> Node:
+    """``node``, its class now the subclass named after it (``MulBackward0``), as PyTorch's nodes are:
+    ``type(y.grad_fn).__name__`` is the node's name.
 
-    def name(self) -> str:
-        return "AccumulateGrad"
+    Done when a node is shown to the user (``grad_fn``, ``next_functions``), not when it is
+    recorded, so recording stays one plain ``Node(...)``; the engine treats every subclass alike.
+    The name is fixed from then on, as a node's class is.
+    """
+    if type(node) is Node:
+        rename(node, node.name())
+    return node
 
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {id(self):#x}>"
+
+def rename(node: Node, name: str) -> None:
+    """Give ``node`` the class ``name``: how a composite names the node its result came from
+    (``x.max()`` is ``MaxBackward1`` though ``amax`` made it)."""
+    module = "tapegrad.autograd.function" if node.op.plugin == FUNCTION_PLUGIN else "builtins"
+    cls = _NAMED.get((module, name))
+    if cls is None:
+        cls = _NAMED.setdefault((module, name), type(name, (Node,), {
+            "__slots__": (), "__module__": module, "__qualname__": name,
+            "__doc__": "A backward node (see tapegrad's Node)."}))
+    node.__class__ = cls

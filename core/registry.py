@@ -340,6 +340,7 @@ class Registry:
         override: bool = False,
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
+        node_name: str | Callable[..., str | None] | None = None,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -347,18 +348,25 @@ class Registry:
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
         and the kit checks it the same way. ``view="multiple"``: it returns several views of its
         first input (split); in-place writes into them are then refused, as in PyTorch.
+        ``node_name``: the name the node of its result gets (its first tensor result's, for a
+        tuple), as PyTorch names it (``x.max()`` is ``MaxBackward1``, though ``amax`` made it);
+        a str, or a rule called with the call's arguments returning a name (None: leave it).
         """
         where = self._check_names(name, aliases)
         if not callable(function):
             raise RegistrationError(f"{where}: the function must be callable")
         if view not in (False, "multiple"):
             raise RegistrationError(f"{where}: a composite's view must be False or 'multiple', got {view!r}")
+        if node_name is not None and not (callable(node_name) or isinstance(node_name, str)):
+            raise RegistrationError(f"{where}: node_name must be a str or a callable")
+        fixed = node_name
+        namer = node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed)
         op = OpDef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
-            node_name=name, doc=inspect.getdoc(function) or "", composite=True, view=view,
+            node_name=name, node_namer=namer, doc=inspect.getdoc(function) or "", composite=True, view=view,
             **_kit_facts(where, None, False, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))

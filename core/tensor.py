@@ -17,7 +17,7 @@ from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
 from .dims import as_flag, axis
 from .grad_mode import grad_enabled_fast
-from .graph import Node
+from .graph import Node, named
 from .printing import tensor_repr
 
 __all__ = ["Tensor", "Size"]
@@ -78,7 +78,8 @@ class Tensor:
     @property
     def grad_fn(self) -> Node | None:
         """The node that made this tensor, or None for tensors the user created (leaves)."""
-        return self._grad_fn
+        node = self._grad_fn
+        return node if node is None else named(node)
 
     @property
     def requires_grad(self) -> bool:

@@ -60,7 +60,7 @@ def to_dot(tensor_or_tensors: Tensor | Iterable[Tensor], *, show_saved: bool = F
         if name is None:
             name = ids[key] = f"n{len(order)}"
             order.append(obj)
-            if type(obj) is Node:
+            if isinstance(obj, Node):
                 queue.append(obj)
         return name
 
@@ -79,7 +79,7 @@ def to_dot(tensor_or_tensors: Tensor | Iterable[Tensor], *, show_saved: bool = F
             if edge is None:
                 continue
             arrows.append((visit(edge), consumer))
-            if type(edge) is Node and id(edge) not in meta and saved is not None and i < len(saved):
+            if isinstance(edge, Node) and id(edge) not in meta and saved is not None and i < len(saved):
                 value = saved[i]
                 if hasattr(value, "shape") and hasattr(value, "dtype"):
                     meta[id(edge)] = _meta_of(value)
@@ -92,7 +92,7 @@ def to_dot(tensor_or_tensors: Tensor | Iterable[Tensor], *, show_saved: bool = F
     ]
     for obj in order:
         key = id(obj)
-        if type(obj) is Node:
+        if isinstance(obj, Node):
             label = [obj.name(), f"op: {obj.op.name}", f"plugin: {obj.plugin}"]
             if key in meta:
                 label.append(_format_meta(meta[key]))

@@ -311,6 +311,17 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
     return reduce
 
 
+def _extremum_name(base: str) -> Any:
+    """PyTorch's names: ``x.max()`` is ``MaxBackward1``, ``x.max(dim)`` ``MaxBackward0``;
+    ``max(x, other)`` keeps ``MaximumBackward0``."""
+    def rule(input: Any, dim: Any = None, *rest: Any, **params: Any) -> str | None:
+        if dim is None:
+            return f"{base}Backward1"
+        return None if hasattr(dim, "shape") else f"{base}Backward0"
+
+    return rule
+
+
 def _nan_shared(input: Any, values: Any) -> Any:
     """``max(x)``/``min(x)`` where ``x`` holds NaN: NaN, its gradient shared evenly between the
     NaN entries (PyTorch's ``evenly_distribute_backward``; ``amax`` gives NaN gradients)."""
@@ -611,10 +622,10 @@ def register(registry: Registry) -> None:
     # max(x, dim) returns (values, indices): the kit checks the values.
     extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
-                                reference=ref.max_min(np.max, np.argmax),
+                                reference=ref.max_min(np.max, np.argmax), node_name=_extremum_name("Max"),
                                 methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
-                                reference=ref.max_min(np.min, np.argmin),
+                                reference=ref.max_min(np.min, np.argmin), node_name=_extremum_name("Min"),
                                 methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=ARG_SAMPLES, **REDUCTION_PARAMS,

@@ -19,10 +19,7 @@ PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 # Programs whose output still differs, with why; strict, so a fix shows up as a failure to remove it.
-DIFFERENT = {
-    "micrograd_ops": "x.max() of a whole tensor is a composite over amax, so its node prints as "
-                     "AmaxBackward0 where PyTorch prints MaxBackward1 (composites cannot name nodes yet)",
-}
+DIFFERENT: dict[str, str] = {}
 
 
 def as_tapegrad(source: str) -> str:

@@ -1,7 +1,7 @@
 """The ``tapegrad`` command: list plugins and ops, run the conformance kit, start a plugin.
 
     tapegrad plugins [--json]     every plugin: name, version, source, ops, backends, error
-    tapegrad ops [--json]         every op with the plugin that registered it
+    tapegrad ops [--json|--markdown]  every op with the plugin that registered it (--markdown: docs/ops.md)
     tapegrad check TARGET         the kit on each op of a plugin (by name or module), or on one op
     tapegrad init NAME [DIR]      a new plugin package: pyproject, module with an example op, tests
     tapegrad --version
@@ -46,6 +46,11 @@ def _ops(args: argparse.Namespace) -> int:
     from .optable import table
 
     rows = [(op.name, op.plugin, list(op.aliases)) for op in table().canonical_ops()]
+    if args.markdown:
+        from .opdocs import ops_markdown
+
+        print(ops_markdown(table().canonical_ops(), [i.name for i in table().plugins if i.error is None]), end="")
+        return 0
     if args.json:
         print(json.dumps([{"op": n, "plugin": p, "aliases": a} for n, p, a in rows], indent=2))
         return 0
@@ -160,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(run=_plugins)
     p = sub.add_parser("ops", help="list ops with the plugin that registered each")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--markdown", action="store_true", help="the op reference, docs/ops.md")
     p.set_defaults(run=_ops)
     p = sub.add_parser("check", help="run the conformance kit on every op of a plugin, or on one op")
     p.add_argument("target", metavar="TARGET",

@@ -142,4 +142,48 @@ INDEX_PUT = [
     EdgeCase(np.zeros((2, 3)), [1.0, 2.0, 3.0], params={"index": (np.array([0, 1]),)},
              value=[[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], grads=([[0.0] * 3] * 2, [2.0, 2.0, 2.0]),
              why="the value broadcasts over the indexed rows"),
+    EdgeCase(np.zeros(3, dtype=np.float32), np.array([0.1, 0.2]), params={"index": (np.array([0, 2]),)},
+             value=np.array([0.1, 0.0, 0.2], dtype=np.float32),
+             why="a float64 value written into a float32 tensor takes the tensor's dtype, on every backend"),
+]
+
+
+# Scalars written into a tensor's dtype, as PyTorch converts them (ops_builtin/scalars.py): a
+# value an integer dtype cannot hold is refused, floats truncate, Python integers wrap.
+_OVERFLOW = "PyTorch: value cannot be converted to type uint8_t without overflow"
+
+
+def scalar_writes(*extra: object, **params: object) -> list[EdgeCase]:
+    """The conversions of ``value`` for an op writing it into its first input (its other inputs
+    ``extra``, more ``params`` as given)."""
+    small = np.array([1, 2], dtype=np.uint8)
+    return [
+        EdgeCase(small, *extra, params={**params, "value": -1.0}, raises=RuntimeError, why=_OVERFLOW),
+        EdgeCase(small, *extra, params={**params, "value": 300.0}, raises=RuntimeError, why=_OVERFLOW),
+        EdgeCase(small, *extra, params={**params, "value": math.nan}, raises=RuntimeError, why=_OVERFLOW),
+        EdgeCase(np.array([1, 2], dtype=np.int64), *extra, params={**params, "value": 1e20}, raises=RuntimeError,
+                 why="PyTorch: value cannot be converted to type int64_t without overflow"),
+    ]
+
+
+def scalar_write_values(value_of: object, *extra: object, **params: object) -> list[EdgeCase]:
+    """What the written value becomes: ``value_of(v)`` is the expected result for value ``v``."""
+    small = np.array([1, 2], dtype=np.uint8)
+    return [EdgeCase(small, *extra, params={**params, "value": v}, value=value_of(v), why=why)  # type: ignore[operator]
+            for v, why in ((2.5, "a float truncates into an integer dtype"),
+                           (-1, "a Python integer wraps, as PyTorch's C++ cast"))]
+
+
+PAD_SCALARS = scalar_writes(pad=(1, 1)) + scalar_write_values(
+    lambda v: [int(v) % 256, 1, 2, int(v) % 256], pad=(1, 1)) + [
+    EdgeCase([1.0, 2.0], params={"pad": (1, 1), "value": math.nan}, value=[math.nan, 1.0, 2.0, math.nan]),
+]
+FILL = scalar_writes() + scalar_write_values(lambda v: [int(v) % 256] * 2)
+_MASK = np.array([True, False])
+MASKED_FILL = scalar_writes(_MASK) + scalar_write_values(lambda v: [int(v) % 256, 2], _MASK)
+GATHER = [
+    EdgeCase(np.array(3.0), params={"dim": 0, "index": np.array(1)}, raises=RuntimeError,
+             match="index 1 is out of bounds for dimension 0 with size 1",
+             why="a 0-d tensor has one dimension's worth of positions, as PyTorch counts them"),
+    EdgeCase(np.array(3.0), params={"dim": -1, "index": np.array(0)}, value=3.0, grads=(1.0,)),
 ]

@@ -11,9 +11,12 @@ import numpy as np
 
 from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.promotion import refuse_complex
+from tapegrad.backends import numpy_dtype_of
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
+from . import edge_cases as ec
+from .scalars import checked_scalar
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -23,7 +26,7 @@ def _fill(xp: Any, x: Any, *, value: Any) -> Any:
     """A tensor shaped and typed like ``x``, every element ``value``."""
     if isinstance(value, complex):
         refuse_complex("fill", value)
-    return xp.full_like(x, value)
+    return xp.full_like(x, checked_scalar(value, numpy_dtype_of(x)))
 
 
 def _zero(xp: Any, x: Any) -> Any:
@@ -63,7 +66,7 @@ def _no_dependence(xp: Any, g: Any, ans: Any, x: Any, **params: Any) -> Any:
 def register(registry: Registry) -> None:
     registry.register_op(
         "fill", forward=_fill, vjp=(_no_dependence,), saves=(), params=("value",),
-        zero_gradient=True,
+        zero_gradient=True, edge_cases=ec.FILL,
         reference=ref.fill,
         inplace_methods=("fill_",), promotion=False, samples=[Sample((2, 3), value=1.5)],
     )

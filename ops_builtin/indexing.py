@@ -313,7 +313,10 @@ def _dim(dim: Any, ndim: int) -> int:
 
 def _gather(xp: Any, x: Any, *, dim: Any, index: Any) -> Any:
     """PyTorch's gather: ``out[i][j][k] = x[index[i][j][k]][j][k]`` for ``dim=0`` (likewise for others)."""
-    return _getitem(xp, x, index=_gather_key(tuple(x.shape), dim, index))
+    key = _gather_key(tuple(x.shape), dim, index)
+    if not key:  # 0-d: the one element, in memory of its own (``x[()]`` would be ``x`` itself)
+        return xp.asarray(x, copy=True)
+    return _getitem(xp, x, index=key)
 
 
 def _gather_vjp(xp: Any, g: Any, out: Any, x: Any, *, dim: Any, index: Any) -> Any:
@@ -364,6 +367,7 @@ GATHER_SAMPLES = [
     Sample((3, 4), dim=0, index=np.array([[2, 0, 2, 1], [2, 2, 0, 0]])),
     Sample((2, 3, 4), dim=-1, index=np.array([[[1], [0], [3]], [[2], [2], [2]]])),
     Sample((4,), dim=0, index=np.array([3, 3, 0])),
+    Sample((), dim=0, index=np.array(0)), Sample((), dim=-1, index=np.array(0)),  # 0-d: dim 0 and -1 are its one
 ]
 
 
@@ -386,6 +390,6 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "gather", forward=_gather, vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
-        reference=ref.gather,
+        reference=ref.gather, edge_cases=ec.GATHER,
         param_aliases={"axis": "dim"}, methods=("gather",), promotion=False, samples=GATHER_SAMPLES,
     )

@@ -486,6 +486,7 @@ EINSUM_SAMPLES = [
     Sample("bij,bkj->bik", (2, 3, 4), (2, 5, 4)), Sample("i,j", (2,), (3,)),
     Sample("...ij,...jk", (2, 4, 3, 2, 3), (1, 3, 3, 4)),  # the ellipsis dimensions broadcast
     Sample("i...j,j->...i", (2, 3, 4), (4,)), Sample("i...j,j->i...", (2, 3, 4), (4,)),  # an ellipsis inside a term
+    Sample("ij,jk->ik", [(2, 3), (3, 4)]), Sample("ii", [(3, 3)]),  # operands as one list, as torch.einsum takes them
 ]
 
 

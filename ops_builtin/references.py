@@ -263,7 +263,7 @@ def index_put(x: Any, v: Any, index: Any, accumulate: bool = False) -> Any:
 
 
 def gather(x: Any, dim: int, index: Any) -> Any:
-    return np.take_along_axis(x, index, axis=dim)
+    return x.copy() if x.ndim == 0 else np.take_along_axis(x, index, axis=dim)
 
 
 # ---------------------------------------------------------------------------- linear algebra

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
 from tapegrad.dtypes import in_namespace, to_numpy_dtype
+from tapegrad.backends import numpy_dtype_of
 from tapegrad.testing.samples import Sample
 
 from . import references as ref
+from . import edge_cases as ec
+from .scalars import checked_scalar
 
 
 from . import node_names
@@ -429,9 +432,7 @@ def _pad(xp: Any, x: Any, *, pad: Any = None, mode: str = "constant", value: Any
     kind = _pad_mode(mode)
     if kind == "constant":
         crop, place, out_shape = _constant_plan(shape, widths)
-        if not xp.isdtype(x.dtype, ("real floating", "complex floating")) and float(value) == int(value):
-            value = int(value)
-        out = xp.full(out_shape, value, dtype=x.dtype)
+        out = xp.full(out_shape, checked_scalar(value, numpy_dtype_of(x)), dtype=x.dtype)
         out[place] = x[crop]
         return out
     out = xp.reshape(x, shape)  # a new array even when nothing is padded
@@ -655,7 +656,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "pad", forward=_pad, vjp=(_pad_vjp,), saves=(), params=("pad", "mode", "value"), node_name=node_names.pad,
-        reference=ref.PAD,
+        reference=ref.PAD, edge_cases=ec.PAD_SCALARS,
         param_aliases={"constant_values": "value"},
         samples=[Sample((2, 3), pad=(1, 2)), Sample((2, 3), pad=(1, 0, 2, 1), value=0.5),
                  Sample((2, 3, 4), pad_width=((0, 0), (1, 1), (2, 0))), Sample((4,), pad=(-1, 2)),

@@ -15,7 +15,11 @@ import numpy as np
 
 from tapegrad.dims import axis
 from tapegrad.dispatch import raise_if_not_broadcastable
+from tapegrad.backends import numpy_dtype_of
 from tapegrad.testing.samples import Sample
+
+from . import edge_cases as ec
+from .scalars import checked_scalar
 
 if TYPE_CHECKING:
     from tapegrad import Registry, Tensor
@@ -42,7 +46,7 @@ def _masked_fill(xp: Any, x: Any, mask: Any, *, value: Any) -> Any:
     """``x`` with ``value`` where ``mask`` is True (``mask`` broadcasts against ``x``)."""
     if not xp.isdtype(mask.dtype, "bool"):
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
-    fill = xp.asarray(_fill_value("masked_fill", value), dtype=x.dtype)
+    fill = xp.asarray(checked_scalar(_fill_value("masked_fill", value), numpy_dtype_of(x)), dtype=x.dtype)
     try:
         return xp.where(mask, fill, x)
     except ValueError as exc:
@@ -167,7 +171,7 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "masked_fill", forward=_masked_fill, vjp=(_masked_fill_vjp, None), saves=("inputs",),
         params=("value",), promotes=(0,), methods=("masked_fill",), inplace_methods=("masked_fill_",),
-        reference=lambda x, mask, value: np.where(mask, value, x),
+        reference=lambda x, mask, value: np.where(mask, value, x), edge_cases=ec.MASKED_FILL,
         samples=[Sample((2, 3), np.array([True, False, True]), value=2.0),
                  Sample((2, 3), np.array([[True], [False]]), value=-1.0)],
     )

@@ -13,6 +13,7 @@ variants of its first sample join its samples, so every check runs on them too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -26,7 +27,7 @@ from ..optable import lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
-from .samples import EdgeCase, Sample, domain_of, materialize, samples_for
+from .samples import EdgeCase, Sample, domain_of, materialize, pack, samples_for
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
 
@@ -78,13 +79,19 @@ def _call(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Tensor:
     """Run the op; several results (``split``, ``max(x, dim)``) become one tensor to check:
     their floating results flattened and concatenated (integer ones, like indices, carry
     no gradient)."""
-    out = op.apply(*args, **params)
+    out = _apply(op, args, params)
     if type(out) is Tensor or not isinstance(out, (tuple, list)):
         return out
     parts = [t.reshape(-1) for t in out if type(t) is Tensor and t.is_floating_point()]
     if not parts:
         raise AssertionError(f"op {op.name!r} returned no floating tensor to check")
     return parts[0] if len(parts) == 1 else lookup("cat").apply(parts, dim=0)
+
+
+def _apply(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Any:
+    """``op.apply(*args, **params)``, a sample's grouped inputs passed as one list."""
+    call, real = pack(args, dict(params))
+    return op.apply(*call, **real)
 
 
 def _runner(op: OpDef, params: Mapping[str, Any]) -> Callable[..., Tensor]:
@@ -244,7 +251,7 @@ def check_gradients(ctx: Context) -> None:
     """First-order VJPs agree with central differences (float64), per sample and input."""
     def one(k: int, sample: Sample) -> None:
         args = _leaves(ctx.op, materialize(ctx.op, sample, "float64", SEED + k))
-        _check_grads(ctx, "gradients", sample, sample.params, args, 1, SEED + k)
+        _check_grads(ctx, "gradients", sample, sample.call_params, args, 1, SEED + k)
 
     _each(ctx, "gradients", ctx.all_samples, one)
 
@@ -270,7 +277,7 @@ def check_missing_rules(ctx: Context) -> None:
         for i, a in enumerate(arrays):
             if not (isinstance(a, np.ndarray) and a.dtype.kind == "f" and _probed(op, i)):
                 continue
-            slope = directional_derivative(_runner(op, sample.params), args, i, SEED + k)
+            slope = directional_derivative(_runner(op, sample.call_params), args, i, SEED + k)
             if not abs(slope) <= atol:  # NaN fails too
                 if _zero_declared(op, i):
                     detail = (f"declares zero_gradient for input {i}, but its central-difference derivative "
@@ -292,9 +299,9 @@ def check_higher_order(ctx: Context) -> None:
     def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
         if op.second_order:
-            _check_grads(ctx, "higher_order", sample, sample.params, args, ctx.order, SEED + k)
+            _check_grads(ctx, "higher_order", sample, sample.call_params, args, ctx.order, SEED + k)
             return
-        out = _call(op, args, sample.params)
+        out = _call(op, args, sample.call_params)
         wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
         if not wrt or not out.requires_grad:
             return
@@ -335,7 +342,7 @@ def check_broadcasting(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
-        out = _call(op, args, sample.params)
+        out = _call(op, args, sample.call_params)
         expected = np.broadcast_shapes(*[tuple(s) for s in sample.inputs])
         if tuple(out.shape) != expected:
             raise _fail(ctx, "broadcasting", sample, f"result shape {tuple(out.shape)}, expected {expected}", args)
@@ -350,7 +357,7 @@ def check_python_scalars(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         args32 = _leaves(op, materialize(op, sample, "float32", SEED + k), requires=False)
-        out = _call(op, args32, sample.params)
+        out = _call(op, args32, sample.call_params)
         if out.dtype.name == "float64":  # bool results (comparisons) are fine; widening is not
             raise _fail(ctx, "python_scalars", sample, f"float32 inputs with a Python scalar gave {out.dtype}", args32)
 
@@ -364,7 +371,7 @@ def check_dtypes(ctx: Context) -> None:
         def one(k: int, sample: Sample) -> None:
             args = _leaves(op, materialize(op, sample, dtype, SEED + k))
             wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
-            out = _call(op, args, sample.params)
+            out = _call(op, args, sample.call_params)
             if not wrt or not out.requires_grad:
                 return
             u = _wrap(np.ones(tuple(out.shape), dtype=out._data.dtype))
@@ -447,7 +454,7 @@ def check_no_grad(ctx: Context) -> None:
     def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
         with no_grad():
-            out = _call(op, args, sample.params)
+            out = _call(op, args, sample.call_params)
         if any(out is a for a in args):
             return  # the input itself (x.double() of a float64 x, as PyTorch's): nothing was recorded
         if out.grad_fn is not None or out.requires_grad:
@@ -462,7 +469,7 @@ def check_integer_results(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         args = _leaves(op, materialize(op, sample, "float64", SEED + k))
-        for r in _results(op.apply(*args, **sample.params)):
+        for r in _results(_apply(op, args, sample.call_params)):
             if type(r) is Tensor and not r.is_floating_point() and (r.requires_grad or r.grad_fn is not None):
                 raise _fail(ctx, "integer_results", sample, (
                     f"a {r.dtype} result has grad_fn={r.grad_fn!r}: only floating results may require grad"), args)
@@ -480,40 +487,65 @@ def _other_backends(ctx: Context) -> list[str]:
 
 
 def check_backends(ctx: Context) -> None:
-    """On every other backend the op supports: NumPy's values and NumPy's gradients."""
+    """On every other backend the op supports: NumPy's values and NumPy's gradients, on the samples
+    and at the declared special points (their arrays as given, so mixed dtypes and integer inputs
+    reach the backend too; a point that must raise raises there as well)."""
     op = ctx.op
+    points = [p for p in (*op.edge_cases, *([] if callable(op.reference) or op.reference is None else op.reference))
+              if isinstance(p, EdgeCase)]
     for backend in _other_backends(ctx):
         def one(k: int, sample: Sample) -> None:
-            arrays = materialize(op, sample, "float64", SEED + k)
-            reference = _leaves(op, arrays)
-            moved_leaves = _leaves(op, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays])
-            moved = [a.to(backend) if type(a) is Tensor else a for a in moved_leaves]
-            try:
-                want, got = _call(op, reference, sample.params), _call(op, moved, sample.params)
-            except Exception as exc:
-                raise _fail(ctx, "backends", sample, f"[{backend}] forward raised {_explain(exc, op)}", arrays) from None
-            got_np = np.asarray(got.detach().to("numpy")._data)
-            if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
-                raise _fail(ctx, "backends", sample, f"[{backend}] forward differs from NumPy's", arrays)
-            if not (op.differentiable_op and want.requires_grad):
-                return
-            wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
-            wrt_moved = [a for a in moved_leaves if type(a) is Tensor and a.requires_grad]
-            u = np.random.default_rng(SEED).standard_normal(want._data.shape)
-            try:
-                g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True)
-                g_got = autograd.grad(got, wrt_moved, _wrap(u).to(backend), allow_unused=True)
-            except Exception as exc:
-                raise _fail(ctx, "backends", sample, f"[{backend}] backward raised {_explain(exc, op)}", arrays) from None
-            for i, (a, b) in enumerate(zip(g_ref, g_got)):
-                if a is None or b is None:
-                    if (a is None) != (b is None):
-                        raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} is missing on one side", arrays)
-                    continue
-                if not np.allclose(a._data, b._data, rtol=1e-10, atol=1e-12):
-                    raise _fail(ctx, "backends", sample, f"[{backend}] gradient {i} differs from NumPy's", arrays)
+            _compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k), sample.call_params)
 
         _each(ctx, "backends", ctx.all_samples, one)
+        with np.errstate(all="ignore"):
+            for point in points:
+                arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+                if point.raises is None:
+                    _compare_backend(ctx, backend, point, arrays, point.params)
+                    continue
+                moved = [a.to(backend) if type(a) is Tensor else a for a in _leaves(op, arrays, False)]
+                try:
+                    _apply(op, moved, point.params)
+                except point.raises:
+                    continue
+                except Exception as exc:
+                    raise _fail(ctx, "backends", point, f"[{backend}] raised {_explain(exc, op)}, expected "
+                                f"{point.raises.__name__}", arrays) from None
+                raise _fail(ctx, "backends", point, f"[{backend}] returned where it must raise "
+                            f"{point.raises.__name__}", arrays)
+
+
+def _compare_backend(ctx: Context, backend: str, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> None:
+    """The op on ``backend`` against the op on NumPy, forward and gradients, for one call."""
+    op = ctx.op
+    reference = _leaves(op, arrays)
+    moved_leaves = _leaves(op, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays])
+    moved = [a.to(backend) if type(a) is Tensor else a for a in moved_leaves]
+    try:
+        want, got = _call(op, reference, params), _call(op, moved, params)
+    except Exception as exc:
+        raise _fail(ctx, "backends", where, f"[{backend}] forward raised {_explain(exc, op)}", arrays) from None
+    got_np = np.asarray(got.detach().to("numpy")._data)
+    if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
+        raise _fail(ctx, "backends", where, f"[{backend}] forward differs from NumPy's", arrays)
+    if not (op.differentiable_op and want.requires_grad):
+        return
+    wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
+    wrt_moved = [a for a in moved_leaves if type(a) is Tensor and a.requires_grad]
+    u = np.random.default_rng(SEED).standard_normal(want._data.shape).astype(want._data.dtype)
+    try:
+        g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True)
+        g_got = autograd.grad(got, wrt_moved, _wrap(u).to(backend), allow_unused=True)
+    except Exception as exc:
+        raise _fail(ctx, "backends", where, f"[{backend}] backward raised {_explain(exc, op)}", arrays) from None
+    for i, (a, b) in enumerate(zip(g_ref, g_got)):
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                raise _fail(ctx, "backends", where, f"[{backend}] gradient {i} is missing on one side", arrays)
+            continue
+        if not np.allclose(a._data, np.asarray(b.to("numpy")._data), rtol=1e-10, atol=1e-12, equal_nan=True):
+            raise _fail(ctx, "backends", where, f"[{backend}] gradient {i} differs from NumPy's", arrays)
 
 
 # ---------------------------------------------------------------------------- values
@@ -560,9 +592,13 @@ def check_reference(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         arrays = materialize(op, sample, "float64", SEED + k)
-        got = op.apply(*_leaves(op, arrays, requires=False), **sample.params)
+        got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
         params = _rename_params(op, sample.params) if op.param_aliases else sample.params
-        want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+        try:
+            want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+        except Exception as exc:  # the reference's failure, not the op's: say so
+            raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
+                        "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
         _compare_values(ctx, "reference", sample, got, want, arrays)
 
     _each(ctx, "reference", ctx.all_samples, one)
@@ -575,11 +611,14 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
     if not isinstance(point, EdgeCase):
         raise _fail(ctx, check, point, "edge cases and reference points must be tapegrad.testing.EdgeCase objects")
     arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+    if point.raises is not None:
+        _check_raises(ctx, check, point, arrays)
+        return
     try:
         args = _leaves(op, arrays)
         out = _call(op, args, point.params)
         if point.has_value:
-            _compare_values(ctx, check, point, op.apply(*_leaves(op, arrays, False), **point.params),
+            _compare_values(ctx, check, point, _apply(op, _leaves(op, arrays, False), point.params),
                             point.value, arrays)
         if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
             return
@@ -607,6 +646,24 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
         raise _fail(ctx, check, point, str(exc), arrays) from None
     except Exception as exc:
         raise _fail(ctx, check, point, _explain(exc), arrays) from None
+
+
+def _check_raises(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) -> None:
+    """The op refuses the point with the declared exception type."""
+    assert point.raises is not None
+    try:
+        out = _apply(ctx.op, _leaves(ctx.op, arrays, False), point.params)
+    except point.raises as exc:
+        if point.match is None or re.search(point.match, str(exc)):
+            return
+        raise _fail(ctx, check, point, f"raised {type(exc).__name__}: {exc}, whose message does not match "
+                    f"{point.match!r}", arrays) from None
+    except Exception as exc:
+        raise _fail(ctx, check, point, f"raised {_explain(exc)}, expected {point.raises.__name__}"
+                    f"{' (' + point.why + ')' if point.why else ''}", arrays) from None
+    shown = [np.asarray(r._data) if type(r) is Tensor else r for r in _results(out)]
+    raise _fail(ctx, check, point, f"returned {shown} where it must raise {point.raises.__name__}"
+                f"{' (' + point.why + ')' if point.why else ''}", arrays)
 
 
 def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expected: Sequence[Any] | None,

@@ -20,21 +20,58 @@ __all__ = ["Sample", "EdgeCase", "samples_for", "materialize", "DEFAULT_DOMAIN"]
 DEFAULT_DOMAIN = (-2.0, 2.0)
 
 
+PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
+
+
 @dataclass(frozen=True)
 class Sample:
-    """One way to call an op: ``Sample((2, 3), (3,), dim=0)``."""
+    """One way to call an op: ``Sample((2, 3), (3,), dim=0)``.
+
+    An input given as a list of input specs is passed as one list of tensors
+    (``Sample("ij,jk", [(2, 3), (3, 4)])`` calls ``einsum("ij,jk", [a, b])``); the kit checks
+    each tensor in it as an input of its own.
+    """
 
     inputs: tuple[Any, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    packed: tuple[tuple[int, int], ...] = ()  # (start, stop) of the inputs passed as one list
 
     def __init__(self, *inputs: Any, **params: Any) -> None:
-        object.__setattr__(self, "inputs", tuple(inputs))
+        flat: list[Any] = []
+        packed = []
+        for x in inputs:
+            if isinstance(x, list):
+                packed.append((len(flat), len(flat) + len(x)))
+                flat.extend(x)
+            else:
+                flat.append(x)
+        object.__setattr__(self, "inputs", tuple(flat))
         object.__setattr__(self, "params", dict(params))
+        object.__setattr__(self, "packed", tuple(packed))
+
+    @property
+    def call_params(self) -> dict[str, Any]:
+        """The params the kit calls the op with (its grouped inputs included, see ``pack``)."""
+        return {**self.params, PACKED: self.packed} if self.packed else self.params
 
     def __repr__(self) -> str:
-        parts = [repr(x) if not isinstance(x, np.ndarray) else f"array{x.shape}" for x in self.inputs]
-        parts += [f"{k}={v!r}" for k, v in self.params.items()]
+        shown = [repr(x) if not isinstance(x, np.ndarray) else f"array{x.shape}" for x in self.inputs]
+        for start, stop in reversed(self.packed):
+            shown[start:stop] = [f"[{', '.join(shown[start:stop])}]"]
+        parts = shown + [f"{k}={v!r}" for k, v in self.params.items()]
         return f"Sample({', '.join(parts)})"
+
+
+def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The call the kit makes: a sample's grouped inputs as one list, and its real params."""
+    packed = params.get(PACKED)
+    if not packed:
+        return list(args), params
+    params = {k: v for k, v in params.items() if k != PACKED}
+    args = list(args)
+    for start, stop in reversed(packed):
+        args[start:stop] = [list(args[start:stop])]
+    return args, params
 
 
 _UNCHECKED = object()
@@ -50,7 +87,9 @@ class EdgeCase:
     ``result.sum()`` (None: not checked), ``grad2`` per input the expected gradient of the sum of
     those gradients (second order; an elementwise op's ``f''``). ``smooth=True`` says the op is
     differentiable there, so the kit also checks its derivatives by finite differences at the point
-    (a removable singularity such as ``sinc`` at 0). ``why`` says where the convention comes from.
+    (a removable singularity such as ``sinc`` at 0). ``raises``: an exception type the call must
+    raise there (bad input PyTorch refuses: a fill value out of an integer dtype's range), its
+    message matching the regular expression ``match`` when given; nothing else is checked. ``why`` says where the convention comes from.
     """
 
     inputs: tuple[Any, ...]
@@ -60,10 +99,21 @@ class EdgeCase:
     params: dict[str, Any] = field(default_factory=dict)
     smooth: bool = False
     why: str = ""
+    raises: type[BaseException] | None = None
+    match: str | None = None
 
     def __init__(self, *inputs: Any, value: Any = _UNCHECKED, grads: Sequence[Any] | None = None,
                  grad2: Sequence[Any] | None = None, params: dict[str, Any] | None = None,
-                 smooth: bool = False, why: str = "") -> None:
+                 smooth: bool = False, why: str = "", raises: type[BaseException] | None = None,
+                 match: str | None = None) -> None:
+        if raises is not None and not (isinstance(raises, type) and issubclass(raises, Exception)):
+            raise TypeError(f"EdgeCase(raises=...) takes an exception class, got {raises!r}")
+        if raises is not None and (value is not _UNCHECKED or grads is not None or grad2 is not None or smooth):
+            raise TypeError("EdgeCase(raises=...) says the call fails there: give no value, grads or smooth with it")
+        if match is not None and raises is None:
+            raise TypeError("EdgeCase(match=...) needs raises=: it matches the message of the error raised")
+        object.__setattr__(self, "raises", raises)
+        object.__setattr__(self, "match", match)
         object.__setattr__(self, "inputs", tuple(_as_input(x) for x in inputs))
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "grads", None if grads is None else tuple(grads))
@@ -71,6 +121,10 @@ class EdgeCase:
         object.__setattr__(self, "params", dict(params or {}))
         object.__setattr__(self, "smooth", bool(smooth))
         object.__setattr__(self, "why", why)
+
+    @property
+    def call_params(self) -> dict[str, Any]:
+        return self.params
 
     @property
     def has_value(self) -> bool:

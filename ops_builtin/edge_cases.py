@@ -158,7 +158,7 @@ def scalar_writes(*extra: object, **params: object) -> list[EdgeCase]:
     ``extra``, more ``params`` as given)."""
     small = np.array([1, 2], dtype=np.uint8)
     return [
-        EdgeCase(small, *extra, params={**params, "value": -1.0}, raises=RuntimeError, why=_OVERFLOW),
+        EdgeCase(small, *extra, params={**params, "value": -0.5}, raises=RuntimeError, why=_OVERFLOW),
         EdgeCase(small, *extra, params={**params, "value": 300.0}, raises=RuntimeError, why=_OVERFLOW),
         EdgeCase(small, *extra, params={**params, "value": math.nan}, raises=RuntimeError, why=_OVERFLOW),
         EdgeCase(np.array([1, 2], dtype=np.int64), *extra, params={**params, "value": 1e20}, raises=RuntimeError,

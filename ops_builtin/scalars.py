@@ -2,7 +2,7 @@
 
 ``fill_``, ``masked_fill`` and constant ``pad`` take a scalar ``value`` and write it into a
 tensor's dtype. PyTorch refuses a value the dtype cannot hold ("value cannot be converted to
-type uint8_t without overflow": a float outside an integer dtype's range once truncated, NaN or
+type uint8_t without overflow": a float outside an integer dtype's range, -0.5 for uint8, NaN or
 an infinity into an integer dtype), truncates floats
 into integer dtypes (2.5 gives 2), and wraps Python integers that fit in int64 (-1 into uint8
 gives 255). NumPy instead wraps or raises depending on the value's type, so every op writing a
@@ -37,7 +37,7 @@ def checked_scalar(value: Any, dtype: Any) -> Any:
                 raise _overflow(kind)
             return int(np.array(int(value), dtype=np.int64).astype(kind))  # wraps, as C++'s cast
         v = float(value)
-        if not math.isfinite(v) or not info.min <= math.trunc(v) <= info.max:
+        if not math.isfinite(v) or not info.min <= v <= info.max:  # before truncation: -0.5 overflows uint8
             raise _overflow(kind)
         return math.trunc(v)
     return value  # floating dtypes round as the backend casts (beyond float16's range: inf)

@@ -19,8 +19,6 @@ EINSUM_BCAST = ("not in issue 7: einsum refuses a size-1 dimension broadcast aga
                 "('ij,ij,ij->i' with a (1, 3) operand); PyTorch broadcasts it")
 DOT_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): dot of float64 and float32 promotes; PyTorch "
              "raises 'expected both vectors to have same dtype'")
-FILL_OVERFLOW = ("not in issue 7 (item 8's class): fill_(uint8 tensor, -1.69) wraps to 255; PyTorch raises "
-                 "'value cannot be converted to type uint8_t without overflow'")
 ALL_UINT8 = "not in issue 7: all/any of a uint8 tensor give bool; PyTorch keeps uint8"
 
 
@@ -82,7 +80,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "prod-nan": PROD_NAN,
     "norm-nan": NORM_NAN,
     "pad-errors": REFUSED_DTYPE,
-    "fill-forward-uint8": FILL_OVERFLOW,
     "dot-errors": DOT_DTYPE,
     "einsum-forward-uint8": EINSUM_INT,
     "einsum-broadcast-float64": EINSUM_BCAST,
@@ -93,7 +90,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "einsum-broadcast-int16": EINSUM_BCAST,
     "einsum-broadcast-int8": EINSUM_BCAST,
     "einsum-broadcast-uint8": EINSUM_BCAST + "; " + EINSUM_INT,
-    "masked_fill-forward-uint8": FILL_OVERFLOW,
     "isclose-mixed": ISCLOSE_DTYPE,
     "allclose-mixed": ISCLOSE_DTYPE,
     "t-grad": T_SELF,
@@ -113,11 +109,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "inplace:sub_-grad": REFUSED_DTYPE,
     "inplace:sub_-grad2": REFUSED_DTYPE,
     "inplace:neg_-forward-bool": NEG_BOOL,
-    "inplace:fill_-forward-uint8": FILL_OVERFLOW,
     "inplace:abs_-forward-bool": REFUSED_DTYPE,
     "inplace:floor_-forward-bool": REFUSED_DTYPE,
     "inplace:ceil_-forward-bool": REFUSED_DTYPE,
-    "inplace:masked_fill_-forward-uint8": FILL_OVERFLOW,
 }
 
 

@@ -185,5 +185,31 @@ GATHER = [
     EdgeCase(np.array(3.0), params={"dim": 0, "index": np.array(1)}, raises=RuntimeError,
              match="index 1 is out of bounds for dimension 0 with size 1",
              why="a 0-d tensor has one dimension's worth of positions, as PyTorch counts them"),
+    EdgeCase([1.0, 2.0, 3.0], params={"dim": 0, "index": np.array([0, 5])}, raises=RuntimeError,
+             match="index 5 is out of bounds for dimension 0 with size 3", why="the message names the bad index"),
     EdgeCase(np.array(3.0), params={"dim": -1, "index": np.array(0)}, value=3.0, grads=(1.0,)),
 ]
+INDEX_SELECT = [
+    EdgeCase(np.array(3.0), params={"dim": -1, "index": np.array([0])}, value=3.0, grads=(1.0,),
+             why="a 0-d tensor is indexed as if it had one dimension of size 1, as PyTorch's"),
+    EdgeCase(np.array(3.0), params={"dim": 1, "index": np.array([0])}, raises=IndexError,
+             match=r"expected to be in range of \[-1, 0\], but got 1"),
+]
+CHUNK = [EdgeCase(np.zeros((0, 2)), params={"chunks": 3}, value=[np.zeros((0, 2))] * 3,
+                  why="an empty dimension still gives `chunks` pieces, each empty, as PyTorch's")]
+
+
+def _isclose_points() -> list[EdgeCase]:
+    """Pairs on both sides of the tolerances (the kit's random samples are never close)."""
+    b = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 2.0, math.inf, math.inf, math.nan, 1.0, 100.0, 1.0])
+    a = np.array([1.0 + 9e-6, 1.0 + 1.0005e-5 + 1e-8, 1.0 + 1e-5, 1e-8, 1.0005e-8, -5e-9, 2.0, math.inf, -math.inf,
+                  math.nan, math.nan, 100.0 + 5e-4, 1.0 - 1e-3])
+    points = [EdgeCase(a, b, value=np.isclose(a, b), why="the default rtol=1e-5, atol=1e-8 at their boundaries")]
+    for params in ({"equal_nan": True}, {"rtol": 1e-3}, {"atol": 1e-4, "rtol": 0.0}):
+        points.append(EdgeCase(a, b, params=params, value=np.isclose(a, b, **params)))
+    return points
+
+
+ISCLOSE = _isclose_points()
+COPY = [EdgeCase([1.0, 2.0], [3.0, 4.0], value=[3.0, 4.0], grads=([0.0, 0.0], [1.0, 1.0]),
+                 why="x's old values are overwritten: its gradient is a zero tensor (PyTorch's), src's passes through")]

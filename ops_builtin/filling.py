@@ -76,7 +76,7 @@ def register(registry: Registry) -> None:
         reference=np.zeros_like,
     )
     registry.register_op(
-        "copy", forward=_copy, vjp=(_copy_vjp_x, _copy_vjp_src), saves=(), inplace_methods=("copy_",),
+        "copy", forward=_copy, vjp=(_copy_vjp_x, _copy_vjp_src), saves=(), inplace_methods=("copy_",), edge_cases=ec.COPY,
         reference=lambda x, src: np.broadcast_to(src, x.shape).astype(x.dtype),
         promotion=False, node_name="CopyBackwards", samples=[Sample((2, 3), (2, 3)), Sample((2, 3), (3,))],
     )

@@ -668,7 +668,8 @@ def register(registry: Registry) -> None:
     registry.register_composite("split", _split, methods=("split",), view="multiple", reference=ref.split, samples=[
         Sample((5, 2), split_size_or_sections=2), Sample((2, 6), split_size_or_sections=[1, 3, 2], dim=1),
         Sample((0, 2), split_size_or_sections=2)])
-    registry.register_composite("chunk", _chunk, methods=("chunk",), view="multiple", reference=ref.chunk, samples=[
+    registry.register_composite("chunk", _chunk, methods=("chunk",), view="multiple", reference=ref.chunk,
+                                edge_cases=ec.CHUNK, samples=[
         Sample((5, 2), chunks=2), Sample((2, 6), chunks=3, dim=-1),
         Sample((1, 4), chunks=2)])
     registry.register_composite(

@@ -133,6 +133,8 @@ def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     d = axis(dim, max(self.ndim, 1))
     if data.ndim == 0:
         data = data.reshape(1)
+    if self.ndim == 0:  # indexed as one dimension of size 1, the result 0-d again, as PyTorch's
+        return lookup("getitem").apply(self.reshape(1), index=(data,)).reshape(())
     return lookup("getitem").apply(self, index=(slice(None),) * d + (data,))
 
 
@@ -177,7 +179,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "isclose", forward=_isclose, params=("rtol", "atol", "equal_nan"), methods=("isclose",),
-        reference=np.isclose,
+        reference=np.isclose, edge_cases=ec.ISCLOSE,
         promotion=False,
     )
     # Python bools, and ``+x`` returning ``x`` itself (as PyTorch's does, even under no_grad): nothing
@@ -198,7 +200,8 @@ def register(registry: Registry) -> None:
                                 samples=[Sample((2, 3), (6,))], reference=lambda x, other: x.reshape(other.shape))
     registry.register_composite("expand_as", _expand_as, methods=("expand_as",),
                                 samples=[Sample((1, 3), (2, 3))], reference=lambda x, other: np.broadcast_to(x, other.shape))
-    registry.register_composite("index_select", _index_select, methods=("index_select",),
+    registry.register_composite("index_select", _index_select, methods=("index_select",), edge_cases=ec.INDEX_SELECT,
+                                node_name="IndexSelectBackward0",
                                 samples=[Sample((4, 3), dim=0, index=np.array([2, 0, 2])),
                                          Sample((4, 3), dim=1, index=np.array([1]))],
                                 reference=lambda x, dim, index: np.take(x, np.reshape(index, (-1,)), axis=dim))

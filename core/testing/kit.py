@@ -677,7 +677,10 @@ def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expecte
         if i not in by_input:
             raise _fail(ctx, check, point, f"declares a {what} for input {i}, which does not require grad", arrays)
         x, g = by_input[i]
-        got = np.zeros(x.shape) if g is None else np.asarray(g._data)
+        if g is None:  # PyTorch gives a zero tensor where the gradient is zero, None only where none flows
+            raise _fail(ctx, check, point, f"no {what} reached input {i}, where {np.array2string(np.asarray(want))} "
+                        "was expected (a VJP rule returning None, or no rule, for a differentiable input)", arrays)
+        got = np.asarray(g._data)
         if not _close(got, np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)):
             raise _fail(ctx, check, point, (
                 f"{what} for input {i} is {np.array2string(got, precision=8)}, expected "

@@ -15,6 +15,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 from . import autograd, func, ops, plugins, viz
+from .backends import compute
 from .autograd.anomaly import is_anomaly_enabled
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, manual_seed,
@@ -51,7 +52,7 @@ __all__ = [
     "device", "eye", "logspace", "randint", "rand_like", "randn_like", "normal",
     "half", "float", "double", "short", "int", "long", "cfloat", "cdouble", "complex64", "complex128",
     "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",
-    "is_tensor", "is_floating_point", "numel",
+    "is_tensor", "is_floating_point", "numel", "compute",
 ]
 
 

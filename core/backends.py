@@ -16,7 +16,7 @@ from .registry import Backend, OpDef, Registry
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "transfer"]
+__all__ = ["backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
 
 
 def backend_of(data: Any) -> Backend:
@@ -29,6 +29,27 @@ def backend_of(data: Any) -> Backend:
             f"no backend is registered for arrays of type {type(data).__module__}.{type(data).__qualname__}"
         )
     return backend
+
+
+def is_lazy(data: Any) -> bool:
+    """Whether ``data`` (an array or a tensor's) belongs to a lazy backend (Dask), where looking at
+    values would force a computation: ops branch on values only when this is False."""
+    data = getattr(data, "_data", data)
+    if type(data) is np.ndarray or not hasattr(data, "shape"):
+        return False
+    from .optable import table
+
+    backend = table().backend_of.get(type(data))
+    return backend is not None and backend.lazy
+
+
+def array_namespace(data: Any) -> Any:
+    """The namespace ``data``'s backend registered: what core code calls on backend arrays.
+
+    Never ``data.__array_namespace__()``: a library's arrays may have none (Dask's), or name a
+    namespace other than the one its backend plugin registered (array-api-compat's wrappers).
+    """
+    return backend_of(data).namespace
 
 
 def backend_named(name: str) -> Backend:
@@ -72,8 +93,11 @@ def _transfer_op() -> OpDef:
 _TRANSFER = _transfer_op()
 
 
-def transfer(tensor: Tensor, name: str) -> Tensor:
-    """``tensor`` moved to the backend ``name``; differentiable, so gradients flow back across."""
+def transfer(tensor: Tensor, name: str, **options: Any) -> Tensor:
+    """``tensor`` moved to the backend ``name`` (``options`` for its ``from_numpy``); differentiable,
+    so gradients flow back across. Leaving a lazy backend for an eager one computes the data, as it
+    must; a gradient crossing back to an eager leaf is computed there too (make leaves natively on
+    a lazy backend, with ``as_tensor``, to keep the whole step lazy)."""
     from .grad_mode import is_grad_enabled
     from .graph import Node, ShapeDtype
     from .tensor import _wrap
@@ -83,10 +107,42 @@ def transfer(tensor: Tensor, name: str) -> Tensor:
     source = backend_named("numpy") if type(data) is np.ndarray else backend_of(data)
     if source is target:
         return tensor
-    out = target.from_numpy(np.asarray(source.to_numpy(data)))
+    out = target.from_numpy(np.asarray(source.to_numpy(data)), **options)
     if not (tensor._requires_grad and is_grad_enabled()):
         return _wrap(out)
     edge = tensor._grad_fn or tensor
     node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), (ShapeDtype(data.shape, data.dtype),),
                 None, source.xp)
     return _wrap(out, node)
+
+
+def compute(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Evaluate lazy tensors together, in one pass of each lazy backend's scheduler (so work the
+    loss and the gradients share is done once), returning concrete tensors: NumPy ones for Dask.
+
+    Tensors of eager backends come back as they are, and so does None (a ``.grad`` not yet made),
+    so ``loss, grad = tapegrad.compute(loss, w.grad)`` works whatever the backend. The results are
+    values, detached from any graph. Always a tuple, as ``dask.compute`` returns.
+    """
+    from .tensor import Tensor as _Tensor, _wrap
+
+    results: list[Any] = list(tensors)
+    by_backend: dict[str, list[int]] = {}
+    for k, t in enumerate(tensors):
+        if t is None:
+            continue
+        if type(t) is not _Tensor:
+            raise TypeError(f"compute() takes tensors (or None), got {type(t).__name__} at position {k}")
+        data = t._data
+        if type(data) is np.ndarray:
+            continue
+        backend = backend_of(data)
+        if backend.lazy:
+            by_backend.setdefault(backend.name, []).append(k)
+    for name, positions in by_backend.items():
+        backend = backend_named(name)
+        assert backend.compute is not None
+        values = backend.compute(*[tensors[k]._data for k in positions])  # type: ignore[union-attr]
+        for k, value in zip(positions, values):
+            results[k] = _wrap(np.asarray(value))
+    return tuple(results)

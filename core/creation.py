@@ -16,7 +16,7 @@ import numpy as np
 
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
-from .devices import device_of, place
+from .devices import backend_for, device_of, move, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
 from .promotion import refuse_complex
 from .tensor import Tensor, _wrap
@@ -40,15 +40,67 @@ def _rng() -> np.random.Generator:
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors)."""
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors, or any
+    registered backend's arrays: those are copied within their own backend, never converted)."""
+    backend = _foreign_backend(data)
+    if backend is not None:
+        t = _wrap(_backend_array(backend, data, dtype, copy=True))
+        if device is not None and backend_for(device) is not backend:
+            t = move(t, device)
+        return _requiring(t, requires_grad)
     return _finish(_to_array(data, dtype, copy=True), requires_grad, device)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """A tensor over ``data``, sharing memory with a NumPy array or tensor when no cast is needed."""
-    if type(data) is Tensor and (dtype is None or data._data.dtype == _dtypes.to_numpy_dtype(dtype)):
-        return data
-    return _wrap(_to_array(data, dtype, copy=False))
+def as_tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor over ``data``, sharing memory with a NumPy array or tensor when no cast is needed.
+    Any registered backend's array is wrapped as it is: not copied, not computed (a Dask array
+    stays a lazy Dask tensor), only cast when ``dtype`` differs."""
+    if type(data) is Tensor and (dtype is None or numpy_dtype_of(data._data) == _dtypes.to_numpy_dtype(dtype)):
+        return data if device is None else data.to(device)
+    backend = _foreign_backend(data)
+    if backend is not None:
+        t = _wrap(_backend_array(backend, data, dtype, copy=False))
+        return _requiring(t if device is None else t.to(device), requires_grad)
+    return _requiring(_wrap(place(_to_array(data, dtype, copy=False), device)), requires_grad)
+
+
+def _requiring(t: Tensor, requires_grad: Any) -> Tensor:
+    if requires_grad is not False and _flag("requires_grad", requires_grad):
+        t.requires_grad_(True)
+    return t
+
+
+def _foreign_backend(data: Any) -> Any:
+    """The non-NumPy backend whose array ``data`` (or a tensor's data) is, else None. Python data
+    and NumPy arrays answer without building the op table."""
+    raw = data._data if type(data) is Tensor else data
+    if type(raw) is np.ndarray or isinstance(raw, (np.generic, list, tuple, int, float, bool, complex)):
+        return None
+    if not hasattr(raw, "shape"):
+        return None
+    from .optable import table
+
+    backend = table().backend_of.get(type(raw))
+    if backend is None:
+        backend = next((b for b in table().backends.values() if isinstance(raw, b.array_types)), None)
+    return None if backend is None or backend.name == "numpy" else backend
+
+
+def _backend_array(backend: Any, data: Any, dtype: Any, copy: bool) -> Any:
+    """``data`` as an array of ``backend`` (``dtype`` if given), copied there or not; never through NumPy."""
+    raw = data._data if type(data) is Tensor else data
+    xp = backend.namespace
+    try:
+        have = np.dtype(backend.numpy_dtype(raw.dtype))
+    except TypeError:
+        raise TypeError(f"could not make a tensor from a {backend.name} array of dtype {raw.dtype}; tapegrad holds "
+                        "numbers and bools only") from None
+    if have.kind == "c":
+        refuse_complex("tensor", f"data of dtype {have}")
+    want = have if dtype is None else _dtypes.to_numpy_dtype(dtype)
+    if want != have:
+        return xp.astype(raw, backend.dtype(want))
+    return xp.asarray(raw, copy=True) if copy else raw
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -313,6 +365,13 @@ def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool, dev
     np_dtype = _like_dtype(x, dtype)
     shape = tuple(x.shape)
     device = _like_device(x, device)
+    backend = _foreign_backend(x) if type(x) is Tensor else None
+    if backend is not None and (device is None or backend_for(device) is backend):  # made there, natively
+        fill = 0 if fill_value is _UNFILLED else fill_value
+        if fill_value is not _UNFILLED:
+            _check_number(fn, "fill_value", fill_value)
+        made = backend.namespace.full_like(x._data, _fitting(fill, np_dtype), dtype=backend.dtype(np_dtype))
+        return _requiring(_wrap(made), requires_grad)
     if fill_value is _UNFILLED:
         return _finish(np.empty(shape, dtype=np_dtype), requires_grad, device)
     _check_number(fn, "fill_value", fill_value)

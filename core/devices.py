@@ -101,7 +101,7 @@ def parse_to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     from .tensor import Tensor
 
     unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
-    if unknown:
+    if unknown:  # options for the backend moved onto (x.to("dask", chunks=...)): Tensor.to passes them
         raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     where, dtype = kwargs.get("device"), kwargs.get("dtype")
     if len(args) > 2:
@@ -118,8 +118,9 @@ def parse_to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     return where, dtype
 
 
-def move(tensor: Tensor, where: Any) -> Tensor:
-    """``tensor`` on the backend the device names; itself when it is there already."""
+def move(tensor: Tensor, where: Any, **options: Any) -> Tensor:
+    """``tensor`` on the backend the device names; itself when it is there already. ``options``
+    go to the backend's ``from_numpy`` (``chunks=`` for Dask)."""
     from .backends import transfer
 
-    return transfer(tensor, backend_for(where).name)
+    return transfer(tensor, backend_for(where).name, **options)

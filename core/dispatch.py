@@ -106,6 +106,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
     plan = save_plan(op)
 
     variadic = op.variadic
+    inspects = op.inspects_values
 
     def apply(*args: Any, **params: Any) -> Tensor:
         if variadic and args and isinstance(args[0], (list, tuple)):
@@ -149,6 +150,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                 f"not {backend.name!r}; move the tensors with .to({supported[0]!r}) first"
             )
         xp = backend.xp
+        if inspects and backend.lazy:
+            refuse_lazy(op, backend, params)
         given = arrays
         if rule is not None:
             arrays, result = rule.prepare(arrays, params, backend)
@@ -210,6 +213,27 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
         return outputs
 
     return apply
+
+
+def refuse_lazy(op: OpDef, backend: Backend, params: Mapping[str, Any]) -> None:
+    """An op that must look at values, on a lazy backend: refused, unless the values it reads
+    (the params it names) hold no lazy array."""
+    if op.inspects_values is True:
+        what = "its inputs' values (its result's shape depends on them)"
+    else:
+        lazy = [name for name in op.inspects_values if _holds(params.get(name), backend.array_types)]
+        if not lazy:
+            return
+        what = f"the values of {', '.join(repr(n) for n in lazy)}"
+    raise RuntimeError(
+        f"{op.name}() must look at {what}, which would force the lazy backend {backend.name!r} to compute; "
+        f"compute first (tapegrad.compute(...), or .to('numpy')) and call it on concrete tensors")
+
+
+def _holds(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, types):
+        return True
+    return isinstance(value, (tuple, list)) and any(_holds(v, types) for v in value)
 
 
 def _name_result(outputs: Any, namer: Callable[..., str | None], args: tuple, params: dict) -> None:

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .backends import array_namespace
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
@@ -405,7 +406,7 @@ def _fit(node: Node, i: int, c: Any, shape: tuple, dtype: Any) -> Any:
 
 def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: int) -> Any:
     lead = len(cshape) - len(shape)
-    if lead < 0 or any(n != 1 and n != cshape[lead + k] for k, n in enumerate(shape)):
+    if lead < 0 or any(n != 1 and not _same_size(n, cshape[lead + k]) for k, n in enumerate(shape)):
         op = node.op
         raise RuntimeError(
             f"Function {op.node_name} returned an invalid gradient at index {i} - got {list(cshape)} "
@@ -415,6 +416,12 @@ def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: i
     axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and cshape[lead + k] != 1)
     c = xp.sum(c, axis=axes, keepdims=True)
     return xp.reshape(c, shape) if lead else c
+
+
+def _same_size(a: Any, b: Any) -> bool:
+    """Equal sizes, an unknown one (NaN: a lazy backend's chunk of data-dependent length) matching
+    anything: it cannot be checked without computing, and the backend checks it when it computes."""
+    return a == b or a != a or b != b
 
 
 def _pend(pending: dict[int, list], tensor: Tensor, c: Any) -> None:
@@ -510,8 +517,6 @@ def _accumulated(old: Tensor, c: Tensor) -> Tensor:
 
 def _copy(array: Any) -> Any:
     array = as_array(array)
-    namespace = getattr(array, "__array_namespace__", None)
-    xp = namespace() if namespace is not None else None
-    if xp is not None:
-        return xp.asarray(array, copy=True)
-    return array.copy()
+    if type(array) is np.ndarray:
+        return array.copy()
+    return array_namespace(array).asarray(array, copy=True)

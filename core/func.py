@@ -24,6 +24,7 @@ import functools
 import weakref
 from typing import Any, Callable, NamedTuple, Sequence
 
+from .backends import array_namespace
 from .autograd import grad as _autograd_grad
 from .backends import numpy_dtype_of
 from .creation import tensor as _to_tensor
@@ -328,9 +329,9 @@ def _stack_columns(columns: list[Tensor], out: Tensor, x: Tensor, connected: boo
     """JVP columns (one per input element) as a Jacobian block of shape ``out.shape + x.shape``."""
     shape = tuple(out.shape) + tuple(x.shape)
     if not columns:
-        return _wrap(out._data.__array_namespace__().zeros(shape, dtype=out._data.dtype))
+        return _wrap(array_namespace(out._data).zeros(shape, dtype=out._data.dtype))
     if not connected:
-        xp = out._data.__array_namespace__()
+        xp = array_namespace(out._data)
         stacked = xp.stack([c._data for c in columns], axis=-1)
         return _wrap(xp.reshape(stacked, shape))
     from .optable import lookup
@@ -545,7 +546,7 @@ def _pullback(outs: tuple[Tensor, ...], cotangents: tuple[Any, ...], traced: _Tr
 
 def _zeros_like(x: Tensor) -> Tensor:
     data = x._data
-    return _wrap(data.__array_namespace__().zeros(data.shape, dtype=data.dtype))
+    return _wrap(array_namespace(data).zeros(data.shape, dtype=data.dtype))
 
 
 def _pack(grads: Sequence[Any], spec: _Argnums) -> Any:
@@ -555,7 +556,7 @@ def _pack(grads: Sequence[Any], spec: _Argnums) -> Any:
 def _jacobian_of(out: Tensor, traced: _Traced) -> list[Tensor]:
     """The Jacobian of ``out`` with respect to each traced input: one VJP per element of ``out``."""
     data = out._data
-    xp = data.__array_namespace__()
+    xp = array_namespace(data)
     m = int(data.size)
     out_shape = tuple(data.shape)
     rows: list[list[Tensor]] = [[] for _ in traced.inputs]
@@ -575,7 +576,7 @@ def _stack_rows(row: list[Tensor], out_shape: tuple[int, ...], in_shape: tuple[i
                 differentiable: bool) -> Tensor:
     """Stack per-element gradients into a tensor of shape ``out_shape + in_shape``."""
     data = x._data
-    xp = data.__array_namespace__()
+    xp = array_namespace(data)
     shape = out_shape + in_shape
     if not row:  # an empty output
         return _wrap(xp.zeros(shape, dtype=data.dtype))

@@ -52,6 +52,12 @@ class ArrayNamespace:
                 raise AttributeError(
                     f"the {self._name!r} backend has no function {attr!r} and no op {attr!r} is registered"
                 ) from None
+            if op.forward_name is not None and not hasattr(self._module, op.forward_name):  # the op *is* it
+                raise AttributeError(
+                    f"the {self._name!r} backend's namespace has no function {op.forward_name!r}, which op "
+                    f"{op.name!r} (plugin {op.plugin!r}) is, so that op cannot run on it; the backend plugin should "
+                    "register a namespace that has it (array_api_compat provides the array API's functions)"
+                ) from None
             value = self._op_on_arrays(op)
         self.__dict__[attr] = value
         return value

@@ -18,6 +18,9 @@ Forward = Callable[..., Any]
 VJP = Callable[..., Any]
 
 _SAVES = frozenset({"inputs", "output"})
+# What tapegrad's core calls on a backend's namespace (creation, the engine's sums and casts, func).
+CORE_FUNCTIONS = ("asarray", "astype", "reshape", "zeros", "zeros_like", "ones_like", "full", "full_like",
+                  "sum", "stack", "broadcast_to")
 _VIEWS = (False, True, "broadcast")
 
 
@@ -68,6 +71,7 @@ class OpDef:
     node_namer: Callable[..., str] | None = None  # names a node from its params and inputs
     inplace_methods: tuple[str, ...] = ()
     composite: bool = False
+    inspects_values: bool | tuple[str, ...] = False  # refused on lazy backends (see register_op)
     forward_name: str | None = None  # set when forward was given as an array-API function name
     view: bool | str = False  # True/"broadcast": the result may share its first input's memory; "multiple": several
     reads: tuple[tuple[int | str, ...], ...] | None = None  # per input rule: the inputs/"output" it reads
@@ -115,16 +119,34 @@ class Backend:
     to_numpy: Callable[[Any], Any]
     from_numpy: Callable[[Any], Any]
     plugin: str
-    numpy_dtypes: Mapping[Any, Any] = field(default_factory=dict)  # backend dtype -> NumPy dtype
+    numpy_dtypes: dict[Any, Any] = field(default_factory=dict)  # backend dtype -> NumPy dtype
     device: str | None = None  # the device type it answers to (``"cuda"``); None: its own name
     xp: Any = field(default=None, compare=False)  # what ops receive: namespace plus registered ops
+    lazy: bool = False  # arrays are recipes: nothing may force them to compute but compute/to_numpy
+    compute: Callable[..., Any] | None = None  # compute(*arrays) -> concrete NumPy arrays, in one pass
+    kit_inputs: Callable[[Any], Sequence[Any]] | None = None  # NumPy array -> native variants to check on
+    computations: Callable[[], Any] | None = None  # a context manager counting computations (lazy only)
 
     def numpy_dtype(self, dtype: Any) -> Any:
-        """The NumPy dtype matching one of this backend's dtypes."""
+        """The NumPy dtype matching one of this backend's dtypes, compared by value: a namespace's
+        ``float64`` may be NumPy's scalar type while its arrays report ``np.dtype('float64')``,
+        equal but hashed apart (Dask), so a miss is looked up by ``==`` and remembered."""
         try:
             return self.numpy_dtypes[dtype]
         except (KeyError, TypeError):
-            raise TypeError(f"backend {self.name!r} has no tapegrad dtype matching {dtype!r}") from None
+            pass
+        for theirs, ours in list(self.numpy_dtypes.items()):
+            try:
+                same = bool(theirs == dtype)
+            except Exception:  # a dtype object that refuses comparison with another library's
+                same = False
+            if same:
+                try:
+                    self.numpy_dtypes[dtype] = ours
+                except TypeError:  # unhashable: found again by value next time
+                    pass
+                return ours
+        raise TypeError(f"backend {self.name!r} has no tapegrad dtype matching {dtype!r}")
 
     def dtype(self, numpy_dtype: Any) -> Any:
         """This backend's dtype for a NumPy dtype (array-API namespaces name dtypes alike)."""
@@ -180,6 +202,7 @@ class Registry:
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
         identity: Callable[..., bool] | None = None,
+        inspects_values: bool | Sequence[str] = False,
     ) -> None:
         """Declare the op ``name``.
 
@@ -240,6 +263,11 @@ class Registry:
         - ``identity``: ``identity(x, **params) -> bool`` says when the call changes nothing, so it
           returns its first input itself, as PyTorch's do (``x.flatten()`` of a 1-D tensor,
           ``x.astype(x.dtype)``): a leaf stays a leaf and no node is recorded.
+        - ``inspects_values``: the op must look at values on the host, which would force a lazy
+          backend (``lazy=True``: Dask) to compute: True when it reads its inputs' values (an output
+          shape that depends on them, ``nonzero``), or the names of the params whose arrays it reads
+          (``("index",)`` for getitem's masks). Such calls are refused on lazy backends with an error
+          saying so, instead of computing behind the user's back.
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -324,6 +352,7 @@ class Registry:
             **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
+            inspects_values=_inspects(where, inspects_values),
         )
         self.ops.append((op, bool(override)))
 
@@ -408,13 +437,26 @@ class Registry:
         namespace: Any,
         array_types: Sequence[type],
         to_numpy: Callable[[Any], Any],
-        from_numpy: Callable[[Any], Any],
+        from_numpy: Callable[..., Any],
         device: str | None = None,
+        lazy: bool = False,
+        compute: Callable[..., Any] | None = None,
+        kit_inputs: Callable[[Any], Sequence[Any]] | None = None,
+        computations: Callable[[], Any] | None = None,
     ) -> None:
         """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
         is an instance of one of ``array_types`` run on it; the converters move data to and from
-        NumPy (``tensor.to(name)``). ``device`` is the PyTorch device type it provides
-        (``"cuda"`` for a GPU library), so ``x.to("cuda")`` and ``device="cuda"`` reach it."""
+        NumPy (``tensor.to(name)``; ``from_numpy(array, **options)`` takes the options of
+        ``x.to(name, chunks=...)``). ``device`` is the PyTorch device type it provides
+        (``"cuda"`` for a GPU library), so ``x.to("cuda")`` and ``device="cuda"`` reach it.
+        ``lazy=True``: its arrays are recipes (Dask), so no op or engine path may look at their
+        values, and ops registered with ``inspects_values=True`` refuse them; ``compute(*arrays)``
+        then evaluates several at once, returning NumPy arrays (``tapegrad.compute``). The
+        namespace must have the functions tapegrad itself calls (``CORE_FUNCTIONS``).
+        For the conformance kit: ``kit_inputs(numpy_array)`` returns the native arrays it checks
+        ops on (the way users make them: several chunkings, unknown sizes; default: one array from
+        ``from_numpy``), and ``computations()`` is a context manager yielding a function that
+        says how many times the backend computed inside it (the kit's laziness check)."""
         where = f"plugin {self.plugin!r}, backend {name!r}"
         if not isinstance(name, str) or not name:
             raise RegistrationError(f"{where}: a backend needs a non-empty name")
@@ -423,10 +465,32 @@ class Registry:
             raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes")
         if not (callable(to_numpy) and callable(from_numpy)):
             raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
+        missing = [f for f in CORE_FUNCTIONS if not hasattr(namespace, f)]
+        if missing:
+            raise RegistrationError(f"{where}: its namespace {getattr(namespace, '__name__', namespace)!r} lacks "
+                                    f"{', '.join(missing)}, which tapegrad calls on every backend; register a "
+                                    "complete array-API namespace (array_api_compat wraps most libraries)")
+        if compute is not None and not callable(compute):
+            raise RegistrationError(f"{where}: compute must be callable")
+        for what, value in (("kit_inputs", kit_inputs), ("computations", computations)):
+            if value is not None and not callable(value):
+                raise RegistrationError(f"{where}: {what} must be callable")
+        if lazy and compute is None:
+            raise RegistrationError(f"{where}: a lazy backend needs compute(*arrays) (tapegrad.compute evaluates "
+                                    "several tensors in one pass through it)")
         self.backends.append(
             Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
-                    device=device)
+                    device=device, lazy=bool(lazy), compute=compute, kit_inputs=kit_inputs,
+                    computations=computations)
         )
+
+
+def _inspects(where: str, value: Any) -> bool | tuple[str, ...]:
+    if value is True or value is False:
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise RegistrationError(f"{where}: inspects_values must be True, False or a sequence of param names, got {value!r}")
 
 
 def _public_name(name: Any, dotted: bool) -> bool:

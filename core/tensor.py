@@ -256,12 +256,18 @@ class Tensor:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor on another device or backend, as another dtype, or both:
         ``x.to("cpu")``, ``x.to("array_api_strict")``, ``x.to(tapegrad.float64)``,
-        ``x.to(device, dtype)``, ``x.to(other)``. Differentiable; ``self`` when nothing changes,
+        ``x.to(device, dtype)``, ``x.to(other)``, ``x.to("dask", chunks=250_000)`` (other keywords are
+        the target backend's options). Differentiable; ``self`` when nothing changes,
         as PyTorch's (so ``w = ones(2, requires_grad=True).to(float32)`` stays a leaf)."""
         from .devices import move, parse_to_arguments
 
-        where, dtype = parse_to_arguments(args, kwargs)
-        out = self if where is None else move(self, where)
+        known = {"device", "dtype", "non_blocking", "copy", "memory_format"}
+        options = {k: v for k, v in kwargs.items() if k not in known}
+        where, dtype = parse_to_arguments(args, {k: v for k, v in kwargs.items() if k in known})
+        if options and where is None:
+            raise TypeError(f"to() got an unexpected keyword argument {sorted(options)[0]!r} (backend options such as "
+                            "chunks= go with a backend to move onto: x.to('dask', chunks=...))")
+        out = self if where is None else move(self, where, **options)
         if dtype is not None and _dtypes.to_numpy_dtype(dtype) != numpy_dtype_of(out._data):
             from .optable import lookup
 

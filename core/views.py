@@ -108,8 +108,10 @@ def shares_memory(out: Any, x: Any) -> bool:
         if type(x) is not ndarray or out.base is None:
             return False
         return base_chain(out)[-1] is base_chain(x)[-1]
-    from .backends import to_numpy
+    from .backends import backend_of, to_numpy
 
+    if backend_of(x).lazy:
+        return True  # converting would compute: the declaration is trusted (writes are refused, check_writable)
     host = to_numpy(x)
     if not np.may_share_memory(host, to_numpy(x)):
         return True  # the conversion copies: nothing to compare
@@ -187,6 +189,15 @@ def check_writable(tensor: Tensor, info: ViewInfo | None) -> None:
     data = tensor._data
     if info is not None and info.overlapping:
         raise RuntimeError(OVERLAP_MESSAGE)
+    if type(data) is not ndarray and (info is not None or has_live_views(tensor)):
+        from .backends import backend_of
+
+        backend = backend_of(data)
+        if backend.lazy:
+            raise RuntimeError(
+                f"in-place writes through a view, or into a tensor that has views, are not supported on the lazy "
+                f"backend {backend.name!r}: its arrays share no memory, so the other tensors would not see the write; "
+                "use the out-of-place op (or clone() first)")
     if type(data) is ndarray and not data.flags.writeable:
         if any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
             raise RuntimeError(OVERLAP_MESSAGE)

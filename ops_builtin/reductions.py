@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.backends import is_lazy
 from tapegrad.dims import as_flag, as_int, axis
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
@@ -181,8 +182,8 @@ def _prod_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
     # The cotangent of x[i] is g times the product of the *other* elements of its slice.
     axes = reduced_axes(dim, x.ndim)
     g, ans = _kept(xp, g, x.shape, axes), _kept(xp, ans, x.shape, axes)
-    if bool(xp.all(x)):  # no zeros anywhere: the others' product is prod / x[i]
-        return g * ans / x
+    if not is_lazy(x) and bool(xp.all(x)):  # no zeros anywhere: the others' product is prod / x[i]
+        return g * ans / x  # (on a lazy backend the general form below, which needs no look at x)
     # With zeros, lift each zero to 1 ("lifted") so division is safe, then put the zeros
     # back as the factor x_k / lifted_k (0, but with the right derivative in x_k):
     #   prod_{j != i} x_j = [prod_{j != i} lifted_j] * prod_{zeros k != i} x_k / lifted_k
@@ -292,6 +293,13 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
                 return result(getattr(tapegrad.ops, values_op)(input, dim=dim, keepdim=keepdim), indices)
             if input.ndim == 0:  # the one element is the extremum, NaN or not: the gradient passes through
                 return result(tapegrad.ops.reshape(input, ()), indices)
+            if is_lazy(input):  # read through a one-hot of the indices: no index leaves the lazy graph
+                d = axis(dim, input.ndim)
+                n = input.shape[d]
+                positions = tapegrad.arange(n).to(input.device).reshape([n if k == d else 1 for k in range(input.ndim)])
+                onehot = tapegrad.ops.eq(positions, indices if keepdim else indices.unsqueeze(d))
+                picked = tapegrad.ops.where(onehot, input, 0.0).sum(dim=d, keepdim=keepdim)
+                return result(picked, indices)
             # As PyTorch: the values are read at the returned indices, so their gradient goes there alone.
             picked = tapegrad.ops.gather(input, dim=dim, index=indices if keepdim else indices.unsqueeze(dim))
             return result(picked if keepdim else picked.squeeze(dim), indices)
@@ -327,7 +335,15 @@ def _nan_shared(input: Any, values: Any) -> Any:
     NaN entries (PyTorch's ``evenly_distribute_backward``; ``amax`` gives NaN gradients)."""
     import tapegrad
 
-    if type(input) is not tapegrad.Tensor or not input.is_floating_point() or not bool(tapegrad.ops.isnan(values).any()):
+    if type(input) is not tapegrad.Tensor or not input.is_floating_point():
+        return values
+    if is_lazy(input):  # the same without looking: the winners are the NaNs if any, else the extrema
+        ops = tapegrad.ops
+        nan = ops.isnan(input)
+        winners = ops.where(nan.any(), nan, ops.eq(input, values.detach()))
+        share = ops.where(winners, input, 0.0).sum() / winners.to(input.dtype).sum()
+        return ops.reshape(share, tuple(values.shape))
+    if not bool(tapegrad.ops.isnan(values).any()):
         return values
     return tapegrad.ops.reshape(input[tapegrad.ops.isnan(input)].mean(), tuple(values.shape))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
+from ..backends import array_namespace
 from ..dims import as_flag
 from ..engine import run_backward
 from ..hooks import array_tensor
@@ -87,7 +88,7 @@ def grad(
     for value, target in zip(results, targets):
         if value is None and materialize_grads:
             data = target._data
-            out.append(_wrap(data.__array_namespace__().zeros_like(data)))
+            out.append(_wrap(array_namespace(data).zeros_like(data)))
             continue
         if value is None:
             if not allow_unused:
@@ -168,7 +169,7 @@ def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> li
                     f"output[{i}] has a shape of {Size(data.shape)!r}."
                 )
             if value.dtype != data.dtype:
-                value = data.__array_namespace__().astype(value, data.dtype)
+                value = array_namespace(data).astype(value, data.dtype)
         if create_graph:
             grads.append(g if type(g) is Tensor and g._data is value else _wrap(value))
         else:
@@ -177,12 +178,12 @@ def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> li
 
 
 def _ones_like(data: Any) -> Any:
-    namespace = data.__array_namespace__()
+    namespace = array_namespace(data)
     return namespace.ones_like(data)
 
 
 def _to_backend_array(value: Any, like: Any) -> Any:
-    namespace = like.__array_namespace__()
+    namespace = array_namespace(like)
     try:
         return namespace.asarray(value, dtype=like.dtype)
     except (TypeError, ValueError) as exc:

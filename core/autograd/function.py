@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..backends import array_namespace
 from ..grad_mode import _grad_enabled, no_grad
 from ..graph import Node, ShapeDtype
 from ..registry import OpDef, Registry
@@ -294,7 +295,7 @@ def _unpack(xp: Any, g: Any, ctx: FunctionCtx, layout: tuple) -> list[Any]:
 
 def _zeros(like: Any, shape: tuple, dtype: Any) -> Any:
     data = like._data if type(like) is Tensor else like
-    zeros = data.__array_namespace__().zeros(shape, dtype=dtype)
+    zeros = array_namespace(data).zeros(shape, dtype=dtype)
     return _wrap(zeros) if type(like) is Tensor else zeros
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from ..backends import array_namespace
 from ..grad_mode import enable_grad
 from ..tensor import Tensor, _wrap
 from . import grad as _grad
@@ -192,7 +193,7 @@ def _vectors(v: Any, like: tuple[Tensor, ...], fn: str, is_output: bool) -> tupl
                 "The vector v can only be None if the input to the user-provided function is a single "
                 "Tensor with a single element."
             )
-        return (_wrap(like[0]._data.__array_namespace__().ones_like(like[0]._data)),)
+        return (_wrap(array_namespace(like[0]._data).ones_like(like[0]._data)),)
     _, vs = _as_tuple(v, "variable v", fn)
     if len(vs) != len(like):
         raise RuntimeError(f"The given v should contain a single Tensor per {whose} of the user-provided "
@@ -227,7 +228,7 @@ def _scalar_output(out: Any, fn: str) -> Tensor:
 def _dummy_cotangent(like: Tensor) -> Tensor:
     """A zero cotangent that requires grad: the variable the double-backward trick differentiates in."""
     data = like._data
-    return _wrap(data.__array_namespace__().zeros_like(data)).requires_grad_(True)
+    return _wrap(array_namespace(data).zeros_like(data)).requires_grad_(True)
 
 
 def _grad_allow_unused(outs: Sequence[Tensor], xs: Sequence[Tensor], cotangents: Sequence[Any],
@@ -268,7 +269,7 @@ def _jacobian_rows(out: Tensor, index: int, xs: tuple[Tensor, ...], create_graph
                    strict: bool) -> tuple[Tensor, ...]:
     """Block row ``index``: d out / d x_j for every input, one reverse pass per output element."""
     data = out._data
-    xp = data.__array_namespace__()
+    xp = array_namespace(data)
     m = int(data.size)
     rows: list[list[Tensor]] = [[] for _ in xs]
     for k in range(m):

@@ -13,6 +13,7 @@ variants of its first sample join its samples, so every check runs on them too.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -20,6 +21,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import autograd
+from ..backends import to_numpy
+from ..creation import as_tensor
 from ..dispatch import _rename_params
 from ..graph import ShapeDtype
 from ..grad_mode import no_grad
@@ -487,13 +490,20 @@ def _other_backends(ctx: Context) -> list[str]:
 
 
 def check_backends(ctx: Context) -> None:
-    """On every other backend the op supports: NumPy's values and NumPy's gradients, on the samples
-    and at the declared special points (their arrays as given, so mixed dtypes and integer inputs
-    reach the backend too; a point that must raise raises there as well)."""
+    """On every other backend the op supports, used as users use it: leaves made natively there
+    (every variant the backend offers the kit: several chunkings, unknown sizes), ``backward()``
+    with an implicit gradient, NumPy's values and gradients; on a lazy backend, no computation
+    during forward and backward. On the samples and at the declared special points (their arrays
+    as given, so mixed dtypes and integer inputs reach the backend too; a point that must raise
+    raises there as well)."""
     op = ctx.op
     points = [p for p in (*op.edge_cases, *([] if callable(op.reference) or op.reference is None else op.reference))
               if isinstance(p, EdgeCase)]
-    for backend in _other_backends(ctx):
+    for name in _other_backends(ctx):
+        backend = table().backends[name]
+        if backend.lazy and op.inspects_values is True:
+            continue  # refused there by design, with its own error (tests/test_lazy.py)
+
         def one(k: int, sample: Sample) -> None:
             _compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k), sample.call_params)
 
@@ -504,48 +514,94 @@ def check_backends(ctx: Context) -> None:
                 if point.raises is None:
                     _compare_backend(ctx, backend, point, arrays, point.params)
                     continue
-                moved = [a.to(backend) if type(a) is Tensor else a for a in _leaves(op, arrays, False)]
+                moved = _native(op, arrays, backend, 0, requires=False)
                 try:
                     _apply(op, moved, point.params)
                 except point.raises:
                     continue
                 except Exception as exc:
-                    raise _fail(ctx, "backends", point, f"[{backend}] raised {_explain(exc, op)}, expected "
+                    raise _fail(ctx, "backends", point, f"[{name}] raised {_explain(exc, op)}, expected "
                                 f"{point.raises.__name__}", arrays) from None
-                raise _fail(ctx, "backends", point, f"[{backend}] returned where it must raise "
+                raise _fail(ctx, "backends", point, f"[{name}] returned where it must raise "
                             f"{point.raises.__name__}", arrays)
 
 
-def _compare_backend(ctx: Context, backend: str, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> None:
-    """The op on ``backend`` against the op on NumPy, forward and gradients, for one call."""
+def _variants(backend: Any, array: np.ndarray) -> list[Any]:
+    """The native arrays the backend offers the kit for ``array`` (default: its ``from_numpy``)."""
+    made = backend.kit_inputs(array) if backend.kit_inputs is not None else None
+    return list(made) if made else [backend.from_numpy(array)]
+
+
+def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True) -> list[Any]:
+    """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays)."""
+    out = []
+    for i, a in enumerate(arrays):
+        if isinstance(a, np.ndarray):
+            options = _variants(backend, a)
+            t = as_tensor(options[min(variant, len(options) - 1)])
+            if requires and op.differentiable_op and op.input_differentiable(i) and a.dtype.kind == "f":
+                t.requires_grad_(True)
+            out.append(t)
+        else:
+            out.append(a)
+    return out
+
+
+def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> None:
+    """The op on ``backend``, for each native variant of the inputs, against the op on NumPy."""
     op = ctx.op
+    name = backend.name
     reference = _leaves(op, arrays)
-    moved_leaves = _leaves(op, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays])
-    moved = [a.to(backend) if type(a) is Tensor else a for a in moved_leaves]
     try:
-        want, got = _call(op, reference, params), _call(op, moved, params)
+        want = _call(op, reference, params)
     except Exception as exc:
-        raise _fail(ctx, "backends", where, f"[{backend}] forward raised {_explain(exc, op)}", arrays) from None
-    got_np = np.asarray(got.detach().to("numpy")._data)
-    if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
-        raise _fail(ctx, "backends", where, f"[{backend}] forward differs from NumPy's", arrays)
-    if not (op.differentiable_op and want.requires_grad):
-        return
-    wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
-    wrt_moved = [a for a in moved_leaves if type(a) is Tensor and a.requires_grad]
+        raise _fail(ctx, "backends", where, f"[numpy] forward raised {_explain(exc, op)}", arrays) from None
+    grads_wanted = op.differentiable_op and want.requires_grad
     u = np.random.default_rng(SEED).standard_normal(want._data.shape).astype(want._data.dtype)
-    try:
-        g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True)
-        g_got = autograd.grad(got, wrt_moved, _wrap(u).to(backend), allow_unused=True)
-    except Exception as exc:
-        raise _fail(ctx, "backends", where, f"[{backend}] backward raised {_explain(exc, op)}", arrays) from None
-    for i, (a, b) in enumerate(zip(g_ref, g_got)):
-        if a is None or b is None:
-            if (a is None) != (b is None):
-                raise _fail(ctx, "backends", where, f"[{backend}] gradient {i} is missing on one side", arrays)
+    g_ref: Sequence[Any] = ()
+    wrt_ref = [a for a in reference if type(a) is Tensor and a.requires_grad]
+    if grads_wanted:
+        g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True, retain_graph=True)
+    count = [a for a in arrays if isinstance(a, np.ndarray)]
+    n_variants = max((len(_variants(backend, a)) for a in count), default=1)
+    for variant in range(n_variants):
+        label = f"[{name}]" if n_variants == 1 else f"[{name}, input variant {variant}]"
+        leaves = _native(op, arrays, backend, variant)
+        unknown = any(type(a) is Tensor and any(n != n for n in a._data.shape) for a in leaves)
+        if unknown and len(count) > 1:
+            continue  # independently unknown sizes only align by computing them: one array input only
+        counting = backend.computations() if backend.computations is not None else contextlib.nullcontext(None)
+        with counting as computed:
+            try:
+                got = _call(op, leaves, params)
+            except Exception as exc:
+                raise _fail(ctx, "backends", where, f"{label} forward raised {_explain(exc, op)}", arrays) from None
+            wrt = [a for a in leaves if type(a) is Tensor and a.requires_grad]
+            if grads_wanted and got.requires_grad:
+                try:  # as users do: a scalar loss, backward() with its implicit gradient
+                    (got.sum() if unknown else (got * as_tensor(_variants(backend, u)[0])).sum()).backward()
+                except Exception as exc:
+                    raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}", arrays) from None
+            forced = computed() if computed is not None else 0
+        if forced:
+            raise _fail(ctx, "backends", where, (
+                f"{label} forward and backward made the lazy backend compute {forced} time(s); an op must build "
+                "lazy arrays only (declare inspects_values= for ops that must look at values)"), arrays)
+        got_np = np.asarray(to_numpy(got.detach()._data))
+        if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
+                                                              equal_nan=True):
+            raise _fail(ctx, "backends", where, f"{label} forward differs from NumPy's", arrays)
+        if not grads_wanted:
             continue
-        if not np.allclose(a._data, np.asarray(b.to("numpy")._data), rtol=1e-10, atol=1e-12, equal_nan=True):
-            raise _fail(ctx, "backends", where, f"[{backend}] gradient {i} differs from NumPy's", arrays)
+        expected = g_ref if not unknown else autograd.grad(want, wrt_ref, _wrap(np.ones_like(u)), allow_unused=True)
+        for i, (a, leaf) in enumerate(zip(expected, wrt)):
+            b = leaf.grad
+            if a is None or b is None:
+                if (a is None) != (b is None):
+                    raise _fail(ctx, "backends", where, f"{label} gradient {i} is missing on one side", arrays)
+                continue
+            if not np.allclose(a._data, np.asarray(to_numpy(b._data)), rtol=1e-10, atol=1e-12, equal_nan=True):
+                raise _fail(ctx, "backends", where, f"{label} gradient {i} differs from NumPy's", arrays)
 
 
 # ---------------------------------------------------------------------------- values

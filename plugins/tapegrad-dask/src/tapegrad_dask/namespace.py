@@ -1,0 +1,62 @@
+"""The namespace ops receive on Dask: ``array_api_compat.dask.array``, with what Dask's array API
+lacks for autograd filled in, lazily.
+
+- ``reshape``: Dask reshapes lazily only when the chunks line up with the new shape; otherwise
+  the array is rechunked first (whole along the reshaped dimensions), still without computing.
+- ``broadcast_to`` to a shape with an unknown (NaN) size cannot be built: a clear error says so
+  and how to learn the sizes, instead of a failure deep inside the computation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat.dask.array as _compat
+
+__name__ = "tapegrad_dask.namespace"  # noqa: A001 - shown in tapegrad's messages
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(_compat, name)
+
+
+def reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
+    """``x`` in ``shape``, rechunked first where Dask cannot reshape its chunks as they are."""
+    try:
+        return _compat.reshape(x, shape, copy=copy)
+    except NotImplementedError:
+        return _compat.reshape(x.rechunk(-1), shape, copy=copy)
+
+
+def broadcast_to(x: Any, /, shape: tuple[int, ...]) -> Any:
+    """``x`` broadcast to ``shape``, refused clearly when a size in ``shape`` is unknown."""
+    if any(isinstance(n, float) and math.isnan(n) for n in shape):
+        raise ValueError(
+            f"cannot broadcast to a shape with an unknown size {tuple(shape)}: the Dask array's chunk sizes are not "
+            "known until computed (a boolean mask made them so); call x.compute_chunk_sizes() on the Dask array "
+            "before wrapping it, or tapegrad.compute() the tensor first")
+    return _compat.broadcast_to(x, shape)
+
+
+def _reduced_shape(x: Any, axis: Any, keepdims: bool) -> tuple[int, ...]:
+    axes = range(x.ndim) if axis is None else [a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
+    return tuple(1 if k in axes else n for k, n in enumerate(x.shape) if keepdims or k not in axes)
+
+
+def _empty_safe(name: str) -> Any:
+    reduce = getattr(_compat, name)
+
+    def extremum(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+        shape = _reduced_shape(x, axis, keepdims)
+        if x.size == 0 and math.prod(shape) == 0:  # Dask would reduce each empty chunk, which NumPy refuses
+            return _compat.zeros(shape, dtype=x.dtype)
+        return reduce(x, axis=axis, keepdims=keepdims)
+
+    extremum.__name__ = name
+    extremum.__doc__ = f"Dask's ``{name}``; an empty result from an empty array is made, not reduced."
+    return extremum
+
+
+max = _empty_safe("max")  # noqa: A001 - the array API's names
+min = _empty_safe("min")  # noqa: A001

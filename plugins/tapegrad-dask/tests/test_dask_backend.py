@@ -1,0 +1,171 @@
+"""Dask as a tapegrad backend: every built-in op passes the kit on it, a training step stays one
+lazy graph, ``tapegrad.compute`` shares work, and it runs unchanged on a distributed cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+import dask.array as da
+import numpy as np
+import pytest
+
+import tapegrad
+from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
+from tapegrad_dask import computations
+
+BACKEND = "dask"
+
+
+def test_the_backend_is_discovered_through_its_entry_point():
+    info = {p.name: p for p in tapegrad.plugins.infos()}["dask"]
+    assert info.source == "entry point" and info.error is None
+    backend = tapegrad.optable.table().backends[BACKEND]
+    assert backend.lazy and backend.compute is not None
+
+
+# values and special points on NumPy are tests/test_kit.py's; here: native leaves, one and several
+# chunks, implicit backward, no computation during forward and backward
+@parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,),
+                            skip=("reference", "edge_cases"))
+def test_builtin_ops_conform_on_dask(op_check):
+    op_check()
+
+
+def lazy(values, chunks=2, requires_grad=False):
+    return tapegrad.as_tensor(da.from_array(np.asarray(values, dtype=np.float64), chunks=chunks),
+                              requires_grad=requires_grad)
+
+
+def test_as_tensor_wraps_without_computing_or_casting():
+    array = da.from_array(np.arange(6.0), chunks=2)
+    with computations() as count:
+        t = tapegrad.as_tensor(array)
+        assert t._data is array and t.dtype is tapegrad.float64 and t.backend == BACKEND
+        copied = tapegrad.tensor(array)
+        assert type(copied._data) is da.Array and copied._data is not array
+        f32 = tapegrad.as_tensor(array, dtype=tapegrad.float32)
+        assert type(f32._data) is da.Array and f32.dtype is tapegrad.float32
+        assert count() == 0
+
+
+def test_a_training_step_is_one_lazy_graph_and_compute_shares_it():
+    rng = np.random.default_rng(0)
+    x_np, t_np = rng.standard_normal(1000), rng.standard_normal(1000)
+    x, t = lazy(x_np, chunks=250), lazy(t_np, chunks=250)
+    a = lazy([0.5], chunks=1, requires_grad=True)
+    b = tapegrad.as_tensor(da.zeros(1, chunks=1), requires_grad=True)
+    with computations() as count:
+        loss = ((a * x + b - t) ** 2).sum() / 1000
+        loss.backward()
+        assert count() == 0, "forward and backward computed"
+        assert type(a.grad._data) is da.Array
+        value, ga, gb = tapegrad.compute(loss, a.grad, b.grad)
+        assert count() == 1, "compute() evaluates everything in one pass"
+    r = 0.5 * x_np - t_np
+    assert value.item() == pytest.approx((r ** 2).mean(), rel=1e-12)
+    np.testing.assert_allclose(ga.numpy(), [2 * (r * x_np).mean()], rtol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), [2 * r.mean()], rtol=1e-12)
+    assert ga.backend == "numpy"
+
+
+def test_compute_passes_eager_tensors_and_none_through():
+    e = tapegrad.ones(2)
+    out = tapegrad.compute(e, None, lazy([1.0, 2.0]))
+    assert out[0] is e and out[1] is None and out[2].tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="compute\\(\\) takes tensors"):
+        tapegrad.compute(np.ones(2))
+
+
+def test_to_passes_options_and_like_makers_follow_the_backend():
+    t = tapegrad.tensor(np.arange(10.0)).to(BACKEND, chunks=5)
+    assert t._data.chunks == ((5, 5),)
+    for made in (tapegrad.zeros_like(t), tapegrad.ones_like(t), tapegrad.full_like(t, 3.0)):
+        assert type(made._data) is da.Array and made._data.chunks == ((5, 5),)
+    assert tapegrad.full_like(t, 3.0).tolist() == [3.0] * 10
+    with pytest.raises(TypeError, match="backend options such as chunks= go with a backend"):
+        t.to(tapegrad.float32, chunks=2)
+
+
+def test_printing_item_and_numpy_compute():
+    t = lazy([1.0, 2.0, 3.0])
+    assert repr(t) == "tensor([1., 2., 3.], dtype=tapegrad.float64, backend='dask')"
+    assert t.sum().item() == 6.0 and t.numpy().tolist() == [1.0, 2.0, 3.0]
+
+
+def test_unknown_sizes_run_forward_and_say_what_backward_needs():
+    base = da.from_array(np.array([1.0, -2.0, 3.0, -4.0]), chunks=2)
+    masked = tapegrad.as_tensor(base[base > 0], requires_grad=True)
+    assert masked.shape[0] != masked.shape[0]  # NaN: unknown until computed
+    y = (masked.exp() * 2).sum()
+    assert tapegrad.compute(y)[0].item() == pytest.approx(2 * (np.e + np.e ** 3))
+    with pytest.raises(ValueError, match="unknown size.*compute_chunk_sizes"):
+        y.backward()
+    known = tapegrad.as_tensor(base[base > 0].compute_chunk_sizes(), requires_grad=True)
+    (known.exp() * 2).sum().backward()
+    np.testing.assert_allclose(tapegrad.compute(known.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+
+
+def test_ops_that_look_at_values_are_refused_not_computed():
+    name = tapegrad.plugins.register(type("P", (), {"tapegrad_register_ops": staticmethod(
+        tapegrad.hookimpl(lambda registry: registry.register_op(
+            "count_positive", forward=lambda xp, x: xp.asarray(int((x > 0).sum())), inspects_values=True)))}),
+        name="peek")
+    try:
+        assert tapegrad.count_positive(tapegrad.tensor([1.0, -1.0])).item() == 1
+        with computations() as count, pytest.raises(RuntimeError, match="would force the lazy backend 'dask'"):
+            tapegrad.count_positive(lazy([1.0, -1.0]))
+        assert count() == 0
+    finally:
+        tapegrad.plugins.unregister(name)
+
+
+def test_in_place_writes_through_views_are_refused():
+    t = lazy([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(RuntimeError, match="lazy backend 'dask'"):
+        t[:2].mul_(2)
+    t.mul_(2)  # no views: fine, and still lazy
+    assert type(t._data) is da.Array and t.tolist() == [2.0, 4.0, 6.0, 8.0]
+
+
+def test_matches_numpy_on_a_small_mlp():
+    rng = np.random.default_rng(1)
+    x_np, w_np = rng.standard_normal((8, 5)), rng.standard_normal((5, 3))
+    grads = []
+    for make in (lambda a: tapegrad.tensor(a, requires_grad=True), lambda a: lazy(a, chunks=(4, 5), requires_grad=True)):
+        x, w = make(x_np), make(w_np)
+        (x @ w).tanh().pow(2).mean().backward()
+        grads.append(tapegrad.compute(x.grad, w.grad))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail (not hang) if the block runs longer than ``seconds``."""
+    def expired(signum, frame):
+        raise TimeoutError(f"the distributed test ran past {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_runs_unchanged_on_a_distributed_cluster():
+    distributed = pytest.importorskip("distributed")
+    with deadline(180), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        rng = np.random.default_rng(2)
+        x_np = rng.standard_normal(4000)
+        x = lazy(x_np, chunks=1000)
+        w = tapegrad.as_tensor(da.ones(1, chunks=1), requires_grad=True)
+        loss = ((w * x - 1.0) ** 2).mean()
+        loss.backward()
+        value, g = tapegrad.compute(loss, w.grad)
+        assert client.run(lambda: 1)  # the work ran on the cluster's workers
+        assert value.item() == pytest.approx(((x_np - 1.0) ** 2).mean(), rel=1e-12)
+        np.testing.assert_allclose(g.numpy(), [2 * ((x_np - 1.0) * x_np).mean()], rtol=1e-12)

@@ -174,8 +174,11 @@ def scalar_write_values(value_of: object, *extra: object, **params: object) -> l
                            (-1, "a Python integer wraps, as PyTorch's C++ cast"))]
 
 
-PAD_SCALARS = scalar_writes(pad=(1, 1)) + scalar_write_values(
-    lambda v: [int(v) % 256, 1, 2, int(v) % 256], pad=(1, 1)) + [
+PAD_SCALARS = scalar_writes(pad=(1, 1)) + [
+    EdgeCase(np.array([1, 2], dtype=np.uint8), params={"pad": (1, 1), "value": 2.5}, value=[2, 1, 2, 2],
+             why="a float truncates into an integer dtype"),
+    EdgeCase(np.array([1, 2], dtype=np.uint8), params={"pad": (1, 1), "value": -1}, raises=RuntimeError,
+             why="pad's value is a float in PyTorch, so an integer -1 overflows uint8 too (fill_ wraps it)"),
     EdgeCase([1.0, 2.0], params={"pad": (1, 1), "value": math.nan}, value=[math.nan, 1.0, 2.0, math.nan]),
 ]
 FILL = scalar_writes() + scalar_write_values(lambda v: [int(v) % 256] * 2)

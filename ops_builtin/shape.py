@@ -432,7 +432,8 @@ def _pad(xp: Any, x: Any, *, pad: Any = None, mode: str = "constant", value: Any
     kind = _pad_mode(mode)
     if kind == "constant":
         crop, place, out_shape = _constant_plan(shape, widths)
-        out = xp.full(out_shape, checked_scalar(value, numpy_dtype_of(x)), dtype=x.dtype)
+        fill = value if isinstance(value, bool) else float(value)  # PyTorch's pad takes the value as a float
+        out = xp.full(out_shape, checked_scalar(fill, numpy_dtype_of(x)), dtype=x.dtype)
         out[place] = x[crop]
         return out
     out = xp.reshape(x, shape)  # a new array even when nothing is padded

@@ -2,7 +2,8 @@
 
     tapegrad plugins [--json]     every plugin: name, version, source, ops, backends, error
     tapegrad ops [--json|--markdown]  every op with the plugin that registered it (--markdown: docs/ops.md)
-    tapegrad check TARGET         the kit on each op of a plugin (by name or module), or on one op
+    tapegrad check TARGET [--backend NAME]  the kit on each op of a plugin (by name or module), or on one
+                                  op; a backend plugin's TARGET: every op on its backend
     tapegrad init NAME [DIR]      a new plugin package: pyproject, module with an example op, tests
     tapegrad --version
 """
@@ -96,15 +97,32 @@ def _check(args: argparse.Namespace) -> int:
     if info is not None and info.error:  # it failed to load or was refused: that is the verdict
         print(f"tapegrad check: {info.failure()}", file=sys.stderr)
         return 1
+    from .optable import table
+
+    backends = None
+    if args.backend is not None:
+        if args.backend not in table().backends:
+            print(f"tapegrad check: no backend {args.backend!r}; registered: {', '.join(sorted(table().backends))}",
+                  file=sys.stderr)
+            return 2
+        backends = (args.backend,)
+    only = None
+    if info is not None and not names and info.backends:  # a backend plugin: every op, on its backends
+        names = [op.name for op in table().canonical_ops()]
+        backends = backends or tuple(info.backends)
+        only = {"backends"}
+        label = f"every op on {label}'s backend(s) {', '.join(backends)}"
     if not names:
         print(f"{label} registers no ops")
         return 0
-    checks = list(CHECKS)
+    checks = [c for c in CHECKS if only is None or c in only]
     results: dict[str, dict[str, str]] = {}
     failures: list[str] = []
     for name in names:
         row = results.setdefault(name, {c: "-" for c in checks})
-        for item in op_checks(name, order=args.order):
+        for item in op_checks(name, order=args.order, backends=backends):
+            if only is not None and item.check not in only:
+                continue
             try:
                 item()
                 row[item.check] = "ok"
@@ -171,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("target", metavar="TARGET",
                    help="a plugin name (as `tapegrad plugins` shows it), a plugin's module, or an op name")
     p.add_argument("--order", type=_order, default=2, help="highest derivative order to check (default 2)")
+    p.add_argument("--backend", metavar="NAME", default=None,
+                   help="run the backends check on this backend only (a backend plugin's TARGET checks every op on it)")
     p.set_defaults(run=_check)
     p = sub.add_parser("init", help="write a new plugin package, ready to install and test")
     p.add_argument("name", help="the plugin's name (its entry point); the package is tapegrad-NAME")

@@ -37,6 +37,11 @@ POW = [
              why="a Python number as the base"),
     EdgeCase(0.5, [1.0, 2.0], value=[0.5, 0.25], grads=(None, [0.5 * math.log(0.5), 0.25 * math.log(0.5)])),
     EdgeCase(0.0, [1.0, 2.0], value=[0.0, 0.0], grads=(None, [0.0, 0.0]), why="a zero Python base"),
+    EdgeCase([1.5, -2.0], 2, value=[2.25, 4.0], grads=([3.0, -4.0], None), why="the square"),
+    EdgeCase(np.array([1, -1, 2, -1]), np.array([-1, -1, -1, -2]), value=[1, -1, 0, 1],
+             why="integers to negative integer powers, tensor exponent: 1 and -1 keep their powers, the rest is 0"),
+    EdgeCase(np.array([1, 2, 3]), [0.5, 1.0, 2.0], value=[1.0, 2.0, 9.0],
+             grads=(None, [0.0, 2 * math.log(2.0), 9 * math.log(3.0)]), why="an integer base, a float exponent"),
 ]
 
 # ---------------------------------------------------------------------------- exponentials and logarithms
@@ -49,7 +54,8 @@ EXPM1 = [EdgeCase([0.0, -INF], value=[0.0, -1.0], grads=([1.0, 0.0],))]
 
 # ---------------------------------------------------------------------------- abs, sign, powers and roots
 ABS = [EdgeCase([0.0, -1.0, 2.0], value=[0.0, 1.0, 2.0], grads=([0.0, -1.0, 1.0],), why="abs'(0) = 0")]
-SIGN = [EdgeCase([0.0, -2.0, 3.0], value=[0.0, -1.0, 1.0], grads=([0.0, 0.0, 0.0],))]
+SIGN = [EdgeCase([0.0, -2.0, 3.0], value=[0.0, -1.0, 1.0], grads=([0.0, 0.0, 0.0],)),
+        EdgeCase([NAN], value=[0.0], grads=([0.0],), why="sign(nan) is 0, as PyTorch's")]
 SQRT = [EdgeCase([0.0, 1.0, 4.0, -1.0], value=[0.0, 1.0, 2.0, NAN], grads=([INF, 0.5, 0.25, NAN],))]
 RSQRT = [EdgeCase([0.0, 1.0, 4.0], value=[INF, 1.0, 0.5], grads=([-INF, -0.5, -1 / 16],))]
 SQUARE = [EdgeCase([0.0, -3.0], value=[0.0, 9.0], grads=([0.0, -6.0],))]
@@ -112,7 +118,10 @@ PROD = [
 ]
 AMAX = [EdgeCase([1.0, 3.0, 3.0], value=3.0, grads=([0.0, 0.5, 0.5],), why="ties split the gradient evenly")]
 AMIN = [EdgeCase([1.0, 1.0, 3.0], value=1.0, grads=([0.5, 0.5, 0.0],))]
-STD = [EdgeCase([1.0, 1.0, 1.0], value=0.0, grads=([0.0, 0.0, 0.0],), why="zero deviation: PyTorch gives 0, not 0 / 0")]
+_TINY32 = np.array([1e-30, -1e-30], dtype=np.float32)
+STD = [EdgeCase([1.0, 1.0, 1.0], value=0.0, grads=([0.0, 0.0, 0.0],), why="zero deviation: PyTorch gives 0, not 0 / 0"),
+       EdgeCase(_TINY32, value=np.float32(np.std(_TINY32.astype(np.float64), ddof=1)),
+                why="float32 moments accumulate in float64, as PyTorch's CPU kernels: 1e-30 squared is not 0")]
 VAR = [EdgeCase([1.0, 1.0, 1.0], value=0.0, grads=([0.0, 0.0, 0.0],))]
 NORM = [
     EdgeCase([0.0, 0.0], value=0.0, grads=([0.0, 0.0],), why="the 2-norm's subgradient at 0 is 0"),
@@ -121,8 +130,15 @@ NORM = [
     EdgeCase([0.0, 1.0], params={"p": 0.5}, value=1.0, grads=([0.0, 1.0],), why="p < 1 at a zero entry"),
     EdgeCase([0.0, 0.0], params={"p": 3}, value=0.0, grads=([0.0, 0.0],)),
     EdgeCase([0.0, 0.0, 2.0], params={"p": 0}, value=1.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
+    EdgeCase([1e300, 1.0], value=1e300, grads=([1.0, 1e-300],),
+             why="Not PyTorch's: scaled by the largest |x|, the 2-norm of [1e300, 1] is 1e300 (PyTorch's overflows to inf)"),
+    EdgeCase([1e300, 1.0], params={"p": 3}, value=1e300,
+             why="Not PyTorch's: scaled by the largest |x| (PyTorch's overflows to inf)"),
+    EdgeCase([1e-310, 1.0], params={"p": -1}, value=1e-310,
+             why="Not PyTorch's: a negative p is scaled by the smallest |x| (PyTorch's underflows to 0)"),
 ]
 LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
+             EdgeCase([0.0, 1000.0], value=1000.0, grads=([0.0, 1.0],), why="shifted by the maximum: no overflow"),
              EdgeCase([1000.0, 1000.0], value=1000.0 + math.log(2.0), grads=([0.5, 0.5],), why="no overflow"),
              EdgeCase([[1000.0, 1000.0]], params={"dim": 0}, value=[1000.0, 1000.0], grads=([[1.0, 1.0]],)),
              EdgeCase(np.zeros((3, 0)), params={"dim": 1}, value=[-INF, -INF, -INF], why="an empty sum is 0")]
@@ -216,3 +232,27 @@ def _isclose_points() -> list[EdgeCase]:
 ISCLOSE = _isclose_points()
 COPY = [EdgeCase([1.0, 2.0], [3.0, 4.0], value=[3.0, 4.0], grads=([0.0, 0.0], [1.0, 1.0]),
                  why="x's old values are overwritten: its gradient is a zero tensor (PyTorch's), src's passes through")]
+MAX_NAN = EdgeCase([1.0, NAN, 3.0, NAN], value=NAN, grads=([0.0, 0.5, 0.0, 0.5],),
+                   why="NaN wins, its gradient shared evenly between the NaNs (PyTorch's evenly_distribute_backward)")
+
+# Shifts past the bit width, and negative ones: 0 (left) or the sign alone (right), as PyTorch's
+_BITS = {"int64": 64, "int8": 8, "uint8": 8}
+
+
+def _shift_points(left: bool) -> list[EdgeCase]:
+    points = []
+    for name, bits in _BITS.items():
+        x = np.array([5, 3, 12, 1, 7] if name == "uint8" else [5, -3, 12, -1, 7], dtype=name)
+        y = np.array([1, bits, bits + 6, -1, bits - 1], dtype=name) if name != "uint8" else \
+            np.array([1, bits, bits + 6, 255, bits - 1], dtype=name)
+        if left:
+            top = {"int64": -(2 ** 63), "int8": -128, "uint8": 128}[name]
+            value = [10, 0, 0, 0, top]
+        else:
+            value = [2, 0, 0, 0, 0] if name == "uint8" else [2, -1, 0, -1, 0]
+        points.append(EdgeCase(x, y, value=np.array(value, dtype=name), why=f"{name}: shifts of 0 to {bits + 6} places"))
+    return points
+
+
+LEFT_SHIFT = _shift_points(left=True)
+RIGHT_SHIFT = _shift_points(left=False)

@@ -749,7 +749,9 @@ def _register_bitwise(registry: Registry) -> None:
     binary = (("bitwise_and", _bitwise_and), ("bitwise_or", _bitwise_or), ("bitwise_xor", _bitwise_xor),
               ("bitwise_left_shift", _bitwise_left_shift), ("bitwise_right_shift", _bitwise_right_shift))
     for name, forward in binary:
+        shifts = {"bitwise_left_shift": ec.LEFT_SHIFT, "bitwise_right_shift": ec.RIGHT_SHIFT}
         registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
+                             edge_cases=shifts.get(name, ()),
                              reference=getattr(np, name.replace("bitwise_", "") if "shift" in name else name),
                              samples=[Sample(_INTS, _SHIFTS), Sample(np.array([True, False]), np.array([True, True]))
                                       if "shift" not in name else Sample(_SHIFTS, _SHIFTS)])

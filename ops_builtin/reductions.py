@@ -636,13 +636,13 @@ def register(registry: Registry) -> None:
                              reference=ref.reduction(np.max if name == "amax" else np.min),
                              methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
     # max(x, dim) returns (values, indices): the kit checks the values.
-    extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True)]
+    extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True), Sample((4,), dim=0)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
                                 reference=ref.max_min(np.max, np.argmax), node_name=_extremum_name("Max"),
-                                methods=("max",), samples=extremum_samples)
+                                edge_cases=[ec.MAX_NAN], methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
                                 reference=ref.max_min(np.min, np.argmin), node_name=_extremum_name("Min"),
-                                methods=("min",), samples=extremum_samples)
+                                edge_cases=[ec.MAX_NAN], methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=ARG_SAMPLES, **REDUCTION_PARAMS,
                              zero_gradient=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
 import re
@@ -79,10 +80,15 @@ def test_plugins_md_examples_run(tmp_path):
     for code in examples:
         if "array_api_strict" in code:
             pytest.importorskip("array_api_strict")
+        if "import dask" in code:
+            pytest.importorskip("dask")
+            pytest.importorskip("array_api_compat")
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
         assert run.returncode == 0, f"example failed:\n{code}\n{run.stderr}"
         outputs.append(run.stdout)
     assert "tensor([0.0000, 0.4338])" in "".join(outputs)
+    if importlib.util.find_spec("dask") is not None:
+        assert "5.1667 [13.3333]" in "".join(outputs)  # the from-scratch lazy backend ran a training step
 
 
 @pytest.mark.parametrize("page", ["autograd.md"])

@@ -169,3 +169,25 @@ def test_runs_unchanged_on_a_distributed_cluster():
         assert client.run(lambda: 1)  # the work ran on the cluster's workers
         assert value.item() == pytest.approx(((x_np - 1.0) ** 2).mean(), rel=1e-12)
         np.testing.assert_allclose(g.numpy(), [2 * ((x_np - 1.0) * x_np).mean()], rtol=1e-12)
+
+
+def test_the_regression_example_fits_lazily_chunk_by_chunk():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "docs" / "examples" / "dask_regression.py"
+    spec = importlib.util.spec_from_file_location("dask_regression", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    with computations() as count:
+        w, b, losses = example.main(["--rows", "20000", "--chunk", "5000", "--steps", "30"])
+        assert count() == 30, "one computation per SGD step, for the loss and both gradients"
+    np.testing.assert_allclose(w, example.TRUE_W, atol=0.01)
+    assert b == pytest.approx(0.5, abs=0.01) and losses[-1] < 0.011 < losses[0]
+
+
+def test_check_runs_the_kit_on_a_backend():
+    from tapegrad.cli import main
+
+    assert main(["check", "sin", "--backend", BACKEND]) == 0
+    assert main(["check", "sin", "--backend", "no_such_backend"]) == 2

@@ -96,9 +96,10 @@ def _rot90_dims(ndim: int, dims: Any) -> tuple[int, int]:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(given)}")
     if ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
-    if given[0] == given[1] or abs(given[0] - given[1]) == ndim:
+    a, b = axis(given[0], ndim), axis(given[1], ndim)
+    if a == b:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {given[0]} and dim1 = {given[1]}")
-    return axis(given[0], ndim), axis(given[1], ndim)
+    return a, b
 
 
 def _rot90(xp: Any, x: Any, *, k: Any = 1, dims: Any = (0, 1)) -> Any:

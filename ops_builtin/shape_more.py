@@ -604,7 +604,7 @@ def _ref_unbind(x: Any, dim: int = 0) -> Any:
     return tuple(np.moveaxis(x, dim, 0))
 
 
-def _ref_meshgrid(*xs: Any, indexing: str = "ij") -> Any:
+def _ref_meshgrid(*xs: Any, indexing: Any = "ij") -> Any:
     return tuple(np.meshgrid(*xs, indexing=indexing))
 
 

@@ -153,24 +153,24 @@ def gen_meshgrid(rng: np.random.Generator, dtype: str) -> list[Case]:
     return cases
 
 
-def gen_interleave_tensor(rng: np.random.Generator, dtype: str) -> list[Case]:
-    cases = []
-    for _ in range(8):
-        s = shape(rng, low=1)
-        d = _dim(rng, s)
-        n = s[d] if rng.random() < 0.8 else 1
-        cases.append(Case((values(rng, s, dtype), np.asarray(rng.integers(0, 4, size=n))), {"dim": d}))
-    return cases
+def gen_with_tensor(second: Any) -> Gen:
+    """A tensor and an integer tensor ``second(rng, shape, dim)`` beside it (counts, indices), with a dim."""
+    def gen(rng: np.random.Generator, dtype: str) -> list[Case]:
+        cases = []
+        for _ in range(8):
+            s = shape(rng, low=1)
+            d = _dim(rng, s)
+            cases.append(Case((values(rng, s, dtype), np.asarray(second(rng, s, d))), {"dim": d}))
+        return cases
+    return gen
 
 
-def gen_split_tensor(rng: np.random.Generator, dtype: str) -> list[Case]:
-    cases = []
-    for _ in range(6):
-        s = shape(rng, low=1)
-        d = _dim(rng, s)
-        cut = np.asarray(rng.integers(0, s[d] + 1, size=int(rng.integers(0, 3))))
-        cases.append(Case((values(rng, s, dtype), cut if rng.random() < 0.7 else np.asarray(2)), {"dim": d}))
-    return cases
+def _counts(rng: np.random.Generator, s: tuple[int, ...], d: int) -> Any:
+    return rng.integers(0, 4, size=s[d] if rng.random() < 0.8 else 1)
+
+
+def _cuts(rng: np.random.Generator, s: tuple[int, ...], d: int) -> Any:
+    return rng.integers(0, s[d] + 1, size=int(rng.integers(0, 3))) if rng.random() < 0.7 else 2
 
 
 def gen_ranked(ranks: tuple[int, int], params: Any = None) -> Gen:
@@ -235,7 +235,7 @@ SPECS: list[OpSpec] = [
            errors=fixed_errors(((2, 3), ((-1,),), {}))),
     OpSpec("repeat_interleave", th("repeat_interleave"), tg("repeat_interleave"), dim_op(_interleave),
            errors=fixed_errors(((2, 3), (), {"repeats": -1}), ((2, 3), (), {"repeats": 2, "dim": 2}))),
-    OpSpec("repeat_interleave:tensor", *_with_tensor("repeat_interleave"), gen_interleave_tensor,
+    OpSpec("repeat_interleave:tensor", *_with_tensor("repeat_interleave"), gen_with_tensor(_counts),
            errors=lambda rng: [Case((values(rng, (3, 2), "float64"), np.array([1, 2])), {"dim": 0}),
                                Case((values(rng, (3, 2), "float64"), np.array([[1, 2, 0]])), {"dim": 0}),
                                Case((values(rng, (3, 2), "float64"), np.array([1, -2, 0])), {"dim": 0}),
@@ -254,7 +254,7 @@ SPECS: list[OpSpec] = [
     OpSpec("tensor_split", th("tensor_split"), tg("tensor_split"), dim_op(_sections, min_rank=1),
            errors=fixed_errors(((2, 3), (0,), {}), ((), (2,), {}), ((2, 3), (2,), {"dim": 2}),
                                ((2, 3), (2.0,), {}))),
-    OpSpec("tensor_split:tensor", *_with_tensor("tensor_split"), gen_split_tensor,
+    OpSpec("tensor_split:tensor", *_with_tensor("tensor_split"), gen_with_tensor(_cuts),
            errors=lambda rng: [Case((values(rng, (3, 2), "float64"), np.array([1.0])), {"dim": 0}),
                                Case((values(rng, (3, 2), "float64"), np.array([[1]])), {"dim": 0})]),
     OpSpec("hsplit", th("hsplit"), tg("hsplit"), gen_directional(None, 1),

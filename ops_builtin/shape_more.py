@@ -75,8 +75,9 @@ def _roll_plan(ndim: int, shifts: Any, dims: Any) -> tuple[tuple[int, ...], tupl
 
 
 def _roll(xp: Any, x: Any, *, shifts: Any, dims: Any = None) -> Any:
-    """``x`` with its elements shifted by ``shifts`` along ``dims``, wrapping round (no ``dims``: over the
-    flattened tensor, shape kept)."""
+    """``x`` with its elements shifted by ``shifts`` along ``dims``, wrapping round.
+
+    Without ``dims`` the shift runs over the flattened tensor; the shape is kept."""
     shift, axes = _roll_plan(x.ndim, shifts, dims)
     if axes is None:
         return xp.reshape(xp.roll(xp.reshape(x, (-1,)), shift=shift[0]), tuple(x.shape))
@@ -176,8 +177,9 @@ def _scatter(xp: Any, values: Any, positions: np.ndarray, shape: tuple[int, ...]
 
 
 def _diagonal(xp: Any, x: Any, *, offset: Any = 0, dim1: Any = 0, dim2: Any = 1) -> Any:
-    """The ``offset``-th diagonal of ``x`` in the plane of ``dim1`` and ``dim2``, as a last dimension
-    (a view: writing into it writes into ``x``)."""
+    """The ``offset``-th diagonal of ``x`` in the plane of ``dim1``, ``dim2``, as a last dim (a view).
+
+    Writing into it writes into ``x``."""
     a, b = _diag_dims(x.ndim, dim1, dim2)
     k = as_int(offset, "offset")
     if type(x) is np.ndarray:
@@ -293,9 +295,10 @@ def _tile(x: Tensor, *sizes: Any, dims: Any = None) -> Tensor:
 
 
 def _repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *, output_size: Any = None) -> Tensor:
-    """Each element of ``x`` repeated ``repeats`` times along ``dim`` (an int, or a tensor of one count per
-    element; no ``dim``: over the flattened tensor). ``repeat_interleave(counts)`` alone gives the indices
-    ``0, 0, 1, ...`` each repeated its count."""
+    """Each element of ``x`` repeated ``repeats`` times along ``dim`` (an int, or a tensor of counts).
+
+    ``repeats`` is an int or a tensor of one count per element; without ``dim`` the flattened tensor is
+    repeated. ``repeat_interleave(counts)`` alone gives the indices ``0, 0, 1, ...``, each repeated its count."""
     import tapegrad
 
     if repeats is None:  # repeat_interleave(repeats): the indices of each position, repeated
@@ -423,8 +426,9 @@ def _split_points(n: int, indices_or_sections: Any) -> list[tuple[int | None, in
 
 
 def _tensor_split(x: Tensor, indices_or_sections: Any, dim: Any = 0) -> tuple[Tensor, ...]:
-    """``x`` cut along ``dim`` into ``indices_or_sections`` near-equal pieces (an int) or at the given
-    indices (a sequence or an int64 tensor); each piece a view of ``x``."""
+    """``x`` cut along ``dim`` into near-equal pieces (an int) or at indices (a sequence or int64 tensor).
+
+    Each piece is a view of ``x``."""
     if x.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = axis(dim, x.ndim)
@@ -469,8 +473,9 @@ def _tensor_list(name: str, tensors: tuple[Any, ...]) -> list[Any]:
 
 
 def _meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
-    """Coordinate grids from 1-D (or 0-D) tensors: output ``i`` varies along dim ``i`` (``"ij"``), or with
-    the first two dims swapped (``"xy"``, NumPy's default); each an expanded view."""
+    """Coordinate grids from 1-D (or 0-D) tensors, each an expanded view.
+
+    Output ``i`` varies along dim ``i`` (``"ij"``), or with the first two dims swapped (``"xy"``)."""
     ts = _tensor_list("meshgrid", tensors)
     if not ts:
         raise RuntimeError("meshgrid expects a non-empty TensorList")

@@ -343,3 +343,27 @@ def test_meshgrid_and_broadcast_tensors_agree_with_numpy(sizes, indexing, seed):
     for ours, theirs in zip(tapegrad.broadcast_tensors(*[tapegrad.tensor(g) for g in grids]),
                             np.broadcast_arrays(*grids)):
         np.testing.assert_array_equal(np_of(ours), theirs)
+
+
+def test_numpys_keyword_spellings_are_accepted_so_vjps_may_call_either_namespace():
+    x = leaf((3, 4))
+    assert np.array_equal(np_of(x.roll(shift=1, axis=0)), np.roll(np_of(x), 1, 0))
+    assert np.array_equal(np_of(x.tril(k=-1)), np.tril(np_of(x), -1))
+    assert np.array_equal(np_of(x.rot90(axes=(1, 0))), np.rot90(np_of(x), axes=(1, 0)))
+    assert np.array_equal(np_of(x.diagonal(axis1=1, axis2=0)), np.diagonal(np_of(x), 0, 1, 0))
+
+
+def test_a_diagonal_follows_writes_into_its_base_and_views_of_it_chain():
+    x = leaf((3, 3))
+    y = x * 1
+    d = y.diagonal()
+    y.mul_(2)  # d sees the new values, and its history is replayed on y's
+    d.sum().backward()
+    np.testing.assert_allclose(np_of(x.grad), 2 * np.eye(3))
+    x.grad = None
+    y = x * 1
+    y.diagonal(1)[0].mul_(5)  # a view of the diagonal view: the base's element (0, 1)
+    y.sum().backward()
+    want = np.ones((3, 3))
+    want[0, 1] = 5
+    np.testing.assert_allclose(np_of(x.grad), want)

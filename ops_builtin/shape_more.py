@@ -163,7 +163,17 @@ def _diagonal_positions(shape: tuple[int, ...], offset: Any, dim1: Any, dim2: An
     """The flat positions, in a tensor of ``shape``, of the elements ``diagonal(offset, dim1, dim2)``
     holds, in its order: the other dims first, the diagonal last."""
     a, b = _diag_dims(len(shape), dim1, dim2)
-    return np.diagonal(np.arange(math.prod(shape)).reshape(shape), as_int(offset, "offset"), a, b)
+    k = as_int(offset, "offset")
+    strides = [math.prod(shape[i + 1:]) for i in range(len(shape))]  # in elements, C order
+    length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))
+    others = [i for i in range(len(shape)) if i not in (a, b)]
+    # O(result) work, never an index array the size of the whole tensor (trace of a big matrix)
+    positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],
+                        dtype=np.intp)
+    for j, i in enumerate(others):
+        positions += (np.arange(shape[i], dtype=np.intp) * strides[i]).reshape((-1,) + (1,) * (len(others) - j))
+    positions += np.arange(length, dtype=np.intp) * (strides[a] + strides[b])
+    return positions
 
 
 def _gather(xp: Any, a: Any, positions: np.ndarray) -> Any:

@@ -367,3 +367,18 @@ def test_a_diagonal_follows_writes_into_its_base_and_views_of_it_chain():
     want = np.ones((3, 3))
     want[0, 1] = 5
     np.testing.assert_allclose(np_of(x.grad), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), min_size=2, max_size=4).map(tuple), offset=st.integers(-6, 6),
+       data=st.data())
+def test_diagonal_positions_are_numpys_diagonal_of_an_index_array(shape, offset, data):
+    """The flat positions the diagonal family gathers from and scatters to, worked out from strides
+    (never an index array the size of the tensor), are NumPy's diagonal of ``arange``."""
+    from tapegrad.ops_builtin.shape_more import _diagonal_positions
+
+    nd = len(shape)
+    a, b = data.draw(st.lists(st.integers(0, nd - 1), min_size=2, max_size=2, unique=True))
+    want = np.diagonal(np.arange(int(np.prod(shape))).reshape(shape), offset, a, b)
+    got = _diagonal_positions(shape, offset, a, b)
+    assert got.shape == want.shape and np.array_equal(got, want)

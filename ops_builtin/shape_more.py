@@ -464,8 +464,8 @@ def _directional_split(name: str, min_ndim: int, dim: int | None) -> Any:
         return _tensor_split(x, sections, d)
 
     split.__name__ = name
-    split.__doc__ = f"``x`` split {'column-wise' if name == 'hsplit' else 'row-wise' if name == 'vsplit' else 'depth-wise'} " \
-                    "by ``tensor_split`` (an int must divide the dimension evenly)."
+    way = {"hsplit": "column-wise", "vsplit": "row-wise", "dsplit": "depth-wise"}[name]
+    split.__doc__ = f"``x`` split {way} by ``tensor_split`` (an int must divide the dimension evenly)."
     return split
 
 
@@ -577,7 +577,7 @@ def _stacker(name: str) -> Any:
         "hstack": "The tensors joined column-wise (``cat`` along dim 1, dim 0 for vectors).",
         "vstack": "The tensors joined row-wise (``cat`` along dim 0 of them made at least 2-D).",
         "dstack": "The tensors joined depth-wise (``cat`` along dim 2 of them made at least 3-D).",
-        "column_stack": "The tensors as columns side by side (vectors and scalars become columns; ``cat`` along dim 1).",
+        "column_stack": "The tensors as columns side by side (vectors and scalars become columns; ``cat`` on dim 1).",
     }[name]
     return stack
 
@@ -689,7 +689,8 @@ def register(registry: Registry) -> None:
         samples=[Sample((2, 3), repeats=(2, 1)), Sample((2, 3), repeats=(2, 1, 3)), Sample((3,), repeats=(2, 2)),
                  Sample((), repeats=(3,)), Sample((2, 3), repeats=(1, 1)), Sample((2, 3), repeats=(0, 2))],
     )
-    registry.register_composite("diag", _diag, methods=("diag",), reference=lambda x, diagonal=0: np.diag(x, diagonal), samples=[
+    registry.register_composite("diag", _diag, methods=("diag",),
+                                reference=lambda x, diagonal=0: np.diag(x, diagonal), samples=[
         Sample((3,)), Sample((3,), diagonal=1), Sample((3, 4)), Sample((3, 4), diagonal=-1)])
     registry.register_composite("tile", _tile, methods=("tile",), reference=_ref_tile, samples=[
         Sample((2, 3), dims=(2,)), Sample((2, 3), dims=(2, 1, 2)), Sample((3,), dims=(2, 2))])
@@ -713,7 +714,8 @@ def register(registry: Registry) -> None:
                                      ("dsplit", 3, 2, np.dsplit)):
         shape = (2, 4, 4)[-max(min_ndim, 2):]
         registry.register_composite(name, _directional_split(name, min_ndim, dim), methods=(name,),
-                                    reference=lambda x, indices_or_sections, ref=ref: tuple(ref(x, indices_or_sections)),
+                                    reference=lambda x, indices_or_sections, ref=ref: tuple(
+                                        ref(x, indices_or_sections)),
                                     samples=[Sample(shape, indices_or_sections=2),
                                              Sample(shape, indices_or_sections=[1, 3])])
     registry.register_composite("meshgrid", _meshgrid, reference=_ref_meshgrid, samples=[

@@ -4,8 +4,6 @@ PyTorch has them, node names, PyTorch's errors, and hypothesis properties over s
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
@@ -141,7 +139,8 @@ ERRORS = [
     (lambda x: x.sum().roll(1, 0), IndexError, "Dimension specified as 0 but tensor has no dimensions"),
     (lambda x: x.rot90(1, (0, 1, 2)), RuntimeError, "expected total rotation dims == 2, but got dims = 3"),
     (lambda x: x[0].rot90(), RuntimeError, "expected total dims >= 2, but got total dims = 1"),
-    (lambda x: x.rot90(1, (0, -2)), RuntimeError, "expected rotation dims to be different, but got dim0 = 0 and dim1 = -2"),
+    (lambda x: x.rot90(1, (0, -2)), RuntimeError,
+     "expected rotation dims to be different, but got dim0 = 0 and dim1 = -2"),
     (lambda x: x[0].tril(), RuntimeError, "tril: input tensor must have at least 2 dimensions"),
     (lambda x: x.sum().diag(), RuntimeError, "diag\\(\\): Supports 1D or 2D tensors. Got 0D"),
     (lambda x: x.diag_embed(0, 1, 1), RuntimeError, "diagonal dimensions cannot be identical 1, 1"),

@@ -41,6 +41,8 @@ NOT_SWEPT = {
                     "needs a shape, dim, dtype, value or index: linear in x, covered by test_shape_ops/test_indexing"),
     **dict.fromkeys(("matmul", "dot", "outer", "tensordot"), "shape-dependent products: test_linalg_ops"),
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
+    **dict.fromkeys(("rot90", "tril", "triu", "diagonal", "diagonal_copy", "trace", "repeat"),
+                    "matrix ops, or a Tensor method only in PyTorch (repeat); they move or sum elements: test_shape_more"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.
@@ -54,6 +56,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], ...]] = {
     "leaky_relu": ({}, {"negative_slope": 0.2}),
     "softplus": ({}, {"beta": 2.0, "threshold": 5.0}),
     "pad": ({"pad": (1, 2)}, {"pad": (1, 1), "mode": "reflect"}),
+    "roll": ({"shifts": 1},),
 }
 
 

@@ -15,5 +15,8 @@ from types import ModuleType
 
 def modules() -> list[ModuleType]:
     """Every spec module of this package, in name order."""
+    # opspec first: area modules build on its helpers, and opspec gathers them when it loads; an area
+    # module imported first (through known_failures) would be gathered half made, without its SPECS.
+    importlib.import_module(f"{__name__.rpartition('.')[0]}.opspec")
     return [importlib.import_module(f"{__name__}.{info.name}")
             for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)]

@@ -237,14 +237,17 @@ def _holds(value: Any, types: tuple[type, ...]) -> bool:
 
 
 def _name_result(outputs: Any, namer: Callable[..., str | None], args: tuple, params: dict) -> None:
-    """Name the node a composite's (first tensor) result came from, unless an input brought it."""
-    first = outputs[0] if isinstance(outputs, tuple) and outputs else outputs
-    node = first._grad_fn if type(first) is Tensor else None
-    if node is None or any(type(a) is Tensor and a._grad_fn is node for a in args):
+    """Name the nodes a composite's results came from (each tensor of a tuple), unless an input brought them."""
+    results = outputs if isinstance(outputs, tuple) else (outputs,)
+    brought = {id(a._grad_fn) for a in args if type(a) is Tensor and a._grad_fn is not None}
+    nodes = [r._grad_fn for r in results if type(r) is Tensor and r._grad_fn is not None
+             and id(r._grad_fn) not in brought]
+    if not nodes:
         return
     name = namer(*args, **params)
     if name is not None:
-        rename(node, name)
+        for node in nodes:
+            rename(node, name)
 
 
 def _view_apply(op: OpDef, apply: Callable[..., Tensor]) -> Callable[..., Tensor]:

@@ -377,7 +377,7 @@ class Registry:
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
         and the kit checks it the same way. ``view="multiple"``: it returns several views of its
         first input (split); in-place writes into them are then refused, as in PyTorch.
-        ``node_name``: the name the node of its result gets (its first tensor result's, for a
+        ``node_name``: the name the node of its result gets (each tensor result's, for a
         tuple), as PyTorch names it (``x.max()`` is ``MaxBackward1``, though ``amax`` made it);
         a str, or a rule called with the call's arguments returning a name (None: leave it).
         """

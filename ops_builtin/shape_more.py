@@ -398,6 +398,10 @@ def _unflatten(x: Tensor, dim: Any, sizes: Any) -> Tensor:
 
 
 # ------------------------------------------------------------------------------ splitting
+def _unbind_name(x: Any, *args: Any, **params: Any) -> str:
+    return "UnbindBackward0"
+
+
 def _unbind(x: Tensor, dim: Any = 0) -> tuple[Tensor, ...]:
     """The slices of ``x`` along ``dim``, each without that dim (views that refuse in-place writes)."""
     _no_dims(x, dim)
@@ -558,8 +562,13 @@ def _atleast(n: int) -> Any:
 
 def _stacker(name: str) -> Any:
     """hstack, vstack, dstack and column_stack: ``cat`` of the tensors made at least 1-, 2-, 3-D or into columns."""
-    def stack(*tensors: Any) -> Tensor:
-        ts = _tensor_list(name, tensors)
+    def stack(tensors: Any, *extra: Any) -> Tensor:
+        if extra:  # one sequence, as PyTorch's (which refuses the tensors unpacked)
+            raise TypeError(f"{name}() takes 1 positional argument but {1 + len(extra)} were given")
+        if not isinstance(tensors, (list, tuple)):
+            raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                            f"not {type(tensors).__name__}")
+        ts = _tensor_list(name, (tensors,))
         if not ts:
             raise RuntimeError(f"{name} expects a non-empty TensorList")
         cat = _ops().cat
@@ -705,6 +714,7 @@ def register(registry: Registry) -> None:
         Sample((2, 6), dim=1, sizes=(2, 3)), Sample((6, 2), dim=0, sizes=(-1, 2, 1))])
     # Several results: the kit checks them concatenated.
     registry.register_composite("unbind", _unbind, methods=("unbind",), view="multiple", reference=_ref_unbind,
+                                node_name=_unbind_name,
                                 samples=[Sample((3, 2)), Sample((2, 3, 2), dim=-1)])
     registry.register_composite("tensor_split", _tensor_split, methods=("tensor_split",),
                                 reference=_ref_tensor_split, samples=[
@@ -727,10 +737,10 @@ def register(registry: Registry) -> None:
         np_atleast = getattr(np, f"atleast_{n}d")
         registry.register_composite(f"atleast_{n}d", _atleast(n), reference=np_atleast, samples=[
             Sample(()), Sample((3,)), Sample((2, 3)), Sample((2, 3, 2)), Sample((), (3,), (2, 3))])
-    pairs = {"hstack": Sample((2, 3), (2, 1)), "vstack": Sample((2, 3), (1, 3)), "dstack": Sample((2, 3), (2, 3)),
-             "column_stack": Sample((3,), (3, 2))}
+    pairs = {"hstack": Sample([(2, 3), (2, 1)]), "vstack": Sample([(2, 3), (1, 3)]), "dstack": Sample([(2, 3), (2, 3)]),
+             "column_stack": Sample([(3,), (3, 2)])}
     for name, aliases in (("hstack", ()), ("vstack", ("row_stack",)), ("dstack", ()), ("column_stack", ())):
         np_stack = getattr(np, name)
         registry.register_composite(name, _stacker(name), aliases=aliases,
                                     reference=lambda *xs, np_stack=np_stack: np_stack(xs), samples=[
-            Sample((3,), (3,)), pairs[name], Sample((), ()), Sample((2, 2, 3), (2, 2, 3))])
+            Sample([(3,), (3,)]), pairs[name], Sample([(), ()]), Sample([(2, 2, 3), (2, 2, 3)])])

@@ -68,7 +68,7 @@ class OpDef:
     node_name: str
     doc: str
     variadic: bool = False
-    node_namer: Callable[..., str] | None = None  # names a node from its params and inputs
+    node_namer: Callable[..., str] | None = None  # names a node from its params and inputs (a composite's: from its call, None leaving it)
     inplace_methods: tuple[str, ...] = ()
     composite: bool = False
     inspects_values: bool | tuple[str, ...] = False  # refused on lazy backends (see register_op)
@@ -389,7 +389,7 @@ class Registry:
         if node_name is not None and not (callable(node_name) or isinstance(node_name, str)):
             raise RegistrationError(f"{where}: node_name must be a str or a callable")
         fixed = node_name
-        namer = node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed)
+        namer: Any = node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed)
         op = OpDef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},

@@ -42,7 +42,10 @@ def test_next_functions_are_named_and_backward_still_runs():
     y = (x.exp() * 3).sum()
     inner = y.grad_fn.next_functions[0][0]
     assert type(inner).__name__ == "MulBackward0"
-    assert type(inner.next_functions[0][0]).__name__ == "ExpBackward0"
+    exp = inner.next_functions[0][0]
+    assert type(exp).__name__ == "ExpBackward0"
+    sink = exp.next_functions[0][0]  # the leaf shows as its AccumulateGrad
+    assert type(sink).__name__ == "AccumulateGrad" and sink.variable is x
     y.backward(retain_graph=True)  # a graph whose nodes were named runs as before
     first = x.grad.clone()
     x.grad = None

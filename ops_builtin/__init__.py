@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, scatter, shape, tensor_api
+from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape, tensor_api
+from . import products, scatter
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
-           scatter)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
+MODULES += (scatter, products)
 
 
 @hookimpl

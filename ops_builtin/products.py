@@ -166,7 +166,8 @@ def _addbmm(xp: Any, input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alp
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
                            f"{batch2.shape[0]}")
     _check_bmm(batch1, batch2)
-    return _added(xp, input, xp.sum(xp.matmul(batch1, batch2), axis=0), beta, alpha)
+    products = xp.matmul(batch1, batch2)
+    return _added(xp, input, xp.sum(products, axis=0, dtype=products.dtype), beta, alpha)
 
 
 def _vjp_input(xp: Any, g: Any, out: Any, input: Any, a: Any, b: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
@@ -200,6 +201,8 @@ def _addbmm_vjp_2(xp: Any, g: Any, out: Any, input: Any, a: Any, b: Any, *, beta
 # ---------------------------------------------------------------------------- addcmul, addcdiv
 def _addcmul(xp: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
     """``input + value * tensor1 * tensor2``, all three broadcast."""
+    if _np_dtype(input.dtype).kind == "b":
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     return input + _scaled(tensor1 * tensor2, value)
 
 
@@ -309,11 +312,11 @@ def _kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: every element of ``input`` times the whole of ``other``, in blocks;
     the shorter shape gains leading 1s."""
     n = max(input.ndim, other.ndim)
-    a = input.reshape(*(1,) * (n - input.ndim), *input.shape)
-    b = other.reshape(*(1,) * (n - other.ndim), *other.shape)
-    spread_a = a.reshape(*[s for d in a.shape for s in (d, 1)])
-    spread_b = b.reshape(*[s for d in b.shape for s in (1, d)])
-    return (spread_a * spread_b).reshape(*[x * y for x, y in zip(a.shape, b.shape)])
+    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
+    spread_a = a.reshape(tuple(s for d in a.shape for s in (d, 1)))
+    spread_b = b.reshape(tuple(s for d in b.shape for s in (1, d)))
+    return (spread_a * spread_b).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
 
 
 def _cartesian_prod(*tensors: Tensor) -> Tensor:

@@ -72,7 +72,6 @@ def _scatter_key(x: Any, src: Any, dim: Any, index: Any) -> tuple[Any, ...] | No
     """The indexing key of ``scatter(x, dim, index, src)``; None for an empty index (nothing
     moves). Checks PyTorch's rules in PyTorch's words."""
     idx = _index("scatter", index)
-    _same_dtype("scatter", x, src)
     xs = tuple(x.shape)
     if idx.size == 0:
         return None
@@ -107,7 +106,7 @@ def _src_cotangent(xp: Any, g: Any, key: tuple[Any, ...] | None, src: Any) -> An
     return _pad_part(xp, xp.getitem(g, index=key), src)
 
 
-def _dim_key(name: str, x: Any, dim: Any, idx: np.ndarray) -> tuple[tuple[Any, ...], int]:
+def _dim_key(name: str, x: Any, dim: Any, idx: np.ndarray, kind: type = RuntimeError) -> tuple[tuple[Any, ...], int]:
     """The key of ``index_*(x, dim, index)``: the 1-D ``idx`` along ``dim``, everything elsewhere.
     Out-of-range entries are refused (PyTorch's words); negative ones are refused too, as PyTorch's."""
     d = axis(dim, max(len(x.shape), 1))
@@ -117,8 +116,21 @@ def _dim_key(name: str, x: Any, dim: Any, idx: np.ndarray) -> tuple[tuple[Any, .
     flat = idx.reshape(-1)
     if flat.size and (flat.min() < 0 or flat.max() >= n):
         bad = flat.min() if flat.min() < 0 else flat.max()
-        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
+        words = f"index {int(bad)} is out of bounds for dimension {d} with size {n}"
+        raise kind(words if kind is RuntimeError else f"{name}(): {words}")
     return (slice(None),) * d + (flat,), d
+
+
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _check_number(value: Any, dtype: Any) -> None:
+    """A number written into an integer tensor must fit its dtype, as PyTorch checks (NumPy would wrap)."""
+    kind = _np_dtype(dtype)
+    if kind.kind in "iu" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        info = np.iinfo(kind)
+        if not info.min <= value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[kind.name]} without overflow")
 
 
 # ------------------------------------------------------------------------------ scatter
@@ -131,10 +143,13 @@ def _scatter_at(xp: Any, x: Any, src: Any, *, dim: Any, index: Any, reduce: Any 
     combines instead of writing; PyTorch has no gradient for that form, nor has tapegrad."""
     if reduce is not None and reduce not in _LEGACY:
         raise RuntimeError("reduce argument must be either add or multiply.")
+    _same_dtype("scatter", x, src)
     key = _scatter_key(x, src, dim, index)
     if key is None:
         return xp.asarray(x, copy=True)
     part = _read(src, key)
+    if not hasattr(part, "shape"):
+        _check_number(part, x.dtype)
     if reduce is not None:
         if not hasattr(part, "shape"):
             part = xp.full(_positions(tuple(x.shape), key).shape, part, dtype=x.dtype)
@@ -166,6 +181,7 @@ def _scatter_name(params: Any, inputs: Any) -> str:
 
 def _scatter_add_at(xp: Any, x: Any, src: Any, *, dim: Any, index: Any) -> Any:
     """``x`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
+    _same_dtype("scatter", x, src)
     key = _scatter_key(x, src, dim, index)
     return xp.asarray(x, copy=True) if key is None else _index_put(xp, x, _read(src, key), index=key, accumulate=True)
 
@@ -216,6 +232,8 @@ def _reduce_into(xp: Any, x: Any, part: Any, key: tuple[Any, ...], how: str, inc
     if how == "mean":
         count = xp.asarray(_counts(shape, key, include_self).reshape(-1), dtype=x.dtype)
         out = out / count if xp.isdtype(x.dtype, "real floating") else out // count
+    if out.dtype != x.dtype:  # NumPy sums small integers in a wider type
+        out = xp.astype(out, x.dtype)
     return xp.reshape(out, shape)
 
 
@@ -227,6 +245,8 @@ def _counts(shape: tuple[int, ...], key: tuple[Any, ...], include_self: bool) ->
 
 
 def _check_reduce(reduce: Any) -> str:
+    """The reduction's name; PyTorch also takes ``max``/``min`` for ``amax``/``amin``."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce) if isinstance(reduce, str) else reduce
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     return reduce
@@ -237,6 +257,7 @@ def _scatter_reduce_at(xp: Any, x: Any, src: Any, *, dim: Any, index: Any, reduc
     """``x`` with the ``src`` elements ``index`` sends to each position reduced into it
     (``reduce``: sum, prod, mean, amax, amin), ``x``'s own value included unless ``include_self=False``."""
     how, include = _check_reduce(reduce), as_flag(include_self, "include_self")
+    _same_dtype("scatter", x, src)
     key = _scatter_key(x, src, dim, index)
     return xp.asarray(x, copy=True) if key is None else _reduce_into(xp, x, _read(src, key), key, how, include)
 
@@ -263,6 +284,7 @@ def _scatter_reduce_at_vjp(xp: Any, g: Any, out: Any, x: Any, src: Any, *, dim: 
     def scattered_add(a: Any, b: Any) -> Any:
         return xp.scatter_add_at(a, b, dim=dim, index=index)
 
+    reduce = _check_reduce(reduce)
     params = {"dim": dim, "index": index, "reduce": reduce, "include_self": include_self}
     include = as_flag(include_self, "include_self")
     if reduce == "sum":
@@ -300,13 +322,13 @@ def _pad_part(xp: Any, g_part: Any, src: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ index_add / copy / fill
-def _index_dim(name: str, x: Any, source: Any, dim: Any, index: Any, allowed: str, kind: type = RuntimeError,
+def _index_dim(name: str, x: Any, source: Any, dim: Any, index: Any, allowed: str, oob: type = RuntimeError,
                words: str | None = None) -> tuple[tuple[Any, ...], int, np.ndarray]:
-    idx = _index(name, index, allowed, kind, words)
+    idx = _index(name, index, allowed, words=words)
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
                          f"{torch_type(idx.dtype)} and size: {list(idx.shape)}")
-    key, d = _dim_key(name, x, dim, idx)
+    key, d = _dim_key(name, x, dim, idx, oob)
     return key, d, idx.reshape(-1)
 
 
@@ -335,14 +357,17 @@ def _index_add_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any, alpha: 
         raise RuntimeError(f"index_add_(): self ({torch_type(x.dtype)}) and source ({torch_type(source.dtype)}) "
                            "must have the same scalar type")
     _check_source("index_add_", x, source, d, idx.size)
-    scaled = source if alpha == 1 else source * _alpha(x, alpha)
+    scaled = source if alpha == 1 else source * _alpha(xp, x, alpha)
     return _index_put(xp, x, scaled, index=key, accumulate=True)
 
 
-def _alpha(x: Any, alpha: Any) -> Any:
-    if isinstance(alpha, float) and _np_dtype(x.dtype).kind != "f":
+def _alpha(xp: Any, x: Any, alpha: Any) -> Any:
+    """``alpha`` in ``x``'s dtype: integer tensors refuse a float and wrap a negative one as PyTorch's do."""
+    if _np_dtype(x.dtype).kind == "f":
+        return alpha
+    if isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    return alpha
+    return xp.astype(xp.asarray(alpha), x.dtype)
 
 
 def _index_add_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any,
@@ -354,13 +379,14 @@ def _index_add_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, 
 
 def _index_copy_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
     """``x`` with ``x[..., index[i], ...] = source[..., i, ...]`` along ``dim``."""
-    key, d, idx = _index_dim("index_copy_", x, source, dim, index, "int64",
+    key, d, idx = _index_dim("index_copy_", x, source, dim, index, "int64", IndexError,
                              words="index_copy_(): Expected a long tensor for index, but got {}")
     if source.dtype != x.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
     _check_source("index_copy_", x, source, d, idx.size)
     return _index_put(xp, x, source, index=key)
+
 
 
 def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
@@ -383,6 +409,8 @@ def _index_fill_at(xp: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
         bad = flat.min() if flat.min() < -n else flat.max()
         raise IndexError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
     key, _ = _dim_key("index_fill_", x, dim, flat % n if n else flat)
+    if not hasattr(value, "shape"):
+        _check_number(value, x.dtype)
     v = value if not hasattr(value, "shape") else (value if value.dtype == x.dtype else xp.astype(value, x.dtype))
     return _index_put(xp, x, v, index=key)
 
@@ -462,8 +490,7 @@ def _take_along_dim(input: Tensor, indices: Any, dim: Any = None) -> Tensor:
     idx = _index("take_along_dim", indices, "int64",
                  words="torch.take_along_dim(): dtype of indices should be Long but got {}")
     if dim is None:
-        flat = input.reshape(-1)
-        return flat.gather(0, _wrapped(idx.reshape(-1), flat.shape[0], 0))
+        return input.reshape(-1).gather(0, idx.reshape(-1))  # negative indices are refused here, as in PyTorch
     if idx.ndim != input.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
@@ -486,6 +513,8 @@ def _wrapped(idx: np.ndarray, n: int, d: int) -> np.ndarray:
 def _argwhere(xp: Any, x: Any) -> Any:
     """The indices of the nonzero elements of ``x``, one row per element (``(count, ndim)``, int64).
     The number of rows depends on the values."""
+    if not hasattr(x, "shape"):
+        raise TypeError(f"argwhere(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     if len(x.shape) == 0:
         return xp.zeros((1 if bool(x != 0) else 0, 0), dtype=xp.int64)
     found = xp.nonzero(x)

@@ -201,7 +201,7 @@ def _addbmm_vjp_2(xp: Any, g: Any, out: Any, input: Any, a: Any, b: Any, *, beta
 # ---------------------------------------------------------------------------- addcmul, addcdiv
 def _addcmul(xp: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
     """``input + value * tensor1 * tensor2``, all three broadcast."""
-    if _np_dtype(input.dtype).kind == "b":
+    if hasattr(input, "dtype") and _np_dtype(input.dtype).kind == "b":
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     return input + _scaled(tensor1 * tensor2, value)
 

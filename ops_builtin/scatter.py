@@ -674,7 +674,7 @@ TAKE_ALONG_SAMPLES = [
     Sample((3, 4), np.array([[2, 0, 1, 1]]), dim=0),
     Sample((3, 4), np.array([[0], [1], [2]]), dim=1),
     Sample((1, 4), np.array([[0], [1], [2]]), dim=1),  # input broadcast against indices apart from dim
-    Sample((3, 4), np.array([0, 11, -1])),
+    Sample((3, 4), np.array([0, 11, 5])),  # without dim: read as 1-D (negative indices refused, as PyTorch)
 ]
 # Integer and bool inputs: the kit's finite differences would move a float input's zeros, and with
 # them the result's shape (which depends on the values).

@@ -17,8 +17,8 @@ from . import products, scatter
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
-MODULES += (scatter, products)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
+           scatter, products)
 
 
 @hookimpl

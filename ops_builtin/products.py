@@ -347,7 +347,7 @@ def _cartesian_prod(*tensors: Tensor) -> Tensor:
 MM_SAMPLES = [Sample((2, 3), (3, 4)), Sample((1, 1), (1, 2)), Sample((3, 2), (2, 3))]
 BMM_SAMPLES = [Sample((2, 2, 3), (2, 3, 4)), Sample((1, 3, 1), (1, 1, 2))]
 MV_SAMPLES = [Sample((2, 3), (3,)), Sample((1, 1), (1,))]
-COEFFICIENTS = ({}, {"beta": 0.5, "alpha": -2.0}, {"beta": 0})
+COEFFICIENTS: tuple[dict[str, Any], ...] = ({}, {"beta": 0.5, "alpha": -2.0}, {"beta": 0})
 ADDMM_SAMPLES = [Sample((2, 4), (2, 3), (3, 4), **c) for c in COEFFICIENTS] + [
     Sample((4,), (2, 3), (3, 4)), Sample((2, 1), (2, 3), (3, 4), alpha=3), Sample((), (2, 3), (3, 4))]
 ADDMV_SAMPLES = [Sample((2,), (2, 3), (3,), **c) for c in COEFFICIENTS] + [Sample((1,), (2, 3), (3,)),
@@ -388,14 +388,14 @@ def _ref_added(product: Any) -> Any:
 
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
-    exact = {"saves": ("inputs",), "promotion": False}
+    exact: dict[str, Any] = {"saves": ("inputs",), "promotion": False}
     registry.register_op("mm", forward=_mm, vjp=(_mm_vjp_a, _mm_vjp_b), methods=("mm",), samples=MM_SAMPLES,
                          reads=((1,), (0,)), reference=np.matmul, **exact)
     registry.register_op("bmm", forward=_bmm, vjp=(_mm_vjp_a, _mm_vjp_b), methods=("bmm",), samples=BMM_SAMPLES,
                          reads=((1,), (0,)), reference=np.matmul, **exact)
     registry.register_op("mv", forward=_mv, vjp=(_mv_vjp_m, _mv_vjp_v), methods=("mv",), samples=MV_SAMPLES,
                          reads=((1,), (0,)), reference=np.matmul, **exact)
-    added = {"params": ("beta", "alpha"), **exact}
+    added: dict[str, Any] = {"params": ("beta", "alpha"), **exact}
     for name, forward, rules, samples, product in (
             ("addmm", _addmm, (_addmm_vjp_1, _addmm_vjp_2), ADDMM_SAMPLES, np.matmul),
             ("addmv", _addmv, (_addmv_vjp_mat, _addmv_vjp_vec), ADDMV_SAMPLES, np.matmul),

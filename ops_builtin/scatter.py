@@ -106,18 +106,29 @@ def _src_cotangent(xp: Any, g: Any, key: tuple[Any, ...] | None, src: Any) -> An
     return _pad_part(xp, xp.getitem(g, index=key), src)
 
 
+def _out_of_range(idx: np.ndarray, low: int, high: int) -> int | None:
+    """The first offending entry of ``idx`` outside ``[low, high)`` (its minimum or maximum), else None."""
+    if idx.size == 0 or (idx.min() >= low and idx.max() < high):
+        return None
+    return int(idx.min() if idx.min() < low else idx.max())
+
+
 def _dim_key(name: str, x: Any, dim: Any, idx: np.ndarray, kind: type = RuntimeError) -> tuple[tuple[Any, ...], int]:
-    """The key of ``index_*(x, dim, index)``: the 1-D ``idx`` along ``dim``, everything elsewhere.
-    Out-of-range entries are refused (PyTorch's words); negative ones are refused too, as PyTorch's."""
+    """The key of ``index_*(x, dim, index)``: the 1-D ``idx`` along ``dim``, everything elsewhere
+    (a 0-d ``x`` is one slot, index 0: the key ``()``). Out-of-range entries are refused in
+    PyTorch's words; negative ones too, as PyTorch refuses them."""
     d = axis(dim, max(len(x.shape), 1))
-    if len(x.shape) == 0:
-        raise NotImplementedError(f"{name}() on a 0-d tensor is not supported; reshape it to (1,) first")
-    n = x.shape[d]
+    n = x.shape[d] if len(x.shape) else 1
     flat = idx.reshape(-1)
-    if flat.size and (flat.min() < 0 or flat.max() >= n):
-        bad = flat.min() if flat.min() < 0 else flat.max()
-        words = f"index {int(bad)} is out of bounds for dimension {d} with size {n}"
+    bad = _out_of_range(flat, 0, n)
+    if bad is not None:
+        words = f"index {bad} is out of bounds for dimension {d} with size {n}"
         raise kind(words if kind is RuntimeError else f"{name}(): {words}")
+    if not len(x.shape):
+        if flat.size != 1:
+            raise RuntimeError(f"{name}(): Number of indices ({flat.size}) should be equal to source.size(dim): (1), "
+                               "for dim: 0")
+        return (), d
     return (slice(None),) * d + (flat,), d
 
 
@@ -127,9 +138,9 @@ _C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "
 def _check_number(value: Any, dtype: Any) -> None:
     """A number written into an integer tensor must fit its dtype, as PyTorch checks (NumPy would wrap)."""
     kind = _np_dtype(dtype)
-    if kind.kind in "iu" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+    if kind.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
         info = np.iinfo(kind)
-        if not info.min <= value <= info.max:
+        if not int(info.min) <= value <= int(info.max):
             raise RuntimeError(f"value cannot be converted to type {_C_TYPES[kind.name]} without overflow")
 
 
@@ -334,6 +345,8 @@ def _index_dim(name: str, x: Any, source: Any, dim: Any, index: Any, allowed: st
 
 def _check_source(name: str, x: Any, source: Any, d: int, count: int) -> None:
     xs, ss = tuple(x.shape), tuple(source.shape)
+    if not xs and not ss:  # a 0-d tensor and a 0-d source: one slot each
+        return
     if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
         if name == "index_copy_":
             raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
@@ -394,45 +407,43 @@ def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *,
     return xp.getitem(g, index=key)
 
 
-def _index_fill_at(xp: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
-    """``x`` with ``value`` (a number or a 0-d tensor) written at ``x[..., index, ...]`` along ``dim``."""
+def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:
+    """The key of ``index_fill(x, dim, index)``: negative indices count from the end; ``unique``
+    names each slot once."""
     idx = _index("index_fill_", index, "int64", IndexError, "index_fill_(): Expected dtype int64 for index.")
     if idx.ndim > 1:
         raise RuntimeError("Index has to be a vector/scalar")
-    if hasattr(value, "shape") and len(value.shape) != 0:
-        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                           f"{len(value.shape)} dimension(s).")
     d = axis(dim, max(len(x.shape), 1))
     n = x.shape[d] if len(x.shape) else 1
     flat = idx.reshape(-1)
-    if flat.size and (flat.min() < -n or flat.max() >= n):
-        bad = flat.min() if flat.min() < -n else flat.max()
-        raise IndexError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
-    key, _ = _dim_key("index_fill_", x, dim, flat % n if n else flat)
+    bad = _out_of_range(flat, -n, n)
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    flat = flat % n if n else flat
+    return _dim_key("index_fill_", x, dim, np.unique(flat) if unique else flat)[0]
+
+
+def _index_fill_at(xp: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
+    """``x`` with ``value`` (a number or a 0-d tensor) written at ``x[..., index, ...]`` along ``dim``."""
+    key = _fill_key(x, dim, index)
     if not hasattr(value, "shape"):
         _check_number(value, x.dtype)
-    v = value if not hasattr(value, "shape") else (value if value.dtype == x.dtype else xp.astype(value, x.dtype))
-    return _index_put(xp, x, v, index=key)
-
-
-def _fill_key(x: Any, dim: Any, index: Any) -> tuple[Any, ...]:
-    flat = _index("index_fill_", index, "int64").reshape(-1)
-    n = x.shape[axis(dim, max(len(x.shape), 1))]
-    return _dim_key("index_fill_", x, dim, flat % n if n else flat)[0]
+    elif len(value.shape) != 0:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{len(value.shape)} dimension(s).")
+    elif value.dtype != x.dtype:
+        value = xp.astype(value, x.dtype)
+    return _index_put(xp, x, value, index=key)
 
 
 def _overwritten_vjp(xp: Any, g: Any, out: Any, x: Any, v: Any, *, dim: Any, index: Any) -> Any:
     """``g`` with zeros where ``index_copy``/``index_fill`` overwrote ``x`` (``g.index_fill(dim, index, 0)``)."""
-    key = _fill_key(x, dim, index)
-    return xp.index_put(g, 0.0, index=key)
+    return xp.index_put(g, 0.0, index=_fill_key(x, dim, index))
 
 
 def _index_fill_at_vjp_value(xp: Any, g: Any, out: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
-    flat = _index("index_fill_", index, "int64").reshape(-1)
-    n = x.shape[axis(dim, max(len(x.shape), 1))]
-    unique = np.unique(flat % n) if n else flat  # a slot filled twice still holds one value
-    key, _ = _dim_key("index_fill_", x, dim, unique)
-    return xp.sum(xp.getitem(g, index=key))
+    # a slot filled twice still holds one value
+    return xp.sum(xp.getitem(g, index=_fill_key(x, dim, index, unique=True)))
 
 
 def _index_fill_name(params: Any, inputs: Any) -> str:
@@ -464,9 +475,9 @@ def _take_index(x: Any, index: Any) -> np.ndarray:
     """``index`` into the flattened ``x``, negative entries counted from the end, range checked."""
     idx = _index("take", index, "int64", words="take(): Expected a long tensor for index, but got {}")
     n = _prod(tuple(x.shape))
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx.min() if idx.min() < -n else idx.max()
-        raise IndexError(f"out of range: tried to access index {int(bad)} on a tensor of {n} elements.")
+    bad = _out_of_range(idx, -n, n)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return idx % n if n else idx
 
 
@@ -503,9 +514,11 @@ def _take_along_dim(input: Tensor, indices: Any, dim: Any = None) -> Tensor:
 
 
 def _wrapped(idx: np.ndarray, n: int, d: int) -> np.ndarray:
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx.min() if idx.min() < -n else idx.max()
-        raise IndexError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
+    """``idx`` into a dimension of size ``n``, negative entries counted from the end (PyTorch's
+    take_along_dim reads out-of-range ones from wherever; tapegrad refuses them)."""
+    bad = _out_of_range(idx, -n, n)
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     return idx % n if n else idx
 
 
@@ -682,28 +695,27 @@ NONZERO_SAMPLES = [Sample(np.array([[0, 1, 0], [-2, 0, 3]])), Sample(np.array(2)
                    Sample(np.array([False, False])), Sample(np.array([[[True], [False]]]))]
 
 
+def _targets(index: np.ndarray, dim: int) -> Any:
+    """Each position of ``index`` and the position of the output it names (the loop the docs describe)."""
+    for pos in np.ndindex(*index.shape):
+        yield pos, pos[:dim] + (int(index[pos]),) + pos[dim + 1:]
+
+
 def _ref_scatter(x: Any, src: Any, dim: Any, index: Any, reduce: Any = None) -> Any:
     out = x.copy()
-    d = dim % x.ndim
-    for pos in np.ndindex(*index.shape):
-        target = list(pos)
-        target[d] = index[pos]
-        value = src if np.ndim(src) == 0 else src[pos]
-        out[tuple(target)] = value
+    for pos, target in _targets(index, dim % x.ndim):
+        out[target] = src if np.ndim(src) == 0 else src[pos]
     return out
 
 
 def _ref_scatter_reduce(x: Any, src: Any, dim: Any, index: Any, reduce: str, include_self: bool = True) -> Any:
-    d = dim % x.ndim
     groups: dict[tuple, list] = {}
-    for pos in np.ndindex(*index.shape):
-        target = list(pos)
-        target[d] = index[pos]
-        groups.setdefault(tuple(target), []).append(src[pos])
+    for pos, target in _targets(index, dim % x.ndim):
+        groups.setdefault(target, []).append(src[pos])
     out = x.copy()
-    for target, vals in groups.items():
-        vals = ([x[target]] if include_self else []) + vals
-        out[target] = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce](vals)
+    how: Any = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for where, vals in groups.items():
+        out[where] = how(([x[where]] if include_self else []) + vals)
     return out
 
 
@@ -731,7 +743,7 @@ def _ref_index(kind: str) -> Any:
 
 # ------------------------------------------------------------------------------ registration
 def register(registry: Registry) -> None:
-    at = {"promotion": False, "saves": ()}
+    at: dict[str, Any] = {"promotion": False, "saves": ()}
     registry.register_op(
         "scatter_at", forward=_scatter_at, vjp=(_scatter_at_vjp_x, _scatter_at_vjp_src), params=("dim", "index"),
         node_name=_scatter_name, samples=SCATTER_SAMPLES, reference=_ref_scatter, **at)
@@ -756,6 +768,7 @@ def register(registry: Registry) -> None:
         "index_fill_at", forward=_index_fill_at, vjp=(_overwritten_vjp, _index_fill_at_vjp_value),
         params=("dim", "index"), node_name=_index_fill_name, samples=INDEX_FILL_SAMPLES,
         reference=_ref_index("fill"), **at)
+    references = {op.name: op.reference for op, _ in registry.ops}
     for name, primitive, read in (("scatter", "scatter_at", _scatter_call),
                                   ("scatter_add", "scatter_add_at", _scatter_add_call),
                                   ("scatter_reduce", "scatter_reduce_at", _scatter_reduce_call),
@@ -763,7 +776,8 @@ def register(registry: Registry) -> None:
                                   ("index_copy", "index_copy_at", _index_copy_call),
                                   ("index_fill", "index_fill_at", _index_fill_call)):
         function, inplace = _public(name, primitive, read)
-        registry.register_composite(name, function, methods=(name,), samples=_composite_samples(primitive))
+        registry.register_composite(name, function, methods=(name,), samples=_composite_samples(primitive),
+                                    reference=_in_torch_order(references[primitive]))
         registry.register_method(f"{name}_", inplace)
     registry.register_op(
         "masked_select", forward=_masked_select, vjp=(_masked_select_vjp, None), saves=("inputs",), promotion=False,
@@ -781,6 +795,11 @@ def register(registry: Registry) -> None:
         reference=np.argwhere)
     registry.register_composite("nonzero", _nonzero, methods=("nonzero",), samples=NONZERO_SAMPLES,
                                 reference=np.argwhere)
+
+
+def _in_torch_order(reference: Any) -> Any:
+    """A primitive's reference ``(x, src, dim, index, ...)`` taking PyTorch's order ``(x, dim, index, src, ...)``."""
+    return lambda x, dim, index, src, *rest, **params: reference(x, src, dim, index, *rest, **params)
 
 
 def _composite_samples(primitive: str) -> list[Sample]:

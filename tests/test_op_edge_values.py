@@ -41,6 +41,9 @@ NOT_SWEPT = {
                     "needs a shape, dim, dtype, value or index: linear in x, covered by test_shape_ops/test_indexing"),
     **dict.fromkeys(("matmul", "dot", "outer", "tensordot"), "shape-dependent products: test_linalg_ops"),
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
+    **dict.fromkeys(("scatter_at", "scatter_add_at", "scatter_reduce_at", "index_add_at", "index_copy_at",
+                     "index_fill_at", "masked_select", "take", "mm", "bmm", "mv", "cdist"),
+                    "needs an index, a mask or matrix shapes: test_scatter_products (cdist's special points too)"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.

@@ -39,6 +39,9 @@ TORCH = {
     "logical_not": torch.logical_not,
     "index_put": _index_put, "pad": _pad,
 }
+TORCH["scatter_reduce_at"] = lambda x, src, dim, index, reduce, include_self=True: torch.scatter_reduce(
+    x, dim, torch.as_tensor(index), src, reduce, include_self=include_self)
+TORCH["cdist"] = torch.cdist
 
 
 def _points():

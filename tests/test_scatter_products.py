@@ -185,3 +185,38 @@ def test_products_agree_with_matmul_and_numpy(n, k, m, batch, p):
     np.testing.assert_allclose(tapegrad.cdist(tapegrad.tensor(x1), tapegrad.tensor(x2), p=p).numpy(), want,
                                rtol=1e-12)
     np.testing.assert_allclose(tapegrad.kron(tapegrad.tensor(a), tapegrad.tensor(b)).numpy(), np.kron(a, b))
+
+
+@settings(max_examples=40, deadline=None)
+@given(SHAPES, st.data())
+def test_index_add_is_scatter_add_with_the_index_spread_along_dim(shape, data):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    k = data.draw(st.integers(1, 5))
+    rng = np.random.default_rng(sum(shape) * 11 + dim * 3 + k)
+    x = tapegrad.tensor(rng.standard_normal(shape), requires_grad=True)
+    src_shape = shape[:dim] + (k,) + shape[dim + 1:]
+    src = tapegrad.tensor(rng.standard_normal(src_shape), requires_grad=True)
+    idx = rng.integers(0, shape[dim], size=k)
+    spread = np.broadcast_to(idx.reshape([-1 if j == dim else 1 for j in range(len(shape))]), src_shape).copy()
+    a = tapegrad.index_add(x, dim, tapegrad.tensor(idx), src, alpha=-1.5)
+    b = tapegrad.scatter_add(x, dim, tapegrad.tensor(spread), src * -1.5)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy())
+    ga = tapegrad.autograd.grad((a * a).sum(), [x, src])
+    gb = tapegrad.autograd.grad((b * b).sum(), [x, src])
+    for u, v in zip(ga, gb):
+        np.testing.assert_allclose(u.numpy(), v.numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(SHAPES, st.data(), st.sampled_from(["sum", "prod", "mean", "amax", "amin"]), st.booleans())
+def test_scatter_reduce_matches_a_loop_over_the_index(shape, data, reduce, include_self):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    ishape = tuple(data.draw(st.integers(1, n + 2)) if j == dim else data.draw(st.integers(1, n))
+                   for j, n in enumerate(shape))
+    rng = np.random.default_rng(sum(ishape) * 13 + dim)
+    x, src = rng.standard_normal(shape), rng.standard_normal(ishape)
+    index = rng.integers(0, shape[dim], size=ishape)
+    got = tapegrad.scatter_reduce(tapegrad.tensor(x), dim, tapegrad.tensor(index), tapegrad.tensor(src), reduce,
+                                  include_self=include_self)
+    want = scatter._ref_scatter_reduce(x, src, dim, index, reduce, include_self)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)

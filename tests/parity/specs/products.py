@@ -11,7 +11,6 @@ import numpy as np
 from ..opspec import FLOATS, Case, OpSpec, inplace_spec, shape, tg, th, values
 
 MATMUL_DTYPES = ("float64", "float32", "int64", "int32")
-F = np.ones((2, 3))
 
 
 def _sizes(rng: np.random.Generator, k: int) -> list[int]:

@@ -10,8 +10,6 @@ import numpy as np
 
 from ..opspec import FLOATS, REALS, Case, OpSpec, _dim, inplace_spec, partner, scalar, shape, tg, values
 
-INDEX_DTYPES = FLOATS + ("int64", "int32")
-
 
 def _index_shape(rng: np.random.Generator, s: tuple[int, ...], d: int) -> tuple[int, ...]:
     """An index shape no larger than ``s`` apart from ``d``, where it may be longer."""

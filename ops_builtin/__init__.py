@@ -11,12 +11,16 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape, shape_more, tensor_api
+from . import (
+    arithmetic, elementwise, exponential, filling, indexing, linalg, products, reductions, scatter, shape, shape_more,
+    tensor_api,
+)
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more,
+           scatter, products)
 
 
 @hookimpl

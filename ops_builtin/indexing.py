@@ -136,24 +136,25 @@ def _prod(shape: tuple[int, ...]) -> int:
     return n
 
 
-def _scatter_flat(xp: Any, values: Any, pos: np.ndarray, n: int) -> Any:
+def _scatter_flat(xp: Any, values: Any, pos: np.ndarray, n: int, fill: Any = 0, reduce: Any = None) -> Any:
     """``out[t] = sum of values[j] where pos[j] == t``, length ``n``, with portable ``xp`` calls only.
 
     The grouping is done on the host (positions depend on shapes and the key, never on
     values); the values are gathered into a (unique positions x most repeats) table,
-    padded with zeros, and summed along rows.
+    padded with zeros, and summed along rows. ``reduce`` (``xp.prod``, ``xp.max``, ...) replaces
+    the sum, ``fill`` (its identity) the zeros, as ``scatter_reduce`` needs.
     """
-    zero = xp.zeros((1,), dtype=values.dtype)
+    zero = xp.full((1,), fill, dtype=values.dtype)
     m = pos.size
     if m == 0:
-        return xp.zeros((n,), dtype=values.dtype)
+        return xp.full((n,), fill, dtype=values.dtype)
     order = np.argsort(pos, kind="stable")
     unique, starts, counts = np.unique(pos[order], return_index=True, return_counts=True)
     table = np.full((unique.size, int(counts.max())), m, dtype=np.intp)  # m: the zero pad
     table[np.repeat(np.arange(unique.size), counts), np.arange(m) - np.repeat(starts, counts)] = order
     padded = xp.concat([values, zero])
     rows = xp.reshape(xp.take(padded, xp.asarray(table.reshape(-1)), axis=0), table.shape)
-    sums = xp.concat([xp.sum(rows, axis=1), zero])
+    sums = xp.concat([(reduce or xp.sum)(rows, axis=1), zero])
     slot = np.full(n, unique.size, dtype=np.intp)  # unique.size: the trailing zero
     slot[unique] = np.arange(unique.size)
     return xp.take(sums, xp.asarray(slot), axis=0)

@@ -43,6 +43,9 @@ NOT_SWEPT = {
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
     **dict.fromkeys(("rot90", "tril", "triu", "diagonal", "diagonal_copy", "trace", "repeat"),
                     "matrix ops, or a Tensor method only in PyTorch (repeat); they move or sum elements: test_shape_more"),
+    **dict.fromkeys(("scatter_at", "scatter_add_at", "scatter_reduce_at", "index_add_at", "index_copy_at",
+                     "index_fill_at", "masked_select", "take", "mm", "bmm", "mv", "cdist"),
+                    "needs an index, a mask or matrix shapes: test_scatter_products (cdist's special points too)"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.

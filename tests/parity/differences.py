@@ -16,4 +16,5 @@ DIFFERENCES: dict[str, str] = {
     "inplace:logical_and_-scalar": "`logical_and_` accepts a Python scalar operand; PyTorch requires a tensor",
     "inplace:logical_or_-scalar": "`logical_or_` accepts a Python scalar operand; PyTorch requires a tensor",
     "inplace:logical_xor_-scalar": "`logical_xor_` accepts a Python scalar operand; PyTorch requires a tensor",
+    "cdist-grad2": "`cdist` is differentiable twice; PyTorch's second derivative raises NotImplementedError",
 }

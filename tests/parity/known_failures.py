@@ -117,7 +117,9 @@ KNOWN_FAILURES: dict[str, str] = {
 
 def _gather_areas() -> None:
     """Each area module's known failures (``specs/``) join the table."""
-    from . import specs
+    # opspec first: it imports every area module, and each imports opspec; reaching an area module
+    # first would hand opspec that module half-imported, without its SPECS
+    from . import opspec, specs  # noqa: F401
 
     for module in specs.modules():
         KNOWN_FAILURES.update(getattr(module, "KNOWN_FAILURES", {}))

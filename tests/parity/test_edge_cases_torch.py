@@ -49,6 +49,9 @@ TORCH = {
     "max": torch.max, "min": torch.min,
     "bitwise_left_shift": torch.bitwise_left_shift, "bitwise_right_shift": torch.bitwise_right_shift,
 }
+TORCH["scatter_reduce_at"] = lambda x, src, dim, index, reduce, include_self=True: torch.scatter_reduce(
+    x, dim, torch.as_tensor(index), src, reduce, include_self=include_self)
+TORCH["cdist"] = torch.cdist
 
 
 def _points():

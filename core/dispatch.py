@@ -226,9 +226,13 @@ def refuse_lazy(op: OpDef, backend: Backend, params: Mapping[str, Any]) -> None:
         if not lazy:
             return
         what = f"the values of {', '.join(repr(n) for n in lazy)}"
-    raise RuntimeError(
-        f"{op.name}() must look at {what}, which would force the lazy backend {backend.name!r} to compute; "
-        f"compute first (tapegrad.compute(...), or .to('numpy')) and call it on concrete tensors")
+    raise RuntimeError(lazy_refusal(op.name, what, backend.name))
+
+
+def lazy_refusal(name: str, what: str, backend: str) -> str:
+    """The words of a refusal to look at lazy values (also for composites that check indices themselves)."""
+    return (f"{name}() must look at {what}, which would force the lazy backend {backend!r} to compute; "
+            f"compute first (tapegrad.compute(...), or .to('numpy')) and call it on concrete tensors")
 
 
 def _holds(value: Any, types: tuple[type, ...]) -> bool:

@@ -374,23 +374,23 @@ GATHER_SAMPLES = [
 
 def register(registry: Registry) -> None:
     registry.register_op(
-        "getitem", forward=_getitem, vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
+        "getitem", forward=_getitem, inspects_values=("index",), vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
         reference=ref.getitem,
         node_name=node_names.getitem, samples=GETITEM_SAMPLES,
     )
     registry.register_op(
-        "index_scatter_add", forward=_index_scatter_add, vjp=(_index_scatter_add_vjp,), saves=(),
+        "index_scatter_add", forward=_index_scatter_add, inspects_values=("index",), vjp=(_index_scatter_add_vjp,), saves=(),
         reference=ref.index_scatter_add,
         params=("index", "shape"), promotion=False, samples=SCATTER_SAMPLES,
     )
     registry.register_op(
-        "index_put", forward=_index_put, vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
+        "index_put", forward=_index_put, inspects_values=("index",), vjp=(_index_put_vjp_x, _index_put_vjp_v), saves=(),
         edge_cases=ec.INDEX_PUT,
         reference=ref.index_put,
         params=("index", "accumulate"), promotion=False, samples=INDEX_PUT_SAMPLES,
     )
     registry.register_op(
-        "gather", forward=_gather, vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
+        "gather", forward=_gather, inspects_values=("index",), vjp=(_gather_vjp,), saves=(), params=("dim", "index"),
         reference=ref.gather, edge_cases=ec.GATHER,
         param_aliases={"axis": "dim"}, methods=("gather",), promotion=False, samples=GATHER_SAMPLES,
     )

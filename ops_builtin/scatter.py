@@ -30,6 +30,8 @@ import numpy as np
 from tapegrad.dims import as_flag, axis
 from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.dtypes import from_numpy_dtype, legacy_type_name
+from tapegrad.backends import backend_of, is_lazy
+from tapegrad.dispatch import lazy_refusal
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import EdgeCase, Sample
 
@@ -57,6 +59,8 @@ def _index(name: str, index: Any, allowed: str = "int32/int64", kind: type = Run
     idx = index_param(index)
     if not (hasattr(idx, "shape") and hasattr(idx, "dtype")):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(idx).__name__}")
+    if is_lazy(idx):  # its values are checked and used on the host
+        raise RuntimeError(lazy_refusal(name, "the values of 'index'", backend_of(idx).name))
     idx = np.asarray(idx)
     if idx.dtype.name not in allowed.split("/"):
         raise kind(words.format(torch_type(idx.dtype)) if words else f"{name}(): Expected dtype {allowed} for index")
@@ -745,27 +749,27 @@ def _ref_index(kind: str) -> Any:
 def register(registry: Registry) -> None:
     at: dict[str, Any] = {"promotion": False, "saves": ()}
     registry.register_op(
-        "scatter_at", forward=_scatter_at, vjp=(_scatter_at_vjp_x, _scatter_at_vjp_src), params=("dim", "index"),
+        "scatter_at", forward=_scatter_at, inspects_values=("index",), vjp=(_scatter_at_vjp_x, _scatter_at_vjp_src), params=("dim", "index"),
         node_name=_scatter_name, samples=SCATTER_SAMPLES, reference=_ref_scatter, **at)
     registry.register_op(
-        "scatter_add_at", forward=_scatter_add_at, vjp=(lambda xp, g, out, x, src, **p: g, _scatter_add_at_vjp_src),
+        "scatter_add_at", forward=_scatter_add_at, inspects_values=("index",), vjp=(lambda xp, g, out, x, src, **p: g, _scatter_add_at_vjp_src),
         params=("dim", "index"), node_name="ScatterAddBackward0", samples=SCATTER_ADD_SAMPLES,
         reference=lambda x, src, dim, index: _ref_scatter_reduce(x, src, dim, index, "sum"), **at)
     registry.register_op(
-        "scatter_reduce_at", forward=_scatter_reduce_at, vjp=_scatter_reduce_at_vjp, promotion=False,
+        "scatter_reduce_at", forward=_scatter_reduce_at, inspects_values=("index",), vjp=_scatter_reduce_at_vjp, promotion=False,
         params=("dim", "index", "reduce", "include_self"), node_name="ScatterReduceBackward0",
         samples=SCATTER_REDUCE_SAMPLES, reference=_ref_scatter_reduce,
         edge_cases=SCATTER_REDUCE_TIES)
     registry.register_op(
-        "index_add_at", forward=_index_add_at, vjp=(lambda xp, g, out, x, s, **p: g, _index_add_at_vjp_source),
+        "index_add_at", forward=_index_add_at, inspects_values=("index",), vjp=(lambda xp, g, out, x, s, **p: g, _index_add_at_vjp_source),
         params=("dim", "index", "alpha"), node_name="IndexAddBackward0", samples=INDEX_ADD_SAMPLES,
         reference=_ref_index("add"), **at)
     registry.register_op(
-        "index_copy_at", forward=_index_copy_at, vjp=(_overwritten_vjp, _index_copy_at_vjp_source),
+        "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_copy_at_vjp_source),
         params=("dim", "index"), node_name="IndexCopyBackward0", samples=INDEX_COPY_SAMPLES,
         reference=_ref_index("copy"), **at)
     registry.register_op(
-        "index_fill_at", forward=_index_fill_at, vjp=(_overwritten_vjp, _index_fill_at_vjp_value),
+        "index_fill_at", forward=_index_fill_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_fill_at_vjp_value),
         params=("dim", "index"), node_name=_index_fill_name, samples=INDEX_FILL_SAMPLES,
         reference=_ref_index("fill"), **at)
     references = {op.name: op.reference for op, _ in registry.ops}
@@ -785,7 +789,7 @@ def register(registry: Registry) -> None:
         reference=lambda x, mask: np.broadcast_to(x, np.broadcast_shapes(x.shape, mask.shape))[
             np.broadcast_to(mask, np.broadcast_shapes(x.shape, mask.shape))])
     registry.register_op(
-        "take", forward=_take, vjp=(_take_vjp,), saves=(), params=("index",), promotion=False, methods=("take",),
+        "take", forward=_take, inspects_values=("index",), vjp=(_take_vjp,), saves=(), params=("index",), promotion=False, methods=("take",),
         samples=TAKE_SAMPLES, reference=lambda x, index: np.take(x, index))
     registry.register_composite(
         "take_along_dim", _take_along_dim, methods=("take_along_dim",), samples=TAKE_ALONG_SAMPLES,

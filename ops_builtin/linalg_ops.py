@@ -1,0 +1,1115 @@
+"""``tapegrad.linalg``: PyTorch's ``torch.linalg``, registered as namespaced ops.
+
+Every forward uses array-API functions of ``xp`` (``xp.linalg.solve``, ``xp.linalg.svd``, ...),
+so it runs on any backend with the array API's ``linalg`` extension. Every VJP is written with
+``xp`` functions and this module's own ops (called by their dotted names,
+``getattr(xp, "linalg.solve")``), so the same rule runs on arrays for first order and on
+tensors for ``create_graph=True``: second order (and higher) comes from differentiating the
+rule. The rules are the ones in the literature (Giles, "An extended collection of matrix
+derivative results", 2008; Murray, "Differentiation of the Cholesky decomposition", 2016;
+Townsend, "Differentiating the singular value decomposition", 2016; Seeger et al. for eigh),
+in the form PyTorch's ``FunctionsManual.cpp`` uses, batched over leading dimensions.
+
+Several results (``qr``, ``svd``, ``eigh``, ``slogdet``): the op contract gives an op one
+array result, so a decomposition is one primitive op per result, ``linalg.svd_output(A,
+output="U")``, and the public function is a composite returning PyTorch's named tuple. Each
+primitive's VJP is the decomposition's VJP with the other results' cotangents zero; the
+engine adds the contributions, which by linearity is the decomposition's VJP. Each result's
+node has PyTorch's name (``LinalgSvdBackward0``). The price is recomputing the decomposition
+once per result used (and in backward), which these small dense problems afford.
+
+Symmetric inputs: ``cholesky``, ``eigh`` and ``eigvalsh`` read ``(A + A^T) / 2``. On the
+symmetric matrices they are defined for, that is ``A`` itself (bit for bit), and the
+gradient is the symmetric one PyTorch returns; being a function of every entry, the finite
+differences of the conformance kit check it. (PyTorch reads one triangle, so on a
+non-symmetric ``A`` the two differ; neither is meaningful there.)
+
+Gauge: eigenvectors and singular vectors are fixed up to sign only. Their gradients are
+those of the vectors LAPACK returns, and exactly so for any loss that does not depend on
+the sign (``U @ diag(S) @ Vh``, ``V * V``): the tests use such losses. At repeated
+eigenvalues or singular values the vectors' gradient divides by zero, and is NaN/inf, as
+PyTorch 2.13's is (it neither warns nor raises there); eigenvalue and singular-value
+gradients stay finite.
+
+Real dtypes only (tapegrad has no complex tensors); float16 is refused as PyTorch refuses it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import operator
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from tapegrad.dims import axis
+from tapegrad.return_types import return_type
+from tapegrad.testing.samples import Sample
+
+from . import reductions
+from .linalg import _mT
+
+if TYPE_CHECKING:
+    from tapegrad import Registry
+
+
+class LinAlgError(RuntimeError):
+    """A matrix the decomposition cannot handle (singular, not positive-definite): PyTorch's
+    ``torch.linalg.LinAlgError``, a ``RuntimeError``."""
+
+
+LinAlgError.__module__ = "tapegrad.linalg"
+
+SlogdetResult = return_type("linalg_slogdet", ["sign", "logabsdet"])
+QRResult = return_type("linalg_qr", ["Q", "R"])
+SVDResult = return_type("linalg_svd", ["U", "S", "Vh"])
+EighResult = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+CholeskyExResult = return_type("linalg_cholesky_ex", ["L", "info"])
+LstsqResult = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16",
+                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# ---------------------------------------------------------------------------- shared helpers
+def _op(xp: Any, name: str) -> Callable[..., Any]:
+    """This module's op ``linalg.NAME`` in ``xp``: on arrays or, under create_graph, on tensors."""
+    return getattr(xp, "linalg." + name)
+
+
+def _dtype_name(x: Any) -> str:
+    return _TORCH_DTYPE.get(str(x.dtype).rpartition(".")[2], str(x.dtype))
+
+
+def _matrices(name: str, xp: Any, *arrays: Any, names: Sequence[str] = ("A",), square: bool = True) -> None:
+    """PyTorch's checks of linalg inputs: at least 2-D, floating (not half), square, one dtype."""
+    for a, label in zip(arrays, names):
+        if len(a.shape) < 2:
+            raise RuntimeError(f"{name}: The input tensor {label} must have at least 2 dimensions.")
+    for a in arrays:
+        if not xp.isdtype(a.dtype, "real floating"):
+            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_dtype_name(a)}")
+        if _dtype_name(a) in ("Half", "BFloat16"):
+            raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_dtype_name(a)}")
+    if len(arrays) > 1:
+        _same_dtype(name, arrays[0], arrays[1], names)
+    if square:
+        m, n = arrays[0].shape[-2:]
+        if m != n:
+            raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {m} by {n} matrices")
+
+
+def _same_dtype(name: str, a: Any, b: Any, names: Sequence[str] = ("A", "B")) -> None:
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{name}: Expected {names[0]} and {names[1]} to have the same dtype, but found "
+                           f"{names[0]} of type {_dtype_name(a)} and {names[1]} of type {_dtype_name(b)} instead")
+
+
+def _lapack(name: str, what: str, run: Callable[[], Any]) -> Any:
+    """``run()``, a backend's LinAlgError (NumPy's, which array_api_strict raises too) as PyTorch's."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - only errors named LinAlgError are translated
+        if type(exc).__name__ != "LinAlgError":
+            raise
+        raise LinAlgError(f"{name}: {what}") from None
+
+
+_SINGULAR = "The solver failed because the input matrix is singular."
+
+
+def _grid(xp: Any, like: Any) -> tuple[Any, Any]:
+    """Row and column numbers (from 1) of each entry of ``like``'s last two dimensions, in any
+    namespace (a cumulative sum of ones: neither ``arange`` nor ``tril`` is an op)."""
+    ones = xp.ones_like(like)
+    return xp.cumsum(ones, axis=-2), xp.cumsum(ones, axis=-1)
+
+
+def _tril(xp: Any, x: Any, k: int = 0) -> Any:
+    rows, cols = _grid(xp, x)
+    return xp.where(rows - cols >= -k, x, 0.0)
+
+
+def _triu(xp: Any, x: Any, k: int = 0) -> Any:
+    rows, cols = _grid(xp, x)
+    return xp.where(cols - rows >= k, x, 0.0)
+
+
+def _eye_like(xp: Any, x: Any) -> Any:
+    """The identity in the shape and dtype of the square matrices ``x``."""
+    rows, cols = _grid(xp, x)
+    return xp.where(rows == cols, xp.ones_like(x), 0.0)
+
+
+def _diag_embed(xp: Any, v: Any) -> Any:
+    """Square matrices with ``v`` (``(..., n)``) on their diagonals."""
+    return xp.expand_dims(v, axis=-2) * _eye_like(xp, xp.expand_dims(v, axis=-1) * xp.expand_dims(v, axis=-2))
+
+
+def _sym(xp: Any, a: Any) -> Any:
+    """``(A + A^T) / 2``: ``A`` itself, bit for bit, for a symmetric ``A``."""
+    return (a + _mT(xp, a)) * 0.5
+
+
+def _col(b: Any) -> Any:
+    return b[..., None]
+
+
+# ---------------------------------------------------------------------------- solve
+def _vector_rhs(a: Any, b: Any) -> bool:
+    """PyTorch's rule: ``B`` is a vector (or a batch of them) when it is 1-D or has ``A``'s batch shape."""
+    return len(b.shape) == 1 or (len(b.shape) == len(a.shape) - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
+
+
+def _solve(xp: Any, A: Any, B: Any, *, left: bool = True) -> Any:
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``), for square invertible
+    ``A`` (batches broadcast). ``B`` of ``A``'s shape less the last dimension is a vector."""
+    _matrices("linalg.solve", xp, A, square=False)
+    _same_dtype("linalg.solve", A, B)
+    m, n = A.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"linalg.solve: A must be batches of square matrices, but they are {m} by {n} matrices")
+    vector = _vector_rhs(A, B)
+    b = _col(B) if vector else B
+    if not left:
+        b = _mT(xp, b)
+    if b.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    a = A if left else _mT(xp, A)
+    x = _lapack("torch.linalg.solve", _SINGULAR, lambda: xp.linalg.solve(a, b))
+    if not left:
+        x = _mT(xp, x)
+    return x[..., 0] if vector else x
+
+
+def _solve_vjp_b(xp: Any, g: Any, X: Any, A: Any, B: Any, *, left: bool = True) -> Any:
+    return _op(xp, "solve")(_mT(xp, A), g, left=left)  # A^-T g (left), g A^-T (right)
+
+
+def _solve_vjp_a(xp: Any, g: Any, X: Any, A: Any, B: Any, *, left: bool = True) -> Any:
+    gB = _op(xp, "solve")(_mT(xp, A), g, left=left)
+    if _vector_rhs(A, B):
+        gB, X = _col(gB), _col(X)
+    return -xp.matmul(gB, _mT(xp, X)) if left else -xp.matmul(_mT(xp, X), gB)
+
+
+# ---------------------------------------------------------------------------- solve_triangular
+def _triangle(xp: Any, A: Any, upper: bool, unitriangular: bool) -> Any:
+    """The triangle of ``A`` the solve reads (ones on the diagonal for ``unitriangular``)."""
+    t = _triu(xp, A) if upper else _tril(xp, A)
+    if unitriangular:
+        eye = _eye_like(xp, A)
+        t = t * (1.0 - eye) + eye
+    return t
+
+
+def _solve_triangular(xp: Any, A: Any, B: Any, *, upper: bool, left: bool = True,
+                      unitriangular: bool = False) -> Any:
+    """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``: only
+    its upper (``upper=True``) or lower triangle is read, its diagonal not with ``unitriangular``."""
+    _matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)
+    m, n = A.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"linalg.solve_triangular: A must be batches of square matrices, but they are {m} by {n} "
+                           "matrices")
+    k = B.shape[-2] if left else B.shape[-1]
+    if k != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    t = _triangle(xp, A, bool(upper), bool(unitriangular))
+    if left:
+        return _lapack("linalg.solve_triangular", _SINGULAR, lambda: xp.linalg.solve(t, B))
+    return _mT(xp, _lapack("linalg.solve_triangular", _SINGULAR, lambda: xp.linalg.solve(_mT(xp, t), _mT(xp, B))))
+
+
+def _solve_triangular_vjp_b(xp: Any, g: Any, X: Any, A: Any, B: Any, *, upper: bool, left: bool = True,
+                            unitriangular: bool = False) -> Any:
+    return _op(xp, "solve_triangular")(_mT(xp, A), g, upper=not upper, left=left, unitriangular=unitriangular)
+
+
+def _solve_triangular_vjp_a(xp: Any, g: Any, X: Any, A: Any, B: Any, *, upper: bool, left: bool = True,
+                            unitriangular: bool = False) -> Any:
+    gB = _solve_triangular_vjp_b(xp, g, X, A, B, upper=upper, left=left, unitriangular=unitriangular)
+    gA = -xp.matmul(gB, _mT(xp, X)) if left else -xp.matmul(_mT(xp, X), gB)
+    gA = _triu(xp, gA, 1 if unitriangular else 0) if upper else _tril(xp, gA, -1 if unitriangular else 0)
+    return gA
+
+
+# ---------------------------------------------------------------------------- inv, det, slogdet
+def _inv(xp: Any, A: Any) -> Any:
+    """The inverse of each square matrix of ``A``; a singular one is a LinAlgError."""
+    _matrices("linalg.inv", xp, A)
+    return _lapack("linalg.inv", "The input matrix is singular, so the inversion could not be completed.",
+                   lambda: xp.linalg.inv(A))
+
+
+def _inv_vjp(xp: Any, g: Any, out: Any, A: Any) -> Any:
+    t = _mT(xp, out)
+    return -xp.matmul(t, xp.matmul(g, t))
+
+
+def _det(xp: Any, A: Any) -> Any:
+    """The determinant of each square matrix of ``A`` (0 for a singular one)."""
+    _matrices("linalg.det", xp, A)
+    return xp.linalg.det(A)
+
+
+def _safe_inverse_t(xp: Any, A: Any, d: Any) -> Any:
+    """``A^-T`` where ``det A != 0``; the identity's where it is 0, so the product with ``d`` is 0."""
+    singular = xp.expand_dims(xp.expand_dims(d == 0, axis=-1), axis=-1)
+    eye = _eye_like(xp, A)
+    return _mT(xp, _op(xp, "inv")(xp.where(singular, eye, A)))
+
+
+def _det_vjp(xp: Any, g: Any, d: Any, A: Any) -> Any:
+    # d det(A) = det(A) tr(A^-1 dA) (Giles 2.2.2): the cotangent is g det(A) A^-T. As PyTorch 2.13,
+    # 0 at an exactly singular A (the cofactor matrix there is not computed).
+    scale = xp.expand_dims(xp.expand_dims(g * d, axis=-1), axis=-1)
+    return scale * _safe_inverse_t(xp, A, d)
+
+
+def _slogdet_output(xp: Any, A: Any, *, output: str = "logabsdet") -> Any:
+    """One result of ``slogdet``: ``output="sign"`` (no gradient) or ``"logabsdet"``, ``log|det A|``;
+    ``tapegrad.linalg.slogdet`` gives both as PyTorch's named pair."""
+    _matrices("linalg.slogdet", xp, A)
+    if output not in ("sign", "logabsdet"):
+        raise ValueError(f"output must be 'sign' or 'logabsdet', got {output!r}")
+    sign, logabsdet = xp.linalg.slogdet(A)
+    return sign if output == "sign" else logabsdet
+
+
+def _slogdet_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, output: str = "logabsdet") -> Any:
+    if output == "sign":
+        return xp.zeros_like(A)
+    # d log|det A| = tr(A^-1 dA): the cotangent is g A^-T
+    return xp.expand_dims(xp.expand_dims(g, axis=-1), axis=-1) * _mT(xp, _op(xp, "inv")(A))
+
+
+def _slogdet(A: Any) -> Any:
+    """``(sign, logabsdet)`` of each square matrix: ``det A = sign * exp(logabsdet)``, without
+    overflow; a singular matrix gives ``(0, -inf)``. Only ``logabsdet`` has a gradient, ``A^-T``."""
+    import tapegrad
+
+    f = tapegrad.linalg.slogdet_output
+    return SlogdetResult(f(A, output="sign"), f(A, output="logabsdet"))
+
+
+# ---------------------------------------------------------------------------- cholesky
+def _cholesky(xp: Any, A: Any, *, upper: bool = False) -> Any:
+    """The lower-triangular ``L`` with ``A = L L^T`` for symmetric positive-definite ``A``
+    (``L^T`` with ``upper=True``). Reads ``(A + A^T) / 2`` (see the module's notes)."""
+    _matrices("linalg.cholesky", xp, A)
+    what = ("The factorization could not be completed because the input is not positive-definite.")
+    L = _lapack("linalg.cholesky", what, lambda: xp.linalg.cholesky(_sym(xp, A)))
+    return _mT(xp, L) if upper else L
+
+
+def _cholesky_vjp(xp: Any, g: Any, out: Any, A: Any, *, upper: bool = False) -> Any:
+    # Murray (2016), as PyTorch's cholesky_backward: Phi = L^T gL with its lower triangle mirrored
+    # and the diagonal halved, then gA = L^-T Phi L^-1 (symmetric).
+    L, gL = (_mT(xp, out), _mT(xp, g)) if upper else (out, g)
+    phi = _tril(xp, xp.matmul(_mT(xp, L), gL))
+    phi = 0.5 * (phi + _mT(xp, _tril(xp, phi, -1)))
+    solve = _op(xp, "solve_triangular")
+    gA = solve(_mT(xp, L), phi, upper=True, left=True)
+    return solve(L, gA, upper=False, left=False)
+
+
+def _cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """``(L, info)``: ``cholesky`` and an int32 ``info`` (0: success). A matrix that is not
+    positive-definite raises a LinAlgError here whether or not ``check_errors`` is set (PyTorch
+    returns a partial factor and ``info > 0``; tapegrad does not return a wrong ``L``)."""
+    import tapegrad
+
+    L = tapegrad.linalg.cholesky(A, upper=upper)
+    return CholeskyExResult(L, (L.detach()[..., 0, 0] * 0).to(tapegrad.int32))  # on L's backend
+
+
+# ---------------------------------------------------------------------------- qr
+_QR_MODES = ("reduced", "complete", "r")
+
+
+def _qr_output(xp: Any, A: Any, *, mode: str = "reduced", output: str = "Q") -> Any:
+    """One result of ``qr``: ``output="Q"`` or ``"R"`` (``tapegrad.linalg.qr`` gives both)."""
+    if mode not in _QR_MODES:
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    _matrices("linalg.qr", xp, A, square=False)
+    if output not in ("Q", "R"):
+        raise ValueError(f"output must be 'Q' or 'R', got {output!r}")
+    q, r = xp.linalg.qr(A, mode="complete" if mode == "complete" else "reduced")
+    if output == "R":
+        return r
+    return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q
+
+
+def _qr_backward(xp: Any, gQ: Any, gR: Any, A: Any, mode: str) -> Any:
+    """The cotangent of ``A`` from those of ``Q`` and ``R`` (either None), as PyTorch's
+    linalg_qr_backward (Walter and Lehmann; Liao et al. 2019): for ``m >= n``,
+    ``gA = (gQ + Q copyltu(M)) R^-T`` with ``M = R gR^T - gQ^T Q``; a wide ``A = [X | Y]`` is
+    ``X``'s square QR with ``R = [U | Q^T Y]``."""
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+                           "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+    m, n = A.shape[-2:]
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+    qr = _op(xp, "qr_output")
+    Q, R = qr(A, mode=mode, output="Q"), qr(A, mode=mode, output="R")
+    if m < n:
+        Y, U = A[..., m:], R[..., :m]
+        gU = None if gR is None else gR[..., :m]
+        gV = None if gR is None else gR[..., m:]
+        if gV is not None:
+            gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))
+        gX = _qr_square(xp, gQ, gU, Q, U)
+        gY = xp.matmul(Q, gV) if gV is not None else xp.zeros_like(Y)
+        return xp.concat([gX, gY], axis=-1)
+    return _qr_square(xp, gQ, gR, Q, R)
+
+
+def _qr_square(xp: Any, gQ: Any, gR: Any, Q: Any, R: Any) -> Any:
+    M = 0.0
+    if gR is not None:
+        M = xp.matmul(R, _mT(xp, gR))
+    if gQ is not None:
+        M = M - xp.matmul(_mT(xp, gQ), Q)
+    low = _tril(xp, M)
+    b = xp.matmul(Q, low + _mT(xp, _tril(xp, low, -1)))  # Q copyltu(M)
+    if gQ is not None:
+        b = b + gQ
+    return _op(xp, "solve_triangular")(_mT(xp, R), b, upper=False, left=False)  # b R^-T
+
+
+def _qr_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, mode: str = "reduced", output: str = "Q") -> Any:
+    return _qr_backward(xp, g if output == "Q" else None, g if output == "R" else None, A, mode)
+
+
+def _qr(A: Any, mode: str = "reduced") -> Any:
+    """``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns and ``R`` upper triangular.
+    ``mode="reduced"`` (default): ``k = min(m, n)`` columns of ``Q``; ``"complete"``: all ``m``;
+    ``"r"``: ``R`` only (``Q`` empty, and no gradient). Differentiable except ``"complete"`` with
+    ``m > n``, as in PyTorch."""
+    import tapegrad
+
+    f = tapegrad.linalg.qr_output
+    return QRResult(f(A, mode=mode, output="Q"), f(A, mode=mode, output="R"))
+
+
+# ---------------------------------------------------------------------------- svd
+_SVD_OUTPUTS = ("U", "S", "Vh")
+
+
+def _svd_output(xp: Any, A: Any, *, full_matrices: bool = True, output: str = "S") -> Any:
+    """One result of ``svd``: ``output="U"``, ``"S"`` or ``"Vh"`` (``tapegrad.linalg.svd`` gives
+    all three, ``svdvals`` ``S``)."""
+    _matrices("linalg.svd", xp, A, square=False)
+    if output not in _SVD_OUTPUTS:
+        raise ValueError(f"output must be one of {_SVD_OUTPUTS}, got {output!r}")
+    if output == "S":
+        return xp.linalg.svdvals(A)
+    u, _, vh = xp.linalg.svd(A, full_matrices=bool(full_matrices))
+    return u if output == "U" else vh
+
+
+def _svd_backward(xp: Any, gU: Any, gS: Any, gVh: Any, A: Any, full_matrices: bool) -> Any:
+    """The cotangent of ``A`` from those of ``U``, ``S``, ``Vh`` (any may be None), as PyTorch's
+    svd_backward (Townsend 2016): with ``E_ij = S_j^2 - S_i^2`` (1 on the diagonal),
+    ``gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T`` plus the parts of ``gU``
+    (``gV``) outside ``U``'s (``V``'s) span for tall (wide) ``A``. ``full_matrices`` with
+    ``m != n`` uses the first ``k`` columns, as PyTorch."""
+    svd = _op(xp, "svd_output")
+    U, S, Vh = (svd(A, full_matrices=False, output=o) for o in _SVD_OUTPUTS)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    if full_matrices and m != n:
+        gU = None if gU is None else gU[..., :k]
+        gVh = None if gVh is None else gVh[..., :k, :]
+    if gU is None and gVh is None:
+        if m >= n:
+            return xp.matmul(U, xp.expand_dims(gS, axis=-1) * Vh)
+        return xp.matmul(U * xp.expand_dims(gS, axis=-2), Vh)
+    Srow, Scol = xp.expand_dims(S, axis=-2), xp.expand_dims(S, axis=-1)
+    S2 = S * S
+    E = xp.expand_dims(S2, axis=-2) - xp.expand_dims(S2, axis=-1)
+    E = E + _eye_like(xp, E)
+    inner = 0.0
+    if gU is not None:
+        UhgU = xp.matmul(_mT(xp, U), gU)
+        inner = (UhgU - _mT(xp, UhgU)) * Srow
+    if gVh is not None:
+        VhgV = xp.matmul(Vh, _mT(xp, gVh))
+        inner = inner + Scol * (VhgV - _mT(xp, VhgV))
+    gA = inner / E
+    if gS is not None:
+        gA = gA + _diag_embed(xp, gS)
+    if m > n and gU is not None:
+        gA = xp.matmul(U, gA)
+        gUSinv = gU / Srow
+        gA = gA + gUSinv - xp.matmul(U, xp.matmul(_mT(xp, U), gUSinv))
+        return xp.matmul(gA, Vh)
+    if m < n and gVh is not None:
+        gA = xp.matmul(gA, Vh)
+        SinvgVh = gVh / Scol
+        gA = gA + SinvgVh - xp.matmul(xp.matmul(SinvgVh, _mT(xp, Vh)), Vh)
+        return xp.matmul(U, gA)
+    return xp.matmul(U, xp.matmul(gA, Vh))
+
+
+def _svd_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, full_matrices: bool = True, output: str = "S") -> Any:
+    gs = tuple(g if output == o else None for o in _SVD_OUTPUTS)
+    return _svd_backward(xp, *gs, A, bool(full_matrices))
+
+
+def _svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending. ``full_matrices=False``: ``U``
+    is ``m x k`` and ``Vh`` ``k x n`` (``k = min(m, n)``). The vectors are fixed up to sign, so
+    differentiate losses that do not depend on it; at repeated singular values their gradient
+    is NaN, as PyTorch's."""
+    import tapegrad
+
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+    f = tapegrad.linalg.svd_output
+    return SVDResult(*(f(A, full_matrices=full_matrices, output=o) for o in _SVD_OUTPUTS))
+
+
+def _svdvals(A: Any, *, driver: Any = None) -> Any:
+    """The singular values of each matrix of ``A``, descending; their gradient is ``U diag(g) Vh``
+    and stays finite at repeated values."""
+    import tapegrad
+
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+    return tapegrad.linalg.svd_output(A, full_matrices=False, output="S")
+
+
+# ---------------------------------------------------------------------------- eigh
+def _check_uplo(UPLO: Any) -> None:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def _eigh_output(xp: Any, A: Any, *, UPLO: str = "L", output: str = "eigenvalues") -> Any:  # noqa: N803
+    """One result of ``eigh``: ``output="eigenvalues"`` or ``"eigenvectors"`` (``tapegrad.linalg.eigh``
+    gives both, ``eigvalsh`` the eigenvalues). Reads ``(A + A^T) / 2``; ``UPLO`` is accepted and
+    checked (for symmetric ``A`` either triangle gives the same)."""
+    _check_uplo(UPLO)
+    _matrices("linalg.eigh", xp, A)
+    if output not in ("eigenvalues", "eigenvectors"):
+        raise ValueError(f"output must be 'eigenvalues' or 'eigenvectors', got {output!r}")
+    s = _sym(xp, A)
+    if output == "eigenvalues":
+        return xp.linalg.eigvalsh(s)
+    return xp.linalg.eigh(s)[1]
+
+
+def _eigh_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, UPLO: str = "L",  # noqa: N803
+                     output: str = "eigenvalues") -> Any:
+    # PyTorch's linalg_eig_backward for Hermitian A: gA = V (diag(gL) + skew(V^T gV) / 2E) V^T,
+    # E_ij = L_j - L_i (1 on the diagonal).
+    eigh = _op(xp, "eigh_output")
+    V = eigh(A, UPLO=UPLO, output="eigenvectors")
+    if output == "eigenvalues":
+        return xp.matmul(V * xp.expand_dims(g, axis=-2), _mT(xp, V))
+    L = eigh(A, UPLO=UPLO, output="eigenvalues")
+    VhgV = xp.matmul(_mT(xp, V), g)
+    E = xp.expand_dims(L, axis=-2) - xp.expand_dims(L, axis=-1)
+    inner = 0.5 * (VhgV - _mT(xp, VhgV)) / (E + _eye_like(xp, E))
+    return xp.matmul(V, xp.matmul(inner, _mT(xp, V)))
+
+
+def _eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """``(eigenvalues, eigenvectors)`` of symmetric ``A``: ascending eigenvalues ``L`` and
+    orthonormal ``V`` with ``A = V diag(L) V^T``. The vectors are fixed up to sign: differentiate
+    losses that do not depend on it; at repeated eigenvalues their gradient is NaN, as PyTorch's."""
+    import tapegrad
+
+    f = tapegrad.linalg.eigh_output
+    return EighResult(f(A, UPLO=UPLO, output="eigenvalues"), f(A, UPLO=UPLO, output="eigenvectors"))
+
+
+def _eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """The eigenvalues of symmetric ``A``, ascending; their gradient ``V diag(g) V^T`` stays finite
+    at repeated eigenvalues."""
+    import tapegrad
+
+    return tapegrad.linalg.eigh_output(A, UPLO=UPLO, output="eigenvalues")
+
+
+# ---------------------------------------------------------------------------- pinv, lstsq
+def _cutoff(xp: Any, S: Any, m: int, n: int, atol: Any, rtol: Any) -> Any:
+    """PyTorch's threshold below which singular values count as zero: ``max(atol, rtol * S_max)``,
+    ``rtol`` defaulting to ``max(m, n) * eps`` when neither is given (0 when only ``atol`` is)."""
+    if rtol is None:
+        rtol = max(m, n) * float(np.finfo(str(S.dtype).rpartition(".")[2]).eps) if atol is None else 0.0
+    top = S[..., :1] if S.shape[-1] else xp.zeros_like(S[..., :1])
+    return xp.maximum(top * float(rtol), float(atol or 0.0))
+
+
+def _pinv(xp: Any, A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Any:
+    """The Moore-Penrose pseudo-inverse, from the SVD: singular values at most
+    ``max(atol, rtol * S_max)`` count as 0. ``hermitian=True`` reads ``(A + A^T) / 2``."""
+    if len(A.shape) < 2 or not xp.isdtype(A.dtype, "real floating") or _dtype_name(A) in ("Half", "BFloat16"):
+        raise RuntimeError(f"linalg.pinv({_dtype_name(A)}{list(A.shape)}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    a = _sym(xp, A) if hermitian else A
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    keep = s > _cutoff(xp, s, A.shape[-2], A.shape[-1], atol, rtol)
+    inv_s = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), 0.0)
+    return xp.matmul(_mT(xp, vh) * xp.expand_dims(inv_s, axis=-2), _mT(xp, u))
+
+
+def _pinv_backward(xp: Any, g: Any, P: Any, A: Any) -> Any:
+    """PyTorch's pinv_backward (Golub and Pereyra 1973), exact where the rank is constant."""
+    m, n = A.shape[-2:]
+    Pt, gt = _mT(xp, P), _mT(xp, g)
+    if m <= n:
+        K = xp.matmul(gt, P)
+        KPt = xp.matmul(K, Pt)
+        return (-_mT(xp, xp.matmul(P, K)) + KPt - xp.matmul(xp.matmul(A, P), KPt)
+                + xp.matmul(xp.matmul(Pt, P), gt - xp.matmul(K, A)))
+    K = xp.matmul(P, gt)
+    PtK = xp.matmul(Pt, K)
+    return (-_mT(xp, xp.matmul(K, P)) + xp.matmul(xp.matmul(gt - xp.matmul(A, K), P), Pt) + PtK
+            - xp.matmul(xp.matmul(PtK, P), A))
+
+
+def _pinv_vjp(xp: Any, g: Any, P: Any, A: Any, *, atol: Any = None, rtol: Any = None,
+              hermitian: bool = False) -> Any:
+    gA = _pinv_backward(xp, g, P, A)
+    return _sym(xp, gA) if hermitian else gA
+
+
+def _lstsq_solution(xp: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
+    """The least-squares solution of ``A X = B``: ``pinv(A, rtol=rcond) @ B``, the minimum-norm
+    one for rank-deficient or wide ``A`` (``tapegrad.linalg.lstsq`` is the PyTorch spelling)."""
+    for a in (A, B):
+        if len(a.shape) < 2:
+            raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    _matrices("torch.linalg.lstsq", xp, A, B, names=("A", "B"), square=False)
+    if A.shape[-2] != B.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    return xp.matmul(_pinv(xp, A, rtol=rcond), B)
+
+
+def _lstsq_vjp_a(xp: Any, g: Any, X: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
+    P = _op(xp, "pinv")(A, rtol=rcond)
+    return _pinv_backward(xp, xp.matmul(g, _mT(xp, B)), P, A)
+
+
+def _lstsq_vjp_b(xp: Any, g: Any, X: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
+    return xp.matmul(_mT(xp, _op(xp, "pinv")(A, rtol=rcond)), g)
+
+
+def _lstsq(A: Any, B: Any, rcond: Any = None, *, driver: Any = None) -> Any:
+    """``(solution, residuals, rank, singular_values)`` of the least-squares problem ``A X = B``,
+    as PyTorch's CPU default driver ``"gelsy"`` returns them: the minimum-norm solution, empty
+    residuals and singular values, and the rank. Other drivers are refused."""
+    import tapegrad
+
+    if driver not in (None, "gelsy"):
+        raise RuntimeError(f"torch.linalg.lstsq: driver={driver!r} is not supported by tapegrad; only the CPU default "
+                           "'gelsy' is")
+    X = tapegrad.linalg.lstsq_solution(A, B, rcond=rcond)
+    with tapegrad.no_grad():
+        S = tapegrad.linalg.svdvals(A)
+        m, n = A.shape[-2:]
+        eps = float(np.finfo(np.dtype(str(A.dtype).rpartition(".")[2])).eps)
+        rank = (S > (max(m, n) * eps if rcond is None else float(rcond)) * S[..., :1]).sum(-1)
+        empty = A.detach().flatten()[:0].clone()  # on A's backend
+    return LstsqResult(X, empty, rank.to(tapegrad.int64), empty)
+
+
+# ---------------------------------------------------------------------------- norms
+def _vector_norm(xp: Any, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The vector ``ord``-norm over ``dim`` (every dimension by default): ``2``, ``1``, ``inf``,
+    ``-inf``, ``0`` (non-zeros) or any real ``ord``, ``sum(|x|**ord) ** (1/ord)``."""
+    if isinstance(ord, str):
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not str")
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype_name(x)}")
+    return reductions._norm(xp, x, ord, dim, keepdim)
+
+
+def _vector_norm_vjp(xp: Any, g: Any, out: Any, x: Any, ord: Any = 2, dim: Any = None,  # noqa: A002
+                     keepdim: bool = False) -> Any:
+    return reductions._norm_vjp(xp, g, out, x, ord, dim, keepdim)
+
+
+def _matrix_dims(name: str, A: Any, dim: Any) -> tuple[int, int]:
+    if len(A.shape) < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {dim}")
+    d0, d1 = (axis(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"{name}: dims must be different. Got ({dim[0]}, {dim[1]})")
+    return d0, d1
+
+
+def _matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False,  # noqa: A002
+                 *, dtype: Any = None) -> Any:
+    """The matrix norm over the two dimensions ``dim``: ``"fro"`` (default), ``"nuc"`` (sum of
+    singular values), ``2``/``-2`` (largest/smallest singular value), ``1``/``-1`` (max/min
+    column sum of ``|A|``), ``inf``/``-inf`` (max/min row sum)."""
+    import tapegrad
+
+    name = "linalg.matrix_norm"
+    d0, d1 = _matrix_dims(name, A, dim)
+    if dtype is not None:
+        A = A.to(dtype)
+    if not A.is_floating_point():
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_dtype_name(A)}")
+    if ord == "fro":
+        return tapegrad.linalg.vector_norm(A, 2, dim=(d0, d1), keepdim=keepdim)
+    if ord == "nuc" or ord in (2, -2):
+        if isinstance(ord, bool):
+            raise RuntimeError(f"{name}: Order {ord} not supported.")
+        moved = tapegrad.permute(A, (*(i for i in range(A.ndim) if i not in (d0, d1)), d0, d1))
+        S = tapegrad.linalg.svdvals(moved)
+        r = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
+        return tapegrad.unsqueeze(tapegrad.unsqueeze(r, min(d0, d1)), max(d0, d1)) if keepdim else r
+    if isinstance(ord, numbers.Real) and not isinstance(ord, bool) and ord in (1, -1, math.inf, -math.inf):
+        summed, then = (d0, d1) if abs(ord) == 1 else (d1, d0)
+        sums = A.abs().sum(summed, keepdim=True)
+        r = sums.amax(then, keepdim=True) if ord > 0 else sums.amin(then, keepdim=True)
+        return r if keepdim else r.squeeze((d0, d1))
+    raise RuntimeError(f"{name}: Order {ord} not supported.")
+
+
+def _norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+    """``vector_norm`` or ``matrix_norm``, as PyTorch chooses: with ``dim`` an int (or ``ord`` None
+    and ``dim`` None) a vector norm, with ``dim`` a 2-tuple or a 2-D input and ``ord`` given a
+    matrix norm; ``ord=None`` is the 2-norm / Frobenius norm."""
+    import tapegrad
+
+    if dtype is not None:
+        A = A.to(dtype)
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
+        return _matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                           f"{A.ndim}D.")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.norm: Order {ord} not supported for vector norms.")
+    return tapegrad.linalg.vector_norm(A, 2 if ord is None else ord, dim=dim, keepdim=keepdim)
+
+
+# ---------------------------------------------------------------------------- matrix functions
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+
+
+def _matrix_exp(xp: Any, A: Any) -> Any:
+    """``exp(A)`` of each square matrix, by scaling and squaring with the [13/13] Padé approximant
+    (Higham 2005), in ``xp`` matrix products and one solve."""
+    _matrices("linalg.matrix_exp", xp, A)
+    if A.shape[-1] == 0 or math.prod(A.shape) == 0:
+        return xp.asarray(A, copy=True)
+    norm1 = xp.max(xp.sum(xp.abs(A), axis=-2))  # one scaling for the batch: the largest 1-norm
+    theta13 = 5.371920351148152
+    s = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0
+    a = A * (2.0 ** -s)
+    eye = _eye_like(xp, a)
+    b = _PADE13
+    a2 = xp.matmul(a, a)
+    a4 = xp.matmul(a2, a2)
+    a6 = xp.matmul(a4, a2)
+    u = xp.matmul(a, xp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+                  + b[1] * eye)
+    v = xp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = xp.matmul(r, r)
+    return r
+
+
+def _matrix_exp_vjp(xp: Any, g: Any, out: Any, A: Any) -> Any:
+    # Mathias (1996), as PyTorch: the upper-right block of exp([[A^T, g], [0, A^T]]).
+    n = A.shape[-1]
+    at = _mT(xp, A)
+    top = xp.concat([at, g], axis=-1)
+    bottom = xp.concat([xp.zeros_like(at), at], axis=-1)
+    return _op(xp, "matrix_exp")(xp.concat([top, bottom], axis=-2))[..., :n, n:]
+
+
+def _matrix_power(A: Any, n: Any) -> Any:
+    """``A`` multiplied by itself ``n`` times (an int): the identity for 0, powers of ``inv(A)``
+    for ``n < 0``; by repeated squaring."""
+    import tapegrad
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    n = operator.index(n)
+    if n == 0:
+        from tapegrad.namespace import tensor_namespace
+
+        return _eye_like(tensor_namespace, A.detach())
+    base = tapegrad.linalg.inv(A) if n < 0 else A
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else tapegrad.matmul(result, base)
+        n >>= 1
+        if n:
+            base = tapegrad.matmul(base, base)
+    return result
+
+
+def _multi_dot(*tensors: Any) -> Any:
+    """The product of two or more matrices given as one list (``multi_dot([a, b, c])``, or one by
+    one); the first and last may be vectors (a row and a column). Three are multiplied in the
+    cheaper order, more left to right."""
+    import tapegrad
+
+    tensors = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    mats = list(tensors)
+    if first.ndim == 1:
+        mats[0] = tapegrad.unsqueeze(first, 0)
+    if last.ndim == 1:
+        mats[-1] = tapegrad.unsqueeze(last, 1)
+    for i in range(len(mats) - 1):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(tensors[i].shape)} and "
+                               f"{list(tensors[i + 1].shape)} cannot be multiplied")
+    for t in mats[1:]:
+        if t.dtype != mats[0].dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{mats[0].dtype} and tensor {mats.index(t)} {t.dtype}")
+    if len(mats) == 3:
+        (a, b), (_, c), (_, d) = (tuple(m.shape) for m in mats)
+        left_first = a * b * c + a * c * d <= b * c * d + a * b * d
+        mm = tapegrad.matmul
+        out = mm(mm(mats[0], mats[1]), mats[2]) if left_first else mm(mats[0], mm(mats[1], mats[2]))
+    else:
+        out = functools.reduce(tapegrad.matmul, mats)
+    if first.ndim == 1:
+        out = tapegrad.squeeze(out, 0)
+    if last.ndim == 1:
+        out = tapegrad.squeeze(out, -1)
+    return out
+
+
+# ---------------------------------------------------------------------------- cross, diagonal, vecdot
+def _cross(xp: Any, x: Any, y: Any, *, dim: int = -1) -> Any:
+    """The cross product of 3-vectors along ``dim`` (the shapes broadcast)."""
+    nd = max(len(x.shape), len(y.shape))
+    d = axis(dim, nd)
+    xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)
+    nx = x.shape[xs] if xs >= 0 else 1
+    ny = y.shape[ys] if ys >= 0 else 1
+    if nx != 3 or ny != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {nx} and {ny}")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.cross: Expected input and other to have the same dtype, but got "
+                           f"{_dtype_name(x)} and {_dtype_name(y)}")
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+    return xp.linalg.cross(xp.broadcast_to(x, shape), xp.broadcast_to(y, shape), axis=d - nd)
+
+
+def _cross_vjp_x(xp: Any, g: Any, out: Any, x: Any, y: Any, *, dim: int = -1) -> Any:
+    return _op(xp, "cross")(y, g, dim=dim)  # d <g, x × y> / dx = y × g
+
+
+def _cross_vjp_y(xp: Any, g: Any, out: Any, x: Any, y: Any, *, dim: int = -1) -> Any:
+    return _op(xp, "cross")(g, x, dim=dim)
+
+
+def _diagonal_axes(A: Any, offset: int, dim1: int, dim2: int) -> tuple[int, int]:
+    nd = len(A.shape)
+    d1, d2 = axis(dim1, nd), axis(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if isinstance(offset, bool) or not isinstance(offset, numbers.Integral):
+        raise TypeError(f"linalg.diagonal(): argument 'offset' must be int, not {type(offset).__name__}")
+    return d1, d2
+
+
+def _diagonal(xp: Any, A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+    """The diagonal (``offset`` above it, or below for negative) of the matrices over ``dim1`` and
+    ``dim2``, as the last dimension of the result (a copy)."""
+    d1, d2 = _diagonal_axes(A, offset, dim1, dim2)
+    rest = [i for i in range(len(A.shape)) if i not in (d1, d2)]
+    moved = xp.permute_dims(A, axes=(*rest, d1, d2))
+    return xp.asarray(xp.linalg.diagonal(moved, offset=int(offset)), copy=True)
+
+
+def _diagonal_vjp(xp: Any, g: Any, out: Any, A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+    d1, d2 = _diagonal_axes(A, offset, dim1, dim2)
+    n, m = A.shape[d1], A.shape[d2]
+    k = int(offset)
+    rest = [i for i in range(len(A.shape)) if i not in (d1, d2)]
+    # Place g on the diagonal of an (n, m) block: entry (i, i + k) gets g[i] for k >= 0, (j - k, j) g[j] below.
+    length = g.shape[-1]
+    if k >= 0:
+        vec = xp.concat([g, _zeros_tail(xp, g, n - length)], axis=-1)
+        block = xp.expand_dims(vec, axis=-1) + _zeros_block(xp, g, n, m)
+    else:
+        vec = xp.concat([g, _zeros_tail(xp, g, m - length)], axis=-1)
+        block = xp.expand_dims(vec, axis=-2) + _zeros_block(xp, g, n, m)
+    rows, cols = _grid(xp, block)
+    block = xp.where(cols - rows == k, block, 0.0)
+    inverse = [0] * len(A.shape)
+    for position, original in enumerate((*rest, d1, d2)):
+        inverse[original] = position
+    return xp.permute_dims(block, axes=tuple(inverse))
+
+
+def _zeros_tail(xp: Any, g: Any, count: int) -> Any:
+    """Zeros of ``g``'s batch shape and dtype, ``count`` long in the last dimension."""
+    shape = (*g.shape[:-1], count)
+    z = xp.sum(xp.zeros_like(g), axis=-1, keepdims=True)  # (..., 1) zeros in g's namespace
+    return xp.broadcast_to(z, shape) if count else z[..., :0]
+
+
+def _zeros_block(xp: Any, g: Any, n: int, m: int) -> Any:
+    """Zeros of ``g``'s batch shape and dtype, ``(n, m)`` in the last two dimensions."""
+    z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)
+    return xp.broadcast_to(z, (*g.shape[:-1], n, m))
+
+
+def _vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
+    """The dot product of vectors along ``dim`` (the shapes broadcast): ``(x * y).sum(dim)``."""
+    import tapegrad
+
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{_dtype_name(x)} and y of type {_dtype_name(y)} instead")
+    return tapegrad.sum(x * y, dim=dim)
+
+
+# ---------------------------------------------------------------------------- samples
+def _well_conditioned(shape: tuple[int, ...], seed: int, shift: float = 3.0) -> np.ndarray:
+    """Random matrices a multiple of the identity away from singular."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1.0, 1.0, shape)
+    return a + shift * np.eye(shape[-1]) if len(shape) > 1 and shape[-1] == shape[-2] else a
+
+
+def _spd(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    a = np.random.default_rng(seed).uniform(-1.0, 1.0, shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def _distinct_symmetric(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Symmetric matrices with well-separated eigenvalues (1, 2, ..., n, rotated)."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal(shape))
+    return (q * np.arange(1.0, shape[-1] + 1)[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def _distinct_singular(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Matrices with well-separated singular values (1, 2, ..., k)."""
+    rng = np.random.default_rng(seed)
+    m, n = shape[-2:]
+    k = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], m, k)))
+    v, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], n, k)))
+    return (u * np.arange(1.0, k + 1)) @ np.swapaxes(v, -1, -2)
+
+
+def _lower(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.tril(_well_conditioned(shape, seed))
+
+
+SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3))]
+SOLVE_SAMPLES = [
+    Sample(_well_conditioned((3, 3), 4), (3, 2)), Sample(_well_conditioned((3, 3), 5), (3,)),
+    Sample(_well_conditioned((2, 3, 3), 6), (2, 3)), Sample(_well_conditioned((2, 3, 3), 7), (3, 1)),
+    Sample(_well_conditioned((3, 3), 8), (2, 3), left=False), Sample(_well_conditioned((2, 1, 2, 2), 9), (3, 2, 2)),
+]
+SOLVE_TRIANGULAR_SAMPLES = [
+    Sample(_lower((3, 3), 10), (3, 2), upper=False), Sample(_lower((3, 3), 11).T.copy(), (3, 2), upper=True),
+    Sample(_lower((2, 3, 3), 12), (2, 3), upper=False, left=False),
+    Sample(_lower((3, 3), 13), (3, 1), upper=False, unitriangular=True),
+]
+SPD = [Sample(_spd((3, 3), 14)), Sample(_spd((2, 2, 2), 15)), Sample(_spd((3, 3), 16), upper=True)]
+QR_SAMPLES = [Sample(_well_conditioned((4, 3), 17), output="Q"), Sample(_well_conditioned((4, 3), 18), output="R"),
+              Sample(_well_conditioned((2, 3, 3), 19), output="Q"), Sample(_well_conditioned((2, 3, 3), 20), output="R"),
+              Sample(_well_conditioned((2, 4), 21), output="Q"), Sample(_well_conditioned((2, 4), 22), output="R")]
+SVD_SAMPLES = [Sample(_distinct_singular(s, seed), full_matrices=full, output=o)
+               for seed, (s, full) in enumerate((((3, 3), True), ((4, 2), False), ((2, 3), False), ((2, 3, 2), False)), 23)
+               for o in _SVD_OUTPUTS]
+EIGH_SAMPLES = [Sample(_distinct_symmetric(s, seed), output=o)
+                for seed, s in enumerate(((3, 3), (2, 2, 2), (1, 1)), 30) for o in ("eigenvalues", "eigenvectors")]
+PINV_SAMPLES = [Sample(_well_conditioned((3, 3), 40)), Sample(_distinct_singular((4, 2), 41)),
+                Sample(_distinct_singular((2, 3), 42)), Sample(_distinct_singular((2, 3, 2), 43)),
+                Sample(_distinct_symmetric((3, 3), 44), hermitian=True)]
+LSTSQ_SAMPLES = [Sample(_distinct_singular((4, 2), 45), (4, 3)), Sample(_distinct_singular((2, 3), 46), (2, 2)),
+                 Sample(_well_conditioned((3, 3), 47), (3, 1)), Sample(_distinct_singular((2, 4, 2), 48), (4, 1))]
+VECTOR_NORM_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), ord=1, dim=(0, -1), keepdim=True),
+                       Sample((2, 3), ord=math.inf, dim=0), Sample((4,), ord=3)]
+MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(np.random.default_rng(49).uniform(-3, 3, (3, 3)))]
+CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
+                 Sample((2, 1, 3), (4, 3))]
+DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),
+                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5)]
+
+
+def _slogdet_reference(a: np.ndarray, output: str = "logabsdet") -> np.ndarray:
+    return np.linalg.slogdet(a)[0 if output == "sign" else 1]
+
+
+def _qr_reference(a: np.ndarray, mode: str = "reduced", output: str = "Q") -> np.ndarray:
+    q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+    return r if output == "R" else (np.zeros(0) if mode == "r" else q)
+
+
+def _svd_reference(a: np.ndarray, full_matrices: bool = True, output: str = "S") -> np.ndarray:
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return {"U": u, "S": s, "Vh": vh}[output]
+
+
+def _eigh_reference(a: np.ndarray, UPLO: str = "L", output: str = "eigenvalues") -> np.ndarray:  # noqa: N803
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    return w if output == "eigenvalues" else v
+
+
+def _expm_reference(a: np.ndarray) -> np.ndarray:
+    """exp(A) by its Taylor series in extended precision, after scaling by 2**-8 and squaring back."""
+    s = 8
+    x = np.asarray(a, dtype=np.longdouble) / 2.0 ** s
+    term = np.broadcast_to(np.eye(a.shape[-1], dtype=np.longdouble), x.shape).copy()
+    total = term.copy()
+    for k in range(1, 30):
+        term = term @ x / k
+        total = total + term
+    for _ in range(s):
+        total = total @ total
+    return total.astype(a.dtype)
+
+
+def _diagonal_reference(a: np.ndarray, offset: int = 0, dim1: int = -2, dim2: int = -1) -> np.ndarray:
+    return np.diagonal(a, offset=offset, axis1=dim1, axis2=dim2).copy()
+
+
+def _lstsq_reference(a: np.ndarray, b: np.ndarray, rcond: Any = None) -> np.ndarray:
+    return np.linalg.pinv(a) @ b
+
+
+def _pinv_reference(a: np.ndarray, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> np.ndarray:
+    return np.linalg.pinv(a, hermitian=hermitian)
+
+
+def _matrix_norm_reference(a: np.ndarray, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False,  # noqa: A002
+                           dtype: Any = None) -> np.ndarray:
+    return np.asarray(np.linalg.matrix_norm(np.moveaxis(a, dim, (-2, -1)), ord=ord, keepdims=False))
+
+
+# ---------------------------------------------------------------------------- registration
+def register(registry: Registry) -> None:
+    def op(name: str, **kw: Any) -> None:
+        registry.register_op("linalg." + name, promotion=False, **kw)
+
+    op("solve", forward=_solve, vjp=(_solve_vjp_a, _solve_vjp_b), saves=("inputs", "output"),
+       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=SOLVE_SAMPLES,
+       reference=lambda a, b, left=True: (np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 or b.shape == a.shape[:-1]
+                                          else np.linalg.solve(a, b)) if left
+       else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
+    op("solve_triangular", forward=_solve_triangular, vjp=(_solve_triangular_vjp_a, _solve_triangular_vjp_b),
+       reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=SOLVE_TRIANGULAR_SAMPLES,
+       reference=_solve_triangular_reference)
+    op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=SQUARE,
+       reference=np.linalg.inv)
+    op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=SQUARE,
+       reference=np.linalg.det)
+    op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
+       node_name="LinalgSlogdetBackward0", reference=_slogdet_reference,
+       samples=[Sample(s.inputs[0], output=o) for s in SQUARE for o in ("sign", "logabsdet")]
+       + [Sample(-_well_conditioned((3, 3), 50), output="logabsdet")])
+    registry.register_composite("linalg.slogdet", _slogdet, samples=SQUARE,
+                                reference=lambda a: tuple(np.linalg.slogdet(a)))
+    op("cholesky", forward=_cholesky, vjp=(_cholesky_vjp,), saves=("output",), node_name="LinalgCholeskyExBackward0",
+       samples=SPD, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
+       else np.linalg.cholesky(a))
+    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=SPD[:2],
+                                reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
+                                                                                     np.zeros(a.shape[:-2], np.int32)))
+    op("qr_output", forward=_qr_output, vjp=(_qr_output_vjp,), saves=("inputs",), node_name="LinalgQrBackward0",
+       samples=QR_SAMPLES, reference=_qr_reference)
+    registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in QR_SAMPLES[::2]],
+                                reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
+    op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",
+       samples=SVD_SAMPLES, reference=_svd_reference)
+    registry.register_composite("linalg.svd", _svd,
+                                samples=[Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
+                                         for s in SVD_SAMPLES[::3]],
+                                reference=lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices)))
+    registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in SVD_SAMPLES[::3]],
+                                reference=lambda a: np.linalg.svd(a, compute_uv=False))
+    op("eigh_output", forward=_eigh_output, vjp=(_eigh_output_vjp,), saves=("inputs",),
+       node_name="LinalgEighBackward0", samples=EIGH_SAMPLES, reference=_eigh_reference)
+    registry.register_composite("linalg.eigh", _eigh, samples=[Sample(s.inputs[0]) for s in EIGH_SAMPLES[::2]],
+                                reference=lambda a, UPLO="L": tuple(np.linalg.eigh(a)))
+    registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in EIGH_SAMPLES[::2]],
+                                reference=lambda a, UPLO="L": np.linalg.eigvalsh(a))
+    op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=PINV_SAMPLES,
+       reference=_pinv_reference)
+    op("lstsq_solution", forward=_lstsq_solution, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), saves=("inputs",),
+       node_name="LinalgLstsqBackward0", samples=LSTSQ_SAMPLES, reference=_lstsq_reference)
+    registry.register_composite("linalg.lstsq", _lstsq, samples=LSTSQ_SAMPLES[:2])
+    op("vector_norm", forward=_vector_norm, vjp=(_vector_norm_vjp,), params=("ord", "dim", "keepdim"),
+       node_name="LinalgVectorNormBackward0", samples=VECTOR_NORM_SAMPLES,
+       reference=lambda x, ord=2, dim=None, keepdim=False: np.asarray(
+           np.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)))
+    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=_matrix_norm_reference, samples=[
+        Sample(_distinct_singular((3, 3), 51)), Sample(_distinct_singular((2, 3, 2), 52), ord="nuc"),
+        Sample(_distinct_singular((3, 2), 53), ord=2), Sample(_distinct_singular((3, 2), 54), ord=-2),
+        Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
+        Sample((2, 3, 4), dim=(0, 2))])
+    registry.register_composite("linalg.norm", _norm, samples=[
+        Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
+        Sample((2, 3, 4), dim=(0, 2))])
+    op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
+       node_name="LinalgMatrixExpBackward0", samples=MATRIX_EXP_SAMPLES, reference=_expm_reference)
+    registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
+        Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(_well_conditioned((3, 3), 55), n=-2),
+        Sample((2, 2), n=0), Sample((2, 2), n=1)],
+        reference=lambda a, n: np.linalg.matrix_power(a, n))
+    registry.register_composite("linalg.multi_dot", _multi_dot, samples=[
+        Sample(*[_well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
+        for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))],
+        reference=lambda *tensors: np.linalg.multi_dot(tensors))
+    op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
+       reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=CROSS_SAMPLES,
+       reference=lambda x, y, dim=-1: np.cross(*np.broadcast_arrays(x, y), axis=dim))
+    op("diagonal", forward=_diagonal, vjp=(_diagonal_vjp,), saves=(), node_name="DiagonalBackward0",
+       samples=DIAGONAL_SAMPLES, reference=_diagonal_reference)
+    registry.register_composite("linalg.vecdot", _vecdot, samples=[
+        Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((2, 3), (3,)), Sample((3, 2), (3, 2), dim=0)],
+        reference=lambda x, y, dim=-1: np.sum(x * y, axis=dim))
+
+
+def _solve_triangular_reference(a: np.ndarray, b: np.ndarray, upper: bool, left: bool = True,
+                                unitriangular: bool = False) -> np.ndarray:
+    t = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        t = t - np.diagonal(t, axis1=-2, axis2=-1)[..., None] * np.eye(a.shape[-1]) + np.eye(a.shape[-1])
+    if left:
+        return np.linalg.solve(t, b)
+    return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)

@@ -554,12 +554,12 @@ def _cutoff(xp: Any, S: Any, m: int, n: int, atol: Any, rtol: Any) -> Any:
 
 def _pinv(xp: Any, A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Any:
     """The Moore-Penrose pseudo-inverse, from the SVD: singular values at most
-    ``max(atol, rtol * S_max)`` count as 0. ``hermitian=True`` reads ``(A + A^T) / 2``."""
+    ``max(atol, rtol * S_max)`` count as 0. ``hermitian=True`` is accepted (the SVD of a symmetric
+    ``A`` gives the same pseudo-inverse; the gradient is PyTorch's, not symmetrized)."""
     if len(A.shape) < 2 or not xp.isdtype(A.dtype, "real floating") or _dtype_name(A) in ("Half", "BFloat16"):
         raise RuntimeError(f"linalg.pinv({_dtype_name(A)}{list(A.shape)}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
-    a = _sym(xp, A) if hermitian else A
-    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    u, s, vh = xp.linalg.svd(A, full_matrices=False)
     keep = s > _cutoff(xp, s, A.shape[-2], A.shape[-1], atol, rtol)
     inv_s = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), 0.0)
     return xp.matmul(_mT(xp, vh) * xp.expand_dims(inv_s, axis=-2), _mT(xp, u))
@@ -582,8 +582,7 @@ def _pinv_backward(xp: Any, g: Any, P: Any, A: Any) -> Any:
 
 def _pinv_vjp(xp: Any, g: Any, P: Any, A: Any, *, atol: Any = None, rtol: Any = None,
               hermitian: bool = False) -> Any:
-    gA = _pinv_backward(xp, g, P, A)
-    return _sym(xp, gA) if hermitian else gA
+    return _pinv_backward(xp, g, P, A)
 
 
 def _lstsq_solution(xp: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
@@ -622,8 +621,8 @@ def _lstsq(A: Any, B: Any, rcond: Any = None, *, driver: Any = None) -> Any:
         m, n = A.shape[-2:]
         eps = float(np.finfo(np.dtype(str(A.dtype).rpartition(".")[2])).eps)
         rank = (S > (max(m, n) * eps if rcond is None else float(rcond)) * S[..., :1]).sum(-1)
-        empty = A.detach().flatten()[:0].clone()  # on A's backend
-    return LstsqResult(X, empty, rank.to(tapegrad.int64), empty)
+    residuals = X.flatten()[:0].clone()  # empty, as "gelsy" leaves them; tied to the graph as PyTorch's
+    return LstsqResult(X, residuals, rank.to(tapegrad.int64), A.detach().flatten()[:0].clone())
 
 
 # ---------------------------------------------------------------------------- norms
@@ -755,10 +754,13 @@ def _matrix_power(A: Any, n: Any) -> Any:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     n = operator.index(n)
-    if n == 0:
-        from tapegrad.namespace import tensor_namespace
+    if n == 0:  # the identity, with A's zero gradient (as PyTorch's result requires grad)
+        from tapegrad.namespace import tensor_namespace as tn
 
-        return _eye_like(tensor_namespace, A.detach())
+        constant = A.detach()
+        return tapegrad.where(tn.zeros_like(constant, dtype=tapegrad.bool), A, _eye_like(tn, constant))
+    if n == 1:
+        return tapegrad.clone(A)  # a new tensor, as PyTorch's
     base = tapegrad.linalg.inv(A) if n < 0 else A
     n = abs(n)
     result = None
@@ -818,7 +820,9 @@ def _multi_dot(*tensors: Any) -> Any:
 # ---------------------------------------------------------------------------- cross, diagonal, vecdot
 def _cross(xp: Any, x: Any, y: Any, *, dim: int = -1) -> Any:
     """The cross product of 3-vectors along ``dim`` (the shapes broadcast)."""
-    nd = max(len(x.shape), len(y.shape))
+    if len(x.shape) != len(y.shape):
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    nd = len(x.shape)
     d = axis(dim, nd)
     xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)
     nx = x.shape[xs] if xs >= 0 else 1
@@ -966,7 +970,7 @@ VECTOR_NORM_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), 
                        Sample((2, 3), ord=math.inf, dim=0), Sample((4,), ord=3)]
 MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(np.random.default_rng(49).uniform(-3, 3, (3, 3)))]
 CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
-                 Sample((2, 1, 3), (4, 3))]
+                 Sample((2, 1, 3), (1, 4, 3))]
 DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),
                     Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5)]
 

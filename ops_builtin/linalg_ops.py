@@ -48,6 +48,7 @@ from tapegrad.dims import axis
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
+from . import linalg_kit as kit
 from . import reductions
 from .linalg import _mT
 
@@ -460,8 +461,8 @@ def _svd_backward(xp: Any, gU: Any, gS: Any, gVh: Any, A: Any, full_matrices: bo
 
 
 def _svd_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, full_matrices: bool = True, output: str = "S") -> Any:
-    gs = tuple(g if output == o else None for o in _SVD_OUTPUTS)
-    return _svd_backward(xp, *gs, A, bool(full_matrices))
+    gU, gS, gVh = (g if output == o else None for o in _SVD_OUTPUTS)
+    return _svd_backward(xp, gU, gS, gVh, A, bool(full_matrices))
 
 
 def _svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:
@@ -678,7 +679,7 @@ def _matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = 
     if isinstance(ord, numbers.Real) and not isinstance(ord, bool) and ord in (1, -1, math.inf, -math.inf):
         summed, then = (d0, d1) if abs(ord) == 1 else (d1, d0)
         sums = A.abs().sum(summed, keepdim=True)
-        r = sums.amax(then, keepdim=True) if ord > 0 else sums.amin(then, keepdim=True)
+        r = sums.amax(then, keepdim=True) if float(ord) > 0 else sums.amin(then, keepdim=True)
         return r if keepdim else r.squeeze((d0, d1))
     raise RuntimeError(f"{name}: Order {ord} not supported.")
 
@@ -779,7 +780,8 @@ def _multi_dot(*tensors: Any) -> Any:
     cheaper order, more left to right."""
     import tapegrad
 
-    tensors = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first, last = tensors[0], tensors[-1]
@@ -907,213 +909,86 @@ def _vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
     return tapegrad.sum(x * y, dim=dim)
 
 
-# ---------------------------------------------------------------------------- samples
-def _well_conditioned(shape: tuple[int, ...], seed: int, shift: float = 3.0) -> np.ndarray:
-    """Random matrices a multiple of the identity away from singular."""
-    rng = np.random.default_rng(seed)
-    a = rng.uniform(-1.0, 1.0, shape)
-    return a + shift * np.eye(shape[-1]) if len(shape) > 1 and shape[-1] == shape[-2] else a
-
-
-def _spd(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    a = np.random.default_rng(seed).uniform(-1.0, 1.0, shape)
-    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
-
-
-def _distinct_symmetric(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Symmetric matrices with well-separated eigenvalues (1, 2, ..., n, rotated)."""
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal(shape))
-    return (q * np.arange(1.0, shape[-1] + 1)[..., None, :]) @ np.swapaxes(q, -1, -2)
-
-
-def _distinct_singular(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Matrices with well-separated singular values (1, 2, ..., k)."""
-    rng = np.random.default_rng(seed)
-    m, n = shape[-2:]
-    k = min(m, n)
-    u, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], m, k)))
-    v, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], n, k)))
-    return (u * np.arange(1.0, k + 1)) @ np.swapaxes(v, -1, -2)
-
-
-def _lower(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    return np.tril(_well_conditioned(shape, seed))
-
-
-SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3))]
-SOLVE_SAMPLES = [
-    Sample(_well_conditioned((3, 3), 4), (3, 2)), Sample(_well_conditioned((3, 3), 5), (3,)),
-    Sample(_well_conditioned((2, 3, 3), 6), (2, 3)), Sample(_well_conditioned((2, 3, 3), 7), (3, 1)),
-    Sample(_well_conditioned((3, 3), 8), (2, 3), left=False), Sample(_well_conditioned((2, 1, 2, 2), 9), (3, 2, 2)),
-]
-SOLVE_TRIANGULAR_SAMPLES = [
-    Sample(_lower((3, 3), 10), (3, 2), upper=False), Sample(_lower((3, 3), 11).T.copy(), (3, 2), upper=True),
-    Sample(_lower((2, 3, 3), 12), (2, 3), upper=False, left=False),
-    Sample(_lower((3, 3), 13), (3, 1), upper=False, unitriangular=True),
-]
-SPD = [Sample(_spd((3, 3), 14)), Sample(_spd((2, 2, 2), 15)), Sample(_spd((3, 3), 16), upper=True)]
-QR_SAMPLES = [Sample(_well_conditioned((4, 3), 17), output="Q"), Sample(_well_conditioned((4, 3), 18), output="R"),
-              Sample(_well_conditioned((2, 3, 3), 19), output="Q"), Sample(_well_conditioned((2, 3, 3), 20), output="R"),
-              Sample(_well_conditioned((2, 4), 21), output="Q"), Sample(_well_conditioned((2, 4), 22), output="R")]
-SVD_SAMPLES = [Sample(_distinct_singular(s, seed), full_matrices=full, output=o)
-               for seed, (s, full) in enumerate((((3, 3), True), ((4, 2), False), ((2, 3), False), ((2, 3, 2), False)), 23)
-               for o in _SVD_OUTPUTS]
-EIGH_SAMPLES = [Sample(_distinct_symmetric(s, seed), output=o)
-                for seed, s in enumerate(((3, 3), (2, 2, 2), (1, 1)), 30) for o in ("eigenvalues", "eigenvectors")]
-PINV_SAMPLES = [Sample(_well_conditioned((3, 3), 40)), Sample(_distinct_singular((4, 2), 41)),
-                Sample(_distinct_singular((2, 3), 42)), Sample(_distinct_singular((2, 3, 2), 43)),
-                Sample(_distinct_symmetric((3, 3), 44), hermitian=True)]
-LSTSQ_SAMPLES = [Sample(_distinct_singular((4, 2), 45), (4, 3)), Sample(_distinct_singular((2, 3), 46), (2, 2)),
-                 Sample(_well_conditioned((3, 3), 47), (3, 1)), Sample(_distinct_singular((2, 4, 2), 48), (4, 1))]
-VECTOR_NORM_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), ord=1, dim=(0, -1), keepdim=True),
-                       Sample((2, 3), ord=math.inf, dim=0), Sample((4,), ord=3)]
-MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(np.random.default_rng(49).uniform(-3, 3, (3, 3)))]
-CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
-                 Sample((2, 1, 3), (1, 4, 3))]
-DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),
-                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5)]
-
-
-def _slogdet_reference(a: np.ndarray, output: str = "logabsdet") -> np.ndarray:
-    return np.linalg.slogdet(a)[0 if output == "sign" else 1]
-
-
-def _qr_reference(a: np.ndarray, mode: str = "reduced", output: str = "Q") -> np.ndarray:
-    q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
-    return r if output == "R" else (np.zeros(0) if mode == "r" else q)
-
-
-def _svd_reference(a: np.ndarray, full_matrices: bool = True, output: str = "S") -> np.ndarray:
-    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
-    return {"U": u, "S": s, "Vh": vh}[output]
-
-
-def _eigh_reference(a: np.ndarray, UPLO: str = "L", output: str = "eigenvalues") -> np.ndarray:  # noqa: N803
-    w, v = np.linalg.eigh(a, UPLO=UPLO)
-    return w if output == "eigenvalues" else v
-
-
-def _expm_reference(a: np.ndarray) -> np.ndarray:
-    """exp(A) by its Taylor series in extended precision, after scaling by 2**-8 and squaring back."""
-    s = 8
-    x = np.asarray(a, dtype=np.longdouble) / 2.0 ** s
-    term = np.broadcast_to(np.eye(a.shape[-1], dtype=np.longdouble), x.shape).copy()
-    total = term.copy()
-    for k in range(1, 30):
-        term = term @ x / k
-        total = total + term
-    for _ in range(s):
-        total = total @ total
-    return total.astype(a.dtype)
-
-
-def _diagonal_reference(a: np.ndarray, offset: int = 0, dim1: int = -2, dim2: int = -1) -> np.ndarray:
-    return np.diagonal(a, offset=offset, axis1=dim1, axis2=dim2).copy()
-
-
-def _lstsq_reference(a: np.ndarray, b: np.ndarray, rcond: Any = None) -> np.ndarray:
-    return np.linalg.pinv(a) @ b
-
-
-def _pinv_reference(a: np.ndarray, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> np.ndarray:
-    return np.linalg.pinv(a, hermitian=hermitian)
-
-
-def _matrix_norm_reference(a: np.ndarray, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False,  # noqa: A002
-                           dtype: Any = None) -> np.ndarray:
-    return np.asarray(np.linalg.matrix_norm(np.moveaxis(a, dim, (-2, -1)), ord=ord, keepdims=False))
-
-
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     def op(name: str, **kw: Any) -> None:
         registry.register_op("linalg." + name, promotion=False, **kw)
 
     op("solve", forward=_solve, vjp=(_solve_vjp_a, _solve_vjp_b), saves=("inputs", "output"),
-       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=SOLVE_SAMPLES,
+       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES,
        reference=lambda a, b, left=True: (np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 or b.shape == a.shape[:-1]
                                           else np.linalg.solve(a, b)) if left
        else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
     op("solve_triangular", forward=_solve_triangular, vjp=(_solve_triangular_vjp_a, _solve_triangular_vjp_b),
-       reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=SOLVE_TRIANGULAR_SAMPLES,
-       reference=_solve_triangular_reference)
-    op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=SQUARE,
+       reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=kit.SOLVE_TRIANGULAR_SAMPLES,
+       reference=kit._solve_triangular_reference)
+    op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=kit.SQUARE,
        reference=np.linalg.inv)
-    op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=SQUARE,
+    op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
-       node_name="LinalgSlogdetBackward0", reference=_slogdet_reference,
-       samples=[Sample(s.inputs[0], output=o) for s in SQUARE for o in ("sign", "logabsdet")]
-       + [Sample(-_well_conditioned((3, 3), 50), output="logabsdet")])
-    registry.register_composite("linalg.slogdet", _slogdet, samples=SQUARE,
+       node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
+       samples=[Sample(s.inputs[0], output=o) for s in kit.SQUARE for o in ("sign", "logabsdet")]
+       + [Sample(-kit._well_conditioned((3, 3), 50), output="logabsdet")])
+    registry.register_composite("linalg.slogdet", _slogdet, samples=kit.SQUARE,
                                 reference=lambda a: tuple(np.linalg.slogdet(a)))
     op("cholesky", forward=_cholesky, vjp=(_cholesky_vjp,), saves=("output",), node_name="LinalgCholeskyExBackward0",
-       samples=SPD, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
+       samples=kit.SPD, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
        else np.linalg.cholesky(a))
-    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=SPD[:2],
+    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit.SPD[:2],
                                 reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
                                                                                      np.zeros(a.shape[:-2], np.int32)))
     op("qr_output", forward=_qr_output, vjp=(_qr_output_vjp,), saves=("inputs",), node_name="LinalgQrBackward0",
-       samples=QR_SAMPLES, reference=_qr_reference)
-    registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in QR_SAMPLES[::2]],
+       samples=kit.QR_SAMPLES, reference=kit._qr_reference)
+    registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]],
                                 reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
     op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",
-       samples=SVD_SAMPLES, reference=_svd_reference)
+       samples=kit.SVD_SAMPLES, reference=kit._svd_reference)
     registry.register_composite("linalg.svd", _svd,
                                 samples=[Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
-                                         for s in SVD_SAMPLES[::3]],
+                                         for s in kit.SVD_SAMPLES[::3]],
                                 reference=lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices)))
-    registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in SVD_SAMPLES[::3]],
+    registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in kit.SVD_SAMPLES[::3]],
                                 reference=lambda a: np.linalg.svd(a, compute_uv=False))
     op("eigh_output", forward=_eigh_output, vjp=(_eigh_output_vjp,), saves=("inputs",),
-       node_name="LinalgEighBackward0", samples=EIGH_SAMPLES, reference=_eigh_reference)
-    registry.register_composite("linalg.eigh", _eigh, samples=[Sample(s.inputs[0]) for s in EIGH_SAMPLES[::2]],
+       node_name="LinalgEighBackward0", samples=kit.EIGH_SAMPLES, reference=kit._eigh_reference)
+    registry.register_composite("linalg.eigh", _eigh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
                                 reference=lambda a, UPLO="L": tuple(np.linalg.eigh(a)))
-    registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in EIGH_SAMPLES[::2]],
+    registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
                                 reference=lambda a, UPLO="L": np.linalg.eigvalsh(a))
-    op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=PINV_SAMPLES,
-       reference=_pinv_reference)
+    op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=kit.PINV_SAMPLES,
+       reference=kit._pinv_reference)
     op("lstsq_solution", forward=_lstsq_solution, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), saves=("inputs",),
-       node_name="LinalgLstsqBackward0", samples=LSTSQ_SAMPLES, reference=_lstsq_reference)
-    registry.register_composite("linalg.lstsq", _lstsq, samples=LSTSQ_SAMPLES[:2])
+       node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference)
+    registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference)
     op("vector_norm", forward=_vector_norm, vjp=(_vector_norm_vjp,), params=("ord", "dim", "keepdim"),
-       node_name="LinalgVectorNormBackward0", samples=VECTOR_NORM_SAMPLES,
+       node_name="LinalgVectorNormBackward0", samples=kit.VECTOR_NORM_SAMPLES,
        reference=lambda x, ord=2, dim=None, keepdim=False: np.asarray(
            np.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)))
-    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=_matrix_norm_reference, samples=[
-        Sample(_distinct_singular((3, 3), 51)), Sample(_distinct_singular((2, 3, 2), 52), ord="nuc"),
-        Sample(_distinct_singular((3, 2), 53), ord=2), Sample(_distinct_singular((3, 2), 54), ord=-2),
+    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=kit._matrix_norm_reference, samples=[
+        Sample(kit._distinct_singular((3, 3), 51)), Sample(kit._distinct_singular((2, 3, 2), 52), ord="nuc"),
+        Sample(kit._distinct_singular((3, 2), 53), ord=2), Sample(kit._distinct_singular((3, 2), 54), ord=-2),
         Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
         Sample((2, 3, 4), dim=(0, 2))])
-    registry.register_composite("linalg.norm", _norm, samples=[
+    registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=[
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
         Sample((2, 3, 4), dim=(0, 2))])
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=MATRIX_EXP_SAMPLES, reference=_expm_reference)
+       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES, reference=kit._expm_reference)
     registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
-        Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(_well_conditioned((3, 3), 55), n=-2),
+        Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
         Sample((2, 2), n=0), Sample((2, 2), n=1)],
         reference=lambda a, n: np.linalg.matrix_power(a, n))
     registry.register_composite("linalg.multi_dot", _multi_dot, samples=[
-        Sample(*[_well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
+        Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
         for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))],
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
-       reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=CROSS_SAMPLES,
-       reference=lambda x, y, dim=-1: np.cross(*np.broadcast_arrays(x, y), axis=dim))
+       reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,
+       reference=kit._cross_reference)
     op("diagonal", forward=_diagonal, vjp=(_diagonal_vjp,), saves=(), node_name="DiagonalBackward0",
-       samples=DIAGONAL_SAMPLES, reference=_diagonal_reference)
+       samples=kit.DIAGONAL_SAMPLES, reference=kit._diagonal_reference)
     registry.register_composite("linalg.vecdot", _vecdot, samples=[
         Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((2, 3), (3,)), Sample((3, 2), (3, 2), dim=0)],
         reference=lambda x, y, dim=-1: np.sum(x * y, axis=dim))
 
-
-def _solve_triangular_reference(a: np.ndarray, b: np.ndarray, upper: bool, left: bool = True,
-                                unitriangular: bool = False) -> np.ndarray:
-    t = np.triu(a) if upper else np.tril(a)
-    if unitriangular:
-        t = t - np.diagonal(t, axis1=-2, axis2=-1)[..., None] * np.eye(a.shape[-1]) + np.eye(a.shape[-1])
-    if left:
-        return np.linalg.solve(t, b)
-    return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)

@@ -85,7 +85,7 @@ def test_plugins_md_examples_run(tmp_path):
     assert "tensor([0.0000, 0.4338])" in "".join(outputs)
 
 
-@pytest.mark.parametrize("page", ["autograd.md"])
+@pytest.mark.parametrize("page", ["autograd.md", "linalg.md"])
 def test_user_guide_examples_run_and_print_what_they_say(page):
     """Each block runs in a fresh interpreter; every ``# expected`` comment after a print is checked."""
     path = ROOT / "docs" / page

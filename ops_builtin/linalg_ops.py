@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from tapegrad import Tensor
 from tapegrad.dims import axis
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
@@ -152,6 +153,14 @@ def _diag_embed(xp: Any, v: Any) -> Any:
 def _sym(xp: Any, a: Any) -> Any:
     """``(A + A^T) / 2``: ``A`` itself, bit for bit, for a symmetric ``A``."""
     return (a + _mT(xp, a)) * 0.5
+
+
+def _factors(xp: Any, A: Any, op: str, outputs: Sequence[str], at_once: Callable[[], Any], **params: Any) -> tuple:
+    """A decomposition's results for its VJP: under create_graph (tensors) through its per-result
+    ops, so that they are differentiated again; on arrays all at once, one factorization."""
+    if type(A) is Tensor:
+        return tuple(_op(xp, op)(A, output=o, **params) for o in outputs)
+    return tuple(at_once())
 
 
 def _col(b: Any) -> Any:
@@ -358,8 +367,7 @@ def _qr_backward(xp: Any, gQ: Any, gR: Any, A: Any, mode: str) -> Any:
     m, n = A.shape[-2:]
     if mode == "complete" and m > n:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
-    qr = _op(xp, "qr_output")
-    Q, R = qr(A, mode=mode, output="Q"), qr(A, mode=mode, output="R")
+    Q, R = _factors(xp, A, "qr_output", ("Q", "R"), lambda: xp.linalg.qr(A, mode=mode), mode=mode)
     if m < n:
         Y, U = A[..., m:], R[..., :m]
         gU = None if gR is None else gR[..., :m]
@@ -422,8 +430,8 @@ def _svd_backward(xp: Any, gU: Any, gS: Any, gVh: Any, A: Any, full_matrices: bo
     ``gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T`` plus the parts of ``gU``
     (``gV``) outside ``U``'s (``V``'s) span for tall (wide) ``A``. ``full_matrices`` with
     ``m != n`` uses the first ``k`` columns, as PyTorch."""
-    svd = _op(xp, "svd_output")
-    U, S, Vh = (svd(A, full_matrices=False, output=o) for o in _SVD_OUTPUTS)
+    U, S, Vh = _factors(xp, A, "svd_output", _SVD_OUTPUTS, lambda: xp.linalg.svd(A, full_matrices=False),
+                        full_matrices=False)
     m, n = A.shape[-2:]
     k = min(m, n)
     if full_matrices and m != n:
@@ -514,11 +522,10 @@ def _eigh_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, UPLO: str = "L",  # n
                      output: str = "eigenvalues") -> Any:
     # PyTorch's linalg_eig_backward for Hermitian A: gA = V (diag(gL) + skew(V^T gV) / 2E) V^T,
     # E_ij = L_j - L_i (1 on the diagonal).
-    eigh = _op(xp, "eigh_output")
-    V = eigh(A, UPLO=UPLO, output="eigenvectors")
+    L, V = _factors(xp, A, "eigh_output", ("eigenvalues", "eigenvectors"), lambda: xp.linalg.eigh(_sym(xp, A)),
+                    UPLO=UPLO)
     if output == "eigenvalues":
         return xp.matmul(V * xp.expand_dims(g, axis=-2), _mT(xp, V))
-    L = eigh(A, UPLO=UPLO, output="eigenvalues")
     VhgV = xp.matmul(_mT(xp, V), g)
     E = xp.expand_dims(L, axis=-2) - xp.expand_dims(L, axis=-1)
     inner = 0.5 * (VhgV - _mT(xp, VhgV)) / (E + _eye_like(xp, E))

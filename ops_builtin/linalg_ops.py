@@ -174,8 +174,9 @@ def _vector_rhs(a: Any, b: Any) -> bool:
 
 
 def _solve(xp: Any, A: Any, B: Any, *, left: bool = True) -> Any:
-    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``), for square invertible
-    ``A`` (batches broadcast). ``B`` of ``A``'s shape less the last dimension is a vector."""
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``) for square invertible ``A``.
+
+    Batches broadcast; a ``B`` of ``A``'s shape less the last dimension is a vector."""
     _matrices("linalg.solve", xp, A, square=False)
     _same_dtype("linalg.solve", A, B)
     m, n = A.shape[-2:]
@@ -218,8 +219,9 @@ def _triangle(xp: Any, A: Any, upper: bool, unitriangular: bool) -> Any:
 
 def _solve_triangular(xp: Any, A: Any, B: Any, *, upper: bool, left: bool = True,
                       unitriangular: bool = False) -> Any:
-    """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``: only
-    its upper (``upper=True``) or lower triangle is read, its diagonal not with ``unitriangular``."""
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``.
+
+    Only ``A``'s upper (``upper=True``) or lower triangle is read, its diagonal not with ``unitriangular``."""
     _matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)
     m, n = A.shape[-2:]
     if m != n:
@@ -282,7 +284,9 @@ def _det_vjp(xp: Any, g: Any, d: Any, A: Any) -> Any:
 
 
 def _slogdet_output(xp: Any, A: Any, *, output: str = "logabsdet") -> Any:
-    """One result of ``slogdet``: ``output="sign"`` (no gradient) or ``"logabsdet"``, ``log|det A|``;
+    """One result of ``slogdet``, ``output="sign"`` or ``"logabsdet"``: the primitive behind it.
+
+    One result of ``slogdet``: ``output="sign"`` (no gradient) or ``"logabsdet"``, ``log|det A|``;
     ``tapegrad.linalg.slogdet`` gives both as PyTorch's named pair."""
     _matrices("linalg.slogdet", xp, A)
     if output not in ("sign", "logabsdet"):
@@ -299,7 +303,9 @@ def _slogdet_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, output: str = "log
 
 
 def _slogdet(A: Any) -> Any:
-    """``(sign, logabsdet)`` of each square matrix: ``det A = sign * exp(logabsdet)``, without
+    """``(sign, logabsdet)`` with ``det A = sign * exp(logabsdet)``, computed without overflow.
+
+    ``(sign, logabsdet)`` of each square matrix: ``det A = sign * exp(logabsdet)``, without
     overflow; a singular matrix gives ``(0, -inf)``. Only ``logabsdet`` has a gradient, ``A^-T``."""
     import tapegrad
 
@@ -309,7 +315,9 @@ def _slogdet(A: Any) -> Any:
 
 # ---------------------------------------------------------------------------- cholesky
 def _cholesky(xp: Any, A: Any, *, upper: bool = False) -> Any:
-    """The lower-triangular ``L`` with ``A = L L^T`` for symmetric positive-definite ``A``
+    """The Cholesky factor: lower-triangular ``L`` with ``A = L L^T`` (``L^T`` with ``upper=True``).
+
+    The lower-triangular ``L`` with ``A = L L^T`` for symmetric positive-definite ``A``
     (``L^T`` with ``upper=True``). Reads ``(A + A^T) / 2`` (see the module's notes)."""
     _matrices("linalg.cholesky", xp, A)
     what = ("The factorization could not be completed because the input is not positive-definite.")
@@ -329,7 +337,9 @@ def _cholesky_vjp(xp: Any, g: Any, out: Any, A: Any, *, upper: bool = False) -> 
 
 
 def _cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> Any:
-    """``(L, info)``: ``cholesky`` and an int32 ``info`` (0: success). A matrix that is not
+    """``(L, info)``: ``cholesky`` and an int32 ``info``, 0 (success).
+
+    ``(L, info)``: ``cholesky`` and an int32 ``info`` (0: success). A matrix that is not
     positive-definite raises a LinAlgError here whether or not ``check_errors`` is set (PyTorch
     returns a partial factor and ``info > 0``; tapegrad does not return a wrong ``L``)."""
     import tapegrad
@@ -398,7 +408,9 @@ def _qr_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, mode: str = "reduced", 
 
 
 def _qr(A: Any, mode: str = "reduced") -> Any:
-    """``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns and ``R`` upper triangular.
+    """``(Q, R)`` with ``A = Q R``: ``Q`` with orthonormal columns, ``R`` upper triangular.
+
+    ``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns and ``R`` upper triangular.
     ``mode="reduced"`` (default): ``k = min(m, n)`` columns of ``Q``; ``"complete"``: all ``m``;
     ``"r"``: ``R`` only (``Q`` empty, and no gradient). Differentiable except ``"complete"`` with
     ``m > n``, as in PyTorch."""
@@ -413,7 +425,9 @@ _SVD_OUTPUTS = ("U", "S", "Vh")
 
 
 def _svd_output(xp: Any, A: Any, *, full_matrices: bool = True, output: str = "S") -> Any:
-    """One result of ``svd``: ``output="U"``, ``"S"`` or ``"Vh"`` (``tapegrad.linalg.svd`` gives
+    """One result of ``svd``, ``output="U"``, ``"S"`` or ``"Vh"``: the primitive behind svd and svdvals.
+
+    One result of ``svd``: ``output="U"``, ``"S"`` or ``"Vh"`` (``tapegrad.linalg.svd`` gives
     all three, ``svdvals`` ``S``)."""
     _matrices("linalg.svd", xp, A, square=False)
     if output not in _SVD_OUTPUTS:
@@ -474,7 +488,9 @@ def _svd_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, full_matrices: bool = 
 
 
 def _svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:
-    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending. ``full_matrices=False``: ``U``
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending.
+
+    ``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending. ``full_matrices=False``: ``U``
     is ``m x k`` and ``Vh`` ``k x n`` (``k = min(m, n)``). The vectors are fixed up to sign, so
     differentiate losses that do not depend on it; at repeated singular values their gradient
     is NaN, as PyTorch's."""
@@ -488,7 +504,9 @@ def _svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:
 
 
 def _svdvals(A: Any, *, driver: Any = None) -> Any:
-    """The singular values of each matrix of ``A``, descending; their gradient is ``U diag(g) Vh``
+    """The singular values of each matrix of ``A``, descending.
+
+    The singular values of each matrix of ``A``, descending; their gradient is ``U diag(g) Vh``
     and stays finite at repeated values."""
     import tapegrad
 
@@ -505,7 +523,9 @@ def _check_uplo(UPLO: Any) -> None:
 
 
 def _eigh_output(xp: Any, A: Any, *, UPLO: str = "L", output: str = "eigenvalues") -> Any:  # noqa: N803
-    """One result of ``eigh``: ``output="eigenvalues"`` or ``"eigenvectors"`` (``tapegrad.linalg.eigh``
+    """One result of ``eigh``, ``output="eigenvalues"`` or ``"eigenvectors"``: the primitive behind eigh and eigvalsh.
+
+    One result of ``eigh``: ``output="eigenvalues"`` or ``"eigenvectors"`` (``tapegrad.linalg.eigh``
     gives both, ``eigvalsh`` the eigenvalues). Reads ``(A + A^T) / 2``; ``UPLO`` is accepted and
     checked (for symmetric ``A`` either triangle gives the same)."""
     _check_uplo(UPLO)
@@ -533,7 +553,9 @@ def _eigh_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, UPLO: str = "L",  # n
 
 
 def _eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    """``(eigenvalues, eigenvectors)`` of symmetric ``A``: ascending eigenvalues ``L`` and
+    """``(eigenvalues, eigenvectors)`` of symmetric ``A``, the eigenvalues ascending.
+
+    ``(eigenvalues, eigenvectors)`` of symmetric ``A``: ascending eigenvalues ``L`` and
     orthonormal ``V`` with ``A = V diag(L) V^T``. The vectors are fixed up to sign: differentiate
     losses that do not depend on it; at repeated eigenvalues their gradient is NaN, as PyTorch's."""
     import tapegrad
@@ -543,7 +565,9 @@ def _eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
 
 
 def _eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    """The eigenvalues of symmetric ``A``, ascending; their gradient ``V diag(g) V^T`` stays finite
+    """The eigenvalues of symmetric ``A``, ascending.
+
+    The eigenvalues of symmetric ``A``, ascending; their gradient ``V diag(g) V^T`` stays finite
     at repeated eigenvalues."""
     import tapegrad
 
@@ -561,7 +585,9 @@ def _cutoff(xp: Any, S: Any, m: int, n: int, atol: Any, rtol: Any) -> Any:
 
 
 def _pinv(xp: Any, A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Any:
-    """The Moore-Penrose pseudo-inverse, from the SVD: singular values at most
+    """The Moore-Penrose pseudo-inverse, from the SVD.
+
+    The Moore-Penrose pseudo-inverse, from the SVD: singular values at most
     ``max(atol, rtol * S_max)`` count as 0. ``hermitian=True`` is accepted (the SVD of a symmetric
     ``A`` gives the same pseudo-inverse; the gradient is PyTorch's, not symmetrized)."""
     if len(A.shape) < 2 or not xp.isdtype(A.dtype, "real floating") or _dtype_name(A) in ("Half", "BFloat16"):
@@ -594,7 +620,9 @@ def _pinv_vjp(xp: Any, g: Any, P: Any, A: Any, *, atol: Any = None, rtol: Any = 
 
 
 def _lstsq_solution(xp: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
-    """The least-squares solution of ``A X = B``: ``pinv(A, rtol=rcond) @ B``, the minimum-norm
+    """The minimum-norm least-squares solution of ``A X = B``: the primitive behind lstsq.
+
+    The least-squares solution of ``A X = B``: ``pinv(A, rtol=rcond) @ B``, the minimum-norm
     one for rank-deficient or wide ``A`` (``tapegrad.linalg.lstsq`` is the PyTorch spelling)."""
     for a in (A, B):
         if len(a.shape) < 2:
@@ -615,7 +643,9 @@ def _lstsq_vjp_b(xp: Any, g: Any, X: Any, A: Any, B: Any, *, rcond: Any = None) 
 
 
 def _lstsq(A: Any, B: Any, rcond: Any = None, *, driver: Any = None) -> Any:
-    """``(solution, residuals, rank, singular_values)`` of the least-squares problem ``A X = B``,
+    """``(solution, residuals, rank, singular_values)`` of the least-squares problem ``A X = B``.
+
+    ``(solution, residuals, rank, singular_values)`` of the least-squares problem ``A X = B``,
     as PyTorch's CPU default driver ``"gelsy"`` returns them: the minimum-norm solution, empty
     residuals and singular values, and the rank. Other drivers are refused."""
     import tapegrad
@@ -635,7 +665,9 @@ def _lstsq(A: Any, B: Any, rcond: Any = None, *, driver: Any = None) -> Any:
 
 # ---------------------------------------------------------------------------- norms
 def _vector_norm(xp: Any, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
-    """The vector ``ord``-norm over ``dim`` (every dimension by default): ``2``, ``1``, ``inf``,
+    """The vector ``ord``-norm over ``dim`` (every dimension by default).
+
+    The vector ``ord``-norm over ``dim`` (every dimension by default): ``2``, ``1``, ``inf``,
     ``-inf``, ``0`` (non-zeros) or any real ``ord``, ``sum(|x|**ord) ** (1/ord)``."""
     if isinstance(ord, str):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not str")
@@ -663,7 +695,9 @@ def _matrix_dims(name: str, A: Any, dim: Any) -> tuple[int, int]:
 
 def _matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False,  # noqa: A002
                  *, dtype: Any = None) -> Any:
-    """The matrix norm over the two dimensions ``dim``: ``"fro"`` (default), ``"nuc"`` (sum of
+    """A matrix norm over the two dimensions ``dim``: Frobenius, nuclear, spectral, 1 or inf.
+
+    The matrix norm over the two dimensions ``dim``: ``"fro"`` (default), ``"nuc"`` (sum of
     singular values), ``2``/``-2`` (largest/smallest singular value), ``1``/``-1`` (max/min
     column sum of ``|A|``), ``inf``/``-inf`` (max/min row sum)."""
     import tapegrad
@@ -692,7 +726,9 @@ def _matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = 
 
 
 def _norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
-    """``vector_norm`` or ``matrix_norm``, as PyTorch chooses: with ``dim`` an int (or ``ord`` None
+    """``vector_norm`` or ``matrix_norm``, chosen from ``ord``, ``dim`` and the rank as PyTorch does.
+
+    ``vector_norm`` or ``matrix_norm``, as PyTorch chooses: with ``dim`` an int (or ``ord`` None
     and ``dim`` None) a vector norm, with ``dim`` a 2-tuple or a 2-D input and ``ord`` given a
     matrix norm; ``ord=None`` is the 2-norm / Frobenius norm."""
     import tapegrad
@@ -717,7 +753,9 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353
 
 
 def _matrix_exp(xp: Any, A: Any) -> Any:
-    """``exp(A)`` of each square matrix, by scaling and squaring with the [13/13] Padé approximant
+    """The matrix exponential ``exp(A)`` of each square matrix.
+
+    ``exp(A)`` of each square matrix, by scaling and squaring with the [13/13] Padé approximant
     (Higham 2005), in ``xp`` matrix products and one solve."""
     _matrices("linalg.matrix_exp", xp, A)
     if A.shape[-1] == 0 or math.prod(A.shape) == 0:
@@ -750,7 +788,9 @@ def _matrix_exp_vjp(xp: Any, g: Any, out: Any, A: Any) -> Any:
 
 
 def _matrix_power(A: Any, n: Any) -> Any:
-    """``A`` multiplied by itself ``n`` times (an int): the identity for 0, powers of ``inv(A)``
+    """``A`` to the integer power ``n`` (of ``inv(A)`` for ``n < 0``; the identity for 0).
+
+    ``A`` multiplied by itself ``n`` times (an int): the identity for 0, powers of ``inv(A)``
     for ``n < 0``; by repeated squaring."""
     import tapegrad
 
@@ -782,7 +822,9 @@ def _matrix_power(A: Any, n: Any) -> Any:
 
 
 def _multi_dot(*tensors: Any) -> Any:
-    """The product of two or more matrices given as one list (``multi_dot([a, b, c])``, or one by
+    """The product of a list of matrices; the first and the last may be vectors.
+
+    The product of two or more matrices given as one list (``multi_dot([a, b, c])``, or one by
     one); the first and last may be vectors (a row and a column). Three are multiplied in the
     cheaper order, more left to right."""
     import tapegrad
@@ -864,7 +906,9 @@ def _diagonal_axes(A: Any, offset: int, dim1: int, dim2: int) -> tuple[int, int]
 
 
 def _diagonal(xp: Any, A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
-    """The diagonal (``offset`` above it, or below for negative) of the matrices over ``dim1`` and
+    """The diagonal of the matrices over ``dim1`` and ``dim2``, as the last dimension.
+
+    The diagonal (``offset`` above it, or below for negative) of the matrices over ``dim1`` and
     ``dim2``, as the last dimension of the result (a copy)."""
     d1, d2 = _diagonal_axes(A, offset, dim1, dim2)
     rest = [i for i in range(len(A.shape)) if i not in (d1, d2)]

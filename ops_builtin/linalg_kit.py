@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 _SVD_OUTPUTS = ("U", "S", "Vh")
 
@@ -161,3 +161,22 @@ def _norm_reference(a: np.ndarray, ord: Any = None, dim: Any = None, keepdim: bo
     if dim is None and ord is None:
         return np.asarray(np.linalg.norm(a.ravel()))
     return np.asarray(np.linalg.norm(a, ord=ord, axis=dim, keepdims=keepdim))
+
+
+# ---------------------------------------------------------------------------- special points
+# Each checked against PyTorch 2.13 by tests/parity/test_edge_cases_torch.py.
+_I2 = [[1.0, 0.0], [0.0, 1.0]]
+_ONES2 = [[1.0, 1.0], [1.0, 1.0]]
+DET_EDGES = [EdgeCase([[1.0, 2.0], [2.0, 4.0]], value=0.0, grads=([[0.0, 0.0], [0.0, 0.0]],),
+                      why="PyTorch 2.13: det and its gradient are 0 at an exactly singular A")]
+INV_EDGES = [EdgeCase(_I2, value=_I2, grads=([[-1.0, -1.0], [-1.0, -1.0]],), smooth=True)]
+MATRIX_EXP_EDGES = [EdgeCase([[0.0, 0.0], [0.0, 0.0]], value=_I2, grads=(_ONES2,), smooth=True,
+                             why="exp(0) = I and d exp at 0 is the identity map")]
+CHOLESKY_EDGES = [EdgeCase(_I2, value=_I2, grads=([[0.5, 0.5], [0.5, 0.5]],), smooth=True,
+                           why="the symmetric gradient PyTorch returns")]
+EIGH_EDGES = [EdgeCase(_I2, params={"output": "eigenvalues"}, value=[1.0, 1.0], grads=(_I2,),
+                       why="a repeated eigenvalue: the eigenvalues' gradient V diag(g) V^T stays finite")]
+SVD_EDGES = [EdgeCase(_I2, params={"output": "S", "full_matrices": False}, value=[1.0, 1.0], grads=(_I2,),
+                      why="a repeated singular value: the singular values' gradient U diag(g) Vh stays finite")]
+VECTOR_NORM_EDGES = [EdgeCase([0.0, 0.0], value=0.0, grads=([0.0, 0.0],),
+                              why="the 2-norm's subgradient at 0 is 0, as PyTorch's")]

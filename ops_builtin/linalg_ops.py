@@ -974,8 +974,10 @@ def register(registry: Registry) -> None:
        reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=kit.SOLVE_TRIANGULAR_SAMPLES,
        reference=kit._solve_triangular_reference)
     op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=kit.SQUARE,
+       edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)
     op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
+       edge_cases=kit.DET_EDGES,
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
        node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
@@ -984,7 +986,7 @@ def register(registry: Registry) -> None:
     registry.register_composite("linalg.slogdet", _slogdet, samples=kit.SQUARE,
                                 reference=lambda a: tuple(np.linalg.slogdet(a)))
     op("cholesky", forward=_cholesky, vjp=(_cholesky_vjp,), saves=("output",), node_name="LinalgCholeskyExBackward0",
-       samples=kit.SPD, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
+       samples=kit.SPD, edge_cases=kit.CHOLESKY_EDGES, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
        else np.linalg.cholesky(a))
     registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit.SPD[:2],
                                 reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
@@ -994,7 +996,7 @@ def register(registry: Registry) -> None:
     registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]],
                                 reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
     op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",
-       samples=kit.SVD_SAMPLES, reference=kit._svd_reference)
+       samples=kit.SVD_SAMPLES, edge_cases=kit.SVD_EDGES, reference=kit._svd_reference)
     registry.register_composite("linalg.svd", _svd,
                                 samples=[Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
                                          for s in kit.SVD_SAMPLES[::3]],
@@ -1002,7 +1004,7 @@ def register(registry: Registry) -> None:
     registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in kit.SVD_SAMPLES[::3]],
                                 reference=lambda a: np.linalg.svd(a, compute_uv=False))
     op("eigh_output", forward=_eigh_output, vjp=(_eigh_output_vjp,), saves=("inputs",),
-       node_name="LinalgEighBackward0", samples=kit.EIGH_SAMPLES, reference=kit._eigh_reference)
+       node_name="LinalgEighBackward0", samples=kit.EIGH_SAMPLES, edge_cases=kit.EIGH_EDGES, reference=kit._eigh_reference)
     registry.register_composite("linalg.eigh", _eigh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
                                 reference=lambda a, UPLO="L": tuple(np.linalg.eigh(a)))
     registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
@@ -1013,7 +1015,7 @@ def register(registry: Registry) -> None:
        node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference)
     registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference)
     op("vector_norm", forward=_vector_norm, vjp=(_vector_norm_vjp,), params=("ord", "dim", "keepdim"),
-       node_name="LinalgVectorNormBackward0", samples=kit.VECTOR_NORM_SAMPLES,
+       node_name="LinalgVectorNormBackward0", samples=kit.VECTOR_NORM_SAMPLES, edge_cases=kit.VECTOR_NORM_EDGES,
        reference=lambda x, ord=2, dim=None, keepdim=False: np.asarray(
            np.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)))
     registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=kit._matrix_norm_reference, samples=[
@@ -1025,7 +1027,8 @@ def register(registry: Registry) -> None:
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
         Sample((2, 3, 4), dim=(0, 2))])
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES, reference=kit._expm_reference)
+       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES,
+       edge_cases=kit.MATRIX_EXP_EDGES, reference=kit._expm_reference)
     registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
         Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
         Sample((2, 2), n=0), Sample((2, 2), n=1)],

@@ -38,6 +38,10 @@ TORCH = {
     "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
     "logical_not": torch.logical_not,
     "index_put": _index_put, "pad": _pad,
+    "linalg.det": torch.linalg.det, "linalg.inv": torch.linalg.inv, "linalg.matrix_exp": torch.linalg.matrix_exp,
+    "linalg.cholesky": torch.linalg.cholesky, "linalg.vector_norm": torch.linalg.vector_norm,
+    "linalg.eigh_output": lambda a, output, UPLO="L": getattr(torch.linalg.eigh(a, UPLO=UPLO), output),
+    "linalg.svd_output": lambda a, output, full_matrices=True: getattr(torch.linalg.svd(a, full_matrices), output),
 }
 
 

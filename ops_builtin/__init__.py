@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, elementwise, exponential, filling, indexing, linalg, linalg_ops, reductions, shape, tensor_api
+from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape, tensor_api
+from . import linalg_decompositions, linalg_ops  # tapegrad.linalg
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, linalg_ops)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
+           linalg_ops, linalg_decompositions)
 
 
 @hookimpl

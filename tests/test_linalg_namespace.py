@@ -9,7 +9,7 @@ import pytest
 
 import tapegrad
 from tapegrad import Registry
-from tapegrad.ops_builtin import linalg_ops
+from tapegrad.ops_builtin import linalg_decompositions, linalg_ops
 from tapegrad.testing import parametrize_with_op_checks
 
 OPS = sorted("linalg." + name for name in (
@@ -26,6 +26,7 @@ def test_conformance(op_check):
 def test_the_list_above_is_every_op_the_module_registers():
     registry = Registry("probe")
     linalg_ops.register(registry)
+    linalg_decompositions.register(registry)
     assert sorted(op.name for op, _ in registry.ops) == OPS
 
 

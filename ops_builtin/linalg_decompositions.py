@@ -17,7 +17,8 @@ from tapegrad.testing.samples import Sample
 
 from . import linalg_kit as kit
 from .linalg import _mT
-from .linalg_ops import (_diag_embed, _dtype_name, _eye_like, _factors, _lapack, _matrices, _op, _sym, _tril)
+from .linalg_ops import (_diag_embed, _dtype_name, _eye_like, _factorized, _factors, _lapack, _matrices, _op, _sym,
+                         _tril, sharing, sharing_factorizations)
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -76,7 +77,8 @@ def _qr_output(xp: Any, A: Any, *, mode: str = "reduced", output: str = "Q") -> 
     _matrices("linalg.qr", xp, A, square=False)
     if output not in ("Q", "R"):
         raise ValueError(f"output must be 'Q' or 'R', got {output!r}")
-    q, r = xp.linalg.qr(A, mode="complete" if mode == "complete" else "reduced")
+    full = "complete" if mode == "complete" else "reduced"
+    q, r = _factorized(("qr", full), A, lambda: xp.linalg.qr(A, mode=full))
     if output == "R":
         return r
     return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q
@@ -133,7 +135,8 @@ def _qr(A: Any, mode: str = "reduced") -> Any:
     import tapegrad
 
     f = tapegrad.linalg.qr_output
-    return QRResult(f(A, mode=mode, output="Q"), f(A, mode=mode, output="R"))
+    with sharing_factorizations():
+        return QRResult(f(A, mode=mode, output="Q"), f(A, mode=mode, output="R"))
 
 
 # ---------------------------------------------------------------------------- svd
@@ -149,9 +152,13 @@ def _svd_output(xp: Any, A: Any, *, full_matrices: bool = True, output: str = "S
     if output not in _SVD_OUTPUTS:
         raise ValueError(f"output must be one of {_SVD_OUTPUTS}, got {output!r}")
     if output == "S":
-        return xp.linalg.svdvals(A)
-    u, _, vh = xp.linalg.svd(A, full_matrices=bool(full_matrices))
+        return xp.linalg.svdvals(A) if not sharing() else _svd_of(xp, A, full_matrices)[1]
+    u, _, vh = _svd_of(xp, A, full_matrices)
     return u if output == "U" else vh
+
+
+def _svd_of(xp: Any, A: Any, full_matrices: Any) -> Any:
+    return _factorized(("svd", bool(full_matrices)), A, lambda: xp.linalg.svd(A, full_matrices=bool(full_matrices)))
 
 
 def _svd_backward(xp: Any, gU: Any, gS: Any, gVh: Any, A: Any, full_matrices: bool) -> Any:
@@ -216,7 +223,8 @@ def _svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
                            "cuSOLVER backend.")
     f = tapegrad.linalg.svd_output
-    return SVDResult(*(f(A, full_matrices=full_matrices, output=o) for o in _SVD_OUTPUTS))
+    with sharing_factorizations():
+        return SVDResult(*(f(A, full_matrices=full_matrices, output=o) for o in _SVD_OUTPUTS))
 
 
 def _svdvals(A: Any, *, driver: Any = None) -> Any:
@@ -248,10 +256,9 @@ def _eigh_output(xp: Any, A: Any, *, UPLO: str = "L", output: str = "eigenvalues
     _matrices("linalg.eigh", xp, A)
     if output not in ("eigenvalues", "eigenvectors"):
         raise ValueError(f"output must be 'eigenvalues' or 'eigenvectors', got {output!r}")
-    s = _sym(xp, A)
-    if output == "eigenvalues":
-        return xp.linalg.eigvalsh(s)
-    return xp.linalg.eigh(s)[1]
+    if output == "eigenvalues" and not sharing():
+        return xp.linalg.eigvalsh(_sym(xp, A))
+    return _factorized(("eigh",), A, lambda: xp.linalg.eigh(_sym(xp, A)))[0 if output == "eigenvalues" else 1]
 
 
 def _eigh_output_vjp(xp: Any, g: Any, out: Any, A: Any, *, UPLO: str = "L",  # noqa: N803
@@ -277,7 +284,8 @@ def _eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
     import tapegrad
 
     f = tapegrad.linalg.eigh_output
-    return EighResult(f(A, UPLO=UPLO, output="eigenvalues"), f(A, UPLO=UPLO, output="eigenvectors"))
+    with sharing_factorizations():
+        return EighResult(f(A, UPLO=UPLO, output="eigenvalues"), f(A, UPLO=UPLO, output="eigenvectors"))
 
 
 def _eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803

@@ -38,11 +38,13 @@ Real dtypes only (tapegrad has no complex tensors); float16 is refused as PyTorc
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import numbers
 import operator
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -158,6 +160,37 @@ def _factors(xp: Any, A: Any, op: str, outputs: Sequence[str], at_once: Callable
     if type(A) is Tensor:
         return tuple(_op(xp, op)(A, output=o, **params) for o in outputs)
     return tuple(at_once())
+
+
+_SHARED: ContextVar[dict | None] = ContextVar("tapegrad_linalg_shared", default=None)
+
+
+@contextlib.contextmanager
+def sharing_factorizations() -> Iterator[None]:
+    """Within it, the per-result ops of one decomposition of one array factorize it once: a
+    composite returning all of a decomposition's results (``svd``: U, S, Vh) runs inside one."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def sharing() -> bool:
+    """Whether a ``sharing_factorizations`` block is active."""
+    return _SHARED.get() is not None
+
+
+def _factorized(key: tuple, A: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or inside ``sharing_factorizations`` its result for this very array ``A``
+    (by identity: nothing can modify ``A`` in place between the calls of one composite)."""
+    memo = _SHARED.get()
+    if memo is None:
+        return compute()
+    found = memo.get((key, id(A)))
+    if found is None or found[0] is not A:
+        found = memo[(key, id(A))] = (A, compute())
+    return found[1]
 
 
 def _col(b: Any) -> Any:
@@ -288,7 +321,7 @@ def _slogdet_output(xp: Any, A: Any, *, output: str = "logabsdet") -> Any:
     _matrices("linalg.slogdet", xp, A)
     if output not in ("sign", "logabsdet"):
         raise ValueError(f"output must be 'sign' or 'logabsdet', got {output!r}")
-    sign, logabsdet = xp.linalg.slogdet(A)
+    sign, logabsdet = _factorized(("slogdet",), A, lambda: xp.linalg.slogdet(A))
     return sign if output == "sign" else logabsdet
 
 
@@ -307,7 +340,8 @@ def _slogdet(A: Any) -> Any:
     import tapegrad
 
     f = tapegrad.linalg.slogdet_output
-    return SlogdetResult(f(A, output="sign"), f(A, output="logabsdet"))
+    with sharing_factorizations():
+        return SlogdetResult(f(A, output="sign"), f(A, output="logabsdet"))
 
 
 # ---------------------------------------------------------------------------- norms

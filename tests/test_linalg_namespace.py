@@ -295,3 +295,15 @@ def test_matrix_power_takes_an_int_only():
 def test_float16_is_refused_as_pytorch_refuses_it():
     with pytest.raises(RuntimeError, match="Low precision dtypes not supported. Got Half"):
         L.inv(tapegrad.eye(2, dtype=tapegrad.float16))
+
+
+def test_a_decomposition_factorizes_once_per_call_and_never_reuses_a_stale_one(monkeypatch):
+    calls = []
+    svd = np.linalg.svd
+    monkeypatch.setattr(np.linalg, "svd", lambda *a, **k: calls.append(1) or svd(*a, **k))
+    a = tapegrad.tensor(separated(np.random.default_rng(5), (3, 3)))
+    u, s, vh = L.svd(a)
+    assert len(calls) == 1
+    a.mul_(2.0)  # the same array, modified: the next call factorizes it again
+    np.testing.assert_allclose(arr(L.svd(a).S), 2 * arr(s))
+    np.testing.assert_allclose(arr(L.svdvals(a)), 2 * arr(s))

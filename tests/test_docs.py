@@ -91,7 +91,7 @@ def test_plugins_md_examples_run(tmp_path):
         assert "5.1667 [13.3333]" in "".join(outputs)  # the from-scratch lazy backend ran a training step
 
 
-@pytest.mark.parametrize("page", ["autograd.md"])
+@pytest.mark.parametrize("page", ["autograd.md", "linalg.md"])
 def test_user_guide_examples_run_and_print_what_they_say(page):
     """Each block runs in a fresh interpreter; every ``# expected`` comment after a print is checked."""
     path = ROOT / "docs" / page

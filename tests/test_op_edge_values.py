@@ -46,6 +46,10 @@ NOT_SWEPT = {
     **dict.fromkeys(("scatter_at", "scatter_add_at", "scatter_reduce_at", "index_add_at", "index_copy_at",
                      "index_fill_at", "masked_select", "take", "mm", "bmm", "mv", "cdist"),
                     "needs an index, a mask or matrix shapes: test_scatter_products (cdist's special points too)"),
+    **dict.fromkeys(tuple("linalg." + n for n in (
+        "solve", "solve_triangular", "inv", "det", "slogdet_output", "cholesky", "qr_output", "svd_output",
+        "eigh_output", "pinv", "lstsq_solution", "vector_norm", "matrix_exp", "cross", "diagonal")),
+        "matrix functions (vector_norm: norm's rules, swept as norm): test_linalg_namespace"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.

@@ -48,6 +48,10 @@ TORCH = {
     "index_select": lambda x, dim, index: torch.index_select(x, dim, torch.as_tensor(index)),
     "max": torch.max, "min": torch.min,
     "bitwise_left_shift": torch.bitwise_left_shift, "bitwise_right_shift": torch.bitwise_right_shift,
+    "linalg.det": torch.linalg.det, "linalg.inv": torch.linalg.inv, "linalg.matrix_exp": torch.linalg.matrix_exp,
+    "linalg.cholesky": torch.linalg.cholesky, "linalg.vector_norm": torch.linalg.vector_norm,
+    "linalg.eigh_output": lambda a, output, UPLO="L": getattr(torch.linalg.eigh(a, UPLO=UPLO), output),
+    "linalg.svd_output": lambda a, output, full_matrices=True: getattr(torch.linalg.svd(a, full_matrices), output),
 }
 TORCH["scatter_reduce_at"] = lambda x, src, dim, index, reduce, include_self=True: torch.scatter_reduce(
     x, dim, torch.as_tensor(index), src, reduce, include_self=include_self)

@@ -102,7 +102,7 @@ def _col2im(xp: Any, cols: Any, size: tuple[int, int], k: tuple[int, int], d: tu
         for j in range(k[1]):
             rows = slice(i * d[0], i * d[0] + s[0] * (oh - 1) + 1, s[0])
             columns = slice(j * d[1], j * d[1] + s[1] * (ow - 1) + 1, s[1])
-            out[:, :, rows, columns] += cols[:, :, i * k[1] + j]
+            out[:, :, rows, columns] += cols[:, :, i * k[1] + j, ...]
     return out
 
 
@@ -328,7 +328,7 @@ def _max_windows(xp: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, d
     planes = _as_planes(xp, x, shape)
     padded = _padded(xp, planes, ((p[0], right[0]), (p[1], right[1])), _lowest(xp, x.dtype))
     win = _im2col(xp, padded, k, d, s, out)
-    return win[:, 0], shape, out, (k, s, p, d)
+    return win[:, 0, ...], shape, out, (k, s, p, d)
 
 
 def _max_pool2d(xp: Any, x: Any, *, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -345,29 +345,58 @@ def _to_numpy(a: Any) -> np.ndarray:
     return np.asarray(a)
 
 
-def max_pool_positions(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                       ceil_mode: bool) -> np.ndarray:
-    """For each output element, the flat position in its input plane (H * W) of its window's first maximum
-    (NaN counting as the maximum): PyTorch's ``return_indices``. NumPy, any input."""
+def _window_positions(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                      ceil_mode: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each output element, the flat position in its input plane (H * W) PyTorch's kernel picks, and
+    whether the window holds any input element. PyTorch scans a window in order keeping the first
+    strict maximum, except that every NaN takes over (so the last NaN wins); a window of -inf keeps its
+    first element; a window wholly in the padding keeps its first row/column at or past 0."""
     win, shape, out, (k, s, p, d) = _max_windows(np, _to_numpy(x), kernel_size, stride, padding, dilation,
                                                  ceil_mode)
-    first = np.argmax(np.where(np.isnan(win), np.inf, win) if win.dtype.kind == "f" else win, axis=1)
-    ki, kj = np.divmod(first, k[1])
+    h, w = shape[-2:]
     oi, oj = np.divmod(np.arange(out[0] * out[1]), out[1])
-    rows = oi * s[0] - p[0] + ki * d[0]
-    cols = oj * s[1] - p[1] + kj * d[1]
-    return (rows * shape[-1] + cols).reshape(*shape[:-2], *out).astype(np.int64)
+    ki, kj = np.divmod(np.arange(k[0] * k[1]), k[1])
+    rows = oi[None, :] * s[0] - p[0] + ki[:, None] * d[0]  # (k, L)
+    cols = oj[None, :] * s[1] - p[1] + kj[:, None] * d[1]
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    if win.dtype.kind == "f":
+        best = np.max(np.where(inside, win, -np.inf), axis=1, keepdims=True)
+        nan = inside & np.isnan(win)
+        last_nan = k[0] * k[1] - 1 - np.argmax(nan[:, ::-1], axis=1)
+        pick = np.where(nan.any(axis=1), last_nan, np.argmax(inside & (win == best), axis=1))
+    else:
+        best = np.max(np.where(inside, win, np.iinfo(win.dtype).min), axis=1, keepdims=True)
+        pick = np.argmax(inside & (win == best), axis=1)
+    valid = inside.any(axis=0)
+    r = np.take_along_axis(np.broadcast_to(rows, pick.shape[:1] + rows.shape), pick[:, None], 1)[:, 0]
+    c = np.take_along_axis(np.broadcast_to(cols, pick.shape[:1] + cols.shape), pick[:, None], 1)[:, 0]
+    start_r = np.where(rows[0] < 0, rows[0] + (-rows[0] + d[0] - 1) // d[0] * d[0], rows[0])
+    start_c = np.where(cols[0] < 0, cols[0] + (-cols[0] + d[1] - 1) // d[1] * d[1], cols[0])
+    pos = np.where(valid, r * w + c, start_r * w + start_c)
+    lead = (*shape[:-2], *out)
+    return pos.reshape(lead).astype(np.int64), np.broadcast_to(valid, pos.shape).reshape(lead)
+
+
+def max_pool_positions(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                       ceil_mode: bool) -> np.ndarray:
+    """PyTorch's ``return_indices``: each maximum's flat position in its input plane (NumPy, int64)."""
+    return _window_positions(x, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 def _max_pool2d_vjp(xp: Any, g: Any, ans: Any, x: Any, *, kernel_size: Any, stride: Any = None, padding: Any = 0,
                     dilation: Any = 1, ceil_mode: bool = False) -> Any:
-    """``g`` added at each window's argmax (an ``index_scatter_add``, so differentiable in ``g``)."""
+    """``g`` added at each window's pick (an ``index_scatter_add``, so differentiable in ``g``); windows
+    wholly in the padding send nothing."""
     shape = _shape(x)
-    pos = max_pool_positions(x, kernel_size, stride, padding, dilation, ceil_mode)
+    pos, valid = _window_positions(x, kernel_size, stride, padding, dilation, ceil_mode)
     plane = shape[-2] * shape[-1]
     planes = math.prod(shape[:-2])
     flat = (pos.reshape(planes, -1) + (np.arange(planes) * plane)[:, None]).reshape(-1)
-    gx = xp.index_scatter_add(xp.reshape(g, (-1,)), index=(flat,), shape=(planes * plane,))
+    g = xp.reshape(g, (-1,))
+    if not valid.all():
+        keep = np.flatnonzero(valid.reshape(-1))
+        g, flat = xp.getitem(g, index=(keep,)), flat[keep]
+    gx = xp.index_scatter_add(g, index=(flat,), shape=(planes * plane,))
     return xp.reshape(gx, shape)
 
 
@@ -408,7 +437,7 @@ def _avg_pool2d(xp: Any, x: Any, *, kernel_size: Any, stride: Any = None, paddin
     shape, k, s, p, out, right, div = _avg_args(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                                                 divisor_override)
     planes = _padded(xp, _as_planes(xp, x, shape), ((p[0], right[0]), (p[1], right[1])))
-    total = xp.sum(_im2col(xp, planes, k, (1, 1), s, out)[:, 0], axis=1)
+    total = xp.sum(_im2col(xp, planes, k, (1, 1), s, out)[:, 0, ...], axis=1)
     return xp.reshape(_divide(xp, total, div), (*shape[:-2], *out))
 
 
@@ -486,9 +515,9 @@ CONV_SAMPLES = [
 UNFOLD_SAMPLES = [Sample((2, 2, 4, 5), kernel_size=(2, 3)),
                   Sample((1, 2, 5, 5), kernel_size=3, dilation=2, padding=1, stride=2),
                   Sample((2, 4, 3), kernel_size=2, stride=(1, 2))]
-FOLD_SAMPLES = [Sample((2, 12, 12), output_size=(4, 5), kernel_size=(2, 3)),
+FOLD_SAMPLES = [Sample((2, 12, 9), output_size=(4, 5), kernel_size=(2, 3)),
                 Sample((1, 18, 9), output_size=5, kernel_size=3, dilation=2, padding=1, stride=(1, 1)),
-                Sample((8, 2), output_size=(3, 4), kernel_size=2, stride=(1, 2))]
+                Sample((8, 4), output_size=(3, 4), kernel_size=2, stride=(1, 2))]
 MAX_POOL_SAMPLES = [Sample((2, 2, 5, 5), kernel_size=2),
                     Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2)),
                     Sample((2, 5, 5), kernel_size=2, stride=2, ceil_mode=True)]
@@ -688,7 +717,7 @@ FUNCTIONAL_SAMPLES = {
                Sample((2, 6), (2, 2, 2), padding="same", dilation=3)],
     "conv2d": [Sample((1, 2, 5, 5), (3, 2, 3, 3), (3,), padding="same"),
                Sample((2, 4, 4), (2, 1, 2, 2), groups=2, padding="same"),
-               Sample((1, 2, 4, 5), (2, 2, 2, 3), None, (2, 1), "valid")],
+               Sample((1, 2, 4, 5), (2, 2, 2, 3), None, stride=(2, 1), padding="valid")],
     "max_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, return_indices=True),
                    Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True)],
     "max_pool2d": [Sample((1, 2, 5, 5), kernel_size=2, return_indices=True),

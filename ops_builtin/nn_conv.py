@@ -117,9 +117,16 @@ def _window_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> 
     return k, d, p, s
 
 
+def _refuse_rank(shape: tuple[int, ...], dim: int) -> None:
+    """PyTorch reads dimension ``dim`` (or ``-3``) of a 2-D input before checking its rank: an IndexError."""
+    if len(shape) == 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-2, 1], but got {dim})")
+
+
 def _unfold(xp: Any, x: Any, *, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Any:
     """Every kernel-sized block of ``x`` (N, C, H, W) as a column: (N, C * kh * kw, L) (im2col)."""
     shape = _shape(x)
+    _refuse_rank(shape, 2)
     if len(shape) not in (3, 4) or 0 in shape[-3:]:
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got: {list(shape)}")
@@ -422,6 +429,7 @@ def _avg_divisors(shape: tuple[int, ...], k: tuple[int, int], s: tuple[int, int]
 
 def _avg_args(x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, count_include_pad: bool,
               divisor_override: Any) -> tuple[Any, ...]:
+    _refuse_rank(_shape(x), -3)
     shape, k, s, p, d = _pool_args(x, kernel_size, stride, padding, 1, "")
     out, right = _pool_sizes(shape, k, s, p, d, bool(ceil_mode))
     return shape, k, s, p, out, right, _avg_divisors(shape, k, s, p, out, bool(count_include_pad), divisor_override)

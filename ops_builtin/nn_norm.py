@@ -13,6 +13,7 @@ signatures and errors; ``F.batch_norm`` also updates ``running_mean``/``running_
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tapegrad.testing.samples import Sample
@@ -38,10 +39,6 @@ def _normalized(xp: Any, x: Any, dims: tuple[int, ...], eps: float) -> tuple[Any
 def _dx(xp: Any, h: Any, xhat: Any, rstd: Any, dims: tuple[int, ...]) -> Any:
     """The input's cotangent of ``xhat`` given ``h = g * weight``: the mean and variance depend on ``x``."""
     return rstd * (h - xp.mean(h, axis=dims, keepdims=True) - xhat * xp.mean(h * xhat, axis=dims, keepdims=True))
-
-
-def _affine(v: Any, shape: tuple[int, ...]) -> Any:
-    return v if _number(v) else v
 
 
 # ---------------------------------------------------------------------------- layer norm
@@ -83,12 +80,8 @@ def _bias_vjp(xp: Any, g: Any, ans: Any, x: Any, weight: Any, bias: Any, **param
 
 
 # ---------------------------------------------------------------------------- batch norm
-def _channel(v: Any, ndim: int) -> Any:
-    """A per-channel (C,) value shaped to broadcast against (N, C, ...)."""
-    return v if _number(v) else v.reshape((-1,) + (1,) * (ndim - 2)) if hasattr(v, "reshape") else v
-
-
 def _per_channel(xp: Any, v: Any, ndim: int) -> Any:
+    """A per-channel (C,) value shaped to broadcast against (N, C, ...); numbers as they are."""
     return v if _number(v) else xp.reshape(v, (-1,) + (1,) * (ndim - 2))
 
 
@@ -164,12 +157,10 @@ def _gn_vjp_w(xp: Any, g: Any, ans: Any, x: Any, weight: Any, bias: Any, *, num_
 
 
 # ---------------------------------------------------------------------------- the public functions
-def _check_affine(what: str, v: Any, shape: Sequence[int], name: str) -> None:
+def _check_affine(v: Any, shape: Sequence[int], name: str) -> None:
     if v is not None and tuple(v.shape) != tuple(shape):
         raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                           f"{list(v.shape)} and normalized_shape = {list(shape)}" if what == "layer" else
-                           f"Expected {name} to be a vector of size equal to the number of channels in input, but "
-                           f"got {name} of shape {list(v.shape)} and input of shape {what}")
+                           f"{list(v.shape)} and normalized_shape = {list(shape)}")
 
 
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
@@ -177,8 +168,8 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     import tapegrad
 
     shape = _shape_arg(normalized_shape)
-    _check_affine("layer", weight, shape, "weight")
-    _check_affine("layer", bias, shape, "bias")
+    _check_affine(weight, shape, "weight")
+    _check_affine(bias, shape, "bias")
     return tapegrad.native_layer_norm(input, 1.0 if weight is None else weight, 0.0 if bias is None else bias,
                                       normalized_shape=shape, eps=eps)
 
@@ -238,6 +229,10 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
         if v is not None and (v.ndim != 1 or v.numel() != int(input.shape[1])):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(v.shape)} and input of shape {list(input.shape)}")
+    size = [int(input.shape[0]) * int(input.shape[1]) // max(int(num_groups), 1), int(num_groups),
+            *(int(n) for n in input.shape[2:])]
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     return tapegrad.native_group_norm(input, 1.0 if weight is None else weight, 0.0 if bias is None else bias,
                                       num_groups=num_groups, eps=eps)
 
@@ -263,10 +258,8 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "native_group_norm", forward=_native_group_norm, vjp=(_gn_vjp_x, _gn_vjp_w, _channel_sum),
         saves=("inputs",), reads=((0, 1), (0,), (0,)), samples=GN_SAMPLES)
-    ln = [Sample((2, 3, 4), (4,), weight=(4,), bias=(4,))]
     registry.register_composite(F + "layer_norm", layer_norm, samples=[
-        Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), normalized_shape=4)])
-    del ln
+        Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), 4, (4,), (4,))])
     registry.register_composite(F + "batch_norm", batch_norm, samples=[
         Sample((4, 3, 2), running_mean=None, running_var=None, training=True)])
     registry.register_composite(F + "group_norm", group_norm, samples=[Sample((2, 4, 3), num_groups=2)])

@@ -41,6 +41,8 @@ NOT_SWEPT = {
                     "needs a shape, dim, dtype, value or index: linear in x, covered by test_shape_ops/test_indexing"),
     **dict.fromkeys(("matmul", "dot", "outer", "tensordot"), "shape-dependent products: test_linalg_ops"),
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
+    **dict.fromkeys(("nn.functional.unfold", "nn.functional.fold", "max_pool2d", "nn.functional.avg_pool2d",
+                     "nn.functional.adaptive_avg_pool2d"), "images (N, C, H, W) and window sizes: test_nn_conv"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.

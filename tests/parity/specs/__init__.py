@@ -14,6 +14,10 @@ from types import ModuleType
 
 
 def modules() -> list[ModuleType]:
-    """Every spec module of this package, in name order."""
+    """Every spec module of this package, in name order.
+
+    ``opspec`` is imported first: spec modules import it, and when something else (``known_failures``)
+    came first, ``opspec``'s own gathering would otherwise meet a spec module still half-imported."""
+    importlib.import_module(f"{__name__.rpartition('.')[0]}.opspec")
     return [importlib.import_module(f"{__name__}.{info.name}")
             for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)]

@@ -86,6 +86,11 @@ def _im2col(xp: Any, x: Any, k: tuple[int, int], d: tuple[int, int], s: tuple[in
     """Windows of the (already padded) ``x`` (N, C, H, W) as (N, C, kh * kw, oh * ow)."""
     n, c = _shape(x)[:2]
     oh, ow = out_hw
+    if isinstance(x, np.ndarray):  # NumPy: one strided view of every window, copied once
+        span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+        view = np.lib.stride_tricks.sliding_window_view(x, span, axis=(2, 3))
+        view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]
+        return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, k[0] * k[1], oh * ow)
     parts = [x[:, :, i * d[0]:i * d[0] + s[0] * (oh - 1) + 1:s[0], j * d[1]:j * d[1] + s[1] * (ow - 1) + 1:s[1]]
              for i in range(k[0]) for j in range(k[1])]
     return xp.reshape(xp.stack(parts, axis=2), (n, c, k[0] * k[1], oh * ow))

@@ -259,3 +259,12 @@ def test_pytorchs_errors(call, kind, words):
     with pytest.raises(kind) as info:
         call()
     assert words in str(info.value)
+
+
+def test_every_function_has_its_line_in_the_docs():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "nn_functional.md").read_text()
+    section = text.split("## Convolution, pooling, normalization", 1)[1]
+    missing = [name for name in FUNCTIONAL if f"`F.{name}(" not in section]
+    assert not missing, f"docs/nn_functional.md lacks a line for {missing}"

@@ -156,22 +156,19 @@ POOL1D_ERRORS = fixed_errors(((2, 3, 6), (), {"kernel_size": 7}), ((2, 3, 6), ()
 
 
 # ---------------------------------------------------------------------------- unfold / fold
-def _window(rng: np.random.Generator) -> dict[str, Any]:
-    return {"kernel_size": _maybe_pair(rng, _ints(rng, 1, 3)), "dilation": _maybe_pair(rng, _ints(rng, 1, 2)),
-            "padding": _maybe_pair(rng, _ints(rng, 0, 1)), "stride": _maybe_pair(rng, _ints(rng, 1, 2))}
-
-
-def _pairs(params: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    return {k: v if isinstance(v, tuple) else (v, v) for k, v in params.items()}
+def _window(rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, tuple[int, int]], tuple[int, int]]:
+    """Random unfold/fold params, the same as pairs, and a spatial size the kernel fits in."""
+    params = {"kernel_size": _maybe_pair(rng, _ints(rng, 1, 3)), "dilation": _maybe_pair(rng, _ints(rng, 1, 2)),
+              "padding": _maybe_pair(rng, _ints(rng, 0, 1)), "stride": _maybe_pair(rng, _ints(rng, 1, 2))}
+    w = {k: v if isinstance(v, tuple) else (v, v) for k, v in params.items()}
+    size = tuple(int(max(rng.integers(1, 7), w["dilation"][i] * (w["kernel_size"][i] - 1) + 1)) for i in range(2))
+    return params, w, (size[0], size[1])
 
 
 def gen_unfold(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
     for _ in range(8):
-        params = _window(rng)
-        w = _pairs(params)
-        size = tuple(int(max(rng.integers(1, 7), w["dilation"][i] * (w["kernel_size"][i] - 1) + 1))
-                     for i in range(2))
+        params, _, size = _window(rng)
         lead = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))[:int(rng.integers(1, 3))]
         cases.append(Case((values(rng, (*lead, *size), dtype),), params))
     return cases
@@ -180,10 +177,7 @@ def gen_unfold(rng: np.random.Generator, dtype: str) -> list[Case]:
 def gen_fold(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
     for _ in range(8):
-        params = _window(rng)
-        w = _pairs(params)
-        size = tuple(int(max(rng.integers(1, 7), w["dilation"][i] * (w["kernel_size"][i] - 1) + 1))
-                     for i in range(2))
+        params, w, size = _window(rng)
         blocks = [(size[i] + 2 * w["padding"][i] - w["dilation"][i] * (w["kernel_size"][i] - 1) - 1)
                   // w["stride"][i] + 1 for i in range(2)]
         c = int(rng.integers(1, 3))

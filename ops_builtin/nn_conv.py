@@ -29,6 +29,8 @@ import numpy as np
 
 from tapegrad.testing.samples import Sample
 
+from . import nn_references as ref
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -547,24 +549,26 @@ WINDOW_PARAMS = ("kernel_size", "dilation", "padding", "stride")
 def register(registry: Registry) -> None:
     registry.register_op(
         F + "unfold", forward=_unfold, vjp=(_unfold_vjp,), saves=(), params=WINDOW_PARAMS,
-        node_name="Im2ColBackward0", samples=UNFOLD_SAMPLES)
+        node_name="Im2ColBackward0", samples=UNFOLD_SAMPLES, reference=ref.unfold)
     registry.register_op(
         F + "fold", forward=_fold, vjp=(_fold_vjp,), saves=(), params=("output_size", *WINDOW_PARAMS),
-        node_name="Col2ImBackward0", samples=FOLD_SAMPLES)
+        node_name="Col2ImBackward0", samples=FOLD_SAMPLES, reference=ref.fold)
     registry.register_op(
         "convolution", forward=_convolution, vjp=(_conv_vjp_x, _conv_vjp_w, _conv_vjp_b), saves=("inputs",),
-        reads=((1,), (0,), ()), params=("stride", "padding", "dilation", "groups"), samples=CONV_SAMPLES)
+        reads=((1,), (0,), ()), params=("stride", "padding", "dilation", "groups"), samples=CONV_SAMPLES,
+        reference=ref.convolution)
     registry.register_op(
         "max_pool2d", forward=_max_pool2d, vjp=(_max_pool2d_vjp,), saves=("inputs",),
         params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
-        node_name="MaxPool2DWithIndicesBackward0", samples=MAX_POOL_SAMPLES)
+        node_name="MaxPool2DWithIndicesBackward0", samples=MAX_POOL_SAMPLES, reference=ref.max_pool2d)
     registry.register_op(
         F + "avg_pool2d", forward=_avg_pool2d, vjp=(_avg_pool2d_vjp,), saves=(),
         params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-        node_name="AvgPool2DBackward0", samples=AVG_POOL_SAMPLES)
+        node_name="AvgPool2DBackward0", samples=AVG_POOL_SAMPLES, reference=ref.avg_pool2d)
     registry.register_op(
         F + "adaptive_avg_pool2d", forward=_adaptive_avg_pool2d, vjp=(_adaptive_avg_pool2d_vjp,), saves=(),
-        params=("output_size",), node_name=_adaptive_name, samples=ADAPTIVE_SAMPLES)
+        params=("output_size",), node_name=_adaptive_name, samples=ADAPTIVE_SAMPLES,
+        reference=ref.adaptive_avg_pool2d)
     register_functional(registry)
 
 
@@ -745,8 +749,10 @@ FUNCTIONAL_SAMPLES = {
 
 
 def register_functional(registry: Registry) -> None:
-    functions = {"conv1d": _conv(1), "conv2d": _conv(2), "max_pool1d": _max_pool1d_fn,
-                 "max_pool2d": _max_pool2d_fn, "avg_pool1d": _avg_pool1d_fn,
-                 "adaptive_avg_pool1d": _adaptive_avg_pool1d_fn, "pad": _pad_fn}
-    for name, function in functions.items():
-        registry.register_composite(F + name, function, samples=FUNCTIONAL_SAMPLES[name])
+    functions = {"conv1d": (_conv(1), ref.conv), "conv2d": (_conv(2), ref.conv),
+                 "max_pool1d": (_max_pool1d_fn, ref.max_pool1d_fn), "max_pool2d": (_max_pool2d_fn, ref.max_pool2d_fn),
+                 "avg_pool1d": (_avg_pool1d_fn, ref.avg_pool1d_fn),
+                 "adaptive_avg_pool1d": (_adaptive_avg_pool1d_fn, ref.adaptive_avg_pool1d_fn),
+                 "pad": (_pad_fn, ref.pad_fn)}
+    for name, (function, reference) in functions.items():
+        registry.register_composite(F + name, function, samples=FUNCTIONAL_SAMPLES[name], reference=reference)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from tapegrad.testing.samples import Sample
 
+from . import nn_references as ref
+
 if TYPE_CHECKING:
     from tapegrad import Registry
 
@@ -251,15 +253,16 @@ GN_SAMPLES = [Sample((2, 4, 3), (4,), (4,), num_groups=2),
 def register(registry: Registry) -> None:
     registry.register_op(
         "native_layer_norm", forward=_native_layer_norm, vjp=(_ln_vjp_x, _ln_vjp_w, _bias_vjp),
-        saves=("inputs",), reads=((0, 1), (0,), ()), samples=LN_SAMPLES)
+        saves=("inputs",), reads=((0, 1), (0,), ()), samples=LN_SAMPLES, reference=ref.native_layer_norm)
     registry.register_op(
         "native_batch_norm", forward=_native_batch_norm, vjp=(_bn_vjp_x, _bn_vjp_w, _channel_sum),
-        saves=("inputs",), reads=((0, 1), (0,), (0,)), samples=BN_SAMPLES)
+        saves=("inputs",), reads=((0, 1), (0,), (0,)), samples=BN_SAMPLES, reference=ref.native_batch_norm)
     registry.register_op(
         "native_group_norm", forward=_native_group_norm, vjp=(_gn_vjp_x, _gn_vjp_w, _channel_sum),
-        saves=("inputs",), reads=((0, 1), (0,), (0,)), samples=GN_SAMPLES)
+        saves=("inputs",), reads=((0, 1), (0,), (0,)), samples=GN_SAMPLES, reference=ref.native_group_norm)
     registry.register_composite(F + "layer_norm", layer_norm, samples=[
-        Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), 4, (4,), (4,))])
+        Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), 4, (4,), (4,))], reference=ref.layer_norm)
     registry.register_composite(F + "batch_norm", batch_norm, samples=[
-        Sample((4, 3, 2), running_mean=None, running_var=None, training=True)])
-    registry.register_composite(F + "group_norm", group_norm, samples=[Sample((2, 4, 3), num_groups=2)])
+        Sample((4, 3, 2), running_mean=None, running_var=None, training=True)], reference=ref.batch_norm)
+    registry.register_composite(F + "group_norm", group_norm, samples=[Sample((2, 4, 3), num_groups=2)],
+                                reference=ref.group_norm)

@@ -17,8 +17,8 @@ from . import nn_conv, nn_norm
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
-MODULES += (nn_conv, nn_norm)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
+           nn_conv, nn_norm)
 
 
 @hookimpl

@@ -83,8 +83,7 @@ def _padded(xp: Any, x: Any, pads: Sequence[tuple[int, int]], value: float = 0.0
     return out
 
 
-def _im2col(xp: Any, x: Any, k: tuple[int, int], d: tuple[int, int], s: tuple[int, int],
-            out_hw: tuple[int, int]) -> Any:
+def _im2col(xp: Any, x: Any, k: Sequence[int], d: Sequence[int], s: Sequence[int], out_hw: Sequence[int]) -> Any:
     """Windows of the (already padded) ``x`` (N, C, H, W) as (N, C, kh * kw, oh * ow)."""
     n, c = _shape(x)[:2]
     oh, ow = out_hw
@@ -98,8 +97,8 @@ def _im2col(xp: Any, x: Any, k: tuple[int, int], d: tuple[int, int], s: tuple[in
     return xp.reshape(xp.stack(parts, axis=2), (n, c, k[0] * k[1], oh * ow))
 
 
-def _col2im(xp: Any, cols: Any, size: tuple[int, int], k: tuple[int, int], d: tuple[int, int],
-            s: tuple[int, int], out_hw: tuple[int, int]) -> Any:
+def _col2im(xp: Any, cols: Any, size: Sequence[int], k: Sequence[int], d: Sequence[int], s: Sequence[int],
+            out_hw: Sequence[int]) -> Any:
     """The adjoint of ``_im2col``: (N, C, kh * kw, oh * ow) added into zeros of (N, C, *size)."""
     n, c = _shape(cols)[:2]
     oh, ow = out_hw
@@ -113,7 +112,7 @@ def _col2im(xp: Any, cols: Any, size: tuple[int, int], k: tuple[int, int], d: tu
     return out
 
 
-def _window_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple[tuple[int, int], ...]:
+def _window_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple[tuple[int, ...], ...]:
     k, d = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
     p, s = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
     if min(k) <= 0 or min(d) <= 0 or min(s) <= 0:
@@ -480,7 +479,7 @@ def _adaptive_matrix(n: int, m: int) -> np.ndarray:
     return a
 
 
-def _adaptive_args(x: Any, output_size: Any) -> tuple[tuple[int, ...], tuple[int, int]]:
+def _adaptive_args(x: Any, output_size: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     shape = _shape(x)
     if len(shape) not in (3, 4) or 0 in shape[-2:]:
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(shape)}")
@@ -494,7 +493,7 @@ def _adaptive_args(x: Any, output_size: Any) -> tuple[tuple[int, ...], tuple[int
     return shape, size
 
 
-def _adaptive_pair(xp: Any, shape: tuple[int, ...], size: tuple[int, int], dtype: Any) -> tuple[Any, Any]:
+def _adaptive_pair(xp: Any, shape: tuple[int, ...], size: tuple[int, ...], dtype: Any) -> tuple[Any, Any]:
     ph = xp.asarray(_adaptive_matrix(shape[-2], size[0]), dtype=dtype)
     pwt = xp.asarray(_adaptive_matrix(shape[-1], size[1]).T.copy(), dtype=dtype)
     return ph, pwt

@@ -213,7 +213,7 @@ def adaptive_avg_pool1d_fn(input: np.ndarray, output_size: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- padding
-_NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NUMPY_MODES: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def pad_fn(input: np.ndarray, pad: Sequence[int], mode: str = "constant", value: Any = None) -> np.ndarray:

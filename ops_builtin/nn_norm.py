@@ -239,6 +239,38 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
                                       num_groups=num_groups, eps=eps)
 
 
+def instance_norm(input: Any, running_mean: Any = None, running_var: Any = None, weight: Any = None,
+                  bias: Any = None, use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Any:
+    """PyTorch's ``F.instance_norm``: each sample's channels normalized over their positions (batch norm of
+    the (1, N * C, ...) view, as PyTorch computes it); ``running_mean``/``running_var`` updated in place
+    with the batch's mean of the per-instance statistics, or used when ``use_input_stats=False``."""
+    import tapegrad
+
+    if input.ndim < 3:
+        raise ValueError(f"expected 3D or higher input (got {input.ndim}D input)")
+    n, c = int(input.shape[0]), int(input.shape[1])
+    if use_input_stats and math.prod(int(s) for s in input.shape[2:]) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"torch.Size({list(input.shape)})")
+    tiled = [None if v is None else v.expand(n, c).reshape(n * c) for v in (weight, bias)]
+    stats = {} if use_input_stats else {
+        "running_mean": tapegrad.tensor(running_mean.detach().numpy()).expand(n, c).reshape(n * c),
+        "running_var": tapegrad.tensor(running_var.detach().numpy()).expand(n, c).reshape(n * c)}
+    out = batch_norm(input.reshape(1, n * c, *input.shape[2:]), stats.get("running_mean"),
+                     stats.get("running_var"), tiled[0], tiled[1], training=bool(use_input_stats), eps=eps)
+    if use_input_stats and (running_mean is not None or running_var is not None):
+        dims = tuple(range(2, input.ndim))
+        with tapegrad.no_grad():
+            x = input.detach()
+            if running_mean is not None:
+                batch_mean = x.mean(dim=dims).mean(dim=0).astype(running_mean.dtype)
+                running_mean.mul_(1 - momentum).add_(momentum * batch_mean)
+            if running_var is not None:
+                batch_var = x.var(dim=dims, unbiased=True).mean(dim=0).astype(running_var.dtype)
+                running_var.mul_(1 - momentum).add_(momentum * batch_var)
+    return out.reshape(tuple(input.shape))
+
+
 # ---------------------------------------------------------------------------- registration
 LN_SAMPLES = [Sample((2, 3, 4), (4,), (4,), normalized_shape=(4,)),
               Sample((2, 3, 4), (3, 4), 0.0, normalized_shape=(3, 4), eps=1e-3),
@@ -264,5 +296,8 @@ def register(registry: Registry) -> None:
         Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), 4, (4,), (4,))], reference=ref.layer_norm)
     registry.register_composite(F + "batch_norm", batch_norm, samples=[
         Sample((4, 3, 2), running_mean=None, running_var=None, training=True)], reference=ref.batch_norm)
+    registry.register_composite(F + "instance_norm", instance_norm, samples=[
+        Sample((2, 3, 4), weight=None, bias=None), Sample((2, 2, 2, 3), None, None, (2,), (2,), eps=1e-3)],
+        reference=ref.instance_norm)
     registry.register_composite(F + "group_norm", group_norm, samples=[Sample((2, 4, 3), num_groups=2)],
                                 reference=ref.group_norm)

@@ -275,3 +275,16 @@ def group_norm(input: np.ndarray, num_groups: int, weight: Any = None, bias: Any
                eps: float = 1e-5) -> np.ndarray:
     return native_group_norm(input, 1.0 if weight is None else weight, 0.0 if bias is None else bias, num_groups,
                              eps)
+
+
+def instance_norm(input: np.ndarray, running_mean: Any = None, running_var: Any = None, weight: Any = None,
+                  bias: Any = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> np.ndarray:
+    axes = tuple(range(2, input.ndim))
+    if use_input_stats:
+        xhat = _standardize(input, axes, eps)
+    else:
+        xhat = (input - _per_channel(np.asarray(running_mean), input.ndim)) / np.sqrt(
+            _per_channel(np.asarray(running_var), input.ndim) + eps)
+    return xhat * _per_channel(1.0 if weight is None else weight, input.ndim) + _per_channel(
+        0.0 if bias is None else bias, input.ndim)

@@ -20,7 +20,8 @@ from tapegrad.testing import parametrize_with_op_checks
 
 KERNELS = ["convolution", "max_pool2d", "native_layer_norm", "native_batch_norm", "native_group_norm"]
 FUNCTIONAL = ["unfold", "fold", "avg_pool2d", "adaptive_avg_pool2d", "conv1d", "conv2d", "max_pool1d",
-              "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "pad", "layer_norm", "batch_norm", "group_norm"]
+              "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "pad", "layer_norm", "batch_norm", "group_norm",
+              "instance_norm"]
 OPS = KERNELS + [f"nn.functional.{name}" for name in FUNCTIONAL]
 
 RNG = np.random.default_rng(20261201)

@@ -261,21 +261,25 @@ def gen_batch_norm(rng: np.random.Generator, dtype: str) -> list[Case]:
     return [Case(*_bn_case(rng, dtype)) for _ in range(8)]
 
 
-def _tg_batch_norm(x: Any, w: Any, b: Any, running_mean: Any = None, running_var: Any = None, **params: Any) -> Any:
-    """The result and the running statistics after the call (PyTorch updates them in place)."""
-    rm = None if running_mean is None else tapegrad.tensor(running_mean.copy())
-    rv = None if running_var is None else tapegrad.tensor(running_var.copy())
-    out = tapegrad.nn.functional.batch_norm(x, rm, rv, w, b, **params)
-    return (out, *(t for t in (rm, rv) if t is not None))
+def _tg_running(name: str) -> Any:
+    """tapegrad's ``F.NAME(x, running_mean, running_var, w, b, ...)``: the result and the running
+    statistics after the call (updated in place, as PyTorch does)."""
+    def call(x: Any, w: Any, b: Any, running_mean: Any = None, running_var: Any = None, **params: Any) -> Any:
+        rm, rv = (None if v is None else tapegrad.tensor(v.copy()) for v in (running_mean, running_var))
+        out = getattr(tapegrad.nn.functional, name)(x, rm, rv, w, b, **params)
+        return (out, *(t for t in (rm, rv) if t is not None))
+    return call
 
 
-def _th_batch_norm(torch: Any, x: Any, w: Any, b: Any, running_mean: Any = None, running_var: Any = None,
-                   **params: Any) -> Any:
-    rm = None if running_mean is None else torch.from_numpy(running_mean.copy())
-    rv = None if running_var is None else torch.from_numpy(running_var.copy())
-    w, b = _affine_for_torch(torch, x, w, b, x.shape[1:2]) if x.ndim > 1 else (w, b)
-    out = torch.nn.functional.batch_norm(x, rm, rv, w, b, **params)
-    return (out, *(t for t in (rm, rv) if t is not None))
+def _th_running(name: str) -> Any:
+    """PyTorch's side of ``_tg_running``; an absent weight and bias as ones and zeros (``_affine_for_torch``)."""
+    def call(torch: Any, x: Any, w: Any, b: Any, running_mean: Any = None, running_var: Any = None,
+             **params: Any) -> Any:
+        rm, rv = (None if v is None else torch.from_numpy(v.copy()) for v in (running_mean, running_var))
+        w, b = _affine_for_torch(torch, x, w, b, x.shape[1:2]) if x.ndim > 1 else (w, b)
+        out = getattr(torch.nn.functional, name)(x, rm, rv, w, b, **params)
+        return (out, *(t for t in (rm, rv) if t is not None))
+    return call
 
 
 def gen_native_batch_norm(rng: np.random.Generator, dtype: str) -> list[Case]:
@@ -346,6 +350,21 @@ def _th_native_layer_norm(torch: Any, x: Any, w: Any, b: Any, normalized_shape: 
                                    eps)[0]
 
 
+def gen_instance_norm(rng: np.random.Generator, dtype: str) -> list[Case]:
+    cases = []
+    for _ in range(8):
+        c = int(rng.integers(1, 4))
+        s = (int(rng.integers(1, 3)), c, 4, *(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 2)))))
+        w, b = _affine(rng, (c,), dtype)
+        params: dict[str, Any] = {"use_input_stats": bool(rng.random() < 0.7), "eps": float(rng.choice([1e-5, 1e-3]))}
+        if not params["use_input_stats"] or rng.random() < 0.5:
+            params["running_mean"] = rng.uniform(-1, 1, size=c).astype(dtype)
+            params["running_var"] = rng.uniform(0.5, 2, size=c).astype(dtype)
+            params["momentum"] = 0.3
+        cases.append(Case((values(rng, s, dtype), w, b), params))
+    return cases
+
+
 NORM_ERRORS = {
     "layer_norm": lambda rng: [Case((values(rng, (2, 3, 4), "float64"), (5,))),
                                Case((values(rng, (2, 3, 4), "float64"), (4,), values(rng, (3,), "float64")))],
@@ -385,12 +404,15 @@ SPECS = [
            errors=NORM_ERRORS["layer_norm"]),
     OpSpec("native_layer_norm", _th_native_layer_norm, tg("native_layer_norm"), gen_native_layer_norm,
            dtypes=FLOATS),
-    OpSpec(F + "batch_norm", _th_batch_norm, _tg_batch_norm, gen_batch_norm, dtypes=FLOATS,
+    OpSpec(F + "batch_norm", _th_running("batch_norm"), _tg_running("batch_norm"), gen_batch_norm, dtypes=FLOATS,
            errors=lambda rng: NORM_ERRORS["batch_norm"](rng)),
     OpSpec("native_batch_norm", _th_native_batch_norm, tg("native_batch_norm"), gen_native_batch_norm,
            dtypes=FLOATS),
     OpSpec(F + "group_norm", _th_group_norm, tg(F + "group_norm"), gen_group_norm, dtypes=FLOATS,
            errors=NORM_ERRORS["group_norm"]),
+    OpSpec(F + "instance_norm", _th_running("instance_norm"), _tg_running("instance_norm"), gen_instance_norm, dtypes=FLOATS,
+           errors=lambda rng: [Case((values(rng, (2, 3, 1), "float64"), None, None)),
+                               Case((values(rng, (2, 3), "float64"), None, None))]),
     OpSpec("native_group_norm", _th_native_group_norm, tg("native_group_norm"), gen_native_group_norm,
            dtypes=FLOATS),
 ]

@@ -269,3 +269,41 @@ def test_every_function_has_its_line_in_the_docs():
     section = text.split("## Convolution, pooling, normalization", 1)[1]
     missing = [name for name in FUNCTIONAL if f"`F.{name}(" not in section]
     assert not missing, f"docs/nn_functional.md lacks a line for {missing}"
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("row,value,index,grad", [
+    ([NAN, 1.0, NAN], NAN, 2, [0.0, 0.0, 1.0]),             # every NaN takes over: the last one wins
+    ([1.0, NAN, 2.0, NAN], NAN, 3, [0.0, 0.0, 0.0, 1.0]),
+    ([-INF, -INF, -INF], -INF, 0, [1.0, 0.0, 0.0]),          # a window of -inf keeps its first element
+    ([2.0, 2.0, 1.0], 2.0, 0, [1.0, 0.0, 0.0]),              # ties: the first maximum
+    ([-INF, 1.0, -INF], 1.0, 1, [0.0, 1.0, 0.0]),
+], ids=["nan-last", "nan-over-max", "all-inf", "tie", "inf-around"])
+def test_max_pool_picks_what_pytorchs_kernel_picks(row, value, index, grad):
+    """PyTorch 2.13's values, indices and gradients, measured (max_pool1d over the whole row)."""
+    x = tapegrad.tensor([[row]], dtype=tapegrad.float64, requires_grad=True)
+    out, idx = F.max_pool1d(x, len(row), return_indices=True)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy().ravel(), [value])
+    assert idx.tolist() == [[[index]]]
+    np.testing.assert_array_equal(x.grad.numpy().ravel(), grad)
+
+
+def test_a_dilated_window_wholly_in_the_padding_is_minus_inf_and_sends_nothing():
+    """PyTorch: values -inf, indices the first row at or past 0 (3, 4, 5 here), gradient zero."""
+    x = tapegrad.tensor([[[[1.0, 2.0, 3.0]]]], requires_grad=True)
+    out, idx = F.max_pool2d(x, (2, 1), 1, (1, 0), (2, 1), return_indices=True)
+    out.sum().backward()
+    assert out.tolist() == [[[[-INF, -INF, -INF]]]] and idx.tolist() == [[[[3, 4, 5]]]]
+    assert x.grad.tolist() == [[[[0.0, 0.0, 0.0]]]]
+
+
+@pytest.mark.parametrize("mode,rank,name", [
+    ("constant", 1, "ConstantPadNdBackward0"), ("reflect", 1, "ReflectionPad1DBackward0"),
+    ("reflect", 2, "ReflectionPad2DBackward0"), ("reflect", 3, "ReflectionPad3DBackward0"),
+    ("replicate", 2, "ReplicationPad2DBackward0"), ("circular", 2, "CopySlices")])
+def test_pad_names_its_node_as_pytorch_by_mode_and_padded_rank(mode, rank, name):
+    x = leaf(*(3,) * (rank + 1))
+    assert repr(F.pad(x, (1, 1) * rank, mode=mode).grad_fn).startswith(f"<{name} object at ")

@@ -233,9 +233,14 @@ def _conv_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: 
 
 
 def _convolution(xp: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                 groups: Any = 1) -> Any:
-    """The convolution kernel behind ``conv1d``/``conv2d``: ``x`` (N, C, [H,] W) with ``w`` (O, C/groups,
-    [kh,] kw) and ``b`` (O,) or a number (0: no bias). im2col and one batched ``matmul``."""
+                 transposed: bool = False, output_padding: Any = 0, groups: Any = 1) -> Any:
+    """The convolution kernel behind ``conv1d``/``conv2d`` (PyTorch's ``torch.convolution``): ``x`` (N, C,
+    [H,] W) with ``w`` (O, C/groups, [kh,] kw) and ``b`` (O,) or a number (0: no bias); im2col and one
+    batched ``matmul``. ``transposed``: the adjoint, ``w`` (C, O/groups, ...), ``fold(W^T @ x)``, behind
+    ``conv_transpose1d/2d``."""
+    if transposed:
+        return _transposed(xp, x, w, b, _transposed_geometry(x, w, b, stride, padding, dilation, groups,
+                                                             output_padding))
     geo = _conv_geometry(x, w, b, stride, padding, dilation, groups)
     n, c, o, g, k, cg = geo["n"], geo["c"], geo["o"], geo["groups"], geo["k"], geo["cg"]
     x4 = xp.reshape(x, (n, c, *geo["size"]))
@@ -255,8 +260,13 @@ def _convolution(xp: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: A
 
 
 def _conv_vjp_x(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0,
-                dilation: Any = 1, groups: Any = 1) -> Any:
-    """``fold(W^T @ g)``: the transposed convolution of the cotangent."""
+                dilation: Any = 1, transposed: bool = False, output_padding: Any = 0, groups: Any = 1) -> Any:
+    """``fold(W^T @ g)``: the transposed convolution of the cotangent (of a transposed one: ``W @ unfold(g)``)."""
+    if transposed:
+        geo = _transposed_geometry(x, w, b, stride, padding, dilation, groups, output_padding)
+        n, gr, cgi, length = geo["n"], geo["groups"], geo["cin"] // geo["groups"], geo["length"]
+        cols = xp.reshape(_unfold_output(xp, g, geo), (n, gr, geo["kk"], length))
+        return xp.reshape(xp.matmul(xp.reshape(w, (gr, cgi, geo["kk"])), cols), tuple(x.shape))
     geo = _conv_geometry(x, w, b, stride, padding, dilation, groups)
     n, c, o, gr, k, cg = geo["n"], geo["c"], geo["o"], geo["groups"], geo["k"], geo["cg"]
     length, kk = geo["out"][0] * geo["out"][1], cg * k[0] * k[1]
@@ -268,8 +278,14 @@ def _conv_vjp_x(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, *, stride: An
 
 
 def _conv_vjp_w(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0,
-                dilation: Any = 1, groups: Any = 1) -> Any:
-    """``g @ unfold(x)^T``, summed over the batch."""
+                dilation: Any = 1, transposed: bool = False, output_padding: Any = 0, groups: Any = 1) -> Any:
+    """``g @ unfold(x)^T``, summed over the batch (of a transposed one: ``x @ unfold(g)^T``)."""
+    if transposed:
+        geo = _transposed_geometry(x, w, b, stride, padding, dilation, groups, output_padding)
+        n, gr, cgi, length = geo["n"], geo["groups"], geo["cin"] // geo["groups"], geo["length"]
+        cols = xp.permute_dims(xp.reshape(_unfold_output(xp, g, geo), (n, gr, geo["kk"], length)), (0, 1, 3, 2))
+        gw = xp.sum(xp.matmul(xp.reshape(x, (n, gr, cgi, length)), cols), axis=0)
+        return xp.reshape(gw, tuple(w.shape))
     geo = _conv_geometry(x, w, b, stride, padding, dilation, groups)
     n, c, o, gr, k, cg = geo["n"], geo["c"], geo["o"], geo["groups"], geo["k"], geo["cg"]
     length, kk = geo["out"][0] * geo["out"][1], cg * k[0] * k[1]
@@ -282,6 +298,80 @@ def _conv_vjp_w(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, *, stride: An
 
 def _conv_vjp_b(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, **params: Any) -> Any:
     return xp.sum(g, axis=(0, *range(2, len(g.shape))))
+
+
+def _transposed_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any,
+                         output_padding: Any) -> dict[str, Any]:
+    """Shapes of a transposed convolution, checked in PyTorch's words; 1-D made 2-D (height 1)."""
+    xs, ws = _shape(x), _shape(w)
+    rank = len(ws) - 2
+    if rank not in (1, 2) or len(xs) != rank + 2:
+        raise RuntimeError(f"Expected {rank + 2}D (batched) input to conv_transpose{rank}d with weight of size "
+                           f"{list(ws)}, but got input of size: {list(xs)}")
+    g = _int(groups, "groups")
+    if g <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    s, p, d, op = (ntuple(v, rank, what) for v, what in (
+        (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
+    if min(s) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(p) < 0 or min(op) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(d) <= 0:
+        raise RuntimeError("non-positive dilation is not supported")
+    if any(o >= ss and o >= dd for o, ss, dd in zip(op, s, d)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={list(op)}, stride={list(s)} and dilation={list(d)}")
+    if any(o >= ss for o, ss in zip(op, s)):  # PyTorch allows it below the dilation; not implemented here
+        raise NotImplementedError(f"conv_transpose{rank}d(): output_padding={list(op)} not smaller than "
+                                  f"stride={list(s)} is not supported")
+    if ws[0] % g:
+        raise RuntimeError(f"Given groups={g}, expected weight to be divisible by {g} at dimension 0, but got weight "
+                           f"of size [{list(ws)}] instead")
+    if xs[1] != ws[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected input{list(xs)} to have "
+                           f"{ws[0]} channels, but got {xs[1]} channels instead")
+    o = ws[1] * g
+    if not _number(b) and _shape(b) != (o,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be 1-dimensional with "
+                           f"{o} elements, but got bias of size {list(_shape(b))} instead")
+    spatial, kernel = xs[2:], ws[2:]
+    full = tuple((n - 1) * ss - 2 * pp + dd * (kk - 1) + 1 for n, ss, pp, dd, kk in zip(spatial, s, p, d, kernel))
+    if min(f + q for f, q in zip(full, op)) < 0:
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, spatial))}). Calculated output "
+                           f"size per channel: ({' x '.join(str(f + q) for f, q in zip(full, op))}). Output size is "
+                           "too small")
+    lift = (1,) if rank == 1 else ()
+    k = (1,) * (2 - rank) + kernel
+    return dict(n=xs[0], cin=xs[1], o=o, groups=g, k=k, s=lift + s, p=(0,) * (2 - rank) + p, d=lift + d,
+                op=(0,) * (2 - rank) + op, size=(1,) * (2 - rank) + spatial, full=(1,) * (2 - rank) + full,
+                rank=rank, kk=ws[1] * k[0] * k[1], length=math.prod(spatial),
+                out_shape=(xs[0], o, *(f + q for f, q in zip(full, op))))
+
+
+def _transposed(xp: Any, x: Any, w: Any, b: Any, geo: dict[str, Any]) -> Any:
+    """``fold(W^T @ x)``: every input position spreads its kernel-weighted values over the output."""
+    n, gr, o, k, kk, length = geo["n"], geo["groups"], geo["o"], geo["k"], geo["kk"], geo["length"]
+    cgi = geo["cin"] // gr
+    wt = xp.permute_dims(xp.reshape(w, (gr, cgi, kk)), (0, 2, 1))
+    cols = xp.matmul(wt, xp.reshape(x, (n, gr, cgi, length)))  # (N, G, O/G * kh * kw, L)
+    size = (geo["full"][0] + geo["op"][0], geo["full"][1] + geo["op"][1])
+    out = _fold(xp, xp.reshape(cols, (n, o * k[0] * k[1], length)), output_size=size, kernel_size=k,
+                dilation=geo["d"], padding=geo["p"], stride=geo["s"])
+    out = xp.reshape(out, geo["out_shape"])
+    if not _number(b):
+        out = out + xp.reshape(b, (o,) + (1,) * geo["rank"])
+    elif b:
+        out = out + b
+    return out
+
+
+def _unfold_output(xp: Any, g: Any, geo: dict[str, Any]) -> Any:
+    """The columns of a transposed convolution's cotangent, one per input position (output_padding below
+    the stride adds no block)."""
+    full, op = geo["full"], geo["op"]
+    g4 = xp.reshape(g, (geo["n"], geo["o"], full[0] + op[0], full[1] + op[1]))
+    return _op(xp, F + "unfold")(g4, kernel_size=geo["k"], dilation=geo["d"], padding=geo["p"], stride=geo["s"])
 
 
 # ---------------------------------------------------------------------------- pooling
@@ -524,6 +614,10 @@ CONV_SAMPLES = [
     Sample((1, 2, 4, 5), (2, 2, 2, 3), 0, stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
     Sample((1, 4, 5, 4), (2, 2, 3, 2), (2,), groups=2, padding=1),
     Sample((2, 2, 7), (3, 2, 3), (3,), stride=2, padding=1, dilation=2),
+    Sample((2, 3, 3, 4), (3, 2, 2, 3), (2,), transposed=True, stride=(2, 1), padding=(1, 0), output_padding=(1, 0)),
+    Sample((1, 4, 3, 3), (4, 1, 3, 2), 0, transposed=True, groups=2, dilation=(1, 2), stride=2, output_padding=1,
+           padding=(0, 1)),
+    Sample((2, 2, 5), (2, 3, 3), (3,), transposed=True, stride=3, padding=1, output_padding=2),
 ]
 
 UNFOLD_SAMPLES = [Sample((2, 2, 4, 5), kernel_size=(2, 3)),
@@ -554,7 +648,8 @@ def register(registry: Registry) -> None:
         node_name="Col2ImBackward0", samples=FOLD_SAMPLES, reference=ref.fold)
     registry.register_op(
         "convolution", forward=_convolution, vjp=(_conv_vjp_x, _conv_vjp_w, _conv_vjp_b), saves=("inputs",),
-        reads=((1,), (0,), ()), params=("stride", "padding", "dilation", "groups"), samples=CONV_SAMPLES,
+        reads=((1,), (0,), ()), params=("stride", "padding", "dilation", "transposed", "output_padding", "groups"),
+        samples=CONV_SAMPLES,
         reference=ref.convolution)
     registry.register_op(
         "max_pool2d", forward=_max_pool2d, vjp=(_max_pool2d_vjp,), saves=("inputs",),
@@ -600,9 +695,7 @@ def _conv(rank: int) -> Any:
         if weight.ndim != rank + 2:
             raise RuntimeError(f"conv{rank}d(): expected weight to be {rank + 2}-dimensional, but got weight of size "
                                f"{list(weight.shape)}")
-        if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
-            other = weight if input.dtype != weight.dtype else bias
-            raise RuntimeError(f"expected scalar type {_dtype_name(input)} but found {_dtype_name(other)}")
+        _same_dtypes(input, weight, bias)
         batched = input.ndim == rank + 2
         x = input if batched else input.unsqueeze(0)
         if isinstance(padding, str):
@@ -624,6 +717,40 @@ def _conv(rank: int) -> Any:
                     "``weight``, optional ``bias``, ``stride``, ``padding`` (ints, or \"same\"/\"valid\"), "
                     "``dilation``, ``groups``; im2col and BLAS.")
     return conv
+
+
+def _conv_transpose(rank: int) -> Any:
+    def conv_transpose(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                       output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
+        import tapegrad
+
+        if input.ndim not in (rank + 1, rank + 2):
+            raise RuntimeError(f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input to "
+                               f"conv_transpose{rank}d, but got input of size: {list(input.shape)}")
+        _same_dtypes(input, weight, bias)
+        batched = input.ndim == rank + 2
+        out = tapegrad.ops.convolution(input if batched else input.unsqueeze(0), weight, 0 if bias is None else bias,
+                                       stride=stride, padding=padding, dilation=dilation, transposed=True,
+                                       output_padding=output_padding, groups=groups)
+        if 0 in tuple(out.shape)[2 if batched else 1:]:  # torch.convolution allows it, F.conv_transpose does not
+            lift = ["1"] * (2 - rank)
+            raise RuntimeError(
+                f"Given input size per channel: ({' x '.join(lift + [str(n) for n in input.shape[-rank:]])}). "
+                f"Calculated output size per channel: ({' x '.join(lift + [str(n) for n in out.shape[-rank:]])}). "
+                "Output size is too small")
+        return out if batched else out.squeeze(0)
+
+    conv_transpose.__name__ = f"conv_transpose{rank}d"
+    conv_transpose.__doc__ = (f"PyTorch's ``F.conv_transpose{rank}d``: the adjoint of ``conv{rank}d`` (``weight`` "
+                              "(C_in, C_out/groups, ...)), with ``output_padding`` below the stride; col2im of "
+                              "``W^T @ x``.")
+    return conv_transpose
+
+
+def _same_dtypes(input: Any, weight: Any, bias: Any) -> None:
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        other = weight if input.dtype != weight.dtype else bias
+        raise RuntimeError(f"expected scalar type {_dtype_name(input)} but found {_dtype_name(other)}")
 
 
 def _one_d(v: Any, what: str, fill: int) -> tuple[int, int]:
@@ -734,6 +861,10 @@ FUNCTIONAL_SAMPLES = {
     "conv2d": [Sample((1, 2, 5, 5), (3, 2, 3, 3), (3,), padding="same"),
                Sample((2, 4, 4), (2, 1, 2, 2), groups=2, padding="same"),
                Sample((1, 2, 4, 5), (2, 2, 2, 3), None, stride=(2, 1), padding="valid")],
+    "conv_transpose1d": [Sample((2, 2, 5), (2, 3, 3), (3,), stride=2, padding=1, output_padding=1),
+                         Sample((4, 3), (4, 1, 2), None, groups=2, dilation=2)],
+    "conv_transpose2d": [Sample((1, 2, 3, 4), (2, 2, 3, 2), (2,), stride=(2, 1), padding=1, output_padding=(1, 0)),
+                         Sample((2, 3, 3), (2, 1, 2, 2))],
     "max_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, return_indices=True),
                    Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True)],
     "max_pool2d": [Sample((1, 2, 5, 5), kernel_size=2, return_indices=True),
@@ -749,6 +880,8 @@ FUNCTIONAL_SAMPLES = {
 
 def register_functional(registry: Registry) -> None:
     functions = {"conv1d": (_conv(1), ref.conv), "conv2d": (_conv(2), ref.conv),
+                 "conv_transpose1d": (_conv_transpose(1), ref.conv_transpose),
+                 "conv_transpose2d": (_conv_transpose(2), ref.conv_transpose),
                  "max_pool1d": (_max_pool1d_fn, ref.max_pool1d_fn), "max_pool2d": (_max_pool2d_fn, ref.max_pool2d_fn),
                  "avg_pool1d": (_avg_pool1d_fn, ref.avg_pool1d_fn),
                  "adaptive_avg_pool1d": (_adaptive_avg_pool1d_fn, ref.adaptive_avg_pool1d_fn),

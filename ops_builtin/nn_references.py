@@ -17,12 +17,15 @@ def _tuple(v: Any, n: int) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------------------- convolution
 def convolution(x: np.ndarray, w: np.ndarray, b: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                groups: int = 1) -> np.ndarray:
+                transposed: bool = False, output_padding: Any = 0, groups: int = 1) -> np.ndarray:
     """``out[n, o, i, j] = b[o] + sum over c, a, e of w[o, c, a, e] * xpad[n, g(o) * Cg + c, i s + a d, j s + e d]``."""
     rank = w.ndim - 2
     if rank == 1:
         return convolution(x[:, :, None], w[:, :, None], b, (1, *_tuple(stride, 1)), (0, *_tuple(padding, 1)),
-                           (1, *_tuple(dilation, 1)), groups)[:, :, 0]
+                           (1, *_tuple(dilation, 1)), transposed, (0, *_tuple(output_padding, 1)), groups)[:, :, 0]
+    if transposed:
+        return _transposed(x, w, b, _tuple(stride, 2), _tuple(padding, 2), _tuple(dilation, 2),
+                           _tuple(output_padding, 2), groups)
     s, p, d = _tuple(stride, 2), _tuple(padding, 2), _tuple(dilation, 2)
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
@@ -37,6 +40,31 @@ def convolution(x: np.ndarray, w: np.ndarray, b: Any, stride: Any = 1, padding: 
                     j * s[1]:j * s[1] + d[1] * (kw - 1) + 1:d[1]]
         out[:, oi, i, j] = (window * w[oi]).sum(axis=(1, 2, 3))
     return out + (b if isinstance(b, (int, float)) else b[:, None, None])
+
+
+def _transposed(x: np.ndarray, w: np.ndarray, b: Any, s: tuple[int, ...], p: tuple[int, ...],
+                d: tuple[int, ...], op: tuple[int, ...], groups: int) -> np.ndarray:
+    """``x[n, c, i, j] * w[c, o, a, e]`` added at output position ``(i s + a d - p, j s + e d - p)``."""
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    size = [(h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + 1 + op[0],
+            (wd - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + 1 + op[1]]
+    out = np.zeros((n, og * groups, size[0] + 2 * p[0], size[1] + 2 * p[1]))
+    cg = c // groups
+    for ci, i, j, a, e in itertools.product(range(c), range(h), range(wd), range(kh), range(kw)):
+        g = ci // cg
+        out[:, g * og:(g + 1) * og, i * s[0] + a * d[0], j * s[1] + e * d[1]] += x[:, ci, i, j, None] * w[ci, :, a, e]
+    out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+    return out + (b if isinstance(b, (int, float)) else b[:, None, None])
+
+
+def conv_transpose(input: np.ndarray, weight: np.ndarray, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                   output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
+    """``F.conv_transpose1d``/``F.conv_transpose2d``, batched or not."""
+    batched = input.ndim == weight.ndim
+    out = convolution(input if batched else input[None], weight, 0 if bias is None else bias, stride, padding,
+                      dilation, True, output_padding, groups)
+    return out if batched else out[0]
 
 
 def _same(x: np.ndarray, w: np.ndarray, dilation: Any) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -57,7 +85,7 @@ def conv(input: np.ndarray, weight: np.ndarray, bias: Any = None, stride: Any = 
         padding = 0
     elif padding == "same":
         x, padding = _same(x, weight, dilation)
-    out = convolution(x, weight, 0 if bias is None else bias, stride, padding, dilation, groups)
+    out = convolution(x, weight, 0 if bias is None else bias, stride, padding, dilation, groups=groups)
     return out if batched else out[0]
 
 

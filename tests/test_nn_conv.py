@@ -19,7 +19,8 @@ from tapegrad.ops_builtin import nn_conv, nn_norm
 from tapegrad.testing import parametrize_with_op_checks
 
 KERNELS = ["convolution", "max_pool2d", "native_layer_norm", "native_batch_norm", "native_group_norm"]
-FUNCTIONAL = ["unfold", "fold", "avg_pool2d", "adaptive_avg_pool2d", "conv1d", "conv2d", "max_pool1d",
+FUNCTIONAL = ["unfold", "fold", "avg_pool2d", "adaptive_avg_pool2d", "conv1d", "conv2d", "conv_transpose1d",
+              "conv_transpose2d", "max_pool1d",
               "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "pad", "layer_norm", "batch_norm", "group_norm",
               "instance_norm"]
 OPS = KERNELS + [f"nn.functional.{name}" for name in FUNCTIONAL]
@@ -186,6 +187,25 @@ def test_fold_is_the_adjoint_of_unfold(case):
     y = RNG.standard_normal(cols.shape)
     back = F.fold(tapegrad.tensor(y), (h, w), k, d, p, case["s"]).numpy()
     np.testing.assert_allclose((cols * y).sum(), (x * back).sum(), atol=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(conv_cases, st.tuples(st.integers(0, 1), st.integers(0, 1)))
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(case, extra):
+    """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)> when the transposed output has x's size."""
+    g, k, d, p, s = case["groups"], case["k"], case["d"], case["p"], case["s"]
+    h, w = (max(hw, dd * (kk - 1) + 1 - 2 * pp) for hw, kk, dd, pp in zip(case["hw"], k, d, p))
+    x = RNG.standard_normal((case["n"], g * case["cg"], h, w))
+    wt = RNG.standard_normal((g * case["per"], case["cg"], *k))
+    y = F.conv2d(tapegrad.tensor(x), tapegrad.tensor(wt), stride=s, padding=p, dilation=d, groups=g)
+    v = RNG.standard_normal(tuple(y.shape))
+    # the rows and columns conv2d's last window left out come back as output_padding
+    op = tuple(min((n + 2 * pp - dd * (kk - 1) - 1) % ss, ss - 1)
+               for n, pp, dd, kk, ss in zip((h, w), p, d, k, s))
+    back = F.conv_transpose2d(tapegrad.tensor(v), tapegrad.tensor(wt), stride=s, padding=p, output_padding=op,
+                              groups=g, dilation=d)
+    assert tuple(back.shape) == x.shape
+    np.testing.assert_allclose((y.numpy() * v).sum(), (x * back.numpy()).sum(), atol=1e-9)
 
 
 # ---------------------------------------------------------------------------- second order

@@ -62,22 +62,45 @@ def gen_conv(rank: int) -> Any:
     return gen
 
 
+def _transpose_case(rng: np.random.Generator, dtype: str, rank: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A transposed convolution: weight (C_in, C_out / groups, k...), output_padding below the stride."""
+    (x, w, b), params = _conv_case(rng, dtype, rank, strings=False)
+    groups = params["groups"]
+    w = values(rng, (x.shape[1], int(rng.integers(1, 3)), *w.shape[2:]), dtype)
+    b = None if b is None else values(rng, (w.shape[1] * groups,), dtype)
+    strides = params["stride"] if isinstance(params["stride"], tuple) else (params["stride"],) * rank
+    params["output_padding"] = tuple(int(rng.integers(0, s)) for s in strides)
+    return (x, w, b), params
+
+
 def gen_convolution(rng: np.random.Generator, dtype: str) -> list[Case]:
     cases = []
-    for i in range(8):
-        (x, w, b), params = _conv_case(rng, dtype, 1 + i % 2, strings=False)
+    for i in range(12):
+        if i < 8:
+            (x, w, b), params = _conv_case(rng, dtype, 1 + i % 2, strings=False)
+        else:
+            (x, w, b), params = _transpose_case(rng, dtype, 1 + i % 2)
+            params["transposed"] = True
         cases.append(Case((x, w, 0 if b is None else b), params))
     return cases
 
 
+def gen_conv_transpose(rank: int) -> Any:
+    def gen(rng: np.random.Generator, dtype: str) -> list[Case]:
+        cases = [Case(*_transpose_case(rng, dtype, rank)) for _ in range(8)]
+        (x, w, b), params = _transpose_case(rng, dtype, rank)  # unbatched
+        return cases + [Case((x[0], w, b), params)]
+    return gen
+
+
 def _th_convolution(torch: Any, x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                    groups: int = 1) -> Any:
+                    transposed: bool = False, output_padding: Any = 0, groups: int = 1) -> Any:
     rank = x.ndim - 2
 
     def listed(v: Any) -> list[int]:
         return list(v) if isinstance(v, (list, tuple)) else [v] * rank
     return torch.convolution(x, w, None if isinstance(b, (int, float)) else b, listed(stride), listed(padding),
-                             listed(dilation), False, [0] * rank, groups)
+                             listed(dilation), transposed, listed(output_padding), groups)
 
 
 CONV_ERRORS = fixed_errors(
@@ -381,6 +404,12 @@ SPECS = [
     OpSpec("convolution", _th_convolution, tg("convolution"), gen_convolution, dtypes=FLOATS),
     OpSpec(F + "conv1d", th(F + "conv1d"), tg(F + "conv1d"), gen_conv(1), dtypes=FLOATS, errors=_conv1d_errors),
     OpSpec(F + "conv2d", th(F + "conv2d"), tg(F + "conv2d"), gen_conv(2), dtypes=FLOATS, errors=_conv_errors),
+    OpSpec(F + "conv_transpose1d", th(F + "conv_transpose1d"), tg(F + "conv_transpose1d"), gen_conv_transpose(1),
+           dtypes=FLOATS, errors=lambda rng: [Case((values(rng, (2, 3, 5), "float64"), values(rng, (2, 3, 3), "float64"))),
+                                              Case((values(rng, (2, 3, 5), "float64"), values(rng, (3, 2, 3), "float64")),
+                                                   {"stride": 2, "output_padding": 2})]),
+    OpSpec(F + "conv_transpose2d", th(F + "conv_transpose2d"), tg(F + "conv_transpose2d"), gen_conv_transpose(2),
+           dtypes=FLOATS),
     OpSpec(F + "unfold", th(F + "unfold"), tg(F + "unfold"), gen_unfold, dtypes=FLOATS,
            errors=fixed_errors(((2, 3, 6, 6), (), {"kernel_size": 7}), ((6, 6), (), {"kernel_size": 2}))),
     OpSpec(F + "fold", th(F + "fold"), tg(F + "fold"), gen_fold, dtypes=FLOATS,

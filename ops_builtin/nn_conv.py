@@ -192,12 +192,13 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _conv_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any) -> dict[str, Any]:
-    """Shapes and windows of a convolution, checked in PyTorch's words; 1-D made 2-D (height 1)."""
+def _conv_args(x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: Any,
+               what: str) -> tuple[tuple[int, ...], tuple[int, ...], int, int, tuple[tuple[int, ...], ...]]:
+    """The shapes, rank, groups and (stride, padding, dilation) of a convolution, checked in PyTorch's words."""
     xs, ws = _shape(x), _shape(w)
     rank = len(ws) - 2
     if rank not in (1, 2) or len(xs) != rank + 2:
-        raise RuntimeError(f"Expected {rank + 2}D (batched) input to conv{rank}d with weight of size {list(ws)}, "
+        raise RuntimeError(f"Expected {rank + 2}D (batched) input to {what}{rank}d with weight of size {list(ws)}, "
                            f"but got input of size: {list(xs)}")
     g = _int(groups, "groups")
     if g <= 0:
@@ -212,6 +213,19 @@ def _conv_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: 
     if ws[0] % g:
         raise RuntimeError(f"Given groups={g}, expected weight to be divisible by {g} at dimension 0, but got weight "
                            f"of size [{list(ws)}] instead")
+    return xs, ws, rank, g, (s, p, d)
+
+
+def _add_bias(xp: Any, out: Any, b: Any, rank: int) -> Any:
+    """``b`` (O,) added per output channel; a number as it is (0: none)."""
+    if not _number(b):
+        return out + xp.reshape(b, (-1,) + (1,) * rank)
+    return out + b if b else out
+
+
+def _conv_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any) -> dict[str, Any]:
+    """Shapes and windows of a convolution, checked in PyTorch's words; 1-D made 2-D (height 1)."""
+    xs, ws, rank, g, (s, p, d) = _conv_args(x, w, stride, padding, dilation, groups, "conv")
     if xs[1] != ws[1] * g:
         raise RuntimeError(f"Given groups={g}, weight of size {list(ws)}, expected input{list(xs)} to have "
                            f"{ws[1] * g} channels, but got {xs[1]} channels instead")
@@ -251,12 +265,7 @@ def _convolution(xp: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: A
         out = xp.matmul(xp.reshape(w, (o, kk)), xp.reshape(cols, (n, kk, length)))
     else:
         out = xp.matmul(xp.reshape(w, (g, o // g, kk)), xp.reshape(cols, (n, g, kk, length)))
-    out = xp.reshape(out, geo["out_shape"])
-    if not _number(b):
-        out = out + xp.reshape(b, (o,) + (1,) * geo["rank"])
-    elif b:
-        out = out + b
-    return out
+    return _add_bias(xp, xp.reshape(out, geo["out_shape"]), b, geo["rank"])
 
 
 def _conv_vjp_x(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, *, stride: Any = 1, padding: Any = 0,
@@ -303,31 +312,16 @@ def _conv_vjp_b(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any, **params: Any
 def _transposed_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any,
                          output_padding: Any) -> dict[str, Any]:
     """Shapes of a transposed convolution, checked in PyTorch's words; 1-D made 2-D (height 1)."""
-    xs, ws = _shape(x), _shape(w)
-    rank = len(ws) - 2
-    if rank not in (1, 2) or len(xs) != rank + 2:
-        raise RuntimeError(f"Expected {rank + 2}D (batched) input to conv_transpose{rank}d with weight of size "
-                           f"{list(ws)}, but got input of size: {list(xs)}")
-    g = _int(groups, "groups")
-    if g <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    s, p, d, op = (ntuple(v, rank, what) for v, what in (
-        (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
-    if min(s) <= 0:
-        raise RuntimeError("non-positive stride is not supported")
-    if min(p) < 0 or min(op) < 0:
+    xs, ws, rank, g, (s, p, d) = _conv_args(x, w, stride, padding, dilation, groups, "conv_transpose")
+    op = ntuple(output_padding, rank, "output_padding")
+    if min(op) < 0:
         raise RuntimeError("negative padding is not supported")
-    if min(d) <= 0:
-        raise RuntimeError("non-positive dilation is not supported")
     if any(o >= ss and o >= dd for o, ss, dd in zip(op, s, d)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(op)}, stride={list(s)} and dilation={list(d)}")
     if any(o >= ss for o, ss in zip(op, s)):  # PyTorch allows it below the dilation; not implemented here
         raise NotImplementedError(f"conv_transpose{rank}d(): output_padding={list(op)} not smaller than "
                                   f"stride={list(s)} is not supported")
-    if ws[0] % g:
-        raise RuntimeError(f"Given groups={g}, expected weight to be divisible by {g} at dimension 0, but got weight "
-                           f"of size [{list(ws)}] instead")
     if xs[1] != ws[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected input{list(xs)} to have "
                            f"{ws[0]} channels, but got {xs[1]} channels instead")
@@ -358,12 +352,7 @@ def _transposed(xp: Any, x: Any, w: Any, b: Any, geo: dict[str, Any]) -> Any:
     size = (geo["full"][0] + geo["op"][0], geo["full"][1] + geo["op"][1])
     out = _fold(xp, xp.reshape(cols, (n, o * k[0] * k[1], length)), output_size=size, kernel_size=k,
                 dilation=geo["d"], padding=geo["p"], stride=geo["s"])
-    out = xp.reshape(out, geo["out_shape"])
-    if not _number(b):
-        out = out + xp.reshape(b, (o,) + (1,) * geo["rank"])
-    elif b:
-        out = out + b
-    return out
+    return _add_bias(xp, xp.reshape(out, geo["out_shape"]), b, geo["rank"])
 
 
 def _unfold_output(xp: Any, g: Any, geo: dict[str, Any]) -> Any:
@@ -689,15 +678,7 @@ def _conv(rank: int) -> Any:
              groups: int = 1) -> Any:
         import tapegrad
 
-        if input.ndim not in (rank + 1, rank + 2):
-            raise RuntimeError(f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input to conv{rank}d, "
-                               f"but got input of size: {list(input.shape)}")
-        if weight.ndim != rank + 2:
-            raise RuntimeError(f"conv{rank}d(): expected weight to be {rank + 2}-dimensional, but got weight of size "
-                               f"{list(weight.shape)}")
-        _same_dtypes(input, weight, bias)
-        batched = input.ndim == rank + 2
-        x = input if batched else input.unsqueeze(0)
+        x, batched = _batched(input, weight, bias, rank, "conv")
         if isinstance(padding, str):
             if padding == "valid":
                 padding = 0
@@ -724,15 +705,11 @@ def _conv_transpose(rank: int) -> Any:
                        output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
         import tapegrad
 
-        if input.ndim not in (rank + 1, rank + 2):
-            raise RuntimeError(f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input to "
-                               f"conv_transpose{rank}d, but got input of size: {list(input.shape)}")
-        _same_dtypes(input, weight, bias)
-        batched = input.ndim == rank + 2
-        out = tapegrad.ops.convolution(input if batched else input.unsqueeze(0), weight, 0 if bias is None else bias,
+        x, batched = _batched(input, weight, bias, rank, "conv_transpose")
+        out = tapegrad.ops.convolution(x, weight, 0 if bias is None else bias,
                                        stride=stride, padding=padding, dilation=dilation, transposed=True,
                                        output_padding=output_padding, groups=groups)
-        if 0 in tuple(out.shape)[2 if batched else 1:]:  # torch.convolution allows it, F.conv_transpose does not
+        if 0 in tuple(out.shape)[2:]:  # torch.convolution allows it, F.conv_transpose does not
             lift = ["1"] * (2 - rank)
             raise RuntimeError(
                 f"Given input size per channel: ({' x '.join(lift + [str(n) for n in input.shape[-rank:]])}). "
@@ -747,10 +724,19 @@ def _conv_transpose(rank: int) -> Any:
     return conv_transpose
 
 
-def _same_dtypes(input: Any, weight: Any, bias: Any) -> None:
+def _batched(input: Any, weight: Any, bias: Any, rank: int, what: str) -> tuple[Any, bool]:
+    """``input`` with a batch dimension, and whether it had one; ranks and dtypes checked as PyTorch does."""
+    if input.ndim not in (rank + 1, rank + 2):
+        raise RuntimeError(f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input to {what}{rank}d, "
+                           f"but got input of size: {list(input.shape)}")
+    if weight.ndim != rank + 2:
+        raise RuntimeError(f"{what}{rank}d(): expected weight to be {rank + 2}-dimensional, but got weight of size "
+                           f"{list(weight.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
         other = weight if input.dtype != weight.dtype else bias
         raise RuntimeError(f"expected scalar type {_dtype_name(input)} but found {_dtype_name(other)}")
+    batched = input.ndim == rank + 2
+    return (input if batched else input.unsqueeze(0)), batched
 
 
 def _one_d(v: Any, what: str, fill: int) -> tuple[int, int]:

@@ -72,14 +72,21 @@ def _time_once(fn: Callable[[], Any], number: int) -> float:
 def time_pair(np_fn: Callable[[], Any], tg_fn: Callable[[], Any], repeats: int, number: int = 1,
               warmup: int = 1) -> tuple[float, float]:
     """Median seconds per call of each, the two alternating repeat by repeat."""
+    t_np, t_tg = time_alternating((np_fn, tg_fn), repeats, number, warmup)
+    return t_np, t_tg
+
+
+def time_alternating(fns: tuple[Callable[[], Any], ...], repeats: int, number: int = 1,
+                     warmup: int = 1) -> list[float]:
+    """Median seconds per call of each function, all alternating repeat by repeat."""
     for _ in range(warmup):
-        np_fn()
-        tg_fn()
-    t_np, t_tg = [], []
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t_np.append(_time_once(np_fn, number))
-        t_tg.append(_time_once(tg_fn, number))
-    return statistics.median(t_np), statistics.median(t_tg)
+        for fn, t in zip(fns, times):
+            t.append(_time_once(fn, number))
+    return [statistics.median(t) for t in times]
 
 
 def check_close(name: str, got: Any, want: Any) -> None:
@@ -258,6 +265,64 @@ def make_softmax_ce_cases(batch: int = 256, n_in: int = 784, classes: int = 10) 
     for i, (got, want) in enumerate(zip(tapegrad_step(), numpy_step())):
         check_close(f"softmax cross-entropy grad {i}", got, want)
     return numpy_step, tapegrad_step
+
+
+# ---------------------------------------------------------------------- case 8: a convolution
+def make_conv2d_cases(batch: int = 32, c_in: int = 3, c_out: int = 16, size: int = 32,
+                      k: int = 3) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], Any] | None]:
+    """``F.conv2d(x, w, b, padding=1).sum().backward()``: tapegrad, im2col by hand in NumPy (a strided
+    window view copied into columns, one matmul forward and two backward, col2im by kernel offsets),
+    and PyTorch's CPU kernel on one thread when PyTorch is installed (a benchmark may import it; the
+    library never does)."""
+    import tapegrad.nn.functional as F
+
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((batch, c_in, size, size))
+    w0 = rng.standard_normal((c_out, c_in, k, k)) / np.sqrt(c_in * k * k)
+    b0 = rng.standard_normal(c_out)
+    x, w, b = (tg.from_numpy(a.copy()).requires_grad_(True) for a in (x0, w0, b0))
+    p = k // 2
+
+    def tapegrad_conv() -> Any:
+        x.grad = w.grad = b.grad = None
+        F.conv2d(x, w, b, padding=p).sum().backward()
+        return x.grad, w.grad, b.grad
+
+    def numpy_conv() -> Any:
+        xp = np.pad(x0, ((0, 0), (0, 0), (p, p), (p, p)))
+        windows = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))  # (N, C, H, W, k, k)
+        cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(batch, c_in * k * k, size * size)  # im2col
+        wf = w0.reshape(c_out, c_in * k * k)
+        out = (wf @ cols).reshape(batch, c_out, size, size) + b0[:, None, None]
+        out.sum()
+        g = np.ones_like(out).reshape(batch, c_out, size * size)
+        gw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w0.shape)
+        gcols = (wf.T @ g).reshape(batch, c_in, k, k, size, size)
+        gxp = np.zeros_like(xp)
+        for i in range(k):  # col2im: each kernel offset's columns added back where they came from
+            for j in range(k):
+                gxp[:, :, i:i + size, j:j + size] += gcols[:, :, i, j]
+        return gxp[:, :, p:p + size, p:p + size], gw, g.sum(axis=(0, 2))
+
+    for i, (got, want) in enumerate(zip(tapegrad_conv(), numpy_conv())):
+        check_close(f"conv2d grad {i}", got, want)
+    try:
+        import torch
+    except ImportError:
+        return numpy_conv, tapegrad_conv, None
+    # One thread: NumPy's matmuls this size run on one core too, and on a shared machine PyTorch's
+    # thread pool collapses under load (here 213 ms with two threads against 34 ms with one).
+    torch.set_num_threads(1)
+    tx, tw, tb = (torch.from_numpy(a.copy()).requires_grad_(True) for a in (x0, w0, b0))
+
+    def torch_conv() -> Any:
+        tx.grad = tw.grad = tb.grad = None
+        torch.nn.functional.conv2d(tx, tw, tb, padding=p).sum().backward()
+        return tx.grad, tw.grad, tb.grad
+
+    for i, (got, want) in enumerate(zip(torch_conv(), numpy_conv())):
+        check_close(f"conv2d grad {i} (PyTorch)", got.numpy(), want)
+    return numpy_conv, tapegrad_conv, torch_conv
 
 
 def extra_memory(step: Callable[[], Any], unit: int, repeats: int = 2) -> tuple[float, float]:
@@ -807,6 +872,25 @@ def main(argv: list[str] | None = None) -> int:
                repeats=5 if quick else 21, number=2 if quick else 5, target=1.15)
     timed_case("softmax_ce", "7. softmax cross-entropy step", make_softmax_ce_cases(),
                repeats=5 if quick else 21, number=5 if quick else 20, target=None)
+
+    # 8. conv2d, batch 32, 3 -> 16 channels, 32x32, 3x3: NumPy im2col by hand, tapegrad, PyTorch CPU
+    np_fn, tg_fn, th_fn = make_conv2d_cases()
+    times = time_alternating((np_fn, tg_fn) + ((th_fn,) if th_fn else ()), repeats=5 if quick else 15,
+                             number=1 if quick else 3)
+    t_np, t_tg = times[:2]
+    results["conv2d"] = {"numpy_s": t_np, "tapegrad_s": t_tg, "ratio": t_tg / t_np}
+    row("8. conv2d 32x3x32x32, 16 3x3, fwd+bwd", fmt_time(t_np), fmt_time(t_tg), f"{t_tg / t_np:.2f}x", "(info)",
+        None)
+    if th_fn is not None:
+        import torch
+
+        t_th = times[2]
+        results["conv2d"].update(torch_s=t_th, ratio_to_torch=t_tg / t_th, torch=torch.__version__,
+                                 torch_threads=torch.get_num_threads())
+        row("8. ... PyTorch CPU (1 thread) as numpy", fmt_time(t_th), fmt_time(t_tg), f"{t_tg / t_th:.2f}x",
+            "(info)", None)
+    del np_fn, tg_fn, th_fn
+    gc.collect()
 
     # table
     headers = ("case", "numpy", "tapegrad", "ratio", "target", "result")

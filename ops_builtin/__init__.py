@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 from tapegrad import hookimpl
 
 from . import (
-    arithmetic, elementwise, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops, products,
-    reductions, scatter, shape, shape_more, tensor_api,
+    arithmetic, elementwise, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops, nn_conv,
+    nn_norm, products, reductions, scatter, shape, shape_more, tensor_api,
 )
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
 MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more,
-           scatter, products, linalg_ops, linalg_decompositions)
+           scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm)
 
 
 @hookimpl

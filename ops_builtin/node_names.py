@@ -74,7 +74,18 @@ def squeeze(params: Mapping[str, Any], inputs: Sequence[Any] | None) -> str:
 
 
 def pad(params: Mapping[str, Any], inputs: Sequence[Any] | None) -> str:
-    """``ConstantPadNdBackward0`` for constant padding, PyTorch's ``ReflectionPad``/``ReplicationPad`` names otherwise."""
+    """``ConstantPadNdBackward0`` for constant padding; ``ReflectionPad2DBackward0`` & co. by the number of
+    padded dimensions (PyTorch's flat ``pad`` gives two numbers per dimension); circular padding is
+    slicing assignments in PyTorch, so its node is ``CopySlices``."""
     mode = params.get("mode") or "constant"
-    return {"reflect": "ReflectionPad1DBackward0", "replicate": "ReplicationPad1DBackward0"}.get(
-        mode, "ConstantPadNdBackward0")
+    if mode in ("circular", "wrap"):
+        return "CopySlices"
+    kind = {"reflect": "Reflection", "replicate": "Replication", "edge": "Replication"}.get(mode)
+    if kind is None:
+        return "ConstantPadNdBackward0"
+    flat = params.get("pad")
+    if isinstance(flat, (list, tuple)) and flat and all(isinstance(v, (int, np.integer)) for v in flat):
+        dims = len(flat) // 2
+    else:
+        dims = int(getattr(inputs[0], "ndim", 1)) if inputs is not None else 1
+    return f"{kind}Pad{min(max(dims, 1), 3)}DBackward0"

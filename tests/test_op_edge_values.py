@@ -50,6 +50,8 @@ NOT_SWEPT = {
         "solve", "solve_triangular", "inv", "det", "slogdet_output", "cholesky", "qr_output", "svd_output",
         "eigh_output", "pinv", "lstsq_solution", "vector_norm", "matrix_exp", "cross", "diagonal")),
         "matrix functions (vector_norm: norm's rules, swept as norm): test_linalg_namespace"),
+    **dict.fromkeys(("nn.functional.unfold", "nn.functional.fold", "max_pool2d", "nn.functional.avg_pool2d",
+                     "nn.functional.adaptive_avg_pool2d"), "images (N, C, H, W) and window sizes: test_nn_conv"),
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.

@@ -17,8 +17,7 @@ from . import scans, sorting
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
-MODULES += (scans, sorting)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, scans, sorting)
 
 
 @hookimpl

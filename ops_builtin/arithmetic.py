@@ -84,22 +84,49 @@ def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * xp.pow(x, y) * xp.log(safe_x)
 
 
+def _add(xp: Any, x: Any, y: Any, *, alpha: Any = 1) -> Any:
+    """``x + alpha * y`` elementwise; broadcasts."""
+    return xp.add(x, y) if alpha == 1 else xp.add(x, _scaled(xp, x, y, alpha))
+
+
+def _sub(xp: Any, x: Any, y: Any, *, alpha: Any = 1) -> Any:
+    """``x - alpha * y`` elementwise; broadcasts."""
+    return xp.subtract(x, y) if alpha == 1 else xp.subtract(x, _scaled(xp, x, y, alpha))
+
+
+def _scaled(xp: Any, x: Any, y: Any, alpha: Any) -> Any:
+    """``alpha * y`` in the operands' dtype: ``alpha`` takes no part in promotion, and wraps around
+    in an integer dtype (``uint8`` with ``alpha=-2``), as PyTorch's."""
+    dtype = (x if hasattr(x, "dtype") else y).dtype
+    if xp.isdtype(dtype, "bool"):
+        if not isinstance(alpha, bool) and isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        return y & bool(alpha)
+    if isinstance(alpha, bool):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if xp.isdtype(dtype, "integral"):
+        if isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        return y * xp.astype(xp.asarray(alpha), dtype)  # wrapped into the dtype, as PyTorch's scalar
+    return y * alpha
+
+
 def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
         reference=np.add,
-        forward="add",
-        vjp=(lambda xp, g, ans, x, y: g,
-             lambda xp, g, ans, x, y: g),
+        forward=_add,  # not "add": alpha needs a Python forward
+        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+             lambda xp, g, ans, x, y, alpha=1: g if alpha == 1 else g * alpha),
         saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
     )
     registry.register_op(
         "sub",
         reference=np.subtract,
-        forward="subtract",
-        vjp=(lambda xp, g, ans, x, y: g,
-             lambda xp, g, ans, x, y: -g),
+        forward=_sub,
+        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+             lambda xp, g, ans, x, y, alpha=1: -g if alpha == 1 else g * -alpha),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"), node_name=node_names.sub,
         inplace_methods=("sub_", "subtract_"),
     )

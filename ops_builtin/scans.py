@@ -89,6 +89,8 @@ def _cumprod_vjp(xp: Any, g: Any, ans: Any, x: Any, *, dim: Any, dtype: Any = No
     if len(x.shape) == 0:
         return g
     a = _scan_axis("cumprod", x, dim)
+    if x.shape[a] == 1:  # out is x itself: its gradient, finite at NaN and inf too (as PyTorch's)
+        return g
 
     def suffix_sum(v: Any) -> Any:
         return _reversed(xp, lambda w: xp.cumsum(w, axis=a), v, a)
@@ -246,6 +248,42 @@ MOMENT_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(
 AMINMAX_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True), Sample(())]
 
 
+def _cum_extremum_ref(name: str) -> Any:
+    """``(values, indices)`` of the running extremum, by a loop: the latest index on ties, NaN winning."""
+    better = np.greater_equal if name == "cummax" else np.less_equal
+
+    def row(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.zeros(r.shape, np.int64)
+        for j in range(1, r.size):
+            k = idx[j - 1]
+            idx[j] = j if (np.isnan(r[j]) or (not np.isnan(r[k]) and better(r[j], r[k]))) else k
+        return r[idx], idx
+
+    def reference(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        if x.ndim == 0:
+            return x, np.zeros((), np.int64)
+        moved = np.moveaxis(x, dim, -1)
+        pairs = [row(r) for r in moved.reshape(-1, moved.shape[-1])]
+        values = np.array([v for v, _ in pairs], dtype=x.dtype).reshape(moved.shape)
+        indices = np.array([i for _, i in pairs], dtype=np.int64).reshape(moved.shape)
+        return np.moveaxis(values, -1, dim), np.moveaxis(indices, -1, dim)
+
+    return reference
+
+
+def _moment_mean_ref(function: Any) -> Any:
+    def reference(x: np.ndarray, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+                  correction: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        axis = None if dim is None else dim
+        ddof = correction if correction is not None else 0 if unbiased is False else 1
+        return function(x, axis=axis, ddof=ddof, keepdims=keepdim), np.mean(x, axis=axis, keepdims=keepdim)
+    return reference
+
+
+def _aminmax_ref(x: np.ndarray, *, dim: Any = None, keepdim: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    return np.min(x, axis=dim, keepdims=keepdim), np.max(x, axis=dim, keepdims=keepdim)
+
+
 def _numpy_scan(name: str) -> Any:
     def reference(x: Any, dim: Any, dtype: Any = None) -> Any:
         return x * 1 if np.ndim(x) == 0 else getattr(np, name).accumulate(x, axis=dim)
@@ -263,18 +301,23 @@ def register(registry: Registry) -> None:
                          methods=("logcumsumexp",), samples=SCAN_SAMPLES,
                          reference=_numpy_scan("logaddexp"), **scan)
     for name, combine, result in (("cummax", "maximum", CummaxResult), ("cummin", "minimum", CumminResult)):
+        reference = _cum_extremum_ref(name)
         registry.register_op(f"{name}_indices", forward=_cum_extremum_indices(name, combine), promotion=False,
-                             zero_gradient=True,
-                             samples=CUM_EXTREMUM_SAMPLES, **scan)
-        registry.register_composite(name, _cum_extremum(name, result), methods=(name,), samples=CUM_EXTREMUM_SAMPLES)
+                             zero_gradient=True, samples=CUM_EXTREMUM_SAMPLES,
+                             reference=lambda x, dim, reference=reference: reference(x, dim)[1], **scan)
+        registry.register_composite(name, _cum_extremum(name, result), methods=(name,), samples=CUM_EXTREMUM_SAMPLES,
+                                    reference=reference)
     registry.register_op("nansum", forward=_nansum, vjp=(_nansum_vjp,), saves=("inputs",), methods=("nansum",),
                          promotion="int64", samples=NAN_SAMPLES, reference=lambda x, dim=None, keepdim=False: np.nansum(
                              x, axis=None if dim is None else dim, keepdims=keepdim), **REDUCTION_PARAMS)
-    registry.register_composite("nanmean", nanmean, methods=("nanmean",), samples=NAN_SAMPLES)
+    registry.register_composite("nanmean", nanmean, methods=("nanmean",), samples=NAN_SAMPLES,
+                                reference=lambda x, dim=None, keepdim=False: np.nanmean(x, axis=dim, keepdims=keepdim))
     registry.register_op("count_nonzero", forward=_count_nonzero, methods=("count_nonzero",), promotion=False,
                          zero_gradient=True,
                          params=("dim",), param_aliases={"axis": "dim"}, samples=COUNT_SAMPLES,
                          reference=lambda x, dim=None: np.count_nonzero(x, axis=dim))
     for name in ("var", "std"):
-        registry.register_composite(f"{name}_mean", _moment_mean(name), samples=MOMENT_SAMPLES)
-    registry.register_composite("aminmax", aminmax, methods=("aminmax",), samples=AMINMAX_SAMPLES)
+        registry.register_composite(f"{name}_mean", _moment_mean(name), samples=MOMENT_SAMPLES,
+                                    reference=_moment_mean_ref(getattr(np, name)))
+    registry.register_composite("aminmax", aminmax, methods=("aminmax",), samples=AMINMAX_SAMPLES,
+                                reference=_aminmax_ref)

@@ -404,28 +404,122 @@ SEARCH_SAMPLES = [Sample(_SEQUENCE, (2, 3)), Sample(_SEQUENCE, (4,), right=True)
 BUCKET_SAMPLES = [Sample((2, 3), _SEQUENCE), Sample((4,), _SEQUENCE, right=True), Sample((), _SEQUENCE)]
 
 
+# ---------------------------------------------------------------------------- NumPy references (kit)
+def _slices(x: np.ndarray, dim: int, f: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``f(row) -> (value, index)`` over every 1-D slice of ``x`` along ``dim``, reduced away."""
+    moved = np.moveaxis(x, dim, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    found = [f(row) for row in rows]
+    shape = moved.shape[:-1]
+    return (np.array([v for v, _ in found], dtype=x.dtype).reshape(shape),
+            np.array([i for _, i in found], dtype=np.int64).reshape(shape))
+
+
+def _kept_pair(pair: tuple[np.ndarray, np.ndarray], dim: int, keepdim: bool) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(np.expand_dims(a, dim) for a in pair) if keepdim else pair  # type: ignore[return-value]
+
+
+def _order_ref(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    return np.argsort(-x if descending else x, axis=dim, kind="stable")
+
+
+def _sort_ref(x: np.ndarray, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    if x.ndim == 0:
+        return x, np.zeros((), np.int64)
+    order = _order_ref(x, dim, descending)
+    return np.take_along_axis(x, order, dim), order
+
+
+def _topk_ref(x: np.ndarray, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    if x.ndim == 0:
+        return x, np.zeros((), np.int64)
+    order = np.take(_order_ref(x, dim, largest), np.arange(k), axis=dim)
+    return np.take_along_axis(x, order, dim), order
+
+
+def _kth_ref(x: np.ndarray, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    if x.ndim == 0:
+        return x, np.zeros((), np.int64)
+    d = dim % x.ndim
+    return _kept_pair(_slices(x, d, lambda r: (np.sort(r)[k - 1], np.argsort(r, kind="stable")[k - 1])), d, keepdim)
+
+
+def _median_row(skip_nan: bool) -> Any:
+    def row(r: np.ndarray) -> tuple[Any, int]:
+        nan = np.flatnonzero(np.isnan(r))
+        if nan.size and (not skip_nan or nan.size == r.size):
+            return np.nan, int(nan[0])
+        keep = np.flatnonzero(~np.isnan(r))
+        pick = keep[np.argsort(r[keep], kind="stable")[(keep.size - 1) // 2]]
+        return r[pick], int(pick)
+    return row
+
+
+def _median_ref(skip_nan: bool) -> Any:
+    def reference(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> Any:
+        if dim is None:
+            return np.asarray(_median_row(skip_nan)(x.reshape(-1))[0], dtype=x.dtype)
+        if x.ndim == 0:
+            return x, np.zeros((), np.int64)
+        d = dim % x.ndim
+        return _kept_pair(_slices(x, d, _median_row(skip_nan)), d, keepdim)
+    return reference
+
+
+def _mode_row(r: np.ndarray) -> tuple[Any, int]:
+    values, counts = np.unique(r, return_counts=True)
+    value = values[np.argmax(counts)]  # the first most frequent of the sorted values: the smallest
+    return value, int(np.flatnonzero(r == value)[-1])
+
+
+def _mode_ref(x: np.ndarray, dim: int = -1, keepdim: bool = False) -> Any:
+    if x.ndim == 0:
+        return x, np.zeros((), np.int64)
+    d = dim % x.ndim
+    return _kept_pair(_slices(x, d, _mode_row), d, keepdim)
+
+
+def _gather_values_ref(x: np.ndarray, dim: Any, index: np.ndarray, node: str = "", share: bool = False,
+                       keepdim: bool = True) -> np.ndarray:
+    if dim is None:
+        return x.reshape(-1)[index]
+    if not keepdim:
+        return np.squeeze(np.take_along_axis(x, np.expand_dims(index, dim), dim), dim)
+    return np.take_along_axis(x, index, dim)
+
+
+def _searchsorted_ref(seq: np.ndarray, x: Any, right: bool = False, side: Any = None, **_: Any) -> Any:
+    which: Any = side or ("right" if right else "left")
+    if seq.ndim == 1:
+        return np.searchsorted(seq, x, side=which)
+    return np.stack([np.searchsorted(s, v, side=which) for s, v in zip(seq, x)])
+
+
 # ---------------------------------------------------------------------------- registration
 def register(registry: Registry) -> None:
     registry.register_op("gather_values", forward=_gather_values, vjp=(_gather_values_vjp,), saves=("inputs", "output"),
                          params=("dim", "index", "node", "share", "keepdim"), promotion=False, node_name=_node_of,
-                         samples=GATHER_VALUES_SAMPLES)
+                         samples=GATHER_VALUES_SAMPLES, reference=_gather_values_ref)
     registry.register_op("argsort", forward=_argsort, methods=("argsort",), promotion=False, zero_gradient=True,
                          params=("dim", "descending", "stable"), samples=SORT_SAMPLES,
                          reference=lambda x, dim=-1, descending=False, stable=False: np.argsort(
                              -x if descending else x, axis=dim, kind="stable") if np.ndim(x) else np.zeros((), np.int64))
-    registry.register_composite("sort", sort, methods=("sort",), samples=SORT_SAMPLES)
-    registry.register_composite("msort", msort, methods=("msort",), samples=[Sample((3, 2)), Sample((4,)), Sample(())])
-    registry.register_composite("topk", topk, methods=("topk",), samples=TOPK_SAMPLES)
-    registry.register_composite("kthvalue", kthvalue, methods=("kthvalue",), samples=KTH_SAMPLES)
+    registry.register_composite("sort", sort, methods=("sort",), samples=SORT_SAMPLES, reference=_sort_ref)
+    registry.register_composite("msort", msort, methods=("msort",), samples=[Sample((3, 2)), Sample((4,)), Sample(())],
+                                reference=lambda x: np.sort(x, axis=0) if x.ndim else x)
+    registry.register_composite("topk", topk, methods=("topk",), samples=TOPK_SAMPLES, reference=_topk_ref)
+    registry.register_composite("kthvalue", kthvalue, methods=("kthvalue",), samples=KTH_SAMPLES, reference=_kth_ref)
     registry.register_composite("median", _median("median", MedianResult, False), methods=("median",),
-                                samples=MEDIAN_SAMPLES)
+                                samples=MEDIAN_SAMPLES, reference=_median_ref(False))
     registry.register_composite("nanmedian", _median("nanmedian", NanmedianResult, True), methods=("nanmedian",),
-                                samples=NANMEDIAN_SAMPLES)
+                                samples=NANMEDIAN_SAMPLES, reference=_median_ref(True))
     registry.register_op("mode_indices", forward=_mode_indices, promotion=False, params=("dim", "keepdim"),
-                         zero_gradient=True,
-                         samples=MODE_SAMPLES)
-    registry.register_composite("mode", mode, methods=("mode",), samples=MODE_SAMPLES)
-    registry.register_composite("unique", unique, methods=("unique",), samples=[], shape_from_values=True)
-    registry.register_op("searchsorted", forward=_searchsorted, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES)
+                         zero_gradient=True, samples=MODE_SAMPLES,
+                         reference=lambda x, dim=-1, keepdim=False: _mode_ref(x, dim, keepdim)[1])
+    registry.register_composite("mode", mode, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref)
+    registry.register_composite("unique", unique, methods=("unique",), samples=[], shape_from_values=True,
+                                reference=np.unique)
+    registry.register_op("searchsorted", forward=_searchsorted, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
+                         reference=_searchsorted_ref)
     registry.register_op("bucketize", forward=_bucketize, promotion=False, zero_gradient=True, samples=BUCKET_SAMPLES,
                          reference=lambda x, b, right=False, **_: np.searchsorted(b, x, side="right" if right else "left"))

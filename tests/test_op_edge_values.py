@@ -41,6 +41,7 @@ NOT_SWEPT = {
                     "needs a shape, dim, dtype, value or index: linear in x, covered by test_shape_ops/test_indexing"),
     **dict.fromkeys(("matmul", "dot", "outer", "tensordot"), "shape-dependent products: test_linalg_ops"),
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
+    "gather_values": "needs a dim and an index: gather's, covered by test_scans_sorting",
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.
@@ -54,6 +55,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], ...]] = {
     "leaky_relu": ({}, {"negative_slope": 0.2}),
     "softplus": ({}, {"beta": 2.0, "threshold": 5.0}),
     "pad": ({"pad": (1, 2)}, {"pad": (1, 1), "mode": "reflect"}),
+    "cumprod": ({"dim": 0},), "logcumsumexp": ({"dim": 0},),
 }
 
 

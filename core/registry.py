@@ -77,6 +77,7 @@ class OpDef:
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
     shape_from_values: bool = False  # the result's shape depends on the input's values (unique)
+    promotion_by_param: Mapping[str, str] = field(default_factory=dict)  # param given -> its category
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -182,6 +183,7 @@ class Registry:
         edge_cases: Sequence[Any] = (),
         identity: Callable[..., bool] | None = None,
         shape_from_values: bool = False,
+        promotion_by_param: Mapping[str, str] | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -214,6 +216,9 @@ class Registry:
           (int64 for bool and integer operands: ``sum``). Operands are cast to the computation
           dtype before the forward runs, on every backend, and the result to the declared dtype.
           False for ops that choose their output dtype (``astype``, ``argmax``).
+        - ``promotion_by_param``: categories that replace ``promotion`` when a param is given (not
+          None): ``div``'s ``{"rounding_mode": "same"}`` (``int // int`` stays an integer). Calls
+          giving such a param take the general path.
         - ``promotes``: which operands take part in promotion: positional input indices and
           names of scalar params (``where``: ``(1, 2)``; ``clamp``: ``(0, "min", "max")``).
           Default: every positional input.
@@ -329,6 +334,7 @@ class Registry:
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
             shape_from_values=bool(shape_from_values),
+            promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
         )
         self.ops.append((op, bool(override)))
 

@@ -111,6 +111,40 @@ def _scaled(xp: Any, x: Any, y: Any, alpha: Any) -> Any:
     return y * alpha
 
 
+def _div(xp: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    """``x / y`` elementwise (true division); broadcasts. ``rounding_mode="trunc"`` rounds the
+    quotient toward zero, ``"floor"`` down; both keep integer operands integer (their promotion
+    is then ``"same"``), and integer division by zero raises, as PyTorch's. Their gradient is 0."""
+    if rounding_mode is None:
+        return xp.divide(x, y)
+    from .elementwise import _integral, _refuse_integer_zero
+
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    _refuse_integer_zero(xp, x, y)
+    if rounding_mode == "floor":
+        return xp.floor_divide(x, y)
+    if not (_integral(xp, x) and _integral(xp, y)):
+        return xp.trunc(xp.divide(x, y))
+    q = xp.floor_divide(x, y)
+    inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back
+    return xp.where(inexact, q + 1, q)
+
+
+def _div_vjp_x(xp: Any, g: Any, ans: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    return g / y if rounding_mode is None else g * 0
+
+
+def _div_vjp_y(xp: Any, g: Any, ans: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    return -g * ans / y if rounding_mode is None else g * 0
+
+
+def _div_node(params: Any, inputs: Any) -> str:
+    """``DivBackward2`` with a rounding mode (its gradient is 0), as PyTorch's; else ``DivBackward0``."""
+    return "DivBackward0" if params.get("rounding_mode") is None else "DivBackward2"
+
+
 def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
@@ -151,10 +185,10 @@ def register(registry: Registry) -> None:
         "div",
         edge_cases=ec.DIV,
         reference=np.divide,
-        forward="divide",
-        vjp=(lambda xp, g, ans, x, y: g / y,
-             lambda xp, g, ans, x, y: -g * ans / y),
-        promotion="float", saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
+        forward=_div,  # not "divide": rounding_mode needs a Python forward
+        vjp=(_div_vjp_x, _div_vjp_y), node_name=_div_node,
+        promotion="float", promotion_by_param={"rounding_mode": "same"},
+        saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
         aliases=("divide", "true_divide"),
         methods=("div", "divide", "true_divide"), inplace_methods=("div_", "divide_"),
         domain=(None, POSITIVE),

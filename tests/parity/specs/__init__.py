@@ -14,6 +14,9 @@ from types import ModuleType
 
 
 def modules() -> list[ModuleType]:
-    """Every spec module of this package, in name order."""
+    """Every spec module of this package, in name order. ``opspec`` is loaded first: the spec modules
+    import its generators, and a spec module imported first (by ``known_failures``) would otherwise
+    be half-made when ``opspec`` gathers the specs."""
+    from .. import opspec  # noqa: F401
     return [importlib.import_module(f"{__name__}.{info.name}")
             for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)]

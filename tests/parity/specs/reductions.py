@@ -135,6 +135,27 @@ def gen_alpha(rng: np.random.Generator, dtype: str) -> list[Case]:
     return cases
 
 
+def gen_rounding(rng: np.random.Generator, dtype: str) -> list[Case]:
+    """div with ``rounding_mode=``: broadcasting partners and Python numbers, no integer zeros."""
+    cases = []
+    for _ in range(10):
+        s = shape(rng)
+        other: Any = values(rng, s[int(rng.integers(0, len(s) + 1)):], dtype, (0.5, 3.0))
+        if rng.random() < 0.3:
+            other = int(rng.choice([-3, -2, 2, 3])) if dtype in INTS or rng.random() < 0.5 else -1.5
+        elif rng.random() < 0.5:
+            other = -other if dtype not in ("uint8",) else other
+        cases.append(Case((values(rng, s, dtype, (-9.0, 9.0)), other),
+                          {"rounding_mode": str(rng.choice(["trunc", "floor"]))}))
+    if dtype in FLOATS:
+        pool = (0.0, -0.0, 1.0, -1.0, 2.5, np.inf, -np.inf, np.nan)
+        cases.append(Case((values(rng, (9,), dtype, pool=pool), values(rng, (9,), dtype, pool=pool)),
+                          {"rounding_mode": "floor"}, "special"))
+        cases.append(Case((values(rng, (9,), dtype, pool=pool), values(rng, (9,), dtype, pool=pool)),
+                          {"rounding_mode": "trunc"}, "special"))
+    return cases
+
+
 def _dtype_call(lib: Any, name: str) -> Any:
     def call(x: Any, dtype: str, dim: Any = None, keepdim: bool = False) -> Any:
         fn = getattr(lib, name)
@@ -234,6 +255,9 @@ SPECS = [
     OpSpec("sum:dtype", _th_dtype("sum"), _tg_dtype("sum"), gen_dtype_arg, dtypes=REALS),
     OpSpec("mean:dtype", _th_dtype("mean"), _tg_dtype("mean"), gen_dtype_arg, dtypes=REALS),
     OpSpec("add:alpha", th("add"), tg("add"), gen_alpha, dtypes=REALS),
+    OpSpec("div:rounding_mode", th("div"), tg("div"), gen_rounding, dtypes=REALS,
+           errors=lambda rng: [Case((np.array([1, 2]), np.array([0, 1])), {"rounding_mode": "floor"}),
+                               Case((np.array([1.0]), 2.0), {"rounding_mode": "round"})]),
     OpSpec("sub:alpha", th("sub"), tg("sub"), gen_alpha, dtypes=REALS),
 ]
 

@@ -76,7 +76,6 @@ class OpDef:
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
-    shape_from_values: bool = False  # the result's shape depends on the input's values (unique)
     promotion_by_param: Mapping[str, str] = field(default_factory=dict)  # param given -> its category
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
@@ -182,7 +181,6 @@ class Registry:
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
         identity: Callable[..., bool] | None = None,
-        shape_from_values: bool = False,
         promotion_by_param: Mapping[str, str] | None = None,
     ) -> None:
         """Declare the op ``name``.
@@ -247,8 +245,6 @@ class Registry:
         - ``identity``: ``identity(x, **params) -> bool`` says when the call changes nothing, so it
           returns its first input itself, as PyTorch's do (``x.flatten()`` of a 1-D tensor,
           ``x.astype(x.dtype)``): a leaf stays a leaf and no node is recorded.
-        - ``shape_from_values``: the result's shape depends on the input's values, not only on its
-          shape (``unique``, ``nonzero``): a lazy backend must compute the input first.
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -333,7 +329,6 @@ class Registry:
             **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
-            shape_from_values=bool(shape_from_values),
             promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
         )
         self.ops.append((op, bool(override)))
@@ -351,7 +346,6 @@ class Registry:
         override: bool = False,
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
-        shape_from_values: bool = False,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -359,7 +353,6 @@ class Registry:
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
         and the kit checks it the same way. ``view="multiple"``: it returns several views of its
         first input (split); in-place writes into them are then refused, as in PyTorch.
-        ``shape_from_values`` as for ``register_op``.
         """
         where = self._check_names(name, aliases)
         if not callable(function):
@@ -372,7 +365,7 @@ class Registry:
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, doc=inspect.getdoc(function) or "", composite=True, view=view,
-            **_kit_facts(where, None, False, reference, edge_cases), shape_from_values=bool(shape_from_values),
+            **_kit_facts(where, None, False, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))
 

@@ -17,8 +17,8 @@ elements keep their order, descending too; NaN sorts above every number), so ``k
 smallest of the most frequent values and the last index where it occurs. ``topk`` on ties and
 ``sorted=False`` return the stable order; PyTorch leaves both unspecified.
 
-``unique``'s result shape depends on the values (``shape_from_values=True``): it is computed on
-NumPy (``numpy.unique``) and moved back to the input's backend. It carries no gradient.
+``unique``'s result shape depends on the values: it is computed on NumPy (``numpy.unique``) and
+moved back to the input's backend. It carries no gradient.
 """
 
 from __future__ import annotations
@@ -517,8 +517,9 @@ def register(registry: Registry) -> None:
                          zero_gradient=True, samples=MODE_SAMPLES,
                          reference=lambda x, dim=-1, keepdim=False: _mode_ref(x, dim, keepdim)[1])
     registry.register_composite("mode", mode, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref)
-    registry.register_composite("unique", unique, methods=("unique",), samples=[], shape_from_values=True,
-                                reference=np.unique)
+    # Its result's shape depends on the values: on main (issue 10) that is register_op's inspects_values=True,
+    # which lazy backends refuse; this branch predates it, so the merge adds it here.
+    registry.register_composite("unique", unique, methods=("unique",), samples=[], reference=np.unique)
     registry.register_op("searchsorted", forward=_searchsorted, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
                          reference=_searchsorted_ref)
     registry.register_op("bucketize", forward=_bucketize, promotion=False, zero_gradient=True, samples=BUCKET_SAMPLES,

@@ -188,7 +188,7 @@ class Promotion:
         self.category = category
         self.operands = operands
         self.takes_dtype = takes_dtype
-        self.by_param: dict[str, str] = {}  # a param given -> the category then (div's rounding_mode)
+        self.by_param: dict[str, Any] = {}  # a param given -> the category then (div's rounding_mode)
         self._plans: dict[tuple, tuple[np.dtype, np.dtype]] = {}
         self.fast: dict[np.dtype, np.dtype] = {}
         self.fast_float: dict[np.dtype, np.dtype] = {}

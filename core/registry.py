@@ -76,7 +76,7 @@ class OpDef:
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
-    promotion_by_param: Mapping[str, str] = field(default_factory=dict)  # param given -> its category
+    promotion_by_param: Mapping[str, str | bool] = field(default_factory=dict)  # param given -> its category
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property

@@ -150,7 +150,7 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "add",
         reference=np.add,
-        forward=_add,  # not "add": alpha needs a Python forward
+        forward="add", param_forward=_add,
         vjp=(lambda xp, g, ans, x, y, alpha=1: g,
              lambda xp, g, ans, x, y, alpha=1: g if alpha == 1 else g * alpha),
         saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
@@ -158,7 +158,7 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "sub",
         reference=np.subtract,
-        forward=_sub,
+        forward="subtract", param_forward=_sub,
         vjp=(lambda xp, g, ans, x, y, alpha=1: g,
              lambda xp, g, ans, x, y, alpha=1: -g if alpha == 1 else g * -alpha),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"), node_name=node_names.sub,
@@ -185,7 +185,7 @@ def register(registry: Registry) -> None:
         "div",
         edge_cases=ec.DIV,
         reference=np.divide,
-        forward=_div,  # not "divide": rounding_mode needs a Python forward
+        forward="divide", param_forward=_div,
         vjp=(_div_vjp_x, _div_vjp_y), node_name=_div_node,
         promotion="float", promotion_by_param={"rounding_mode": "same"},
         saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,

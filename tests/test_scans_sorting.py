@@ -295,3 +295,18 @@ def test_scans_match_numpy_and_their_indices_read_their_values(a, data):
         np.testing.assert_array_equal(np.take_along_axis(a, arr(indices), d), arr(values))
         position = np.arange(a.shape[d]).reshape([-1 if i == d % a.ndim else 1 for i in range(a.ndim)])
         assert (arr(indices) <= position).all()
+
+
+# ---------------------------------------------------------------------------- the two registry keywords
+def test_param_forward_and_promotion_by_param_are_validated_and_keep_the_fast_path():
+    from tapegrad import RegistrationError
+
+    registry = Registry("probe")
+    with pytest.raises(RegistrationError, match="param_forward must be a function"):
+        registry.register_op("twice", forward=lambda xp, x: x * 2, param_forward=lambda xp, x: x, vjp=None)
+    with pytest.raises(RegistrationError, match="promotion must be"):
+        registry.register_op("half", forward="divide", vjp=(None, None), promotion_by_param={"mode": "weird"})
+    div = tapegrad.lookup("div")
+    assert div.forward_name == "divide" and div.param_forward and div.promotion_by_param == {"rounding_mode": "same"}
+    ints = tapegrad.tensor([7, -7])
+    assert (ints / 2).dtype is tapegrad.float32 and tapegrad.div(ints, 2, rounding_mode="trunc").dtype is tapegrad.int64

@@ -159,8 +159,8 @@ class Promotion:
     (float dtypes: the float tensor wins, whatever the default dtype); ``fast_int`` when
     they are Python ints (integer dtypes too, where the result keeps the tensor's dtype; an
     int out of range makes NumPy raise ``OverflowError``, and the call then takes the general
-    path, which wraps it). All are empty for ops whose params take part or that take a
-    ``dtype``: every call of those takes the general path.
+    path, which wraps it). All are empty for ops whose params take part: every call of those
+    takes the general path; so do the calls with params of ops that take a ``dtype``.
     """
 
     __slots__ = ("name", "category", "operands", "takes_dtype", "by_param", "fast", "fast_float", "fast_int", "_plans")
@@ -193,7 +193,7 @@ class Promotion:
         self.fast: dict[np.dtype, np.dtype] = {}
         self.fast_float: dict[np.dtype, np.dtype] = {}
         self.fast_int: dict[np.dtype, np.dtype] = {}
-        if takes_dtype or operands is not None:
+        if operands is not None:  # (a dtype= call never reaches the fast path: the dispatcher sends it on)
             return
         for d, kind in _KIND.items():
             if kind == 2 or category in ("same", "bool") or (category == "int64" and d == _I64):

@@ -301,7 +301,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     when the tensors share a dtype whose result dtype ``fast`` knows (other calls promote in
     the general path)."""
     forward = op.forward
-    param_aliases = op.param_aliases
+    # calls with params that rename, change the dtype rule or the forward: the general path
+    param_aliases = (op.param_aliases or op.promotion_by_param or op.param_forward
+                     or (rule is not None and rule.takes_dtype))
     broadcasts = op.broadcasts
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
@@ -393,7 +395,9 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     """The hot path for ``f(x)`` on NumPy data, static params given by keyword, for the
     dtypes whose result dtype ``fast`` knows (other calls promote in the general path)."""
     forward = op.forward
-    param_aliases = op.param_aliases
+    # calls with params that rename, change the dtype rule or the forward: the general path
+    param_aliases = (op.param_aliases or op.promotion_by_param or op.param_forward
+                     or (rule is not None and rule.takes_dtype))
     (saves_inputs,), saves_output = save_plan(op)[1]  # type: ignore[index]  # one input: its rule always runs
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)

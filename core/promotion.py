@@ -159,11 +159,11 @@ class Promotion:
     (float dtypes: the float tensor wins, whatever the default dtype); ``fast_int`` when
     they are Python ints (integer dtypes too, where the result keeps the tensor's dtype; an
     int out of range makes NumPy raise ``OverflowError``, and the call then takes the general
-    path, which wraps it). All are empty for ops whose params take part or that take a
-    ``dtype``: every call of those takes the general path.
+    path, which wraps it). All are empty for ops whose params take part: every call of those
+    takes the general path; so do the calls with params of ops that take a ``dtype``.
     """
 
-    __slots__ = ("name", "category", "operands", "takes_dtype", "fast", "fast_float", "fast_int", "_plans")
+    __slots__ = ("name", "category", "operands", "takes_dtype", "by_param", "fast", "fast_float", "fast_int", "_plans")
 
     @classmethod
     def for_op(cls, op: Any) -> Promotion | None:
@@ -178,7 +178,9 @@ class Promotion:
                 takes_dtype = "dtype" in inspect.signature(op.forward).parameters
             except (TypeError, ValueError):
                 takes_dtype = False
-        return cls(op.name, op.promotion, op.promotes, takes_dtype)
+        rule = cls(op.name, op.promotion, op.promotes, takes_dtype)
+        rule.by_param = dict(op.promotion_by_param)
+        return rule
 
     def __init__(self, name: str, category: str, operands: tuple[int | str, ...] | None,
                  takes_dtype: bool) -> None:
@@ -186,11 +188,12 @@ class Promotion:
         self.category = category
         self.operands = operands
         self.takes_dtype = takes_dtype
+        self.by_param: dict[str, Any] = {}  # a param given -> the category then (div's rounding_mode)
         self._plans: dict[tuple, tuple[np.dtype, np.dtype]] = {}
         self.fast: dict[np.dtype, np.dtype] = {}
         self.fast_float: dict[np.dtype, np.dtype] = {}
         self.fast_int: dict[np.dtype, np.dtype] = {}
-        if takes_dtype or operands is not None:
+        if operands is not None:  # (a dtype= call never reaches the fast path: the dispatcher sends it on)
             return
         for d, kind in _KIND.items():
             if kind == 2 or category in ("same", "bool") or (category == "int64" and d == _I64):
@@ -201,15 +204,16 @@ class Promotion:
         self.fast_int.update((d, self.fast[d]) for d in (_I64,) if category == "bool")
         self.fast_int.update((d, d) for d in (_U8, *_SIGNED) if category == "same")
 
-    def plan(self, key: tuple) -> tuple[np.dtype, np.dtype]:
+    def plan(self, key: tuple, category: str | None = None) -> tuple[np.dtype, np.dtype]:
         """(computation dtype, result dtype) for operands ``key``: (dtype number, priority)
         pairs, priority 0 for a dimensioned array, 1 for a 0-d one, 2 for a Python scalar's
-        type in place of the number. (Numbers: hashing a NumPy dtype is slow.)"""
-        full = (key, _dtypes.get_default_dtype().numpy)
+        type in place of the number. (Numbers: hashing a NumPy dtype is slow.) ``category``:
+        one of ``by_param``'s in place of the op's."""
+        full = (key, _dtypes.get_default_dtype().numpy, category)
         found = self._plans.get(full)
         if found is None:
             compute = _result([(v if p == 2 else _BY_NUM[v], p) for v, p in key])
-            category = self.category
+            category = category or self.category
             if category == "float" and _KIND[compute] < 2:
                 compute = _dtypes.get_default_dtype().numpy
             elif category == "int64" and _KIND[compute] < 2:
@@ -246,7 +250,10 @@ class Promotion:
                 elif type(where) is int and hasattr(v, "dtype"):
                     dtype = v.dtype if numpy else _numpy(backend, v.dtype)
                     key.append((dtype.num if dtype.num in _BY_NUM else self._refuse(dtype), 1 if len(v.shape) == 0 else 0))
-            compute, result = self.plan(tuple(key))
+            chosen = None
+            if self.by_param:
+                chosen = next((c for p, c in self.by_param.items() if params.get(p) is not None), None)
+            compute, result = self.plan(tuple(key), chosen)
         cast = arrays
         kind = _KIND[compute]
         for i in operands:

@@ -80,6 +80,8 @@ class OpDef:
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
+    promotion_by_param: Mapping[str, str | bool] = field(default_factory=dict)  # param given -> its category
+    param_forward: bool = False  # forward_name serves calls without params; forward, calls with them
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -203,6 +205,8 @@ class Registry:
         edge_cases: Sequence[Any] = (),
         identity: Callable[..., bool] | None = None,
         inspects_values: bool | Sequence[str] = False,
+        promotion_by_param: Mapping[str, str] | None = None,
+        param_forward: Forward | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -235,6 +239,12 @@ class Registry:
           (int64 for bool and integer operands: ``sum``). Operands are cast to the computation
           dtype before the forward runs, on every backend, and the result to the declared dtype.
           False for ops that choose their output dtype (``astype``, ``argmax``).
+        - ``promotion_by_param``: categories that replace ``promotion`` when a param is given (not
+          None): ``div``'s ``{"rounding_mode": "same"}`` (``int // int`` stays an integer). Calls
+          giving such a param take the general path.
+        - ``param_forward``: with ``forward`` given by name, the Python forward for calls that give
+          params (``add(x, y, alpha=2)``); calls without params still run the array-API function
+          itself, unwrapped (``x + y``). The VJP rules receive the params as usual.
         - ``promotes``: which operands take part in promotion: positional input indices and
           names of scalar params (``where``: ``(1, 2)``; ``clamp``: ``(0, "min", "max")``).
           Default: every positional input.
@@ -283,6 +293,11 @@ class Registry:
             raise RegistrationError(f"{where}: forward must be callable, got {type(forward).__name__}")
         else:
             nin = _count_array_inputs(forward, where)
+        if param_forward is not None:
+            if forward_name is None or not callable(param_forward):
+                raise RegistrationError(f"{where}: param_forward must be a function, and forward an array-API "
+                                        "function's name (the forward of calls without params)")
+            forward = param_forward
 
         vjps: tuple[VJP | None, ...] | None = None
         vjp_all: VJP | None = None
@@ -353,6 +368,8 @@ class Registry:
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
             inspects_values=_inspects(where, inspects_values),
+            promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
+            param_forward=param_forward is not None,
         )
         self.ops.append((op, bool(override)))
 

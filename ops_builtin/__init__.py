@@ -13,14 +13,14 @@ from tapegrad import hookimpl
 
 from . import (
     arithmetic, elementwise, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops, nn_conv,
-    nn_norm, products, reductions, scatter, shape, shape_more, tensor_api,
+    nn_norm, products, reductions, scans, scatter, shape, shape_more, sorting, tensor_api,
 )
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
 MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more,
-           scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm)
+           scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm, scans, sorting)
 
 
 @hookimpl

@@ -86,22 +86,83 @@ def _pow_vjp_exponent(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * xp.pow(x, y) * xp.log(safe_x)
 
 
+def _add(xp: Any, x: Any, y: Any, *, alpha: Any = 1) -> Any:
+    """``x + alpha * y`` elementwise; broadcasts."""
+    return xp.add(x, y) if alpha == 1 else xp.add(x, _scaled(xp, x, y, alpha))
+
+
+def _sub(xp: Any, x: Any, y: Any, *, alpha: Any = 1) -> Any:
+    """``x - alpha * y`` elementwise; broadcasts."""
+    return xp.subtract(x, y) if alpha == 1 else xp.subtract(x, _scaled(xp, x, y, alpha))
+
+
+def _scaled(xp: Any, x: Any, y: Any, alpha: Any) -> Any:
+    """``alpha * y`` in the operands' dtype: ``alpha`` takes no part in promotion, and wraps around
+    in an integer dtype (``uint8`` with ``alpha=-2``), as PyTorch's."""
+    dtype = (x if hasattr(x, "dtype") else y).dtype
+    if xp.isdtype(dtype, "bool"):
+        if not isinstance(alpha, bool) and isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        return y & bool(alpha)
+    if isinstance(alpha, bool):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if xp.isdtype(dtype, "integral"):
+        if isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        return y * xp.astype(xp.asarray(alpha), dtype)  # wrapped into the dtype, as PyTorch's scalar
+    return y * alpha
+
+
+def _div(xp: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    """``x / y`` elementwise (true division); broadcasts. ``rounding_mode="trunc"`` rounds the
+    quotient toward zero, ``"floor"`` down; both keep integer operands integer (their promotion
+    is then ``"same"``), and integer division by zero raises, as PyTorch's. Their gradient is 0."""
+    if rounding_mode is None:
+        return xp.divide(x, y)
+    from .elementwise import _integral, _refuse_integer_zero
+
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    _refuse_integer_zero(xp, x, y)
+    if rounding_mode == "floor":
+        return xp.floor_divide(x, y)
+    if not (_integral(xp, x) and _integral(xp, y)):
+        return xp.trunc(xp.divide(x, y))
+    q = xp.floor_divide(x, y)
+    inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back
+    return xp.where(inexact, q + 1, q)
+
+
+def _div_vjp_x(xp: Any, g: Any, ans: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    return g / y if rounding_mode is None else g * 0
+
+
+def _div_vjp_y(xp: Any, g: Any, ans: Any, x: Any, y: Any, *, rounding_mode: Any = None) -> Any:
+    return -g * ans / y if rounding_mode is None else g * 0
+
+
+def _div_node(params: Any, inputs: Any) -> str:
+    """``DivBackward2`` with a rounding mode (its gradient is 0), as PyTorch's; else ``DivBackward0``."""
+    return "DivBackward0" if params.get("rounding_mode") is None else "DivBackward2"
+
+
 def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
         reference=np.add,
-        forward="add",
-        vjp=(lambda xp, g, ans, x, y: g,
-             lambda xp, g, ans, x, y: g),
+        forward="add", param_forward=_add,
+        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+             lambda xp, g, ans, x, y, alpha=1: g if alpha == 1 else g * alpha),
         saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
     )
     registry.register_op(
         "sub",
         reference=np.subtract,
-        forward="subtract",
-        vjp=(lambda xp, g, ans, x, y: g,
-             lambda xp, g, ans, x, y: -g),
+        forward="subtract", param_forward=_sub,
+        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+             lambda xp, g, ans, x, y, alpha=1: -g if alpha == 1 else g * -alpha),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"), node_name=node_names.sub,
         inplace_methods=("sub_", "subtract_"),
     )
@@ -126,10 +187,10 @@ def register(registry: Registry) -> None:
         "div",
         edge_cases=ec.DIV,
         reference=np.divide,
-        forward="divide",
-        vjp=(lambda xp, g, ans, x, y: g / y,
-             lambda xp, g, ans, x, y: -g * ans / y),
-        promotion="float", saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
+        forward="divide", param_forward=_div,
+        vjp=(_div_vjp_x, _div_vjp_y), node_name=_div_node,
+        promotion="float", promotion_by_param={"rounding_mode": "same"},
+        saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
         aliases=("divide", "true_divide"),
         methods=("div", "divide", "true_divide"), inplace_methods=("div_", "divide_"),
         domain=(None, POSITIVE),

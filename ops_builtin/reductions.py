@@ -124,18 +124,23 @@ def _narrow_to(xp: Any, out: Any, like: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- sum, mean
-def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """Sum of elements over ``dim`` (every dimension by default)."""
+def _sum(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    """Sum of elements over ``dim`` (every dimension by default); ``dtype`` casts the input first."""
+    if dtype is not None:
+        x = xp.astype(x, in_namespace(xp, dtype))
     return xp.sum(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
-def _sum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def _sum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     axes = reduced_axes(dim, x.ndim)
     return xp.broadcast_to(xp.reshape(g, kept_shape(x.shape, axes)), x.shape)
 
 
-def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """Mean of elements over ``dim`` (every dimension by default); floating inputs only."""
+def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    """Mean of elements over ``dim`` (every dimension by default); floating inputs only, or a
+    floating ``dtype`` to cast the input to first."""
+    if dtype is not None:
+        x = xp.astype(x, in_namespace(xp, dtype))
     if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
@@ -144,7 +149,7 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     return xp.mean(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
 
 
-def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     axes = reduced_axes(dim, x.ndim)
     n = _count(x.shape, axes)
     scale = 1.0 / n if n else math.nan  # a Python float: weak, so no dtype overflows (float16 at 65,504)

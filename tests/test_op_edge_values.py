@@ -52,6 +52,7 @@ NOT_SWEPT = {
         "matrix functions (vector_norm: norm's rules, swept as norm): test_linalg_namespace"),
     **dict.fromkeys(("nn.functional.unfold", "nn.functional.fold", "max_pool2d", "nn.functional.avg_pool2d",
                      "nn.functional.adaptive_avg_pool2d"), "images (N, C, H, W) and window sizes: test_nn_conv"),
+    "gather_values": "needs a dim and an index: gather's, covered by test_scans_sorting",
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.
@@ -66,6 +67,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], ...]] = {
     "softplus": ({}, {"beta": 2.0, "threshold": 5.0}),
     "pad": ({"pad": (1, 2)}, {"pad": (1, 1), "mode": "reflect"}),
     "roll": ({"shifts": 1},),
+    "cumprod": ({"dim": 0},), "logcumsumexp": ({"dim": 0},),
 }
 
 

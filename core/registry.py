@@ -337,6 +337,7 @@ class Registry:
         samples: Any = None,
         domain: Any = None,
         view: bool | str = False,
+        inplace_methods: Sequence[str] = (),
         override: bool = False,
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
@@ -347,6 +348,7 @@ class Registry:
         so it needs no VJP of its own. It is public like any op (``tapegrad.NAME``, ``methods``)
         and the kit checks it the same way. ``view="multiple"``: it returns several views of its
         first input (split); in-place writes into them are then refused, as in PyTorch.
+        ``inplace_methods`` write the result into the first input, as an op's do (``clamp_``).
         """
         where = self._check_names(name, aliases)
         if not callable(function):
@@ -359,7 +361,7 @@ class Registry:
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, doc=inspect.getdoc(function) or "", composite=True, view=view,
-            **_kit_facts(where, None, False, reference, edge_cases),
+            inplace_methods=tuple(inplace_methods), **_kit_facts(where, None, False, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))
 

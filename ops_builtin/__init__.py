@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from tapegrad import hookimpl
 
 from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape, tensor_api
+from . import elementwise_more, special_functions
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
+           elementwise_more, special_functions)
 
 
 @hookimpl

@@ -67,6 +67,14 @@ def _like(*values: Any) -> Any:
     return next(v for v in values if hasattr(v, "dtype"))
 
 
+def as_dtype_of(xp: Any, v: Any, g: Any) -> Any:
+    """A saved input in the cotangent's dtype, for a VJP applying a function to it: an input keeps
+    its own dtype (float16 beside a float64 operand), but its gradient is computed in the result's."""
+    if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:
+        return xp.astype(v, g.dtype)
+    return v
+
+
 # ---------------------------------------------------------------------------- powers, exponentials, logs
 def _reciprocal(xp: Any, x: Any) -> Any:
     """``1 / x``; integer tensors give the default float dtype."""
@@ -152,8 +160,11 @@ def _atan2(xp: Any, y: Any, x: Any) -> Any:
     return xp.atan2(y, x)
 
 
-def _atan2_denominator(xp: Any, y: Any, x: Any) -> Any:
-    return x * x + y * y
+def _atan2_scale(xp: Any, g: Any, y: Any, x: Any) -> Any:
+    """``1 / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0."""
+    r2 = x * x + y * y  # each square in its input's dtype, as PyTorch's
+    origin = r2 == 0.0
+    return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))
 
 
 # ---------------------------------------------------------------------------- rounding and remainders
@@ -376,7 +387,7 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
              EdgeCase([0.05, -0.2, 1.0], smooth=True, why="both sides of the series switch")],
     "hypot": [EdgeCase([0.0, 3.0], [0.0, 4.0], value=[0.0, 5.0], grads=([NAN, 0.6], [NAN, 0.8]),
                        why="0 / 0 at the origin")],
-    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([NAN, 0.0, -1.0], [NAN, -1.0, 0.0]),
+    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([0.0, 0.0, -1.0], [0.0, -1.0, 0.0]),
                        why="the origin, the axes")],
     "fmod": [EdgeCase([5.0, -5.0, 1.0], [3.0, 3.0, 0.0], value=[2.0, -2.0, NAN], grads=([1.0, 1.0, 1.0], [-1.0, 1.0, -INF]),
                       why="the sign of x; division by zero")],
@@ -404,7 +415,7 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
         EdgeCase([0.5, -3.0], [0.0, 0.0], 0, params={"bounds": "min"}, value=[0.5, 0.0], grads=([1.0, 0.0], [0.0, 1.0], None)),
         EdgeCase([0.5, 3.0], 0, [1.0, 1.0], params={"bounds": "max"}, value=[0.5, 1.0], grads=([1.0, 0.0], None, [0.0, 1.0])),
     ],
-    "sgn": [EdgeCase([0.0, -2.0, NAN], value=[0.0, -1.0, 0.0], grads=([0.0, 0.0, 0.0],))],
+    "sgn": [EdgeCase([0.0, -2.0, NAN], value=[0.0, -1.0, 0.0])],  # PyTorch's gradient: a ZeroTensor
 }
 SAMPLES: dict[str, list[Sample]] = {
     "logit": [Sample((3,)), Sample((2, 3), eps=0.2), Sample(np.array([0.05, 0.5, 0.97]), eps=0.1)],
@@ -473,12 +484,14 @@ def _register_unary(registry: Registry) -> None:
 def _register_binary(registry: Registry) -> None:
     registry.register_op(
         "logaddexp", forward=_logaddexp,
-        vjp=(lambda xp, g, ans, x, y: g / (1.0 + xp.exp(y - x)), lambda xp, g, ans, x, y: g / (1.0 + xp.exp(x - y))),
+        vjp=(lambda xp, g, ans, x, y: g / (1.0 + xp.exp(as_dtype_of(xp, y, g) - as_dtype_of(xp, x, g))),
+             lambda xp, g, ans, x, y: g / (1.0 + xp.exp(as_dtype_of(xp, x, g) - as_dtype_of(xp, y, g)))),
         saves=("inputs",), broadcasts=True, promotion="float", methods=("logaddexp",),
         reference=REFERENCES["logaddexp"], edge_cases=EDGE_CASES["logaddexp"])
     registry.register_op(
         "logaddexp2", forward=_logaddexp2,
-        vjp=(lambda xp, g, ans, x, y: g / (1.0 + 2.0 ** (y - x)), lambda xp, g, ans, x, y: g / (1.0 + 2.0 ** (x - y))),
+        vjp=(lambda xp, g, ans, x, y: g / (1.0 + 2.0 ** (as_dtype_of(xp, y, g) - as_dtype_of(xp, x, g))),
+             lambda xp, g, ans, x, y: g / (1.0 + 2.0 ** (as_dtype_of(xp, x, g) - as_dtype_of(xp, y, g)))),
         saves=("inputs",), broadcasts=True, promotion="float", methods=("logaddexp2",),
         reference=REFERENCES["logaddexp2"], edge_cases=EDGE_CASES["logaddexp2"])
     registry.register_op(
@@ -487,14 +500,14 @@ def _register_binary(registry: Registry) -> None:
         reference=REFERENCES["hypot"], edge_cases=EDGE_CASES["hypot"])
     registry.register_op(
         "atan2", forward=_atan2,
-        vjp=(lambda xp, g, ans, y, x: g * x / _atan2_denominator(xp, y, x),
-             lambda xp, g, ans, y, x: -g * y / _atan2_denominator(xp, y, x)),
+        vjp=(lambda xp, g, ans, y, x: g * x * _atan2_scale(xp, g, y, x),
+             lambda xp, g, ans, y, x: -g * y * _atan2_scale(xp, g, y, x)),
         saves=("inputs",), broadcasts=True, promotion="float", aliases=("arctan2",), methods=("atan2", "arctan2"),
         inplace_methods=("atan2_", "arctan2_"), reference=REFERENCES["atan2"], edge_cases=EDGE_CASES["atan2"])
     registry.register_op(
         # d/dx = 1, d/dy = -trunc(x / y), as PyTorch's (the jumps where x / y is an integer aside)
         "fmod", forward=_fmod,
-        vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * xp.trunc(x / y)),
+        vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * xp.trunc(as_dtype_of(xp, x, g) / y)),
         saves=("inputs",), broadcasts=True, methods=("fmod",), inplace_methods=("fmod_",), domain=(None, NONZERO),
         node_name=by_scalar("Fmod", 1, 0, 1), reference=REFERENCES["fmod"], edge_cases=EDGE_CASES["fmod"])
     registry.register_op(

@@ -22,7 +22,7 @@ import tapegrad
 from tapegrad.testing import EdgeCase, Sample
 
 from . import special_kernels as k
-from .elementwise_more import _array, _like, by_scalar
+from .elementwise_more import _array, _like, as_dtype_of, by_scalar
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -33,29 +33,43 @@ EULER = k.EULER
 
 
 # ---------------------------------------------------------------------------- forwards
+def _wide(kernel: Any) -> Any:
+    """``kernel`` run in float32 for float16 input (its polynomials overflow float16), as PyTorch's."""
+    def run(xp: Any, *args: Any) -> Any:
+        x = args[-1]
+        if x.dtype == xp.float16:
+            return xp.astype(kernel(xp, *args[:-1], xp.astype(x, xp.float32)), xp.float16)
+        return kernel(xp, *args)
+    return run
+
+
+_ERF, _ERFC, _ERFINV, _LGAMMA, _DIGAMMA, _POLYGAMMA = (_wide(f) for f in (
+    k.erf, k.erfc, k.erfinv, k.lgamma, k.digamma, k.polygamma))
+
+
 def _erf(xp: Any, x: Any) -> Any:
     """Error function, ``2/sqrt(pi) * integral(exp(-t**2), t=0..x)`` (also ``special.erf``)."""
-    return k.erf(xp, x)
+    return _ERF(xp, x)
 
 
 def _erfc(xp: Any, x: Any) -> Any:
     """Complementary error function, ``1 - erf(x)``, accurate in the right tail (also ``special.erfc``)."""
-    return k.erfc(xp, x)
+    return _ERFC(xp, x)
 
 
 def _erfinv(xp: Any, x: Any) -> Any:
     """Inverse error function on [-1, 1] (``erf(erfinv(x)) == x``; +-inf at +-1, NaN outside)."""
-    return k.erfinv(xp, x)
+    return _ERFINV(xp, x)
 
 
 def _lgamma(xp: Any, x: Any) -> Any:
     """``log|Gamma(x)|`` (also ``special.gammaln``); inf at 0, the negative integers and -inf."""
-    return k.lgamma(xp, x)
+    return _LGAMMA(xp, x)
 
 
 def _digamma(xp: Any, x: Any) -> Any:
     """The digamma function, ``lgamma'`` (also ``special.psi``); -inf at 0, NaN at negative integers."""
-    return k.digamma(xp, x)
+    return _DIGAMMA(xp, x)
 
 
 def order(n: Any) -> int:
@@ -70,7 +84,7 @@ def order(n: Any) -> int:
 def _polygamma(xp: Any, n: Any, x: Any) -> Any:
     """The ``n``-th derivative of digamma, ``polygamma(n, x)`` (``polygamma(0, x)`` is digamma); the
     order first, as PyTorch's; ``x.polygamma(n)`` as a method. Poles: +inf (odd ``n``) or -inf."""
-    return k.polygamma(xp, order(n), x)
+    return _POLYGAMMA(xp, order(n), x)
 
 
 def _xlogy(xp: Any, x: Any, y: Any) -> Any:
@@ -82,8 +96,8 @@ def _xlogy(xp: Any, x: Any, y: Any) -> Any:
 
 
 def _xlogy_x(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
-    # PyTorch's: xlogy(g, y), and 0 where x == 0 and y <= 0
-    return xp.where((x == 0) & (y <= 0), 0.0, xp.xlogy(g, y))
+    # PyTorch's: xlogy(g, y), and 0 where x == 0 and y <= 0; y's log taken in g's (the result's) dtype
+    return xp.where((x == 0) & (y <= 0), 0.0, xp.xlogy(g, as_dtype_of(xp, y, g)))
 
 
 def _polygamma_method(self: Any, n: int) -> Any:
@@ -111,9 +125,11 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
                         grads=([INF, INF, k.SQRT_PI_OVER_TWO, NAN],), why="bounds of the domain")],
     "lgamma": [EdgeCase([1.0, 2.0, 0.0, -1.0], value=[0.0, 0.0, INF, INF],
                         grads=([-EULER, 1 - EULER, -INF, NAN],), why="zeros at 1 and 2, poles")],
-    "digamma": [EdgeCase([0.0, -0.0, -1.0, INF], value=[-INF, INF, NAN, INF], grads=([INF, INF, NAN, 0.0],),
-                         why="poles")],
-    "polygamma": [EdgeCase(1, [0.0, 1.0], value=[INF, math.pi ** 2 / 6], grads=(None, [NAN, -2.4041138063191885]))],
+    "digamma": [EdgeCase([0.0, -0.0, INF], value=[-INF, INF, INF], grads=([INF, INF, 0.0],), why="poles"),
+                EdgeCase([-1.0, -2.0], value=[NAN, NAN], why="NaN at the negative integers")],
+    "polygamma": [EdgeCase(1, [0.0, 1.0], value=[INF, math.pi ** 2 / 6], grads=(None, [-INF, -2.4041138063191885]),
+                           why="poles: +inf for odd n, -inf for even n"),
+                  EdgeCase(2, [0.0, -1.0, -3.0], value=[-INF, -INF, -INF])],
     "xlogy": [EdgeCase([0.0, 0.0, 0.0, 2.0], [0.0, 3.0, NAN, 1.0], value=[0.0, 0.0, NAN, 0.0],
                        grads=([0.0, math.log(3.0), NAN, 0.0], [NAN, 0.0, NAN, 2.0]),
                        why="0 where x == 0 whatever y, unless y is NaN")],

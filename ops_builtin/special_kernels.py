@@ -276,7 +276,8 @@ def _cot_derivative(n: int) -> tuple[int, ...]:
 
 
 def polygamma(xp: Any, n: int, x: Any) -> Any:
-    """``psi^(n)(x)``; ``n == 0`` is digamma."""
+    """``psi^(n)(x)``; ``n == 0`` is digamma. At the poles (0, -1, ...) +inf for odd ``n`` (the
+    limit from both sides), -inf for even ``n`` (PyTorch's choice; the one-sided limits differ)."""
     if n == 0:
         return digamma(xp, x)
     negative = x < 0.0
@@ -291,7 +292,8 @@ def polygamma(xp: Any, n: int, x: Any) -> Any:
     for coefficient in reversed(_cot_derivative(n)):
         p = p * c + coefficient
     reflected = (-1) ** n * positive - PI ** (n + 1) * p
-    out = xp.where(negative, xp.where(sin == 0.0, math.nan, reflected), positive)
-    out = xp.where(x == 0.0, math.inf if n % 2 else math.nan, out)
+    pole = math.inf if n % 2 else -math.inf  # PyTorch's at 0 and the negative integers
+    out = xp.where(negative, xp.where(sin == 0.0, _full(xp, x, pole), reflected), positive)
+    out = xp.where(x == 0.0, pole, out)
     out = xp.where(x == -math.inf, math.nan, out)
     return xp.where(xp.isnan(x), x, out)

@@ -14,6 +14,9 @@ from types import ModuleType
 
 
 def modules() -> list[ModuleType]:
-    """Every spec module of this package, in name order."""
+    """Every spec module of this package, in name order (``opspec`` made first: the modules import it,
+    and the tables gathered from them must not be read from a half-made module)."""
+    from .. import opspec  # noqa: F401
+
     return [importlib.import_module(f"{__name__}.{info.name}")
             for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)]

@@ -144,7 +144,7 @@ def _lgamma_series_at_one(xp: Any, e: Any) -> Any:
     total = 0.0
     for k in range(60, 1, -1):  # Horner from the smallest term
         total = (total + _zeta_k(k) * (-1) ** k / k) * e
-    return (total - EULER) * e
+    return (total - EULER) * e + 0.0  # + 0.0: lgamma(1) is +0, not -0
 
 
 @lru_cache(maxsize=None)

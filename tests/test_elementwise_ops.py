@@ -22,7 +22,7 @@ OPS = [
     "abs", "sign", "sqrt", "rsqrt", "square", "expm1", "log1p", "log2", "log10",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "tanh", "sinh", "cosh",
     "sigmoid", "relu", "leaky_relu", "softplus", "ndtr", "gelu",
-    "clamp", "maximum", "minimum", "where",
+    "clamp_scalar", "maximum", "minimum", "where",
     "floor", "ceil", "round", "floor_divide", "remainder",
     "eq", "ne", "lt", "le", "gt", "ge",
     "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isfinite", "isinf",

@@ -22,8 +22,8 @@ Chebyshev approximations of erf/erfc (Math. Comp. 23, 1969; Netlib SPECFUN ``cal
 vectorised with ``xp.where`` over his three intervals: about 1e-16 relative error in
 float64, in both tails, where Abramowitz-Stegun 7.1.26 (1e-7) would spoil float64
 gradient checks and ``math.erf`` through ``np.vectorize`` would cost a Python call per
-element and work on NumPy only. (The op is not named ``erf``: the ``tapegrad-special``
-plugin registers ``erf``, and two plugins may not register one name.)
+element and work on NumPy only. (``erf``, ``erfc`` and ``erfinv`` are ops of
+``special_functions.py``, on the same two kernels.)
 
 Ops whose results are bool (comparisons, logical ops) broadcast like the rest but do not
 declare ``broadcasts=True``: the conformance kit's Python-scalar check demands a float32

@@ -370,7 +370,6 @@ def _references() -> dict[str, Any]:
 
 
 REFERENCES = _references()
-T = 2 / 3  # a weight where lerp's two forms meet no special value
 EDGE_CASES: dict[str, list[EdgeCase]] = {
     "reciprocal": [EdgeCase([0.0, -0.0, 2.0], value=[INF, -INF, 0.5], grads=([-INF, -INF, -0.25],),
                             why="pole at 0")],

@@ -107,7 +107,6 @@ def _polygamma_method(self: Any, n: int) -> Any:
 
 
 # ---------------------------------------------------------------------------- kit declarations
-LOG_PI_HALF = 0.5 * math.log(math.pi)
 REFERENCES: dict[str, Any] = {  # exact values (PyTorch 2.13 agrees); tests compare far more against stored ones
     "erf": np.vectorize(math.erf, otypes=[np.float64]),
     "erfc": np.vectorize(math.erfc, otypes=[np.float64]),

@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 import tapegrad
 from tapegrad.autograd import grad
 from tapegrad.ops_builtin import elementwise_more, special_functions
-from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
+from tapegrad.testing import parametrize_with_op_checks
 from tapegrad.optable import table
 
 NEW_OPS = sorted(op.name for op in table().canonical_ops()

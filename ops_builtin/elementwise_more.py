@@ -431,7 +431,7 @@ SAMPLES: dict[str, list[Sample]] = {
 
 
 def _register_unary(registry: Registry) -> None:
-    unary = (  # name, forward, vjp, saves, extra
+    unary: tuple[tuple[str, Any, Any, tuple[str, ...], dict[str, Any]], ...] = (  # name, forward, vjp, saves, extra
         ("reciprocal", _reciprocal, lambda xp, g, ans, x: -g * ans * ans, ("output",), {"domain": (NONZERO,)}),
         ("exp2", _exp2, lambda xp, g, ans, x: g * ans * LN2, ("output",), {}),
         ("deg2rad", lambda xp, x: x * DEG, lambda xp, g, ans, x: g * DEG, (), {"node_name": "Deg2RadBackward0"}),
@@ -529,7 +529,7 @@ def _register_binary(registry: Registry) -> None:
                  lambda xp, g, ans, x, b, lower=lower: xp.where((x < b) if lower else (x > b), g, 0.0)),
             saves=("inputs",), broadcasts=True, methods=(name,), inplace_methods=(f"{name}_",),
             node_name=by_scalar(tie, 1, 0, 1), reference=REFERENCES[name], edge_cases=EDGE_CASES[name],
-            doc=forward.__doc__ + f" The gradient goes to ``x`` where ``{passes}``, to the bound where ``{bound_gets}``.")
+            doc=f"{forward.__doc__} The gradient goes to ``x`` where ``{passes}``, to the bound where ``{bound_gets}``.")
 
 
 def _register_lerp_clamp(registry: Registry) -> None:

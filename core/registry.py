@@ -383,6 +383,7 @@ class Registry:
         samples: Any = None,
         domain: Any = None,
         view: bool | str = False,
+        inplace_methods: Sequence[str] = (),
         override: bool = False,
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
@@ -397,6 +398,7 @@ class Registry:
         ``node_name``: the name the node of its result gets (each tensor result's, for a
         tuple), as PyTorch names it (``x.max()`` is ``MaxBackward1``, though ``amax`` made it);
         a str, or a rule called with the call's arguments returning a name (None: leave it).
+        ``inplace_methods`` write the result into the first input, as an op's do (``clamp_``).
         """
         where = self._check_names(name, aliases)
         if not callable(function):
@@ -413,7 +415,7 @@ class Registry:
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, node_namer=namer, doc=inspect.getdoc(function) or "", composite=True, view=view,
-            **_kit_facts(where, None, False, reference, edge_cases),
+            inplace_methods=tuple(inplace_methods), **_kit_facts(where, None, False, reference, edge_cases),
         )
         self.ops.append((op, bool(override)))
 

@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 from tapegrad import hookimpl
 
 from . import (
-    arithmetic, elementwise, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops, nn_conv,
-    nn_norm, products, reductions, scans, scatter, shape, shape_more, sorting, tensor_api,
+    arithmetic, elementwise, elementwise_more, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops,
+    nn_conv, nn_norm, products, reductions, scans, scatter, shape, shape_more, sorting, special_functions, tensor_api,
 )
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
 MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more,
-           scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm, scans, sorting)
+           scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm, scans, sorting, elementwise_more,
+           special_functions)
 
 
 @hookimpl

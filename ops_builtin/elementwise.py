@@ -22,8 +22,8 @@ Chebyshev approximations of erf/erfc (Math. Comp. 23, 1969; Netlib SPECFUN ``cal
 vectorised with ``xp.where`` over his three intervals: about 1e-16 relative error in
 float64, in both tails, where Abramowitz-Stegun 7.1.26 (1e-7) would spoil float64
 gradient checks and ``math.erf`` through ``np.vectorize`` would cost a Python call per
-element and work on NumPy only. (The op is not named ``erf``: the ``tapegrad-special``
-plugin registers ``erf``, and two plugins may not register one name.)
+element and work on NumPy only. (``erf``, ``erfc`` and ``erfinv`` are ops of
+``special_functions.py``, on the same two kernels.)
 
 Ops whose results are bool (comparisons, logical ops) broadcast like the rest but do not
 declare ``broadcasts=True``: the conformance kit's Python-scalar check demands a float32
@@ -79,7 +79,7 @@ def _truth(xp: Any, x: Any) -> Any:
 
 
 # W. J. Cody's coefficients (Netlib SPECFUN calerf): erf on |x| <= 0.46875 (A, B), erfc on
-# 0.46875 < x <= 4 (C, D) and on x > 4 (P, Q); erfc underflows past XBIG in float64.
+# 0.46875 < x <= 4 (C, D) and on x > 4 (P, Q); erfc underflows (below the subnormals) past XBIG.
 _A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
       3.20937758913846947e03, 1.85777706184603153e-1)
 _B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
@@ -96,7 +96,7 @@ _Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
       6.05183413124413191e-2, 2.33520497626869185e-3)
 _SQRPI = 5.6418958354775628695e-1  # 1 / sqrt(pi)
 _THRESH = 0.46875
-_XBIG = 26.543
+_XBIG = 27.3
 
 
 def _erf_small(xp: Any, z: Any) -> Any:
@@ -124,10 +124,12 @@ def _erfc_large(xp: Any, y: Any) -> Any:
         num = (num + p) * s
         den = (den + q) * s
     tail = (_SQRPI - s * (num + _P[4]) / (den + _Q[4])) / y3
-    # exp(-y*y) as exp(-r*r) * exp(-(y-r)(y+r)) with r = y rounded down to 1/16: no digits lost
+    # exp(-y*y) as exp(-r*r) * exp(-(y-r)(y+r)) with r = y rounded down to 1/16: no digits lost;
+    # exp(-r*r) in two halves (r*r/2 is exact) so that a subnormal result is rounded only once
     yc = xp.minimum(y, _XBIG)
     r = xp.trunc(yc * 16.0) / 16.0
-    scaled = xp.exp(-r * r) * xp.exp(-(yc - r) * (yc + r)) * xp.where(y <= 4.0, middle, tail)
+    half = xp.exp(-0.5 * r * r)
+    scaled = half * (xp.exp(-(yc - r) * (yc + r)) * xp.where(y <= 4.0, middle, tail)) * half
     return xp.where(y >= _XBIG, 0.0, scaled)
 
 
@@ -425,10 +427,7 @@ def _register_softplus(registry: Registry) -> None:
 # ---------------------------------------------------------------------------- clamping, maximum, minimum, where
 def _bound(name: str, value: Any) -> Any:
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        raise TypeError(
-            f"clamp(): {name} must be a real number or None, got {type(value).__name__}; for tensor "
-            f"bounds use tapegrad.maximum / tapegrad.minimum"
-        )
+        raise TypeError(f"clamp(): {name} must be a real number, a tensor or None, got {type(value).__name__}")
     return value
 
 
@@ -494,11 +493,11 @@ def _cond(xp: Any, condition: Any) -> Any:
 
 def _register_selection(registry: Registry) -> None:
     registry.register_op(
-        "clamp", forward=_clamp, vjp=(_clamp_vjp,),
+        # number bounds; tapegrad.clamp (elementwise_more) calls this, or clamp_tensor for tensor bounds
+        "clamp_scalar", forward=_clamp, vjp=(_clamp_vjp,),
         edge_cases=ec.CLAMP,
         reference=ref.clamp,
-        saves=("inputs",), params=("min", "max"), promotes=(0, "min", "max"), aliases=("clip",), methods=("clamp", "clip"),
-        inplace_methods=("clamp_", "clip_"), node_name="ClampBackward1",
+        saves=("inputs",), params=("min", "max"), promotes=(0, "min", "max"), node_name="ClampBackward1",
         samples=[Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
                  Sample((3,), min=1.0, max=-1.0)],
     )

@@ -17,4 +17,13 @@ DIFFERENCES: dict[str, str] = {
     "inplace:logical_or_-scalar": "`logical_or_` accepts a Python scalar operand; PyTorch requires a tensor",
     "inplace:logical_xor_-scalar": "`logical_xor_` accepts a Python scalar operand; PyTorch requires a tensor",
     "cdist-grad2": "`cdist` is differentiable twice; PyTorch's second derivative raises NotImplementedError",
+    "logaddexp-scalar": "`logaddexp` accepts a Python scalar operand; PyTorch requires two tensors",
+    "logaddexp2-scalar": "`logaddexp2` accepts a Python scalar operand; PyTorch requires two tensors",
+    "hypot-scalar": "`hypot` accepts a Python scalar operand; PyTorch requires two tensors",
+    "atan2-scalar": "`atan2` accepts a Python scalar operand; PyTorch requires two tensors",
+    "fmod-scalar": "`fmod` accepts a Python scalar as its first operand; PyTorch takes one only as the second",
+    "copysign-scalar": "`copysign` accepts a Python scalar as its first operand; PyTorch takes one only as the second",
+    "clamp_min-scalar": "`clamp_min` accepts a Python scalar as its first operand; PyTorch takes one only as the second",
+    "clamp_max-scalar": "`clamp_max` accepts a Python scalar as its first operand; PyTorch takes one only as the second",
+    "copysign-grad2": "`copysign`'s second derivative in `x` is exactly 0; PyTorch's float32 one is rounding noise (1e-7)",
 }

@@ -12,9 +12,6 @@ from __future__ import annotations
 REFUSED_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): PyTorch refuses this dtype (abs/floor/ceil/"
                  "round/relu/pow/remainder/floor_divide of bool, bool in subtraction, log_sigmoid of integers); "
                  "tapegrad computes")
-POLYGAMMA = ("not in issue 7: polygamma(+inf, n=2) is -0.0 (PyTorch nan; the limit is 0, so PyTorch is the odd "
-             "one: a candidate for the differences table); polygamma(n=-1) raises ValueError, PyTorch RuntimeError")
-GAMMALN_INF = "not in issue 7 (special points): gammaln(-inf) is -inf, PyTorch (and SciPy) inf"
 EINSUM_BCAST = ("not in issue 7: einsum refuses a size-1 dimension broadcast against a letter's size "
                 "('ij,ij,ij->i' with a (1, 3) operand); PyTorch broadcasts it")
 DOT_DTYPE = ("not in issue 7 (PyTorch raises => tapegrad raises): dot of float64 and float32 promotes; PyTorch "
@@ -49,15 +46,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "floor-forward-bool": REFUSED_DTYPE,
     "ceil-forward-bool": REFUSED_DTYPE,
     "round-forward-bool": REFUSED_DTYPE,
-    "gammaln-special-float64": GAMMALN_INF,
-    "gammaln-special-float16": GAMMALN_INF,
-    "log_expit-forward-int64": REFUSED_DTYPE,
-    "log_expit-forward-int32": REFUSED_DTYPE,
-    "log_expit-forward-int16": REFUSED_DTYPE,
-    "log_expit-forward-int8": REFUSED_DTYPE,
-    "log_expit-forward-uint8": REFUSED_DTYPE,
-    "polygamma-special": POLYGAMMA,
-    "polygamma-errors": POLYGAMMA,
     "sub-forward-bool": REFUSED_DTYPE,
     "sub-mixed-float16": REFUSED_DTYPE,
     "sub-mixed-int64": REFUSED_DTYPE,

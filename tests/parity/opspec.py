@@ -33,9 +33,7 @@ DEFAULT = (-2.0, 2.0)
 SPECIAL_VALUES = (0.0, -0.0, 1.0, -1.0, 0.5, 2.0, math.nan, math.inf, -math.inf)
 TIES = (0.0, 1.0, -1.0, 2.0)  # points where derivatives have PyTorch's conventions (0, ties)
 
-NO_TORCH_COUNTERPART: dict[str, str] = {
-    "iv": "torch.special has Bessel I of orders 0 and 1 only (i0, i1), not of any real order v",
-}
+NO_TORCH_COUNTERPART: dict[str, str] = {}
 
 
 @dataclass
@@ -576,11 +574,8 @@ UNARY_MATH = {
     "neg": None, "abs": None, "sign": None, "square": None, "relu": None, "floor": None, "ceil": None,
     "round": None,
 }
-UNARY_SPECIAL = {  # op -> (torch path, domain)
-    "ndtr": ("special.ndtr", None), "erf": ("special.erf", None), "erfc": ("special.erfc", None),
-    "erfinv": ("special.erfinv", UNIT), "gammaln": ("special.gammaln", GAMMA),
-    "digamma": ("special.digamma", GAMMA), "expit": ("special.expit", None),
-    "log_expit": ("nn.functional.logsigmoid", None), "i0": ("special.i0", None), "i1": ("special.i1", None),
+UNARY_SPECIAL = {  # op -> (torch path, domain); the special functions' specs are in specs/elementwise.py
+    "ndtr": ("special.ndtr", None),
 }
 PREDICATES = ("logical_not", "isnan", "isfinite", "isinf")
 TIE_OPS = {"abs", "relu", "sign", "floor", "ceil", "round", "maximum", "minimum", "clamp", "leaky_relu", "amax",
@@ -591,14 +586,14 @@ ARITH = {  # op -> (Python operator or None, domain of the two operands, differe
     "mul": (operator.mul, (None, None), True), "div": (operator.truediv, (None, DIVISOR), True),
     "pow": (operator.pow, (POSITIVE, None), True), "floor_divide": (operator.floordiv, (None, DIVISOR), False),
     "remainder": (operator.mod, (None, DIVISOR), True), "maximum": (None, (None, None), True),
-    "minimum": (None, (None, None), True), "xlogy": (None, (None, POSITIVE), True),
+    "minimum": (None, (None, None), True),
     "eq": (operator.eq, (None, None), False), "ne": (operator.ne, (None, None), False),
     "lt": (operator.lt, (None, None), False), "le": (operator.le, (None, None), False),
     "gt": (operator.gt, (None, None), False), "ge": (operator.ge, (None, None), False),
     "logical_and": (None, (None, None), False), "logical_or": (None, (None, None), False),
     "logical_xor": (None, (None, None), False),
 }
-TORCH_PATH = {"xlogy": "special.xlogy"}
+TORCH_PATH: dict[str, str] = {}
 OPERATORS = {"&": operator.and_, "|": operator.or_, "^": operator.xor}
 
 
@@ -615,9 +610,6 @@ def _build() -> dict[str, OpSpec]:
         add(OpSpec(name, th(path), tg(name), unary(domain), dtypes=REALS))
     for name in PREDICATES:
         add(OpSpec(name, th(name), tg(name), unary(), grad=False))
-    add(OpSpec("polygamma", lambda torch, x, n: torch.special.polygamma(n, x), tg("polygamma"),
-               unary(GAMMA, lambda rng: {"n": int(rng.integers(0, 4))}), dtypes=REALS,
-               errors=fixed_errors(((3,), (), {"n": -1}))))
     add(OpSpec("softplus", th("nn.functional.softplus"), tg("softplus"),
                unary(None, lambda rng: {"beta": float(rng.choice([1.0, 2.0, 0.5])),
                                         "threshold": float(rng.choice([20.0, 0.6]))}), dtypes=FLOATS))

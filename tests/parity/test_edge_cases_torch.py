@@ -30,7 +30,7 @@ TORCH = {
     "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "square": torch.square, "arcsin": torch.asin, "arccos": torch.acos,
     "arctan": torch.atan, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
     "leaky_relu": F.leaky_relu, "softplus": F.softplus, "ndtr": torch.special.ndtr, "gelu": F.gelu,
-    "clamp": torch.clamp, "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
+    "clamp_scalar": torch.clamp, "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
     "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "remainder": torch.remainder,
     "prod": torch.prod, "amax": torch.amax, "amin": torch.amin, "std": torch.std, "var": torch.var,
     "norm": lambda x, p=2: torch.linalg.vector_norm(x, ord=p),
@@ -56,6 +56,18 @@ TORCH = {
 TORCH["scatter_reduce_at"] = lambda x, src, dim, index, reduce, include_self=True: torch.scatter_reduce(
     x, dim, torch.as_tensor(index), src, reduce, include_self=include_self)
 TORCH["cdist"] = torch.cdist
+
+
+def _gather_areas() -> None:
+    """Each area module of ``specs/`` may name the PyTorch function of its ops' points (``EDGE_CASE_TORCH``:
+    op name -> function of the torch module)."""
+    from .specs import modules
+
+    for module in modules():
+        TORCH.update({name: fn(torch) for name, fn in getattr(module, "EDGE_CASE_TORCH", {}).items()})
+
+
+_gather_areas()
 
 
 def _points():

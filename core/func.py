@@ -312,7 +312,8 @@ def _forward_product(outs: tuple[Tensor, ...], traced: _Traced, tangents: Sequen
                      graph: tuple[dict[int, Tensor], tuple[Any, ...]] | None = None) -> list[Tensor]:
     """``J v`` for each output, by differentiating the VJP in its cotangent (double backward)."""
     dummies, grads = graph or _cotangent_graph(outs, traced)
-    pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None]
+    # a cotangent that does not depend on the dummy (a zero-gradient op's constant) contributes zero
+    pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None and g._requires_grad]
     results: list[Tensor] = []
     for o in outs:
         if not pairs or id(o) not in dummies:

@@ -76,6 +76,7 @@ class OpDef:
     edge_cases: tuple[Any, ...] = ()  # special points with expected values and gradients (kit)
     promotes: tuple[int | str, ...] | None = None  # the operands promotion reads (None: every input)
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
+    batching: Callable[..., Any] | str | bool | None = None  # vmap's rule; None: derived (core/batching.py)
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -180,6 +181,7 @@ class Registry:
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
         identity: Callable[..., bool] | None = None,
+        batching: Callable[..., Any] | str | bool | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -240,6 +242,10 @@ class Registry:
         - ``identity``: ``identity(x, **params) -> bool`` says when the call changes nothing, so it
           returns its first input itself, as PyTorch's do (``x.flatten()`` of a 1-D tensor,
           ``x.astype(x.dtype)``): a leaf stays a leaf and no node is recorded.
+        - ``batching``: how ``vmap`` runs the op on a batch at once: a rule
+          ``rule(call, args, dims, params) -> (result, out_dim)`` (``dims``: each operand's batch
+          dimension or None; ``call`` runs the op; ``NotImplemented``: loop over this call's examples),
+          ``"elementwise"``, or False for none. Default: derived (``tapegrad.batching``).
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -324,6 +330,7 @@ class Registry:
             **_kit_facts(where, nin, zero_gradient, reference, edge_cases),
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
+            batching=_batching(where, batching),
         )
         self.ops.append((op, bool(override)))
 
@@ -474,6 +481,13 @@ def _callable_or_none(where: str, what: str, value: Any) -> Any:
     if value is not None and not callable(value):
         raise RegistrationError(f"{where}: {what} must be a function or None, got {type(value).__name__}")
     return value
+
+
+def _batching(where: str, batching: Any) -> Any:
+    if batching is None or batching is False or batching == "elementwise" or callable(batching):
+        return batching
+    raise RegistrationError(f"{where}: batching must be a rule function, 'elementwise', False or None, "
+                            f"got {batching!r}")
 
 
 def _promotion_category(where: str, promotion: Any) -> str | bool:

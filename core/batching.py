@@ -59,6 +59,9 @@ class BatchedTensor(Tensor):
     """One example's view of a batch: ``value`` holds every example along dimension ``bdim``."""
 
     __slots__ = ("_value", "_bdim", "_level")
+    _value: Any  # the batch: a tensor (batched itself at an outer level, in a nested vmap)
+    _bdim: int
+    _level: int
 
     def __getattr__(self, name: str) -> Any:
         if name in _SLOTS:  # core code reading an example's data or autograd state
@@ -100,6 +103,10 @@ class BatchedTensor(Tensor):
     @property
     def requires_grad(self) -> bool:
         return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        raise NotBatchable(self._level, "autograd state (a backward or a transform inside vmap)")
 
     @property
     def grad_fn(self) -> Any:

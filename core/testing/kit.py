@@ -592,7 +592,7 @@ def check_batching(ctx: Context) -> None:
     def one(k: int, sample: Sample) -> None:
         examples = [materialize(op, sample, "float64", SEED + 7 * k + b) for b in range(BATCH)]
         for b, values in enumerate(examples):  # fixed float arrays differ per example too
-            values[:] = [np.asarray(v * (1 + 0.1 * b) if v.dtype.kind == "f" else v)
+            values[:] = [np.asarray(np.asarray(v) * (1 + 0.1 * b) if v.dtype.kind == "f" else v)
                          if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         positions = [i for i, v in enumerate(examples[0]) if isinstance(v, np.ndarray)]
         for layout in _batch_layouts(positions):
@@ -623,9 +623,9 @@ def check_batching(ctx: Context) -> None:
                 u = _wrap(np.random.default_rng(SEED + k).standard_normal(want.shape))
                 expected = autograd.grad(want, wrt, u, allow_unused=True)
                 found = autograd.grad(got, wrt, u, allow_unused=True)
-                for a, b in zip(found, expected):
-                    _compare_values(ctx, "batching", f"{where} (gradient)", 0.0 if a is None else a,
-                                    0.0 if b is None else b._data, stacked, rtol=BATCH_RTOL)
+                for mine, theirs in zip(found, expected):
+                    _compare_values(ctx, "batching", f"{where} (gradient)", 0.0 if mine is None else mine,
+                                    0.0 if theirs is None else theirs._data, stacked, rtol=BATCH_RTOL)
 
     _each(ctx, "batching", ctx.all_samples, one)
 

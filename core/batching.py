@@ -119,6 +119,17 @@ class BatchedTensor(Tensor):
     def is_floating_point(self) -> bool:
         return self._value.is_floating_point()
 
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``x.to(dtype)``, ``x.to(other)``: the astype op; moving a batch elsewhere loops."""
+        from .devices import parse_to_arguments
+
+        if args and isinstance(args[0], Tensor):
+            args = (args[0].dtype, *args[1:])
+        where, dtype = parse_to_arguments(args, kwargs)
+        if where is not None and where != "cpu" and str(where) != self.backend:
+            raise NotBatchable(self._level, "values (moved to another device)")
+        return self if dtype is None or dtype == self.dtype else self.astype(dtype=dtype)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -13,7 +13,12 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from tapegrad.batching import along, batch_size, elementwise, logical_ndim, reduction, shift_dims, to_front
+import string
+
+import numpy as np
+
 from tapegrad.dims import axis
+from tapegrad.tensor import Tensor
 
 Call = Callable[..., Any]
 Dims = Sequence[Any]
@@ -95,17 +100,38 @@ def joined(new: int) -> Any:
     return rule
 
 
-_BASIC = (int, slice, type(None), type(Ellipsis))
+_BASIC = (slice, type(None), type(Ellipsis))
 
 
 def getitem(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
-    """``x[key]`` for keys of ints, slices, None and ``...``: the batch kept in front by a leading ``:``."""
+    """``x[key]``: the batch kept in front by a leading ``:``. Integer index arrays (unbatched) that
+    stand apart in the key put their dims first, as NumPy's and PyTorch's do, the batch after them."""
     index = params["index"]
     key = index if isinstance(index, tuple) else (index,)
-    if not all(type(k) in _BASIC for k in key):
-        return NotImplemented
+    kinds = [_index_kind(k) for k in key]
+    if None in kinds:
+        return NotImplemented  # bool masks, batched or float indices: the loop
     x = to_front(args[0], dims[0])
-    return call(x, index=(slice(None), *key)), 0
+    out = call(x, **{**params, "index": (slice(None), *key)})
+    arrays = [k for k, kind in zip(key, kinds) if kind == "array"]
+    if not arrays:
+        return out, 0
+    advanced = [i for i, kind in enumerate(kinds) if kind != "basic"]
+    if advanced[-1] - advanced[0] == len(advanced) - 1:
+        return out, 0  # together: their dims stay in place, after the batch
+    shapes = [tuple(getattr(k, "shape", ())) for k, kind in zip(key, kinds) if kind != "basic"]
+    return out, len(np.broadcast_shapes(*shapes))
+
+
+def _index_kind(k: Any) -> str | None:
+    """"basic" (slice, None, ...), "int", "array" (integer indices), or None (anything else)."""
+    if type(k) in _BASIC:
+        return "basic"
+    if type(k) is int:
+        return "int"
+    if type(k) is Tensor or isinstance(k, np.ndarray):
+        return "array" if np.dtype(getattr(k.dtype, "numpy", k.dtype)).kind in "iu" else None
+    return None
 
 
 # ---------------------------------------------------------------------------- products
@@ -153,5 +179,41 @@ def outer(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
     return unsqueeze(x, dim=-1) * unsqueeze(y, dim=-2), 0
 
 
-__all__ = ["reshape", "expand", "squeeze", "permute", "joined", "getitem", "matmul", "dot", "outer", "along", "reduction",
-           "elementwise"]
+def contract(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
+    """``contract`` (einsum): the batch gets a letter of its own, in front of each batched operand's
+    subscripts and of the output's."""
+    equation = params["equation"]
+    free = [c for c in string.ascii_letters if c not in equation]
+    if not free or "->" not in equation:
+        return NotImplemented
+    letter = free[0]
+    terms, output = equation.split("->")
+    terms = [t if d is None else letter + t for t, d in zip(terms.split(","), dims)]
+    front = [to_front(a, d) for a, d in zip(args, dims)]
+    return call(*front, **{**params, "equation": f"{','.join(terms)}->{letter}{output}"}), 0
+
+
+def tensordot(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
+    """``tensordot`` with one operand batched: ``a``'s batch in front stays in front, ``b``'s is
+    moved last, where it stays; the contracted dims shift with it."""
+    (a, b), (da, db) = args, dims
+    if da is not None and db is not None:
+        return NotImplemented
+    pairs = params.get("dims", 2)
+    na, nb = logical_ndim(a, da), logical_ndim(b, db)
+    if isinstance(pairs, int):
+        left, right = list(range(na - pairs, na)), list(range(pairs))
+    elif isinstance(pairs, (tuple, list)) and len(pairs) == 2:
+        left, right = ([p] if isinstance(p, int) else list(p) for p in pairs)
+    else:
+        return NotImplemented
+    left, right = [axis(d, na) for d in left], [axis(d, nb) for d in right]
+    if da is not None:
+        a, left = to_front(a, da), [d + 1 for d in left]
+        return call(a, b, **{**params, "dims": (left, right)}), 0
+    b = _op("permute")(b, dims=(*[i for i in range(b.ndim) if i != db], db))
+    return call(a, b, **{**params, "dims": (left, right)}), -1
+
+
+__all__ = ["reshape", "expand", "squeeze", "permute", "joined", "getitem", "matmul", "dot", "outer", "contract",
+           "tensordot", "along", "reduction", "elementwise"]

@@ -506,9 +506,10 @@ def register(registry: Registry) -> None:
     registry.register_op("tensordot", forward=_tensordot, vjp=(_tensordot_vjp_a, _tensordot_vjp_b),
                          reference=ref.tensordot,
                          saves=("inputs",), params=("dims",), param_aliases={"axes": "dims"},
-                         samples=TENSORDOT_SAMPLES)
+                         samples=TENSORDOT_SAMPLES, batching=batch.tensordot)
     registry.register_op("contract", forward=_contract, vjp=_contract_vjp, saves=("inputs",), variadic=True,
                          reference=ref.contract,
-                         params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES)
+                         params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES,
+                         batching=batch.contract)
     registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES,
                                 reference=ref.einsum)

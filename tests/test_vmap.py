@@ -144,6 +144,20 @@ def test_dot_outer_and_unbatched_cat_operands():
                                [x, z], [0, 0])
 
 
+@pytest.mark.parametrize("where", [0, 2])
+def test_advanced_indexing_einsum_tensordot_and_casts_batch(where):
+    rng = np.random.default_rng(3)
+    x = tensor(np.moveaxis(rng.standard_normal((3, 4, 5, 6)), 0, where))
+    i, j = tapegrad.tensor([0, 2, 1]), np.array([[1], [3]])
+    w, m = tensor(rng.standard_normal(6)), tensor(rng.standard_normal((5, 6)))
+    for f in [lambda r: r[i, :, i], lambda r: r[0, :, i], lambda r: r[j, 1:, 2], lambda r: r[:, j, i],
+              lambda r: r[None, i, 0], lambda r: r[..., i],  # indices apart put their dims first
+              lambda r: tapegrad.einsum("abc,c->ba", r, w), lambda r: tapegrad.einsum("ij...,j...->i", r, m),
+              lambda r: tapegrad.tensordot(r, m, dims=2), lambda r: tapegrad.tensordot(m, r, dims=([0], [1])),
+              lambda r: r.to(tapegrad.float32) + r.type_as(i)]:
+        assert_batched_equals_loop(f, [x], [where], exact=False)
+
+
 # ---------------------------------------------------------------------------- one example's view
 def test_a_batched_value_looks_like_one_example():
     x = tensor(np.arange(24.0).reshape(4, 3, 2))

@@ -18,6 +18,7 @@ import string
 import numpy as np
 
 from tapegrad.dims import axis
+from tapegrad.dtypes import to_numpy_dtype
 from tapegrad.tensor import Tensor
 
 Call = Callable[..., Any]
@@ -130,7 +131,7 @@ def _index_kind(k: Any) -> str | None:
     if type(k) is int:
         return "int"
     if type(k) is Tensor or isinstance(k, np.ndarray):
-        return "array" if np.dtype(getattr(k.dtype, "numpy", k.dtype)).kind in "iu" else None
+        return "array" if to_numpy_dtype(k.dtype).kind in "iu" else None
     return None
 
 

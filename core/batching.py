@@ -116,6 +116,9 @@ class BatchedTensor(Tensor):
     def is_leaf(self) -> bool:
         return self._value.is_leaf
 
+    def detach(self) -> Tensor:
+        return batched(self._value.detach(), self._bdim, self._level)
+
     def is_floating_point(self) -> bool:
         return self._value.is_floating_point()
 
@@ -193,6 +196,37 @@ def unbatched(value: Any, level: int, size: int, out_dim: int = 0) -> Any:
     order = [i for i in range(physical.ndim) if i != d]
     order.insert(out_dim, d)
     return _op("permute")(physical, dims=tuple(order))
+
+
+def batched_value_and_grad(transform: Callable[..., Any], f: Callable[..., Any], args: Sequence[Any],
+                           kwargs: dict, positions: Sequence[int]) -> Any:
+    """``value_and_grad(f)`` at batched arguments (``vmap(grad(f))``): the examples are independent,
+    so the gradient of the examples' values summed, with respect to the whole batch, holds each
+    example's gradient. ``transform`` is ``value_and_grad(g, argnums)`` for the summed ``g``. Where
+    that does not hold (an argument differentiated but not batched, a value batched by an inner
+    ``vmap``, not one element per example), ``NotBatchable`` makes ``vmap`` loop instead."""
+    level = max(a._level for a in args if type(a) is BatchedTensor)
+    if not all(type(args[p]) is BatchedTensor and args[p]._level == level for p in positions):
+        raise NotBatchable(level, "autograd state (a gradient for an argument that is not batched)")
+    dims = [a._bdim if type(a) is BatchedTensor and a._level == level else None for a in args]
+    values = [a._value if d is not None else a for a, d in zip(args, dims)]
+    size = batch_size(values, dims)
+    seen: list[Any] = []
+
+    def summed(*xs: Any) -> Any:
+        out = f(*[x if d is None else batched(x, d, level) for x, d in zip(xs, dims)], **kwargs)
+        if not isinstance(out, Tensor) or out.numel() != 1 or type(out) is BatchedTensor and out._level > level:
+            raise NotBatchable(getattr(out, "_level", level), "autograd state (grad of such an output)")
+        each = unbatched(out, level, size)
+        seen.append(each)
+        return each.sum()
+
+    total, grads = transform(summed)(*values)
+    each = seen[0].reshape(size)
+    value = batched(each if total.requires_grad else each.detach(), 0, level)
+    if isinstance(grads, tuple):
+        return value, tuple(batched(g, dims[p], level) for g, p in zip(grads, positions))
+    return value, batched(grads, dims[positions[0]], level)
 
 
 # ---------------------------------------------------------------------------- the dispatch's entry

@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from .autograd import grad as _autograd_grad
 from .backends import numpy_dtype_of
+from .batching import BatchedTensor, batched_value_and_grad
 from .creation import tensor as _to_tensor
 from .grad_mode import enable_grad, is_grad_enabled
 from .graph import Node
@@ -78,6 +79,9 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        if not has_aux and any(type(a) is BatchedTensor for a in args):  # vmap(grad(f)): every example at once
+            return batched_value_and_grad(lambda g: value_and_grad(g, argnums), f, args, kwargs,
+                                          _positions(spec, len(args), f"grad({name})"))
         traced = _trace(f, args, kwargs, spec, has_aux, f"grad({name})")
         try:
             return _value_and_grad(traced, spec, has_aux, name)

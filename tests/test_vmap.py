@@ -239,14 +239,42 @@ def test_reading_an_examples_values_or_a_transform_inside_loops_the_function():
         out = func.vmap(lambda r: r * float(r.sum()) if r.sum().item() > 0 else -r)(x)
     np.testing.assert_array_equal(out.numpy(), [[-1.0, 2.0], [21.0, 28.0]])
     with pytest.warns(BatchingFallbackWarning, match="autograd state"):
-        g = func.vmap(func.grad(lambda r: (r.sin() * r).sum()))(x)
-    np.testing.assert_allclose(g.numpy(), np.sin(x.numpy()) + x.numpy() * np.cos(x.numpy()), rtol=1e-12)
+        j = func.vmap(func.jacrev(lambda r: r.sin() * r))(x)
+    np.testing.assert_allclose(j.numpy(), np.stack([np.diag(np.sin(r) + r * np.cos(r)) for r in x.numpy()]))
     with pytest.warns(BatchingFallbackWarning):
         h = func.vmap(func.hessian(lambda r: (r ** 3).sum()))(x)
     np.testing.assert_allclose(h.numpy(), np.stack([np.diag(6 * r) for r in x.numpy()]), rtol=1e-12)
     with pytest.warns(BatchingFallbackWarning):
         j = func.vmap(func.jacfwd(lambda r: r.exp()))(x)
     np.testing.assert_allclose(j.numpy(), np.stack([np.diag(np.exp(r)) for r in x.numpy()]), rtol=1e-12)
+
+
+def test_vmap_of_grad_batches_and_equals_the_loop():
+    rng = np.random.default_rng(4)
+    x, w = tensor(rng.standard_normal((4, 3))), tensor(rng.standard_normal(3))
+    f = lambda r: ((r.sin() * r) @ w) ** 2  # noqa: E731
+    h = lambda a, b: (a * b.exp()).sum()  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchingFallbackWarning)
+        g = func.vmap(func.grad(f))(x)
+        value, g1 = func.vmap(func.value_and_grad(f), in_dims=1)(x.T)
+        pair = func.vmap(func.grad(h, argnums=(0, 1)))(x, x * 2)
+        nested = func.vmap(func.vmap(func.grad(f)))(x.reshape(2, 2, 3))
+    each = [func.grad(f)(r) for r in x]
+    np.testing.assert_array_equal(g.numpy(), tapegrad.stack(each).numpy())
+    np.testing.assert_array_equal(g1.numpy(), g.numpy())
+    np.testing.assert_array_equal(value.numpy(), tapegrad.stack([f(r) for r in x]).numpy())
+    np.testing.assert_array_equal(pair[1].numpy(), tapegrad.stack([func.grad(h, 1)(r, r * 2) for r in x]).numpy())
+    np.testing.assert_array_equal(nested.reshape(4, 3).numpy(), g.numpy())
+    leaf = x.detach().requires_grad_()  # second order through the batched gradients
+    func.vmap(func.grad(f))(leaf).sum().backward()
+    twin = x.detach().requires_grad_()
+    tapegrad.stack([func.grad(f)(r) for r in twin]).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), twin.grad.numpy(), rtol=1e-12)
+    # a differentiated argument that is not batched has one gradient per example: the loop
+    with pytest.warns(BatchingFallbackWarning, match="not batched"):
+        g2 = func.vmap(func.grad(h), in_dims=(None, 0))(w, x)
+    np.testing.assert_allclose(g2.numpy(), np.exp(x.numpy()))
 
 
 def test_user_errors_come_from_the_loop_unchained():

@@ -41,6 +41,8 @@ CALLS = {
                                   in_dims=(1, None))(L(X), L(W)),
     "out_dims": lambda L, M: M.vmap(lambda r: (r.cumsum(0), r.norm()), out_dims=(2, 0))(L(X)),
     "grad_of_vmap": lambda L, M: M.grad(lambda x: M.vmap(lambda r: (r.sin() @ r.T).sum())(x).sum())(L(X)),
+    "vmap_grad": lambda L, M: M.vmap(M.grad(lambda r, w: (r @ w).tanh().sum()), in_dims=(0, None))(L(X), L(W)),
+    "vmap_vmap_grad": lambda L, M: M.vmap(M.vmap(M.grad(lambda r: (r.sin() * r).sum())))(L(X)),
     "where_clamp": lambda L, M: M.vmap(lambda r: M_where(M, r > 0, r, r.clamp(min=-0.5) * 3))(L(X)),
 }
 

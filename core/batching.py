@@ -224,9 +224,10 @@ def batched_value_and_grad(transform: Callable[..., Any], f: Callable[..., Any],
     total, grads = transform(summed)(*values)
     each = seen[0].reshape(size)
     value = batched(each if total.requires_grad else each.detach(), 0, level)
+    at = [a._bdim for a in (args[p] for p in positions)]  # all batched at this level (checked above)
     if isinstance(grads, tuple):
-        return value, tuple(batched(g, dims[p], level) for g, p in zip(grads, positions))
-    return value, batched(grads, dims[positions[0]], level)
+        return value, tuple(batched(g, d, level) for g, d in zip(grads, at))
+    return value, batched(grads, at[0], level)
 
 
 # ---------------------------------------------------------------------------- the dispatch's entry

@@ -222,7 +222,7 @@ def batched_value_and_grad(transform: Callable[..., Any], f: Callable[..., Any],
         return each.sum()
 
     total, grads = transform(summed)(*values)
-    each = seen[0].reshape(size)
+    each = seen[0]  # the batch in front of each example's value
     value = batched(each if total.requires_grad else each.detach(), 0, level)
     at = [a._bdim for a in (args[p] for p in positions)]  # all batched at this level (checked above)
     if isinstance(grads, tuple):

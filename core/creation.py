@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .randomness import RANDOMNESS, refuse_random
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
 from .devices import device_of, place
@@ -34,6 +35,8 @@ _generator: np.random.Generator | None = None  # made on first use: numpy.random
 
 def _rng() -> np.random.Generator:
     global _generator
+    if RANDOMNESS.get() == "error":  # inside vmap(randomness="error"), as PyTorch's
+        refuse_random()
     if _generator is None:
         _generator = np.random.default_rng()
     return _generator

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 from . import batching
 from .batching import BatchingFallbackWarning, NotBatchable
 from .dims import axis
+from .randomness import RANDOMNESS
 from .tensor import Tensor
 
 __all__ = ["vmap"]
@@ -41,20 +42,24 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
         dims = _in_dims(in_dims, args, name)
         size = _batch_size(args, dims, name)
         why = None
-        if randomness != "different":  # "different" draws per example: the loop is that
-            level = batching.new_level()
-            try:
-                out = func(*[a if d is None else batching.batched(a, d % a.ndim, level)
-                             for a, d in zip(args, dims)], **kwargs)
-            except NotBatchable as signal:
-                if signal.level != level:
-                    raise  # an enclosing vmap's value: that vmap loops
-                why = f"it reads one example's {signal.what}"
-            except Exception as exc:  # noqa: BLE001 - the loop below raises func's own error, if any
-                why = f"a batched call raised {type(exc).__name__}: {exc}"
-            else:
-                return _unbatched(out, level, size, out_dims, name)
-        result = _stacked(_loop(func, args, dims, size, kwargs), out_dims, name)
+        mode = RANDOMNESS.set(None if randomness == "different" else randomness)
+        try:
+            if randomness != "different":  # "different" draws per example: the loop is that
+                level = batching.new_level()
+                try:
+                    out = func(*[a if d is None else batching.batched(a, d % a.ndim, level)
+                                 for a, d in zip(args, dims)], **kwargs)
+                except NotBatchable as signal:
+                    if signal.level != level:
+                        raise  # an enclosing vmap's value: that vmap loops
+                    why = f"it reads one example's {signal.what}"
+                except Exception as exc:  # noqa: BLE001 - the loop below raises func's own error, if any
+                    why = f"a batched call raised {type(exc).__name__}: {exc}"
+                else:
+                    return _unbatched(out, level, size, out_dims, name)
+            result = _stacked(_loop(func, args, dims, size, kwargs), out_dims, name)
+        finally:
+            RANDOMNESS.reset(mode)
         if why is not None:
             _warn_loop(func, name, why)
         return result

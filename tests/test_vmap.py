@@ -277,6 +277,16 @@ def test_vmap_of_grad_batches_and_equals_the_loop():
     np.testing.assert_allclose(g2.numpy(), np.exp(x.numpy()))
 
 
+def test_randomness_modes_as_pytorchs():
+    x = tapegrad.zeros(3, 2)
+    with pytest.raises(RuntimeError, match="called random operation while in randomness error mode"):
+        func.vmap(lambda r: r + tapegrad.randn(2))(x)
+    same = func.vmap(lambda r: r + tapegrad.rand(2), randomness="same")(x).numpy()
+    different = func.vmap(lambda r: r + tapegrad.rand(2), randomness="different")(x).numpy()
+    assert (same == same[0]).all() and not (different == different[0]).all()
+    assert tapegrad.randn(2).shape == (2,)  # outside vmap nothing is refused
+
+
 def test_user_errors_come_from_the_loop_unchained():
     with pytest.raises(ValueError, match="boom") as info:
         func.vmap(lambda r: (_ for _ in ()).throw(ValueError("boom")))(tensor([1.0, 2.0]))

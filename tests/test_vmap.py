@@ -27,9 +27,11 @@ shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)
 
 @pytest.fixture(autouse=True)
 def _fresh_warnings():
-    batching._warned.clear()
+    from tapegrad import vmap as vmap_module
+
+    for seen in (batching._warned, vmap_module._warned):  # each warning is given once per op / function
+        seen.clear()
     yield
-    batching._warned.clear()
 
 
 def tensor(a):

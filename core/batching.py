@@ -370,14 +370,19 @@ def _derive(op: Any) -> Rule | None:
         return declared
     if declared == "elementwise":
         return elementwise
-    if declared is False or op.composite:
-        return None
+    if declared is False or op.composite or any(_names_dims(p) for p in (*op.params, *op.param_aliases)):
+        return None  # a param naming dims (cross's dim): elementwise or not, the batch would shift it
     if op.broadcasts or op.forward_name in _ELEMENTWISE:
         return elementwise
     ref = op.reference
     if isinstance(ref, np.ufunc) and ref.nout == 1 and op.nin is not None and ref.nin == op.nin:
         return elementwise
     return None
+
+
+def _names_dims(param: str) -> bool:
+    name = param.lstrip("*")
+    return "dim" in name or "axis" in name or "axes" in name
 
 
 # ---------------------------------------------------------------------------- helpers for rules

@@ -338,3 +338,21 @@ def test_every_builtin_rule_is_found_and_derived_ones_are_elementwise():
     assert batching.rule_for(lookup("sign")) is batching.elementwise  # reference=np.sign
     assert batching.rule_for(lookup("sum")) is batching.reduction
     assert batching.rule_for(lookup("pad")) is None
+
+
+def test_no_rule_is_derived_for_an_op_whose_params_name_dims():
+    class Cross:
+        @staticmethod
+        @tapegrad.hookimpl
+        def tapegrad_register_ops(registry):  # broadcasts, but dim=0 of an example is not the batch's
+            registry.register_op("fake_cross", forward=lambda xp, a, b, *, dim=-1: xp.cumsum(a * b, axis=dim),
+                                 broadcasts=True, params=("dim",))
+
+    plugins.register(Cross, name="fake-cross")
+    from tapegrad.optable import lookup
+
+    assert batching.rule_for(lookup("fake_cross")) is None
+    x = tensor(np.arange(12.0).reshape(2, 3, 2))
+    with pytest.warns(BatchingFallbackWarning, match="fake_cross"):
+        out = func.vmap(lambda a: tapegrad.fake_cross(a, a, dim=0))(x)
+    np.testing.assert_array_equal(out.numpy(), np.cumsum(x.numpy() ** 2, axis=1))

@@ -279,7 +279,19 @@ def _warn_once(op: Any, declined: bool) -> None:
     warnings.warn(
         f"There is a performance drop because we have not yet implemented the batching rule for {op.name}{case} "
         f"(plugin {op.plugin!r}): vmap runs it once per example. An op declares its rule with "
-        "register_op(batching=...).", BatchingFallbackWarning, stacklevel=4)
+        "register_op(batching=...).", BatchingFallbackWarning, stacklevel=_user_stacklevel())
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside tapegrad and its ops."""
+    import os
+    import sys
+
+    ours = (os.path.dirname(__file__), os.path.join(os.path.dirname(os.path.dirname(__file__)), "ops_builtin"))
+    frame, level = sys._getframe(2), 2  # warn(stacklevel=2) names the caller of _warn_once
+    while frame is not None and frame.f_code.co_filename.startswith(ours):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _loop(op: Any, values: Sequence[Any], dims: Sequence[int | None], params: dict, level: int) -> Any:

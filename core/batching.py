@@ -288,7 +288,8 @@ def _user_stacklevel() -> int:
     import sys
 
     ours = (os.path.dirname(__file__), os.path.join(os.path.dirname(os.path.dirname(__file__)), "ops_builtin"))
-    frame, level = sys._getframe(2), 2  # warn(stacklevel=2) names the caller of _warn_once
+    frame: Any = sys._getframe(2)
+    level = 2  # warn(stacklevel=2) names the caller of _warn_once
     while frame is not None and frame.f_code.co_filename.startswith(ours):
         frame, level = frame.f_back, level + 1
     return level

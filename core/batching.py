@@ -198,36 +198,66 @@ def unbatched(value: Any, level: int, size: int, out_dim: int = 0) -> Any:
     return _op("permute")(physical, dims=tuple(order))
 
 
-def batched_value_and_grad(transform: Callable[..., Any], f: Callable[..., Any], args: Sequence[Any],
-                           kwargs: dict, positions: Sequence[int]) -> Any:
-    """``value_and_grad(f)`` at batched arguments (``vmap(grad(f))``): the examples are independent,
-    so the gradient of the examples' values summed, with respect to the whole batch, holds each
-    example's gradient. ``transform`` is ``value_and_grad(g, argnums)`` for the summed ``g``. Where
-    that does not hold (an argument differentiated but not batched, a value batched by an inner
-    ``vmap``, not one element per example), ``NotBatchable`` makes ``vmap`` loop instead."""
+def _lifted(args: Sequence[Any], positions: Sequence[int]) -> tuple[int, list[Any], list[Any], int]:
+    """For a transform at batched ``args``: the level, each argument's batch dim at it, the
+    arguments unwrapped, the batch size. Every differentiated argument must be batched there."""
     level = max(a._level for a in args if type(a) is BatchedTensor)
     if not all(type(args[p]) is BatchedTensor and args[p]._level == level for p in positions):
-        raise NotBatchable(level, "autograd state (a gradient for an argument that is not batched)")
+        raise NotBatchable(level, "autograd state (a derivative for an argument that is not batched)")
     dims = [a._bdim if type(a) is BatchedTensor and a._level == level else None for a in args]
     values = [a._value if d is not None else a for a, d in zip(args, dims)]
-    size = batch_size(values, dims)
-    seen: list[Any] = []
+    return level, dims, values, batch_size(values, dims)
+
+
+def _summed(f: Callable[..., Any], kwargs: dict, level: int, dims: Sequence[Any], size: int,
+            seen: list[Any], scalar: bool) -> Callable[..., Any]:
+    """``f`` on the whole batch, its examples' results summed: since no rule mixes examples, its
+    derivative with respect to the batch holds every example's derivative."""
 
     def summed(*xs: Any) -> Any:
         out = f(*[x if d is None else batched(x, d, level) for x, d in zip(xs, dims)], **kwargs)
-        if not isinstance(out, Tensor) or out.numel() != 1 or type(out) is BatchedTensor and out._level > level:
-            raise NotBatchable(getattr(out, "_level", level), "autograd state (grad of such an output)")
+        if (not isinstance(out, Tensor) or type(out) is BatchedTensor and out._level > level
+                or scalar and out.numel() != 1):
+            raise NotBatchable(getattr(out, "_level", level), "autograd state (a derivative of such an output)")
         each = unbatched(out, level, size)
         seen.append(each)
-        return each.sum()
+        return each.sum() if scalar else each.sum(0)
 
-    total, grads = transform(summed)(*values)
+    return summed
+
+
+def _rebatched(found: Any, args: Sequence[Any], positions: Sequence[int], level: int, lead: int) -> Any:
+    """Derivatives with respect to the unwrapped arguments, batched again where their batch is
+    (after ``lead`` leading output dims)."""
+    at = [lead + args[p]._bdim for p in positions]
+    if isinstance(found, tuple):
+        return tuple(batched(g, d, level) for g, d in zip(found, at))
+    return batched(found, at[0], level)
+
+
+def batched_value_and_grad(transform: Callable[..., Any], f: Callable[..., Any], args: Sequence[Any],
+                           kwargs: dict, positions: Sequence[int]) -> Any:
+    """``value_and_grad(f)`` at batched arguments (``vmap(grad(f))``): the gradient of the examples'
+    values summed; ``transform(g)`` is ``value_and_grad(g, argnums)``. Where that would be wrong
+    (an argument differentiated but not batched, a value batched by an inner ``vmap``, not one
+    element per example), ``NotBatchable`` makes ``vmap`` loop instead."""
+    level, dims, values, size = _lifted(args, positions)
+    seen: list[Any] = []
+    total, grads = transform(_summed(f, kwargs, level, dims, size, seen, scalar=True))(*values)
     each = seen[0]  # the batch in front of each example's value
     value = batched(each if total.requires_grad else each.detach(), 0, level)
-    at = [a._bdim for a in (args[p] for p in positions)]  # all batched at this level (checked above)
-    if isinstance(grads, tuple):
-        return value, tuple(batched(g, d, level) for g, d in zip(grads, at))
-    return value, batched(grads, at[0], level)
+    return value, _rebatched(grads, args, positions, level, 0)
+
+
+def batched_jacobian(transform: Callable[..., Any], f: Callable[..., Any], args: Sequence[Any],
+                     kwargs: dict, positions: Sequence[int]) -> Any:
+    """``jacrev(f)`` at batched arguments (``vmap(jacrev(f))``, ``vmap(hessian(f))``): the Jacobian
+    of the examples' outputs summed, one VJP per output element for the whole batch;
+    ``transform(g)`` is ``jacrev(g, argnums)``."""
+    level, dims, values, size = _lifted(args, positions)
+    seen: list[Any] = []
+    found = transform(_summed(f, kwargs, level, dims, size, seen, scalar=False))(*values)
+    return _rebatched(found, args, positions, level, seen[0].ndim - 1)
 
 
 # ---------------------------------------------------------------------------- the dispatch's entry

@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from .autograd import grad as _autograd_grad
 from .backends import numpy_dtype_of
-from .batching import BatchedTensor, batched_value_and_grad
+from .batching import BatchedTensor, batched_jacobian, batched_value_and_grad
 from .creation import tensor as _to_tensor
 from .grad_mode import enable_grad, is_grad_enabled
 from .graph import Node
@@ -171,6 +171,9 @@ def _jacobian_transform(f: Callable[..., Any], argnums: Argnums, has_aux: bool, 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         where = f"{transform}({name})"
+        if transform == "jacobian" and not has_aux and any(type(a) is BatchedTensor for a in args):
+            return batched_jacobian(lambda g: jacobian(g, argnums), f, args, kwargs,  # vmap(jacrev(f))
+                                    _positions(spec, len(args), where))
         traced = _trace(f, args, kwargs, spec, has_aux, where)
         try:
             outs, single = _flatten_outputs(traced.out, where)

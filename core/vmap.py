@@ -5,7 +5,7 @@ whole batch; each op it calls runs once on the batch by its batching rule
 (``core/batching.py``), or, for an op without one, once per example. The results must be
 those of calling ``func`` once per example and stacking, which is what ``vmap`` does instead
 when ``func`` needs one example's values (``.item()``, a branch on a value) or runs a transform
-that cannot be batched yet (a backward inside ``vmap``, ``vmap(jacrev(f))``): it warns once with
+that cannot be batched yet (a backward inside ``vmap``, ``vmap(jacfwd(f))``): it warns once with
 a ``BatchingFallbackWarning`` and loops, so ``func`` may then have been called one time more.
 """
 

@@ -43,6 +43,8 @@ CALLS = {
     "grad_of_vmap": lambda L, M: M.grad(lambda x: M.vmap(lambda r: (r.sin() @ r.T).sum())(x).sum())(L(X)),
     "vmap_grad": lambda L, M: M.vmap(M.grad(lambda r, w: (r @ w).tanh().sum()), in_dims=(0, None))(L(X), L(W)),
     "vmap_vmap_grad": lambda L, M: M.vmap(M.vmap(M.grad(lambda r: (r.sin() * r).sum())))(L(X)),
+    "vmap_jacrev": lambda L, M: M.vmap(M.jacrev(lambda r: (r @ r.T).sin()), in_dims=1)(L(X)),
+    "vmap_hessian": lambda L, M: M.vmap(M.hessian(lambda r: (r.exp() * r).sum()))(L(X)),
     "where_clamp": lambda L, M: M.vmap(lambda r: M_where(M, r > 0, r, r.clamp(min=-0.5) * 3))(L(X)),
 }
 

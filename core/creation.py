@@ -14,12 +14,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .randomness import RANDOMNESS, refuse_random
 from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
 from .devices import device_of, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
 from .promotion import refuse_complex
+from .randomness import RANDOMNESS, refuse_random
 from .tensor import Tensor, _wrap
 
 __all__ = [

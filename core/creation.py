@@ -19,6 +19,7 @@ from .backends import numpy_dtype_of
 from .devices import backend_for, device_of, move, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
 from .promotion import refuse_complex
+from .randomness import RANDOMNESS, refuse_random
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -34,6 +35,8 @@ _generator: np.random.Generator | None = None  # made on first use: numpy.random
 
 def _rng() -> np.random.Generator:
     global _generator
+    if RANDOMNESS.get() == "error":  # inside vmap(randomness="error"), as PyTorch's
+        refuse_random()
     if _generator is None:
         _generator = np.random.default_rng()
     return _generator

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .graph import Node, ShapeDtype, rename
@@ -133,6 +134,8 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
                     refuse_complex(name, a)
                 continue
             else:
+                if t is BatchedTensor:  # inside vmap: the op's batching rule runs it (core/batching.py)
+                    return batched_apply(op, args, params)
                 arrays[i] = data = _coerce_operand(name, i, a)
                 t = type(data)
                 if t in _SCALARS:

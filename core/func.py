@@ -27,6 +27,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 from .backends import array_namespace
 from .autograd import grad as _autograd_grad
 from .backends import numpy_dtype_of
+from .batching import BatchedTensor, batched_jacobian, batched_value_and_grad
 from .creation import tensor as _to_tensor
 from .grad_mode import enable_grad, is_grad_enabled
 from .graph import Node
@@ -79,6 +80,9 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        if not has_aux and any(type(a) is BatchedTensor for a in args):  # vmap(grad(f)): every example at once
+            return batched_value_and_grad(lambda g: value_and_grad(g, argnums), f, args, kwargs,
+                                          _positions(spec, len(args), f"grad({name})"))
         traced = _trace(f, args, kwargs, spec, has_aux, f"grad({name})")
         try:
             return _value_and_grad(traced, spec, has_aux, name)
@@ -168,6 +172,9 @@ def _jacobian_transform(f: Callable[..., Any], argnums: Argnums, has_aux: bool, 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         where = f"{transform}({name})"
+        if transform == "jacobian" and not has_aux and any(type(a) is BatchedTensor for a in args):
+            return batched_jacobian(lambda g: jacobian(g, argnums), f, args, kwargs,  # vmap(jacrev(f))
+                                    _positions(spec, len(args), where))
         traced = _trace(f, args, kwargs, spec, has_aux, where)
         try:
             outs, single = _flatten_outputs(traced.out, where)
@@ -313,7 +320,8 @@ def _forward_product(outs: tuple[Tensor, ...], traced: _Traced, tangents: Sequen
                      graph: tuple[dict[int, Tensor], tuple[Any, ...]] | None = None) -> list[Tensor]:
     """``J v`` for each output, by differentiating the VJP in its cotangent (double backward)."""
     dummies, grads = graph or _cotangent_graph(outs, traced)
-    pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None]
+    # a cotangent that does not depend on the dummy (a zero-gradient op's constant) contributes zero
+    pairs = [(g, v) for g, v in zip(grads, tangents) if g is not None and g._requires_grad]
     results: list[Tensor] = []
     for o in outs:
         if not pairs or id(o) not in dummies:

@@ -82,6 +82,7 @@ class OpDef:
     identity: Callable[..., bool] | None = None  # identity(x, **params): the call returns x itself
     promotion_by_param: Mapping[str, str | bool] = field(default_factory=dict)  # param given -> its category
     param_forward: bool = False  # forward_name serves calls without params; forward, calls with them
+    batching: Callable[..., Any] | str | bool | None = None  # vmap's rule; None: derived (core/batching.py)
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -207,6 +208,7 @@ class Registry:
         inspects_values: bool | Sequence[str] = False,
         promotion_by_param: Mapping[str, str] | None = None,
         param_forward: Forward | None = None,
+        batching: Callable[..., Any] | str | bool | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -278,6 +280,10 @@ class Registry:
           shape that depends on them, ``nonzero``), or the names of the params whose arrays it reads
           (``("index",)`` for getitem's masks). Such calls are refused on lazy backends with an error
           saying so, instead of computing behind the user's back.
+        - ``batching``: how ``vmap`` runs the op on a batch at once: a rule
+          ``rule(call, args, dims, params) -> (result, out_dim)`` (``dims``: each operand's batch
+          dimension or None; ``call`` runs the op; ``NotImplemented``: loop over this call's examples),
+          ``"elementwise"``, or False for none. Default: derived (``tapegrad.batching``).
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -370,6 +376,7 @@ class Registry:
             inspects_values=_inspects(where, inspects_values),
             promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
             param_forward=param_forward is not None,
+            batching=_batching(where, batching),
         )
         self.ops.append((op, bool(override)))
 
@@ -565,6 +572,13 @@ def _callable_or_none(where: str, what: str, value: Any) -> Any:
     if value is not None and not callable(value):
         raise RegistrationError(f"{where}: {what} must be a function or None, got {type(value).__name__}")
     return value
+
+
+def _batching(where: str, batching: Any) -> Any:
+    if batching is None or batching is False or batching == "elementwise" or callable(batching):
+        return batching
+    raise RegistrationError(f"{where}: batching must be a rule function, 'elementwise', False or None, "
+                            f"got {batching!r}")
 
 
 def _promotion_category(where: str, promotion: Any) -> str | bool:

@@ -191,7 +191,7 @@ def _register_powers(registry: Registry) -> None:
         edge_cases=ec.RSQRT,
         reference=ref.rsqrt,
         vjp=(lambda xp, g, ans, x: -0.5 * g * ans * ans * ans,),
-        promotion="float", saves=("output",), methods=("rsqrt",), inplace_methods=("rsqrt_",), domain=(POSITIVE,),
+        promotion="float", saves=("output",), methods=("rsqrt",), batching="elementwise", inplace_methods=("rsqrt_",), domain=(POSITIVE,),
     )
     registry.register_op(
         "square", forward=_square,
@@ -377,7 +377,7 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.SIGMOID,
         reference=ref.sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
-        promotion="float", saves=("output",), methods=("sigmoid",), inplace_methods=("sigmoid_",),
+        promotion="float", saves=("output",), methods=("sigmoid",), batching="elementwise", inplace_methods=("sigmoid_",),
     )
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
@@ -385,14 +385,14 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.RELU,
         reference=ref.relu,
         vjp=(lambda xp, g, ans, x: xp.where(ans <= 0, 0.0, g),),  # NaN passes g, as PyTorch's
-        saves=("output",), methods=("relu",), inplace_methods=("relu_",),
+        saves=("output",), methods=("relu",), inplace_methods=("relu_",), batching="elementwise",
     )
     registry.register_op(
         "leaky_relu", forward=_leaky_relu,
         edge_cases=ec.LEAKY_RELU,
         reference=ref.leaky_relu,
         vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
-        promotion="float", saves=("inputs",), params=("negative_slope",),
+        promotion="float", saves=("inputs",), params=("negative_slope",), batching="elementwise",
         samples=[Sample((3,)), Sample((2, 3), negative_slope=0.2), Sample((3,), negative_slope=-1.5)],
     )
     registry.register_op(
@@ -400,14 +400,14 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.NDTR,
         reference=ref.ndtr,
         vjp=(lambda xp, g, ans, x: g * xp.exp(-0.5 * x * x) * INV_SQRT_2PI,),
-        promotion="float", saves=("inputs",), node_name="SpecialNdtrBackward0",
+        promotion="float", saves=("inputs",), node_name="SpecialNdtrBackward0", batching="elementwise",
         samples=[Sample((3,)), Sample((2, 3)), Sample(np.array([-12.0, -5.7, -5.0, -0.6, 0.1, 0.6, 5.0, 9.0]))],
     )
     registry.register_op(
         "gelu", forward=_gelu, vjp=(_gelu_vjp,),
         edge_cases=ec.GELU,
         reference=ref.gelu,
-        promotion="float", saves=("inputs",), params=("approximate",),
+        promotion="float", saves=("inputs",), params=("approximate",), batching="elementwise",
         samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
                  Sample(np.array([-6.0, -1.0, 0.2, 3.0]), approximate="tanh")],
     )
@@ -418,7 +418,7 @@ def _register_softplus(registry: Registry) -> None:
         "softplus", forward=_softplus, vjp=(_softplus_vjp,),
         edge_cases=ec.SOFTPLUS,
         reference=ref.softplus,
-        promotion="float", saves=("inputs",), params=("beta", "threshold"),
+        promotion="float", saves=("inputs",), params=("beta", "threshold"), batching="elementwise",
         samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
                  Sample(np.array([-30.0, -1.5, 0.3, 19.0, 21.0, 40.0]))],
     )
@@ -497,7 +497,7 @@ def _register_selection(registry: Registry) -> None:
         "clamp_scalar", forward=_clamp, vjp=(_clamp_vjp,),
         edge_cases=ec.CLAMP,
         reference=ref.clamp,
-        saves=("inputs",), params=("min", "max"), promotes=(0, "min", "max"), node_name="ClampBackward1",
+        saves=("inputs",), params=("min", "max"), promotes=(0, "min", "max"), node_name="ClampBackward1", batching="elementwise",
         samples=[Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
                  Sample((3,), min=1.0, max=-1.0)],
     )
@@ -525,7 +525,7 @@ def _register_selection(registry: Registry) -> None:
         vjp=(None,
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), g, 0.0),
              lambda xp, g, ans, condition, x, y: xp.where(_cond(xp, condition), 0.0, g)),
-        saves=("inputs",), promotes=(1, 2),
+        saves=("inputs",), promotes=(1, 2), batching="elementwise",
         samples=[Sample(np.array([True, False, True]), (3,), (3,)),
                  Sample(np.array([[True], [False]]), (3,), (2, 3)),
                  Sample(np.array([True, False, False]), (2, 3), ())],
@@ -589,7 +589,7 @@ def _register_rounding(registry: Registry) -> None:
         edge_cases=ec.ROUND,
         zero_gradient=True,
         reference=ref.round_,
-        saves=(), methods=("round",), inplace_methods=("round_",),
+        saves=(), methods=("round",), inplace_methods=("round_",), batching="elementwise",
         samples=[Sample((3,)), Sample((2, 3), decimals=1), Sample((3,), decimals=-1)],
     )
     registry.register_op(

@@ -68,10 +68,11 @@ def register(registry: Registry) -> None:
         "fill", forward=_fill, vjp=(_no_dependence,), saves=(), params=("value",),
         zero_gradient=True, edge_cases=ec.FILL,
         reference=ref.fill,
-        inplace_methods=("fill_",), promotion=False, samples=[Sample((2, 3), value=1.5)],
+        inplace_methods=("fill_",), promotion=False, samples=[Sample((2, 3), value=1.5)], batching="elementwise",
     )
     registry.register_op(
         "zero", forward=_zero, vjp=(_no_dependence,), saves=(), inplace_methods=("zero_",), promotion=False,
+        batching="elementwise",
         zero_gradient=True,
         reference=np.zeros_like,
     )
@@ -82,5 +83,6 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "clone", forward=_clone, vjp=(lambda xp, g, ans, x: g,), saves=(), methods=("clone",), promotion=False,
+        batching="elementwise",
         reference=np.copy,
     )

@@ -28,6 +28,7 @@ from tapegrad.dims import axis
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
 
+from . import batching_rules as batch
 from . import node_names
 from . import references as ref
 from . import edge_cases as ec
@@ -376,7 +377,7 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "getitem", forward=_getitem, inspects_values=("index",), vjp=(_getitem_vjp,), saves=(), view=True, params=("index",), promotion=False,
         reference=ref.getitem,
-        node_name=node_names.getitem, samples=GETITEM_SAMPLES,
+        node_name=node_names.getitem, samples=GETITEM_SAMPLES, batching=batch.getitem,
     )
     registry.register_op(
         "index_scatter_add", forward=_index_scatter_add, inspects_values=("index",), vjp=(_index_scatter_add_vjp,), saves=(),

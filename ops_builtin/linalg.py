@@ -36,6 +36,7 @@ import numpy as np
 from tapegrad.dims import axis
 from tapegrad.testing.samples import Sample
 
+from . import batching_rules as batch
 from . import node_names
 from . import references as ref
 
@@ -494,21 +495,22 @@ EINSUM_SAMPLES = [
 def register(registry: Registry) -> None:
     registry.register_op("matmul", forward=_matmul, vjp=(_matmul_vjp_x, _matmul_vjp_y), saves=("inputs",),
                          reference=np.matmul,
-                         methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul)
+                         methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul, batching=batch.matmul)
     registry.register_op("dot", forward=_dot, vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
-                         reference=np.dot,
+                         reference=np.dot, batching=batch.dot,
                          saves=("inputs",), methods=("dot",),
                          samples=[Sample((3,), (3,)), Sample((1,), (1,))])
     registry.register_op("outer", forward=_outer,
-                         reference=np.outer,
+                         reference=np.outer, batching=batch.outer,
                          vjp=(lambda xp, g, ans, x, y: xp.matmul(g, y), lambda xp, g, ans, x, y: xp.matmul(x, g)),
                          saves=("inputs",), methods=("outer",), samples=[Sample((3,), (4,)), Sample((1,), (2,))])
     registry.register_op("tensordot", forward=_tensordot, vjp=(_tensordot_vjp_a, _tensordot_vjp_b),
                          reference=ref.tensordot,
                          saves=("inputs",), params=("dims",), param_aliases={"axes": "dims"},
-                         samples=TENSORDOT_SAMPLES)
+                         samples=TENSORDOT_SAMPLES, batching=batch.tensordot)
     registry.register_op("contract", forward=_contract, vjp=_contract_vjp, saves=("inputs",), variadic=True,
                          reference=ref.contract,
-                         params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES)
+                         params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES,
+                         batching=batch.contract)
     registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES,
                                 reference=ref.einsum)

@@ -60,6 +60,7 @@ from . import references as ref
 from . import edge_cases as ec
 
 
+from . import batching_rules as batch
 from . import node_names
 
 if TYPE_CHECKING:
@@ -622,16 +623,16 @@ def register(registry: Registry) -> None:
     # sums and products
     registry.register_op("sum", forward=_sum, vjp=(_sum_vjp,), saves=(), methods=("sum",), promotion="int64",
                          reference=ref.reduction(np.sum),
-                         node_name=node_names.with_dim("Sum"),
+                         node_name=node_names.with_dim("Sum"), batching=batch.reduction,
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
                          reference=ref.reduction(np.mean),
-                         node_name=node_names.with_dim("Mean"),
+                         node_name=node_names.with_dim("Mean"), batching=batch.reduction,
                          samples=SAMPLES, **REDUCTION_PARAMS)
     registry.register_op("prod", forward=_prod, vjp=(_prod_vjp,), saves=("inputs", "output"), methods=("prod",),
                          edge_cases=ec.PROD,
                          reference=ref.reduction(np.prod),
-                         node_name=node_names.with_dim("Prod"),
+                         node_name=node_names.with_dim("Prod"), batching=batch.reduction,
                          promotion="int64",
                          samples=PROD_SAMPLES, **REDUCTION_PARAMS)
     # extrema
@@ -639,7 +640,7 @@ def register(registry: Registry) -> None:
         registry.register_op(name, forward=forward, vjp=(_extremum_vjp,), saves=("inputs", "output"),
                              edge_cases=ec.AMAX if name == "amax" else ec.AMIN,
                              reference=ref.reduction(np.max if name == "amax" else np.min),
-                             methods=(name,), samples=SAMPLES, **REDUCTION_PARAMS)
+                             methods=(name,), samples=SAMPLES, batching=batch.reduction, **REDUCTION_PARAMS)
     # max(x, dim) returns (values, indices): the kit checks the values.
     extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True), Sample((4,), dim=0)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
@@ -650,46 +651,46 @@ def register(registry: Registry) -> None:
                                 edge_cases=[ec.MAX_NAN], methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=ARG_SAMPLES, **REDUCTION_PARAMS,
-                             zero_gradient=True,
+                             zero_gradient=True, batching=batch.reduction,
                              reference=ref.arg_extremum(getattr(np, name)))
     # moments
     moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
                          edge_cases=ec.VAR,
-                         reference=ref.moment(np.var),
+                         reference=ref.moment(np.var), batching=batch.reduction,
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
                          edge_cases=ec.STD,
-                         reference=ref.moment(np.std),
+                         reference=ref.moment(np.std), batching=batch.reduction,
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),
                          edge_cases=ec.NORM,
-                         reference=ref.norm,
+                         reference=ref.norm, batching=batch.reduction,
                          params=("p", "dim", "keepdim"),
                          param_aliases={"ord": "p", "axis": "dim", "keepdims": "keepdim"},
                          node_name="LinalgVectorNormBackward0", samples=NORM_SAMPLES)
     # the log-sum-exp family
     registry.register_op("logsumexp", forward=_logsumexp, vjp=(_logsumexp_vjp,), saves=("inputs", "output"),
                          edge_cases=ec.LOGSUMEXP,
-                         reference=ref.logsumexp,
+                         reference=ref.logsumexp, batching=batch.reduction,
                          methods=("logsumexp",), promotion="float", samples=SAMPLES, **REDUCTION_PARAMS)
     softmax_params: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"}, promotion=False, samples=ONE_DIM)
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
                          edge_cases=ec.SOFTMAX,
-                         reference=ref.softmax,
+                         reference=ref.softmax, batching=batch.along("dim"),
                          methods=("softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
                          edge_cases=ec.LOG_SOFTMAX,
-                         reference=ref.log_softmax,
+                         reference=ref.log_softmax, batching=batch.along("dim"),
                          methods=("log_softmax",), **softmax_params)
     # scans
     registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
-                         reference=ref.cumsum,
+                         reference=ref.cumsum, batching=batch.along("dim"),
                          params=("dim",), param_aliases={"axis": "dim"}, promotion="int64", samples=ONE_DIM)
     # truth
     for name, forward in (("all", _all), ("any", _any)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=SAMPLES,
                              zero_gradient=True,
-                             reference=ref.reduction(getattr(np, name)),
+                             reference=ref.reduction(getattr(np, name)), batching=batch.reduction,
                              **REDUCTION_PARAMS)

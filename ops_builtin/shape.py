@@ -26,6 +26,7 @@ from . import edge_cases as ec
 from .scalars import checked_scalar
 
 
+from . import batching_rules as batch
 from . import node_names
 
 if TYPE_CHECKING:
@@ -565,39 +566,41 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(), view=True,
         reference=ref.reshape,
-        params=("*shape",), methods=("reshape",), node_name="ViewBackward0",
+        params=("*shape",), methods=("reshape",), node_name="ViewBackward0", batching=batch.reshape,
         samples=[Sample((2, 3), shape=(3, 2)), Sample((6,), shape=(-1, 2)), Sample((), shape=(1, 1))],
     )
     registry.register_op(
         # The cotangent comes back in the broadcast shape; the engine sums it down.
         "broadcast_to", forward=_broadcast_to, vjp=(lambda xp, g, ans, x, shape: g,), saves=(), view="broadcast",
         reference=ref.broadcast_to,
-        params=("*shape",), methods=("broadcast_to",), node_name="ExpandBackward0",
+        params=("*shape",), methods=("broadcast_to",), node_name="ExpandBackward0", batching=batch.expand("shape"),
         samples=[Sample((3,), shape=(2, 3)), Sample((2, 1), shape=(2, 4)), Sample((), shape=(3,))],
     )
     registry.register_op(
         "expand_dims", forward=_expand_dims, vjp=(_back_to_input_shape,), saves=(), view=True,
         reference=ref.expand_dims,
         params=("dim",), param_aliases={"axis": "dim"}, methods=("expand_dims",), node_name="UnsqueezeBackward0",
+        batching=batch.along("dim", extra=1),
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((), dim=0)],
     )
     registry.register_op(
         # The engine casts each cotangent to its input's dtype, so the VJP passes g through.
         "astype", forward=_astype, vjp=(lambda xp, g, ans, x, dtype: g,), saves=(),
         reference=ref.astype,
-        params=("dtype",), methods=("astype",), promotion=False, node_name="ToCopyBackward0",
+        params=("dtype",), methods=("astype",), promotion=False, node_name="ToCopyBackward0", batching="elementwise",
         identity=lambda x, dtype: dtype is not None and _same_dtype(x, dtype),
         samples=[Sample((2, 3), dtype="float64"), Sample((3,), dtype="float32")],
     )
     registry.register_op(
         "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), view=True, params=("*shape",), methods=("view",),
+        batching=batch.reshape,
         reference=ref.reshape,
         samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,))],
     )
     registry.register_op(
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),
         reference=ref.flatten,
-        methods=("flatten",), node_name="ViewBackward0",
+        methods=("flatten",), node_name="ViewBackward0", batching=batch.along(("start_dim", 0), ("end_dim", -1)),
         identity=_flatten_unchanged,
         samples=[Sample((2, 3, 4)), Sample((2, 3, 4), start_dim=1), Sample((2, 3, 4, 1), start_dim=-3, end_dim=-2),
                  Sample(()),
@@ -606,31 +609,33 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "squeeze", forward=_squeeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
         reference=ref.squeeze,
-        param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze,
+        param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze, batching=batch.squeeze,
         samples=[Sample((1, 3, 1)), Sample((1, 3, 1), dim=0), Sample((1, 3, 1), dim=1),
                  Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0)],
     )
     registry.register_op(
         "unsqueeze", forward=_unsqueeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
         reference=ref.expand_dims,
-        methods=("unsqueeze",),
+        methods=("unsqueeze",), batching=batch.along("dim", extra=1),
         samples=[Sample((2, 3), dim=0), Sample((2, 3), dim=-1), Sample((2, 3), dim=1), Sample((), dim=0)],
     )
     registry.register_op(
         "transpose", forward=_transpose, vjp=(_transpose_vjp,), saves=(), view=True, params=("dim0", "dim1"),
         reference=ref.transpose,
         aliases=("swapaxes", "swapdims"), methods=("transpose", "swapaxes", "swapdims"),
+        batching=batch.along("dim0", "dim1"),
         samples=[Sample((2, 3, 4), dim0=0, dim1=2), Sample((2, 3), dim0=-1, dim1=0), Sample((3,), dim0=0, dim1=-1),
                  Sample((), dim0=0, dim1=-1)],
     )
     registry.register_op(
         "permute", forward=_permute, vjp=(_permute_vjp,), saves=(), view=True, params=("*dims",),
         reference=ref.permute,
-        param_aliases={"axes": "dims"}, aliases=("permute_dims",), methods=("permute",),
+        param_aliases={"axes": "dims"}, aliases=("permute_dims",), methods=("permute",), batching=batch.permute,
         samples=[Sample((2, 3, 4), dims=(2, 0, 1)), Sample((2, 3), dims=(-1, 0)), Sample((), dims=())],
     )
     registry.register_op(
         "expand", forward=_expand, vjp=(_same,), saves=(), view="broadcast", params=("*sizes",), methods=("expand",),
+        batching=batch.expand("sizes"),
         reference=ref.expand,
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
                  Sample((), sizes=(3,)),
@@ -639,18 +644,18 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "flip", forward=_flip, vjp=(_flip_vjp,), saves=(), params=("*dims",), param_aliases={"axis": "dims"},
         reference=ref.flip,
-        methods=("flip",),
+        methods=("flip",), batching=batch.along("dims"),
         samples=[Sample((2, 3), dims=(0,)), Sample((2, 3, 4), dims=(-1, 0)), Sample((3,), dims=0), Sample((), dims=())],
     )
     registry.register_op(
         "cat", forward=_cat, vjp=_cat_vjp, saves=(), variadic=True, params=("dim",),
-        reference=ref.cat,
+        reference=ref.cat, batching=batch.joined(0),
         param_aliases={"axis": "dim"}, aliases=("concat",),
         samples=[Sample((2, 3), (1, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), dim=-1), Sample((3,), (2,), dim=0)],
     )
     registry.register_op(
         "stack", forward=_stack, vjp=_stack_vjp, saves=(), variadic=True, params=("dim",),
-        reference=ref.stack,
+        reference=ref.stack, batching=batch.joined(1),
         param_aliases={"axis": "dim"},
         samples=[Sample((2, 3), (2, 3), (2, 3)), Sample((2, 3), (2, 3), (2, 3), dim=-1),
                  Sample((2, 3), (2, 3), dim=1), Sample((), (), dim=0)],

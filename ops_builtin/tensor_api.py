@@ -172,14 +172,14 @@ def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
 def register(registry: Registry) -> None:
     registry.register_op(
         "masked_fill", forward=_masked_fill, vjp=(_masked_fill_vjp, None), saves=("inputs",),
-        params=("value",), promotes=(0,), methods=("masked_fill",), inplace_methods=("masked_fill_",),
+        params=("value",), promotes=(0,), methods=("masked_fill",), inplace_methods=("masked_fill_",), batching="elementwise",
         reference=lambda x, mask, value: np.where(mask, value, x), edge_cases=ec.MASKED_FILL,
         samples=[Sample((2, 3), np.array([True, False, True]), value=2.0),
                  Sample((2, 3), np.array([[True], [False]]), value=-1.0)],
     )
     registry.register_op(
         "isclose", forward=_isclose, params=("rtol", "atol", "equal_nan"), methods=("isclose",),
-        reference=np.isclose, edge_cases=ec.ISCLOSE,
+        reference=np.isclose, edge_cases=ec.ISCLOSE, batching="elementwise",
         promotion=False,
     )
     # Python bools, and ``+x`` returning ``x`` itself (as PyTorch's does, even under no_grad): nothing

@@ -7,7 +7,7 @@ shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the sa
 
 Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
 broadcasting, python_scalars, dtypes, no_mutation, no_grad, integer_results, backends,
-reference, edge_cases. For an op that broadcasts, the broadcasting and Python-scalar
+reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
 variants of its first sample join its samples, so every check runs on them too.
 """
 
@@ -24,6 +24,7 @@ from .. import autograd
 from ..backends import to_numpy
 from ..creation import as_tensor
 from ..dispatch import _rename_params
+from ..dtypes import float64
 from ..graph import ShapeDtype
 from ..grad_mode import no_grad
 from ..optable import lookup, table
@@ -669,6 +670,107 @@ def check_reference(ctx: Context) -> None:
     _each(ctx, "reference", ctx.all_samples, one)
 
 
+# ---------------------------------------------------------------------------- vmap and forward mode
+BATCH = 3
+BATCH_RTOL = 1e-10  # a batched reduction or product may sum in another order than one example's
+
+
+def _batch_layouts(arrays: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Where each array operand's batch goes: all at 0, all last, and each one unbatched in turn."""
+    first, last = tuple(0 for _ in arrays), tuple(-1 for _ in arrays)
+    alone = [tuple(None if j == i else 0 for j in range(len(arrays))) for i in range(len(arrays))]
+    return [first, last, *(alone if len(arrays) > 1 else [])]
+
+
+def check_batching(ctx: Context) -> None:
+    """The op's batching rule (declared or derived) gives what running it once per example and
+    stacking gives: values, dtype and shape, and gradients to the batched inputs; with the batch
+    first, last, and beside unbatched operands."""
+    from .. import batching
+
+    op = ctx.op
+
+    def one(k: int, sample: Sample) -> None:
+        examples = [materialize(op, sample, "float64", SEED + 7 * k + b) for b in range(BATCH)]
+        for b, values in enumerate(examples):  # fixed float arrays differ per example too
+            values[:] = [np.asarray(np.asarray(v) * (1 + 0.1 * b) if v.dtype.kind == "f" else v)
+                         if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
+        positions = [i for i, v in enumerate(examples[0]) if isinstance(v, np.ndarray)]
+        for layout in _batch_layouts(positions):
+            dims: list[Any] = [None] * len(examples[0])
+            stacked = list(examples[0])
+            for i, d in zip(positions, layout):
+                if d is not None:
+                    stacked[i] = np.stack([e[i] for e in examples], axis=d)
+                    dims[i] = d % stacked[i].ndim
+            args = _leaves(op, stacked)
+
+            def per_example(b: int) -> Any:
+                return [a if d is None else a[(slice(None),) * d + (b,)] for a, d in zip(args, dims)]
+
+            want = lookup("stack").apply([_call(op, per_example(b), sample.params) for b in range(BATCH)], dim=0)
+            try:
+                got = batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims)
+            except batching.NotBatchable as signal:
+                raise _fail(ctx, "batching", sample, f"the batched call needed one example's {signal.what}; batch "
+                            f"dims {dims}") from None
+            where = f"{sample!r} with batch dims {dims}"
+            if got.shape != want.shape or got.dtype != want.dtype:
+                raise _fail(ctx, "batching", where, f"the batched call gives shape {tuple(got.shape)} and dtype "
+                            f"{got.dtype}, the loop {tuple(want.shape)} and {want.dtype}")
+            _compare_values(ctx, "batching", where, got, want._data, stacked, rtol=BATCH_RTOL)
+            wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
+            if wrt and want.requires_grad:
+                u = _wrap(np.random.default_rng(SEED + k).standard_normal(want.shape))
+                expected = autograd.grad(want, wrt, u, allow_unused=True)
+                found = autograd.grad(got, wrt, u, allow_unused=True)
+                for mine, theirs in zip(found, expected):
+                    _compare_values(ctx, "batching", f"{where} (gradient)", 0.0 if mine is None else mine,
+                                    0.0 if theirs is None else theirs._data, stacked, rtol=BATCH_RTOL)
+
+    _each(ctx, "batching", ctx.all_samples, one)
+
+
+def check_forward_mode(ctx: Context) -> None:
+    """``tapegrad.func.jvp`` (reverse mode transposed) agrees with central differences along a
+    random tangent of every differentiable input, in float64."""
+    from .. import func
+
+    op = ctx.op
+    tolerance = TOLERANCES["float64"]
+
+    def one(k: int, sample: Sample) -> None:
+        args = _leaves(op, materialize(op, sample, "float64", SEED + k))
+        positions = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
+        if not positions:
+            return
+        rng = np.random.default_rng(SEED + k)
+        tangents = [_wrap(np.asarray(rng.standard_normal(args[i].shape))) for i in positions]
+
+        def f(*xs: Any) -> Tensor:
+            full = list(args)
+            for i, x in zip(positions, xs):
+                full[i] = x
+            return _call(op, full, sample.params)
+
+        primals = [args[i].detach() for i in positions]
+        _, derivative = func.jvp(f, tuple(primals), tuple(tangents))
+        eps = tolerance[0]
+        if derivative.dtype != float64:
+            return  # a float32 result (astype): central differences would measure its rounding
+        with no_grad():
+            ahead = f(*[_wrap(np.asarray(p._data + eps * v._data)) for p, v in zip(primals, tangents)])
+            behind = f(*[_wrap(np.asarray(p._data - eps * v._data)) for p, v in zip(primals, tangents)])
+        expected = (np.asarray(ahead._data) - np.asarray(behind._data)) / (2 * eps)
+        got = np.asarray(derivative._data)
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=tolerance[1], atol=tolerance[2],
+                                                          equal_nan=True):
+            raise _fail(ctx, "forward_mode", sample, f"jvp gives {np.array2string(got, precision=6, threshold=12)}, "
+                        f"central differences {np.array2string(expected, precision=6, threshold=12)}", args)
+
+    _each(ctx, "forward_mode", ctx.samples, one)
+
+
 def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = False) -> None:
     """One declared special point: its value, gradients, second-order gradients, and (where
     declared smooth) derivatives by finite differences."""
@@ -785,7 +887,15 @@ CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] =
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
     "reference": (check_reference, lambda c: c.op.reference is not None),
     "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
+    "batching": (check_batching, lambda c: not c.op.composite and _batching_rule(c.op) is not None),
+    "forward_mode": (check_forward_mode, lambda c: c.op.has_vjp and c.op.second_order and not c.op.composite),
 }
+
+
+def _batching_rule(op: OpDef) -> Any:
+    from ..batching import rule_for
+
+    return rule_for(op)
 
 
 def _context(name: str, samples: Sequence[Sample] | None, dtypes: Sequence[str] | None, order: int,

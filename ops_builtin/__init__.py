@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from tapegrad import hookimpl
 
-from . import arithmetic, elementwise, exponential, filling, indexing, linalg, reductions, shape, tensor_api
+from . import arithmetic, elementwise, exponential, filling, indexing, linalg, nn_activations, nn_losses, reductions, shape, tensor_api
 
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api)
+MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api,
+           nn_activations, nn_losses)
 
 
 @hookimpl

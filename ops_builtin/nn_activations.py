@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 NS = "nn.functional."
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))  # hardsigmoid's slope: PyTorch's kernel writes 1.0f / 6.0f
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -85,7 +86,8 @@ def _hardtanh(xp: Any, x: Any, min_val: float = -1.0, max_val: float = 1.0, inpl
 
 def _hardtanh_vjp(xp: Any, g: Any, ans: Any, x: Any, min_val: float = -1.0, max_val: float = 1.0,
                   inplace: bool = False) -> Any:
-    return xp.where(xp.logical_and(x > min_val, x < max_val), g, 0.0)  # PyTorch's: bounds pass nothing
+    # PyTorch's: nothing passes at or beyond the bounds, nor at NaN (its vectorised kernel)
+    return xp.where(xp.logical_and(x > min_val, x < max_val), g, 0.0)
 
 
 def relu6(input: Any, inplace: bool = False) -> Any:
@@ -99,11 +101,11 @@ def _threshold(xp: Any, x: Any, *, threshold: float, value: float, inplace: bool
     real("threshold", "threshold", threshold)
     real("threshold", "value", value)
     no_inplace("threshold", inplace)
-    return xp.where(x > threshold, x, value)
+    return xp.where(x <= threshold, value, x)  # NaN is not <= threshold: it passes, as in PyTorch
 
 
 def _threshold_vjp(xp: Any, g: Any, ans: Any, x: Any, *, threshold: float, value: float, inplace: bool = False) -> Any:
-    return xp.where(x > threshold, g, 0.0)
+    return xp.where(x <= threshold, 0.0, g)
 
 
 # ---------------------------------------------------------------------------- the elu family
@@ -116,7 +118,7 @@ def _elu_like(xp: Any, x: Any, alpha: float, scale: float, input_scale: float) -
 
 def _elu_like_vjp(xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
     slope = alpha * input_scale * xp.exp(xp.minimum(x, 0.0) * input_scale)
-    return g * scale * xp.where(x > 0, 1.0, slope)  # at 0, alpha * input_scale: ATen's x <= 0 branch
+    return g * scale * xp.where(x > 0, 1.0, slope)  # ATen's: slope alpha * input_scale at 0, NaN at NaN
 
 
 def _elu(xp: Any, x: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
@@ -180,7 +182,7 @@ def _hardsigmoid(xp: Any, x: Any, inplace: bool = False) -> Any:
 
 
 def _hardsigmoid_vjp(xp: Any, g: Any, ans: Any, x: Any, inplace: bool = False) -> Any:
-    return xp.where(xp.logical_and(x > -3.0, x < 3.0), g / 6.0, 0.0)
+    return xp.where(xp.logical_and(x > -3.0, x < 3.0), g * ONE_SIXTH_F32, 0.0)
 
 
 def _hardswish(xp: Any, x: Any, inplace: bool = False) -> Any:
@@ -190,8 +192,8 @@ def _hardswish(xp: Any, x: Any, inplace: bool = False) -> Any:
 
 
 def _hardswish_vjp(xp: Any, g: Any, ans: Any, x: Any, inplace: bool = False) -> Any:
-    # PyTorch's kernel: 0 below -3, x / 3 + 1/2 on [-3, 3] (both ends included), 1 above
-    return xp.where(x < -3.0, 0.0, xp.where(x <= 3.0, g * (x / 3.0 + 0.5), g))
+    # PyTorch's vectorised kernel: 0 below -3, x / 3 + 1/2 on [-3, 3] (both ends included) and at NaN, 1 above
+    return xp.where(x > 3.0, g, xp.where(x < -3.0, 0.0, g * (x / 3.0 + 0.5)))
 
 
 def softsign(input: Any) -> Any:
@@ -214,17 +216,17 @@ def _shrink_lambd(op: str, lambd: Any) -> float:
 def _softshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
     _shrink_lambd("softshrink", lambd)
-    return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0.0))
+    return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
 
 
 def _hardshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
     """``x`` where ``|x| > lambd``, else 0."""
-    _shrink_lambd("hardshrink", lambd)
-    return xp.where(xp.logical_or(x > lambd, x < -lambd), x, 0.0)
+    real("hardshrink", "lambd", lambd)  # any lambd, negative too, as PyTorch's
+    return xp.where(xp.logical_and(x >= -lambd, x <= lambd), 0.0, x)  # NaN stays NaN
 
 
 def _shrink_vjp(xp: Any, g: Any, ans: Any, x: Any, lambd: float = 0.5) -> Any:
-    return xp.where(xp.logical_or(x > lambd, x < -lambd), g, 0.0)
+    return xp.where(xp.logical_or(x > lambd, x < -lambd), g, 0.0)  # nothing at NaN, as PyTorch's vectorised kernel
 
 
 # ---------------------------------------------------------------------------- glu, softmin
@@ -498,7 +500,8 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
             EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([2.0],))],
     "selu": [EdgeCase([0.0], value=[0.0], grads=([SELU_ALPHA * SELU_SCALE],), why="the x <= 0 branch at 0")],
     "celu": [EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([1.0],), why="alpha * (1 / alpha) at 0")],
-    "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, 1 / 6],))],
+    "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, ONE_SIXTH_F32],),
+                                   why="PyTorch's slope is the float32 1/6, in every dtype")],
     "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([-0.5, 1.5, 0.5],),
                            why="PyTorch's hardswish_backward includes both ends of [-3, 3]")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],

@@ -341,8 +341,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     real("cross_entropy", "label_smoothing", label_smoothing)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.ndim == 0:
-        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if input.ndim == 0:  # PyTorch looks for the class dimension 1 first
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     logp = ops().log_softmax(input, dim=class_dim)

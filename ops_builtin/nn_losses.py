@@ -74,7 +74,7 @@ def warn_user(message: str) -> None:
     import tapegrad.ops_builtin
 
     ours = tuple(os.path.dirname(m.__file__) for m in (tapegrad, tapegrad.ops_builtin) if m.__file__)
-    level, frame = 1, sys._getframe(1)
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller
     while frame is not None and frame.f_code.co_filename.startswith(ours):
         level, frame = level + 1, frame.f_back
     warnings.warn(message, UserWarning, stacklevel=level)
@@ -346,7 +346,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     logp = ops().log_softmax(input, dim=class_dim)
-    w = constant("cross_entropy", "weight", weight)
+    w = _class_weight(weight, classes)
     w_view = None if w is None else tensor_like(w, logp).reshape([classes if k == class_dim else 1
                                                                   for k in range(input.ndim)])
     if getattr(target, "is_floating_point", lambda: False)() and tuple(target.shape) == tuple(input.shape):

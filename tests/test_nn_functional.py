@@ -265,3 +265,22 @@ def test_activation_identities(shape, seed):
     bce = F.binary_cross_entropy_with_logits(x, x.detach().sigmoid(), reduction="none")
     np.testing.assert_allclose(bce.detach().numpy(), F.binary_cross_entropy(
         x.detach().sigmoid(), x.detach().sigmoid(), reduction="none").detach().numpy(), rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------- the docs tell the truth
+def test_docs_list_every_op_and_their_example_prints_what_it_says():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "nn_functional.md").read_text()
+    section = text.split("## Activations, losses and friends", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`F\.(\w+)\(", section))
+    missing = sorted(name.rpartition(".")[2] for name in OPS if name.rpartition(".")[2] not in listed)
+    assert not missing, f"docs/nn_functional.md lists no line for {missing}"
+    for code in re.findall(r"^```python\n(.*?)^```", text, re.S | re.M):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        for expected in re.findall(r"print\(.*\)\s+#\s*(.+)$", code, re.M):
+            assert expected.strip() in run.stdout, (expected, run.stdout)

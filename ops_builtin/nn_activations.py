@@ -192,8 +192,8 @@ def _hardswish(xp: Any, x: Any, inplace: bool = False) -> Any:
 
 
 def _hardswish_vjp(xp: Any, g: Any, ans: Any, x: Any, inplace: bool = False) -> Any:
-    # PyTorch's vectorised kernel: 0 below -3, x / 3 + 1/2 on [-3, 3] (both ends included) and at NaN, 1 above
-    return xp.where(x > 3.0, g, xp.where(x < -3.0, 0.0, g * (x / 3.0 + 0.5)))
+    # PyTorch's: 0 up to -3, x / 3 + 1/2 on (-3, 3) and at NaN (its vectorised kernel), 1 from 3 on
+    return xp.where(x >= 3.0, g, xp.where(x <= -3.0, 0.0, g * (x / 3.0 + 0.5)))
 
 
 def softsign(input: Any) -> Any:
@@ -502,8 +502,8 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
     "celu": [EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([1.0],), why="alpha * (1 / alpha) at 0")],
     "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, ONE_SIXTH_F32],),
                                    why="PyTorch's slope is the float32 1/6, in every dtype")],
-    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([-0.5, 1.5, 0.5],),
-                           why="PyTorch's hardswish_backward includes both ends of [-3, 3]")],
+    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
+                           why="PyTorch's hardswish_backward: slope 1 from 3 on")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],
                            grads=([0.0, 1.0],), why="x > threshold, strictly")],
     "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0],))],

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tapegrad import Registry
 
 REDUCTIONS = ("none", "mean", "sum")
-BCE_EPSILON = 1e-12  # PyTorch's floor under x * (1 - x) in binary_cross_entropy's gradient
+BCE_EPSILON = float(np.float32(1e-12))  # the floor under x * (1 - x) in the gradient: PyTorch's 1e-12f
 LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here, so a 0 or 1 input gives 100, not inf
 _TORCH_DTYPES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
                  "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}

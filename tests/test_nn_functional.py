@@ -133,6 +133,15 @@ def test_classification_errors_are_pytorchs():
         F.binary_cross_entropy_with_logits(X, tapegrad.zeros(4))
 
 
+def test_binary_cross_entropy_at_0_and_1_is_pytorchs_100_and_its_float32_epsilon():
+    x = tapegrad.tensor([0.0, 1.0, 0.5], dtype=tapegrad.float64, requires_grad=True)
+    loss = F.binary_cross_entropy(x, tapegrad.tensor([1.0, 0.0, 0.5], dtype=tapegrad.float64), reduction="none")
+    assert loss.tolist()[:2] == [100.0, 100.0]  # logs floored at -100
+    loss.sum().backward()
+    # PyTorch 2.13 divides by max(x * (1 - x), 1e-12f): -1000000003995.8029 at x = 0, t = 1
+    np.testing.assert_allclose(x.grad.tolist(), [-1000000003995.8029, 1000000003995.8029, 0.0], rtol=1e-15)
+
+
 def test_weights_refuse_gradients_as_pytorch_does():
     w = tapegrad.ones(4, requires_grad=True)
     with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):

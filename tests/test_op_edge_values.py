@@ -41,6 +41,9 @@ NOT_SWEPT = {
                     "needs a shape, dim, dtype, value or index: linear in x, covered by test_shape_ops/test_indexing"),
     **dict.fromkeys(("matmul", "dot", "outer", "tensordot"), "shape-dependent products: test_linalg_ops"),
     **dict.fromkeys(("copy", "masked_fill"), "a destination or a mask beside x: test_tensor_api"),
+    **dict.fromkeys(("nn.functional.glu", "nn.functional.embedding", "nn.functional.nll_loss"),
+                    "halves an even dimension, or reads class / row indices: test_nn_functional"),
+    "nn.functional.binary_cross_entropy": "refuses inputs outside [0, 1], as PyTorch: test_nn_functional",
 }
 
 # Static params per op (each tuple one variant); ops not here run with the inputs alone.
@@ -54,7 +57,20 @@ VARIANTS: dict[str, tuple[dict[str, Any], ...]] = {
     "leaky_relu": ({}, {"negative_slope": 0.2}),
     "softplus": ({}, {"beta": 2.0, "threshold": 5.0}),
     "pad": ({"pad": (1, 2)}, {"pad": (1, 1), "mode": "reflect"}),
+    "nn.functional.threshold": ({"threshold": 0.5, "value": -1.0},),
+    "nn.functional.hardtanh": ({}, {"min_val": 0.0, "max_val": 2.0}),
+    "nn.functional.elu": ({}, {"alpha": 0.5}), "nn.functional.celu": ({}, {"alpha": 2.0}),
+    "nn.functional.smooth_l1_loss": ({}, {"beta": 0.0}, {"reduction": "none"}),
+    "nn.functional.binary_cross_entropy_with_logits": ({}, {"pos_weight": np.array([2.0])}),
 }
+
+
+def op_function(name: str) -> Callable[..., Any]:
+    """``tapegrad.NAME``, dotted names through their namespace (``nn.functional.elu``)."""
+    function: Any = tapegrad
+    for part in name.split("."):
+        function = getattr(function, part)
+    return function
 
 
 def _finite(a: np.ndarray) -> bool:
@@ -101,7 +117,7 @@ def test_every_builtin_op_with_a_gradient_is_swept_or_excused():
 
 def _evaluate(name: str, params: dict[str, Any], inputs: list[np.ndarray], dtype: str, create_graph: bool):
     xs = [tapegrad.tensor(v, dtype=getattr(tapegrad, dtype), requires_grad=True) for v in inputs]
-    out = getattr(tapegrad, name)(*xs, **params)
+    out = op_function(name)(*xs, **params)
     grads = tapegrad.autograd.grad(out.sum(), xs, create_graph=create_graph)
     return out.detach().numpy().astype(np.float64), [g.detach().numpy().astype(np.float64) for g in grads]
 

@@ -60,7 +60,7 @@ def tensor_like(host: np.ndarray, like: Any) -> Any:
     return out if out.device == like.device else out.to(like.device)
 
 
-def real(op: str, name: str, value: Any) -> float:
+def real(op: str, name: str, value: Any) -> Any:
     """A static parameter that must be a real number (not a bool, not a tensor)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{op}(): argument '{name}' must be a real number, not {type(value).__name__}")
@@ -487,6 +487,13 @@ def _np_pairwise(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: b
     return np.sum(d ** p, axis=-1, keepdims=keepdim) ** (1.0 / p)
 
 
+def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """The deterministic cases only (the kit's samples): the input, or zeros for ``p=1``."""
+    if training and 0 < p < 1:
+        raise ValueError("dropout with 0 < p < 1 is random: no reference value")
+    return np.zeros_like(x) if training and p == 1 else np.asarray(x)
+
+
 def _np_embedding(i: Any, w: Any, padding_idx: Any = None, **_: Any) -> Any:
     return np.asarray(w)[i]
 
@@ -599,5 +606,5 @@ def register(registry: Registry) -> None:
         samples=[Sample(_ROWS, (4, 3)), Sample(np.array([1, 1, 0]), (3, 2)), Sample(np.array(2), (3, 2))],
         edge_cases=_EMBEDDING_CASES,
     )
-    registry.register_composite(NS + "dropout", dropout, samples=[
+    registry.register_composite(NS + "dropout", dropout, reference=_np_dropout, samples=[
         Sample((3,), p=0.0), Sample((2, 3), training=False), Sample((2, 3), p=1.0)])

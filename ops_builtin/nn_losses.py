@@ -75,7 +75,7 @@ def warn_user(message: str) -> None:
 
     ours = tuple(os.path.dirname(m.__file__) for m in (tapegrad, tapegrad.ops_builtin) if m.__file__)
     level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller
-    while frame is not None and frame.f_code.co_filename.startswith(ours):
+    while frame.f_code.co_filename.startswith(ours) and frame.f_back is not None:
         level, frame = level + 1, frame.f_back
     warnings.warn(message, UserWarning, stacklevel=level)
 

@@ -182,7 +182,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     reduction_of(reduction)
     check_target_size(input, target)
     loss = ops().abs(input - target)
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+    return reduce(ops(), loss, reduction)
 
 
 # ---------------------------------------------------------------------------- binary cross entropy
@@ -230,24 +230,30 @@ def _bce_target_vjp(xp: Any, g: Any, ans: Any, input: Any, target: Any, weight: 
 _BCEL = "binary_cross_entropy_with_logits"
 
 
+def _softplus_neg(xp: Any, x: Any) -> Any:
+    """``log(1 + exp(-x))``, without overflow for any ``x``."""
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0.0)
+
+
+def _log_weight(xp: Any, input: Any, target: Any, pos_weight: Any) -> Any:
+    """``1 + (pos_weight - 1) * target``: the weight of the positive term (1 without ``pos_weight``)."""
+    pw = constant(_BCEL, "pos_weight", pos_weight)
+    return 1.0 if pw is None else 1.0 + (_as(xp, pw, input) - 1.0) * target
+
+
 def _bce_logits(xp: Any, input: Any, target: Any, weight: Any = None, *, reduction: str = "mean",
                 pos_weight: Any = None) -> Any:
     """``w * ((1 - t) * x + lw * softplus(-x))`` with ``lw = 1 + (pos_weight - 1) * t``: stable for any ``x``."""
     reduction_of(reduction)
     _same_size(_BCEL, input, target, _BCE_LOGITS_SIZE)
-    softplus_neg = xp.log1p(xp.exp(-xp.abs(input))) + xp.maximum(-input, 0.0)
-    pw = constant(_BCEL, "pos_weight", pos_weight)
-    lw = 1.0 if pw is None else 1.0 + (_as(xp, pw, input) - 1.0) * target
-    loss = (1 - target) * input + lw * softplus_neg
+    loss = (1 - target) * input + _log_weight(xp, input, target, pos_weight) * _softplus_neg(xp, input)
     w = _weights(xp, _BCEL, weight, input)
     return reduce(xp, loss if w is None else loss * w, reduction)
 
 
 def _bce_logits_input_vjp(xp: Any, g: Any, ans: Any, input: Any, target: Any, weight: Any = None, *,
                           reduction: str = "mean", pos_weight: Any = None) -> Any:
-    pw = constant(_BCEL, "pos_weight", pos_weight)
-    lw = 1.0 if pw is None else 1.0 + (_as(xp, pw, input) - 1.0) * target
-    slope = (1 - target) - lw * xp.sigmoid(-input)
+    slope = (1 - target) - _log_weight(xp, input, target, pos_weight) * xp.sigmoid(-input)
     w = _weights(xp, _BCEL, weight, input)
     return reduced_cotangent(g, slope if w is None else slope * w, reduction)
 
@@ -257,7 +263,7 @@ def _bce_logits_target_vjp(xp: Any, g: Any, ans: Any, input: Any, target: Any, w
     pw = constant(_BCEL, "pos_weight", pos_weight)
     slope = -input + 0 * target
     if pw is not None:
-        slope = slope + (_as(xp, pw, input) - 1.0) * (xp.log1p(xp.exp(-xp.abs(input))) + xp.maximum(-input, 0.0))
+        slope = slope + (_as(xp, pw, input) - 1.0) * _softplus_neg(xp, input)
     w = _weights(xp, _BCEL, weight, input)
     return reduced_cotangent(g, slope if w is None else slope * w, reduction)
 
@@ -396,7 +402,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
         loss = _xlogx(target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+    return reduce(ops(), loss, reduction)
 
 
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False, eps: float = 1e-8,
@@ -413,7 +419,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
         safe = ops().where(big, target, 2.0)
         stirling = safe * ops().log(safe) - safe + 0.5 * ops().log(2 * math.pi * safe)
         loss = loss + ops().where(big, stirling, 0.0)
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+    return reduce(ops(), loss, reduction)
 
 
 def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps: float = 1e-6,
@@ -439,7 +445,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False, eps
     loss = 0.5 * (ops().log(var) + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+    return reduce(ops(), loss, reduction)
 
 
 # ---------------------------------------------------------------------------- references (plain NumPy)

@@ -30,6 +30,7 @@ import numpy as np
 from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import Sample
 
+from .elementwise import sign
 from .nn_activations import NS, functional, host_indices, ops, real, tensor_like
 
 if TYPE_CHECKING:
@@ -137,9 +138,11 @@ def _smooth_l1_loss(xp: Any, input: Any, target: Any, *, reduction: str = "mean"
 
 
 def _smooth_l1_slope(xp: Any, input: Any, target: Any, beta: float) -> Any:
+    # PyTorch's branches: +-1 beyond +-beta, d / beta between and at NaN; beta = 0 is abs's slope
     d = input - target
-    sign = xp.sign(d)
-    return sign if beta == 0 else xp.where(xp.abs(d) < beta, d / beta, sign)
+    if beta == 0:
+        return sign(xp, d)
+    return xp.where(d > beta, 1.0, xp.where(d < -beta, -1.0, d / beta))
 
 
 def _huber_loss(xp: Any, input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from tapegrad.dims import axis
+from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import EdgeCase, Sample
 
 if TYPE_CHECKING:
@@ -308,19 +309,19 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``; broadcasts."""
     if not (x1.is_floating_point() or x2.is_floating_point()):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {x1.dtype}")
-    x1, x2 = ops().broadcast_to(x1, _broadcast(x1, x2)), ops().broadcast_to(x2, _broadcast(x1, x2))
+    shape = broadcast_shape(x1, x2)
+    x1, x2 = ops().broadcast_to(x1, shape), ops().broadcast_to(x2, shape)
     n1 = ops().clamp(ops().norm(x1, 2, dim, keepdim=True), min=eps)
     n2 = ops().clamp(ops().norm(x2, 2, dim, keepdim=True), min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def _broadcast(a: Any, b: Any) -> tuple[int, ...]:
+def broadcast_shape(a: Any, b: Any) -> tuple[int, ...]:
+    """The shape ``a`` and ``b`` broadcast to, or PyTorch's "The size of tensor a ..." error."""
     try:
         return tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
-    except ValueError:
-        from tapegrad.dispatch import raise_if_not_broadcastable
-
-        raise_if_not_broadcastable((np.empty(tuple(a.shape)), np.empty(tuple(b.shape))), ValueError())
+    except ValueError as exc:
+        raise_if_not_broadcastable((a, b), exc)
         raise
 
 

@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from tapegrad.dispatch import raise_if_not_broadcastable
 from tapegrad.testing.samples import Sample
 
 from .elementwise import sign
-from .nn_activations import NS, functional, host_indices, ops, real, tensor_like
+from .nn_activations import NS, broadcast_shape, functional, host_indices, ops, real, tensor_like
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -85,11 +84,7 @@ def check_target_size(input: Any, target: Any) -> None:
     """PyTorch's regression losses: a target of another size warns, then broadcasts (or fails to)."""
     if tuple(input.shape) == tuple(target.shape):
         return
-    try:
-        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-    except ValueError as exc:
-        raise_if_not_broadcastable((input, target), exc)
-        raise
+    broadcast_shape(input, target)
     warn_user(f"Using a target size ({_size(target.shape)}) that is different to the input size "
               f"({_size(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
               "Please ensure they have the same size.")

@@ -35,12 +35,6 @@ def _consts(fn: Callable[..., Any], lib: Callable[[], Any]) -> Callable[..., Any
     return call
 
 
-def _torch() -> Any:
-    import torch
-
-    return torch
-
-
 def pair(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The PyTorch and tapegrad callables of ``nn.functional.NAME``, weight-like params converted."""
     theirs = th(f"nn.functional.{name}")

@@ -13,7 +13,8 @@ from tapegrad import hookimpl
 
 from . import (
     arithmetic, elementwise, elementwise_more, exponential, filling, indexing, linalg, linalg_decompositions, linalg_ops,
-    nn_conv, nn_norm, products, reductions, scans, scatter, shape, shape_more, sorting, special_functions, tensor_api,
+    nn_activations, nn_conv, nn_losses, nn_norm, products, reductions, scans, scatter, shape, shape_more, sorting,
+    special_functions, tensor_api,
 )
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 MODULES = (arithmetic, exponential, reductions, shape, filling, elementwise, indexing, linalg, tensor_api, shape_more,
            scatter, products, linalg_ops, linalg_decompositions, nn_conv, nn_norm, scans, sorting, elementwise_more,
-           special_functions)
+           special_functions, nn_activations, nn_losses)
 
 
 @hookimpl

@@ -290,6 +290,7 @@ def _register_hyperbolic(registry: Registry) -> None:
         reference=np.tanh,
         vjp=(lambda xp, g, ans, x: g * (1 - ans * ans),),
         promotion="float", saves=("output",), methods=("tanh",), inplace_methods=("tanh_",),
+        aliases=("nn.functional.tanh",),
     )
     registry.register_op(
         "sinh", forward="sinh", doc='Hyperbolic sine.',
@@ -378,6 +379,7 @@ def _register_activations(registry: Registry) -> None:
         reference=ref.sigmoid,
         vjp=(lambda xp, g, ans, x: g * ans * (1 - ans),),
         promotion="float", saves=("output",), methods=("sigmoid",), batching="elementwise", inplace_methods=("sigmoid_",),
+        aliases=("nn.functional.sigmoid",),
     )
     registry.register_op(
         # where x > 0 is where ans > 0, so the output is all the rule reads
@@ -386,6 +388,7 @@ def _register_activations(registry: Registry) -> None:
         reference=ref.relu,
         vjp=(lambda xp, g, ans, x: xp.where(ans <= 0, 0.0, g),),  # NaN passes g, as PyTorch's
         saves=("output",), methods=("relu",), inplace_methods=("relu_",), batching="elementwise",
+        aliases=("nn.functional.relu",),
     )
     registry.register_op(
         "leaky_relu", forward=_leaky_relu,
@@ -393,6 +396,7 @@ def _register_activations(registry: Registry) -> None:
         reference=ref.leaky_relu,
         vjp=(lambda xp, g, ans, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
         promotion="float", saves=("inputs",), params=("negative_slope",), batching="elementwise",
+        aliases=("nn.functional.leaky_relu",),
         samples=[Sample((3,)), Sample((2, 3), negative_slope=0.2), Sample((3,), negative_slope=-1.5)],
     )
     registry.register_op(
@@ -408,6 +412,7 @@ def _register_activations(registry: Registry) -> None:
         edge_cases=ec.GELU,
         reference=ref.gelu,
         promotion="float", saves=("inputs",), params=("approximate",), batching="elementwise",
+        aliases=("nn.functional.gelu",),
         samples=[Sample((3,)), Sample((2, 3), approximate="none"), Sample((2, 3), approximate="tanh"),
                  Sample(np.array([-6.0, -1.0, 0.2, 3.0]), approximate="tanh")],
     )
@@ -419,6 +424,7 @@ def _register_softplus(registry: Registry) -> None:
         edge_cases=ec.SOFTPLUS,
         reference=ref.softplus,
         promotion="float", saves=("inputs",), params=("beta", "threshold"), batching="elementwise",
+        aliases=("nn.functional.softplus",),
         samples=[Sample((3,)), Sample((2, 3), beta=2.0), Sample((3,), beta=0.5, threshold=0.6),
                  Sample(np.array([-30.0, -1.5, 0.3, 19.0, 21.0, 40.0]))],
     )

@@ -679,11 +679,11 @@ def register(registry: Registry) -> None:
     registry.register_op("softmax", forward=_softmax, vjp=(_softmax_vjp,), saves=("output",),
                          edge_cases=ec.SOFTMAX,
                          reference=ref.softmax, batching=batch.along("dim"),
-                         methods=("softmax",), **softmax_params)
+                         methods=("softmax",), aliases=("nn.functional.softmax",), **softmax_params)
     registry.register_op("log_softmax", forward=_log_softmax, vjp=(_log_softmax_vjp,), saves=("output",),
                          edge_cases=ec.LOG_SOFTMAX,
                          reference=ref.log_softmax, batching=batch.along("dim"),
-                         methods=("log_softmax",), **softmax_params)
+                         methods=("log_softmax",), aliases=("nn.functional.log_softmax",), **softmax_params)
     # scans
     registry.register_op("cumsum", forward=_cumsum, vjp=(_cumsum_vjp,), saves=(), methods=("cumsum",),
                          reference=ref.cumsum, batching=batch.along("dim"),

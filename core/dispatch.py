@@ -215,6 +215,8 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
             _name_result(outputs, namer, args, params)
         return outputs
 
+    apply.__name__ = apply.__qualname__ = op.name.rpartition(".")[2]
+    apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     return apply
 
 

@@ -16,7 +16,11 @@ from .registry import Backend, OpDef, Registry
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
+__all__ = ["ComputeRefused", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
+
+
+class ComputeRefused(RuntimeError):
+    """Raised by a lazy backend's ``no_compute`` guard when something inside tries to compute."""
 
 
 def backend_of(data: Any) -> Backend:

@@ -418,7 +418,8 @@ def _derive(op: Any) -> Rule | None:
     if op.broadcasts or op.forward_name in _ELEMENTWISE:
         return elementwise
     ref = op.reference
-    if isinstance(ref, np.ufunc) and ref.nout == 1 and op.nin is not None and ref.nin == op.nin:
+    if (isinstance(ref, np.ufunc) and ref.signature is None  # a gufunc (np.matmul) works on core dims
+            and ref.nout == 1 and op.nin is not None and ref.nin == op.nin):
         return elementwise
     return None
 

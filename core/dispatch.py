@@ -17,6 +17,7 @@ import numpy as np
 from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
+from .backends import ComputeRefused
 from .graph import Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
@@ -159,7 +160,7 @@ def _general_apply(op: OpDef, backend_of: Mapping[type, Backend], default: Backe
         if rule is not None:
             arrays, result = rule.prepare(arrays, params, backend)
         try:
-            out = forward(xp, *arrays, **params)
+            out = forward(xp, *arrays, **params) if not backend.lazy else lazy_forward(op, backend, xp, arrays, params)
         except OP_ERRORS as exc:
             if op.broadcasts and isinstance(exc, ValueError):
                 raise_if_not_broadcastable(arrays, exc)
@@ -232,6 +233,19 @@ def refuse_lazy(op: OpDef, backend: Backend, params: Mapping[str, Any]) -> None:
             return
         what = f"the values of {', '.join(repr(n) for n in lazy)}"
     raise RuntimeError(lazy_refusal(op.name, what, backend.name))
+
+
+def lazy_forward(op: OpDef, backend: Backend, xp: Any, arrays: list, params: Mapping[str, Any]) -> Any:
+    """The forward on a lazy backend, under the backend's guard against computing: an op that
+    tries to look at values it did not declare (``inspects_values``) is refused, not computed."""
+    guard = backend.no_compute
+    if guard is None:
+        return op.forward(xp, *arrays, **params)
+    try:
+        with guard():
+            return op.forward(xp, *arrays, **params)
+    except ComputeRefused:
+        raise RuntimeError(lazy_refusal(op.name, "values (it tried to compute them)", backend.name)) from None
 
 
 def lazy_refusal(name: str, what: str, backend: str) -> str:

@@ -305,10 +305,14 @@ def _basis(inputs: tuple[Tensor, ...], k: int, e: int) -> list[Tensor]:
 
 
 def _cotangent_graph(outs: tuple[Tensor, ...], traced: _Traced) -> tuple[dict[int, Tensor], tuple[Any, ...]]:
-    """The VJP of ``outs`` as a function of zero cotangents that require grad (recorded), which
-    ``_forward_product`` differentiates along each tangent: built once, used for every column."""
+    """The VJP of ``outs`` as a function of cotangents that require grad (recorded), which
+    ``_forward_product`` differentiates along each tangent: built once, used for every column.
+
+    The VJP is linear in its cotangent, so where it is taken does not matter, but a rule written
+    piecewise in ``g`` (``logcumsumexp``'s, by the sign of ``g``) is flat at ``g = 0``: it is taken
+    at ones."""
     live = [o for o in outs if o._requires_grad]
-    dummies = {id(o): _zeros_like(o).requires_grad_(True) for o in live}
+    dummies = {id(o): _wrap(array_namespace(o._data).ones_like(o._data)).requires_grad_(True) for o in live}
     if not live:
         return dummies, ()
     grads = _autograd_grad(tuple(live), traced.inputs, grad_outputs=[dummies[id(o)] for o in live],

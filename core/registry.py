@@ -129,6 +129,7 @@ class Backend:
     compute: Callable[..., Any] | None = None  # compute(*arrays) -> concrete NumPy arrays, in one pass
     kit_inputs: Callable[[Any], Sequence[Any]] | None = None  # NumPy array -> native variants to check on
     computations: Callable[[], Any] | None = None  # a context manager counting computations (lazy only)
+    no_compute: Callable[[], Any] | None = None  # a context manager inside which computing raises ComputeRefused
 
     def numpy_dtype(self, dtype: Any) -> Any:
         """The NumPy dtype matching one of this backend's dtypes, compared by value: a namespace's
@@ -395,6 +396,7 @@ class Registry:
         reference: Any = None,
         edge_cases: Sequence[Any] = (),
         node_name: str | Callable[..., str | None] | None = None,
+        inspects_values: bool | Sequence[str] = False,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -405,6 +407,8 @@ class Registry:
         ``node_name``: the name the node of its result gets (each tensor result's, for a
         tuple), as PyTorch names it (``x.max()`` is ``MaxBackward1``, though ``amax`` made it);
         a str, or a rule called with the call's arguments returning a name (None: leave it).
+        ``inspects_values``: as for ``register_op``, it says the composite (through the ops it calls)
+        must look at values, so lazy backends refuse it (the kit then expects the refusal there).
         ``inplace_methods`` write the result into the first input, as an op's do (``clamp_``).
         """
         where = self._check_names(name, aliases)
@@ -423,6 +427,7 @@ class Registry:
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, node_namer=namer, doc=inspect.getdoc(function) or "", composite=True, view=view,
             inplace_methods=tuple(inplace_methods), **_kit_facts(where, None, False, reference, edge_cases),
+            inspects_values=_inspects(where, inspects_values),
         )
         self.ops.append((op, bool(override)))
 
@@ -469,6 +474,7 @@ class Registry:
         compute: Callable[..., Any] | None = None,
         kit_inputs: Callable[[Any], Sequence[Any]] | None = None,
         computations: Callable[[], Any] | None = None,
+        no_compute: Callable[[], Any] | None = None,
     ) -> None:
         """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
         is an instance of one of ``array_types`` run on it; the converters move data to and from
@@ -482,7 +488,10 @@ class Registry:
         For the conformance kit: ``kit_inputs(numpy_array)`` returns the native arrays it checks
         ops on (the way users make them: several chunkings, unknown sizes; default: one array from
         ``from_numpy``), and ``computations()`` is a context manager yielding a function that
-        says how many times the backend computed inside it (the kit's laziness check)."""
+        says how many times the backend computed inside it (the kit's laziness check).
+        ``no_compute()``: a context manager inside which computing raises
+        ``tapegrad.backends.ComputeRefused``; every op's forward on a lazy backend runs inside it,
+        so an op that would compute is refused with an error naming it, never computed."""
         where = f"plugin {self.plugin!r}, backend {name!r}"
         if not isinstance(name, str) or not name:
             raise RegistrationError(f"{where}: a backend needs a non-empty name")
@@ -498,7 +507,7 @@ class Registry:
                                     "complete array-API namespace (array_api_compat wraps most libraries)")
         if compute is not None and not callable(compute):
             raise RegistrationError(f"{where}: compute must be callable")
-        for what, value in (("kit_inputs", kit_inputs), ("computations", computations)):
+        for what, value in (("kit_inputs", kit_inputs), ("computations", computations), ("no_compute", no_compute)):
             if value is not None and not callable(value):
                 raise RegistrationError(f"{where}: {what} must be callable")
         if lazy and compute is None:
@@ -507,7 +516,7 @@ class Registry:
         self.backends.append(
             Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
                     device=device, lazy=bool(lazy), compute=compute, kit_inputs=kit_inputs,
-                    computations=computations)
+                    computations=computations, no_compute=no_compute)
         )
 
 

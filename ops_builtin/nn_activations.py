@@ -594,14 +594,14 @@ def register(registry: Registry) -> None:
         Sample((2, 3), (2, 3)), Sample((3,), (3,)), Sample((2, 3), (3,), p=1.0, keepdim=True),
         Sample((2, 3), (2, 3), p=3.0)])
     registry.register_op(
-        NS + "one_hot", forward=_one_hot, params=("num_classes",), promotion=False, zero_gradient=True,
+        NS + "one_hot", forward=_one_hot, inspects_values=True, params=("num_classes",), promotion=False, zero_gradient=True,
         reference=lambda x, num_classes=-1: np.eye(int(x.max()) + 1 if num_classes == -1 else num_classes,
                                                    dtype=np.int64)[x],
         samples=[Sample(np.array([0, 3, 1])), Sample(np.array([[0, 1], [2, 0]]), num_classes=4)],
     )
     _ROWS = np.array([[0, 2, 0], [3, 1, 2]])
     registry.register_op(
-        NS + "embedding", forward=_embedding, vjp=(None, _embedding_vjp), saves=("inputs",), promotion=False,
+        NS + "embedding", forward=_embedding, inspects_values=True, vjp=(None, _embedding_vjp), saves=("inputs",), promotion=False,
         params=("padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
         reference=_np_embedding, node_name="EmbeddingBackward0",
         samples=[Sample(_ROWS, (4, 3)), Sample(np.array([1, 1, 0]), (3, 2)), Sample(np.array(2), (3, 2))],

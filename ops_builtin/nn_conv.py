@@ -641,7 +641,7 @@ def register(registry: Registry) -> None:
         samples=CONV_SAMPLES,
         reference=ref.convolution)
     registry.register_op(
-        "max_pool2d", forward=_max_pool2d, vjp=(_max_pool2d_vjp,), saves=("inputs",),
+        "max_pool2d", forward=_max_pool2d, inspects_values=True, vjp=(_max_pool2d_vjp,), saves=("inputs",),
         params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
         node_name="MaxPool2DWithIndicesBackward0", samples=MAX_POOL_SAMPLES, reference=ref.max_pool2d)
     registry.register_op(
@@ -873,4 +873,5 @@ def register_functional(registry: Registry) -> None:
                  "adaptive_avg_pool1d": (_adaptive_avg_pool1d_fn, ref.adaptive_avg_pool1d_fn),
                  "pad": (_pad_fn, ref.pad_fn)}
     for name, (function, reference) in functions.items():
-        registry.register_composite(F + name, function, samples=FUNCTIONAL_SAMPLES[name], reference=reference)
+        registry.register_composite(F + name, function, samples=FUNCTIONAL_SAMPLES[name], reference=reference,
+                                    inspects_values=name.startswith("max_pool"))  # the argmax, on the host

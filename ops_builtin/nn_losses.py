@@ -571,7 +571,7 @@ def register(registry: Registry) -> None:
                                 reference=lambda x, t, reduction="mean": _np_reduce(np.abs(x - t), reduction))
     unit = ((0.05, 0.95), (0.0, 1.0))
     registry.register_op(
-        NS + "binary_cross_entropy", forward=_binary_cross_entropy, vjp=(_bce_input_vjp, _bce_target_vjp),
+        NS + "binary_cross_entropy", forward=_binary_cross_entropy, inspects_values=True, vjp=(_bce_input_vjp, _bce_target_vjp),
         saves=("inputs",), params=("weight",), promotion="float", reference=_np_bce, domain=unit,
         node_name="BinaryCrossEntropyBackward0",
         samples=_each_reduction(*pair) + [Sample((3,), (3,), weight=np.array([0.5, 1.0, 2.0]))],
@@ -584,7 +584,7 @@ def register(registry: Registry) -> None:
                                           Sample((3,), (3,), pos_weight=np.array([2.0, 0.5, 1.0]))],
     )
     registry.register_op(
-        NS + "nll_loss", forward=_nll_loss, vjp=(_nll_vjp, None), saves=("inputs",), params=("weight",),
+        NS + "nll_loss", forward=_nll_loss, inspects_values=True, vjp=(_nll_vjp, None), saves=("inputs",), params=("weight",),
         promotion=False, reference=_np_nll, node_name=_nll_node,
         samples=_each_reduction((3, 3), _LABELS) + [
             Sample((4, 4), _IGNORED), Sample((3, 3), _LABELS, weight=_CLASS_WEIGHT),
@@ -593,7 +593,7 @@ def register(registry: Registry) -> None:
                                                        reduction="sum")],
     )
     registry.register_composite(
-        NS + "cross_entropy", cross_entropy, reference=_np_cross_entropy,
+        NS + "cross_entropy", cross_entropy, inspects_values=True, reference=_np_cross_entropy,
         samples=_each_reduction((3, 3), _LABELS) + [
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4), Sample((3,), np.array(2)),
             Sample((2, 3, 2, 2), _LABELS_2D), Sample((3, 3), _LABELS, label_smoothing=0.2),
@@ -611,7 +611,7 @@ def register(registry: Registry) -> None:
                                           Sample(*pair, log_input=False, full=True, reduction="sum")],
     )
     registry.register_composite(
-        NS + "gaussian_nll_loss", gaussian_nll_loss, reference=_np_gaussian, domain=(None, None, (0.2, 2.0)),
+        NS + "gaussian_nll_loss", gaussian_nll_loss, inspects_values=True, reference=_np_gaussian, domain=(None, None, (0.2, 2.0)),
         samples=_each_reduction(*pair, (2, 3)) + [Sample((2, 3), (2, 3), (2,), full=True),
                                                   Sample((2, 3), (2, 3), 0.5), Sample((2, 3), (2, 3), (2, 1))],
     )

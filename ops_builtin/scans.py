@@ -303,10 +303,10 @@ def register(registry: Registry) -> None:
                          reference=_numpy_scan("logaddexp"), **scan)
     for name, combine, result in (("cummax", "maximum", CummaxResult), ("cummin", "minimum", CumminResult)):
         reference = _cum_extremum_ref(name)
-        registry.register_op(f"{name}_indices", forward=_cum_extremum_indices(name, combine), promotion=False,
+        registry.register_op(f"{name}_indices", forward=_cum_extremum_indices(name, combine), inspects_values=True, promotion=False,
                              zero_gradient=True, samples=CUM_EXTREMUM_SAMPLES,
                              reference=lambda x, dim, reference=reference: reference(x, dim)[1], **scan)
-        registry.register_composite(name, _cum_extremum(name, result), methods=(name,), samples=CUM_EXTREMUM_SAMPLES,
+        registry.register_composite(name, _cum_extremum(name, result), inspects_values=True, methods=(name,), samples=CUM_EXTREMUM_SAMPLES,
                                     reference=reference)
     registry.register_op("nansum", forward=_nansum, vjp=(_nansum_vjp,), saves=("inputs",), methods=("nansum",),
                          promotion="int64", samples=NAN_SAMPLES, reference=lambda x, dim=None, keepdim=False: np.nansum(

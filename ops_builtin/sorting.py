@@ -510,23 +510,23 @@ def register(registry: Registry) -> None:
                          params=("dim", "descending", "stable"), samples=SORT_SAMPLES,
                          reference=lambda x, dim=-1, descending=False, stable=False: np.argsort(
                              -x if descending else x, axis=dim, kind="stable") if np.ndim(x) else np.zeros((), np.int64))
-    registry.register_composite("sort", sort, methods=("sort",), samples=SORT_SAMPLES, reference=_sort_ref)
-    registry.register_composite("msort", msort, methods=("msort",), samples=[Sample((3, 2)), Sample((4,)), Sample(())],
+    registry.register_composite("sort", sort, inspects_values=True, methods=("sort",), samples=SORT_SAMPLES, reference=_sort_ref)
+    registry.register_composite("msort", msort, inspects_values=True, methods=("msort",), samples=[Sample((3, 2)), Sample((4,)), Sample(())],
                                 reference=lambda x: np.sort(x, axis=0) if x.ndim else x)
-    registry.register_composite("topk", topk, methods=("topk",), samples=TOPK_SAMPLES, reference=_topk_ref)
-    registry.register_composite("kthvalue", kthvalue, methods=("kthvalue",), samples=KTH_SAMPLES, reference=_kth_ref)
-    registry.register_composite("median", _median("median", MedianResult, False), methods=("median",),
+    registry.register_composite("topk", topk, inspects_values=True, methods=("topk",), samples=TOPK_SAMPLES, reference=_topk_ref)
+    registry.register_composite("kthvalue", kthvalue, inspects_values=True, methods=("kthvalue",), samples=KTH_SAMPLES, reference=_kth_ref)
+    registry.register_composite("median", _median("median", MedianResult, False), inspects_values=True, methods=("median",),
                                 samples=MEDIAN_SAMPLES, reference=_median_ref(False))
-    registry.register_composite("nanmedian", _median("nanmedian", NanmedianResult, True), methods=("nanmedian",),
+    registry.register_composite("nanmedian", _median("nanmedian", NanmedianResult, True), inspects_values=True, methods=("nanmedian",),
                                 samples=NANMEDIAN_SAMPLES, reference=_median_ref(True))
-    registry.register_op("mode_indices", forward=_mode_indices, promotion=False, params=("dim", "keepdim"),
+    registry.register_op("mode_indices", forward=_mode_indices, inspects_values=True, promotion=False, params=("dim", "keepdim"),
                          zero_gradient=True, samples=MODE_SAMPLES,
                          reference=lambda x, dim=-1, keepdim=False: _mode_ref(x, dim, keepdim)[1])
-    registry.register_composite("mode", mode, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref)
+    registry.register_composite("mode", mode, inspects_values=True, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref)
     # Its result's shape depends on the values: on main (issue 10) that is register_op's inspects_values=True,
     # which lazy backends refuse; this branch predates it, so the merge adds it here.
     registry.register_composite("unique", unique, methods=("unique",), samples=[], reference=np.unique)
-    registry.register_op("searchsorted", forward=_searchsorted, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
+    registry.register_op("searchsorted", forward=_searchsorted, inspects_values=True, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
                          reference=_searchsorted_ref)
-    registry.register_op("bucketize", forward=_bucketize, promotion=False, zero_gradient=True, samples=BUCKET_SAMPLES,
+    registry.register_op("bucketize", forward=_bucketize, inspects_values=True, promotion=False, zero_gradient=True, samples=BUCKET_SAMPLES,
                          reference=lambda x, b, right=False, **_: np.searchsorted(b, x, side="right" if right else "left"))

@@ -12,6 +12,7 @@ import pytest
 
 import tapegrad
 from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
+from tapegrad.testing.kit import CHECKS
 from tapegrad_dask import computations
 
 BACKEND = "dask"
@@ -24,12 +25,35 @@ def test_the_backend_is_discovered_through_its_entry_point():
     assert backend.lazy and backend.compute is not None
 
 
-# values and special points on NumPy are tests/test_kit.py's; here: native leaves, one and several
-# chunks, implicit backward, no computation during forward and backward
+# What Dask's linear algebra cannot do, each a strict xfail: Dask raises its own error there (or,
+# for the functions it lacks, tapegrad_dask.namespace says so); nothing computes silently.
+_DASK_LINALG = ("Dask's linalg: LU, Cholesky, QR and SVD need one chunk per matrix (QR and SVD tall-and-skinny, "
+                "full_matrices=False), and it has no det, slogdet, eigh or cross")
+DASK_LIMITS = {f"linalg.{name}-backends": _DASK_LINALG for name in (
+    "solve", "solve_triangular", "inv", "det", "slogdet_output", "slogdet", "matrix_norm", "matrix_exp",
+    "matrix_power", "cross", "cholesky", "cholesky_ex", "qr_output", "qr", "svd_output", "svd", "svdvals",
+    "eigh_output", "eigh", "eigvalsh", "pinv", "lstsq_solution", "lstsq")}
+
+
+# every other check is tests/test_kit.py's, on NumPy; here the backends check: native leaves, one and
+# several chunks, implicit backward, no computation during forward and backward
 @parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,),
-                            skip=("reference", "edge_cases"))
+                            skip=tuple(c for c in CHECKS if c != "backends"), expected_failures=DASK_LIMITS)
 def test_builtin_ops_conform_on_dask(op_check):
     op_check()
+
+
+def test_an_op_that_computes_is_refused_by_the_guard_naming_it():
+    x = tapegrad.as_tensor(da.from_array(np.array([3.0, 1.0, 2.0]), chunks=2))
+    with computations() as count, pytest.raises(RuntimeError, match=r"\(\) must look at .*lazy backend 'dask'"):
+        tapegrad.sort(x)
+    assert count() == 0
+
+
+def test_cholesky_is_the_lower_factor_on_dask():
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    got = tapegrad.compute(tapegrad.linalg.cholesky(tapegrad.as_tensor(da.from_array(a))))[0]
+    np.testing.assert_allclose(got.numpy(), np.linalg.cholesky(a))
 
 
 def lazy(values, chunks=2, requires_grad=False):

@@ -10,6 +10,7 @@ of that size.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Callable, Iterator
 
 import dask
@@ -18,11 +19,12 @@ import numpy as np
 from dask.callbacks import Callback
 
 import tapegrad
+from tapegrad.backends import ComputeRefused
 
 from . import namespace as dask_namespace
 
 __version__ = "0.1.0"
-__all__ = ["tapegrad_register_backends", "computations"]
+__all__ = ["tapegrad_register_backends", "computations", "no_compute"]
 
 
 def _to_numpy(array: Any) -> np.ndarray:
@@ -58,6 +60,25 @@ class _Counter(Callback):
         self.count += 1
 
 
+class _Refuser(Callback):
+    """Refuses any computation this thread starts (other threads compute as they like)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def _start(self, dsk: Any) -> None:
+        if threading.get_ident() == self.thread:
+            raise ComputeRefused("a tapegrad op tried to compute a Dask array")
+
+
+@contextlib.contextmanager
+def no_compute() -> Iterator[None]:
+    """Inside, computing Dask arrays from this thread raises (tapegrad runs every op's forward in it)."""
+    with _Refuser():
+        yield
+
+
 @contextlib.contextmanager
 def computations() -> Iterator[Callable[[], int]]:
     """``with computations() as count: ...; count()`` is how many times Dask computed inside."""
@@ -71,5 +92,5 @@ def tapegrad_register_backends(registry: tapegrad.Registry) -> None:
     """Register the lazy ``dask`` backend."""
     registry.register_backend(
         "dask", namespace=dask_namespace, array_types=(da.Array,), to_numpy=_to_numpy, from_numpy=_from_numpy,
-        lazy=True, compute=_compute, kit_inputs=_kit_inputs, computations=computations,
+        lazy=True, compute=_compute, kit_inputs=_kit_inputs, computations=computations, no_compute=no_compute,
     )

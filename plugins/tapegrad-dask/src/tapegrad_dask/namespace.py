@@ -60,3 +60,27 @@ def _empty_safe(name: str) -> Any:
 
 max = _empty_safe("max")  # noqa: A001 - the array API's names
 min = _empty_safe("min")  # noqa: A001
+
+
+class _Linalg:
+    """``array_api_compat.dask.array.linalg``, with ``cholesky`` giving the lower factor the array API
+    specifies (array_api_compat 1.16 hands back Dask's upper one), and a clear error for what Dask lacks."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(_compat.linalg, name)
+        except AttributeError:
+            raise AttributeError(f"Dask has no linalg.{name}: compute the tensor (tapegrad.compute, or .to('numpy')) "
+                                 "and call tapegrad.linalg on NumPy data") from None
+
+    @staticmethod
+    def cholesky(x: Any, /, *, upper: bool = False) -> Any:
+        import dask.array as da
+
+        if x.ndim != 2:
+            raise NotImplementedError("Dask's cholesky takes one matrix (2-D), not a batch")
+        lower = da.linalg.cholesky(x, lower=True)
+        return lower.T if upper else lower
+
+
+linalg = _Linalg()

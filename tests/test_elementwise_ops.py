@@ -14,6 +14,7 @@ from tapegrad import Registry, plugins
 from tapegrad.autograd import grad
 from tapegrad.optable import table
 from tapegrad.ops_builtin import elementwise
+from conftest import EAGER
 from tapegrad.testing import check_grads, check_op, parametrize_with_op_checks
 
 from test_kit import known_failures  # the built-ins' edge cases still failing, listed once
@@ -39,7 +40,7 @@ def grad_of(out: tapegrad.Tensor, *inputs: tapegrad.Tensor) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS, expected_failures=known_failures(OPS))
+@parametrize_with_op_checks(OPS, expected_failures=known_failures(OPS), backends=EAGER)
 def test_conformance(op_check):
     op_check()
 

@@ -12,6 +12,7 @@ import pytest
 
 import tapegrad
 from tapegrad import Tensor
+from conftest import EAGER
 from tapegrad.testing import check_grads, op_checks, parametrize_with_op_checks
 
 INDEXING_OPS = ["getitem", "index_scatter_add", "index_put", "gather"]
@@ -40,7 +41,7 @@ def scatter_reference(shape: tuple[int, ...], key: Any, u: np.ndarray) -> np.nda
 
 
 # ------------------------------------------------------------------------------ conformance kit
-@parametrize_with_op_checks(INDEXING_OPS)
+@parametrize_with_op_checks(INDEXING_OPS, backends=EAGER)
 def test_indexing_op_conforms(op_check):
     op_check()
 

@@ -6,6 +6,7 @@ import pytest
 
 import tapegrad
 from tapegrad import plugins
+from conftest import EAGER
 from tapegrad.testing import EdgeCase, Sample, check_op, op_checks, ops_of_plugin, parametrize_with_op_checks
 
 BUILTIN_OPS = ops_of_plugin("tapegrad.ops_builtin")
@@ -21,7 +22,7 @@ def known_failures(ops: list[str]) -> dict[str, str]:
     return {k: v for k, v in KNOWN_EDGE_CASE_FAILURES.items() if k.rsplit("-", 1)[0] in ops}
 
 
-@parametrize_with_op_checks(BUILTIN_OPS, expected_failures=KNOWN_EDGE_CASE_FAILURES)
+@parametrize_with_op_checks(BUILTIN_OPS, expected_failures=KNOWN_EDGE_CASE_FAILURES, backends=EAGER)
 def test_builtin_op_conforms(op_check):
     op_check()
 

@@ -11,6 +11,7 @@ import pytest
 import tapegrad
 from tapegrad import Registry, Tensor
 from tapegrad.ops_builtin import linalg
+from conftest import EAGER
 from tapegrad.testing import check_grads, parametrize_with_op_checks
 
 OPS = ["matmul", "dot", "outer", "tensordot", "contract", "einsum"]
@@ -27,7 +28,7 @@ def arr(t: Tensor) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS)
+@parametrize_with_op_checks(OPS, backends=EAGER)
 def test_conformance(op_check):
     op_check()
 

@@ -16,6 +16,7 @@ import tapegrad
 import tapegrad.nn.functional as F
 from tapegrad import Registry
 from tapegrad.ops_builtin import nn_conv, nn_norm
+from conftest import EAGER
 from tapegrad.testing import parametrize_with_op_checks
 
 KERNELS = ["convolution", "max_pool2d", "native_layer_norm", "native_batch_norm", "native_group_norm"]
@@ -33,7 +34,7 @@ def leaf(*shape: int) -> tapegrad.Tensor:
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS)
+@parametrize_with_op_checks(OPS, backends=EAGER)
 def test_conformance(op_check):
     op_check()
 

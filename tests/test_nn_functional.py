@@ -11,6 +11,7 @@ import tapegrad
 import tapegrad.nn.functional as F
 from tapegrad import Registry
 from tapegrad.ops_builtin import nn_activations, nn_losses
+from conftest import EAGER
 from tapegrad.testing import parametrize_with_op_checks
 
 
@@ -24,7 +25,7 @@ OPS = _names(nn_activations) + _names(nn_losses)
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS)
+@parametrize_with_op_checks(OPS, backends=EAGER)
 def test_conformance(op_check):
     op_check()
 

@@ -11,6 +11,7 @@ import pytest
 import tapegrad
 from tapegrad import Registry
 from tapegrad.ops_builtin import products, scatter
+from conftest import EAGER
 from tapegrad.testing import parametrize_with_op_checks
 
 SCATTER_OPS = ["scatter_at", "scatter_add_at", "scatter_reduce_at", "index_add_at", "index_copy_at", "index_fill_at",
@@ -22,7 +23,7 @@ OPS = SCATTER_OPS + PRODUCT_OPS
 
 
 # ---------------------------------------------------------------------------- the kit
-@parametrize_with_op_checks(OPS)
+@parametrize_with_op_checks(OPS, backends=EAGER)
 def test_conformance(op_check):
     op_check()
 

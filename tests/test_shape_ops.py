@@ -11,6 +11,7 @@ import pytest
 
 import tapegrad
 from tapegrad import Tensor
+from conftest import EAGER
 from tapegrad.testing import check_grads, op_checks, parametrize_with_op_checks
 
 SHAPE_OPS = ["view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand", "flip", "cat", "stack", "pad"]
@@ -36,7 +37,7 @@ def grads(fn: Any, *xs: Tensor, seed: int = 1) -> tuple[np.ndarray, list[np.ndar
 
 
 # ------------------------------------------------------------------------------ conformance kit
-@parametrize_with_op_checks(SHAPE_OPS + SINGLE_RESULT_COMPOSITES)
+@parametrize_with_op_checks(SHAPE_OPS + SINGLE_RESULT_COMPOSITES, backends=EAGER)
 def test_shape_op_conforms(op_check):
     op_check()
 

@@ -65,12 +65,14 @@ class Context:
         return self.samples + self.variants
 
 
-def _leaves(op: OpDef, values: Sequence[Any], requires: bool = True) -> list[Any]:
-    """Wrap sample arrays as tensors; differentiable float inputs require grad."""
+def _leaves(op: OpDef, values: Sequence[Any], requires: bool = True,
+            make: Callable[[np.ndarray], Tensor] = _wrap) -> list[Any]:
+    """Wrap sample arrays as tensors (``make``: how, by default NumPy ones); differentiable float
+    inputs require grad."""
     out = []
     for i, v in enumerate(values):
         if isinstance(v, np.ndarray):
-            t = _wrap(v)
+            t = make(v)
             if requires and op.differentiable_op and op.input_differentiable(i) and v.dtype.kind == "f":
                 t.requires_grad_(True)
             out.append(t)
@@ -535,17 +537,11 @@ def _variants(backend: Any, array: np.ndarray) -> list[Any]:
 
 def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True) -> list[Any]:
     """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays)."""
-    out = []
-    for i, a in enumerate(arrays):
-        if isinstance(a, np.ndarray):
-            options = _variants(backend, a)
-            t = as_tensor(options[min(variant, len(options) - 1)])
-            if requires and op.differentiable_op and op.input_differentiable(i) and a.dtype.kind == "f":
-                t.requires_grad_(True)
-            out.append(t)
-        else:
-            out.append(a)
-    return out
+    def make(a: np.ndarray) -> Tensor:
+        options = _variants(backend, a)
+        return as_tensor(options[min(variant, len(options) - 1)])
+
+    return _leaves(op, arrays, requires, make)
 
 
 def _declared_refusal(exc: BaseException, backend: Any, op: OpDef) -> bool:

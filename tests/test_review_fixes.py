@@ -3,7 +3,10 @@ reproduces a bug found there (PyTorch's behaviour asserted where it has one)."""
 
 from __future__ import annotations
 
+import pytest
+
 import tapegrad
+from tapegrad import plugins
 
 
 def test_next_functions_shows_a_leaf_as_accumulate_grad():
@@ -13,3 +16,21 @@ def test_next_functions_shows_a_leaf_as_accumulate_grad():
     assert type(sink).__name__ == "AccumulateGrad" and sink.variable is x and index == 0
     assert scalar is None
     assert repr(sink).startswith("<AccumulateGrad object at 0x")
+
+
+def _plugin(register_ops):
+    return type("Plugin", (), {"tapegrad_register_ops": staticmethod(tapegrad.hookimpl(register_ops))})
+
+
+ADD_ONE = dict(forward=lambda xp, x: x + 1, vjp=(lambda xp, g, ans, x: g,))
+
+
+@pytest.mark.parametrize("name", ["testing.plus_one", "graph.plus_one", "engine"])
+def test_names_of_tapegrad_submodules_are_refused(name):
+    # tapegrad.testing / tapegrad.graph are real modules: an op under them would be unreachable
+    registered = plugins.register(_plugin(lambda registry: registry.register_op(name, **ADD_ONE)), name="undermodule")
+    try:
+        with pytest.warns(tapegrad.PluginLoadWarning, match="would shadow tapegrad's own API"):
+            tapegrad.ones(1) + 1
+    finally:
+        plugins.unregister(registered)

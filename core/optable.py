@@ -8,6 +8,8 @@ that, an op call never touches pluggy or this module.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import threading
 import warnings
@@ -128,7 +130,16 @@ def _missing_message(name: str, lead: str = "") -> str:
 def _reserved_names() -> frozenset[str]:
     module = sys.modules.get("tapegrad")
     names = getattr(module, "__all__", ()) if module is not None else ()
-    return frozenset(names) | frozenset(_ORIGINAL_TENSOR_ATTRS)
+    return frozenset(names) | frozenset(_ORIGINAL_TENSOR_ATTRS) | _submodule_names()
+
+
+@functools.cache
+def _submodule_names() -> frozenset[str]:
+    """tapegrad's own modules (``testing``, ``graph``): an op or namespace of that name would be
+    hidden behind the module, as Python's import finds the file first."""
+    import pkgutil
+
+    return frozenset(m.name for m in pkgutil.iter_modules([os.path.dirname(__file__)]))
 
 
 def _build() -> OpTable:

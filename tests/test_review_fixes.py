@@ -3,6 +3,8 @@ reproduces a bug found there (PyTorch's behaviour asserted where it has one)."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 import tapegrad
@@ -34,3 +36,39 @@ def test_names_of_tapegrad_submodules_are_refused(name):
             tapegrad.ones(1) + 1
     finally:
         plugins.unregister(registered)
+
+
+def test_namespace_module_leaves_with_its_plugin():
+    registered = plugins.register(_plugin(lambda registry: registry.register_op("leaving.plus_one", **ADD_ONE)),
+                                  name="leaving")
+    try:
+        import tapegrad.leaving as leaving  # the import system puts it on tapegrad and in sys.modules
+
+        assert tapegrad.leaving is leaving
+    finally:
+        plugins.unregister(registered)
+    assert not hasattr(tapegrad, "leaving") and "leaving" not in dir(tapegrad)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("tapegrad.leaving")
+    flat = plugins.register(_plugin(lambda registry: registry.register_op("leaving", **ADD_ONE)), name="flat")
+    try:  # the name is free again: a flat op may take it
+        assert tapegrad.leaving(tapegrad.ones(1)).tolist() == [2.0]
+    finally:
+        plugins.unregister(flat)
+
+
+def test_namespace_module_survives_a_rebuild_as_itself():
+    registered = plugins.register(_plugin(lambda registry: registry.register_op("staying.deep.plus_one", **ADD_ONE)),
+                                  name="staying")
+    try:
+        import tapegrad.staying.deep as deep
+
+        other = plugins.register(_plugin(lambda registry: registry.register_op("unrelated_op", **ADD_ONE)),
+                                 name="other")  # the table is rebuilt
+        plugins.unregister(other)
+        assert importlib.import_module("tapegrad.staying.deep") is deep
+        assert tapegrad.staying.deep is deep
+        assert deep.plus_one(tapegrad.ones(1)).tolist() == [2.0]
+    finally:
+        plugins.unregister(registered)
+    assert not hasattr(tapegrad, "staying")

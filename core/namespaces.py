@@ -8,7 +8,9 @@ and ``from tapegrad.linalg import solve`` work, and a plugin may add ops to any 
 
 The op table binds each op function onto its namespace module when it is built (and takes it
 back when it is rebuilt), so ``F.relu`` is a plain attribute lookup; ``__getattr__`` covers the
-moment between a rebuild and the next use.
+moment between a rebuild and the next use. A rebuild also takes the modules themselves off
+(``detach``) and puts back those still registered (``attach``), so a namespace leaves with its
+plugin while a surviving one stays the same module object.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sys
 import types
 from typing import Any, Iterable, Sequence
 
-__all__ = ["OpNamespace", "split", "prefixes_of", "install_finder"]
+__all__ = ["OpNamespace", "split", "prefixes_of", "install_finder", "detach", "attach"]
 
 PACKAGE = "tapegrad"
 
@@ -90,7 +92,9 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return OpNamespace(spec.name[len(PACKAGE) + 1:])
+        # the module put back by a rebuild while this import waited for it, or one taken off: itself again
+        existing = sys.modules.get(spec.name) or _detached.pop(spec.name, None)
+        return existing if isinstance(existing, OpNamespace) else OpNamespace(spec.name[len(PACKAGE) + 1:])
 
     def exec_module(self, module: types.ModuleType) -> None:
         from .optable import bind_namespace
@@ -106,6 +110,36 @@ def install_finder() -> None:
     """Put the namespace finder on ``sys.meta_path`` (once)."""
     if _finder not in sys.meta_path:
         sys.meta_path.append(_finder)
+
+
+_detached: dict[str, OpNamespace] = {}  # namespace modules taken off while the op table is rebuilt
+
+
+def detach() -> None:
+    """Take every namespace module out of ``sys.modules`` and off its parent, as the op table is
+    dropped: a namespace whose plugin left must not stay importable, nor hide a later op of its
+    name. ``attach`` puts back, as the same module objects, those the new table still has."""
+    for fullname, module in list(sys.modules.items()):
+        if isinstance(module, OpNamespace) and sys.modules.pop(fullname, None) is module:
+            _detached[fullname] = module
+    for fullname, module in list(_detached.items()):
+        parent, _, leaf = fullname.rpartition(".")
+        owner = sys.modules.get(parent) or _detached.get(parent)
+        if owner is not None and vars(owner).get(leaf) is module:
+            delattr(owner, leaf)
+
+
+def attach(namespaces: frozenset[str]) -> None:
+    """Put back the detached namespace modules whose namespace is in ``namespaces``, parents first."""
+    for fullname in sorted(_detached, key=lambda name: name.count(".")):
+        if fullname[len(PACKAGE) + 1:] not in namespaces:
+            continue
+        module = _detached.pop(fullname)
+        sys.modules[fullname] = module
+        parent, _, leaf = fullname.rpartition(".")
+        owner = sys.modules.get(parent)
+        if owner is not None:
+            setattr(owner, leaf, module)
 
 
 def namespace_module(prefix: str) -> types.ModuleType | None:

@@ -20,7 +20,7 @@ from . import operators, quiet
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
-from .namespaces import namespace_module, prefixes_of, split
+from .namespaces import attach, detach, namespace_module, prefixes_of, split
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, OpDef
 from .tensor import Tensor
@@ -356,6 +356,7 @@ def _bind(new: OpTable) -> None:
             if op.apply is not None and "." not in public and public not in vars(module):
                 setattr(module, public, op.apply)
                 new.bound["module"].append(f"{module_name}:{public}")
+    attach(new.namespaces)
     for prefix in new.namespaces:
         namespace = namespace_module(prefix)
         if namespace is not None:
@@ -385,6 +386,7 @@ def _uninstall(old: OpTable) -> None:
         module = sys.modules.get(module_name)
         if module is not None and public in vars(module):
             delattr(module, public)
+    detach()
     _install_stubs()
 
 

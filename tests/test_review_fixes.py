@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 
 import tapegrad
@@ -72,3 +73,17 @@ def test_namespace_module_survives_a_rebuild_as_itself():
     finally:
         plugins.unregister(registered)
     assert not hasattr(tapegrad, "staying")
+
+
+def test_float16_on_dask():
+    # PyTorch holds half tensors; Dask arrays carry NumPy's float16, which the array API names not
+    da = pytest.importorskip("dask.array")
+    x = tapegrad.as_tensor(da.from_array(np.array([1.0, 2.0], np.float16)), requires_grad=True)
+    assert x.dtype == tapegrad.float16
+    assert tapegrad.tensor(np.array([1.0], np.float16)).to("dask").dtype == tapegrad.float16
+    assert tapegrad.zeros_like(x, dtype=tapegrad.half).dtype == tapegrad.float16
+    wide = tapegrad.as_tensor(da.from_array(np.array([1.0, 2.0], np.float32)), dtype=tapegrad.float16)
+    assert wide.dtype == tapegrad.float16
+    (x * x).sum().backward()
+    (grad,) = tapegrad.compute(x.grad)
+    assert grad.dtype == tapegrad.float16 and grad.tolist() == [2.0, 4.0]

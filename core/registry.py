@@ -581,6 +581,11 @@ def _dtype_table(namespace: Any) -> dict[Any, Any]:
         theirs = getattr(namespace, "bool" if numpy_dtype == np.bool_ else numpy_dtype.name, None)
         if theirs is not None:
             table[theirs] = numpy_dtype
+    float64 = getattr(namespace, "float64", None)
+    if isinstance(float64, np.dtype) or (isinstance(float64, type) and issubclass(float64, np.generic)):
+        for numpy_dtype in SUPPORTED_NUMPY_DTYPES:  # NumPy's dtypes (Dask, CuPy): float16 too, which
+            if numpy_dtype not in table.values():  # the array API does not name
+                table[numpy_dtype] = numpy_dtype
     return table
 
 

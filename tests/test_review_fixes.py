@@ -87,3 +87,16 @@ def test_float16_on_dask():
     (x * x).sum().backward()
     (grad,) = tapegrad.compute(x.grad)
     assert grad.dtype == tapegrad.float16 and grad.tolist() == [2.0, 4.0]
+
+
+def test_as_tensor_of_a_tensor_honours_requires_grad():
+    # as_tensor(data, requires_grad=True) made a leaf for arrays but silently ignored it for tensors
+    base = tapegrad.tensor([1.0, 2.0])
+    x = tapegrad.as_tensor(base, requires_grad=True)
+    assert x.requires_grad and x.is_leaf
+    assert not base.requires_grad  # the caller's tensor is left as it was
+    assert np.shares_memory(x._data, base._data)  # as_tensor shares memory
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    already = tapegrad.tensor([1.0], requires_grad=True)
+    assert tapegrad.as_tensor(already, requires_grad=True) is already

@@ -100,3 +100,21 @@ def test_as_tensor_of_a_tensor_honours_requires_grad():
     assert x.grad.tolist() == [3.0, 3.0]
     already = tapegrad.tensor([1.0], requires_grad=True)
     assert tapegrad.as_tensor(already, requires_grad=True) is already
+
+
+def test_kit_backends_check_feeds_vjps_chunked_cotangents():
+    # a VJP wrong only when its cotangent arrives in several Dask chunks passed the kit, which
+    # chunked the inputs but always sent a one-chunk cotangent
+    pytest.importorskip("dask.array")
+    from tapegrad.testing import Sample, check_op
+
+    def register_ops(registry):
+        registry.register_op("chunk_sensitive", forward=lambda xp, x: x * 2, samples=[Sample((4,))],
+                             vjp=(lambda xp, g, ans, x: g * (3 if len(getattr(g, "chunks", ((1,),))[0]) > 1 else 2),))
+
+    registered = plugins.register(_plugin(register_ops), name="chunk_sensitive")
+    try:
+        with pytest.raises(AssertionError, match=r"\[dask, input variant 1\] gradient 0 differs"):
+            check_op("chunk_sensitive", backends=("dask",))
+    finally:
+        plugins.unregister(registered)

@@ -4,6 +4,8 @@ reproduces a bug found there (PyTorch's behaviour asserted where it has one)."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -118,3 +120,11 @@ def test_kit_backends_check_feeds_vjps_chunked_cotangents():
             check_op("chunk_sensitive", backends=("dask",))
     finally:
         plugins.unregister(registered)
+
+
+def test_autograd_graph_is_there_after_import_tapegrad():
+    # torch.autograd.graph.Node needs no import of its own after `import torch`
+    code = ("import tapegrad\n"
+            "x = tapegrad.tensor([1.0], requires_grad=True)\n"
+            "assert isinstance((x * 2).grad_fn, tapegrad.autograd.graph.Node)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

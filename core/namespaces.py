@@ -8,13 +8,14 @@ and ``from tapegrad.linalg import solve`` work, and a plugin may add ops to any 
 
 The op table binds each op function onto its namespace module when it is built (and takes it
 back when it is rebuilt), so ``F.relu`` is a plain attribute lookup; ``__getattr__`` covers the
-moment between a rebuild and the next use. A rebuild also takes the modules themselves off
-(``detach``) and puts back those still registered (``attach``), so a namespace leaves with its
-plugin while a surviving one stays the same module object.
+moment between a rebuild and the next use. Dropping the table also takes the modules off their
+parents (``detach``) and the rebuild puts back those still registered (``attach``, the same
+module objects) and forgets the others, so a namespace leaves with its plugin.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -92,9 +93,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        # the module put back by a rebuild while this import waited for it, or one taken off: itself again
-        existing = sys.modules.get(spec.name) or _detached.pop(spec.name, None)
-        return existing if isinstance(existing, OpNamespace) else OpNamespace(spec.name[len(PACKAGE) + 1:])
+        return OpNamespace(spec.name[len(PACKAGE) + 1:])
 
     def exec_module(self, module: types.ModuleType) -> None:
         from .optable import bind_namespace
@@ -112,30 +111,32 @@ def install_finder() -> None:
         sys.meta_path.append(_finder)
 
 
-_detached: dict[str, OpNamespace] = {}  # namespace modules taken off while the op table is rebuilt
+def _imported() -> list[tuple[str, OpNamespace]]:
+    """The namespace modules in ``sys.modules``, parents first."""
+    found = [(name, m) for name, m in list(sys.modules.items()) if isinstance(m, OpNamespace)]
+    return sorted(found, key=lambda item: item[0].count("."))
 
 
 def detach() -> None:
-    """Take every namespace module out of ``sys.modules`` and off its parent, as the op table is
-    dropped: a namespace whose plugin left must not stay importable, nor hide a later op of its
-    name. ``attach`` puts back, as the same module objects, those the new table still has."""
-    for fullname, module in list(sys.modules.items()):
-        if isinstance(module, OpNamespace) and sys.modules.pop(fullname, None) is module:
-            _detached[fullname] = module
-    for fullname, module in list(_detached.items()):
+    """Take every namespace module off its parent as the op table is dropped, so the next
+    ``tapegrad.linalg`` asks the rebuilt table; ``attach`` puts back those it still has. They stay
+    in ``sys.modules`` meanwhile: another thread's import of a deeper one needs its parent there."""
+    for fullname, module in _imported():
         parent, _, leaf = fullname.rpartition(".")
-        owner = sys.modules.get(parent) or _detached.get(parent)
+        owner = sys.modules.get(parent)
         if owner is not None and vars(owner).get(leaf) is module:
-            delattr(owner, leaf)
+            with contextlib.suppress(AttributeError):  # another thread took it off first
+                delattr(owner, leaf)
 
 
 def attach(namespaces: frozenset[str]) -> None:
-    """Put back the detached namespace modules whose namespace is in ``namespaces``, parents first."""
-    for fullname in sorted(_detached, key=lambda name: name.count(".")):
-        if fullname[len(PACKAGE) + 1:] not in namespaces:
+    """Put the namespace modules whose namespace is in ``namespaces`` back on their parents, and
+    forget the others, so a namespace leaves with its plugin (no longer importable, and free
+    for a flat op of that name)."""
+    for fullname, module in _imported():
+        if module._prefix not in namespaces:
+            sys.modules.pop(fullname, None)
             continue
-        module = _detached.pop(fullname)
-        sys.modules[fullname] = module
         parent, _, leaf = fullname.rpartition(".")
         owner = sys.modules.get(parent)
         if owner is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def test_namespace_module_leaves_with_its_plugin():
         assert tapegrad.leaving is leaving
     finally:
         plugins.unregister(registered)
-    assert not hasattr(tapegrad, "leaving") and "leaving" not in dir(tapegrad)
+    assert not hasattr(tapegrad, "leaving") and "leaving" not in dir(tapegrad)  # (the table is rebuilt here)
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("tapegrad.leaving")
     flat = plugins.register(_plugin(lambda registry: registry.register_op("leaving", **ADD_ONE)), name="flat")
@@ -128,3 +129,34 @@ def test_autograd_graph_is_there_after_import_tapegrad():
             "x = tapegrad.tensor([1.0], requires_grad=True)\n"
             "assert isinstance((x * 2).grad_fn, tapegrad.autograd.graph.Node)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_namespace_imports_race_table_rebuilds_safely():
+    # rebuilds take namespace modules off their parents but leave them in sys.modules, where
+    # another thread's import of a deeper namespace needs its parent
+    registered = plugins.register(_plugin(lambda registry: registry.register_op("racing.deep.plus_one", **ADD_ONE)),
+                                  name="racing")
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def user() -> None:
+        while not stop.is_set():
+            try:
+                assert importlib.import_module("tapegrad.racing.deep").plus_one(tapegrad.ones(1)).item() == 2.0
+                assert tapegrad.racing.deep.plus_one(tapegrad.ones(1)).item() == 2.0
+            except Exception as exc:  # noqa: BLE001 - collected, asserted below
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=user) for _ in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for _ in range(15):
+            plugins.unregister(plugins.register(_plugin(lambda registry: registry.register_op("churn", **ADD_ONE)),
+                                                name="churn"))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        plugins.unregister(registered)
+    assert not errors, sorted(set(errors))

@@ -160,3 +160,25 @@ def test_namespace_imports_race_table_rebuilds_safely():
             t.join(timeout=30)
         plugins.unregister(registered)
     assert not errors, sorted(set(errors))
+
+
+def test_to_refuses_keywords_the_backend_does_not_take():
+    # tapegrad.ones(2).to("cpu", foo=1) returned the tensor, the keyword ignored (PyTorch: TypeError)
+    x = tapegrad.ones(4)
+    with pytest.raises(TypeError, match="to\\(\\) got an unexpected keyword argument 'foo'") as info:
+        x.to("cpu", foo=1)
+    with pytest.raises(TypeError, match="to\\(\\) got an unexpected keyword argument 'chunks'"):
+        x.to("array_api_strict", chunks=2)
+    assert "_from_numpy" not in str(info.value)
+
+
+def test_to_with_options_onto_the_backend_it_is_on_says_so():
+    pytest.importorskip("dask.array")
+    x = tapegrad.ones(4)
+    with pytest.raises(TypeError, match="to\\(\\) got an unexpected keyword argument 'foo'") as info:
+        x.to("dask", foo=1)
+    assert "_from_numpy" not in str(info.value)
+    moved = x.to("dask", chunks=2)
+    assert moved._data.chunks == ((2, 2),)
+    with pytest.raises(ValueError, match="on the 'dask' backend already"):  # was: chunks= silently ignored
+        moved.to("dask", chunks=1)

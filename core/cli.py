@@ -99,7 +99,7 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     from .optable import table
 
-    backends = None
+    backends: tuple[str, ...] | None = None
     if args.backend is not None:
         if args.backend not in table().backends:
             print(f"tapegrad check: no backend {args.backend!r}; registered: {', '.join(sorted(table().backends))}",

@@ -221,7 +221,8 @@ def refuse_lazy(op: OpDef, backend: Backend, params: Mapping[str, Any]) -> None:
     if op.inspects_values is True:
         what = "its inputs' values (its result's shape depends on them)"
     else:
-        lazy = [name for name in op.inspects_values if _holds(params.get(name), backend.array_types)]
+        names = op.inspects_values if isinstance(op.inspects_values, tuple) else ()
+        lazy = [name for name in names if _holds(params.get(name), backend.array_types)]
         if not lazy:
             return
         what = f"the values of {', '.join(repr(n) for n in lazy)}"

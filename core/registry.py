@@ -389,7 +389,8 @@ class Registry:
         if node_name is not None and not (callable(node_name) or isinstance(node_name, str)):
             raise RegistrationError(f"{where}: node_name must be a str or a callable")
         fixed = node_name
-        namer = node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed)
+        namer: Callable[..., Any] | None = (
+            node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed))
         op = OpDef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},

@@ -3,10 +3,12 @@ reproduces a bug found there (PyTorch's behaviour asserted where it has one)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import subprocess
 import sys
 import threading
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -31,50 +33,44 @@ def _plugin(register_ops):
 ADD_ONE = dict(forward=lambda xp, x: x + 1, vjp=(lambda xp, g, ans, x: g,))
 
 
+@contextlib.contextmanager
+def _op_plugin(op_name: str, plugin_name: str) -> Iterator[None]:
+    """A plugin registering the op ``op_name`` (x + 1), unregistered on leaving."""
+    registered = plugins.register(_plugin(lambda registry: registry.register_op(op_name, **ADD_ONE)), name=plugin_name)
+    try:
+        yield
+    finally:
+        plugins.unregister(registered)
+
+
 @pytest.mark.parametrize("name", ["testing.plus_one", "graph.plus_one", "engine"])
 def test_names_of_tapegrad_submodules_are_refused(name):
     # tapegrad.testing / tapegrad.graph are real modules: an op under them would be unreachable
-    registered = plugins.register(_plugin(lambda registry: registry.register_op(name, **ADD_ONE)), name="undermodule")
-    try:
-        with pytest.warns(tapegrad.PluginLoadWarning, match="would shadow tapegrad's own API"):
-            tapegrad.ones(1) + 1
-    finally:
-        plugins.unregister(registered)
+    with _op_plugin(name, "undermodule"), pytest.warns(tapegrad.PluginLoadWarning, match="would shadow tapegrad's own API"):
+        tapegrad.ones(1) + 1
 
 
 def test_namespace_module_leaves_with_its_plugin():
-    registered = plugins.register(_plugin(lambda registry: registry.register_op("leaving.plus_one", **ADD_ONE)),
-                                  name="leaving")
-    try:
+    with _op_plugin("leaving.plus_one", "leaving"):
         import tapegrad.leaving as leaving  # the import system puts it on tapegrad and in sys.modules
 
         assert tapegrad.leaving is leaving
-    finally:
-        plugins.unregister(registered)
     assert not hasattr(tapegrad, "leaving") and "leaving" not in dir(tapegrad)  # (the table is rebuilt here)
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("tapegrad.leaving")
-    flat = plugins.register(_plugin(lambda registry: registry.register_op("leaving", **ADD_ONE)), name="flat")
-    try:  # the name is free again: a flat op may take it
+    with _op_plugin("leaving", "flat"):  # the name is free again: a flat op may take it
         assert tapegrad.leaving(tapegrad.ones(1)).tolist() == [2.0]
-    finally:
-        plugins.unregister(flat)
 
 
 def test_namespace_module_survives_a_rebuild_as_itself():
-    registered = plugins.register(_plugin(lambda registry: registry.register_op("staying.deep.plus_one", **ADD_ONE)),
-                                  name="staying")
-    try:
+    with _op_plugin("staying.deep.plus_one", "staying"):
         import tapegrad.staying.deep as deep
 
-        other = plugins.register(_plugin(lambda registry: registry.register_op("unrelated_op", **ADD_ONE)),
-                                 name="other")  # the table is rebuilt
-        plugins.unregister(other)
+        with _op_plugin("unrelated_op", "other"):  # the table is rebuilt, twice
+            pass
         assert importlib.import_module("tapegrad.staying.deep") is deep
         assert tapegrad.staying.deep is deep
         assert deep.plus_one(tapegrad.ones(1)).tolist() == [2.0]
-    finally:
-        plugins.unregister(registered)
     assert not hasattr(tapegrad, "staying")
 
 
@@ -134,8 +130,6 @@ def test_autograd_graph_is_there_after_import_tapegrad():
 def test_namespace_imports_race_table_rebuilds_safely():
     # rebuilds take namespace modules off their parents but leave them in sys.modules, where
     # another thread's import of a deeper namespace needs its parent
-    registered = plugins.register(_plugin(lambda registry: registry.register_op("racing.deep.plus_one", **ADD_ONE)),
-                                  name="racing")
     errors: list[str] = []
     stop = threading.Event()
 
@@ -148,18 +142,19 @@ def test_namespace_imports_race_table_rebuilds_safely():
                 errors.append(repr(exc))
 
     threads = [threading.Thread(target=user) for _ in range(3)]
-    try:
-        for t in threads:
-            t.start()
-        for _ in range(15):
-            plugins.unregister(plugins.register(_plugin(lambda registry: registry.register_op("churn", **ADD_ONE)),
-                                                name="churn"))
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        plugins.unregister(registered)
+    with _op_plugin("racing.deep.plus_one", "racing"):
+        try:
+            for t in threads:
+                t.start()
+            for _ in range(15):
+                with _op_plugin("churn", "churn"):  # a rebuild coming and going
+                    pass
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
     assert not errors, sorted(set(errors))
+
 
 
 def test_to_refuses_keywords_the_backend_does_not_take():

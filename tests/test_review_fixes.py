@@ -177,3 +177,17 @@ def test_to_with_options_onto_the_backend_it_is_on_says_so():
     assert moved._data.chunks == ((2, 2),)
     with pytest.raises(ValueError, match="on the 'dask' backend already"):  # was: chunks= silently ignored
         moved.to("dask", chunks=1)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+def test_as_tensor_cast_of_a_tensor_stays_differentiable(backend):
+    # PyTorch: as_tensor(x, dtype=float64) of a float32 x requiring grad is x.to(float64) (ToCopyBackward0)
+    if backend == "dask":
+        pytest.importorskip("dask.array")
+    x = tapegrad.ones(2).to(backend).requires_grad_(True)
+    y = tapegrad.as_tensor(x, dtype=tapegrad.float64)
+    assert y.dtype == tapegrad.float64 and y.requires_grad and y.grad_fn is not None
+    (y * 3).sum().backward()
+    (grad,) = tapegrad.compute(x.grad)
+    assert grad.dtype == tapegrad.float32 and grad.tolist() == [3.0, 3.0]
+    assert tapegrad.as_tensor(x, dtype="float64").requires_grad  # dtype given as NumPy names it, too

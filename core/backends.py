@@ -7,6 +7,7 @@ a fast path that needs no table lookup; everything else asks the op table.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,7 +110,13 @@ def transfer(tensor: Tensor, name: str, **options: Any) -> Tensor:
     target = backend_named(name)
     data = tensor._data
     source = backend_named("numpy") if type(data) is np.ndarray else backend_of(data)
+    if options:
+        _check_options(target, options)
     if source is target:
+        if options:
+            raise ValueError(f"to(): the tensor is on the {name!r} backend already, so {', '.join(options)}= would "
+                             "change nothing; the options apply when moving onto a backend (change the array's "
+                             "layout with the backend's own functions)")
         return tensor
     out = target.from_numpy(np.asarray(source.to_numpy(data)), **options)
     if not (tensor._requires_grad and is_grad_enabled()):
@@ -118,6 +125,21 @@ def transfer(tensor: Tensor, name: str, **options: Any) -> Tensor:
     node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), (ShapeDtype(data.shape, data.dtype),),
                 None, source.xp)
     return _wrap(out, node)
+
+
+def _check_options(target: Backend, options: dict[str, Any]) -> None:
+    """``options`` are keywords ``target``'s ``from_numpy`` takes, else the error PyTorch's ``to()`` gives."""
+    try:
+        parameters = list(inspect.signature(target.from_numpy).parameters.values())[1:]
+    except (TypeError, ValueError):  # a builtin without a signature: let it judge
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    taken = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    for key in options:
+        if key not in taken:
+            raise TypeError(f"to() got an unexpected keyword argument {key!r} (the {target.name!r} backend takes "
+                            f"{', '.join(f'{k}=' for k in sorted(taken)) or 'no options'})")
 
 
 def compute(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:

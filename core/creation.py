@@ -58,8 +58,12 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: b
     """A tensor over ``data``, sharing memory with a NumPy array or tensor when no cast is needed.
     Any registered backend's array is wrapped as it is: not copied, not computed (a Dask array
     stays a lazy Dask tensor), only cast when ``dtype`` differs."""
-    if type(data) is Tensor and (dtype is None or numpy_dtype_of(data._data) == _dtypes.to_numpy_dtype(dtype)):
-        return data if device is None else data.to(device)
+    if type(data) is Tensor:  # itself, or moved and cast as x.to(...) would: differentiably, on its own backend
+        t = data if dtype is None else data.to(_dtypes.from_numpy_dtype(_dtypes.to_numpy_dtype(dtype)))
+        t = t if device is None else t.to(device)
+        if t.requires_grad or requires_grad is False or not _flag("requires_grad", requires_grad):
+            return t
+        return _requiring(t.detach(), requires_grad)  # a new leaf over the same memory; the caller's is untouched
     backend = _foreign_backend(data)
     if backend is not None:
         t = _wrap(_backend_array(backend, data, dtype, copy=False))

@@ -255,6 +255,7 @@ def lazy_refusal(name: str, what: str, backend: str) -> str:
 
 
 def _holds(value: Any, types: tuple[type, ...]) -> bool:
+    value = value._data if type(value) is Tensor else value
     if isinstance(value, types):
         return True
     return isinstance(value, (tuple, list)) and any(_holds(v, types) for v in value)

@@ -124,6 +124,21 @@ class Node:
         return f"<{where}{self.name()} object at {id(self):#x}>"
 
 
+class AccumulateGrad:
+    """How a leaf shows in ``next_functions``: the sink that accumulates into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
 _NAMED: dict[tuple[str, str], type] = {}
 
 

@@ -8,11 +8,14 @@ and ``from tapegrad.linalg import solve`` work, and a plugin may add ops to any 
 
 The op table binds each op function onto its namespace module when it is built (and takes it
 back when it is rebuilt), so ``F.relu`` is a plain attribute lookup; ``__getattr__`` covers the
-moment between a rebuild and the next use.
+moment between a rebuild and the next use. Dropping the table also takes the modules off their
+parents (``detach``) and the rebuild puts back those still registered (``attach``, the same
+module objects) and forgets the others, so a namespace leaves with its plugin.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -20,7 +23,7 @@ import sys
 import types
 from typing import Any, Iterable, Sequence
 
-__all__ = ["OpNamespace", "split", "prefixes_of", "install_finder"]
+__all__ = ["OpNamespace", "split", "prefixes_of", "install_finder", "detach", "attach"]
 
 PACKAGE = "tapegrad"
 
@@ -106,6 +109,38 @@ def install_finder() -> None:
     """Put the namespace finder on ``sys.meta_path`` (once)."""
     if _finder not in sys.meta_path:
         sys.meta_path.append(_finder)
+
+
+def _imported() -> list[tuple[str, OpNamespace]]:
+    """The namespace modules in ``sys.modules``, parents first."""
+    found = [(name, m) for name, m in list(sys.modules.items()) if isinstance(m, OpNamespace)]
+    return sorted(found, key=lambda item: item[0].count("."))
+
+
+def detach() -> None:
+    """Take every namespace module off its parent as the op table is dropped, so the next
+    ``tapegrad.linalg`` asks the rebuilt table; ``attach`` puts back those it still has. They stay
+    in ``sys.modules`` meanwhile: another thread's import of a deeper one needs its parent there."""
+    for fullname, module in _imported():
+        parent, _, leaf = fullname.rpartition(".")
+        owner = sys.modules.get(parent)
+        if owner is not None and vars(owner).get(leaf) is module:
+            with contextlib.suppress(AttributeError):  # another thread took it off first
+                delattr(owner, leaf)
+
+
+def attach(namespaces: frozenset[str]) -> None:
+    """Put the namespace modules whose namespace is in ``namespaces`` back on their parents, and
+    forget the others, so a namespace leaves with its plugin (no longer importable, and free
+    for a flat op of that name)."""
+    for fullname, module in _imported():
+        if module._prefix not in namespaces:
+            sys.modules.pop(fullname, None)
+            continue
+        parent, _, leaf = fullname.rpartition(".")
+        owner = sys.modules.get(parent)
+        if owner is not None:
+            setattr(owner, leaf, module)
 
 
 def namespace_module(prefix: str) -> types.ModuleType | None:

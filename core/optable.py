@@ -8,6 +8,8 @@ that, an op call never touches pluggy or this module.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import threading
 import warnings
@@ -18,7 +20,7 @@ from . import operators, quiet
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
-from .namespaces import namespace_module, prefixes_of, split
+from .namespaces import attach, detach, namespace_module, prefixes_of, split
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, OpDef
 from .tensor import Tensor
@@ -128,7 +130,16 @@ def _missing_message(name: str, lead: str = "") -> str:
 def _reserved_names() -> frozenset[str]:
     module = sys.modules.get("tapegrad")
     names = getattr(module, "__all__", ()) if module is not None else ()
-    return frozenset(names) | frozenset(_ORIGINAL_TENSOR_ATTRS)
+    return frozenset(names) | frozenset(_ORIGINAL_TENSOR_ATTRS) | _submodule_names()
+
+
+@functools.cache
+def _submodule_names() -> frozenset[str]:
+    """tapegrad's own modules (``testing``, ``graph``): an op or namespace of that name would be
+    hidden behind the module, as Python's import finds the file first."""
+    import pkgutil
+
+    return frozenset(m.name for m in pkgutil.iter_modules([os.path.dirname(__file__)]))
 
 
 def _build() -> OpTable:
@@ -345,6 +356,7 @@ def _bind(new: OpTable) -> None:
             if op.apply is not None and "." not in public and public not in vars(module):
                 setattr(module, public, op.apply)
                 new.bound["module"].append(f"{module_name}:{public}")
+    attach(new.namespaces)
     for prefix in new.namespaces:
         namespace = namespace_module(prefix)
         if namespace is not None:
@@ -374,6 +386,7 @@ def _uninstall(old: OpTable) -> None:
         module = sys.modules.get(module_name)
         if module is not None and public in vars(module):
             delattr(module, public)
+    detach()
     _install_stubs()
 
 

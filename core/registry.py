@@ -419,7 +419,8 @@ class Registry:
         if node_name is not None and not (callable(node_name) or isinstance(node_name, str)):
             raise RegistrationError(f"{where}: node_name must be a str or a callable")
         fixed = node_name
-        namer: Any = node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed)
+        namer: Callable[..., Any] | None = (
+            node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed))
         op = OpDef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
@@ -623,6 +624,11 @@ def _dtype_table(namespace: Any) -> dict[Any, Any]:
         theirs = getattr(namespace, "bool" if numpy_dtype == np.bool_ else numpy_dtype.name, None)
         if theirs is not None:
             table[theirs] = numpy_dtype
+    float64 = getattr(namespace, "float64", None)
+    if isinstance(float64, np.dtype) or (isinstance(float64, type) and issubclass(float64, np.generic)):
+        for numpy_dtype in SUPPORTED_NUMPY_DTYPES:  # NumPy's dtypes (Dask, CuPy): float16 too, which
+            if numpy_dtype not in table.values():  # the array API does not name
+                table[numpy_dtype] = numpy_dtype
     return table
 
 

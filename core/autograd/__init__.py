@@ -191,5 +191,5 @@ def _to_backend_array(value: Any, like: Any) -> Any:
 
 
 # Built on grad above, so imported after it.
-from . import functional  # noqa: E402
+from . import functional, graph  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

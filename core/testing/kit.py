@@ -535,11 +535,17 @@ def _variants(backend: Any, array: np.ndarray) -> list[Any]:
     return list(made) if made else [backend.from_numpy(array)]
 
 
+def _variant(backend: Any, array: np.ndarray, variant: int) -> Any:
+    """Native variant ``variant`` of ``array`` (its last, where the backend offers fewer): the
+    inputs and the cotangent of one run are made alike, so VJPs meet that layout too."""
+    options = _variants(backend, array)
+    return options[min(variant, len(options) - 1)]
+
+
 def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True) -> list[Any]:
     """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays)."""
     def make(a: np.ndarray) -> Tensor:
-        options = _variants(backend, a)
-        return as_tensor(options[min(variant, len(options) - 1)])
+        return as_tensor(_variant(backend, a, variant))
 
     return _leaves(op, arrays, requires, make)
 
@@ -590,7 +596,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             wrt = [a for a in leaves if type(a) is Tensor and a.requires_grad]
             if grads_wanted and got.requires_grad:
                 try:  # as users do: a scalar loss, backward() with its implicit gradient
-                    (got.sum() if unknown else (got * as_tensor(_variants(backend, u)[0])).sum()).backward()
+                    (got.sum() if unknown else (got * as_tensor(_variant(backend, u, variant))).sum()).backward()
                 except Exception as exc:
                     raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}", arrays) from None
             forced = computed() if computed is not None else 0

@@ -36,6 +36,13 @@ def broadcast_to(x: Any, /, shape: tuple[int, ...]) -> Any:
             f"cannot broadcast to a shape with an unknown size {tuple(shape)}: the Dask array's chunk sizes are not "
             "known until computed (a boolean mask made them so); call x.compute_chunk_sizes() on the Dask array "
             "before wrapping it, or tapegrad.compute() the tensor first")
+    if x.size == 1 and math.prod(shape) * x.dtype.itemsize > 2 ** 27:
+        # one value spread over a big shape (the cotangent of a sum): in Dask's default that is one
+        # chunk the size of the whole array, which would be materialised at once; chunk it instead
+        import dask.array as da
+
+        return da.broadcast_to(_compat.reshape(x, ()), shape,
+                               chunks=da.core.normalize_chunks("auto", shape, dtype=x.dtype))
     return _compat.broadcast_to(x, shape)
 
 

@@ -214,3 +214,15 @@ def test_check_runs_the_kit_on_a_backend():
 
     assert main(["check", "sin", "--backend", BACKEND]) == 0
     assert main(["check", "sin", "--backend", "no_such_backend"]) == 2
+
+
+def test_the_cotangent_of_a_big_sum_is_chunked_not_one_block():
+    """The VJP of sum spreads a 0-d cotangent over the input's shape: in chunks, so a loss over data
+    bigger than memory never holds a whole gradient-sized block (benchmarks/out_of_core.py)."""
+    from tapegrad_dask import namespace
+
+    spread = namespace.broadcast_to(da.ones((), chunks=()), (50_000_000,))
+    assert spread.npartitions > 1 and max(spread.chunks[0]) * 8 <= 2 ** 28
+    x = lazy(np.ones(8), chunks=4, requires_grad=True)
+    x.sum().backward()
+    assert tapegrad.compute(x.grad)[0].tolist() == [1.0] * 8

@@ -69,6 +69,28 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 # The score counts them apart.
 # No input tells these from the original (or only where PyTorch gives NaN as well).
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('elementwise', 'shifted = xp.bitwise_left_shift(x, xp.where(inside, y, xp.zeros_like(y)))', 'xp.zeros_like -> xp.ones_like'):
+        'the shift used outside [0, bits) is masked by the where() that follows: any in-range shift gives the same result',
+    ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):
+        'keepdim is only validated here (the forwards pass their own); the default is never read otherwise',
+    ('reductions', 'if keepdim is not False and keepdim is not True:', 'False -> True'):
+        'the guard only skips as_flag for the bools it accepts anyway: as_flag(False) is False',
+    ('reductions', 'if keepdim is not False and keepdim is not True:', 'True -> False'):
+        'the guard only skips as_flag for the bools it accepts anyway: as_flag(True) is True',
+    ('reductions', 'if keepdim is not False and keepdim is not True:', 'keepdim is not False and keepdim is not True: And -> Or'):
+        'as_flag is then called for bools too, and returns them unchanged',
+    ('reductions', 'log_ratio = xp.log(xp.where(skip, xp.ones_like(size), size)) - xp.log(safe_norm)', 'xp.ones_like -> xp.zeros_like'):
+        'the stand-in is read only where skip holds, and the where() of the next line puts 0 there',
+    ('reductions', 'return xp.where(skip, 0.0, g * sign(xp, x) * xp.exp(log_ratio * (order - 1)))', 'g * sign(xp, x): Mult -> Div'):
+        'sign(x) is +-1 wherever the where() keeps the value (x != 0), and g / +-1 == g * +-1',
+    ('reductions', 'm = (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=True)', 'order > 0: Gt -> GtE'):
+        'order == 0 returned earlier: the comparison never sees 0',
+    ('reductions', 'm = (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=True)', '0 -> 1'):
+        'moves only 0 < p <= 1 to the smallest |x| as scale; p == 1 returned earlier, and for 0 < p < 1 (|x|/scale)**p neither overflows nor underflows with either scale',
+    ('reductions', 'scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))', '0.0 -> 0.001'):
+        'where std is 0 every deviation of that slice is 0, so the product with centered is 0 whatever the scale',
+    ('reductions', 'scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))', '1.0 -> 1.001'):
+        'the safe divisor is read only where std is 0, which the outer where() replaces',
     ('tensor_api', 'fa, fb = xp.where(finite, a, 0), xp.where(finite, b, 0)  # no inf - inf: nothing to warn about', '0 -> 1'):
         "the stand-in for a non-finite element is masked by `finite &` in the next line: any number gives the same result",
     ('arithmetic', 'safe_x = xp.where(pole, xp.ones_like(x), x)', 'xp.ones_like -> xp.zeros_like'):

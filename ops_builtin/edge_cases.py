@@ -130,6 +130,7 @@ NORM = [
     EdgeCase([0.0, 1.0], params={"p": 0.5}, value=1.0, grads=([0.0, 1.0],), why="p < 1 at a zero entry"),
     EdgeCase([0.0, 0.0], params={"p": 3}, value=0.0, grads=([0.0, 0.0],)),
     EdgeCase([0.0, 0.0, 2.0], params={"p": 0}, value=1.0, grads=([0.0, 0.0, 0.0],), why="the count of non-zeros"),
+    EdgeCase([[1.0, -3.0]], params={"p": INF}, value=3.0, grads=([[0.0, -1.0]],), why="a size-1 dimension"),
     EdgeCase([1e300, 1.0], value=1e300, grads=([1.0, 1e-300],),
              why="Not PyTorch's: scaled by the largest |x|, the 2-norm of [1e300, 1] is 1e300 (PyTorch's overflows to inf)"),
     EdgeCase([1e300, 1.0], params={"p": 3}, value=1e300,

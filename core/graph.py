@@ -165,18 +165,3 @@ def rename(node: Node, name: str) -> None:
             "__slots__": (), "__module__": module, "__qualname__": name,
             "__doc__": "A backward node (see tapegrad's Node)."}))
     node.__class__ = cls
-
-
-class AccumulateGrad:
-    """How a leaf shows in ``next_functions``: the sink that accumulates into ``.grad``."""
-
-    __slots__ = ("variable",)
-
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
-
-    def name(self) -> str:
-        return "AccumulateGrad"
-
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {id(self):#x}>"

@@ -555,7 +555,7 @@ def register(registry: Registry) -> None:
                                             Sample((2, 3), threshold=-0.5, value=-1.0)])
     _unary(registry, "elu", lambda xp, x, alpha=1.0, inplace=False: _elu(xp, x, alpha, inplace),
            lambda xp, g, ans, x, alpha=1.0, inplace=False: _elu_like_vjp(xp, g, x, alpha, 1.0, 1.0),
-           params=("alpha",), samples=[Sample((3,)), Sample((2, 3), alpha=0.5)])
+           params=("alpha",), samples=[Sample((3,)), Sample((2, 3), alpha=0.5)], doc=_elu.__doc__)
     _unary(registry, "selu", _selu,
            lambda xp, g, ans, x, inplace=False: _elu_like_vjp(xp, g, x, SELU_ALPHA, SELU_SCALE, 1.0),
            aliases=("selu",), node_name="EluBackward0")

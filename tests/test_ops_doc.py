@@ -11,7 +11,7 @@ from tapegrad.opdocs import ops_markdown
 from tapegrad.optable import table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ops.md"
-REPO_PLUGINS = {"tapegrad.numpy_backend", "tapegrad.ops_builtin", "special", "array_api_strict"}
+REPO_PLUGINS = {"tapegrad.numpy_backend", "tapegrad.ops_builtin", "special", "array_api_strict", "dask"}
 
 
 def test_ops_doc_is_generated_from_the_registry():

@@ -25,7 +25,7 @@ def ops_markdown(ops: list[OpDef], plugins: list[str]) -> str:
     by_namespace: dict[str, list[OpDef]] = {}
     for op in ops:
         by_namespace.setdefault(split(op.name)[0], []).append(op)
-    lines = [HEADER, f"Plugins: {', '.join(f'`{p}`' for p in plugins)}. {len(ops)} ops.", ""]
+    lines = [HEADER, f"Plugins: {', '.join(f'`{p}`' for p in sorted(plugins))}. {len(ops)} ops.", ""]
     for namespace in sorted(by_namespace, key=lambda n: (n != "", n)):
         title = "Top level (`tapegrad.NAME`)" if not namespace else f"`tapegrad.{namespace}`"
         lines += [f"## {title}", "", "| op | also | Tensor methods | plugin | what it does |", "| --- | --- | --- | --- | --- |"]

@@ -17,11 +17,16 @@ from .registry import Backend, OpDef, Registry
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["ComputeRefused", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
+__all__ = ["ComputeRefused", "UnknownSizeError", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
 
 
 class ComputeRefused(RuntimeError):
     """Raised by a lazy backend's ``no_compute`` guard when something inside tries to compute."""
+
+
+class UnknownSizeError(ValueError):
+    """Raised by a lazy backend for a step that needs a size it does not know until it computes
+    (a boolean mask's result): the documented limit of unknown sizes, which the kit accepts there."""
 
 
 def backend_of(data: Any) -> Backend:

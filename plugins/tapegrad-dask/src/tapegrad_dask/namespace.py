@@ -14,6 +14,8 @@ from typing import Any
 
 import array_api_compat.dask.array as _compat
 
+from tapegrad.backends import UnknownSizeError
+
 __name__ = "tapegrad_dask.namespace"  # noqa: A001 - shown in tapegrad's messages
 
 
@@ -32,7 +34,7 @@ def reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> A
 def broadcast_to(x: Any, /, shape: tuple[int, ...]) -> Any:
     """``x`` broadcast to ``shape``, refused clearly when a size in ``shape`` is unknown."""
     if any(isinstance(n, float) and math.isnan(n) for n in shape):
-        raise ValueError(
+        raise UnknownSizeError(
             f"cannot broadcast to a shape with an unknown size {tuple(shape)}: the Dask array's chunk sizes are not "
             "known until computed (a boolean mask made them so); call x.compute_chunk_sizes() on the Dask array "
             "before wrapping it, or tapegrad.compute() the tensor first")

@@ -154,7 +154,7 @@ class Backend:
 
     def dtype(self, numpy_dtype: Any) -> Any:
         """This backend's dtype for a NumPy dtype (array-API namespaces name dtypes alike)."""
-        for theirs, ours in self.numpy_dtypes.items():
+        for theirs, ours in list(self.numpy_dtypes.items()):  # numpy_dtype may add entries meanwhile
             if ours == numpy_dtype:
                 return theirs
         raise TypeError(f"backend {self.name!r} has no dtype matching NumPy's {numpy_dtype}")

@@ -221,6 +221,13 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
     return apply
 
 
+def _params_need_general(op: OpDef, rule: Promotion | None) -> bool:
+    """Whether a fast path must hand calls that pass params to the general path: params that
+    rename, change the dtype rule or the forward. Decided once, when the op is bound."""
+    return bool(op.param_aliases or op.promotion_by_param or op.param_forward
+                or (rule is not None and rule.takes_dtype))
+
+
 def refuse_lazy(op: OpDef, backend: Backend, params: Mapping[str, Any]) -> None:
     """An op that must look at values, on a lazy backend: refused, unless the values it reads
     (the params it names) hold no lazy array."""
@@ -321,9 +328,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     when the tensors share a dtype whose result dtype ``fast`` knows (other calls promote in
     the general path)."""
     forward = op.forward
-    # calls with params that rename, change the dtype rule or the forward: the general path
-    param_aliases = (op.param_aliases or op.promotion_by_param or op.param_forward
-                     or (rule is not None and rule.takes_dtype))
+    param_aliases = _params_need_general(op, rule)
     broadcasts = op.broadcasts
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 2)
@@ -415,9 +420,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     """The hot path for ``f(x)`` on NumPy data, static params given by keyword, for the
     dtypes whose result dtype ``fast`` knows (other calls promote in the general path)."""
     forward = op.forward
-    # calls with params that rename, change the dtype rule or the forward: the general path
-    param_aliases = (op.param_aliases or op.promotion_by_param or op.param_forward
-                     or (rule is not None and rule.takes_dtype))
+    param_aliases = _params_need_general(op, rule)
     (saves_inputs,), saves_output = save_plan(op)[1]  # type: ignore[index]  # one input: its rule always runs
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)

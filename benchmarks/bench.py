@@ -1131,9 +1131,9 @@ def main(argv: list[str] | None = None) -> int:
     print("* arrays = 4,000,000 * 8 bytes. Extra peak = tracemalloc's peak during one step minus the memory traced\n"
           "  just before it (inputs a, b, x, t allocated; .grad cleared): temporaries, saved values and the two\n"
           "  gradients the step returns (so never under 2). PyTorch's allocations are invisible to tracemalloc:\n"
-          "  its figure is ru_maxrss minus the resident set before the step, in a fresh interpreter (the row\n"
-          "  below gives all three sides measured that way). Tape bytes: memory held by the recorded graph of\n"
-          "  the chain after forward, over 100,001 ops (tracemalloc; PyTorch's by resident set).")
+          "  its figure (rss) is the resident set's high-water mark over its size before the step, in a fresh\n"
+          "  interpreter (in full mode a row gives all three sides measured so). Tape bytes: memory held by the\n"
+          "  recorded graph of the chain after forward, over 100,001 ops (tracemalloc; PyTorch's by resident set).")
     print(f"First op: plugins loaded = {', '.join(first['plugins'])}.")
     cpu_end = _cpu_seconds()
     if cpu_start and cpu_end:

@@ -344,7 +344,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
     # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
     keeps = tuple((k[0], k[1], o) for k, o in save_plan(op) or ())
-    inplace, big = reuse.elementwise_ufunc(direct, 2), reuse.ENABLED  # big operands: reuse.binary
+    inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
@@ -370,8 +370,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 ok = False
             if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
-                    if big and not params and (tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG):
-                        out = reuse.binary(inplace, compute, x, y, a, b, rd, d0, d1, keeps)
+                    if tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG:
+                        out = reuse.binary(inplace, compute, x, y, a, b, rd, d0, d1, keeps, params)
                     elif direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
                     else:
@@ -434,7 +434,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     verify = rule is not None and direct is None
     hot, hot_result = (_F32, fast[_F32]) if _F32 in fast else (_ABSENT, None)
     d0 = op.input_differentiable(0)
-    inplace, big = reuse.elementwise_ufunc(direct, 1), reuse.ENABLED  # big operands: reuse.unary
+    inplace = reuse.elementwise_ufunc(direct, 1)  # big operands go through reuse.unary
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -445,8 +445,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
                                            else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     try:  # free unless it raises (zero-cost exceptions)
-                        if big and not params and a.size >= BIG:
-                            out = reuse.unary(inplace, compute, x, a, rd, saves_inputs)
+                        if a.size >= BIG:
+                            out = reuse.unary(inplace, compute, x, a, rd, saves_inputs, params)
                         elif direct is not None:
                             out = direct(a, **params) if params else direct(a)
                         else:

@@ -42,8 +42,10 @@ from .versions import _modified
 
 __all__ = ["BIG", "ENABLED", "elementwise_ufunc", "binary", "unary"]
 
-BIG = 1 << 15  # elements; NumPy elides temporaries of 256 KiB and up (2**15 float64s)
 ENABLED = sys.implementation.name == "cpython" and (3, 11) <= sys.version_info[:2] < (3, 14)
+# elements; NumPy elides temporaries of 256 KiB and up (2**15 float64s). Where reuse is off, no
+# array is big: the fast paths' one size test then never passes.
+BIG = 1 << 15 if ENABLED else sys.maxsize
 
 ndarray = np.ndarray
 _births = threading.local()  # .last: (id(array), id(frame), instruction offset) of the last big result
@@ -128,12 +130,13 @@ def _dying(t: Any, array: Any, frame: Any, operand: int, tensor_refs: int) -> bo
 
 
 def binary(ufunc: Any, compute: Any, x: Any, y: Any, a: Any, b: Any, rd: Any, d0: bool, d1: bool,
-           keeps: tuple) -> Any:
-    """The forward of a fast path's big operands: ``compute(a, b)``, or, for an elementwise ``ufunc``,
-    ``ufunc(a, b)`` into ``a`` or ``b`` where that operand is dying. Its result is noted as born here."""
+           keeps: tuple, params: dict) -> Any:
+    """The forward of a fast path's big operands: ``compute(a, b)``, or, for an elementwise ``ufunc``
+    and no params, ``ufunc(a, b)`` into ``a`` or ``b`` where that operand is dying. Its result is
+    noted as born here."""
     frame = sys._getframe(2)  # the op's caller
-    if ufunc is None:
-        out = compute(a, b)
+    if ufunc is None or params:
+        out = compute(a, b, **params)
         _born(out, frame)
         return out
     rx = d0 and type(x) is Tensor and x._requires_grad
@@ -157,12 +160,12 @@ def binary(ufunc: Any, compute: Any, x: Any, y: Any, a: Any, b: Any, rd: Any, d0
     return out
 
 
-def unary(ufunc: Any, compute: Any, x: Any, a: Any, rd: Any, keeps_input: bool) -> Any:
-    """``compute(a)`` for a fast path's big operand, or, for an elementwise ``ufunc``, ``ufunc(a)``
-    into ``a`` where it is dying. Its result is noted as born here."""
+def unary(ufunc: Any, compute: Any, x: Any, a: Any, rd: Any, keeps_input: bool, params: dict) -> Any:
+    """``compute(a)`` for a fast path's big operand, or, for an elementwise ``ufunc`` and no params,
+    ``ufunc(a)`` into ``a`` where it is dying. Its result is noted as born here."""
     frame = sys._getframe(2)
-    if ufunc is None:
-        out = compute(a)
+    if ufunc is None or params:
+        out = compute(a, **params)
     elif a.dtype == rd and not (keeps_input and x._requires_grad and grad_enabled_fast()) and _dying(
             x, a, frame, 0, _TENSOR_REFS + 1):
         if _modified:

@@ -250,6 +250,11 @@ def test_object_arrays_holding_tensors_are_not_touched(data):
     shifted = (objects + 1.0)[0]
     np.testing.assert_array_equal(objects[0].numpy(), 2.0 * x0)
     np.testing.assert_array_equal(shifted.numpy(), 2.0 * x0 + 1.0)
+    one = np.empty(1, dtype=object)
+    one[0] = x * 4.0  # the last big result born in this frame, held by the array alone
+    halved = one / 2.0
+    np.testing.assert_array_equal(one[0].numpy(), 4.0 * x0)
+    np.testing.assert_array_equal(halved[0].numpy(), 2.0 * x0)
 
 
 def test_threads_each_get_their_own_results(data):

@@ -35,6 +35,7 @@ import pstats
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 import tracemalloc
 from typing import Any, Callable
@@ -190,6 +191,7 @@ def make_chain_cases(n_ops: int) -> Case:
 
 RESIDENT = r"""
 import gc, json, os, sys
+from typing import Any
 import numpy as np
 
 def rss(field="VmRSS"):
@@ -214,22 +216,13 @@ if side != "numpy":
     if side == "torch":
         lib.set_num_threads(1)
 if n_ops and side != "numpy":
-    C_MUL, C_ADD, C_SUB, C_DIV = 1.01, 0.5, 0.25, 1.02
-
-    def build(leaf, reps):
-        y = leaf
-        for _ in range(reps):
-            y = y * C_MUL
-            y = y + C_ADD
-            y = y - C_SUB
-            y = y / C_DIV
-        return y.sum()
+    # CHAIN: bench.py puts its constants and _chain here
 
     leaf = lib.from_numpy(np.ones(4)).requires_grad_(True)
-    build(leaf, 250).backward()  # the engine and its allocations warmed, on a graph too small to matter
+    _chain(leaf, 250).backward()  # the engine and its allocations warmed, on a graph too small to matter
     gc.collect()
     before = rss()
-    root = build(leaf, n_ops // 4)
+    root = _chain(leaf, n_ops // 4)
     out["tape_bytes_per_op"] = (rss() - before) / (n_ops + 1)
     del root, leaf
     gc.collect()
@@ -269,7 +262,11 @@ def resident(side: str, n: int = 0, n_ops: int = 0) -> dict[str, float]:
     count: comparable, not exact. Empty where it failed (not Linux, say)."""
     try:
         env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")  # big arrays go back to the system when freed
-        out = subprocess.run([sys.executable, "-c", RESIDENT, side, str(n), str(n_ops)], capture_output=True,
+        import inspect
+
+        code = RESIDENT.replace("    # CHAIN: bench.py puts its constants and _chain here\n", textwrap.indent(
+            f"C_MUL, C_ADD, C_SUB, C_DIV = {C_MUL}, {C_ADD}, {C_SUB}, {C_DIV}\n" + inspect.getsource(_chain), "    "))
+        out = subprocess.run([sys.executable, "-c", code, side, str(n), str(n_ops)], capture_output=True,
                              text=True, check=True, timeout=180, cwd=ROOT, env=env)
         return json.loads(out.stdout.strip().splitlines()[-1])
     except (subprocess.SubprocessError, ValueError, OSError):
@@ -304,13 +301,16 @@ def make_tutorial_cases() -> Case:
     """PyTorch's autograd tutorial iteration, creation of x included on every side:
     ``x = ones(2, 2, requires_grad=True); y = x + 2; z = y * y * 3; z.mean().backward()``."""
 
-    def tapegrad_tutorial() -> Any:
-        x = tg.ones(2, 2, dtype=tg.float64, requires_grad=True)
-        y = x + 2
-        z = y * y * 3
-        out = z.mean()
-        out.backward()
-        return x.grad
+    def on(lib: Any) -> Callable[[], Any]:
+        def step() -> Any:
+            x = lib.ones(2, 2, dtype=lib.float64, requires_grad=True)
+            y = x + 2
+            z = y * y * 3
+            out = z.mean()
+            out.backward()
+            return x.grad
+
+        return step
 
     def numpy_tutorial() -> Any:
         x = np.ones((2, 2))
@@ -321,16 +321,7 @@ def make_tutorial_cases() -> Case:
         return gyy * y * 2  # both factors of y*y; d y / d x = 1
 
     torch = _torch()
-    torch_tutorial = None
-    if torch is not None:
-        def torch_tutorial() -> Any:
-            x = torch.ones(2, 2, dtype=torch.float64, requires_grad=True)
-            y = x + 2
-            z = y * y * 3
-            out = z.mean()
-            out.backward()
-            return x.grad
-
+    tapegrad_tutorial, torch_tutorial = on(tg), (on(torch) if torch is not None else None)
     return _check_all("tutorial", Case(numpy_tutorial, tapegrad_tutorial, torch_tutorial))
 
 
@@ -344,16 +335,20 @@ def make_big_loss_cases(n: int) -> Case:
     """
     rng = np.random.default_rng(1)
     a0, b0, x0, t0 = (rng.standard_normal(n) for _ in range(4))
-    a = tg.from_numpy(a0).requires_grad_(True)  # shares memory: no copies beyond the four inputs
-    b = tg.from_numpy(b0).requires_grad_(True)
-    x = tg.from_numpy(x0)
-    t = tg.from_numpy(t0)
+    leaves: list[Any] = []
 
-    def tapegrad_loss() -> Any:
-        a.grad = b.grad = None
-        loss = ((a * x + b - t) ** 2).sum() / n
-        loss.backward()
-        return a.grad, b.grad
+    def on(lib: Any) -> Callable[[], Any]:
+        a, b = (lib.from_numpy(v).requires_grad_(True) for v in (a0, b0))  # shares memory: no copies
+        x, t = lib.from_numpy(x0), lib.from_numpy(t0)
+        leaves.extend((a, b))
+
+        def step() -> Any:
+            a.grad = b.grad = None
+            loss = ((a * x + b - t) ** 2).sum() / n
+            loss.backward()
+            return a.grad, b.grad
+
+        return step
 
     def numpy_loss() -> Any:
         r = a0 * x0 + b0 - t0
@@ -362,19 +357,7 @@ def make_big_loss_cases(n: int) -> Case:
         return r * x0, r
 
     torch = _torch()
-    torch_loss = None
-    leaves = [a, b]
-    if torch is not None:
-        ta, tb = (torch.from_numpy(v).requires_grad_(True) for v in (a0, b0))
-        tx, tt = torch.from_numpy(x0), torch.from_numpy(t0)
-
-        def torch_loss() -> Any:
-            ta.grad = tb.grad = None
-            loss = ((ta * tx + tb - tt) ** 2).sum() / n
-            loss.backward()
-            return ta.grad, tb.grad
-
-        leaves += [ta, tb]
+    tapegrad_loss, torch_loss = on(tg), (on(torch) if torch is not None else None)
 
     def clear() -> None:  # no gradient left over between the timing and the memory runs
         for leaf in leaves:
@@ -396,16 +379,21 @@ def make_mlp_cases(batch: int = 256, sizes: tuple[int, int, int] = (784, 512, 10
     b1 = np.zeros(n_hidden)
     w2 = rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)
     b2 = np.zeros(n_out)
-    x, y = tg.from_numpy(x0), tg.from_numpy(y0)
-    params = [tg.from_numpy(p.copy()).requires_grad_(True) for p in (w1, b1, w2, b2)]
 
-    def tapegrad_mlp() -> Any:
-        W1, B1, W2, B2 = params
-        for p in params:
-            p.grad = None
-        out = (x @ W1 + B1).tanh() @ W2 + B2
-        ((out - y) ** 2).mean().backward()
-        return [p.grad for p in params]
+    def on(lib: Any) -> Callable[[], Any]:
+        """The step in ``lib`` (tapegrad or PyTorch: the same code)."""
+        x, y = lib.from_numpy(x0), lib.from_numpy(y0)
+        params = [lib.from_numpy(p.copy()).requires_grad_(True) for p in (w1, b1, w2, b2)]
+
+        def step() -> Any:
+            W1, B1, W2, B2 = params
+            for p in params:
+                p.grad = None
+            out = (x @ W1 + B1).tanh() @ W2 + B2
+            ((out - y) ** 2).mean().backward()
+            return [p.grad for p in params]
+
+        return step
 
     def numpy_mlp() -> Any:
         h = x0 @ w1 + b1
@@ -417,19 +405,7 @@ def make_mlp_cases(batch: int = 256, sizes: tuple[int, int, int] = (784, 512, 10
         return [x0.T @ da, da.sum(0), h.T @ d, d.sum(0)]
 
     torch = _torch()
-    torch_mlp = None
-    if torch is not None:
-        tx, ty = torch.from_numpy(x0), torch.from_numpy(y0)
-        tparams = [torch.from_numpy(p.copy()).requires_grad_(True) for p in (w1, b1, w2, b2)]
-
-        def torch_mlp() -> Any:
-            W1, B1, W2, B2 = tparams
-            for p in tparams:
-                p.grad = None
-            out = (tx @ W1 + B1).tanh() @ W2 + B2
-            ((out - ty) ** 2).mean().backward()
-            return [p.grad for p in tparams]
-
+    tapegrad_mlp, torch_mlp = on(tg), (on(torch) if torch is not None else None)
     return _check_all("mlp", Case(numpy_mlp, tapegrad_mlp, torch_mlp))
 
 
@@ -440,14 +416,18 @@ def make_softmax_ce_cases(batch: int = 256, n_in: int = 784, classes: int = 10) 
     onehot0 = np.eye(classes)[rng.integers(0, classes, batch)]
     w0 = rng.standard_normal((n_in, classes)) / np.sqrt(n_in)
     b0 = np.zeros(classes)
-    x, onehot = tg.from_numpy(x0), tg.from_numpy(onehot0)
-    w, b = tg.from_numpy(w0.copy()).requires_grad_(True), tg.from_numpy(b0.copy()).requires_grad_(True)
 
-    def tapegrad_step() -> Any:
-        w.grad = b.grad = None
-        logits = x @ w + b
-        (-(tg.log_softmax(logits, dim=1) * onehot).sum(dim=1).mean()).backward()
-        return w.grad, b.grad
+    def on(lib: Any) -> Callable[[], Any]:
+        x, onehot = lib.from_numpy(x0), lib.from_numpy(onehot0)
+        w, b = lib.from_numpy(w0.copy()).requires_grad_(True), lib.from_numpy(b0.copy()).requires_grad_(True)
+
+        def step() -> Any:
+            w.grad = b.grad = None
+            logits = x @ w + b
+            (-(lib.log_softmax(logits, dim=1) * onehot).sum(dim=1).mean()).backward()
+            return w.grad, b.grad
+
+        return step
 
     def numpy_step() -> Any:
         logits = x0 @ w0 + b0
@@ -458,17 +438,7 @@ def make_softmax_ce_cases(batch: int = 256, n_in: int = 784, classes: int = 10) 
         return x0.T @ dlogits, dlogits.sum(0)
 
     torch = _torch()
-    torch_step = None
-    if torch is not None:
-        tx, tonehot = torch.from_numpy(x0), torch.from_numpy(onehot0)
-        tw, tb = torch.from_numpy(w0.copy()).requires_grad_(True), torch.from_numpy(b0.copy()).requires_grad_(True)
-
-        def torch_step() -> Any:
-            tw.grad = tb.grad = None
-            logits = tx @ tw + tb
-            (-(torch.log_softmax(logits, dim=1) * tonehot).sum(dim=1).mean()).backward()
-            return tw.grad, tb.grad
-
+    tapegrad_step, torch_step = on(tg), (on(torch) if torch is not None else None)
     return _check_all("softmax cross-entropy", Case(numpy_step, tapegrad_step, torch_step))
 
 
@@ -483,13 +453,17 @@ def make_conv2d_cases(batch: int = 32, c_in: int = 3, c_out: int = 16, size: int
     x0 = rng.standard_normal((batch, c_in, size, size))
     w0 = rng.standard_normal((c_out, c_in, k, k)) / np.sqrt(c_in * k * k)
     b0 = rng.standard_normal(c_out)
-    x, w, b = (tg.from_numpy(a.copy()).requires_grad_(True) for a in (x0, w0, b0))
     p = k // 2
 
-    def tapegrad_conv() -> Any:
-        x.grad = w.grad = b.grad = None
-        F.conv2d(x, w, b, padding=p).sum().backward()
-        return x.grad, w.grad, b.grad
+    def on(lib: Any, conv2d: Callable[..., Any]) -> Callable[[], Any]:
+        x, w, b = (lib.from_numpy(a.copy()).requires_grad_(True) for a in (x0, w0, b0))
+
+        def step() -> Any:
+            x.grad = w.grad = b.grad = None
+            conv2d(x, w, b, padding=p).sum().backward()
+            return x.grad, w.grad, b.grad
+
+        return step
 
     def numpy_conv() -> Any:
         xp = np.pad(x0, ((0, 0), (0, 0), (p, p), (p, p)))
@@ -508,15 +482,8 @@ def make_conv2d_cases(batch: int = 32, c_in: int = 3, c_out: int = 16, size: int
         return gxp[:, :, p:p + size, p:p + size], gw, g.sum(axis=(0, 2))
 
     torch = _torch()
-    torch_conv = None
-    if torch is not None:
-        tx, tw, tb = (torch.from_numpy(a.copy()).requires_grad_(True) for a in (x0, w0, b0))
-
-        def torch_conv() -> Any:
-            tx.grad = tw.grad = tb.grad = None
-            torch.nn.functional.conv2d(tx, tw, tb, padding=p).sum().backward()
-            return tx.grad, tw.grad, tb.grad
-
+    tapegrad_conv = on(tg, F.conv2d)
+    torch_conv = on(torch, torch.nn.functional.conv2d) if torch is not None else None
     return _check_all("conv2d", Case(numpy_conv, tapegrad_conv, torch_conv))
 
 

@@ -102,8 +102,17 @@ def _pushes_two(instruction: Any) -> bool:
     return instruction.opname in ("LOAD_GLOBAL", "LOAD_ATTR") and (instruction.arg or 0) & 1 == 1
 
 
+def _caller() -> Any:
+    """The frame that called the op (two up from ``binary``/``unary``), or None when C code called it
+    with no Python frame there."""
+    try:
+        return sys._getframe(3)
+    except ValueError:
+        return None
+
+
 def _born(out: Any, frame: Any) -> None:
-    _births.last = (id(out), id(frame), frame.f_lasti)
+    _births.last = None if frame is None else (id(out), id(frame), frame.f_lasti)
 
 
 def _dying(t: Any, array: Any, frame: Any, operand: int, tensor_refs: int) -> bool:
@@ -116,7 +125,7 @@ def _dying(t: Any, array: Any, frame: Any, operand: int, tensor_refs: int) -> bo
     count = getrefcount(t) - tensor_refs
     if count == 0:
         return True  # the call stole the caller's only reference
-    if count != 1:
+    if count != 1 or frame is None:
         return False
     code = frame.f_code
     at = frame.f_lasti
@@ -134,7 +143,7 @@ def binary(ufunc: Any, compute: Any, x: Any, y: Any, a: Any, b: Any, rd: Any, d0
     """The forward of a fast path's big operands: ``compute(a, b)``, or, for an elementwise ``ufunc``
     and no params, ``ufunc(a, b)`` into ``a`` or ``b`` where that operand is dying. Its result is
     noted as born here."""
-    frame = sys._getframe(2)  # the op's caller
+    frame = _caller()
     if ufunc is None or params:
         out = compute(a, b, **params)
         _born(out, frame)
@@ -163,7 +172,7 @@ def binary(ufunc: Any, compute: Any, x: Any, y: Any, a: Any, b: Any, rd: Any, d0
 def unary(ufunc: Any, compute: Any, x: Any, a: Any, rd: Any, keeps_input: bool, params: dict) -> Any:
     """``compute(a)`` for a fast path's big operand, or, for an elementwise ``ufunc`` and no params,
     ``ufunc(a)`` into ``a`` where it is dying. Its result is noted as born here."""
-    frame = sys._getframe(2)
+    frame = _caller()
     if ufunc is None or params:
         out = compute(a, **params)
     elif a.dtype == rd and not (keeps_input and x._requires_grad and grad_enabled_fast()) and _dying(

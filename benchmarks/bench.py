@@ -148,7 +148,7 @@ def _chain(y: Any, reps: int) -> Any:
     return y.sum()
 
 
-def make_chain_cases(n_ops: int) -> Case:
+def make_chain_cases(n_ops: int, with_torch: bool = True) -> Case:
     """A chain of ``n_ops`` tiny ops on a (4,) float64 tensor, then ``.sum().backward()``: ``n_ops + 1``
     recorded ops.
 
@@ -176,7 +176,7 @@ def make_chain_cases(n_ops: int) -> Case:
             g = g / C_DIV * C_MUL
         return g
 
-    torch = _torch()
+    torch = _torch() if with_torch else None
     torch_chain = None
     if torch is not None:
         t_leaf = torch.from_numpy(x0.copy()).requires_grad_(True)
@@ -1041,12 +1041,9 @@ def main(argv: list[str] | None = None) -> int:
     row("5. 100,001-op chain: tape bytes/op", "0", "" if th_tape is None else f"{th_tape:.0f} (rss)", f"{tape:.0f}",
         "", "<= 300", tape <= 300)
     gc.collect()
-    long_chain = make_chain_cases(100_000)
-    if quick:
-        long_chain.torch = None  # 2 s of PyTorch's per-op cost, already seen in row 1
-    ratio_row("chain_100000", "5. ... fwd+bwd, per op", long_chain, repeats=1 if quick else 5, number=1,
-              target=None, per=100_001)
-    del long_chain
+    # --quick leaves PyTorch out here: seconds of the per-op cost row 1 already shows
+    ratio_row("chain_100000", "5. ... fwd+bwd, per op", make_chain_cases(100_000, with_torch=not quick),
+              repeats=1 if quick else 5, number=1, target=None, per=100_001)
     gc.collect()
 
     # 6. import time, and the first op call (op table built from the plugins)

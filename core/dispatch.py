@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numbers
 import re
+from functools import partial
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import reuse
 from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
@@ -39,6 +41,7 @@ new_tensor = Tensor.__new__
 new_tuple = tuple.__new__
 new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
+BIG = reuse.BIG  # operands of this many elements and more take reuse's path (a result into a dying operand)
 
 
 _STAND_INS: dict[tuple, ShapeDtype] = {}
@@ -341,6 +344,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
     # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
     keeps = tuple((k[0], k[1], o) for k, o in save_plan(op) or ())
+    inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
+    compute = direct if direct is not None else partial(forward, xp)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
         if y is not _ABSENT and not rest and not (params and param_aliases):
@@ -365,7 +370,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 ok = False
             if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
-                    if direct is not None:
+                    if tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG:
+                        out = reuse.binary(inplace, compute, x, y, a, b, rd, d0, d1, keeps, params)
+                    elif direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
                     else:
                         out = forward(xp, a, b, **params) if params else forward(xp, a, b)
@@ -427,6 +434,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     verify = rule is not None and direct is None
     hot, hot_result = (_F32, fast[_F32]) if _F32 in fast else (_ABSENT, None)
     d0 = op.input_differentiable(0)
+    inplace = reuse.elementwise_ufunc(direct, 1)  # big operands go through reuse.unary
+    compute = direct if direct is not None else partial(forward, xp)
 
     def apply(*args: Any, **params: Any) -> Tensor:
         if len(args) == 1 and not (params and param_aliases):
@@ -436,7 +445,9 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
                                            else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     try:  # free unless it raises (zero-cost exceptions)
-                        if direct is not None:
+                        if a.size >= BIG:
+                            out = reuse.unary(inplace, compute, x, a, rd, saves_inputs, params)
+                        elif direct is not None:
                             out = direct(a, **params) if params else direct(a)
                         else:
                             out = forward(xp, a, **params) if params else forward(xp, a)

@@ -33,6 +33,7 @@ from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
+from .reuse import BIG
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
 
@@ -163,11 +164,11 @@ def run_backward(
                     if remaining == 0 and carried is None and (needed is None or edge in needed):
                         previous = buffers.pop(edge, None)
                         carried = edge
-                        carried_g = c if previous is None else (previous if c is None else previous + c)
+                        carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
                         continue
                     if c is not None:
                         previous = buffers.get(edge)
-                        buffers[edge] = c if previous is None else previous + c
+                        buffers[edge] = c if previous is None else _sum(previous, c, 4)
                     if remaining == 0 and (needed is None or edge in needed):
                         ready.append(edge)
                 elif c is not None and (not capture or id(edge) in target_leaves):
@@ -432,8 +433,21 @@ def _pend(pending: dict[int, list], tensor: Tensor, c: Any) -> None:
     if entry is None:
         pending[id(tensor)] = [tensor, c]
     else:
-        total = entry[1] + c
+        total = _sum(entry[1], c, 3)
         entry[1] = np.asarray(total) if isinstance(total, np.generic) else total
+
+
+def _sum(previous: Any, c: Any, alone: int) -> Any:
+    """``previous + c``, added into ``previous`` in place when it is a big array only the engine holds
+    (``alone`` references to it, getrefcount's and this call's included; a VJP's result that was
+    passed on to two inputs, kept by a hook or retained is held more often) and the sum has its shape
+    and dtype. The same values either way: this saves an allocation and a pass over memory."""
+    if (type(previous) is ndarray and type(c) is ndarray and previous.size >= BIG and previous.base is None
+            and getrefcount(previous) == alone and previous.shape == c.shape and previous.dtype == c.dtype
+            and previous.flags.writeable):
+        previous += c
+        return previous
+    return previous + c
 
 
 def _pending_value(pending: dict[int, list], tensor: Tensor) -> Any:

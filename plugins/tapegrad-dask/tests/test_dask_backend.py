@@ -15,6 +15,10 @@ from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
 from tapegrad.testing.kit import CHECKS
 from tapegrad_dask import computations
 
+from dask_refusals import documented, verdict
+
+REFUSALS = documented()
+
 BACKEND = "dask"
 
 
@@ -36,11 +40,23 @@ DASK_LIMITS = {f"linalg.{name}-backends": _DASK_LINALG for name in (
 
 
 # every other check is tests/test_kit.py's, on NumPy; here the backends check: native leaves, one and
-# several chunks, implicit backward, no computation during forward and backward
+# several chunks, a first size unknown (NaN, as a mask leaves it), implicit backward, no computation
+# during forward and backward. Where an op refuses the unknown size (the declared limit the kit
+# reports), the README's generated list must say so, and say nothing of the others.
 @parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,),
                             skip=tuple(c for c in CHECKS if c != "backends"), expected_failures=DASK_LIMITS)
 def test_builtin_ops_conform_on_dask(op_check):
-    op_check()
+    limits = op_check()
+    found, listed = verdict(limits), REFUSALS.get(op_check.op, "none")
+    assert found == listed, (f"{op_check.op}: the kit finds {found!r} (refusals: {limits}), the README lists "
+                             f"{listed!r}; regenerate the list: python plugins/tapegrad-dask/tests/dask_refusals.py")
+
+
+def test_the_kit_runs_every_op_with_an_unknown_size():
+    backend = tapegrad.optable.table().backends[BACKEND]
+    shapes = [v.shape for v in backend.kit_inputs(np.ones((3, 2)))]
+    assert len(shapes) == 3 and shapes[-1][0] != shapes[-1][0] and shapes[-1][1] == 2
+    assert REFUSALS, "the README lists no refusals"
 
 
 def test_an_op_that_computes_is_refused_by_the_guard_naming_it():
@@ -127,6 +143,59 @@ def test_unknown_sizes_run_forward_and_say_what_backward_needs():
     known = tapegrad.as_tensor(base[base > 0].compute_chunk_sizes(), requires_grad=True)
     (known.exp() * 2).sum().backward()
     np.testing.assert_allclose(tapegrad.compute(known.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+
+
+def masked(values, requires_grad=False):
+    """``values`` on Dask behind an all-true mask: the same numbers, the first size unknown (NaN)."""
+    values = np.asarray(values, dtype=np.float64)
+    mask = da.from_array(np.ones(values.shape[0], dtype=bool), chunks=2)
+    return tapegrad.as_tensor(da.from_array(values, chunks=2)[mask], requires_grad=requires_grad)
+
+
+UNKNOWN = tapegrad.backends.UnknownSizeError
+
+
+def test_logcumsumexp_refuses_an_unknown_size_instead_of_returning_its_input():
+    # it gave x itself: the doubling scan ran "while step < nan", zero times
+    x = masked([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]])
+    with pytest.raises(UNKNOWN, match=r"logcumsumexp\(\): a scan .* needs the size .*compute_chunk_sizes\(\)"):
+        tapegrad.logcumsumexp(x, 0)
+    with pytest.raises(UNKNOWN, match="Tried to concatenate arrays with unknown shape"):  # Dask's own limit
+        tapegrad.logcumsumexp(x, 1)
+
+
+def test_var_and_std_gradients_refuse_an_unknown_count_instead_of_giving_nan():
+    for name in ("var", "std"):
+        x = masked([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]], requires_grad=True)
+        y = getattr(x, name)()  # a scalar: its backward needs N - 1, N unknown (it gave 1 / (nan - 1))
+        assert tapegrad.compute(y)[0].item() == pytest.approx(getattr(np, name)([0.5, 1, 2, -1, 0, 3], ddof=1))
+        with pytest.raises(UNKNOWN, match="counting the reduced elements needs the size"):
+            y.backward()
+
+
+def test_squeeze_refuses_to_guess_whether_an_unknown_size_is_one():
+    x = masked(np.ones((1, 3, 1)))  # (nan, 3, 1): squeeze() kept the NaN, NumPy drops the 1
+    with pytest.raises(UNKNOWN, match=r"squeeze\(\) \(whether the size is 1\) needs the size"):
+        x.squeeze()
+    assert tapegrad.compute(x.squeeze(2))[0].shape == (1, 3)
+    assert tuple(x.unsqueeze(0).shape)[2:] == (3, 1) and tapegrad.compute(x.unsqueeze(0))[0].shape == (1, 1, 3, 1)
+
+
+def test_argmax_over_an_unknown_size_refuses_when_called_not_when_computed():
+    x = masked([3.0, 1.0, 4.0])  # Dask built it, then failed computing (ravel_multi_index of NaN)
+    with pytest.raises(UNKNOWN, match="argmax along a dimension of unknown size"):
+        x.argmax()
+    assert tapegrad.compute(masked([[3.0, 1.0], [1.0, 2.0]]).argmax(1))[0].tolist() == [0, 1]
+
+
+def test_obscure_failures_on_unknown_sizes_become_one_clear_refusal():
+    x = masked(np.arange(6.0).reshape(3, 2))
+    for call in (lambda: x.reshape(2, 3), lambda: x.flip(0), lambda: tapegrad.split(x, 1),
+                 lambda: x + masked(np.arange(6.0).reshape(3, 2))[:, :1].expand(3, 2)):
+        with pytest.raises(UNKNOWN, match=r"\(\) needs the size of an input whose size is unknown.*compute_chunk_sizes"):
+            call()
+    y = x * masked(np.arange(6.0).reshape(3, 2))  # masked alike: Dask aligns them, nothing needs the size
+    np.testing.assert_allclose(tapegrad.compute(y)[0].numpy(), np.arange(6.0).reshape(3, 2) ** 2)
 
 
 def test_ops_that_look_at_values_are_refused_not_computed():

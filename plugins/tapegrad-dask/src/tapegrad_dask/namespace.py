@@ -14,7 +14,7 @@ from typing import Any
 
 import array_api_compat.dask.array as _compat
 
-from tapegrad.backends import UnknownSizeError
+from tapegrad.backends import UNKNOWN_SIZE_ADVICE, UnknownSizeError
 
 __name__ = "tapegrad_dask.namespace"  # noqa: A001 - shown in tapegrad's messages
 
@@ -24,20 +24,58 @@ def __getattr__(name: str) -> Any:
 
 
 def reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
-    """``x`` in ``shape``, rechunked first where Dask cannot reshape its chunks as they are."""
+    """``x`` in ``shape``, rechunked first where Dask cannot reshape its chunks as they are; with an
+    unknown size, only inserting or removing dimensions of size 1 (by indexing, which Dask can do)."""
+    if _unknown(x.shape) or _unknown(shape):
+        return _unit_reshape(x, tuple(shape))
     try:
         return _compat.reshape(x, shape, copy=copy)
     except NotImplementedError:
         return _compat.reshape(x.rechunk(-1), shape, copy=copy)
 
 
+def _unknown(shape: Any) -> bool:
+    return any(n is None or n != n for n in shape)
+
+
+def _same(n: Any, m: Any) -> bool:
+    return n == m or (_unknown((n,)) and _unknown((m,)))
+
+
+def _unit_reshape(x: Any, shape: tuple[Any, ...]) -> Any:
+    """``x`` (some size unknown) in ``shape`` when ``shape`` is ``x.shape`` with dimensions of size 1
+    inserted or removed: an index of ``None`` and ``0``; any other reshape needs the sizes. A ``-1``
+    stands for the one unknown size where the known sizes account for the rest."""
+    unknown = [n for n in x.shape if _unknown((n,))]
+    if -1 in shape and len(unknown) == 1 and math.prod(n for n in x.shape if not _unknown((n,))) == \
+            -math.prod(shape):
+        shape = tuple(unknown[0] if n == -1 else n for n in shape)
+    key: list[Any] = []
+    i = j = 0
+    while i < x.ndim or j < len(shape):
+        if i < x.ndim and j < len(shape) and _same(x.shape[i], shape[j]):
+            key.append(slice(None))
+            i, j = i + 1, j + 1
+        elif j < len(shape) and shape[j] == 1:
+            key.append(None)
+            j += 1
+        elif i < x.ndim and x.shape[i] == 1:
+            key.append(0)
+            i += 1
+        else:
+            raise UnknownSizeError(
+                f"cannot reshape an array of shape {tuple(x.shape)} to {shape}: a size is unknown until computed "
+                f"(NaN: the chunk sizes of a Dask array after a boolean mask), so only dimensions of size 1 can be "
+                f"added or removed; {UNKNOWN_SIZE_ADVICE}")
+    return x[tuple(key)]
+
+
 def broadcast_to(x: Any, /, shape: tuple[int, ...]) -> Any:
     """``x`` broadcast to ``shape``, refused clearly when a size in ``shape`` is unknown."""
-    if any(isinstance(n, float) and math.isnan(n) for n in shape):
+    if _unknown(shape):
         raise UnknownSizeError(
             f"cannot broadcast to a shape with an unknown size {tuple(shape)}: the Dask array's chunk sizes are not "
-            "known until computed (a boolean mask made them so); call x.compute_chunk_sizes() on the Dask array "
-            "before wrapping it, or tapegrad.compute() the tensor first")
+            f"known until computed (a boolean mask made them so); {UNKNOWN_SIZE_ADVICE}")
     if x.size == 1 and math.prod(shape) * x.dtype.itemsize > 2 ** 27:
         # one value spread over a big shape (the cotangent of a sum): in Dask's default that is one
         # chunk the size of the whole array, which would be materialised at once; chunk it instead
@@ -67,6 +105,23 @@ def _empty_safe(name: str) -> Any:
     return extremum
 
 
+def _sized_arg(name: str) -> Any:
+    reduce = getattr(_compat, name)
+
+    def arg_extremum(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+        axes = range(x.ndim) if axis is None else [axis % x.ndim]
+        if _unknown([x.shape[a] for a in axes]):  # Dask builds it, then fails computing the flat index
+            raise UnknownSizeError(f"{name} along a dimension of unknown size (shape {tuple(x.shape)}) needs its size; "
+                                   f"{UNKNOWN_SIZE_ADVICE}")
+        return reduce(x, axis=axis, keepdims=keepdims)
+
+    arg_extremum.__name__ = name
+    arg_extremum.__doc__ = f"Dask's ``{name}``, refused along a dimension of unknown size (Dask fails computing it)."
+    return arg_extremum
+
+
+argmax = _sized_arg("argmax")
+argmin = _sized_arg("argmin")
 max = _empty_safe("max")  # noqa: A001 - the array API's names
 min = _empty_safe("min")  # noqa: A001
 

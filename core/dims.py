@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "axis", "as_flag", "known_size", "INT64_MIN", "INT64_MAX"]
+__all__ = ["as_int", "axis", "as_flag", "known_size", "known_numel", "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -59,4 +59,13 @@ def known_size(n: Any, what: str) -> int:
 
         raise UnknownSizeError(f"{what} needs the size of a dimension that is unknown until computed (NaN: "
                                f"the chunk sizes of a Dask array after a boolean mask); {UNKNOWN_SIZE_ADVICE}")
+    return n
+
+
+def known_numel(shape: Any, what: str) -> int:
+    """The number of elements of ``shape``, each size checked by ``known_size`` (a mean's divisor,
+    a batch size): refused, not NaN, where a size is unknown."""
+    n = 1
+    for size in shape:
+        n *= known_size(size, what)
     return n

@@ -123,3 +123,17 @@ def test_a_gradient_whose_shape_cannot_be_checked_is_refused_clearly():
     y = x.exp()
     with pytest.raises(tapegrad.backends.UnknownSizeError, match="cannot be checked against the output's shape"):
         y.backward(tapegrad.as_tensor(y._data * 0 + 1))
+
+
+def test_tapegrad_check_prints_the_limits_met(capsys):
+    from tapegrad.cli import main
+
+    def forward(xp, x):
+        known_size(x.shape[0], "needs_size_cli()")
+        return x * 1.0
+
+    register("needs_size_cli", forward=forward, vjp=(lambda xp, g, ans, x: g,))
+    assert main(["check", "needs_size_cli", "--backend", "dask"]) == 0
+    out = capsys.readouterr().out
+    assert "limit" in out.splitlines()[1] and "declared limit(s) met (the check passes" in out
+    assert "- op 'needs_size_cli' [dask, input 0 of unknown size] forward for Sample((3,))" in out

@@ -555,9 +555,9 @@ def _variant(backend: Any, array: np.ndarray, variant: int) -> Any:
 def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True,
             unknown: Any = None) -> list[Any]:
     """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays);
-    the array ``unknown`` (one of ``arrays``), if given, in the backend's unknown-size variant."""
+    those in ``unknown`` (ids of some of ``arrays``) in the backend's unknown-size variant."""
     def make(a: np.ndarray) -> Tensor:
-        if a is unknown:
+        if unknown is not None and id(a) in unknown:
             return as_tensor(_variants(backend, a, unknown=True)[0])
         return as_tensor(_variant(backend, a, variant))
 
@@ -576,8 +576,8 @@ def _declared_refusal(exc: BaseException, backend: Any, op: OpDef) -> bool:
 
 def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> list[str]:
     """The op on ``backend``, for each native variant of the inputs, against the op on NumPy: every
-    variant with known sizes, then, where the backend offers one, the first floating input with a
-    size unknown. Returns the declared limits met (an ``UnknownSizeError`` on that last run)."""
+    variant with known sizes, then, where the backend offers one, the first floating input with its
+    first size unknown (and every floating input of that first size, masked alike). Returns the declared limits met (an ``UnknownSizeError`` on that last run)."""
     op = ctx.op
     name = backend.name
     reference = _leaves(op, arrays)
@@ -594,13 +594,14 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
     count = [a for a in arrays if isinstance(a, np.ndarray)]
     n_variants = max((len(_variants(backend, a)) for a in count), default=1)
     runs: list[tuple[int, Any]] = [(v, None) for v in range(n_variants)]
-    masked = next((a for a in count if a.dtype.kind == "f" and _variants(backend, a, unknown=True)), None)
-    if masked is not None:
-        runs.append((0, masked))
+    masked = [a for a in count if a.dtype.kind == "f" and _variants(backend, a, unknown=True)]
+    if masked:  # the first floating input, and those of its first size (masked alike, as users mask)
+        runs.append((0, {id(a) for a in masked if a.shape[0] == masked[0].shape[0]}))
     limits: list[str] = []
     for variant, unknown in runs:
         if unknown is not None:
-            label = f"[{name}, input {next(i for i, a in enumerate(arrays) if a is unknown)} of unknown size]"
+            which = [str(i) for i, a in enumerate(arrays) if id(a) in unknown]
+            label = f"[{name}, input{'s' if len(which) > 1 else ''} {', '.join(which)} of unknown size]"
         else:
             label = f"[{name}]" if n_variants == 1 else f"[{name}, input variant {variant}]"
         leaves = _native(op, arrays, backend, variant, unknown=unknown)

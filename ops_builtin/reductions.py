@@ -206,7 +206,7 @@ def _prod_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
 
 # ---------------------------------------------------------------------------- extrema
 def _nonempty(name: str, x: Any, axes: tuple[int, ...], dim: Any) -> None:
-    if any(x.shape[a] == 0 for a in axes):
+    if any(known_size(x.shape[a], f"{name}() (whether the reduced dimension is empty)") == 0 for a in axes):
         if dim is None:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "

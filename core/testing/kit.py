@@ -541,8 +541,8 @@ def _variants(backend: Any, array: np.ndarray, unknown: bool = False) -> list[An
     """The native arrays the backend offers the kit for ``array`` (default: its ``from_numpy``):
     those with every size known, or (``unknown``) those with some size unknown (NaN)."""
     made = backend.kit_inputs(array) if backend.kit_inputs is not None else None
-    made = list(made) if made else [backend.from_numpy(array)]
-    return [a for a in made if _unknown_size(a) == unknown]
+    made = [a for a in (made or ()) if _unknown_size(a) == unknown]
+    return made if made or unknown else [backend.from_numpy(array)]
 
 
 def _variant(backend: Any, array: np.ndarray, variant: int) -> Any:
@@ -930,7 +930,7 @@ def check_edge_cases(ctx: Context) -> None:
 
 
 # name -> (check, applies to op?)
-CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] = {
+CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context], bool]]] = {
     "metadata": (check_metadata, lambda c: True),
     "gradients": (check_gradients, lambda c: c.op.differentiable_op),
     "missing_rules": (check_missing_rules, lambda c: not c.op.composite and c.op.nin is not None

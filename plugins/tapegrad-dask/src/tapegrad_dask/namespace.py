@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import array_api_compat.dask.array as _compat
+import numpy as np
 
 from tapegrad.backends import UNKNOWN_SIZE_ADVICE, UnknownSizeError
 
@@ -93,15 +94,36 @@ def _reduced_shape(x: Any, axis: Any, keepdims: bool) -> tuple[int, ...]:
 
 def _empty_safe(name: str) -> Any:
     reduce = getattr(_compat, name)
+    blockwise = getattr(np, name)
+
+    def block_extremum(block: Any, axis: Any = None, keepdims: bool = False, **_: Any) -> Any:
+        if block.size:
+            return blockwise(block, axis=axis, keepdims=keepdims)
+        # an empty block (a mask dropped all its rows): its part of the result, empty where the
+        # kept dimensions are, else the reduction's identity (callers refuse empty extrema themselves)
+        axes = range(block.ndim) if axis is None else [a % block.ndim for a in np.atleast_1d(axis)]
+        shape = [1 if k in axes else n for k, n in enumerate(block.shape) if keepdims or k not in axes]
+        if block.dtype.kind == "f":
+            identity: Any = -np.inf if name == "max" else np.inf
+        elif block.dtype.kind == "b":
+            identity = name == "min"
+        else:
+            identity = np.iinfo(block.dtype).min if name == "max" else np.iinfo(block.dtype).max
+        return np.full(shape, identity, dtype=block.dtype)
 
     def extremum(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+        if _unknown(x.shape):  # a block may turn out empty, which Dask's own reduction cannot take
+            import dask.array as da
+
+            return da.reduction(x, block_extremum, block_extremum, axis=axis, keepdims=keepdims, dtype=x.dtype)
         shape = _reduced_shape(x, axis, keepdims)
         if x.size == 0 and math.prod(shape) == 0:  # Dask would reduce each empty chunk, which NumPy refuses
             return _compat.zeros(shape, dtype=x.dtype)
         return reduce(x, axis=axis, keepdims=keepdims)
 
     extremum.__name__ = name
-    extremum.__doc__ = f"Dask's ``{name}``; an empty result from an empty array is made, not reduced."
+    extremum.__doc__ = (f"Dask's ``{name}``; an empty result from an empty array is made, not reduced, and with a "
+                        "size unknown, blocks that turn out empty are taken.")
     return extremum
 
 
@@ -120,6 +142,47 @@ def _sized_arg(name: str) -> Any:
     return arg_extremum
 
 
+def var(x: Any, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False) -> Any:
+    """Dask's ``var``; with a size unknown, as sums (Dask's moments of a block a mask emptied are NaN,
+    and so, silently, was the result)."""
+    if not _unknown(x.shape):
+        return _compat.var(x, axis=axis, correction=correction, keepdims=keepdims)
+    ones = _compat.ones_like(x)
+    mean = _compat.sum(x, axis=axis, keepdims=True) / _compat.sum(ones, axis=axis, keepdims=True)
+    count = _compat.sum(ones, axis=axis, keepdims=keepdims)
+    dof = _compat.maximum(count - correction, _compat.zeros_like(count))  # NumPy's: 0 / 0 is NaN where N <= correction
+    return _compat.sum((x - mean) ** 2, axis=axis, keepdims=keepdims) / dof
+
+
+def std(x: Any, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False) -> Any:
+    """The square root of ``var`` (so right with a size unknown too)."""
+    if not _unknown(x.shape):
+        return _compat.std(x, axis=axis, correction=correction, keepdims=keepdims)
+    return _compat.sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+def _sized_scan(name: str) -> Any:
+    scan = getattr(_compat, name)
+
+    def cumulative(x: Any, /, *, axis: Any = None, **options: Any) -> Any:
+        if _unknown(x.shape) and (axis is None or _unknown((x.shape[axis],)) or len(x.chunks[axis]) > 1):
+            # Dask carries each block's last value to the next: along a dimension of unknown size a
+            # block the mask emptied makes the result come out short (silently); along another one,
+            # the carry, shaped with the unknown size, fails when computed. One block along it is fine.
+            raise UnknownSizeError(f"{name} along a dimension of unknown size (shape {tuple(x.shape)}) needs its "
+                                   f"size; {UNKNOWN_SIZE_ADVICE}")
+        return scan(x, axis=axis, **options)
+
+    cumulative.__name__ = name
+    cumulative.__doc__ = (f"Dask's ``{name}``, refused on an array of unknown size unless along a known dimension in "
+                          "one block (elsewhere Dask's comes out wrong, or fails when computed).")
+    return cumulative
+
+
+cumsum = _sized_scan("cumsum")
+cumprod = _sized_scan("cumprod")
+cumulative_sum = _sized_scan("cumulative_sum")
+cumulative_prod = _sized_scan("cumulative_prod")
 argmax = _sized_arg("argmax")
 argmin = _sized_arg("argmin")
 max = _empty_safe("max")  # noqa: A001 - the array API's names

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import autograd
-from ..backends import UnknownSizeError, to_numpy
+from ..backends import UnknownSizeError, has_unknown_size, to_numpy
 from ..creation import as_tensor
 from ..dispatch import _rename_params
 from ..dtypes import float64
@@ -533,15 +533,11 @@ def check_backends(ctx: Context) -> list[str]:
     return limits
 
 
-def _unknown_size(array: Any) -> bool:
-    return any(n is None or n != n for n in array.shape)
-
-
 def _variants(backend: Any, array: np.ndarray, unknown: bool = False) -> list[Any]:
     """The native arrays the backend offers the kit for ``array`` (default: its ``from_numpy``):
     those with every size known, or (``unknown``) those with some size unknown (NaN)."""
     made = backend.kit_inputs(array) if backend.kit_inputs is not None else None
-    made = [a for a in (made or ()) if _unknown_size(a) == unknown]
+    made = [a for a in (made or ()) if has_unknown_size(a) == unknown]
     return made if made or unknown else [backend.from_numpy(array)]
 
 
@@ -577,7 +573,8 @@ def _declared_refusal(exc: BaseException, backend: Any, op: OpDef) -> bool:
 def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> list[str]:
     """The op on ``backend``, for each native variant of the inputs, against the op on NumPy: every
     variant with known sizes, then, where the backend offers one, the first floating input with its
-    first size unknown (and every floating input of that first size, masked alike). Returns the declared limits met (an ``UnknownSizeError`` on that last run)."""
+    first size unknown (and every floating input of that first size, masked alike). Returns the
+    declared limits met (an ``UnknownSizeError`` on that last run)."""
     op = ctx.op
     name = backend.name
     reference = _leaves(op, arrays)

@@ -17,7 +17,7 @@ from .registry import Backend, OpDef, Registry
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["ComputeRefused", "UnknownSizeError", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
+__all__ = ["ComputeRefused", "UnknownSizeError", "has_unknown_size", "unknown_size_refusal", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
 
 
 class ComputeRefused(RuntimeError):
@@ -27,6 +27,38 @@ class ComputeRefused(RuntimeError):
 class UnknownSizeError(ValueError):
     """Raised by a lazy backend for a step that needs a size it does not know until it computes
     (a boolean mask's result): the documented limit of unknown sizes, which the kit accepts there."""
+
+
+UNKNOWN_SIZE_ADVICE = ("call compute_chunk_sizes() on the Dask array before wrapping it (or tapegrad.compute() "
+                       "the tensor and continue on its values)")
+
+
+def has_unknown_size(values: Any) -> bool:
+    """Whether an array, tensor or stand-in among ``values`` (nested lists and tuples too) has a size
+    that is not known yet (NaN or None: a lazy backend's array after a boolean mask)."""
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+            continue
+        shape = getattr(v, "shape", None)
+        if isinstance(shape, tuple) and any(n is None or n != n for n in shape):
+            return True
+    return False
+
+
+def unknown_size_refusal(name: str, values: Any, cause: BaseException, step: str = "") -> UnknownSizeError | None:
+    """The clear error for ``cause``, raised by op ``name`` (its ``step``: "" for the forward, "its
+    gradient" for a VJP) while an input had an unknown size; None when every size was known (or
+    ``cause`` says so already). Only error paths call it: whatever failed needed a size it could not
+    have, so the user is told what to do rather than shown NaN arithmetic or a backend's internals."""
+    if isinstance(cause, UnknownSizeError) or not has_unknown_size(values):
+        return None
+    what = f"{name}()" + (f" ({step})" if step else "")
+    return UnknownSizeError(f"{what} needs the size of an input whose size is unknown until computed (NaN: the "
+                            f"chunk sizes of a Dask array after a boolean mask); {UNKNOWN_SIZE_ADVICE}. "
+                            f"What needed it: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}")
 
 
 def backend_of(data: Any) -> Backend:

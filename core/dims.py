@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "axis", "as_flag", "INT64_MIN", "INT64_MAX"]
+__all__ = ["as_int", "axis", "as_flag", "known_size", "known_numel", "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -48,3 +48,24 @@ def as_flag(value: Any, what: str) -> bool:
     if isinstance(value, np.bool_):
         return bool(value)
     raise TypeError(f"argument '{what}' must be bool, not {type(value).__name__}")
+
+
+def known_size(n: Any, what: str) -> int:
+    """``n``, a dimension's size, where a computation needs its value: a lazy backend's unknown
+    size (NaN, or None) is refused with ``UnknownSizeError`` naming ``what`` needs it, never used
+    in arithmetic (``nan < 4`` is False: a loop over it would silently not run)."""
+    if n is None or n != n:
+        from .backends import UNKNOWN_SIZE_ADVICE, UnknownSizeError
+
+        raise UnknownSizeError(f"{what} needs the size of a dimension that is unknown until computed (NaN: "
+                               f"the chunk sizes of a Dask array after a boolean mask); {UNKNOWN_SIZE_ADVICE}")
+    return n
+
+
+def known_numel(shape: Any, what: str) -> int:
+    """The number of elements of ``shape``, each size checked by ``known_size`` (a mean's divisor,
+    a batch size): refused, not NaN, where a size is unknown."""
+    n = 1
+    for size in shape:
+        n *= known_size(size, what)
+    return n

@@ -19,7 +19,7 @@ from . import reuse
 from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
-from .backends import ComputeRefused
+from .backends import ComputeRefused, has_unknown_size, unknown_size_refusal
 from .graph import Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
@@ -211,6 +211,9 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
         try:
             outputs = function(*args, **params)
         except OP_ERRORS as exc:
+            refusal = unknown_size_refusal(op.name, args, exc)
+            if refusal is not None:
+                raise refusal from exc
             name_the_op(op, exc)
             raise
         if several is not None:
@@ -249,13 +252,18 @@ def lazy_forward(op: OpDef, backend: Backend, xp: Any, arrays: list, params: Map
     """The forward on a lazy backend, under the backend's guard against computing: an op that
     tries to look at values it did not declare (``inspects_values``) is refused, not computed."""
     guard = backend.no_compute
-    if guard is None:
-        return op.forward(xp, *arrays, **params)
     try:
+        if guard is None:
+            return op.forward(xp, *arrays, **params)
         with guard():
             return op.forward(xp, *arrays, **params)
     except ComputeRefused:
         raise RuntimeError(lazy_refusal(op.name, "values (it tried to compute them)", backend.name)) from None
+    except (*OP_ERRORS, NotImplementedError) as exc:
+        refusal = unknown_size_refusal(op.name, arrays, exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
 
 
 def lazy_refusal(name: str, what: str, backend: str) -> str:
@@ -635,6 +643,8 @@ def raise_if_not_broadcastable(arrays: Any, exc: ValueError) -> None:
     Public for op authors whose forward broadcasts some inputs but cannot declare
     ``broadcasts=True`` (``where``'s condition is not a float).
     """
+    if has_unknown_size(arrays):
+        return  # not knowable: the error (an UnknownSizeError) says what to do
     shapes = [a.shape for a in arrays if hasattr(a, "shape")]
     ndim = max((len(s) for s in shapes), default=0)
     for k in range(1, ndim + 1):  # from the right, as broadcasting aligns shapes

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from tapegrad.dims import known_numel, known_size
 from tapegrad.testing.samples import Sample
 
 from .elementwise import sign
@@ -58,7 +59,7 @@ def reduce(xp: Any, loss: Any, reduction: str) -> Any:
 def reduced_cotangent(g: Any, slope: Any, reduction: str) -> Any:
     """``g * slope``, and over the element count for ``'mean'`` (``g`` is 0-d then and broadcasts)."""
     if reduction == "mean":
-        return g * slope / max(math.prod(slope.shape), 1)
+        return g * slope / max(known_numel(slope.shape, "a 'mean' loss's gradient (the element count)"), 1)
     return g * slope
 
 
@@ -360,7 +361,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
             target = target * (1 - label_smoothing) + label_smoothing / classes
         product = logp * target if w_view is None else logp * target * w_view
         if reduction == "mean":
-            return -product.sum() / (math.prod(input.shape) / classes) if math.prod(input.shape) else -product.sum()
+            count = known_numel(input.shape, "cross_entropy()'s 'mean' (the element count)")
+            return -product.sum() / (count / classes) if count else -product.sum()
         return -product.sum() if reduction == "sum" else -product.sum(class_dim)
     nll = functional("nll_loss")(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
@@ -399,7 +401,8 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     else:
         loss = _xlogx(target) - target * input
     if reduction == "batchmean":
-        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+        return loss.sum() / known_size(input.shape[0], "kl_div()'s 'batchmean' (the batch size)") if input.ndim \
+            else loss.sum()
     return reduce(ops(), loss, reduction)
 
 

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tapegrad.backends import is_lazy
-from tapegrad.dims import as_flag, as_int, axis
+from tapegrad.dims import as_flag, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.return_types import return_type
@@ -105,7 +105,7 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     n = 1
     for a in axes:
-        n *= shape[a]
+        n *= known_size(shape[a], "counting the reduced elements")
     return n
 
 
@@ -206,7 +206,7 @@ def _prod_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
 
 # ---------------------------------------------------------------------------- extrema
 def _nonempty(name: str, x: Any, axes: tuple[int, ...], dim: Any) -> None:
-    if any(x.shape[a] == 0 for a in axes):
+    if any(known_size(x.shape[a], f"{name}() (whether the reduced dimension is empty)") == 0 for a in axes):
         if dim is None:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tapegrad.backends import is_lazy
-from tapegrad.dims import as_flag, axis
+from tapegrad.dims import as_flag, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
@@ -54,7 +54,7 @@ def running(xp: Any, name: str, x: Any, a: int) -> Any:
     if accumulate is not None and isinstance(x, np.ndarray):
         return accumulate(x, axis=a)
     combine = getattr(xp, name)
-    n = x.shape[a]
+    n = known_size(x.shape[a], "a scan along a dimension (its number of doubling steps)")
     step = 1
     while step < n:
         lead = (slice(None),) * a

@@ -16,7 +16,7 @@ import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis
+from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace, to_numpy_dtype
 from tapegrad.backends import numpy_dtype_of
 from tapegrad.testing.samples import Sample
@@ -156,7 +156,8 @@ def _squeeze(xp: Any, x: Any, *, dim: Any = None) -> Any:
     """``x`` without its size-1 dimensions (only those among ``dim``, an int or tuple; others are left alone)."""
     shape = tuple(x.shape)
     axes = range(len(shape)) if dim is None else _dims(dim, len(shape))
-    return xp.reshape(x, tuple([n for i, n in enumerate(shape) if not (n == 1 and i in axes)]))
+    return xp.reshape(x, tuple([n for i, n in enumerate(shape)
+                                if not (i in axes and known_size(n, "squeeze() (whether the size is 1)") == 1)]))
 
 
 def _unsqueeze(xp: Any, x: Any, *, dim: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-from ..backends import array_namespace
+from ..backends import UNKNOWN_SIZE_ADVICE, UnknownSizeError, array_namespace, has_unknown_size
 from ..dims import as_flag
 from ..engine import run_backward
 from ..hooks import array_tensor
@@ -164,6 +164,10 @@ def _root_grads(roots: tuple[Tensor, ...], given: Any, create_graph: bool) -> li
                 raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             value = g._data if type(g) is Tensor else _to_backend_array(g, data)
             if value.shape != data.shape:
+                if has_unknown_size((value, data)):  # NaN != NaN: equal or not, it cannot be told
+                    raise UnknownSizeError(
+                        f"the gradient for output {i} (shape {Size(value.shape)!r}) cannot be checked against the "
+                        f"output's shape {Size(data.shape)!r}: a size is unknown until computed; {UNKNOWN_SIZE_ADVICE}")
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(value.shape)!r} and "
                     f"output[{i}] has a shape of {Size(data.shape)!r}."

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import autograd
-from ..backends import UnknownSizeError, to_numpy
+from ..backends import UnknownSizeError, has_unknown_size, to_numpy
 from ..creation import as_tensor
 from ..dispatch import _rename_params
 from ..dtypes import float64
@@ -492,14 +492,16 @@ def _other_backends(ctx: Context) -> list[str]:
     return names
 
 
-def check_backends(ctx: Context) -> None:
+def check_backends(ctx: Context) -> list[str]:
     """On every other backend the op supports, used as users use it: leaves made natively there
     (every variant the backend offers the kit: several chunkings, unknown sizes), ``backward()``
     with an implicit gradient, NumPy's values and gradients; on a lazy backend, no computation
     during forward and backward. On the samples and at the declared special points (their arrays
     as given, so mixed dtypes and integer inputs reach the backend too; a point that must raise
-    raises there as well)."""
+    raises there as well). Returns the declared limits met: an ``UnknownSizeError`` on an
+    unknown-size input, each a line saying where (any other error there fails the check)."""
     op = ctx.op
+    limits: list[str] = []
     points = [p for p in (*op.edge_cases, *([] if callable(op.reference) or op.reference is None else op.reference))
               if isinstance(p, EdgeCase)]
     for name in _other_backends(ctx):
@@ -508,14 +510,15 @@ def check_backends(ctx: Context) -> None:
             continue  # refused there by design, with its own error (tests/test_lazy.py)
 
         def one(k: int, sample: Sample) -> None:
-            _compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k), sample.call_params)
+            limits.extend(_compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k),
+                                           sample.call_params))
 
         _each(ctx, "backends", ctx.all_samples, one)
         with np.errstate(all="ignore"):
             for point in points:
                 arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
                 if point.raises is None:
-                    _compare_backend(ctx, backend, point, arrays, point.params)
+                    limits.extend(_compare_backend(ctx, backend, point, arrays, point.params))
                     continue
                 moved = _native(op, arrays, backend, 0, requires=False)
                 try:
@@ -527,24 +530,31 @@ def check_backends(ctx: Context) -> None:
                                 f"{point.raises.__name__}", arrays) from None
                 raise _fail(ctx, "backends", point, f"[{name}] returned where it must raise "
                             f"{point.raises.__name__}", arrays)
+    return limits
 
 
-def _variants(backend: Any, array: np.ndarray) -> list[Any]:
-    """The native arrays the backend offers the kit for ``array`` (default: its ``from_numpy``)."""
+def _variants(backend: Any, array: np.ndarray, unknown: bool = False) -> list[Any]:
+    """The native arrays the backend offers the kit for ``array`` (default: its ``from_numpy``):
+    those with every size known, or (``unknown``) those with some size unknown (NaN)."""
     made = backend.kit_inputs(array) if backend.kit_inputs is not None else None
-    return list(made) if made else [backend.from_numpy(array)]
+    made = [a for a in (made or ()) if has_unknown_size(a) == unknown]
+    return made if made or unknown else [backend.from_numpy(array)]
 
 
 def _variant(backend: Any, array: np.ndarray, variant: int) -> Any:
-    """Native variant ``variant`` of ``array`` (its last, where the backend offers fewer): the
-    inputs and the cotangent of one run are made alike, so VJPs meet that layout too."""
+    """Native variant ``variant`` of ``array``, its sizes known (its last, where the backend offers
+    fewer): the inputs and the cotangent of one run are made alike, so VJPs meet that layout too."""
     options = _variants(backend, array)
     return options[min(variant, len(options) - 1)]
 
 
-def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True) -> list[Any]:
-    """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays)."""
+def _native(op: OpDef, arrays: Sequence[Any], backend: Any, variant: int, requires: bool = True,
+            unknown: Any = None) -> list[Any]:
+    """The sample's arrays as leaves made on ``backend`` itself (``as_tensor`` over its own arrays);
+    those in ``unknown`` (ids of some of ``arrays``) in the backend's unknown-size variant."""
     def make(a: np.ndarray) -> Tensor:
+        if unknown is not None and id(a) in unknown:
+            return as_tensor(_variants(backend, a, unknown=True)[0])
         return as_tensor(_variant(backend, a, variant))
 
     return _leaves(op, arrays, requires, make)
@@ -560,8 +570,11 @@ def _declared_refusal(exc: BaseException, backend: Any, op: OpDef) -> bool:
     return "(it tried to compute them)" not in message or bool(op.inspects_values)
 
 
-def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> None:
-    """The op on ``backend``, for each native variant of the inputs, against the op on NumPy."""
+def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> list[str]:
+    """The op on ``backend``, for each native variant of the inputs, against the op on NumPy: every
+    variant with known sizes, then, where the backend offers one, the first floating input with its
+    first size unknown (and every floating input of that first size, masked alike). Returns the
+    declared limits met (an ``UnknownSizeError`` on that last run)."""
     op = ctx.op
     name = backend.name
     reference = _leaves(op, arrays)
@@ -577,20 +590,28 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
         g_ref = autograd.grad(want, wrt_ref, _wrap(u), allow_unused=True, retain_graph=True)
     count = [a for a in arrays if isinstance(a, np.ndarray)]
     n_variants = max((len(_variants(backend, a)) for a in count), default=1)
-    for variant in range(n_variants):
-        label = f"[{name}]" if n_variants == 1 else f"[{name}, input variant {variant}]"
-        leaves = _native(op, arrays, backend, variant)
-        unknown = any(type(a) is Tensor and any(n != n for n in a._data.shape) for a in leaves)
-        if unknown and len(count) > 1:
-            continue  # independently unknown sizes only align by computing them: one array input only
+    runs: list[tuple[int, Any]] = [(v, None) for v in range(n_variants)]
+    masked = [a for a in count if a.dtype.kind == "f" and _variants(backend, a, unknown=True)]
+    if masked:  # the first floating input, and those of its first size (masked alike, as users mask)
+        runs.append((0, {id(a) for a in masked if a.shape[0] == masked[0].shape[0]}))
+    limits: list[str] = []
+    for variant, unknown in runs:
+        if unknown is not None:
+            which = [str(i) for i, a in enumerate(arrays) if id(a) in unknown]
+            label = f"[{name}, input{'s' if len(which) > 1 else ''} {', '.join(which)} of unknown size]"
+        else:
+            label = f"[{name}]" if n_variants == 1 else f"[{name}, input variant {variant}]"
+        leaves = _native(op, arrays, backend, variant, unknown=unknown)
         counting = backend.computations() if backend.computations is not None else contextlib.nullcontext(None)
         with counting as computed:
             try:
                 got = _call(op, leaves, params)
-            except UnknownSizeError:
-                if unknown:
-                    continue  # the documented limit: this op needs the size the backend does not know yet
-                raise
+            except UnknownSizeError as exc:
+                if unknown is None:
+                    raise _fail(ctx, "backends", where, f"{label} forward raised {_explain(exc, op)}, with every "
+                                "size known", arrays) from None
+                limits.append(_limit(ctx, where, f"{label} forward", exc))
+                continue  # the documented limit: this op needs the size the backend does not know yet
             except RuntimeError as exc:
                 if backend.lazy and _declared_refusal(exc, backend, op):
                     continue  # declared: the op (or one a composite calls) must look at these values
@@ -601,10 +622,13 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             sized_backward = True
             if grads_wanted and got.requires_grad:
                 try:  # as users do: a scalar loss, backward() with its implicit gradient
-                    (got.sum() if unknown else (got * as_tensor(_variant(backend, u, variant))).sum()).backward()
-                except UnknownSizeError:
-                    if not unknown:
-                        raise
+                    (got.sum() if unknown is not None else (got * as_tensor(_variant(backend, u, variant))).sum()
+                     ).backward()
+                except UnknownSizeError as exc:
+                    if unknown is None:
+                        raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}, with "
+                                    "every size known", arrays) from None
+                    limits.append(_limit(ctx, where, f"{label} backward", exc))
                     sized_backward = False  # the documented limit: the VJP needs the unknown size
                 except Exception as exc:
                     raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}", arrays) from None
@@ -613,21 +637,38 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             raise _fail(ctx, "backends", where, (
                 f"{label} forward and backward made the lazy backend compute {forced} time(s); an op must build "
                 "lazy arrays only (declare inspects_values= for ops that must look at values)"), arrays)
-        got_np = np.asarray(to_numpy(got.detach()._data))
+        got_np = _computed(ctx, where, f"{label} computing the forward", got, arrays)
         if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
                                                               equal_nan=True):
             raise _fail(ctx, "backends", where, f"{label} forward differs from NumPy's", arrays)
         if not (grads_wanted and sized_backward):
             continue
-        expected = g_ref if not unknown else autograd.grad(want, wrt_ref, _wrap(np.ones_like(u)), allow_unused=True)
+        expected = g_ref if unknown is None else autograd.grad(want, wrt_ref, _wrap(np.ones_like(u)),
+                                                               allow_unused=True, retain_graph=True)
         for i, (a, leaf) in enumerate(zip(expected, wrt)):
             b = leaf.grad
             if a is None or b is None:
                 if (a is None) != (b is None):
                     raise _fail(ctx, "backends", where, f"{label} gradient {i} is missing on one side", arrays)
                 continue
-            if not np.allclose(a._data, np.asarray(to_numpy(b._data)), rtol=1e-10, atol=1e-12, equal_nan=True):
-                raise _fail(ctx, "backends", where, f"{label} gradient {i} differs from NumPy's", arrays)
+            b_np = _computed(ctx, where, f"{label} computing gradient {i}", b, arrays)
+            if b_np.shape != a._data.shape or not np.allclose(a._data, b_np, rtol=1e-10, atol=1e-12, equal_nan=True):
+                raise _fail(ctx, "backends", where, f"{label} gradient {i} differs from NumPy's (shape {b_np.shape}, "
+                            f"NumPy's {a._data.shape})", arrays)
+    return limits
+
+
+def _computed(ctx: Context, where: Any, step: str, t: Tensor, arrays: list[Any]) -> np.ndarray:
+    """``t``'s values as NumPy's; a failure computing them (a lazy graph that cannot run) fails the check."""
+    try:
+        return np.asarray(to_numpy(t.detach()._data))
+    except Exception as exc:
+        raise _fail(ctx, "backends", where, f"{step} raised {_explain(exc)}", arrays) from None
+
+
+def _limit(ctx: Context, where: Any, step: str, exc: BaseException) -> str:
+    """One declared limit met, as the kit reports it: the op, where, and the refusal's first words."""
+    return f"op {ctx.op.name!r} {step} for {where!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 
 # ---------------------------------------------------------------------------- values
@@ -886,7 +927,7 @@ def check_edge_cases(ctx: Context) -> None:
 
 
 # name -> (check, applies to op?)
-CHECKS: dict[str, tuple[Callable[[Context], None], Callable[[Context], bool]]] = {
+CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context], bool]]] = {
     "metadata": (check_metadata, lambda c: True),
     "gradients": (check_gradients, lambda c: c.op.differentiable_op),
     "missing_rules": (check_missing_rules, lambda c: not c.op.composite and c.op.nin is not None
@@ -943,11 +984,13 @@ class OpCheck:
     check: str
     context: Context
 
-    def __call__(self) -> None:
+    def __call__(self) -> list[str]:
+        """Run the check: raises ``AssertionError`` on failure; returns the declared limits it met
+        (the ``backends`` check's refusals of unknown sizes), each a line, empty for none."""
         # Look the op up again: the table may have been rebuilt since collection.
         ctx = self.context
         fresh = Context(lookup(self.op), ctx.samples, ctx.dtypes, ctx.order, ctx.backends)
-        CHECKS[self.check][0](fresh)
+        return list(CHECKS[self.check][0](fresh) or ())
 
     @property
     def id(self) -> str:
@@ -955,23 +998,26 @@ class OpCheck:
 
 
 def check_op(name: str, *, samples: Sequence[Sample] | None = None, dtypes: Sequence[str] | None = None,
-             order: int = 2, backends: Sequence[str] | None = None) -> None:
-    """Run every applicable check on op ``name``; raise one AssertionError listing all failures.
+             order: int = 2, backends: Sequence[str] | None = None) -> list[str]:
+    """Run every applicable check on op ``name``; raise one AssertionError listing all failures,
+    else return the declared limits met (an op refusing unknown sizes on a lazy backend), each a line.
 
     ``samples`` override the op's declared samples; ``dtypes`` the float dtypes checked for
     cotangent dtypes (default: declared, else float32 and float64); ``order`` the highest
     derivative checked; ``backends`` limits which non-NumPy backends are tried.
     """
     failures = []
+    limits: list[str] = []
     for item in op_checks(name, samples=samples, dtypes=dtypes, order=order, backends=backends):
         try:
-            item()
+            limits.extend(item())
         except AssertionError as exc:
             failures.append(str(exc))
         except Exception as exc:  # an op that crashes a check fails it, with the cause
             failures.append(f"op {name!r} failed check {item.check!r}: {_explain(exc)}")
     if failures:
         raise AssertionError("\n".join(failures))
+    return limits
 
 
 def ops_of_plugin(plugin: str) -> list[str]:

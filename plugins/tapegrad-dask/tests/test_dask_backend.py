@@ -9,11 +9,17 @@ import signal
 import dask.array as da
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tapegrad
 from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
 from tapegrad.testing.kit import CHECKS
 from tapegrad_dask import computations
+
+from dask_refusals import documented, verdict
+
+REFUSALS = documented()
 
 BACKEND = "dask"
 
@@ -36,11 +42,23 @@ DASK_LIMITS = {f"linalg.{name}-backends": _DASK_LINALG for name in (
 
 
 # every other check is tests/test_kit.py's, on NumPy; here the backends check: native leaves, one and
-# several chunks, implicit backward, no computation during forward and backward
+# several chunks, a first size unknown (NaN, as a mask leaves it), implicit backward, no computation
+# during forward and backward. Where an op refuses the unknown size (the declared limit the kit
+# reports), the README's generated list must say so, and say nothing of the others.
 @parametrize_with_op_checks(ops_of_plugin("tapegrad.ops_builtin"), backends=(BACKEND,),
                             skip=tuple(c for c in CHECKS if c != "backends"), expected_failures=DASK_LIMITS)
 def test_builtin_ops_conform_on_dask(op_check):
-    op_check()
+    limits = op_check()
+    found, listed = verdict(limits), REFUSALS.get(op_check.op, "none")
+    assert found == listed, (f"{op_check.op}: the kit finds {found!r} (refusals: {limits}), the README lists "
+                             f"{listed!r}; regenerate the list: python plugins/tapegrad-dask/tests/dask_refusals.py")
+
+
+def test_the_kit_runs_every_op_with_an_unknown_size():
+    backend = tapegrad.optable.table().backends[BACKEND]
+    shapes = [v.shape for v in backend.kit_inputs(np.ones((3, 2)))]
+    assert len(shapes) == 3 and shapes[-1][0] != shapes[-1][0] and shapes[-1][1] == 2
+    assert REFUSALS, "the README lists no refusals"
 
 
 def test_an_op_that_computes_is_refused_by_the_guard_naming_it():
@@ -127,6 +145,59 @@ def test_unknown_sizes_run_forward_and_say_what_backward_needs():
     known = tapegrad.as_tensor(base[base > 0].compute_chunk_sizes(), requires_grad=True)
     (known.exp() * 2).sum().backward()
     np.testing.assert_allclose(tapegrad.compute(known.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+
+
+def masked(values, requires_grad=False):
+    """``values`` on Dask behind an all-true mask: the same numbers, the first size unknown (NaN)."""
+    values = np.asarray(values, dtype=np.float64)
+    mask = da.from_array(np.ones(values.shape[0], dtype=bool), chunks=2)
+    return tapegrad.as_tensor(da.from_array(values, chunks=2)[mask], requires_grad=requires_grad)
+
+
+UNKNOWN = tapegrad.backends.UnknownSizeError
+
+
+def test_logcumsumexp_refuses_an_unknown_size_instead_of_returning_its_input():
+    # it gave x itself: the doubling scan ran "while step < nan", zero times
+    x = masked([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]])
+    with pytest.raises(UNKNOWN, match=r"logcumsumexp\(\): a scan .* needs the size .*compute_chunk_sizes\(\)"):
+        tapegrad.logcumsumexp(x, 0)
+    with pytest.raises(UNKNOWN, match="Tried to concatenate arrays with unknown shape"):  # Dask's own limit
+        tapegrad.logcumsumexp(x, 1)
+
+
+def test_var_and_std_gradients_refuse_an_unknown_count_instead_of_giving_nan():
+    for name in ("var", "std"):
+        x = masked([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]], requires_grad=True)
+        y = getattr(x, name)()  # a scalar: its backward needs N - 1, N unknown (it gave 1 / (nan - 1))
+        assert tapegrad.compute(y)[0].item() == pytest.approx(getattr(np, name)([0.5, 1, 2, -1, 0, 3], ddof=1))
+        with pytest.raises(UNKNOWN, match="counting the reduced elements needs the size"):
+            y.backward()
+
+
+def test_squeeze_refuses_to_guess_whether_an_unknown_size_is_one():
+    x = masked(np.ones((1, 3, 1)))  # (nan, 3, 1): squeeze() kept the NaN, NumPy drops the 1
+    with pytest.raises(UNKNOWN, match=r"squeeze\(\) \(whether the size is 1\) needs the size"):
+        x.squeeze()
+    assert tapegrad.compute(x.squeeze(2))[0].shape == (1, 3)
+    assert tuple(x.unsqueeze(0).shape)[2:] == (3, 1) and tapegrad.compute(x.unsqueeze(0))[0].shape == (1, 1, 3, 1)
+
+
+def test_argmax_over_an_unknown_size_refuses_when_called_not_when_computed():
+    x = masked([3.0, 1.0, 4.0])  # Dask built it, then failed computing (ravel_multi_index of NaN)
+    with pytest.raises(UNKNOWN, match="argmax along a dimension of unknown size"):
+        x.argmax()
+    assert tapegrad.compute(masked([[3.0, 1.0], [1.0, 2.0]]).argmax(1))[0].tolist() == [0, 1]
+
+
+def test_obscure_failures_on_unknown_sizes_become_one_clear_refusal():
+    x = masked(np.arange(6.0).reshape(3, 2))
+    for call in (lambda: x.reshape(2, 3), lambda: x.flip(0), lambda: tapegrad.split(x, 1),
+                 lambda: x + masked(np.arange(6.0).reshape(3, 2))[:, :1].expand(3, 2)):
+        with pytest.raises(UNKNOWN, match=r"\(\) needs the size of an input whose size is unknown.*compute_chunk_sizes"):
+            call()
+    y = x * masked(np.arange(6.0).reshape(3, 2))  # masked alike: Dask aligns them, nothing needs the size
+    np.testing.assert_allclose(tapegrad.compute(y)[0].numpy(), np.arange(6.0).reshape(3, 2) ** 2)
 
 
 def test_ops_that_look_at_values_are_refused_not_computed():
@@ -226,3 +297,38 @@ def test_the_cotangent_of_a_big_sum_is_chunked_not_one_block():
     x = lazy(np.ones(8), chunks=4, requires_grad=True)
     x.sum().backward()
     assert tapegrad.compute(x.grad)[0].tolist() == [1.0] * 8
+
+
+# real masks (some rows kept, some dropped, maybe none): each call gives NumPy's values on the
+# masked data, or refuses with UnknownSizeError; never a wrong value, never another error
+MASKED_CALLS = {
+    "exp": lambda t: t.exp(), "square": lambda t: t * t, "sum0": lambda t: t.sum(0), "sum1": lambda t: t.sum(1),
+    "mean": lambda t: t.mean(), "amax0": lambda t: t.amax(0), "cumsum0": lambda t: t.cumsum(0),
+    "cumsum1": lambda t: t.cumsum(1), "var0": lambda t: t.var(0), "unsqueeze": lambda t: t.unsqueeze(0),
+    "squeeze1": lambda t: t.squeeze(1), "softmax1": lambda t: tapegrad.softmax(t, 1),
+    "logsumexp1": lambda t: t.logsumexp(1), "logcumsumexp0": lambda t: t.logcumsumexp(0),
+    "transpose": lambda t: t.transpose(0, 1), "gram": lambda t: t.transpose(0, 1) @ t, "flip1": lambda t: t.flip(1),
+    "norm0": lambda t: tapegrad.linalg.vector_norm(t, dim=0), "std": lambda t: t.std(),
+    "prod0": lambda t: t.prod(0), "softmax0": lambda t: tapegrad.softmax(t, 0), "logsumexp0": lambda t: t.logsumexp(0),
+    "mean0": lambda t: t.mean(0), "amin1": lambda t: t.amin(1), "norm1": lambda t: tapegrad.linalg.vector_norm(t, dim=1),
+    "nansum0": lambda t: tapegrad.nansum(t, 0), "cumprod1": lambda t: t.cumprod(1), "std1": lambda t: t.std(1),
+    "max1": lambda t: t.max(1)[0], "log_softmax1": lambda t: tapegrad.log_softmax(t, 1), "all": lambda t: (t > 0).all(),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 5), cols=st.integers(1, 3), keep=st.integers(0, 31), chunks=st.integers(1, 3),
+       name=st.sampled_from(sorted(MASKED_CALLS)))
+def test_ops_on_really_masked_data_are_right_or_refuse(rows, cols, keep, chunks, name):
+    values = np.arange(rows * cols, dtype=np.float64).reshape(rows, cols) / 7 - 1
+    mask = np.array([(keep >> i) & 1 for i in range(rows)], dtype=bool)
+    x = tapegrad.as_tensor(da.from_array(values, chunks=chunks)[da.from_array(mask, chunks=chunks)])
+    call = MASKED_CALLS[name]
+    try:
+        got = call(x)
+    except tapegrad.backends.UnknownSizeError as exc:
+        assert "compute_chunk_sizes()" in str(exc)
+        return
+    with np.errstate(all="ignore"):
+        want = call(tapegrad.tensor(values[mask])).numpy()
+    np.testing.assert_allclose(tapegrad.compute(got)[0].numpy(), want, rtol=1e-12, atol=1e-12)

@@ -40,22 +40,16 @@ def _compute(*arrays: Any) -> tuple[np.ndarray, ...]:
 
 
 def _kit_inputs(array: np.ndarray) -> list[Any]:
-    """What the conformance kit checks ops on: one chunk, and several chunks (irregular where the
-    size is odd). ``UNKNOWN_SIZES`` adds the first size unknown (NaN), as a boolean mask leaves it:
-    the forward must then run and be right, and a backward that needs the size may stop with
-    ``UnknownSizeError``, the documented limit, which the kit accepts."""
+    """What the conformance kit checks ops on: one chunk, several chunks (irregular where the size
+    is odd), and, for floating arrays, the first size unknown (NaN), as a boolean mask leaves it.
+    There every op must give NumPy's values and gradients, or stop with ``UnknownSizeError`` (the
+    documented limit, which the kit reports as such) where it needs the size."""
     variants = [da.from_array(array, chunks=-1)]
     if array.ndim and array.size > 1:
         variants.append(da.from_array(array, chunks=tuple(max(1, (n + 1) // 2) for n in array.shape)))
-    if UNKNOWN_SIZES and array.ndim and array.shape[0] and array.dtype.kind == "f":  # as a mask leaves it
+    if array.ndim and array.shape[0] and array.dtype.kind == "f":  # as a mask leaves it
         variants.append(da.from_array(array)[da.from_array(np.ones(array.shape[0], dtype=bool))])
     return variants
-
-
-# The unknown-size variant, off: with it 106 of 339 ops fail (most need their input's sizes in
-# forward; logcumsumexp gives wrong values). The kit accepts UnknownSizeError, the documented
-# limit, once the ops that can run with unknown sizes do; see the session note of issue 10.
-UNKNOWN_SIZES = False
 
 
 class _Counter(Callback):

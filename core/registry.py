@@ -12,7 +12,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["OpDef", "Backend", "Registry", "RegistrationError", "node_name_for"]
+__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "node_name_for"]
 
 Forward = Callable[..., Any]
 VJP = Callable[..., Any]
@@ -172,7 +172,7 @@ class Registry:
         self.plugin = plugin
         self._reserved = reserved
         self.ops: list[tuple[OpDef, bool]] = []
-        self.backends: list[Backend] = []
+        self.backends: list[Backend | DeferredBackend] = []
         self.methods: list[tuple[str, Callable[..., Any]]] = []
 
     def register_op(
@@ -466,16 +466,17 @@ class Registry:
         self,
         name: str,
         *,
-        namespace: Any,
-        array_types: Sequence[type],
-        to_numpy: Callable[[Any], Any],
-        from_numpy: Callable[..., Any],
+        namespace: Any = None,
+        array_types: Sequence[type | str],
+        to_numpy: Callable[[Any], Any] | None = None,
+        from_numpy: Callable[..., Any] | None = None,
         device: str | None = None,
         lazy: bool = False,
         compute: Callable[..., Any] | None = None,
         kit_inputs: Callable[[Any], Sequence[Any]] | None = None,
         computations: Callable[[], Any] | None = None,
         no_compute: Callable[[], Any] | None = None,
+        load: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
         is an instance of one of ``array_types`` run on it; the converters move data to and from
@@ -492,33 +493,168 @@ class Registry:
         says how many times the backend computed inside it (the kit's laziness check).
         ``no_compute()``: a context manager inside which computing raises
         ``tapegrad.backends.ComputeRefused``; every op's forward on a lazy backend runs inside it,
-        so an op that would compute is refused with an error naming it, never computed."""
+        so an op that would compute is refused with an error naming it, never computed.
+
+        Deferred: ``array_types`` may name classes by their qualified name
+        (``"dask.array.core.Array"``), which is matched without importing their module, and
+        ``load()`` may give every other keyword (``namespace``, the converters, ``compute``, ...)
+        as a mapping; it is called when the backend is first used: when an array of one of its
+        types reaches tapegrad (its library is imported then), or the backend is named
+        (``x.to("dask")``, ``device=``, the kit). So installing a backend plugin costs nothing
+        until its arrays are used. What ``load`` gives is checked as above then."""
         where = f"plugin {self.plugin!r}, backend {name!r}"
         if not isinstance(name, str) or not name:
             raise RegistrationError(f"{where}: a backend needs a non-empty name")
         types = tuple(array_types)
-        if not types or not all(isinstance(t, type) for t in types):
-            raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes")
-        if not (callable(to_numpy) and callable(from_numpy)):
-            raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
-        missing = [f for f in CORE_FUNCTIONS if not hasattr(namespace, f)]
-        if missing:
-            raise RegistrationError(f"{where}: its namespace {getattr(namespace, '__name__', namespace)!r} lacks "
-                                    f"{', '.join(missing)}, which tapegrad calls on every backend; register a "
-                                    "complete array-API namespace (array_api_compat wraps most libraries)")
-        if compute is not None and not callable(compute):
-            raise RegistrationError(f"{where}: compute must be callable")
-        for what, value in (("kit_inputs", kit_inputs), ("computations", computations), ("no_compute", no_compute)):
-            if value is not None and not callable(value):
-                raise RegistrationError(f"{where}: {what} must be callable")
-        if lazy and compute is None:
-            raise RegistrationError(f"{where}: a lazy backend needs compute(*arrays) (tapegrad.compute evaluates "
-                                    "several tensors in one pass through it)")
-        self.backends.append(
-            Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
-                    device=device, lazy=bool(lazy), compute=compute, kit_inputs=kit_inputs,
-                    computations=computations, no_compute=no_compute)
-        )
+        if not types or not all(isinstance(t, type) or _qualified_name(t) for t in types):
+            raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes or qualified "
+                                    "class names ('dask.array.core.Array')")
+        if device is not None and not isinstance(device, str):
+            raise RegistrationError(f"{where}: device must be a device type name ('cuda') or None")
+        parts = {"namespace": namespace, "to_numpy": to_numpy, "from_numpy": from_numpy, "compute": compute,
+                 "kit_inputs": kit_inputs, "computations": computations, "no_compute": no_compute}
+        given = {key: value for key, value in parts.items() if value is not None}
+        if load is not None:
+            if not callable(load):
+                raise RegistrationError(f"{where}: load must be a function returning the backend's other keywords")
+            if given:
+                raise RegistrationError(f"{where}: with load=, {', '.join(given)} come from load() (so that nothing "
+                                        "is imported until the backend is used); give only name, array_types, "
+                                        "device and lazy here")
+            if any(isinstance(t, type) for t in types):
+                raise RegistrationError(f"{where}: with load=, name the array types ('module.Class') instead of "
+                                        "giving the classes, so that their library is imported only when used")
+        else:
+            _check_backend_parts(where, given, lazy)
+        if all(isinstance(t, type) for t in types):
+            self.backends.append(_backend(name, self.plugin, types, device, lazy, given))
+        else:
+            self.backends.append(DeferredBackend(name, self.plugin, types, device, bool(lazy), given, load))
+
+
+@dataclass(frozen=True, eq=False)
+class DeferredBackend:
+    """A backend registered by the names of its array types, loaded on first use (``resolve``).
+
+    What is known before loading (name, plugin, device, lazy, the array types' names) is all the
+    listings (``tapegrad backends``), device lookups and name lookups need."""
+
+    name: str
+    plugin: str
+    array_types: tuple[type | str, ...]
+    device: str | None
+    lazy: bool
+    given: Mapping[str, Any]  # the keywords given at registration (without load: all of them)
+    load: Callable[[], Mapping[str, Any]] | None
+
+    def type_names(self) -> tuple[str, ...]:
+        """The qualified names of its array types."""
+        return tuple(t if isinstance(t, str) else qualified_name(t) for t in self.array_types)
+
+    def matches(self, array_type: type, subclasses: bool = False) -> bool:
+        """Whether ``array_type`` is one of its array types (or a subclass of one, with ``subclasses``),
+        found without importing anything: a named class is looked up only in modules already imported
+        (an array of it exists, so its module is)."""
+        for declared in self.array_types:
+            cls = declared if isinstance(declared, type) else find_class(declared, importing=False)
+            if cls is not None and (array_type is cls or (subclasses and issubclass(array_type, cls))):
+                return True
+        return False
+
+    def resolve(self) -> Backend:
+        """The backend itself: ``load()`` called, its array types imported, everything checked as
+        ``register_backend`` checks it. Errors name the plugin."""
+        where = f"plugin {self.plugin!r}, backend {self.name!r}"
+        parts = dict(self.given)
+        if self.load is not None:
+            try:
+                loaded = self.load()
+            except Exception as exc:
+                raise RegistrationError(f"{where} could not be loaded: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(loaded, Mapping):
+                raise RegistrationError(f"{where}: load() must return a mapping of register_backend's keywords, "
+                                        f"got {type(loaded).__name__}")
+            unknown = sorted(set(loaded) - _LOADED_KEYWORDS)
+            if unknown:
+                raise RegistrationError(f"{where}: load() returned {', '.join(unknown)}, which it may not give (it "
+                                        f"gives {', '.join(sorted(_LOADED_KEYWORDS))})")
+            parts.update({key: value for key, value in loaded.items() if value is not None})
+            _check_backend_parts(where, parts, self.lazy)
+        types = []
+        for declared in self.array_types:
+            cls = declared if isinstance(declared, type) else find_class(declared, importing=True)
+            if cls is None:
+                raise RegistrationError(f"{where}: its array type {declared!r} was not found (is the name the class's "
+                                        "module and qualified name?)")
+            types.append(cls)
+        return _backend(self.name, self.plugin, tuple(types), self.device, self.lazy, parts)
+
+
+_LOADED_KEYWORDS = frozenset({"namespace", "to_numpy", "from_numpy", "compute", "kit_inputs", "computations",
+                              "no_compute"})
+
+
+def qualified_name(cls: type) -> str:
+    """``module.QualName`` of a class: how deferred backends name their array types."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _qualified_name(value: Any) -> bool:
+    return isinstance(value, str) and "." in value and all(part.isidentifier() for part in value.split("."))
+
+
+def find_class(name: str, importing: bool) -> type | None:
+    """The class a qualified name (``"dask.array.core.Array"``) names, or None. Not ``importing``:
+    only from modules already imported, so that asking never imports a library."""
+    import importlib
+    import sys
+
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):  # the longest imported module prefix, then attributes
+        module_name = ".".join(parts[:k])
+        module = sys.modules.get(module_name)
+        if module is None and importing:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+        if module is None:
+            continue
+        found: Any = module
+        for attr in parts[k:]:
+            found = getattr(found, attr, None)
+        return found if isinstance(found, type) else None
+    return None
+
+
+def _check_backend_parts(where: str, parts: Mapping[str, Any], lazy: bool) -> None:
+    """What a backend needs besides its name and types: a complete namespace, callable converters."""
+    namespace = parts.get("namespace")
+    if namespace is None:
+        raise RegistrationError(f"{where}: a backend needs a namespace (or load= giving one)")
+    if not (callable(parts.get("to_numpy")) and callable(parts.get("from_numpy"))):
+        raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
+    missing = [f for f in CORE_FUNCTIONS if not hasattr(namespace, f)]
+    if missing:
+        raise RegistrationError(f"{where}: its namespace {getattr(namespace, '__name__', namespace)!r} lacks "
+                                f"{', '.join(missing)}, which tapegrad calls on every backend; register a "
+                                "complete array-API namespace (array_api_compat wraps most libraries)")
+    if parts.get("compute") is not None and not callable(parts["compute"]):
+        raise RegistrationError(f"{where}: compute must be callable")
+    for what in ("kit_inputs", "computations", "no_compute"):
+        if parts.get(what) is not None and not callable(parts[what]):
+            raise RegistrationError(f"{where}: {what} must be callable")
+    if lazy and parts.get("compute") is None:
+        raise RegistrationError(f"{where}: a lazy backend needs compute(*arrays) (tapegrad.compute evaluates "
+                                "several tensors in one pass through it)")
+
+
+def _backend(name: str, plugin: str, types: tuple[type, ...], device: str | None, lazy: bool,
+             parts: Mapping[str, Any]) -> Backend:
+    namespace = parts["namespace"]
+    return Backend(name, namespace, types, parts["to_numpy"], parts["from_numpy"], plugin, _dtype_table(namespace),
+                   device=device, lazy=bool(lazy), compute=parts.get("compute"), kit_inputs=parts.get("kit_inputs"),
+                   computations=parts.get("computations"), no_compute=parts.get("no_compute"))
 
 
 def _inspects(where: str, value: Any) -> bool | tuple[str, ...]:

@@ -71,19 +71,22 @@ class BackendTable(Mapping[str, Backend]):
         return list(self._declared.values())
 
     def for_type(self, array_type: type, subclasses: bool = False) -> Backend | None:
-        """The backend of arrays of ``array_type`` (or of a subclass of its types, with ``subclasses``),
-        loading a deferred one it belongs to; None when no backend has it."""
+        """The backend of arrays of exactly ``array_type`` (else, with ``subclasses``, of the first
+        backend with a superclass of it), loading a deferred one it belongs to; None when none has it."""
         backend = self._by_type.get(array_type)
-        if backend is not None or (not subclasses and array_type in self._unmatched):
+        if backend is not None:
             return backend
-        for declared in list(self._declared.values()):
-            if type(declared) is Backend:
-                if subclasses and issubclass(array_type, declared.array_types):
-                    return declared
-            elif declared.matches(array_type, subclasses):
-                return self._load(declared)
-        if not subclasses:
+        if array_type not in self._unmatched:
+            for declared in list(self._declared.values()):
+                if type(declared) is DeferredBackend and declared.matches(array_type):
+                    return self._load(declared)
             self._unmatched.add(array_type)
+        if subclasses:
+            for declared in list(self._declared.values()):
+                if type(declared) is Backend and issubclass(array_type, declared.array_types):
+                    return declared
+                if type(declared) is DeferredBackend and declared.matches(array_type, subclasses=True):
+                    return self._load(declared)
         return None
 
     def _load(self, declared: DeferredBackend) -> Backend:

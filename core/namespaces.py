@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -77,10 +76,13 @@ class OpNamespace(types.ModuleType):
         return sorted(mine | set(vars(self)))
 
 
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _Finder:
     """Finds ``tapegrad.<namespace>`` modules no file provides, among the loaded plugins' namespaces.
 
-    It sits after Python's own finders, so tapegrad's real submodules always win."""
+    It sits after Python's own finders, so tapegrad's real submodules always win. A meta path
+    finder and loader by protocol (``find_spec``, ``create_module``, ``exec_module``), not by
+    subclassing ``importlib.abc``, whose import (importlib.resources, tempfile, shutil, bz2, lzma)
+    cost a fifth of ``import tapegrad``."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: Any = None) -> Any:
         if not fullname.startswith(PACKAGE + "."):

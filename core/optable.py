@@ -141,9 +141,13 @@ def _reserved_names() -> frozenset[str]:
 def _submodule_names() -> frozenset[str]:
     """tapegrad's own modules (``testing``, ``graph``): an op or namespace of that name would be
     hidden behind the module, as Python's import finds the file first."""
-    import pkgutil
-
-    return frozenset(m.name for m in pkgutil.iter_modules([os.path.dirname(__file__)]))
+    here = os.path.dirname(__file__)  # listed directly: pkgutil's import costs more than the listing
+    names = set()
+    for child in os.listdir(here):
+        stem, dot, suffix = child.partition(".")
+        if (dot and suffix == "py") or (not dot and os.path.isfile(os.path.join(here, child, "__init__.py"))):
+            names.add(stem)
+    return frozenset(n for n in names if n.isidentifier() and n != "__init__")
 
 
 def _build() -> OpTable:

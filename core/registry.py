@@ -9,6 +9,7 @@ load time with a message that names it, never in the middle of a user's computat
 from __future__ import annotations
 
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -768,26 +769,88 @@ def _dtype_table(namespace: Any) -> dict[Any, Any]:
     return table
 
 
+# Parameter kinds, numbered as inspect.Parameter's.
+_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _VAR_POSITIONAL, _KEYWORD_ONLY, _VAR_KEYWORD = range(5)
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
+
+
+def _parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    """``function``'s parameters as (name, kind, has a default); None when it has no signature.
+
+    A plain function's are read from its code object: ``inspect.signature`` costs about 50 us a
+    call, which over the ~600 forwards and VJP rules the built-in plugin registers was a third of
+    building the op table. Anything else (partials, methods, wrapped or builtin functions) asks
+    ``inspect``, which follows ``__wrapped__`` and ``__signature__``."""
+    if type(function) is not types.FunctionType or "__wrapped__" in function.__dict__ \
+            or "__signature__" in function.__dict__:
+        try:
+            sig = inspect.signature(function)
+        except (TypeError, ValueError):
+            return None
+        return [(p.name, int(p.kind), p.default is not p.empty) for p in sig.parameters.values()]
+    code = function.__code__
+    npos, nkw, names = code.co_argcount, code.co_kwonlyargcount, code.co_varnames
+    first_default = npos - len(function.__defaults__ or ())
+    kwdefaults = function.__kwdefaults__ or {}
+    out = [(names[i], _POSITIONAL_ONLY if i < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD, i >= first_default)
+           for i in range(npos)]
+    rest = npos + nkw  # co_varnames: positional, keyword-only, then *args and **kwargs
+    if code.co_flags & _CO_VARARGS:
+        out.append((names[rest], _VAR_POSITIONAL, False))
+        rest += 1
+    out += [(name, _KEYWORD_ONLY, name in kwdefaults) for name in names[npos:npos + nkw]]
+    if code.co_flags & _CO_VARKEYWORDS:
+        out.append((names[rest], _VAR_KEYWORD, False))
+    return out
+
+
 def _static_params(forward: Forward, nin: int | None, declared: Sequence[str]) -> tuple[list[str] | None, list[str]]:
     """The forward's static params a VJP will be given by keyword: (required, optional) names;
     required is None when the forward takes ``**params`` (any keyword may be required)."""
     required: list[str] = []
     optional = [name.lstrip("*") for name in declared]
-    try:
-        parameters = list(inspect.signature(forward).parameters.values())[1:]  # after xp
-    except (TypeError, ValueError):
+    parameters = _parameters(forward)
+    if parameters is None:
         return None, optional
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+    parameters = parameters[1:]  # after xp
+    if any(kind == _VAR_KEYWORD for _, kind, _ in parameters):
         return None, optional
     arrays = 0
-    for p in parameters:
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and arrays < (nin or 0):
+    for name, kind, default in parameters:
+        if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD) and not default and arrays < (nin or 0):
             arrays += 1
-        elif p.kind is p.KEYWORD_ONLY and p.default is p.empty:
-            required.append(p.name)
-        elif p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in optional:
-            optional.append(p.name)
+        elif kind == _KEYWORD_ONLY and not default:
+            required.append(name)
+        elif kind in (_KEYWORD_ONLY, _POSITIONAL_OR_KEYWORD) and name not in optional:
+            optional.append(name)
     return required, [name for name in optional if name not in required]
+
+
+def _binds_quickly(parameters: list[tuple[str, int, bool]], npositional: int, keywords: Sequence[str],
+                   partial: bool) -> bool:
+    """Whether a call with ``npositional`` arguments and ``keywords`` binds to ``parameters``, by the
+    rules of ``inspect.Signature.bind`` (``bind_partial`` with ``partial``). When this says no, the
+    registration asks ``inspect`` itself, whose error words the message."""
+    positional = [(name, kind, default) for name, kind, default in parameters
+                  if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD)]
+    kinds = {kind for _, kind, _ in parameters}
+    if npositional > len(positional) and _VAR_POSITIONAL not in kinds:
+        return False
+    bound = {name for name, _, _ in positional[:npositional]}
+    if any(kind == _POSITIONAL_ONLY and name not in bound and name in keywords for name, kind, _ in positional):
+        return False  # inspect refuses a positional-only parameter given by keyword, **kwargs or not
+    by_keyword = {name: kind for name, kind, _ in parameters if kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY)}
+    for key in keywords:
+        if key in by_keyword:
+            if key in bound:
+                return False  # multiple values
+            bound.add(key)
+        elif _VAR_KEYWORD not in kinds:
+            return False  # unexpected (or positional-only given by keyword, which only **kwargs takes)
+    if partial:
+        return True
+    return all(default or name in bound for name, kind, default in parameters
+               if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY))
 
 
 def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int | None,
@@ -799,33 +862,45 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
     for i, rule in enumerate(rules):
         if rule is None:
             continue
-        try:
-            sig = inspect.signature(rule)
-        except (TypeError, ValueError):
+        parameters = _parameters(rule)
+        if parameters is None:
             continue  # a builtin or C function: nothing to inspect
-        which = f"the vjp rule for input {i}" if per_input else "the vjp"
-        call = sig.bind_partial if nin is None else sig.bind
-        given = {name: None for name in (required if required is not None else (
-            p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.default is p.empty))}
-        try:
-            call(*arguments, **given)
-        except TypeError as exc:
-            hint = (f"a vjp takes xp, g, out and the {nin} input(s) of the forward positionally, then the params "
-                    "by keyword" if nin is not None else "a vjp takes xp, g, out and the inputs positionally")
-            missing = [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
-                       and p.default is p.empty and p.name not in given]
-            detail = (f"it has a required keyword {missing[0]!r} the forward does not require (params reach the "
-                      "vjp only when the caller gives them)") if missing else str(exc)
-            raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
-                                    f"{detail}; {hint}") from None
-        try:
-            call(*arguments, **given, **dict.fromkeys(optional))
-        except TypeError:
-            rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
-            raise RegistrationError(
-                f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
-                f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
-            ) from None
+        given = list(required if required is not None else (
+            name for name, kind, default in parameters if kind == _KEYWORD_ONLY and not default))
+        partial = nin is None
+        if _binds_quickly(parameters, len(arguments), given, partial) and \
+                _binds_quickly(parameters, len(arguments), [*given, *optional], partial):
+            continue
+        _refuse_vjp_signature(rule, i, per_input, nin, arguments, required, optional, where)
+
+
+def _refuse_vjp_signature(rule: VJP, i: int, per_input: bool, nin: int | None, arguments: Sequence[str],
+                          required: list[str] | None, optional: list[str], where: str) -> None:
+    """Raise the registration error for a VJP rule that does not bind, in ``inspect``'s words."""
+    sig = inspect.signature(rule)
+    which = f"the vjp rule for input {i}" if per_input else "the vjp"
+    call = sig.bind_partial if nin is None else sig.bind
+    given = {name: None for name in (required if required is not None else (
+        p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.default is p.empty))}
+    try:
+        call(*arguments, **given)
+    except TypeError as exc:
+        hint = (f"a vjp takes xp, g, out and the {nin} input(s) of the forward positionally, then the params "
+                "by keyword" if nin is not None else "a vjp takes xp, g, out and the inputs positionally")
+        missing = [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
+                   and p.default is p.empty and p.name not in given]
+        detail = (f"it has a required keyword {missing[0]!r} the forward does not require (params reach the "
+                  "vjp only when the caller gives them)") if missing else str(exc)
+        raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
+                                f"{detail}; {hint}") from None
+    try:
+        call(*arguments, **given, **dict.fromkeys(optional))
+    except TypeError:
+        rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
+        raise RegistrationError(
+            f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
+            f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
+        ) from None
 
 
 def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[str, None]) -> bool:
@@ -838,16 +913,13 @@ def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[st
 
 def _count_array_inputs(forward: Forward, where: str) -> int | None:
     """How many array inputs ``forward(xp, *arrays, **params)`` takes; None when variadic."""
-    try:
-        sig = inspect.signature(forward)
-    except (TypeError, ValueError):
+    parameters = _parameters(forward)
+    if parameters is None:
         return None
-    positional = [
-        p for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()):
+    if any(kind == _VAR_POSITIONAL for _, kind, _ in parameters):
         return None
+    positional = [name for name, kind, default in parameters
+                  if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD) and not default]
     if not positional:
         raise RegistrationError(f"{where}: forward must take the array namespace 'xp' first")
     return len(positional) - 1

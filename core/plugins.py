@@ -180,14 +180,14 @@ def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -
 
 
 # ---------------------------------------------------------------------- finding installed plugins
-@dataclass(frozen=True)
 class EntryPoint:
-    """One installed entry point: its name, ``module:attr`` value and the distribution's metadata folder."""
+    """One installed entry point: its name, ``module:attr`` value and the distribution's metadata folder
+    (or importlib.metadata's distribution, where it was asked)."""
 
-    name: str
-    value: str
-    metadata_dir: str | None = None
-    dist: Any = None  # importlib.metadata's distribution, where it was asked
+    __slots__ = ("name", "value", "metadata_dir", "dist")
+
+    def __init__(self, name: str, value: str, metadata_dir: str | None = None, dist: Any = None) -> None:
+        self.name, self.value, self.metadata_dir, self.dist = name, value, metadata_dir, dist
 
     def load(self) -> Any:
         module, _, attrs = self.value.partition("[")[0].strip().partition(":")

@@ -533,20 +533,23 @@ class Registry:
             self.backends.append(DeferredBackend(name, self.plugin, types, device, bool(lazy), given, load))
 
 
-@dataclass(frozen=True, eq=False)
 class DeferredBackend:
     """A backend registered by the names of its array types, loaded on first use (``resolve``).
 
     What is known before loading (name, plugin, device, lazy, the array types' names) is all the
-    listings (``tapegrad backends``), device lookups and name lookups need."""
+    listings (``tapegrad backends``), device lookups and name lookups need. (A plain class: a
+    dataclass costs a millisecond of ``import tapegrad``.)"""
 
-    name: str
-    plugin: str
-    array_types: tuple[type | str, ...]
-    device: str | None
-    lazy: bool
-    given: Mapping[str, Any]  # the keywords given at registration (without load: all of them)
-    load: Callable[[], Mapping[str, Any]] | None
+    __slots__ = ("name", "plugin", "array_types", "device", "lazy", "given", "load")
+
+    def __init__(self, name: str, plugin: str, array_types: tuple[type | str, ...], device: str | None, lazy: bool,
+                 given: Mapping[str, Any], load: Callable[[], Mapping[str, Any]] | None) -> None:
+        self.name, self.plugin, self.array_types, self.device, self.lazy = name, plugin, array_types, device, lazy
+        self.given = given  # the keywords given at registration (without load: all of them)
+        self.load = load
+
+    def __repr__(self) -> str:
+        return f"DeferredBackend({self.name!r}, plugin={self.plugin!r}, array_types={self.array_types!r})"
 
     def type_names(self) -> tuple[str, ...]:
         """The qualified names of its array types."""

@@ -29,7 +29,7 @@ class Seeded:
     draws (``materialize``) use ``default_rng``, when the kit runs."""
 
     def __init__(self, seed: int) -> None:
-        self._seed = np.uint64(seed % 2**64)
+        self._seed = np.uint64(seed * 0xD1B54A32D192ED03 % 2**64)  # Python ints: no wrap-around warning
         self._drawn = 0
 
     def _unit(self, size: Any) -> np.ndarray:
@@ -38,7 +38,7 @@ class Seeded:
         n = int(np.prod(shape, dtype=np.int64))
         index = np.arange(self._drawn, self._drawn + n, dtype=np.uint64) + np.uint64(1)
         self._drawn += n
-        z = index * np.uint64(0x9E3779B97F4A7C15) + self._seed * np.uint64(0xD1B54A32D192ED03)
+        z = index * np.uint64(0x9E3779B97F4A7C15) + self._seed  # arrays wrap silently, as the hash wants
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)

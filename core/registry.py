@@ -834,26 +834,30 @@ def _binds_quickly(parameters: list[tuple[str, int, bool]], npositional: int, ke
     """Whether a call with ``npositional`` arguments and ``keywords`` binds to ``parameters``, by the
     rules of ``inspect.Signature.bind`` (``bind_partial`` with ``partial``). When this says no, the
     registration asks ``inspect`` itself, whose error words the message."""
-    positional = [(name, kind, default) for name, kind, default in parameters
-                  if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD)]
-    kinds = {kind for _, kind, _ in parameters}
-    if npositional > len(positional) and _VAR_POSITIONAL not in kinds:
-        return False
-    bound = {name for name, _, _ in positional[:npositional]}
-    if any(kind == _POSITIONAL_ONLY and name not in bound and name in keywords for name, kind, _ in positional):
-        return False  # inspect refuses a positional-only parameter given by keyword, **kwargs or not
-    by_keyword = {name: kind for name, kind, _ in parameters if kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY)}
-    for key in keywords:
-        if key in by_keyword:
-            if key in bound:
+    taken = set(keywords)
+    varkw = False
+    index = 0  # positional parameters seen
+    for name, kind, default in parameters:
+        if kind == _VAR_POSITIONAL:
+            index = npositional  # it takes every positional argument left
+        elif kind == _VAR_KEYWORD:
+            varkw = True
+        elif kind == _KEYWORD_ONLY or index >= npositional:  # to be given by keyword, if at all
+            if kind != _KEYWORD_ONLY:
+                index += 1
+            if name in taken:
+                if kind == _POSITIONAL_ONLY:
+                    return False  # inspect refuses a positional-only parameter given by keyword
+                taken.discard(name)
+            elif not default and not partial:
+                return False  # missing
+        else:  # bound positionally
+            index += 1
+            if name in taken and kind == _POSITIONAL_OR_KEYWORD:
                 return False  # multiple values
-            bound.add(key)
-        elif _VAR_KEYWORD not in kinds:
-            return False  # unexpected (or positional-only given by keyword, which only **kwargs takes)
-    if partial:
-        return True
-    return all(default or name in bound for name, kind, default in parameters
-               if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY))
+    if index < npositional:
+        return False  # too many positional arguments
+    return varkw or not taken  # a keyword left over (unknown, or naming a positional-only one) needs **kwargs
 
 
 def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int | None,
@@ -861,19 +865,19 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
     """Refuse, at registration, a VJP the engine could not call as ``rule(xp, g, out, *inputs, **params)``:
     the wrong number of positional parameters, or a param of the forward it does not accept."""
     required, optional = static
-    arguments = ("xp", "g", "out", *(f"input{i}" for i in range(nin or 0)))
+    npositional, partial = 3 + (nin or 0), nin is None  # xp, g, out and the inputs
     for i, rule in enumerate(rules):
         if rule is None:
             continue
         parameters = _parameters(rule)
         if parameters is None:
             continue  # a builtin or C function: nothing to inspect
-        given = list(required if required is not None else (
-            name for name, kind, default in parameters if kind == _KEYWORD_ONLY and not default))
-        partial = nin is None
-        if _binds_quickly(parameters, len(arguments), given, partial) and \
-                _binds_quickly(parameters, len(arguments), [*given, *optional], partial):
+        given = required if required is not None else [
+            name for name, kind, default in parameters if kind == _KEYWORD_ONLY and not default]
+        if _binds_quickly(parameters, npositional, given, partial) and (
+                not optional or _binds_quickly(parameters, npositional, [*given, *optional], partial)):
             continue
+        arguments = ("xp", "g", "out", *(f"input{k}" for k in range(nin or 0)))
         _refuse_vjp_signature(rule, i, per_input, nin, arguments, required, optional, where)
 
 

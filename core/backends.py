@@ -55,7 +55,7 @@ class BackendTable(Mapping[str, Backend]):
 
     def __getitem__(self, name: str) -> Backend:
         backend = self._declared[name]
-        return backend if type(backend) is Backend else self._load(backend)
+        return backend if isinstance(backend, Backend) else self._load(backend)
 
     def __contains__(self, name: object) -> bool:
         return name in self._declared

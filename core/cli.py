@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .plugins import PluginInfo
@@ -68,7 +68,7 @@ def _backends(args: argparse.Namespace) -> int:
     from .optable import table
     from .registry import Backend, qualified_name
 
-    rows = [{"name": b.name, "plugin": b.plugin, "device": _backend_device(b),
+    rows: list[dict[str, Any]] = [{"name": b.name, "plugin": b.plugin, "device": _backend_device(b),
              "lazy": b.lazy, "loaded": type(b) is Backend,
              "array_types": [t if isinstance(t, str) else qualified_name(t) for t in b.array_types]}
             for b in table().backends.declared()]  # as declared: listing loads no backend's library

@@ -92,7 +92,8 @@ class _Finder:
         prefix = fullname[len(PACKAGE) + 1:]
         if prefix not in table().namespaces:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        loader: Any = self  # a loader by protocol
+        return importlib.machinery.ModuleSpec(fullname, loader, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         return OpNamespace(spec.name[len(PACKAGE) + 1:])

@@ -527,8 +527,9 @@ class Registry:
                                         "giving the classes, so that their library is imported only when used")
         else:
             _check_backend_parts(where, given, lazy)
-        if all(isinstance(t, type) for t in types):
-            self.backends.append(_backend(name, self.plugin, types, device, lazy, given))
+        classes = tuple(t for t in types if isinstance(t, type))
+        if len(classes) == len(types):
+            self.backends.append(_backend(name, self.plugin, classes, device, lazy, given))
         else:
             self.backends.append(DeferredBackend(name, self.plugin, types, device, bool(lazy), given, load))
 

@@ -8,6 +8,8 @@ load time with a message that names it, never in the middle of a user's computat
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import types
 from dataclasses import dataclass, field
@@ -343,7 +345,7 @@ class Registry:
             raise RegistrationError(f"{where}: view must be False, True or 'broadcast', got {view!r}")
         if view and save_set:
             raise RegistrationError(f"{where}: a view op's VJP must read nothing (saves=()): views are replayed")
-        op = OpDef(
+        op = _new_opdef(
             name=name,
             forward=forward,
             plugin=self.plugin,
@@ -422,7 +424,7 @@ class Registry:
         fixed = node_name
         namer: Callable[..., Any] | None = (
             node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed))
-        op = OpDef(
+        op = _new_opdef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
@@ -660,6 +662,40 @@ def _backend(name: str, plugin: str, types: tuple[type, ...], device: str | None
     return Backend(name, namespace, types, parts["to_numpy"], parts["from_numpy"], plugin, _dtype_table(namespace),
                    device=device, lazy=bool(lazy), compute=parts.get("compute"), kit_inputs=parts.get("kit_inputs"),
                    computations=parts.get("computations"), no_compute=parts.get("no_compute"))
+
+
+@functools.cache
+def _opdef_fields() -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], frozenset[str], frozenset[str]]:
+    """OpDef's fields: plain defaults, (name, factory) of defaults made per op, required names, all names."""
+    defaults: dict[str, Any] = {}
+    factories = []
+    required = set()
+    for f in dataclasses.fields(OpDef):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            factories.append((f.name, f.default_factory))
+        else:
+            required.add(f.name)
+    known = frozenset(required) | frozenset(defaults) | frozenset(name for name, _ in factories)
+    return defaults, tuple(factories), frozenset(required), known
+
+
+def _new_opdef(**values: Any) -> OpDef:
+    """``OpDef(**values)``, without the frozen dataclass's ``__init__``, which sets each of ~50
+    fields through ``object.__setattr__``: that was a tenth of building the op table (~460
+    registrations). The op is as frozen as one made by ``OpDef(...)``."""
+    defaults, factories, required, known = _opdef_fields()
+    if not (required <= values.keys() <= known):
+        return OpDef(**values)  # the dataclass's own error
+    op = object.__new__(OpDef)
+    fields = op.__dict__
+    fields.update(defaults)
+    for name, factory in factories:
+        if name not in values:
+            fields[name] = factory()
+    fields.update(values)
+    return op
 
 
 def _inspects(where: str, value: Any) -> bool | tuple[str, ...]:

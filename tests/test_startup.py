@@ -336,3 +336,21 @@ def test_where_only_importlib_metadata_can_read_the_path_it_is_asked(monkeypatch
     found = {ep.name: ep for ep in plugins.entry_points("tapegrad")}
     assert "tapegrad.ops_builtin" not in found  # built-ins are no entry points
     assert all(ep.dist is not None for ep in found.values())
+
+
+def test_ops_made_without_the_dataclass_init_are_the_same_frozen_ops():
+    import dataclasses
+
+    from tapegrad.registry import OpDef, _new_opdef
+
+    registry = Registry("p")
+    registry.register_op("twice", forward=lambda xp, x: x * 2, vjp=(lambda xp, g, out, x: 2 * g,))
+    op = registry.ops[0][0]
+    values = {f.name: getattr(op, f.name) for f in dataclasses.fields(OpDef) if f.name != "promotion_by_param"}
+    assert repr(OpDef(**values)) == repr(_new_opdef(**values)) == repr(op)
+    assert _new_opdef(**values).promotion_by_param == {} and op.promotion_by_param is not _new_opdef(
+        **values).promotion_by_param  # a default made per op, as the dataclass makes it
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        op.name = "thrice"
+    with pytest.raises(TypeError, match="missing"):
+        _new_opdef(name="incomplete")

@@ -815,6 +815,20 @@ _CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
 
 
 def _parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    """``function``'s parameters as (name, kind, has a default), remembered for the last few
+    functions (a forward is read twice per registration: its arity, then its params)."""
+    try:
+        return _remembered_parameters(function)
+    except TypeError:  # an unhashable callable
+        return _read_parameters(function)
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered_parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    return _read_parameters(function)
+
+
+def _read_parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
     """``function``'s parameters as (name, kind, has a default); None when it has no signature.
 
     A plain function's are read from its code object: ``inspect.signature`` costs about 50 us a

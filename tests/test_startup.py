@@ -354,3 +354,18 @@ def test_ops_made_without_the_dataclass_init_are_the_same_frozen_ops():
         op.name = "thrice"
     with pytest.raises(TypeError, match="missing"):
         _new_opdef(name="incomplete")
+
+
+def test_an_unhashable_callable_forward_is_read_too():
+    class Forward:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __eq__(self, other):
+            return False
+
+        def __call__(self, xp, x):
+            return x * 2
+
+    registry = Registry("p")
+    registry.register_op("twice", forward=Forward(), vjp=(lambda xp, g, out, x: 2 * g,))
+    assert registry.ops[0][0].nin == 1

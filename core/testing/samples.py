@@ -55,7 +55,7 @@ class Seeded:
 PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # its own __init__; the generated one would only be compiled
 class Sample:
     """One way to call an op: ``Sample((2, 3), (3,), dim=0)``.
 
@@ -109,7 +109,7 @@ def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[s
 _UNCHECKED = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # its own __init__, as Sample
 class EdgeCase:
     """A special point of an op with what it must give there, by the op's documented convention.
 

@@ -7,17 +7,20 @@ a fast path that needs no table lookup; everything else asks the op table.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
 
-from .registry import Backend, OpDef, Registry
+from .registry import Backend, DeferredBackend, OpDef, Registry, RegistrationError, qualified_name
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["ComputeRefused", "UnknownSizeError", "has_unknown_size", "unknown_size_refusal", "backend_of", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace", "is_lazy", "transfer", "compute"]
+__all__ = ["ComputeRefused", "UnknownSizeError", "BackendTable", "has_unknown_size", "unknown_size_refusal",
+           "backend_of", "backend_for_type", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace",
+           "is_lazy", "transfer", "compute"]
 
 
 class ComputeRefused(RuntimeError):
@@ -61,11 +64,106 @@ def unknown_size_refusal(name: str, values: Any, cause: BaseException, step: str
                             f"What needed it: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}")
 
 
-def backend_of(data: Any) -> Backend:
-    """The backend whose array type ``data`` is."""
+
+
+class BackendTable(Mapping[str, Backend]):
+    """The op table's backends by name, deferred ones loaded on first use.
+
+    A backend registered by the names of its array types (``register_backend(load=...)``) stays a
+    ``DeferredBackend`` until it is needed: ``table[name]`` / ``get`` (the backend asked for by name),
+    or ``for_type`` meeting an array of its type (its library is imported then, by the user). ``in``,
+    iteration and ``declared`` never load one, so listings and device lookups import nothing. Loading
+    adds the backend's classes to ``by_type``, the plain dict the dispatch reads first.
+    """
+
+    def __init__(self, by_type: dict[type, Backend], ops: Mapping[str, OpDef]) -> None:
+        self._declared: dict[str, Backend | DeferredBackend] = {}
+        self._by_type = by_type
+        self._ops = ops
+        self._unmatched: set[type] = set()  # types no backend has (numpy scalars asked by is_lazy): answered at once
+
+    def add(self, backend: Backend | DeferredBackend) -> None:
+        self._declared[backend.name] = backend
+        if type(backend) is Backend:
+            for array_type in backend.array_types:
+                self._by_type[array_type] = backend
+
+    def __getitem__(self, name: str) -> Backend:
+        backend = self._declared[name]
+        return backend if isinstance(backend, Backend) else self._load(backend)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._declared
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._declared))
+
+    def __len__(self) -> int:
+        return len(self._declared)
+
+    def declared(self) -> list[Backend | DeferredBackend]:
+        """Every backend as registered, none loaded by asking: what listings show."""
+        return list(self._declared.values())
+
+    def for_type(self, array_type: type, subclasses: bool = False) -> Backend | None:
+        """The backend of arrays of exactly ``array_type`` (else, with ``subclasses``, of the first
+        backend with a superclass of it), loading a deferred one it belongs to; None when none has it."""
+        backend = self._by_type.get(array_type)
+        if backend is not None:
+            return backend
+        if array_type not in self._unmatched:
+            for declared in list(self._declared.values()):
+                if type(declared) is DeferredBackend and declared.matches(array_type):
+                    return self._load(declared)
+            self._unmatched.add(array_type)
+        if subclasses:
+            for declared in list(self._declared.values()):
+                if type(declared) is Backend and issubclass(array_type, declared.array_types):
+                    return declared
+                if type(declared) is DeferredBackend and declared.matches(array_type, subclasses=True):
+                    return self._load(declared)
+        return None
+
+    def _load(self, declared: DeferredBackend) -> Backend:
+        from .namespace import ArrayNamespace
+        from .optable import _lock, warn
+        from .plugins import PluginSideEffectWarning, guarded_global_state
+
+        with _lock:
+            current = self._declared.get(declared.name)
+            if type(current) is Backend:  # another thread loaded it meanwhile
+                return current
+            notes: list[str] = []
+            with guarded_global_state(declared.plugin, notes):
+                backend = declared.resolve()
+            for note in notes:
+                warn(note, PluginSideEffectWarning)
+            for array_type in backend.array_types:
+                owner = self._by_type.get(array_type)
+                if owner is not None:
+                    raise RegistrationError(
+                        f"plugin {backend.plugin!r}, backend {backend.name!r}: its array type "
+                        f"{qualified_name(array_type)} is backend {owner.name!r}'s (plugin {owner.plugin!r}); a "
+                        "tensor's data decides its backend, so each array type belongs to one backend")
+            object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, self._ops))
+            for array_type in backend.array_types:
+                self._by_type[array_type] = backend
+            self._declared[declared.name] = backend
+            self._unmatched.clear()
+            return backend
+
+
+def backend_for_type(array_type: type, subclasses: bool = False) -> Backend | None:
+    """The backend whose arrays are of ``array_type`` (a deferred one is loaded now), else None."""
     from .optable import table
 
-    backend = table().backend_of.get(type(data))
+    t = table()
+    return t.backend_of.get(array_type) or t.backends.for_type(array_type, subclasses)
+
+
+def backend_of(data: Any) -> Backend:
+    """The backend whose array type ``data`` is."""
+    backend = backend_for_type(type(data))
     if backend is None:
         raise TypeError(
             f"no backend is registered for arrays of type {type(data).__module__}.{type(data).__qualname__}"
@@ -79,9 +177,7 @@ def is_lazy(data: Any) -> bool:
     data = getattr(data, "_data", data)
     if type(data) is np.ndarray or not hasattr(data, "shape"):
         return False
-    from .optable import table
-
-    backend = table().backend_of.get(type(data))
+    backend = backend_for_type(type(data))
     return backend is not None and backend.lazy
 
 
@@ -124,15 +220,15 @@ def _transfer_vjp(xp: Any, g: Any, ans: Any, x: Any, *, source: Backend, target:
     return source.from_numpy(np.asarray(target.to_numpy(g)))
 
 
+@functools.cache
 def _transfer_op() -> OpDef:
+    """The graph step of a move between backends (made on the first move, not at import)."""
     registry = Registry("tapegrad")
     registry.register_op(
         "to_backend", forward=lambda xp, x, **params: x, vjp=(_transfer_vjp,), saves=(),
     )
     return registry.ops[0][0]
 
-
-_TRANSFER = _transfer_op()
 
 
 def transfer(tensor: Tensor, name: str, **options: Any) -> Tensor:
@@ -159,7 +255,7 @@ def transfer(tensor: Tensor, name: str, **options: Any) -> Tensor:
     if not (tensor._requires_grad and is_grad_enabled()):
         return _wrap(out)
     edge = tensor._grad_fn or tensor
-    node = Node(_TRANSFER, {"source": source, "target": target}, (edge,), (ShapeDtype(data.shape, data.dtype),),
+    node = Node(_transfer_op(), {"source": source, "target": target}, (edge,), (ShapeDtype(data.shape, data.dtype),),
                 None, source.xp)
     return _wrap(out, node)
 

@@ -2,6 +2,7 @@
 
     tapegrad plugins [--json]     every plugin: name, version, source, ops, backends, error
     tapegrad ops [--json|--markdown]  every op with the plugin that registered it (--markdown: docs/ops.md)
+    tapegrad backends [--json]    every backend: plugin, device, lazy, array types, loaded yet (loads none)
     tapegrad check TARGET [--backend NAME]  the kit on each op of a plugin (by name or module), or on one
                                   op; a backend plugin's TARGET: every op on its backend
     tapegrad init NAME [DIR]      a new plugin package: pyproject, module with an example op, tests
@@ -16,7 +17,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .plugins import PluginInfo
@@ -59,6 +60,25 @@ def _ops(args: argparse.Namespace) -> int:
     for name, plugin, aliases in rows:
         extra = f"  (also {', '.join(aliases)})" if aliases else ""
         print(f"{name:<{width}}  {plugin}{extra}")
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from .devices import _backend_device
+    from .optable import table
+    from .registry import Backend, qualified_name
+
+    rows: list[dict[str, Any]] = [{"name": b.name, "plugin": b.plugin, "device": _backend_device(b),
+             "lazy": b.lazy, "loaded": type(b) is Backend,
+             "array_types": [t if isinstance(t, str) else qualified_name(t) for t in b.array_types]}
+            for b in table().backends.declared()]  # as declared: listing loads no backend's library
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "loaded" if row["loaded"] else "not loaded yet (loads on first use)"
+        print(f"{row['name']} (plugin {row['plugin']}, device {row['device']}{', lazy' if row['lazy'] else ''}): {state}")
+        print(f"    array types: {', '.join(row['array_types'])}")
     return 0
 
 
@@ -191,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--markdown", action="store_true", help="the op reference, docs/ops.md")
     p.set_defaults(run=_ops)
+    p = sub.add_parser("backends", help="list backends, loaded or not (listing imports no array library)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_backends)
     p = sub.add_parser("check", help="run the conformance kit on every op of a plugin, or on one op")
     p.add_argument("target", metavar="TARGET",
                    help="a plugin name (as `tapegrad plugins` shows it), a plugin's module, or an op name")

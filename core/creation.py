@@ -85,11 +85,9 @@ def _foreign_backend(data: Any) -> Any:
         return None
     if not hasattr(raw, "shape"):
         return None
-    from .optable import table
+    from .backends import backend_for_type
 
-    backend = table().backend_of.get(type(raw))
-    if backend is None:
-        backend = next((b for b in table().backends.values() if isinstance(raw, b.array_types)), None)
+    backend = backend_for_type(type(raw), subclasses=True)
     return None if backend is None or backend.name == "numpy" else backend
 
 

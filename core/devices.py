@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .registry import Backend
+    from .registry import Backend, DeferredBackend
     from .tensor import Tensor
 
 __all__ = ["device", "backend_for", "device_of", "place", "GPU_PLUGIN_HINT"]
@@ -58,7 +58,7 @@ class device:  # noqa: N801 - mirrors torch.device
         return hash((self.type, self.index))
 
 
-def _backend_device(backend: Backend) -> str:
+def _backend_device(backend: Backend | DeferredBackend) -> str:
     return "cpu" if backend.name == "numpy" else (getattr(backend, "device", None) or backend.name)
 
 
@@ -68,9 +68,9 @@ def backend_for(where: Any) -> Backend:
 
     wanted = device(where)
     backends = table().backends
-    for backend in backends.values():
+    for backend in backends.declared():  # by what they declared: only the one chosen is loaded
         if _backend_device(backend) == wanted.type or backend.name == wanted.type:
-            return backend
+            return backends[backend.name]
     raise RuntimeError(
         f"device '{wanted}' is not available: no installed tapegrad backend provides device type "
         f"'{wanted.type}'; {GPU_PLUGIN_HINT}. Installed backends: {sorted(backends)}"

@@ -19,7 +19,7 @@ from . import reuse
 from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
-from .backends import ComputeRefused, has_unknown_size, unknown_size_refusal
+from .backends import ComputeRefused, backend_for_type, has_unknown_size, unknown_size_refusal
 from .graph import Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
@@ -598,7 +598,7 @@ def _coerce_operand(name: str, i: int, value: Any) -> Any:
 
 def _common_kind(name: str, first: type, other: type, backend_of: Mapping[type, Backend]) -> type:
     """Operands of different array types may still share a backend; different backends may not mix."""
-    a, b = backend_of.get(first), backend_of.get(other)
+    a, b = backend_of.get(first) or backend_for_type(first), backend_of.get(other) or backend_for_type(other)
     if a is not None and a is b:
         return first
     names = [x.name if x else f"unregistered {t.__name__}" for x, t in ((a, first), (b, other))]
@@ -609,6 +609,10 @@ def _common_kind(name: str, first: type, other: type, backend_of: Mapping[type, 
 
 
 def _no_backend(name: str, kind: type) -> Backend:
+    """The backend of an array type the table has not met yet (a deferred one loads now), else the error."""
+    backend = backend_for_type(kind)
+    if backend is not None:
+        return backend
     raise TypeError(f"{name}(): no backend is registered for arrays of type {kind.__module__}.{kind.__qualname__}")
 
 

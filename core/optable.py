@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from . import operators, quiet
+from .backends import BackendTable
 from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
 from .namespaces import attach, detach, namespace_module, prefixes_of, split
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
-from .registry import Backend, OpDef
+from .registry import Backend, DeferredBackend, OpDef, qualified_name
 from .tensor import Tensor
 
 __all__ = ["OpTable", "table", "ensure_built", "invalidate", "lookup", "PluginLoadWarning", "NoSuchOpError"]
@@ -41,14 +42,17 @@ class OpTable:
     """The merged registrations: ops by every public name, backends by name and array type."""
 
     ops: dict[str, OpDef] = field(default_factory=dict)
-    backends: dict[str, Backend] = field(default_factory=dict)
-    backend_of: dict[type, Backend] = field(default_factory=dict)
+    backend_of: dict[type, Backend] = field(default_factory=dict)  # loaded backends by array type: what dispatch reads
     plugins: list[PluginInfo] = field(default_factory=list)
     bound: dict[str, list[str]] = field(default_factory=lambda: {"tensor": [], "module": []})
     methods: dict[str, tuple[OpDef, bool]] = field(default_factory=dict)  # Tensor method -> (op, in place)
     # Tensor methods registered as functions (Registry.register_method): name -> (function, plugin)
     method_functions: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
     namespaces: frozenset[str] = frozenset()  # "linalg", "nn", "nn.functional": prefixes of dotted op names
+    backends: BackendTable = field(init=False)  # by name; deferred ones are loaded on first use
+
+    def __post_init__(self) -> None:
+        self.backends = BackendTable(self.backend_of, self.ops)
 
     def canonical_ops(self) -> list[OpDef]:
         """Each op once, in registration order."""
@@ -137,9 +141,13 @@ def _reserved_names() -> frozenset[str]:
 def _submodule_names() -> frozenset[str]:
     """tapegrad's own modules (``testing``, ``graph``): an op or namespace of that name would be
     hidden behind the module, as Python's import finds the file first."""
-    import pkgutil
-
-    return frozenset(m.name for m in pkgutil.iter_modules([os.path.dirname(__file__)]))
+    here = os.path.dirname(__file__)  # listed directly: pkgutil's import costs more than the listing
+    names = set()
+    for child in os.listdir(here):
+        stem, dot, suffix = child.partition(".")
+        if (dot and suffix == "py") or (not dot and os.path.isfile(os.path.join(here, child, "__init__.py"))):
+            names.add(stem)
+    return frozenset(n for n in names if n.isidentifier() and n != "__init__")
 
 
 def _build() -> OpTable:
@@ -152,9 +160,7 @@ def _build() -> OpTable:
             info.error, info.stage = clash, "conflict"
             continue
         for backend in registry.backends:
-            new.backends[backend.name] = backend
-            for array_type in backend.array_types:
-                new.backend_of[array_type] = backend
+            new.backends.add(backend)
             info.backends.append(backend.name)
         for op, override in registry.ops:
             info.notes += _add_op(new, op, override)
@@ -165,9 +171,10 @@ def _build() -> OpTable:
     new.plugins = sorted([info for info, _ in loaded] + failed, key=load_order)
     _report([failure for info in new.plugins if (failure := info.failure()) is not None],
             [note for info in new.plugins for note in info.notes])  # refused or not, what it changed was put back
+    for backend in new.backends.declared():
+        if type(backend) is Backend:  # a deferred one gets its xp when it is loaded
+            object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
-    for backend in new.backends.values():
-        object.__setattr__(backend, "xp", ArrayNamespace(backend.name, backend.namespace, new.ops))
     if default is not None:
         for op in new.canonical_ops():
             object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))
@@ -197,23 +204,35 @@ def _report(failures: list[str], notes: list[str]) -> None:
     _announced.update(fresh)
 
 
-def _backend_clash(new: OpTable, backends: list[Backend]) -> str | None:
-    """Why one of ``backends`` cannot join the table: its name or one of its array types is taken."""
-    names = dict(new.backends)
-    owners = dict(new.backend_of)
-    for backend in backends:
+def _backend_clash(new: OpTable, backends: list[Backend | DeferredBackend]) -> str | None:
+    """Why one of ``backends`` cannot join the table: its name or one of its array types is taken.
+
+    Array types named by a deferred backend (``"dask.array.core.Array"``) are compared by name with
+    every other backend's, so a clash is found when the table is built, importing nothing."""
+    names = {backend.name: backend for backend in new.backends.declared()}
+    by_class: dict[type, Backend | DeferredBackend] = {}
+    by_name: dict[str, Backend | DeferredBackend] = {}  # the classes' qualified names
+    named: dict[str, Backend | DeferredBackend] = {}  # types deferred backends name
+    for backend in (*names.values(), *backends):
         existing = names.get(backend.name)
-        if existing is not None:
+        if existing is not None and existing is not backend:
             return (f"backend {backend.name!r} is registered by two plugins, {existing.plugin!r} and "
                     f"{backend.plugin!r}; uninstall or block one of them")
         for array_type in backend.array_types:
-            owner = owners.get(array_type)
-            if owner is not None:
-                return (f"backend {backend.name!r} claims the array type "
-                        f"{array_type.__module__}.{array_type.__qualname__}, which is backend {owner.name!r}'s "
-                        f"(plugin {owner.plugin!r}); a tensor's data decides its backend, so each array type "
-                        "belongs to one backend")
-            owners[array_type] = backend
+            if isinstance(array_type, type):
+                label = qualified_name(array_type)
+                owner = by_class.get(array_type) or named.get(label)
+            else:
+                label = array_type
+                owner = by_name.get(label) or named.get(label)
+            if owner is not None and owner is not backend:
+                return (f"backend {backend.name!r} claims the array type {label}, which is backend "
+                        f"{owner.name!r}'s (plugin {owner.plugin!r}); a tensor's data decides its backend, so each "
+                        "array type belongs to one backend")
+            if isinstance(array_type, type):
+                by_class[array_type] = by_name[label] = backend
+            else:
+                named[label] = backend
         names[backend.name] = backend
     return None
 

@@ -32,7 +32,6 @@ name; the dispatch table is rebuilt on next use after any change.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import itertools
 import os
@@ -166,20 +165,128 @@ def _load_builtin(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], name: 
 def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
     if _flag("TAPEGRAD_DISABLE_PLUGIN_AUTOLOAD"):
         return
-    from importlib import metadata
-
     chosen = os.environ.get("TAPEGRAD_PLUGINS")  # unset: every plugin; empty: none
     only = None if chosen is None else {n.strip() for n in chosen.split(",") if n.strip()}
     installed = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(ENTRY_POINT_GROUP):
         installed.append(ep.name)
         if only is None or ep.name in only:
-            _load(pm, infos, ep.name, "entry point", ep.load, ep.dist.version if ep.dist is not None else None)
+            _load(pm, infos, ep.name, "entry point", ep.load, ep.version())
     for name in sorted((only or set()) - set(installed) - set(BUILTIN_PLUGINS)):
         _seen(name)
         infos[name] = PluginInfo(name, "entry point", stage="load", error=(
             f"TAPEGRAD_PLUGINS names it, but no such plugin is installed (installed: {', '.join(installed) or 'none'})"
         ))
+
+
+# ---------------------------------------------------------------------- finding installed plugins
+class EntryPoint:
+    """One installed entry point: its name, ``module:attr`` value and the distribution's metadata folder
+    (or importlib.metadata's distribution, where it was asked)."""
+
+    __slots__ = ("name", "value", "metadata_dir", "dist")
+
+    def __init__(self, name: str, value: str, metadata_dir: str | None = None, dist: Any = None) -> None:
+        self.name, self.value, self.metadata_dir, self.dist = name, value, metadata_dir, dist
+
+    def load(self) -> Any:
+        module, _, attrs = self.value.partition("[")[0].strip().partition(":")
+        found = importlib.import_module(module.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            found = getattr(found, attr)
+        return found
+
+    def version(self) -> str | None:
+        """The distribution's version, from its metadata (read only for the plugins found)."""
+        if self.dist is not None:
+            return self.dist.version
+        if self.metadata_dir is None:
+            return None
+        for filename in ("METADATA", "PKG-INFO"):
+            try:
+                with open(os.path.join(self.metadata_dir, filename), encoding="utf-8") as f:
+                    for line in f:
+                        if line.startswith("Version:"):
+                            return line.partition(":")[2].strip()
+                        if not line.strip():  # the headers end at the first blank line
+                            break
+            except OSError:
+                continue
+        return None
+
+
+def entry_points(group: str) -> list[EntryPoint]:
+    """The entry points of ``group`` installed on ``sys.path``, as ``importlib.metadata`` finds them
+    (each distribution once, the first on the path winning), with ``load()`` and ``version()``.
+
+    Read from the ``*.dist-info`` / ``*.egg-info`` folders directly: importing ``importlib.metadata``
+    (email, socket, zipfile, csv among what it imports) took longer than building the op table.
+    Where the path holds what only ``importlib.metadata`` reads (zip archives, eggs, another finder
+    of distributions), it is asked instead."""
+    import sys
+
+    found: list[EntryPoint] = []
+    seen: set[str] = set()
+    for finder in sys.meta_path:
+        if hasattr(finder, "find_distributions") and getattr(finder, "__module__", "") not in _PATH_FINDERS:
+            return _metadata_entry_points(group)
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            children = os.listdir(folder)
+        except OSError:
+            if os.path.isfile(folder):  # a zip archive on the path
+                return _metadata_entry_points(group)
+            continue
+        for child in children:
+            low = child.lower()
+            if low.endswith(".egg"):
+                return _metadata_entry_points(group)
+            if not (low.endswith(".dist-info") or low.endswith(".egg-info")):
+                continue
+            stem = child.rpartition(".")[0]
+            key = _normalized(stem.partition("-")[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            path = os.path.join(folder, child)
+            try:
+                with open(os.path.join(path, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if f"[{group}]" in text:
+                found += [EntryPoint(name, value, path) for name, value in _section(text, group)]
+    return found
+
+
+def _normalized(name: str) -> str:
+    return "_".join(part for part in name.replace("-", "_").replace(".", "_").lower().split("_") if part)
+
+
+def _section(text: str, group: str) -> list[tuple[str, str]]:
+    """The ``name = value`` lines of the ``[group]`` section of an ``entry_points.txt``."""
+    entries, current = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == group and "=" in line:
+            name, _, value = line.partition("=")
+            entries.append((name.strip(), value.strip()))
+    return entries
+
+
+# Finders of distributions that read the same metadata folders on sys.path (the backport included).
+_PATH_FINDERS = frozenset({"_frozen_importlib_external", "importlib.metadata", "importlib_metadata"})
+
+
+def _metadata_entry_points(group: str) -> list[EntryPoint]:
+    from importlib import metadata
+
+    return [EntryPoint(ep.name, ep.value, dist=ep.dist) for ep in metadata.entry_points(group=group)]
 
 
 def _seen(name: str) -> None:
@@ -277,6 +384,8 @@ def _hook_problem(plugin: Any, name: str) -> str | None:
 
 
 def _did_you_mean(names: list[str]) -> str:
+    import difflib  # only on the error path
+
     hints = []
     for attr in names:
         if attr not in HOOKS:

@@ -8,11 +8,14 @@ load time with a message that names it, never in the middle of a user's computat
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["OpDef", "Backend", "Registry", "RegistrationError", "node_name_for"]
+__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "node_name_for"]
 
 Forward = Callable[..., Any]
 VJP = Callable[..., Any]
@@ -172,7 +175,7 @@ class Registry:
         self.plugin = plugin
         self._reserved = reserved
         self.ops: list[tuple[OpDef, bool]] = []
-        self.backends: list[Backend] = []
+        self.backends: list[Backend | DeferredBackend] = []
         self.methods: list[tuple[str, Callable[..., Any]]] = []
 
     def register_op(
@@ -342,7 +345,7 @@ class Registry:
             raise RegistrationError(f"{where}: view must be False, True or 'broadcast', got {view!r}")
         if view and save_set:
             raise RegistrationError(f"{where}: a view op's VJP must read nothing (saves=()): views are replayed")
-        op = OpDef(
+        op = _new_opdef(
             name=name,
             forward=forward,
             plugin=self.plugin,
@@ -421,7 +424,7 @@ class Registry:
         fixed = node_name
         namer: Callable[..., Any] | None = (
             node_name if callable(node_name) else None if fixed is None else (lambda *a, **k: fixed))
-        op = OpDef(
+        op = _new_opdef(
             name=name, forward=function, plugin=self.plugin, nin=None, vjps=None, vjp_all=None,
             differentiable=None, saves_inputs=False, saves_output=False, params=(), param_aliases={},
             aliases=tuple(aliases), methods=tuple(methods), second_order=True, broadcasts=False,
@@ -466,16 +469,17 @@ class Registry:
         self,
         name: str,
         *,
-        namespace: Any,
-        array_types: Sequence[type],
-        to_numpy: Callable[[Any], Any],
-        from_numpy: Callable[..., Any],
+        namespace: Any = None,
+        array_types: Sequence[type | str],
+        to_numpy: Callable[[Any], Any] | None = None,
+        from_numpy: Callable[..., Any] | None = None,
         device: str | None = None,
         lazy: bool = False,
         compute: Callable[..., Any] | None = None,
         kit_inputs: Callable[[Any], Sequence[Any]] | None = None,
         computations: Callable[[], Any] | None = None,
         no_compute: Callable[[], Any] | None = None,
+        load: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         """Declare an array backend: ``namespace`` is passed to ops as ``xp``; tensors whose data
         is an instance of one of ``array_types`` run on it; the converters move data to and from
@@ -492,33 +496,206 @@ class Registry:
         says how many times the backend computed inside it (the kit's laziness check).
         ``no_compute()``: a context manager inside which computing raises
         ``tapegrad.backends.ComputeRefused``; every op's forward on a lazy backend runs inside it,
-        so an op that would compute is refused with an error naming it, never computed."""
+        so an op that would compute is refused with an error naming it, never computed.
+
+        Deferred: ``array_types`` may name classes by their qualified name
+        (``"dask.array.core.Array"``), which is matched without importing their module, and
+        ``load()`` may give every other keyword (``namespace``, the converters, ``compute``, ...)
+        as a mapping; it is called when the backend is first used: when an array of one of its
+        types reaches tapegrad (its library is imported then), or the backend is named
+        (``x.to("dask")``, ``device=``, the kit). So installing a backend plugin costs nothing
+        until its arrays are used. What ``load`` gives is checked as above then."""
         where = f"plugin {self.plugin!r}, backend {name!r}"
         if not isinstance(name, str) or not name:
             raise RegistrationError(f"{where}: a backend needs a non-empty name")
         types = tuple(array_types)
-        if not types or not all(isinstance(t, type) for t in types):
-            raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes")
-        if not (callable(to_numpy) and callable(from_numpy)):
-            raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
-        missing = [f for f in CORE_FUNCTIONS if not hasattr(namespace, f)]
-        if missing:
-            raise RegistrationError(f"{where}: its namespace {getattr(namespace, '__name__', namespace)!r} lacks "
-                                    f"{', '.join(missing)}, which tapegrad calls on every backend; register a "
-                                    "complete array-API namespace (array_api_compat wraps most libraries)")
-        if compute is not None and not callable(compute):
-            raise RegistrationError(f"{where}: compute must be callable")
-        for what, value in (("kit_inputs", kit_inputs), ("computations", computations), ("no_compute", no_compute)):
-            if value is not None and not callable(value):
-                raise RegistrationError(f"{where}: {what} must be callable")
-        if lazy and compute is None:
-            raise RegistrationError(f"{where}: a lazy backend needs compute(*arrays) (tapegrad.compute evaluates "
-                                    "several tensors in one pass through it)")
-        self.backends.append(
-            Backend(name, namespace, types, to_numpy, from_numpy, self.plugin, _dtype_table(namespace),
-                    device=device, lazy=bool(lazy), compute=compute, kit_inputs=kit_inputs,
-                    computations=computations, no_compute=no_compute)
-        )
+        if not types or not all(isinstance(t, type) or _qualified_name(t) for t in types):
+            raise RegistrationError(f"{where}: array_types must be a non-empty sequence of classes or qualified "
+                                    "class names ('dask.array.core.Array')")
+        if device is not None and not isinstance(device, str):
+            raise RegistrationError(f"{where}: device must be a device type name ('cuda') or None")
+        parts = {"namespace": namespace, "to_numpy": to_numpy, "from_numpy": from_numpy, "compute": compute,
+                 "kit_inputs": kit_inputs, "computations": computations, "no_compute": no_compute}
+        given = {key: value for key, value in parts.items() if value is not None}
+        if load is not None:
+            if not callable(load):
+                raise RegistrationError(f"{where}: load must be a function returning the backend's other keywords")
+            if given:
+                raise RegistrationError(f"{where}: with load=, {', '.join(given)} come from load() (so that nothing "
+                                        "is imported until the backend is used); give only name, array_types, "
+                                        "device and lazy here")
+            if any(isinstance(t, type) for t in types):
+                raise RegistrationError(f"{where}: with load=, name the array types ('module.Class') instead of "
+                                        "giving the classes, so that their library is imported only when used")
+        else:
+            _check_backend_parts(where, given, lazy)
+        classes = tuple(t for t in types if isinstance(t, type))
+        if len(classes) == len(types):
+            self.backends.append(_backend(name, self.plugin, classes, device, lazy, given))
+        else:
+            self.backends.append(DeferredBackend(name, self.plugin, types, device, bool(lazy), given, load))
+
+
+class DeferredBackend:
+    """A backend registered by the names of its array types, loaded on first use (``resolve``).
+
+    What is known before loading (name, plugin, device, lazy, the array types' names) is all the
+    listings (``tapegrad backends``), device lookups and name lookups need. (A plain class: a
+    dataclass costs a millisecond of ``import tapegrad``.)"""
+
+    __slots__ = ("name", "plugin", "array_types", "device", "lazy", "given", "load")
+
+    def __init__(self, name: str, plugin: str, array_types: tuple[type | str, ...], device: str | None, lazy: bool,
+                 given: Mapping[str, Any], load: Callable[[], Mapping[str, Any]] | None) -> None:
+        self.name, self.plugin, self.array_types, self.device, self.lazy = name, plugin, array_types, device, lazy
+        self.given = given  # the keywords given at registration (without load: all of them)
+        self.load = load
+
+    def __repr__(self) -> str:
+        return f"DeferredBackend({self.name!r}, plugin={self.plugin!r}, array_types={self.array_types!r})"
+
+    def type_names(self) -> tuple[str, ...]:
+        """The qualified names of its array types."""
+        return tuple(t if isinstance(t, str) else qualified_name(t) for t in self.array_types)
+
+    def matches(self, array_type: type, subclasses: bool = False) -> bool:
+        """Whether ``array_type`` is one of its array types (or a subclass of one, with ``subclasses``),
+        found without importing anything: a named class is looked up only in modules already imported
+        (an array of it exists, so its module is)."""
+        for declared in self.array_types:
+            cls = declared if isinstance(declared, type) else find_class(declared, importing=False)
+            if cls is not None and (array_type is cls or (subclasses and issubclass(array_type, cls))):
+                return True
+        return False
+
+    def resolve(self) -> Backend:
+        """The backend itself: ``load()`` called, its array types imported, everything checked as
+        ``register_backend`` checks it. Errors name the plugin."""
+        where = f"plugin {self.plugin!r}, backend {self.name!r}"
+        parts = dict(self.given)
+        if self.load is not None:
+            try:
+                loaded = self.load()
+            except Exception as exc:
+                raise RegistrationError(f"{where} could not be loaded: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(loaded, Mapping):
+                raise RegistrationError(f"{where}: load() must return a mapping of register_backend's keywords, "
+                                        f"got {type(loaded).__name__}")
+            unknown = sorted(set(loaded) - _LOADED_KEYWORDS)
+            if unknown:
+                raise RegistrationError(f"{where}: load() returned {', '.join(unknown)}, which it may not give (it "
+                                        f"gives {', '.join(sorted(_LOADED_KEYWORDS))})")
+            parts.update({key: value for key, value in loaded.items() if value is not None})
+            _check_backend_parts(where, parts, self.lazy)
+        types = []
+        for declared in self.array_types:
+            cls = declared if isinstance(declared, type) else find_class(declared, importing=True)
+            if cls is None:
+                raise RegistrationError(f"{where}: its array type {declared!r} was not found (is the name the class's "
+                                        "module and qualified name?)")
+            types.append(cls)
+        return _backend(self.name, self.plugin, tuple(types), self.device, self.lazy, parts)
+
+
+_LOADED_KEYWORDS = frozenset({"namespace", "to_numpy", "from_numpy", "compute", "kit_inputs", "computations",
+                              "no_compute"})
+
+
+def qualified_name(cls: type) -> str:
+    """``module.QualName`` of a class: how deferred backends name their array types."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _qualified_name(value: Any) -> bool:
+    return isinstance(value, str) and "." in value and all(part.isidentifier() for part in value.split("."))
+
+
+def find_class(name: str, importing: bool) -> type | None:
+    """The class a qualified name (``"dask.array.core.Array"``) names, or None. Not ``importing``:
+    only from modules already imported, so that asking never imports a library."""
+    import importlib
+    import sys
+
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):  # the longest imported module prefix, then attributes
+        module_name = ".".join(parts[:k])
+        module = sys.modules.get(module_name)
+        if module is None and importing:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+        if module is None:
+            continue
+        found: Any = module
+        for attr in parts[k:]:
+            found = getattr(found, attr, None)
+        return found if isinstance(found, type) else None
+    return None
+
+
+def _check_backend_parts(where: str, parts: Mapping[str, Any], lazy: bool) -> None:
+    """What a backend needs besides its name and types: a complete namespace, callable converters."""
+    namespace = parts.get("namespace")
+    if namespace is None:
+        raise RegistrationError(f"{where}: a backend needs a namespace (or load= giving one)")
+    if not (callable(parts.get("to_numpy")) and callable(parts.get("from_numpy"))):
+        raise RegistrationError(f"{where}: to_numpy and from_numpy must be callable")
+    missing = [f for f in CORE_FUNCTIONS if not hasattr(namespace, f)]
+    if missing:
+        raise RegistrationError(f"{where}: its namespace {getattr(namespace, '__name__', namespace)!r} lacks "
+                                f"{', '.join(missing)}, which tapegrad calls on every backend; register a "
+                                "complete array-API namespace (array_api_compat wraps most libraries)")
+    if parts.get("compute") is not None and not callable(parts["compute"]):
+        raise RegistrationError(f"{where}: compute must be callable")
+    for what in ("kit_inputs", "computations", "no_compute"):
+        if parts.get(what) is not None and not callable(parts[what]):
+            raise RegistrationError(f"{where}: {what} must be callable")
+    if lazy and parts.get("compute") is None:
+        raise RegistrationError(f"{where}: a lazy backend needs compute(*arrays) (tapegrad.compute evaluates "
+                                "several tensors in one pass through it)")
+
+
+def _backend(name: str, plugin: str, types: tuple[type, ...], device: str | None, lazy: bool,
+             parts: Mapping[str, Any]) -> Backend:
+    namespace = parts["namespace"]
+    return Backend(name, namespace, types, parts["to_numpy"], parts["from_numpy"], plugin, _dtype_table(namespace),
+                   device=device, lazy=bool(lazy), compute=parts.get("compute"), kit_inputs=parts.get("kit_inputs"),
+                   computations=parts.get("computations"), no_compute=parts.get("no_compute"))
+
+
+@functools.cache
+def _opdef_fields() -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], frozenset[str], frozenset[str]]:
+    """OpDef's fields: plain defaults, (name, factory) of defaults made per op, required names, all names."""
+    defaults: dict[str, Any] = {}
+    factories = []
+    required = set()
+    for f in dataclasses.fields(OpDef):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            factories.append((f.name, f.default_factory))
+        else:
+            required.add(f.name)
+    known = frozenset(required) | frozenset(defaults) | frozenset(name for name, _ in factories)
+    return defaults, tuple(factories), frozenset(required), known
+
+
+def _new_opdef(**values: Any) -> OpDef:
+    """``OpDef(**values)``, without the frozen dataclass's ``__init__``, which sets each of ~50
+    fields through ``object.__setattr__``: that was a tenth of building the op table (~460
+    registrations). The op is as frozen as one made by ``OpDef(...)``."""
+    defaults, factories, required, known = _opdef_fields()
+    if not (required <= values.keys() <= known):
+        return OpDef(**values)  # the dataclass's own error
+    op = object.__new__(OpDef)
+    fields = op.__dict__
+    fields.update(defaults)
+    for name, factory in factories:
+        if name not in values:
+            fields[name] = factory()
+    fields.update(values)
+    return op
 
 
 def _inspects(where: str, value: Any) -> bool | tuple[str, ...]:
@@ -632,26 +809,106 @@ def _dtype_table(namespace: Any) -> dict[Any, Any]:
     return table
 
 
+# Parameter kinds, numbered as inspect.Parameter's.
+_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _VAR_POSITIONAL, _KEYWORD_ONLY, _VAR_KEYWORD = range(5)
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
+
+
+def _parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    """``function``'s parameters as (name, kind, has a default), remembered for the last few
+    functions (a forward is read twice per registration: its arity, then its params)."""
+    try:
+        return _remembered_parameters(function)
+    except TypeError:  # an unhashable callable
+        return _read_parameters(function)
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered_parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    return _read_parameters(function)
+
+
+def _read_parameters(function: Callable[..., Any]) -> list[tuple[str, int, bool]] | None:
+    """``function``'s parameters as (name, kind, has a default); None when it has no signature.
+
+    A plain function's are read from its code object: ``inspect.signature`` costs about 50 us a
+    call, which over the ~600 forwards and VJP rules the built-in plugin registers was a third of
+    building the op table. Anything else (partials, methods, wrapped or builtin functions) asks
+    ``inspect``, which follows ``__wrapped__`` and ``__signature__``."""
+    if type(function) is not types.FunctionType or "__wrapped__" in function.__dict__ \
+            or "__signature__" in function.__dict__:
+        try:
+            sig = inspect.signature(function)
+        except (TypeError, ValueError):
+            return None
+        return [(p.name, int(p.kind), p.default is not p.empty) for p in sig.parameters.values()]
+    code = function.__code__
+    npos, nkw, names = code.co_argcount, code.co_kwonlyargcount, code.co_varnames
+    first_default = npos - len(function.__defaults__ or ())
+    kwdefaults = function.__kwdefaults__ or {}
+    out = [(names[i], _POSITIONAL_ONLY if i < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD, i >= first_default)
+           for i in range(npos)]
+    rest = npos + nkw  # co_varnames: positional, keyword-only, then *args and **kwargs
+    if code.co_flags & _CO_VARARGS:
+        out.append((names[rest], _VAR_POSITIONAL, False))
+        rest += 1
+    out += [(name, _KEYWORD_ONLY, name in kwdefaults) for name in names[npos:npos + nkw]]
+    if code.co_flags & _CO_VARKEYWORDS:
+        out.append((names[rest], _VAR_KEYWORD, False))
+    return out
+
+
 def _static_params(forward: Forward, nin: int | None, declared: Sequence[str]) -> tuple[list[str] | None, list[str]]:
     """The forward's static params a VJP will be given by keyword: (required, optional) names;
     required is None when the forward takes ``**params`` (any keyword may be required)."""
     required: list[str] = []
     optional = [name.lstrip("*") for name in declared]
-    try:
-        parameters = list(inspect.signature(forward).parameters.values())[1:]  # after xp
-    except (TypeError, ValueError):
+    parameters = _parameters(forward)
+    if parameters is None:
         return None, optional
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+    parameters = parameters[1:]  # after xp
+    if any(kind == _VAR_KEYWORD for _, kind, _ in parameters):
         return None, optional
     arrays = 0
-    for p in parameters:
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and arrays < (nin or 0):
+    for name, kind, default in parameters:
+        if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD) and not default and arrays < (nin or 0):
             arrays += 1
-        elif p.kind is p.KEYWORD_ONLY and p.default is p.empty:
-            required.append(p.name)
-        elif p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in optional:
-            optional.append(p.name)
+        elif kind == _KEYWORD_ONLY and not default:
+            required.append(name)
+        elif kind in (_KEYWORD_ONLY, _POSITIONAL_OR_KEYWORD) and name not in optional:
+            optional.append(name)
     return required, [name for name in optional if name not in required]
+
+
+def _binds_quickly(parameters: list[tuple[str, int, bool]], npositional: int, keywords: Sequence[str],
+                   partial: bool) -> bool:
+    """Whether a call with ``npositional`` arguments and ``keywords`` binds to ``parameters``, by the
+    rules of ``inspect.Signature.bind`` (``bind_partial`` with ``partial``). When this says no, the
+    registration asks ``inspect`` itself, whose error words the message."""
+    taken = set(keywords)
+    varkw = False
+    index = 0  # positional parameters seen
+    for name, kind, default in parameters:
+        if kind == _VAR_POSITIONAL:
+            index = npositional  # it takes every positional argument left
+        elif kind == _VAR_KEYWORD:
+            varkw = True
+        elif kind == _KEYWORD_ONLY or index >= npositional:  # to be given by keyword, if at all
+            if kind != _KEYWORD_ONLY:
+                index += 1
+            if name in taken:
+                if kind == _POSITIONAL_ONLY:
+                    return False  # inspect refuses a positional-only parameter given by keyword
+                taken.discard(name)
+            elif not default and not partial:
+                return False  # missing
+        else:  # bound positionally
+            index += 1
+            if name in taken and kind == _POSITIONAL_OR_KEYWORD:
+                return False  # multiple values
+    if index < npositional:
+        return False  # too many positional arguments
+    return varkw or not taken  # a keyword left over (unknown, or naming a positional-only one) needs **kwargs
 
 
 def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int | None,
@@ -659,37 +916,49 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
     """Refuse, at registration, a VJP the engine could not call as ``rule(xp, g, out, *inputs, **params)``:
     the wrong number of positional parameters, or a param of the forward it does not accept."""
     required, optional = static
-    arguments = ("xp", "g", "out", *(f"input{i}" for i in range(nin or 0)))
+    npositional, partial = 3 + (nin or 0), nin is None  # xp, g, out and the inputs
     for i, rule in enumerate(rules):
         if rule is None:
             continue
-        try:
-            sig = inspect.signature(rule)
-        except (TypeError, ValueError):
+        parameters = _parameters(rule)
+        if parameters is None:
             continue  # a builtin or C function: nothing to inspect
-        which = f"the vjp rule for input {i}" if per_input else "the vjp"
-        call = sig.bind_partial if nin is None else sig.bind
-        given = {name: None for name in (required if required is not None else (
-            p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.default is p.empty))}
-        try:
-            call(*arguments, **given)
-        except TypeError as exc:
-            hint = (f"a vjp takes xp, g, out and the {nin} input(s) of the forward positionally, then the params "
-                    "by keyword" if nin is not None else "a vjp takes xp, g, out and the inputs positionally")
-            missing = [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
-                       and p.default is p.empty and p.name not in given]
-            detail = (f"it has a required keyword {missing[0]!r} the forward does not require (params reach the "
-                      "vjp only when the caller gives them)") if missing else str(exc)
-            raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
-                                    f"{detail}; {hint}") from None
-        try:
-            call(*arguments, **given, **dict.fromkeys(optional))
-        except TypeError:
-            rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
-            raise RegistrationError(
-                f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
-                f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
-            ) from None
+        given = required if required is not None else [
+            name for name, kind, default in parameters if kind == _KEYWORD_ONLY and not default]
+        if _binds_quickly(parameters, npositional, given, partial) and (
+                not optional or _binds_quickly(parameters, npositional, [*given, *optional], partial)):
+            continue
+        arguments = ("xp", "g", "out", *(f"input{k}" for k in range(nin or 0)))
+        _refuse_vjp_signature(rule, i, per_input, nin, arguments, required, optional, where)
+
+
+def _refuse_vjp_signature(rule: VJP, i: int, per_input: bool, nin: int | None, arguments: Sequence[str],
+                          required: list[str] | None, optional: list[str], where: str) -> None:
+    """Raise the registration error for a VJP rule that does not bind, in ``inspect``'s words."""
+    sig = inspect.signature(rule)
+    which = f"the vjp rule for input {i}" if per_input else "the vjp"
+    call = sig.bind_partial if nin is None else sig.bind
+    given = {name: None for name in (required if required is not None else (
+        p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY and p.default is p.empty))}
+    try:
+        call(*arguments, **given)
+    except TypeError as exc:
+        hint = (f"a vjp takes xp, g, out and the {nin} input(s) of the forward positionally, then the params "
+                "by keyword" if nin is not None else "a vjp takes xp, g, out and the inputs positionally")
+        missing = [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY
+                   and p.default is p.empty and p.name not in given]
+        detail = (f"it has a required keyword {missing[0]!r} the forward does not require (params reach the "
+                  "vjp only when the caller gives them)") if missing else str(exc)
+        raise RegistrationError(f"{where}: {which} cannot be called as vjp({', '.join(arguments)}): "
+                                f"{detail}; {hint}") from None
+    try:
+        call(*arguments, **given, **dict.fromkeys(optional))
+    except TypeError:
+        rejected = next(name for name in optional if not _binds(call, arguments, {**given, name: None}))
+        raise RegistrationError(
+            f"{where}: {which} does not accept the param {rejected!r} that the forward takes; the engine "
+            f"passes the op's params to the vjp by keyword (give it {rejected}=... or **params)"
+        ) from None
 
 
 def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[str, None]) -> bool:
@@ -702,16 +971,13 @@ def _binds(call: Callable[..., Any], arguments: Sequence[str], keywords: dict[st
 
 def _count_array_inputs(forward: Forward, where: str) -> int | None:
     """How many array inputs ``forward(xp, *arrays, **params)`` takes; None when variadic."""
-    try:
-        sig = inspect.signature(forward)
-    except (TypeError, ValueError):
+    parameters = _parameters(forward)
+    if parameters is None:
         return None
-    positional = [
-        p for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()):
+    if any(kind == _VAR_POSITIONAL for _, kind, _ in parameters):
         return None
+    positional = [name for name, kind, default in parameters
+                  if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD) and not default]
     if not positional:
         raise RegistrationError(f"{where}: forward must take the array namespace 'xp' first")
     return len(positional) - 1

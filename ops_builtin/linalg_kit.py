@@ -13,33 +13,33 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad.testing.samples import EdgeCase, Sample
+from tapegrad.testing.samples import EdgeCase, Sample, Seeded
 
 _SVD_OUTPUTS = ("U", "S", "Vh")
 
 
 def _well_conditioned(shape: tuple[int, ...], seed: int, shift: float = 3.0) -> np.ndarray:
     """Random matrices a multiple of the identity away from singular."""
-    rng = np.random.default_rng(seed)
+    rng = Seeded(seed)
     a = rng.uniform(-1.0, 1.0, shape)
     return a + shift * np.eye(shape[-1]) if len(shape) > 1 and shape[-1] == shape[-2] else a
 
 
 def _spd(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    a = np.random.default_rng(seed).uniform(-1.0, 1.0, shape)
+    a = Seeded(seed).uniform(-1.0, 1.0, shape)
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
 
 
 def _distinct_symmetric(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Symmetric matrices with well-separated eigenvalues (1, 2, ..., n, rotated)."""
-    rng = np.random.default_rng(seed)
+    rng = Seeded(seed)
     q, _ = np.linalg.qr(rng.standard_normal(shape))
     return (q * np.arange(1.0, shape[-1] + 1)[..., None, :]) @ np.swapaxes(q, -1, -2)
 
 
 def _distinct_singular(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Matrices with well-separated singular values (1, 2, ..., k)."""
-    rng = np.random.default_rng(seed)
+    rng = Seeded(seed)
     m, n = shape[-2:]
     k = min(m, n)
     u, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], m, k)))
@@ -78,7 +78,7 @@ LSTSQ_SAMPLES = [Sample(_distinct_singular((4, 2), 45), (4, 3)), Sample(_distinc
                  Sample(_well_conditioned((3, 3), 47), (3, 1)), Sample(_distinct_singular((2, 4, 2), 48), (4, 1))]
 VECTOR_NORM_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), ord=1, dim=(0, -1), keepdim=True),
                        Sample((2, 3), ord=math.inf, dim=0), Sample((4,), ord=3)]
-MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(np.random.default_rng(49).uniform(-3, 3, (3, 3)))]
+MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(Seeded(49).uniform(-3, 3, (3, 3)))]
 CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
                  Sample((2, 1, 3), (1, 4, 3))]
 DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),

@@ -27,7 +27,7 @@ import numpy as np
 
 from tapegrad.dims import axis
 from tapegrad.dispatch import raise_if_not_broadcastable
-from tapegrad.testing.samples import EdgeCase, Sample
+from tapegrad.testing.samples import EdgeCase, Sample, Seeded
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -533,7 +533,7 @@ _EMBEDDING_CASES = [
     EdgeCase(_LOOKUPS, _TABLE, params={"scale_grad_by_freq": True},
              grads=(None, [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]), why="row 1, looked up twice, gets 2 / 2"),
 ]
-_GLU = np.random.default_rng(7).uniform(-2, 2, size=(2, 4))
+_GLU = Seeded(7).uniform(-2, 2, size=(2, 4))
 
 
 # ---------------------------------------------------------------------------- registration

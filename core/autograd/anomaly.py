@@ -9,7 +9,6 @@ ran in the forward pass. Slow; for debugging only.
 from __future__ import annotations
 
 import functools
-import traceback
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -69,6 +68,8 @@ def set_detect_anomaly(mode: bool) -> None:
 
 def record_trace(node: Node) -> None:
     """Keep the forward traceback of the op that made ``node`` (called when anomaly mode is on)."""
+    import traceback  # anomaly mode only
+
     stack = traceback.format_stack()[:-3]  # drop tapegrad's own dispatch frames
     _traces[node] = "".join(stack)
 

@@ -15,15 +15,47 @@ import numpy as np
 
 from ..registry import OpDef
 
-__all__ = ["Sample", "EdgeCase", "samples_for", "materialize", "DEFAULT_DOMAIN"]
+__all__ = ["Sample", "EdgeCase", "Seeded", "samples_for", "materialize", "DEFAULT_DOMAIN"]
 
 DEFAULT_DOMAIN = (-2.0, 2.0)
+
+
+class Seeded:
+    """Seeded values for samples a plugin declares when it loads: the ``uniform`` and
+    ``standard_normal`` of ``numpy.random.Generator``, from a splitmix64 hash of the draw's index.
+
+    Declarations run when the op table is built, on a user's first op; importing ``numpy.random``
+    (for ``default_rng``) took longer there than registering every built-in op. The kit's own
+    draws (``materialize``) use ``default_rng``, when the kit runs."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = np.uint64(seed * 0xD1B54A32D192ED03 % 2**64)  # Python ints: no wrap-around warning
+        self._drawn = 0
+
+    def _unit(self, size: Any) -> np.ndarray:
+        """Uniform values in (0, 1), each a 53-bit fraction of a splitmix64 output."""
+        shape = (size,) if isinstance(size, int) else tuple(size)
+        n = int(np.prod(shape, dtype=np.int64))
+        index = np.arange(self._drawn, self._drawn + n, dtype=np.uint64) + np.uint64(1)
+        self._drawn += n
+        z = index * np.uint64(0x9E3779B97F4A7C15) + self._seed  # arrays wrap silently, as the hash wants
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        return (((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53).reshape(shape)
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = ()) -> np.ndarray:
+        return low + (high - low) * self._unit(size)
+
+    def standard_normal(self, size: Any = ()) -> np.ndarray:
+        u, v = self._unit(size), self._unit(size)  # Box-Muller
+        return np.sqrt(-2.0 * np.log(u)) * np.cos(2.0 * np.pi * v)
 
 
 PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # its own __init__; the generated one would only be compiled
 class Sample:
     """One way to call an op: ``Sample((2, 3), (3,), dim=0)``.
 
@@ -77,7 +109,7 @@ def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[s
 _UNCHECKED = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # its own __init__, as Sample
 class EdgeCase:
     """A special point of an op with what it must give there, by the op's documented convention.
 

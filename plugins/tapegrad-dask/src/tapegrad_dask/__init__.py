@@ -10,21 +10,25 @@ of that size.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import dask
-import dask.array as da
 import numpy as np
-from dask.callbacks import Callback
 
 import tapegrad
 from tapegrad.backends import ComputeRefused
 
-from . import namespace as dask_namespace
+if TYPE_CHECKING:
+    import dask
+    import dask.array as da
 
 __version__ = "0.1.0"
 __all__ = ["tapegrad_register_backends", "computations", "no_compute"]
+
+# Dask is imported when the backend is first used (_load), not when tapegrad loads its plugins:
+# importing dask.array takes about 0.3 s, which a user with no Dask array should not pay. The
+# functions below find ``dask`` and ``da`` as module globals, which _load sets.
 
 
 def _to_numpy(array: Any) -> np.ndarray:
@@ -52,48 +56,64 @@ def _kit_inputs(array: np.ndarray) -> list[Any]:
     return variants
 
 
-class _Counter(Callback):
-    """Counts the graphs Dask's local schedulers start computing."""
+@functools.cache
+def _callbacks() -> tuple[type, type]:
+    """The Dask callbacks that count and refuse computations (classes of Dask's, so made on first use)."""
+    from dask.callbacks import Callback
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
+    class _Counter(Callback):
+        """Counts the graphs Dask's local schedulers start computing."""
 
-    def _start(self, dsk: Any) -> None:
-        self.count += 1
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
 
+        def _start(self, dsk: Any) -> None:
+            self.count += 1
 
-class _Refuser(Callback):
-    """Refuses any computation this thread starts (other threads compute as they like)."""
+    class _Refuser(Callback):
+        """Refuses any computation this thread starts (other threads compute as they like)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.thread = threading.get_ident()
+        def __init__(self) -> None:
+            super().__init__()
+            self.thread = threading.get_ident()
 
-    def _start(self, dsk: Any) -> None:
-        if threading.get_ident() == self.thread:
-            raise ComputeRefused("a tapegrad op tried to compute a Dask array")
+        def _start(self, dsk: Any) -> None:
+            if threading.get_ident() == self.thread:
+                raise ComputeRefused("a tapegrad op tried to compute a Dask array")
+
+    return _Counter, _Refuser
 
 
 @contextlib.contextmanager
 def no_compute() -> Iterator[None]:
     """Inside, computing Dask arrays from this thread raises (tapegrad runs every op's forward in it)."""
-    with _Refuser():
+    with _callbacks()[1]():
         yield
 
 
 @contextlib.contextmanager
 def computations() -> Iterator[Callable[[], int]]:
     """``with computations() as count: ...; count()`` is how many times Dask computed inside."""
-    counter = _Counter()
+    counter = _callbacks()[0]()
     with counter:
         yield lambda: counter.count
 
 
+def _load() -> dict[str, Any]:
+    """Import Dask and give tapegrad the rest of the backend: called on the backend's first use."""
+    global dask, da
+    import dask
+    import dask.array as da
+
+    from . import namespace as dask_namespace
+
+    return dict(namespace=dask_namespace, to_numpy=_to_numpy, from_numpy=_from_numpy, compute=_compute,
+                kit_inputs=_kit_inputs, computations=computations, no_compute=no_compute)
+
+
 @tapegrad.hookimpl
 def tapegrad_register_backends(registry: tapegrad.Registry) -> None:
-    """Register the lazy ``dask`` backend."""
-    registry.register_backend(
-        "dask", namespace=dask_namespace, array_types=(da.Array,), to_numpy=_to_numpy, from_numpy=_from_numpy,
-        lazy=True, compute=_compute, kit_inputs=_kit_inputs, computations=computations, no_compute=no_compute,
-    )
+    """Register the lazy ``dask`` backend, by its array type's name: nothing of Dask is imported
+    until a Dask array reaches tapegrad or the backend is named (``x.to("dask")``)."""
+    registry.register_backend("dask", array_types=("dask.array.core.Array",), lazy=True, load=_load)

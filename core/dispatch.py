@@ -18,7 +18,7 @@ from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .backends import ComputeRefused
-from .graph import Node, ShapeDtype, rename
+from .graph import NO_PARAMS, Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -391,7 +391,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
                     node.epoch = EPOCH[0]
                     node.op = op
-                    node.params = params
+                    node.params = params or NO_PARAMS
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
@@ -454,7 +454,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         node = new_node(Node)  # Node.__init__ inlined, as in the binary path
                         node.epoch = EPOCH[0]
                         node.op = op
-                        node.params = params
+                        node.params = params or NO_PARAMS
                         node.io = (x._grad_fn or x, a if saves_inputs else stand_in(a))
                         node.n = 1
                         node.out = out if saves_output else None

@@ -234,28 +234,35 @@ def _note_the_node(exc: Exception, node: Node) -> None:
 
 
 def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
-    """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent."""
+    """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent.
+
+    The walk goes straight on to a node's first newly found input node, without the stack:
+    a chain of ops (the common shape of a graph) then costs no stack traffic."""
     deps: dict[Node, int] = {}
-    get = deps.get
     stack = list(roots)
+    push = stack.append
     check_versions = any_modified()
     while stack:
         node = stack.pop()
-        io = node.io
-        n = node.n
-        if len(io) == n:  # freed by an earlier backward
-            raise RuntimeError(FREED_GRAPH_MESSAGE)
-        if check_versions:
-            _check_saved_unmodified(node)
-        for edge in io:  # edges, then saved inputs: never Nodes, so the type test skips them
-            if isinstance(edge, Node):
-                count = get(edge)
-                if count is None:
-                    deps[edge] = 1  # first visit: explore it (roots are explored already)
-                    if edge not in roots:
-                        stack.append(edge)
-                else:
-                    deps[edge] = count + 1
+        while node is not None:
+            io = node.io
+            n = node.n
+            if len(io) == n:  # freed by an earlier backward
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
+            if check_versions:
+                _check_saved_unmodified(node)
+            node = None
+            for edge in io[:n]:
+                if isinstance(edge, Node):
+                    if edge in deps:
+                        deps[edge] += 1
+                    else:
+                        deps[edge] = 1  # first visit: explore it (roots are explored already)
+                        if edge not in roots:
+                            if node is None:
+                                node = edge
+                            else:
+                                push(edge)
     return deps
 
 

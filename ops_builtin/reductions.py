@@ -149,7 +149,8 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any
     floating ``dtype`` to cast the input to first."""
     if dtype is not None:
         x = xp.astype(x, in_namespace(xp, dtype))
-    if not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+    # A NumPy dtype's kind answers first: isdtype costs a microsecond, more than the mean of a small array.
+    if getattr(x.dtype, "kind", None) not in ("f", "c") and not xp.isdtype(x.dtype, ("real floating", "complex floating")):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {x.dtype}; convert the tensor with .to(tapegrad.float32) first"

@@ -12,8 +12,6 @@ used twice, retain_grad, threads and failing VJPs.
 from __future__ import annotations
 
 import gc
-import sys
-import threading
 import tracemalloc
 
 import numpy as np
@@ -26,6 +24,7 @@ from tapegrad import autograd, engine
 from tapegrad.graph import NO_PARAMS
 
 from test_engine_properties import make_leaves, run_program, steps
+from test_threads import at_once, fast_switching  # noqa: F401 - a fixture
 
 
 def lean(loss, **kwargs):
@@ -175,34 +174,6 @@ def test_a_failing_vjp_leaves_no_gradient_half_written(entry):
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
 
 
-@pytest.fixture
-def fast_switching():
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(before)
-
-
-def in_threads(fn, n=8):
-    barrier = threading.Barrier(n, timeout=60)
-    errors = []
-
-    def run(i):
-        barrier.wait()
-        try:
-            fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
-
-
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_threads_on_separate_graphs_and_into_one_shared_leaf(fast_switching, entry):
     shared = tapegrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -213,7 +184,7 @@ def test_threads_on_separate_graphs_and_into_one_shared_leaf(fast_switching, ent
         for _ in range(rounds):
             entry(((shared * own[i]) * 2.0).sum())
 
-    in_threads(work)
+    assert at_once(work, 8) == [None] * 8  # no thread raised
     total = sum(float(i) for i in range(8)) * 2.0 * rounds  # d/dshared of sum_i 2 * shared * i, each round
     np.testing.assert_array_equal(shared.grad.numpy(), [total] * 3)  # no update lost
     for i, t in enumerate(own):

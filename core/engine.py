@@ -243,7 +243,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     push = stack.append
     check_versions = any_modified()
     while stack:
-        node = stack.pop()
+        node: Node | None = stack.pop()
         while node is not None:
             io = node.io
             n = node.n

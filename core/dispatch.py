@@ -24,6 +24,7 @@ from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
 from .views import mark_multiple, record_view, shares_memory
+from .graph import NO_PARAMS  # the params of every node recorded without any
 
 __all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 

@@ -18,7 +18,7 @@ from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .backends import ComputeRefused
-from .graph import NO_PARAMS, Node, ShapeDtype, rename
+from .graph import Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap

@@ -26,6 +26,7 @@ from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
 from .views import mark_multiple, record_view, shares_memory
+from .graph import NO_PARAMS  # the params of every node recorded without any
 
 __all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 
@@ -406,7 +407,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
                     node.epoch = EPOCH[0]
                     node.op = op
-                    node.params = params
+                    node.params = params or NO_PARAMS
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
@@ -473,7 +474,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         node = new_node(Node)  # Node.__init__ inlined, as in the binary path
                         node.epoch = EPOCH[0]
                         node.op = op
-                        node.params = params
+                        node.params = params or NO_PARAMS
                         node.io = (x._grad_fn or x, a if saves_inputs else stand_in(a))
                         node.n = 1
                         node.out = out if saves_output else None

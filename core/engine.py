@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from sys import getrefcount
-from typing import Any, Sequence
+from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 
@@ -37,9 +37,10 @@ from .reuse import BIG
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
 
-__all__ = ["run_backward", "FREED_GRAPH_MESSAGE"]
+__all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
+_NOTHING: frozenset = frozenset()
 
 
 FREED_GRAPH_MESSAGE = (
@@ -63,6 +64,18 @@ def check_finite(node: Node, i: int, c: Any) -> None:
     check(node, i, c)
 
 
+def backward_scalar(root: Tensor, retain_graph: bool) -> bool:
+    """The lean entry for ``loss.backward()``: a one-element NumPy root with a graph, and no
+    ``gradient``, ``inputs`` or ``create_graph`` (the caller checked those). Such a call has
+    nothing to validate, and its implicit gradient is ones of the root's shape and dtype, so the
+    general normalisation is skipped. Returns False, having done nothing, for any other root."""
+    data = root._data
+    if root._grad_fn is None or type(data) is not ndarray or data.size != 1:
+        return False
+    run_backward((root,), (np.ones(data.shape, data.dtype),), retain_graph=retain_graph, create_graph=False)
+    return True
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -82,9 +95,12 @@ def run_backward(
     buffers: dict[Node, Any] = {}
     pending: dict[int, list] = {}  # id(tensor) -> [tensor, summed cotangent]
     capture = inputs is not None
-    targets = tuple(inputs) if inputs is not None else ()
-    target_leaves: set[int] = {id(t) for t in targets if t._grad_fn is None}
-    target_nodes: set[Node] = {t._grad_fn for t in targets if t._grad_fn is not None}
+    if capture:
+        targets = tuple(inputs)  # type: ignore[arg-type]
+        target_leaves: AbstractSet[int] = {id(t) for t in targets if t._grad_fn is None}
+        target_nodes: AbstractSet[Node] = {t._grad_fn for t in targets if t._grad_fn is not None}
+    else:  # no per-call sets to build: the shared empty one
+        targets, target_leaves, target_nodes = (), _NOTHING, _NOTHING
 
     for tensor, g in zip(roots, root_grads):
         node = tensor._grad_fn
@@ -222,28 +238,35 @@ def _note_the_node(exc: Exception, node: Node) -> None:
 
 
 def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
-    """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent."""
+    """For every node reachable from ``roots``, how many reachable nodes feed it a cotangent.
+
+    The walk goes straight on to a node's first newly found input node, without the stack:
+    a chain of ops (the common shape of a graph) then costs no stack traffic."""
     deps: dict[Node, int] = {}
-    get = deps.get
     stack = list(roots)
+    push = stack.append
     check_versions = any_modified()
     while stack:
-        node = stack.pop()
-        io = node.io
-        n = node.n
-        if len(io) == n:  # freed by an earlier backward
-            raise RuntimeError(FREED_GRAPH_MESSAGE)
-        if check_versions:
-            _check_saved_unmodified(node)
-        for edge in io:  # edges, then saved inputs: never Nodes, so the type test skips them
-            if isinstance(edge, Node):
-                count = get(edge)
-                if count is None:
-                    deps[edge] = 1  # first visit: explore it (roots are explored already)
-                    if edge not in roots:
-                        stack.append(edge)
-                else:
-                    deps[edge] = count + 1
+        node: Node | None = stack.pop()
+        while node is not None:
+            io = node.io
+            n = node.n
+            if len(io) == n:  # freed by an earlier backward
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
+            if check_versions:
+                _check_saved_unmodified(node)
+            node = None
+            for edge in io[:n]:
+                if isinstance(edge, Node):
+                    if edge in deps:
+                        deps[edge] += 1
+                    else:
+                        deps[edge] = 1  # first visit: explore it (roots are explored already)
+                        if edge not in roots:
+                            if node is None:
+                                node = edge
+                            else:
+                                push(edge)
     return deps
 
 
@@ -284,7 +307,7 @@ def _check_saved_unmodified(node: Node) -> None:
             )
 
 
-def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves: set[int]) -> set[Node]:
+def _needed_nodes(roots: dict[Node, Any], target_nodes: AbstractSet[Node], target_leaves: AbstractSet[int]) -> set[Node]:
     """Nodes from which some requested input can be reached: only they need to run."""
     needed: set[Node] = set()
     visited: set[Node] = set()
@@ -307,7 +330,7 @@ def _needed_nodes(roots: dict[Node, Any], target_nodes: set[Node], target_leaves
 
 
 def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
-                  target_leaves: set[int], target_nodes: set[Node] | None,
+                  target_leaves: AbstractSet[int], target_nodes: AbstractSet[Node] | None,
                   captured: dict[Node, Any], pending: dict[int, list], anomaly: bool) -> Sequence[Any] | None:
     """Everything a node may need beyond the plain case: its hooks, capture for
     ``autograd.grad``, ``retain_grad``, the create_graph VJP, anomaly checks."""
@@ -330,7 +353,7 @@ def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | No
 
 
 def _call_vjp(node: Node, g: Any, create_graph: bool, needed: set[Node] | None,
-              target_leaves: set[int]) -> Sequence[Any] | None:
+              target_leaves: AbstractSet[int]) -> Sequence[Any] | None:
     """Run the node's VJP rules for the inputs that need a cotangent."""
     op = node.op
     edges = node.edges

@@ -8,8 +8,9 @@ printing.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -224,9 +225,7 @@ class Tensor:
         keeps saved values for another backward; ``create_graph`` records the backward
         pass itself, for higher derivatives.
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _autograd_backward()(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ shape and dtype
     @property
@@ -492,3 +491,12 @@ def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     t._requires_grad = grad_fn is not None
     t._grad = None
     return t
+
+
+@functools.cache
+def _autograd_backward() -> Callable[..., None]:
+    """``tapegrad.autograd.backward``, imported once (it imports this module): an import statement
+    in ``Tensor.backward`` cost a microsecond on every call."""
+    from .autograd import backward
+
+    return backward

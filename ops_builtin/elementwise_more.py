@@ -160,11 +160,13 @@ def _atan2(xp: Any, y: Any, x: Any) -> Any:
     return xp.atan2(y, x)
 
 
-def _atan2_scale(xp: Any, g: Any, y: Any, x: Any) -> Any:
-    """``1 / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0."""
+def _atan2_over(xp: Any, num: Any, y: Any, x: Any) -> Any:
+    """``num / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0.
+    Divided, as PyTorch's, not multiplied by ``1 / r2``: in float16 that reciprocal overflows
+    for a small ``r2`` (``x = 2**-8, y = 0``) and ``0 * inf`` made a NaN gradient."""
     r2 = x * x + y * y  # each square in its input's dtype, as PyTorch's
     origin = r2 == 0.0
-    return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))
+    return xp.where(origin, 0.0, num / xp.where(origin, 1.0, r2))
 
 
 # ---------------------------------------------------------------------------- rounding and remainders
@@ -499,8 +501,8 @@ def _register_binary(registry: Registry) -> None:
         reference=REFERENCES["hypot"], edge_cases=EDGE_CASES["hypot"])
     registry.register_op(
         "atan2", forward=_atan2,
-        vjp=(lambda xp, g, ans, y, x: g * x * _atan2_scale(xp, g, y, x),
-             lambda xp, g, ans, y, x: -g * y * _atan2_scale(xp, g, y, x)),
+        vjp=(lambda xp, g, ans, y, x: _atan2_over(xp, g * x, y, x),
+             lambda xp, g, ans, y, x: _atan2_over(xp, -g * y, y, x)),
         saves=("inputs",), broadcasts=True, promotion="float", aliases=("arctan2",), methods=("atan2", "arctan2"),
         inplace_methods=("atan2_", "arctan2_"), reference=REFERENCES["atan2"], edge_cases=EDGE_CASES["atan2"])
     registry.register_op(

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..backends import UNKNOWN_SIZE_ADVICE, UnknownSizeError, array_namespace, has_unknown_size
 from ..dims import as_flag
-from ..engine import run_backward
+from ..engine import backward_scalar, run_backward
 from ..hooks import array_tensor
 from ..tensor import Size, Tensor, _wrap
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
@@ -38,6 +38,10 @@ def backward(
     another backward; ``create_graph`` records the backward pass for higher order.
     ``inputs``, when given, limits accumulation to those tensors.
     """
+    if (grad_tensors is None and inputs is None and create_graph is False and type(tensors) is Tensor
+            and (retain_graph is None or retain_graph is False or retain_graph is True)
+            and backward_scalar(tensors, retain_graph is True)):
+        return  # loss.backward(): the lean entry, which has nothing to normalise
     roots = _as_tuple(tensors, "tensors")
     grads = _root_grads(roots, grad_tensors, create_graph)
     keep = _flags("backward", retain_graph, create_graph)

@@ -12,9 +12,17 @@ built-in plugin, the op table is rebuilt, and the kit runs on every op whose che
 the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
 when some check that passes on the original fails.
 
+The kit runs on NumPy and array_api_strict only: Dask is left out of the backends check here,
+being slow per check, and the Dask plugin's own kit tests (``plugins/tapegrad-dask``) prove every
+op on Dask against NumPy's results. A mutant's checks run in order of cost per kill (each
+check's cost measured on the original ops, each kind's kill rate learnt during the run) and stop
+at the first failure; a mutant that runs past twice its checks' original time (plus
+``--timeout``) counts as killed (it loops).
+
     python benchmarks/mutate_kit.py                      # every mutant (minutes)
     python benchmarks/mutate_kit.py --sample 300         # a seeded sample of them
     python benchmarks/mutate_kit.py --modules arithmetic,exponential --list
+    python benchmarks/mutate_kit.py -v --only keys.txt      # rerun the mutants of these keys
 
 Not part of the test suite: it prints the score and the survivors, to read.
 """
@@ -529,7 +537,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
 # ---------------------------------------------------------------------------- running the kit
 # Modules of ops_builtin that are not op modules: the kit's declarations (never mutated) and
 # helpers holding op math shared by several op modules (mutated, and re-bound into their users).
-DECLARATIONS = frozenset({"references", "edge_cases", "node_names"})
+DECLARATIONS = frozenset({"references", "edge_cases", "node_names", "nn_references", "linalg_kit"})
 
 
 def helper_modules() -> list[types.ModuleType]:
@@ -585,19 +593,64 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout()
 
 
-def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str]) -> dict[str, str]:
+# The kit's backends in this run: NumPy (always) and array_api_strict. Dask is left out: it is
+# slow per check, and its plugin's own kit tests (plugins/tapegrad-dask) prove every op there
+# against NumPy's results, so a wrong NumPy op is caught here and a wrong Dask path there.
+BACKENDS = ("array_api_strict",)
+Check = tuple[str, str]  # (op, check name)
+
+
+class Stats:
+    """What the run learns about the checks, to order them: each one's cost on the unmutated ops,
+    and how often each kind of check kills. A mutant's checks run cheapest per kill first
+    (with ``stop_early`` the first failure ends the mutant), which changes only the time."""
+
+    def __init__(self) -> None:
+        self.cost: dict[Check, float] = {}
+        self.tries: dict[str, int] = defaultdict(int)
+        self.kills: dict[str, int] = defaultdict(int)
+
+    def order(self, checks: list[Check]) -> list[Check]:
+        def key(c: Check) -> tuple[float, Check]:
+            rate = (self.kills[c[1]] + 1) / (self.tries[c[1]] + 2)
+            return self.cost.get(c, 1.0) / rate, c
+        return sorted(checks, key=key)
+
+    def record(self, ran: list[Check], killer: Check | None) -> None:
+        for c in ran:
+            self.tries[c[1]] += 1
+        if killer is not None:
+            self.kills[killer[1]] += 1
+
+
+def _checks_of(name: str, order: int) -> dict[str, Any]:
+    return {c.check: c for c in op_checks(name, order=order, backends=BACKENDS)}
+
+
+def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str],
+              stats: Stats | None = None) -> dict[str, str]:
     """check id -> failure message, for the checks of ``names`` that fail otherwise than in ``baseline``
-    (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere)."""
+    (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere).
+    With ``stats``, the checks of all ``names`` run in its order and each one's cost is recorded
+    when ``stop_early`` is off (the baseline run)."""
     failed: dict[str, str] = {}
+    built: dict[str, dict[str, Any]] = {}
     for name in names:
         try:
-            checks = op_checks(name, order=order)
+            built[name] = _checks_of(name, order)
         except Exception as exc:  # the op is gone or broken
             failed[name] = f"{type(exc).__name__}: {exc}"
             if stop_early:
                 return failed
-            continue
-        for check in checks:
+    pending = [(name, check) for name, checks in built.items() for check in checks]
+    if stats is not None and stop_early:
+        pending = stats.order(pending)
+    ran: list[Check] = []
+    try:
+        for name, check_name in pending:
+            check = built[name][check_name]
+            ran.append((name, check_name))
+            began = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):
                     check()
@@ -609,11 +662,21 @@ def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str
                     failed[check.id] = message
                     if stop_early:
                         return failed
+            finally:
+                if stats is not None and not stop_early:
+                    stats.cost[(name, check_name)] = time.perf_counter() - began
+    finally:
+        if stats is not None and stop_early:
+            killer = ran[-1] if failed and ran else None
+            stats.record(ran, killer)
     return failed
 
 
-def coverage(names: list[str], files: set[str], order: int) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
-    """Which lines of the op modules each op's checks execute; and the checks failing already."""
+def coverage(names: list[str], files: set[str], order: int,
+             stats: Stats) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
+    """Which lines of the op modules each op's checks execute; and the checks failing already.
+    Each check's cost is recorded in ``stats`` (traced, so an overestimate: it orders the checks
+    and bounds a mutant's time)."""
     lines: dict[tuple[str, int], set[str]] = defaultdict(set)
     current: list[str] = [""]
 
@@ -634,7 +697,7 @@ def coverage(names: list[str], files: set[str], order: int) -> tuple[dict[tuple[
         current[0] = name
         sys.settrace(tracer)
         try:
-            baseline.update(_failures([name], order, stop_early=False, baseline={}))
+            baseline.update(_failures([name], order, stop_early=False, baseline={}, stats=stats))
         finally:
             sys.settrace(None)
     return lines, baseline
@@ -658,13 +721,20 @@ def run(args: argparse.Namespace) -> int:
     if args.sample and args.sample < len(all_mutants):
         mutants = random.Random(args.seed).sample(all_mutants, args.sample)
         mutants.sort(key=lambda m: (m.module, m.line))
+    if args.only:
+        wanted = {ast.literal_eval(line) for line in Path(args.only).read_text().splitlines() if line.strip()}
+        mutants = [m for m in mutants if m.key in wanted]
     if args.list:
         for m in mutants:
             print(f"{m.where()}: {m.description}")
         print(f"{len(mutants)} mutants")
         return 0
     files = {m.__file__ for m in modules}
-    lines, baseline = coverage(names, files, args.order)
+    stats = Stats()
+    lines, baseline = coverage(names, files, args.order, stats)
+    op_cost: dict[str, float] = defaultdict(float)
+    for (name, _), cost in stats.cost.items():
+        op_cost[name] += cost
     print(f"{len(all_mutants)} mutants in {len(modules)} modules, {len(mutants)} run; "
           f"checks failing already (they kill only by failing otherwise): {sorted(baseline) or 'none'}; "
           f"coverage took {time.perf_counter() - started:.0f} s", flush=True)
@@ -675,7 +745,9 @@ def run(args: argparse.Namespace) -> int:
     undecidable: list[Mutant] = []
     listed_killed: dict[tuple[str, str, str], str] = {}  # a line may hold several mutants of one description
     listed_survived: set[tuple[str, str, str]] = set()
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # killed, equiv, undec, survived, unreached
     signal.signal(signal.SIGALRM, _alarm)
+    run_started = time.perf_counter()
     for k, mutant in enumerate(mutants):
         module = by_module[mutant.module]
         ops = set(mutant.rule_ops) | lines.get((module.__file__, mutant.line), set())
@@ -683,15 +755,18 @@ def run(args: argparse.Namespace) -> int:
             ops |= lines.get((module.__file__, first), set())
         if not ops:
             unreached.append(mutant)
+            tally[mutant.module][4] += 1
             continue
         verdict = "survived"
         try:
-            signal.alarm(args.timeout)
+            # A mutant may loop forever (killed); a slow one must not pass for that: its bound is
+            # twice what its checks took, traced, on the original ops, plus the --timeout.
+            signal.alarm(args.timeout + int(2 * sum(op_cost[name] for name in ops)))
             mutated = _load_mutated(module, mutant)
             builtin.MODULES = (_with_helper(module, mutated) if module in helpers
                                else tuple(mutated if m is module else m for m in original))
             invalidate()
-            failed = _failures(sorted(ops), args.order, stop_early=True, baseline=baseline)
+            failed = _failures(sorted(ops), args.order, stop_early=True, baseline=baseline, stats=stats)
             verdict = f"killed by {next(iter(failed))}" if failed else "survived"
         except _Timeout:
             verdict = "killed (timeout)"
@@ -703,18 +778,25 @@ def run(args: argparse.Namespace) -> int:
             invalidate()
         if verdict.startswith("killed"):
             killed += 1
+            tally[mutant.module][0] += 1
             if mutant.key in EQUIVALENT or mutant.key in UNDECIDABLE:
                 listed_killed[mutant.key] = f"{mutant.where()} {mutant.description} ({verdict})"
         elif mutant.key in EQUIVALENT:
             equivalent.append(mutant)
             listed_survived.add(mutant.key)
+            tally[mutant.module][1] += 1
         elif mutant.key in UNDECIDABLE:
             undecidable.append(mutant)
             listed_survived.add(mutant.key)
+            tally[mutant.module][2] += 1
         else:
             survivors.append((mutant, sorted(ops)))  # UNSAMPLED ones too: they are real misses
+            tally[mutant.module][3] += 1
         if args.verbose:
-            print(f"[{k + 1}/{len(mutants)}] {mutant.where()} {mutant.description}: {verdict}", flush=True)
+            rate = (k + 1) / (time.perf_counter() - run_started)
+            print(f"[{k + 1}/{len(mutants)} {rate:.2f}/s] {mutant.where()} {mutant.description}: {verdict}"
+                  + (f"\n    key {mutant.key!r}" if verdict == "survived" and mutant.key not in EQUIVALENT
+                     and mutant.key not in UNDECIDABLE else ""), flush=True)
     reached = len(mutants) - len(unreached)
     decidable = reached - len(equivalent) - len(undecidable)
     elapsed = time.perf_counter() - started
@@ -722,6 +804,10 @@ def run(args: argparse.Namespace) -> int:
           f"{len(survivors)} survived; {len(equivalent)} equivalent and {len(undecidable)} undecidable by finite "
           f"differences (listed in this script with reasons); {len(unreached)} more on lines no sample "
           f"reaches; {len(mutants)} mutants in {elapsed:.0f} s")
+    print("per module: killed/non-equivalent, equivalent, undecidable, survived, unreached")
+    for name, (k_, e_, u_, s_, n_) in tally.items():
+        print(f"  {name}: {k_}/{k_ + s_}, {e_}, {u_}, {s_}, {n_}")
+    print(f"{(len(mutants) - len(unreached)) / max(time.perf_counter() - run_started, 1e-9):.2f} reached mutants/s")
     for key, what in listed_killed.items():
         if key not in listed_survived:
             print(f"note: listed as equivalent or undecidable, but every such mutant was killed: {what}")
@@ -746,8 +832,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=0, help="run a seeded random sample of this many mutants")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--order", type=int, default=2, help="the kit's highest derivative order")
-    parser.add_argument("--timeout", type=int, default=30, help="seconds per mutant")
+    parser.add_argument("--timeout", type=int, default=10,
+                        help="seconds per mutant, beyond twice what its checks took on the original ops")
     parser.add_argument("--list", action="store_true", help="list the mutants without running them")
+    parser.add_argument("--only", default=None, help="a file of mutant keys, one a line (as -v prints a survivor's): "
+                        "run only those")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every verdict and the unreached mutants")
     return run(parser.parse_args(argv))
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import functools
 import random
@@ -119,8 +120,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
     ('reductions', 'if x.size == 0:', '0 -> 1'):
         "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
-    ('reductions', 'flat = getattr(xp, name)(xp.reshape(x, (-1,)))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', 'order > 0: Gt -> GtE'):
         'order is +inf or -inf on this line',
     ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', '0 -> 1'):
@@ -185,26 +184,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'np.asarray of a NumPy array is that array',
     ('indexing', 'zero = xp.zeros((1,), dtype=values.dtype)', '1 -> 2'):
         'a second zero of padding is never indexed',
-    ('indexing', 'rows = xp.reshape(xp.take(padded, xp.asarray(table.reshape(-1)), axis=0), table.shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', "if extra > 0:  # NumPy accepts leading size-1 dimensions beyond the target's", 'extra > 0: Gt -> GtE'):
         'with extra == 0 the reshape adds no dimensions',
-    ('indexing', 'flat = xp.reshape(x, (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'return xp.reshape(xp.take(flat, xp.asarray(pos.reshape(-1)), axis=0), pos.shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'values = xp.reshape(xp.broadcast_to(g, pos.shape), (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'return xp.reshape(_scatter_flat(xp, values, pos.reshape(-1), _prod(shape)), shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'values = xp.reshape(_fit_value(xp, v, pos.shape, x.dtype), (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'flat, n, m = xp.reshape(x, (-1,)), _prod(tuple(x.shape)), pos.size', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'out = flat + _scatter_flat(xp, values, pos.reshape(-1), n)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'slot[pos.reshape(-1)] = np.arange(m)  # the last write to an element wins, as in NumPy', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', 'written = xp.take(xp.concat([values, xp.zeros((1,), dtype=x.dtype)]), xp.asarray(slot), axis=0)', '1 -> 2'):
         'a second zero of padding is never indexed',
     ('indexing', 'extra = getattr(v, "ndim", 0) - gv.ndim', "getattr(v, 'ndim', 0) - gv.ndim: Sub -> Add"):
@@ -215,8 +196,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the engine sums a cotangent in a broadcast shape down to the input's, so extra leading 1s are redundant",
     ('indexing', 'if extra > 0:  # v had leading size-1 dimensions NumPy dropped', 'extra > 0: Gt -> GtE'):
         'with extra == 0 the reshape adds no dimensions',
-    ('indexing', 'idx if k == d else np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(ndim)])', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: Sub -> Add'):
         'argument validation only: it changes which invalid arguments are refused, never a valid result',
     ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: drop the right term'):
@@ -303,6 +282,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "NumPy's shift by the full bit width gives the sign too, as the shift by bits - 1",
     ('indexing', 'zero = xp.full((1,), fill, dtype=values.dtype)', '1 -> 2'):
         'a second element of padding is never indexed',
+    ('shape_more', 'positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],', 'k >= 0: GtE -> Gt'):
+        'at k == 0 both branches are 0',
+    ('shape_more', 'positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],', '0 -> 1'):
+        'at k == 0 both branches are 0',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -328,7 +311,10 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
-UNSAMPLED: dict[tuple[str, str, str], str] = {}
+UNSAMPLED: dict[tuple[str, str, str], str] = {
+    ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
+        "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
+}
 
 
 @dataclass
@@ -395,16 +381,39 @@ def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
         getattr(parent, field)[i] = new
 
 
+def _is_declaration(function: str) -> bool:
+    """A reference the kit compares with (``_ref_repeat``, ``_references``): a declaration, not op math."""
+    return function.lstrip("_").startswith(("ref_", "references"))
+
+
 def _math_names(tree: ast.Module) -> set[str]:
     """Module-level names read inside the ops' functions (constants of their math)."""
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register"):
+        if (isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register")
+                and not _is_declaration(node.name)):
             names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return names
 
 
-def _node_mutations(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST | None]]]:
+def _reshape_wildcards(tree: ast.AST) -> set[int]:
+    """The ``1`` of each ``-1`` given as a size to a reshape: NumPy (and array_api_strict on it) reads
+    any negative size as "the rest", so the mutant ``-2`` is no mutant; it is not made."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "reshape":
+            for arg in node.args:
+                for n in ast.walk(arg):
+                    if (isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and isinstance(n.operand, ast.Constant)
+                            and n.operand.value == 1):
+                        found.add(id(n.operand))
+    return found
+
+
+def _node_mutations(node: ast.AST, wildcards: set[int] = frozenset()
+                    ) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST | None]]]:
+    if id(node) in wildcards:
+        return
     if isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
         new_op = BINOP_SWAPS[type(node.op)]
 
@@ -479,7 +488,8 @@ def _walk_math(node: ast.AST, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any
         yield from _walk_math(child, path + ((field, i),))
 
 
-def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]]) -> Iterator[Mutant]:
+def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]],
+                         wildcards: set[int] = frozenset()) -> Iterator[Mutant]:
     """Inside ``register*`` functions: the VJP lambdas' math, and each VJP rule replaced by None."""
     name = module.__name__.rsplit(".", 1)[1]
     for top_path, top in _children(tree):
@@ -509,7 +519,7 @@ def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, 
                 for sub_path, sub in _walk_math(value, kw_path):
                     if isinstance(sub, ast.Lambda) or not hasattr(sub, "lineno"):
                         continue
-                    for description, apply in _node_mutations(sub):
+                    for description, apply in _node_mutations(sub, wildcards):
                         yield Mutant(name, sub.lineno, description, sub_path, apply, function=op)
 
 
@@ -530,6 +540,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
     tree = ast.parse(source)
     name = module.__name__.rsplit(".", 1)[1]
     constants = _math_names(tree)
+    wildcards = _reshape_wildcards(tree)
     readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.Lambda)):
@@ -538,6 +549,8 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
                     readers[n.id].add(node.lineno)
     found: list[Mutant] = []
     for top_path, top in _children(tree):
+        if isinstance(top, ast.FunctionDef) and _is_declaration(top.name):
+            continue
         if isinstance(top, ast.FunctionDef) and not top.name.lstrip("_").startswith("register"):
             walk = _walk_math(top, (top_path,))
         elif isinstance(top, ast.Assign) and all(isinstance(t, ast.Name) and t.id in constants for t in top.targets):
@@ -550,9 +563,9 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
         for path, node in walk:
             if not hasattr(node, "lineno"):
                 continue
-            for description, apply in _node_mutations(node):
+            for description, apply in _node_mutations(node, wildcards):
                 found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read_by))
-    found.extend(_register_call_sites(tree, module, rules_to_ops))
+    found.extend(_register_call_sites(tree, module, rules_to_ops, wildcards))
     return found
 
 
@@ -574,24 +587,60 @@ def helper_modules() -> list[types.ModuleType]:
     return list(found.values())
 
 
-def _with_helper(helper: types.ModuleType, mutated: types.ModuleType) -> tuple[types.ModuleType, ...]:
-    """The op modules, those using ``helper`` loaded afresh with its names bound to ``mutated``'s."""
-    out = []
-    for module in builtin.MODULES:
-        uses = {name: value for name, value in vars(module).items()
-                if value is helper or getattr(value, "__module__", None) == helper.__name__}
-        if not uses:
-            out.append(module)
-            continue
-        fresh = _exec(module, ast.parse(Path(module.__file__).read_text()))
-        for name, value in uses.items():
-            setattr(fresh, name, mutated if value is helper else getattr(mutated, name))
-        out.append(fresh)
-    return tuple(out)
+def _users(module: types.ModuleType) -> list[types.ModuleType]:
+    """The ``ops_builtin`` modules that hold names of ``module`` (``from .linalg_ops import _sym``),
+    directly or through another such module, in their import order (a module after those it uses)."""
+    package = [m for name, m in list(sys.modules.items())
+               if name.startswith(builtin.__name__ + ".") and isinstance(m, types.ModuleType)]
+    found = {module.__name__}
+    grew = True
+    while grew:
+        grew = False
+        for m in package:
+            if m.__name__ not in found and any(
+                    (value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None))
+                    in found for value in vars(m).values()):
+                found.add(m.__name__)
+                grew = True
+    return [m for m in package if m.__name__ in found and m is not module]
+
+
+@contextlib.contextmanager
+def _installed(module: types.ModuleType, mutated: types.ModuleType) -> Iterator[tuple[types.ModuleType, ...]]:
+    """The op modules with ``mutated`` in ``module``'s place: it replaces ``module`` in ``sys.modules``
+    (so imports made when an op runs find it), and every module using its names is loaded afresh
+    (so it binds the mutated ones); all put back on exit."""
+    short = module.__name__.rsplit(".", 1)[1]
+    saved = {module.__name__: module}
+    replaced = {module: mutated}
+    try:
+        sys.modules[module.__name__] = mutated
+        setattr(builtin, short, mutated)
+        for user in _users(module):
+            saved[user.__name__] = user
+            fresh = _exec(user, _tree(user))
+            sys.modules[user.__name__] = fresh
+            setattr(builtin, user.__name__.rsplit(".", 1)[1], fresh)
+            replaced[user] = fresh
+        yield tuple(replaced.get(m, m) for m in builtin.MODULES)
+    finally:
+        for name, original in saved.items():
+            sys.modules[name] = original
+            setattr(builtin, name.rsplit(".", 1)[1], original)
+
+
+@functools.lru_cache(maxsize=None)
+def _source_tree(path: str) -> ast.Module:
+    return ast.parse(Path(path).read_text())
+
+
+def _tree(module: types.ModuleType) -> ast.Module:
+    """A fresh copy of the module's syntax tree (parsed once: the sources must not change during the run)."""
+    return copy.deepcopy(_source_tree(module.__file__))
 
 
 def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
-    tree = ast.parse(Path(module.__file__).read_text())
+    tree = _tree(module)
     node = _get(tree, mutant.path)
     replacement = mutant.apply(copy.deepcopy(node))
     _set(tree, mutant.path, replacement)
@@ -620,9 +669,11 @@ def _alarm(signum: int, frame: Any) -> None:
 # against NumPy's results, so a wrong NumPy op is caught here and a wrong Dask path there.
 BACKENDS = ("array_api_strict",)
 # A line that asks whether its array is lazy chooses between an eager path and one that never
-# looks at values: on eager backends both give the same numbers, so such a line's mutants run
-# the backends check on Dask too, where looking at values is a failure.
+# looks at values, and one that asks what the backend's namespace offers chooses between its
+# function and a portable fallback: on NumPy and array_api_strict both give the same numbers,
+# so such a line's mutants run the backends check on Dask too (where looking at values fails).
 LAZY_BACKENDS = BACKENDS + ("dask",)
+BACKEND_QUESTIONS = ("is_lazy(", "hasattr(linalg")
 Check = tuple[str, str]  # (op, check name)
 
 
@@ -785,7 +836,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         verdict = "survived"
         backends, known, bound = BACKENDS, baseline, 2 * sum(op_cost[name] for name in ops)
-        if "is_lazy(" in mutant.source:
+        if any(question in mutant.source for question in BACKEND_QUESTIONS):
             backends, began = LAZY_BACKENDS, time.perf_counter()
             known = _failures(sorted(ops), args.order, stop_early=False, baseline={}, backends=backends)
             bound = 2 * (time.perf_counter() - began)
@@ -794,11 +845,10 @@ def run(args: argparse.Namespace) -> int:
             # twice what its checks took, traced, on the original ops, plus the --timeout.
             signal.alarm(args.timeout + int(bound))
             mutated = _load_mutated(module, mutant)
-            builtin.MODULES = (_with_helper(module, mutated) if module in helpers
-                               else tuple(mutated if m is module else m for m in original))
-            invalidate()
-            failed = _failures(sorted(ops), args.order, stop_early=True, baseline=known, stats=stats,
-                               backends=backends)
+            with _installed(module, mutated) as builtin.MODULES:
+                invalidate()
+                failed = _failures(sorted(ops), args.order, stop_early=True, baseline=known, stats=stats,
+                                   backends=backends)
             verdict = f"killed by {next(iter(failed))}" if failed else "survived"
         except _Timeout:
             verdict = "killed (timeout)"

@@ -51,7 +51,8 @@ def _lower(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.tril(_well_conditioned(shape, seed))
 
 
-SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3))]
+SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3)),
+          Sample(_well_conditioned((2, 3, 2, 2), 50))]  # two batch dims: the batch's -1 is not the matrices' 1
 SOLVE_SAMPLES = [
     Sample(_well_conditioned((3, 3), 4), (3, 2)), Sample(_well_conditioned((3, 3), 5), (3,)),
     Sample(_well_conditioned((2, 3, 3), 6), (2, 3)), Sample(_well_conditioned((2, 3, 3), 7), (3, 1)),

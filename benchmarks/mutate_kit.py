@@ -286,6 +286,24 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'at k == 0 both branches are 0',
     ('shape_more', 'positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],', '0 -> 1'):
         'at k == 0 both branches are 0',
+    ('shape_more', 'perm = [-1] * nd', '1 -> 2'):
+        'a placeholder read only by p >= 0: -2 is as negative',
+    ('shape_more', 'n, known = x.shape[d], math.prod(s for s in new if s != -1)', '-1: drop the USub'):
+        'the product then skips the 1s (which change nothing) and takes the -1 in: n % -k is 0 exactly when n % k is, and it is 0 exactly when some size is',
+    ('shape_more', 'n, known = x.shape[d], math.prod(s for s in new if s != -1)', '1 -> 2'):
+        'the product then takes the -1 in: n % -k is 0 exactly when n % k is, and it is 0 exactly when some size is',
+    ('shape_more', 'sizes = [0] * len(ts)', '0 -> 1'):
+        'every entry is overwritten',
+    ('shape_more', 'return cat(ts, dim=0 if ts[0].ndim == 1 else 1)', '0 -> 1'):
+        'after atleast_1d the tensors cat can join have one ndim: ts[1] has ts[0]\'s',
+    ('products', 'return xp.expand_dims(g, axis=-1) * v', '-1: drop the USub'):
+        "mv's cotangent is 1-D: its axis 1 is its axis -1",
+    ('products', 'return _scaled(xp.expand_dims(g, axis=-1) * v, alpha)', '-1: drop the USub'):
+        "addmv's cotangent is 1-D: its axis 1 is its axis -1",
+    ('products', 'safe = xp.where(apart, dist, xp.ones_like(dist))', 'xp.ones_like -> xp.zeros_like'):
+        'the stand-in divisor is read only where the where() that follows puts 0',
+    ('products', 'a = xp.where(moved, xp.abs(d), xp.ones_like(d))  # |d| ** (p - 1) is inf at 0 for p < 1: kept off 0', 'xp.ones_like -> xp.zeros_like'):
+        'the stand-in base is read only where the where() that follows puts 0',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

@@ -731,7 +731,7 @@ def register(registry: Registry) -> None:
     registry.register_composite("tensor_split", _tensor_split, methods=("tensor_split",),
                                 reference=_ref_tensor_split, samples=[
         Sample((5, 2), indices_or_sections=3), Sample((2, 6), indices_or_sections=[1, 4], dim=1),
-        Sample((4, 2), indices_or_sections=(3, 1))])
+        Sample((4, 2), indices_or_sections=(3, 1)), Sample((11,), indices_or_sections=8)])
     for name, min_ndim, dim, ref in (("hsplit", 1, None, np.hsplit), ("vsplit", 2, 0, np.vsplit),
                                      ("dsplit", 3, 2, np.dsplit)):
         shape = (2, 4, 4)[-max(min_ndim, 2):]
@@ -739,16 +739,21 @@ def register(registry: Registry) -> None:
                                     reference=lambda x, indices_or_sections, ref=ref: tuple(
                                         ref(x, indices_or_sections)),
                                     samples=[Sample(shape, indices_or_sections=2),
-                                             Sample(shape, indices_or_sections=[1, 3])])
+                                             Sample(shape, indices_or_sections=[1, 3])]
+                                    + ([Sample((4,), indices_or_sections=2)] if name == "hsplit" else []),
+                                    edge_cases=[EdgeCase(np.zeros(shape), params={"indices_or_sections": 3},
+                                                         raises=RuntimeError, match="not divisible")])
     registry.register_composite("meshgrid", _meshgrid, reference=_ref_meshgrid, samples=[
-        Sample((3,), (2,), indexing="ij"), Sample((3,), (2,), (4,), indexing="xy"), Sample((), (2,), indexing="ij")])
+        Sample((3,), (2,), indexing="ij"), Sample((3,), (2,), (4,), indexing="xy"), Sample((), (2,), indexing="ij"),
+        Sample((3,), (2,), indexing="xy"), Sample([(3,), (2,)], indexing="ij"), Sample((3,), indexing="ij")])
     registry.register_composite("broadcast_tensors", _broadcast_tensors,
                                 reference=lambda *xs: tuple(np.broadcast_arrays(*xs)),
                                 samples=[Sample((3, 1), (4,)), Sample((2, 3), (2, 3)), Sample((), (2, 1), (1, 3))])
     for n in (1, 2, 3):
         np_atleast = getattr(np, f"atleast_{n}d")
         registry.register_composite(f"atleast_{n}d", _atleast(n), reference=np_atleast, samples=[
-            Sample(()), Sample((3,)), Sample((2, 3)), Sample((2, 3, 2)), Sample((), (3,), (2, 3))])
+            Sample(()), Sample((3,)), Sample((2, 3)), Sample((2, 3, 2)), Sample((), (3,), (2, 3)),
+            Sample([(3,), (2, 3)])])
     pairs = {"hstack": Sample([(2, 3), (2, 1)]), "vstack": Sample([(2, 3), (1, 3)]), "dstack": Sample([(2, 3), (2, 3)]),
              "column_stack": Sample([(3,), (3, 2)])}
     for name, aliases in (("hstack", ()), ("vstack", ("row_stack",)), ("dstack", ()), ("column_stack", ())):

@@ -304,6 +304,34 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'the stand-in divisor is read only where the where() that follows puts 0',
     ('products', 'a = xp.where(moved, xp.abs(d), xp.ones_like(d))  # |d| ** (p - 1) is inf at 0 for p < 1: kept off 0', 'xp.ones_like -> xp.zeros_like'):
         'the stand-in base is read only where the where() that follows puts 0',
+    ('linalg_ops', 'left_first = a * b * c + a * c * d <= b * c * d + a * b * d', '*'):
+        "the cost comparison only chooses the order of multi_dot's three products: (AB)C and A(BC) agree to rounding",
+    ('linalg_ops', 'xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)', 'len(x.shape) - nd + d: drop the left term'):
+        'len(x.shape) is nd here: the index is d either way',
+    ('linalg_ops', 'xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)', 'len(y.shape) - nd + d: drop the left term'):
+        'len(y.shape) is nd here (checked): the index is d either way',
+    ('linalg_ops', 'nx = x.shape[xs] if xs >= 0 else 1', '1 -> 2'):
+        'xs is d, never negative: the fallback is never read',
+    ('linalg_ops', 'ny = y.shape[ys] if ys >= 0 else 1', '1 -> 2'):
+        'ys is d, never negative: the fallback is never read',
+    ('linalg_ops', 'if k >= 0:', 'k >= 0: GtE -> Gt'):
+        "at k == 0 both placements put g[i] at (i, i); the padding is read only off the diagonal",
+    ('linalg_ops', 'if k >= 0:', '0 -> 1'):
+        "at k == 0 both placements put g[i] at (i, i); the padding is read only off the diagonal",
+    ('linalg_ops', 'block = xp.expand_dims(vec, axis=-1) + _zeros_block(xp, g, n, m)', 'xp.expand_dims(vec, axis=-1) + _zeros_block(xp, g,: Add -> Sub'):
+        'the block is zeros: adding or subtracting it is the same',
+    ('linalg_ops', 'block = xp.expand_dims(vec, axis=-2) + _zeros_block(xp, g, n, m)', 'xp.expand_dims(vec, axis=-2) + _zeros_block(xp, g,: Add -> Sub'):
+        'the block is zeros: adding or subtracting it is the same',
+    ('linalg_ops', 'inverse = [0] * len(A.shape)', '0 -> 1'):
+        'every entry is overwritten',
+    ('linalg_ops', 'z = xp.sum(xp.zeros_like(g), axis=-1, keepdims=True)  # (..., 1) zeros in g\'s namespace', 'xp.sum -> xp.mean'):
+        'the padding is read only off the diagonal, where the where() that follows puts 0',
+    ('linalg_ops', 'z = xp.sum(xp.zeros_like(g), axis=-1, keepdims=True)  # (..., 1) zeros in g\'s namespace', 'xp.zeros_like -> xp.ones_like'):
+        'the padding is read only off the diagonal, where the where() that follows puts 0',
+    ('linalg_ops', 'z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)', 'xp.sum -> xp.mean'):
+        "a NaN mean comes only from an empty diagonal, where the where() that follows keeps nothing",
+    ('linalg_ops', 'z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)', '1 -> 2'):
+        "z's last dim is 1: the new 1 before or after it gives the same shape",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -333,6 +361,15 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
         "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
 }
+
+
+def _listed(table: dict[tuple[str, str, str], str], mutant: Mutant) -> tuple[str, str, str] | None:
+    """The entry of ``table`` that lists ``mutant``: its key, or its line's (description ``"*"``:
+    every mutant of that line, for a line that only chooses among equal results)."""
+    for key in (mutant.key, (mutant.module, mutant.source, "*")):
+        if key in table:
+            return key
+    return None
 
 
 @dataclass
@@ -876,18 +913,19 @@ def run(args: argparse.Namespace) -> int:
             signal.alarm(0)
             builtin.MODULES = original
             invalidate()
+        same, blind = _listed(EQUIVALENT, mutant), _listed(UNDECIDABLE, mutant)
         if verdict.startswith("killed"):
             killed += 1
             tally[mutant.module][0] += 1
-            if mutant.key in EQUIVALENT or mutant.key in UNDECIDABLE:
-                listed_killed[mutant.key] = f"{mutant.where()} {mutant.description} ({verdict})"
-        elif mutant.key in EQUIVALENT:
+            if same or blind:
+                listed_killed[same or blind] = f"{mutant.where()} {mutant.description} ({verdict})"
+        elif same:
             equivalent.append(mutant)
-            listed_survived.add(mutant.key)
+            listed_survived.add(same)
             tally[mutant.module][1] += 1
-        elif mutant.key in UNDECIDABLE:
+        elif blind:
             undecidable.append(mutant)
-            listed_survived.add(mutant.key)
+            listed_survived.add(blind)
             tally[mutant.module][2] += 1
         else:
             survivors.append((mutant, sorted(ops)))  # UNSAMPLED ones too: they are real misses
@@ -895,8 +933,8 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose:
             rate = (k + 1) / (time.perf_counter() - run_started)
             print(f"[{k + 1}/{len(mutants)} {rate:.2f}/s] {mutant.where()} {mutant.description}: {verdict}"
-                  + (f"\n    key {mutant.key!r}" if verdict == "survived" and mutant.key not in EQUIVALENT
-                     and mutant.key not in UNDECIDABLE else ""), flush=True)
+                  + (f"\n    key {mutant.key!r}" if verdict == "survived" and not same and not blind else ""),
+                  flush=True)
     reached = len(mutants) - len(unreached)
     decidable = reached - len(equivalent) - len(undecidable)
     elapsed = time.perf_counter() - started

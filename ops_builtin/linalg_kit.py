@@ -83,7 +83,8 @@ MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(np.random.defaul
 CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
                  Sample((2, 1, 3), (1, 4, 3))]
 DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),
-                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5)]
+                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5),
+                    Sample((2, 3, 4), offset=-1), Sample((2, 4, 3), offset=1), Sample((2, 2, 3, 4), offset=1)]
 
 
 def _slogdet_reference(a: np.ndarray, output: str = "logabsdet") -> np.ndarray:

@@ -332,6 +332,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "a NaN mean comes only from an empty diagonal, where the where() that follows keeps nothing",
     ('linalg_ops', 'z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)', '1 -> 2'):
         "z's last dim is 1: the new 1 before or after it gives the same shape",
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'oh - 1: Sub -> Add'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'oh - 1: drop the right term'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'ow - 1: Sub -> Add'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'ow - 1: drop the right term'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -403,10 +411,32 @@ def _source_lines(module: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- finding mutation sites
 def _is_guard(node: ast.AST) -> bool:
-    """``if ...: raise ...`` (argument validation) and ``raise``: not the op's math."""
+    """``if ...: raise ...`` (argument validation), ``raise``, and a loop of such checks: not the op's math."""
     if isinstance(node, ast.Raise):
         return True
+    if isinstance(node, ast.For):
+        return all(_is_guard(s) for s in node.body) and not node.orelse
     return isinstance(node, ast.If) and all(isinstance(s, ast.Raise) for s in node.body) and not node.orelse
+
+
+def _validation(tree: ast.AST) -> set[int]:
+    """Assignments whose names only guards read (``padded = ...`` feeding ``if kernel > padded: raise``):
+    part of the argument validation, so not mutated either."""
+    found = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.Lambda)):
+            continue
+        in_guards = {id(n) for g in ast.walk(function) if _is_guard(g) for n in ast.walk(g)}
+        loads: dict[str, list[int]] = defaultdict(list)
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                loads[n.id].append(id(n))
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+                uses = [u for t in node.targets for u in loads[t.id]]
+                if uses and all(u in in_guards for u in uses):
+                    found.add(id(node))
+    return found
 
 
 def _children(node: ast.AST) -> Iterator[tuple[Any, ast.AST]]:
@@ -522,35 +552,36 @@ def _unused_defaults(node: ast.AST) -> set[int]:
     return {id(d) for a, d in pairs if a.arg not in read}
 
 
-def _walk_math(node: ast.AST, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
+def _walk_math(node: ast.AST, path: tuple[Any, ...], skip: set[int] = frozenset()
+               ) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
     """Every node of the ops' math under ``node``, skipping guards, docstrings and annotations."""
     unused = _unused_defaults(node)
     for (field, i), child in _children(node):
-        if _is_guard(child) or field in ("annotation", "returns", "decorator_list"):
+        if _is_guard(child) or id(child) in skip or field in ("annotation", "returns", "decorator_list"):
             continue
         if field == "args" and unused:  # the arguments node: walk it without the unused defaults
             for (f2, j), default in _children(child):
                 if id(default) not in unused and f2 in ("defaults", "kw_defaults"):
                     sub = path + ((field, i), (f2, j))
                     yield sub, default
-                    yield from _walk_math(default, sub)
+                    yield from _walk_math(default, sub, skip)
             continue
         if field == "body" and i == 0 and isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant):
             continue  # docstring
         if isinstance(child, ast.JoinedStr):
             continue
         yield path + ((field, i),), child
-        yield from _walk_math(child, path + ((field, i),))
+        yield from _walk_math(child, path + ((field, i),), skip)
 
 
 def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]],
-                         wildcards: set[int] = frozenset()) -> Iterator[Mutant]:
+                         wildcards: set[int] = frozenset(), skip: set[int] = frozenset()) -> Iterator[Mutant]:
     """Inside ``register*`` functions: the VJP lambdas' math, and each VJP rule replaced by None."""
     name = module.__name__.rsplit(".", 1)[1]
     for top_path, top in _children(tree):
         if not (isinstance(top, ast.FunctionDef) and top.name.lstrip("_").startswith("register")):
             continue
-        for path, node in _walk_math(top, (top_path,)):
+        for path, node in _walk_math(top, (top_path,), skip):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("register_op",)):
                 continue
             op = f"register_op({ast.unparse(node.args[0])})"
@@ -571,7 +602,7 @@ def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, 
                         ops = _ops_of_rule(element, module, rules_to_ops)
                         yield Mutant(name, element.lineno, f"VJP rule {j} of {ast.unparse(node.args[0])} -> None",
                                      kw_path + (("elts", j),), lambda n: ast.Constant(None), frozenset(ops), op)
-                for sub_path, sub in _walk_math(value, kw_path):
+                for sub_path, sub in _walk_math(value, kw_path, skip):
                     if isinstance(sub, ast.Lambda) or not hasattr(sub, "lineno"):
                         continue
                     for description, apply in _node_mutations(sub, wildcards):
@@ -596,6 +627,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
     name = module.__name__.rsplit(".", 1)[1]
     constants = _math_names(tree)
     wildcards = _reshape_wildcards(tree)
+    skip = _validation(tree)
     readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.Lambda)):
@@ -607,9 +639,9 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
         if isinstance(top, ast.FunctionDef) and _is_declaration(top.name):
             continue
         if isinstance(top, ast.FunctionDef) and not top.name.lstrip("_").startswith("register"):
-            walk = _walk_math(top, (top_path,))
+            walk = _walk_math(top, (top_path,), skip)
         elif isinstance(top, ast.Assign) and all(isinstance(t, ast.Name) and t.id in constants for t in top.targets):
-            walk = _walk_math(top, (top_path,))  # a constant of the math (Cody's coefficients, LN2)
+            walk = _walk_math(top, (top_path,), skip)  # a constant of the math (Cody's coefficients, LN2)
         else:
             continue
         function = top.name if isinstance(top, ast.FunctionDef) else ast.unparse(top.targets[0])
@@ -620,7 +652,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
                 continue
             for description, apply in _node_mutations(node, wildcards):
                 found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read_by))
-    found.extend(_register_call_sites(tree, module, rules_to_ops, wildcards))
+    found.extend(_register_call_sites(tree, module, rules_to_ops, wildcards, skip))
     return found
 
 

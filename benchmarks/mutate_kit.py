@@ -420,8 +420,8 @@ def _is_guard(node: ast.AST) -> bool:
 
 
 def _validation(tree: ast.AST) -> set[int]:
-    """Assignments whose names only guards read (``padded = ...`` feeding ``if kernel > padded: raise``):
-    part of the argument validation, so not mutated either."""
+    """Assignments whose names only guards read (``padded = ...`` feeding ``if kernel > padded: raise``),
+    or only such assignments: part of the argument validation, so not mutated either."""
     found = set()
     for function in ast.walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.Lambda)):
@@ -431,11 +431,17 @@ def _validation(tree: ast.AST) -> set[int]:
         for n in ast.walk(function):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 loads[n.id].append(id(n))
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-                uses = [u for t in node.targets for u in loads[t.id]]
-                if uses and all(u in in_guards for u in uses):
-                    found.add(id(node))
+        grew = True
+        while grew:  # and assignments read only by those (channels -> count -> the guard)
+            grew = False
+            for node in ast.walk(function):
+                if (id(node) not in found and isinstance(node, ast.Assign)
+                        and all(isinstance(t, ast.Name) for t in node.targets)):
+                    uses = [u for t in node.targets for u in loads[t.id]]
+                    if uses and all(u in in_guards for u in uses):
+                        found.add(id(node))
+                        in_guards |= {id(n) for n in ast.walk(node)}
+                        grew = True
     return found
 
 
@@ -467,8 +473,9 @@ def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
 
 
 def _is_declaration(function: str) -> bool:
-    """A reference the kit compares with (``_ref_repeat``, ``_references``): a declaration, not op math."""
-    return function.lstrip("_").startswith(("ref_", "references"))
+    """A reference the kit compares with (``_ref_repeat``, ``_sort_ref``, ``_references``): a declaration,
+    not op math."""
+    return function.lstrip("_").startswith(("ref_", "references")) or function.endswith(("_ref", "_reference"))
 
 
 def _math_names(tree: ast.Module) -> set[str]:

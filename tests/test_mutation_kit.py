@@ -80,5 +80,5 @@ def test_validation_and_reshape_wildcards_are_not_mutated():
     made = [d for node in walked for d, _ in kit._node_mutations(node, wildcards)]
     assert made == ["xp.reshape(x, (-1,)) * 2: Mult -> Div", "xp.reshape(x, (-1,)) * 2: drop the right term",
                     "xp.reshape(x, (-1,)) * 2: drop the left term", "-1: drop the USub", "2 -> 3"]
-    assert kit._is_declaration("_ref_repeat") and kit._is_declaration("_references")
+    assert kit._is_declaration("_ref_repeat") and kit._is_declaration("_references") and kit._is_declaration("_sort_ref")
     assert not kit._is_declaration("_refuse_integer_zero")

@@ -340,6 +340,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
     ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'ow - 1: drop the right term'):
         'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_activations', 'return scale * xp.where(x > 0, x, negative)', 'x > 0: Gt -> GtE'):
+        'at x == 0 both branches are 0',
+    ('nn_activations', 'return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN', 'xp.abs(x) <= lambd: LtE -> Lt'):
+        'at |x| == lambd both branches are 0',
+    ('nn_losses', 'loss = a if beta == 0 else xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)', 'a < beta: Lt -> LtE'):
+        'at |d| == beta both branches are beta / 2',
+    ('nn_losses', 'return xp.where(d > beta, 1.0, xp.where(d < -beta, -1.0, d / beta))', 'd > beta: Gt -> GtE'):
+        'at d == beta both branches are 1',
+    ('nn_losses', 'return xp.where(d > beta, 1.0, xp.where(d < -beta, -1.0, d / beta))', 'd < -beta: Lt -> LtE'):
+        'at d == -beta both branches are -1',
+    ('nn_losses', 'return reduce(xp, xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction_of(reduction))', 'a < delta: Lt -> LtE'):
+        'at |d| == delta both branches are delta**2 / 2',
+    ('scans', 'return x * 1', 'x * 1: Mult -> Div'):
+        'x / 1 is x * 1 for the floats logcumsumexp takes; for cumprod of a 0-d integer tensor the result is cast back to its int64 by the promotion rule',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

@@ -710,7 +710,7 @@ def _users(module: types.ModuleType) -> list[types.ModuleType]:
                     in found for value in vars(m).values()):
                 found.add(m.__name__)
                 grew = True
-    return [m for m in package if m.__name__ in found and m is not module]
+    return [m for m in package if m.__name__ in found and m.__name__ != module.__name__]
 
 
 @contextlib.contextmanager
@@ -726,7 +726,7 @@ def _installed(module: types.ModuleType, mutated: types.ModuleType) -> Iterator[
         setattr(builtin, short, mutated)
         for user in _users(module):
             saved[user.__name__] = user
-            fresh = _exec(user, _tree(user))
+            fresh = _exec(user, _code(user.__file__))
             sys.modules[user.__name__] = fresh
             setattr(builtin, user.__name__.rsplit(".", 1)[1], fresh)
             replaced[user] = fresh
@@ -740,6 +740,12 @@ def _installed(module: types.ModuleType, mutated: types.ModuleType) -> Iterator[
 @functools.lru_cache(maxsize=None)
 def _source_tree(path: str) -> ast.Module:
     return ast.parse(Path(path).read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _code(path: str) -> types.CodeType:
+    """An unmutated module compiled once (a user of a mutated module runs it afresh for each mutant)."""
+    return compile(_source_tree(path), path, "exec")
 
 
 def _tree(module: types.ModuleType) -> ast.Module:
@@ -756,11 +762,11 @@ def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
     return _exec(module, tree)
 
 
-def _exec(module: Any, tree: ast.Module) -> types.ModuleType:
+def _exec(module: Any, tree: ast.Module | types.CodeType) -> types.ModuleType:
     mutated = types.ModuleType(module.__name__)
     mutated.__file__ = module.__file__
     mutated.__package__ = module.__package__
-    exec(compile(tree, module.__file__, "exec"), mutated.__dict__)
+    exec(tree if isinstance(tree, types.CodeType) else compile(tree, module.__file__, "exec"), mutated.__dict__)
     return mutated
 
 

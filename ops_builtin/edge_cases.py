@@ -155,7 +155,7 @@ NORM = [
     EdgeCase([1e300, 1.0], value=1e300, grads=([1.0, 1e-300],),
              why="Not PyTorch's: scaled by the largest |x|, the 2-norm of [1e300, 1] is 1e300 (PyTorch's overflows to inf)"),
     EdgeCase([[1e300, 1.0]], value=1e300, grads=([[1.0, 1e-300]],),
-             why="the same with a size-1 dimension: only an empty tensor skips the scaling"),
+             why="Not PyTorch's: the same with a size-1 dimension (only an empty tensor skips the scaling)"),
     EdgeCase([1e300, 1.0], params={"p": 3}, value=1e300,
              why="Not PyTorch's: scaled by the largest |x| (PyTorch's overflows to inf)"),
     EdgeCase([1e-310, 1.0], params={"p": -1}, value=1e-310,

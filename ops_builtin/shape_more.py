@@ -700,8 +700,8 @@ def register(registry: Registry) -> None:
         reference=_ref_repeat, edge_cases=[
             EdgeCase([1.0, 2.0], params={"repeats": (-1, 2)}, raises=RuntimeError, match="negative dimension"),
             EdgeCase(np.zeros((0, 2)), params={"repeats": (-1, 3)}, value=np.zeros((0, 6)), grads=(np.zeros((0, 2)),),
-                     why="a negative repeat of an empty dim is an empty dim, as PyTorch's (whose backward then "
-                         "fails to reshape; tapegrad's gives the empty gradient)")],
+                     why="Not PyTorch's: a negative repeat of an empty dim is an empty dim, as PyTorch's, whose "
+                         "backward then fails to reshape; tapegrad's gives the empty gradient")],
         samples=[Sample((2, 3), repeats=(2, 1)), Sample((2, 3), repeats=(2, 1, 3)), Sample((3,), repeats=(2, 2)),
                  Sample((), repeats=(3,)), Sample((2, 3), repeats=(1, 1)), Sample((2, 3), repeats=(0, 2))],
     )

@@ -6,15 +6,19 @@ operator swapped (``+``/``-``, ``*``/``/``, ``**``/``*``, a comparison), a term 
 and exponents by one; floats ``*1.001``), a bool flipped, an ``xp`` function swapped for its
 sibling (``sin``/``cos``, ``max``/``min``, ``sum``/``mean``...), or a VJP rule replaced by
 ``None``. Only the ops' math is mutated: forwards, VJPs and their helpers, not argument
-validation (``raise`` and the ``if`` guarding it), docstrings, nor the kit's own declarations
-(samples, domains, references, edge cases). The mutated module replaces the original in the
-built-in plugin, the op table is rebuilt, and the kit runs on every op whose checks executed
+validation (``raise``, the ``if`` guarding it, a loop of such checks, assignments only validation
+reads), docstrings, nor the kit's own declarations (samples, domains, edge cases, references:
+``_ref_*``/``*_ref`` functions and the modules in ``DECLARATIONS``), nor the ``-1`` of a reshape
+size (NumPy reads ``-2`` as "the rest" too). The mutated module replaces the original in the
+built-in plugin and in ``sys.modules``, every module using its names is loaded afresh (so they
+bind the mutant), the op table is rebuilt, and the kit runs on every op whose checks executed
 the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
 when some check that passes on the original fails.
 
 The kit runs on NumPy and array_api_strict only: Dask is left out of the backends check here,
 being slow per check, and the Dask plugin's own kit tests (``plugins/tapegrad-dask``) prove every
-op on Dask against NumPy's results. A mutant's checks run in order of cost per kill (each
+op on Dask against NumPy's results; a line asking ``is_lazy`` or what the namespace offers runs
+on Dask too (``BACKEND_QUESTIONS``). A mutant's checks run in order of cost per kill (each
 check's cost measured on the original ops, each kind's kill rate learnt during the run) and stop
 at the first failure; a mutant that runs past twice its checks' original time (plus
 ``--timeout``) counts as killed (it loops).

@@ -31,6 +31,10 @@ DIV = [
              grads=([0.0, 0.0], [0.0, 0.0])),
     EdgeCase(np.array([7, -7]), 0, params={"rounding_mode": "trunc"}, raises=RuntimeError, match="ZeroDivisionError",
              why="integer division by a Python 0 raises, as PyTorch's"),
+    EdgeCase([INF, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[INF, -3.0], grads=([0.0, 0.0], [0.0, 0.0]),
+             why="inf truncates to inf (a floor division would give NaN)"),
+    EdgeCase([INF, -7.0], np.array([2, 2]), params={"rounding_mode": "trunc"}, value=[INF, -3.0],
+             why="a float by an integer tensor truncates as floats"),
 ]
 POW = [
     EdgeCase([0.0, 2.0, -2.0], 2, value=[0.0, 4.0, 4.0], grads=([0.0, 4.0, -4.0], None), why="integer exponent"),

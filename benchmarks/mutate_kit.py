@@ -276,13 +276,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'any threshold above where x**-1 overflows (about 1e-308, or 6e-5 in float16) masks the same points with the same 0',
     ('reductions', 'if type(input) is not tapegrad.Tensor or not input.is_floating_point():', 'type(input) is not tapegrad.Tensor or not input.is: Or -> And'):
         'an integer tensor then reaches the NaN test, which finds none and returns the values alike',
-    ('elementwise', 'return xp.bitwise_left_shift(x, y) if 0 <= y < bits else xp.zeros_like(x)', 'y < bits: Lt -> LtE'):
-        "NumPy's own shift by the full bit width already gives PyTorch's 0 (array_api_strict runs on NumPy)",
-    ('elementwise', 'if 0 <= y < bits:', 'y < bits: Lt -> LtE'):
-        "NumPy's own shift by the full bit width already gives PyTorch's sign (array_api_strict runs on NumPy)",
-    ('elementwise', 'return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)', 'bits - 1: Sub -> Add'):
+    ('elementwise', 'inside = xp.logical_and(y >= 0, y < bits)', 'y < bits: Lt -> LtE'):
+        "NumPy's own shift by the full bit width already gives PyTorch's 0 (left) or the sign (right); array_api_strict runs on NumPy",
+    ('elementwise', 'shifted = xp.bitwise_right_shift(x, xp.where(inside, y, xp.full(y.shape, bits - 1, dtype=y.dtype)))', 'bits - 1: Sub -> Add'):
         "NumPy's shift by bits + 1 gives the sign too, as the shift by bits - 1",
-    ('elementwise', 'return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)', 'bits - 1: drop the right term'):
+    ('elementwise', 'shifted = xp.bitwise_right_shift(x, xp.where(inside, y, xp.full(y.shape, bits - 1, dtype=y.dtype)))', 'bits - 1: drop the right term'):
         "NumPy's shift by the full bit width gives the sign too, as the shift by bits - 1",
     ('indexing', 'zero = xp.full((1,), fill, dtype=values.dtype)', '1 -> 2'):
         'a second element of padding is never indexed',

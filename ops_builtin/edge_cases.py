@@ -284,4 +284,7 @@ def _shift_points(left: bool) -> list[EdgeCase]:
 
 LEFT_SHIFT = _shift_points(left=True)
 RIGHT_SHIFT = _shift_points(left=False) + [
-    EdgeCase(np.array([2 ** 62, -3]), 64, value=np.array([0, -1]), why="a Python int shift of the full width: the sign")]
+    EdgeCase(np.array([2 ** 62, -3]), 64, value=np.array([0, -1]), why="a Python int shift of the full width: the sign"),
+    EdgeCase(np.array([2 ** 62, -3]), np.array([64, 64]), value=np.array([0, -1]), why="past the width: the sign, even of 2**62"),
+    EdgeCase(np.array([5, -3]), 0, value=np.array([5, -3]), why="a Python 0 shifts nothing"),
+    EdgeCase(np.array([5], dtype=np.uint8), 8, value=np.array([0], dtype=np.uint8), why="an unsigned one past the width: 0")]

@@ -6,15 +6,27 @@ operator swapped (``+``/``-``, ``*``/``/``, ``**``/``*``, a comparison), a term 
 and exponents by one; floats ``*1.001``), a bool flipped, an ``xp`` function swapped for its
 sibling (``sin``/``cos``, ``max``/``min``, ``sum``/``mean``...), or a VJP rule replaced by
 ``None``. Only the ops' math is mutated: forwards, VJPs and their helpers, not argument
-validation (``raise`` and the ``if`` guarding it), docstrings, nor the kit's own declarations
-(samples, domains, references, edge cases). The mutated module replaces the original in the
-built-in plugin, the op table is rebuilt, and the kit runs on every op whose checks executed
+validation (``raise``, the ``if`` guarding it, a loop of such checks, assignments only validation
+reads), docstrings, nor the kit's own declarations (samples, domains, edge cases, references:
+``_ref_*``/``*_ref`` functions and the modules in ``DECLARATIONS``), nor the ``-1`` of a reshape
+size (NumPy reads ``-2`` as "the rest" too). The mutated module replaces the original in the
+built-in plugin and in ``sys.modules``, every module using its names is loaded afresh (so they
+bind the mutant), the op table is rebuilt, and the kit runs on every op whose checks executed
 the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
 when some check that passes on the original fails.
+
+The kit runs on NumPy and array_api_strict only: Dask is left out of the backends check here,
+being slow per check, and the Dask plugin's own kit tests (``plugins/tapegrad-dask``) prove every
+op on Dask against NumPy's results; a line asking ``is_lazy`` or what the namespace offers runs
+on Dask too (``BACKEND_QUESTIONS``). A mutant's checks run in order of cost per kill (each
+check's cost measured on the original ops, each kind's kill rate learnt during the run) and stop
+at the first failure; a mutant that runs past twice its checks' original time (plus
+``--timeout``) counts as killed (it loops).
 
     python benchmarks/mutate_kit.py                      # every mutant (minutes)
     python benchmarks/mutate_kit.py --sample 300         # a seeded sample of them
     python benchmarks/mutate_kit.py --modules arithmetic,exponential --list
+    python benchmarks/mutate_kit.py -v --only keys.txt      # rerun the mutants of these keys
 
 Not part of the test suite: it prints the score and the survivors, to read.
 """
@@ -23,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import functools
 import random
@@ -111,8 +124,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
     ('reductions', 'if x.size == 0:', '0 -> 1'):
         "_nonempty with no axes never raises, so the branch does nothing either way (argmax of an empty tensor without dim raises NumPy's error, not PyTorch's: reported)",
-    ('reductions', 'flat = getattr(xp, name)(xp.reshape(x, (-1,)))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', 'order > 0: Gt -> GtE'):
         'order is +inf or -inf on this line',
     ('reductions', 'return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)', '0 -> 1'):
@@ -177,26 +188,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'np.asarray of a NumPy array is that array',
     ('indexing', 'zero = xp.zeros((1,), dtype=values.dtype)', '1 -> 2'):
         'a second zero of padding is never indexed',
-    ('indexing', 'rows = xp.reshape(xp.take(padded, xp.asarray(table.reshape(-1)), axis=0), table.shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', "if extra > 0:  # NumPy accepts leading size-1 dimensions beyond the target's", 'extra > 0: Gt -> GtE'):
         'with extra == 0 the reshape adds no dimensions',
-    ('indexing', 'flat = xp.reshape(x, (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'return xp.reshape(xp.take(flat, xp.asarray(pos.reshape(-1)), axis=0), pos.shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'values = xp.reshape(xp.broadcast_to(g, pos.shape), (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'return xp.reshape(_scatter_flat(xp, values, pos.reshape(-1), _prod(shape)), shape)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'values = xp.reshape(_fit_value(xp, v, pos.shape, x.dtype), (-1,))', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'flat, n, m = xp.reshape(x, (-1,)), _prod(tuple(x.shape)), pos.size', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'out = flat + _scatter_flat(xp, values, pos.reshape(-1), n)', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
-    ('indexing', 'slot[pos.reshape(-1)] = np.arange(m)  # the last write to an element wins, as in NumPy', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', 'written = xp.take(xp.concat([values, xp.zeros((1,), dtype=x.dtype)]), xp.asarray(slot), axis=0)', '1 -> 2'):
         'a second zero of padding is never indexed',
     ('indexing', 'extra = getattr(v, "ndim", 0) - gv.ndim', "getattr(v, 'ndim', 0) - gv.ndim: Sub -> Add"):
@@ -207,8 +200,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the engine sums a cotangent in a broadcast shape down to the input's, so extra leading 1s are redundant",
     ('indexing', 'if extra > 0:  # v had leading size-1 dimensions NumPy dropped', 'extra > 0: Gt -> GtE'):
         'with extra == 0 the reshape adds no dimensions',
-    ('indexing', 'idx if k == d else np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(ndim)])', '1 -> 2'):
-        "a reshape size of -2 instead of -1: NumPy and array_api_strict read any negative size as 'the rest'",
     ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: Sub -> Add'):
         'argument validation only: it changes which invalid arguments are refused, never a valid result',
     ('indexing', 'low, high = (-ndim, ndim - 1) if ndim else (-1, 0)', 'ndim - 1: drop the right term'):
@@ -273,6 +264,98 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "log_softmax's empty-tensor path: an empty result has no values",
     ('reductions', 'return x - 0', '0 -> 1'):
         "log_softmax's empty-tensor path: an empty result has no values",
+    ('arithmetic', 'p = xp.pow(x, xp.where(negative, xp.zeros_like(y), y))', 'xp.zeros_like -> xp.ones_like'):
+        'the stand-in exponent is read only where y < 0, which the last where() replaces by the unit powers',
+    ('arithmetic', 'pole = (y == 0) & ((x == 0) | xp.isnan(x) | (xp.abs(x) < 1e-4))  # also a tiny base: x**-1 may overflow', 'x == 0: Eq -> NotEq'):
+        'x == 0 is inside |x| < 1e-4 anyway, and off the pole the formula gives the same 0 (y == 0, x**-1 finite)',
+    ('arithmetic', 'pole = (y == 0) & ((x == 0) | xp.isnan(x) | (xp.abs(x) < 1e-4))  # also a tiny base: x**-1 may overflow', '0 -> 1'):
+        'x == 0 is inside |x| < 1e-4 anyway, and at x == 1 (y == 0) the formula gives the same 0',
+    ('arithmetic', 'pole = (y == 0) & ((x == 0) | xp.isnan(x) | (xp.abs(x) < 1e-4))  # also a tiny base: x**-1 may overflow', 'xp.abs(x) < 0.0001: Lt -> LtE'):
+        'at |x| == 1e-4 (y == 0) the formula gives the same 0: x**-1 is finite there',
+    ('arithmetic', 'pole = (y == 0) & ((x == 0) | xp.isnan(x) | (xp.abs(x) < 1e-4))  # also a tiny base: x**-1 may overflow', '0.0001 -> 0.0001001'):
+        'any threshold above where x**-1 overflows (about 1e-308, or 6e-5 in float16) masks the same points with the same 0',
+    ('reductions', 'if type(input) is not tapegrad.Tensor or not input.is_floating_point():', 'type(input) is not tapegrad.Tensor or not input.is: Or -> And'):
+        'an integer tensor then reaches the NaN test, which finds none and returns the values alike',
+    ('elementwise', 'inside = xp.logical_and(y >= 0, y < bits)', 'y < bits: Lt -> LtE'):
+        "NumPy's own shift by the full bit width already gives PyTorch's 0 (left) or the sign (right); array_api_strict runs on NumPy",
+    ('elementwise', 'shifted = xp.bitwise_right_shift(x, xp.where(inside, y, xp.full(y.shape, bits - 1, dtype=y.dtype)))', 'bits - 1: Sub -> Add'):
+        "NumPy's shift by bits + 1 gives the sign too, as the shift by bits - 1",
+    ('elementwise', 'shifted = xp.bitwise_right_shift(x, xp.where(inside, y, xp.full(y.shape, bits - 1, dtype=y.dtype)))', 'bits - 1: drop the right term'):
+        "NumPy's shift by the full bit width gives the sign too, as the shift by bits - 1",
+    ('indexing', 'zero = xp.full((1,), fill, dtype=values.dtype)', '1 -> 2'):
+        'a second element of padding is never indexed',
+    ('shape_more', 'positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],', 'k >= 0: GtE -> Gt'):
+        'at k == 0 both branches are 0',
+    ('shape_more', 'positions = np.full(tuple(shape[i] for i in others) + (length,), k * strides[b] if k >= 0 else -k * strides[a],', '0 -> 1'):
+        'at k == 0 both branches are 0',
+    ('shape_more', 'perm = [-1] * nd', '1 -> 2'):
+        'a placeholder read only by p >= 0: -2 is as negative',
+    ('shape_more', 'n, known = x.shape[d], math.prod(s for s in new if s != -1)', '-1: drop the USub'):
+        'the product then skips the 1s (which change nothing) and takes the -1 in: n % -k is 0 exactly when n % k is, and it is 0 exactly when some size is',
+    ('shape_more', 'n, known = x.shape[d], math.prod(s for s in new if s != -1)', '1 -> 2'):
+        'the product then takes the -1 in: n % -k is 0 exactly when n % k is, and it is 0 exactly when some size is',
+    ('shape_more', 'sizes = [0] * len(ts)', '0 -> 1'):
+        'every entry is overwritten',
+    ('shape_more', 'return cat(ts, dim=0 if ts[0].ndim == 1 else 1)', '0 -> 1'):
+        'after atleast_1d the tensors cat can join have one ndim: ts[1] has ts[0]\'s',
+    ('products', 'return xp.expand_dims(g, axis=-1) * v', '-1: drop the USub'):
+        "mv's cotangent is 1-D: its axis 1 is its axis -1",
+    ('products', 'return _scaled(xp.expand_dims(g, axis=-1) * v, alpha)', '-1: drop the USub'):
+        "addmv's cotangent is 1-D: its axis 1 is its axis -1",
+    ('products', 'safe = xp.where(apart, dist, xp.ones_like(dist))', 'xp.ones_like -> xp.zeros_like'):
+        'the stand-in divisor is read only where the where() that follows puts 0',
+    ('products', 'a = xp.where(moved, xp.abs(d), xp.ones_like(d))  # |d| ** (p - 1) is inf at 0 for p < 1: kept off 0', 'xp.ones_like -> xp.zeros_like'):
+        'the stand-in base is read only where the where() that follows puts 0',
+    ('linalg_ops', 'left_first = a * b * c + a * c * d <= b * c * d + a * b * d', '*'):
+        "the cost comparison only chooses the order of multi_dot's three products: (AB)C and A(BC) agree to rounding",
+    ('linalg_ops', 'xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)', 'len(x.shape) - nd + d: drop the left term'):
+        'len(x.shape) is nd here: the index is d either way',
+    ('linalg_ops', 'xs, ys = (len(x.shape) - nd + d, len(y.shape) - nd + d)', 'len(y.shape) - nd + d: drop the left term'):
+        'len(y.shape) is nd here (checked): the index is d either way',
+    ('linalg_ops', 'nx = x.shape[xs] if xs >= 0 else 1', '1 -> 2'):
+        'xs is d, never negative: the fallback is never read',
+    ('linalg_ops', 'ny = y.shape[ys] if ys >= 0 else 1', '1 -> 2'):
+        'ys is d, never negative: the fallback is never read',
+    ('linalg_ops', 'if k >= 0:', 'k >= 0: GtE -> Gt'):
+        "at k == 0 both placements put g[i] at (i, i); the padding is read only off the diagonal",
+    ('linalg_ops', 'if k >= 0:', '0 -> 1'):
+        "at k == 0 both placements put g[i] at (i, i); the padding is read only off the diagonal",
+    ('linalg_ops', 'block = xp.expand_dims(vec, axis=-1) + _zeros_block(xp, g, n, m)', 'xp.expand_dims(vec, axis=-1) + _zeros_block(xp, g,: Add -> Sub'):
+        'the block is zeros: adding or subtracting it is the same',
+    ('linalg_ops', 'block = xp.expand_dims(vec, axis=-2) + _zeros_block(xp, g, n, m)', 'xp.expand_dims(vec, axis=-2) + _zeros_block(xp, g,: Add -> Sub'):
+        'the block is zeros: adding or subtracting it is the same',
+    ('linalg_ops', 'inverse = [0] * len(A.shape)', '0 -> 1'):
+        'every entry is overwritten',
+    ('linalg_ops', 'z = xp.sum(xp.zeros_like(g), axis=-1, keepdims=True)  # (..., 1) zeros in g\'s namespace', 'xp.sum -> xp.mean'):
+        'the padding is read only off the diagonal, where the where() that follows puts 0',
+    ('linalg_ops', 'z = xp.sum(xp.zeros_like(g), axis=-1, keepdims=True)  # (..., 1) zeros in g\'s namespace', 'xp.zeros_like -> xp.ones_like'):
+        'the padding is read only off the diagonal, where the where() that follows puts 0',
+    ('linalg_ops', 'z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)', 'xp.sum -> xp.mean'):
+        "a NaN mean comes only from an empty diagonal, where the where() that follows keeps nothing",
+    ('linalg_ops', 'z = xp.expand_dims(xp.sum(xp.zeros_like(g), axis=-1, keepdims=True), axis=-1)  # (..., 1, 1)', '1 -> 2'):
+        "z's last dim is 1: the new 1 before or after it gives the same shape",
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'oh - 1: Sub -> Add'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'oh - 1: drop the right term'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'ow - 1: Sub -> Add'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', 'ow - 1: drop the right term'):
+        'the window view holds no position past the last the output needs: a slice end past s*(o-1)+1 reads nothing more',
+    ('nn_activations', 'return scale * xp.where(x > 0, x, negative)', 'x > 0: Gt -> GtE'):
+        'at x == 0 both branches are 0',
+    ('nn_activations', 'return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN', 'xp.abs(x) <= lambd: LtE -> Lt'):
+        'at |x| == lambd both branches are 0',
+    ('nn_losses', 'loss = a if beta == 0 else xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)', 'a < beta: Lt -> LtE'):
+        'at |d| == beta both branches are beta / 2',
+    ('nn_losses', 'return xp.where(d > beta, 1.0, xp.where(d < -beta, -1.0, d / beta))', 'd > beta: Gt -> GtE'):
+        'at d == beta both branches are 1',
+    ('nn_losses', 'return xp.where(d > beta, 1.0, xp.where(d < -beta, -1.0, d / beta))', 'd < -beta: Lt -> LtE'):
+        'at d == -beta both branches are -1',
+    ('nn_losses', 'return reduce(xp, xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction_of(reduction))', 'a < delta: Lt -> LtE'):
+        'at |d| == delta both branches are delta**2 / 2',
+    ('scans', 'return x * 1', 'x * 1: Mult -> Div'):
+        'x / 1 is x * 1 for the floats logcumsumexp takes; for cumprod of a 0-d integer tensor the result is cast back to its int64 by the promotion rule',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -298,7 +381,19 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
-UNSAMPLED: dict[tuple[str, str, str], str] = {}
+UNSAMPLED: dict[tuple[str, str, str], str] = {
+    ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
+        "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
+}
+
+
+def _listed(table: dict[tuple[str, str, str], str], mutant: Mutant) -> tuple[str, str, str] | None:
+    """The entry of ``table`` that lists ``mutant``: its key, or its line's (description ``"*"``:
+    every mutant of that line, for a line that only chooses among equal results)."""
+    for key in (mutant.key, (mutant.module, mutant.source, "*")):
+        if key in table:
+            return key
+    return None
 
 
 @dataclass
@@ -332,10 +427,38 @@ def _source_lines(module: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- finding mutation sites
 def _is_guard(node: ast.AST) -> bool:
-    """``if ...: raise ...`` (argument validation) and ``raise``: not the op's math."""
+    """``if ...: raise ...`` (argument validation), ``raise``, and a loop of such checks: not the op's math."""
     if isinstance(node, ast.Raise):
         return True
+    if isinstance(node, ast.For):
+        return all(_is_guard(s) for s in node.body) and not node.orelse
     return isinstance(node, ast.If) and all(isinstance(s, ast.Raise) for s in node.body) and not node.orelse
+
+
+def _validation(tree: ast.AST) -> set[int]:
+    """Assignments whose names only guards read (``padded = ...`` feeding ``if kernel > padded: raise``),
+    or only such assignments: part of the argument validation, so not mutated either."""
+    found = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.Lambda)):
+            continue
+        in_guards = {id(n) for g in ast.walk(function) if _is_guard(g) for n in ast.walk(g)}
+        loads: dict[str, list[int]] = defaultdict(list)
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                loads[n.id].append(id(n))
+        grew = True
+        while grew:  # and assignments read only by those (channels -> count -> the guard)
+            grew = False
+            for node in ast.walk(function):
+                if (id(node) not in found and isinstance(node, ast.Assign)
+                        and all(isinstance(t, ast.Name) for t in node.targets)):
+                    uses = [u for t in node.targets for u in loads[t.id]]
+                    if uses and all(u in in_guards for u in uses):
+                        found.add(id(node))
+                        in_guards |= {id(n) for n in ast.walk(node)}
+                        grew = True
+    return found
 
 
 def _children(node: ast.AST) -> Iterator[tuple[Any, ast.AST]]:
@@ -365,16 +488,40 @@ def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
         getattr(parent, field)[i] = new
 
 
+def _is_declaration(function: str) -> bool:
+    """A reference the kit compares with (``_ref_repeat``, ``_sort_ref``, ``_references``): a declaration,
+    not op math."""
+    return function.lstrip("_").startswith(("ref_", "references")) or function.endswith(("_ref", "_reference"))
+
+
 def _math_names(tree: ast.Module) -> set[str]:
     """Module-level names read inside the ops' functions (constants of their math)."""
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register"):
+        if (isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register")
+                and not _is_declaration(node.name)):
             names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return names
 
 
-def _node_mutations(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST | None]]]:
+def _reshape_wildcards(tree: ast.AST) -> set[int]:
+    """The ``1`` of each ``-1`` given as a size to a reshape: NumPy (and array_api_strict on it) reads
+    any negative size as "the rest", so the mutant ``-2`` is no mutant; it is not made."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "reshape":
+            for arg in node.args:
+                for n in ast.walk(arg):
+                    if (isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and isinstance(n.operand, ast.Constant)
+                            and n.operand.value == 1):
+                        found.add(id(n.operand))
+    return found
+
+
+def _node_mutations(node: ast.AST, wildcards: set[int] = frozenset()
+                    ) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST | None]]]:
+    if id(node) in wildcards:
+        return
     if isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
         new_op = BINOP_SWAPS[type(node.op)]
 
@@ -428,34 +575,36 @@ def _unused_defaults(node: ast.AST) -> set[int]:
     return {id(d) for a, d in pairs if a.arg not in read}
 
 
-def _walk_math(node: ast.AST, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
+def _walk_math(node: ast.AST, path: tuple[Any, ...], skip: set[int] = frozenset()
+               ) -> Iterator[tuple[tuple[Any, ...], ast.AST]]:
     """Every node of the ops' math under ``node``, skipping guards, docstrings and annotations."""
     unused = _unused_defaults(node)
     for (field, i), child in _children(node):
-        if _is_guard(child) or field in ("annotation", "returns", "decorator_list"):
+        if _is_guard(child) or id(child) in skip or field in ("annotation", "returns", "decorator_list"):
             continue
         if field == "args" and unused:  # the arguments node: walk it without the unused defaults
             for (f2, j), default in _children(child):
                 if id(default) not in unused and f2 in ("defaults", "kw_defaults"):
                     sub = path + ((field, i), (f2, j))
                     yield sub, default
-                    yield from _walk_math(default, sub)
+                    yield from _walk_math(default, sub, skip)
             continue
         if field == "body" and i == 0 and isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant):
             continue  # docstring
         if isinstance(child, ast.JoinedStr):
             continue
         yield path + ((field, i),), child
-        yield from _walk_math(child, path + ((field, i),))
+        yield from _walk_math(child, path + ((field, i),), skip)
 
 
-def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]]) -> Iterator[Mutant]:
+def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, set[str]],
+                         wildcards: set[int] = frozenset(), skip: set[int] = frozenset()) -> Iterator[Mutant]:
     """Inside ``register*`` functions: the VJP lambdas' math, and each VJP rule replaced by None."""
     name = module.__name__.rsplit(".", 1)[1]
     for top_path, top in _children(tree):
         if not (isinstance(top, ast.FunctionDef) and top.name.lstrip("_").startswith("register")):
             continue
-        for path, node in _walk_math(top, (top_path,)):
+        for path, node in _walk_math(top, (top_path,), skip):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("register_op",)):
                 continue
             op = f"register_op({ast.unparse(node.args[0])})"
@@ -476,10 +625,10 @@ def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, 
                         ops = _ops_of_rule(element, module, rules_to_ops)
                         yield Mutant(name, element.lineno, f"VJP rule {j} of {ast.unparse(node.args[0])} -> None",
                                      kw_path + (("elts", j),), lambda n: ast.Constant(None), frozenset(ops), op)
-                for sub_path, sub in _walk_math(value, kw_path):
+                for sub_path, sub in _walk_math(value, kw_path, skip):
                     if isinstance(sub, ast.Lambda) or not hasattr(sub, "lineno"):
                         continue
-                    for description, apply in _node_mutations(sub):
+                    for description, apply in _node_mutations(sub, wildcards):
                         yield Mutant(name, sub.lineno, description, sub_path, apply, function=op)
 
 
@@ -500,6 +649,8 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
     tree = ast.parse(source)
     name = module.__name__.rsplit(".", 1)[1]
     constants = _math_names(tree)
+    wildcards = _reshape_wildcards(tree)
+    skip = _validation(tree)
     readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.Lambda)):
@@ -508,10 +659,12 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
                     readers[n.id].add(node.lineno)
     found: list[Mutant] = []
     for top_path, top in _children(tree):
+        if isinstance(top, ast.FunctionDef) and _is_declaration(top.name):
+            continue
         if isinstance(top, ast.FunctionDef) and not top.name.lstrip("_").startswith("register"):
-            walk = _walk_math(top, (top_path,))
+            walk = _walk_math(top, (top_path,), skip)
         elif isinstance(top, ast.Assign) and all(isinstance(t, ast.Name) and t.id in constants for t in top.targets):
-            walk = _walk_math(top, (top_path,))  # a constant of the math (Cody's coefficients, LN2)
+            walk = _walk_math(top, (top_path,), skip)  # a constant of the math (Cody's coefficients, LN2)
         else:
             continue
         function = top.name if isinstance(top, ast.FunctionDef) else ast.unparse(top.targets[0])
@@ -520,16 +673,16 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
         for path, node in walk:
             if not hasattr(node, "lineno"):
                 continue
-            for description, apply in _node_mutations(node):
+            for description, apply in _node_mutations(node, wildcards):
                 found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read_by))
-    found.extend(_register_call_sites(tree, module, rules_to_ops))
+    found.extend(_register_call_sites(tree, module, rules_to_ops, wildcards, skip))
     return found
 
 
 # ---------------------------------------------------------------------------- running the kit
 # Modules of ops_builtin that are not op modules: the kit's declarations (never mutated) and
 # helpers holding op math shared by several op modules (mutated, and re-bound into their users).
-DECLARATIONS = frozenset({"references", "edge_cases", "node_names"})
+DECLARATIONS = frozenset({"references", "edge_cases", "node_names", "nn_references", "linalg_kit"})
 
 
 def helper_modules() -> list[types.ModuleType]:
@@ -544,24 +697,66 @@ def helper_modules() -> list[types.ModuleType]:
     return list(found.values())
 
 
-def _with_helper(helper: types.ModuleType, mutated: types.ModuleType) -> tuple[types.ModuleType, ...]:
-    """The op modules, those using ``helper`` loaded afresh with its names bound to ``mutated``'s."""
-    out = []
-    for module in builtin.MODULES:
-        uses = {name: value for name, value in vars(module).items()
-                if value is helper or getattr(value, "__module__", None) == helper.__name__}
-        if not uses:
-            out.append(module)
-            continue
-        fresh = _exec(module, ast.parse(Path(module.__file__).read_text()))
-        for name, value in uses.items():
-            setattr(fresh, name, mutated if value is helper else getattr(mutated, name))
-        out.append(fresh)
-    return tuple(out)
+def _users(module: types.ModuleType) -> list[types.ModuleType]:
+    """The ``ops_builtin`` modules that hold names of ``module`` (``from .linalg_ops import _sym``),
+    directly or through another such module, in their import order (a module after those it uses)."""
+    package = [m for name, m in list(sys.modules.items())
+               if name.startswith(builtin.__name__ + ".") and isinstance(m, types.ModuleType)]
+    found = {module.__name__}
+    grew = True
+    while grew:
+        grew = False
+        for m in package:
+            if m.__name__ not in found and any(
+                    (value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None))
+                    in found for value in vars(m).values()):
+                found.add(m.__name__)
+                grew = True
+    return [m for m in package if m.__name__ in found and m.__name__ != module.__name__]
+
+
+@contextlib.contextmanager
+def _installed(module: types.ModuleType, mutated: types.ModuleType) -> Iterator[tuple[types.ModuleType, ...]]:
+    """The op modules with ``mutated`` in ``module``'s place: it replaces ``module`` in ``sys.modules``
+    (so imports made when an op runs find it), and every module using its names is loaded afresh
+    (so it binds the mutated ones); all put back on exit."""
+    short = module.__name__.rsplit(".", 1)[1]
+    saved = {module.__name__: module}
+    replaced = {module: mutated}
+    try:
+        sys.modules[module.__name__] = mutated
+        setattr(builtin, short, mutated)
+        for user in _users(module):
+            saved[user.__name__] = user
+            fresh = _exec(user, _code(user.__file__))
+            sys.modules[user.__name__] = fresh
+            setattr(builtin, user.__name__.rsplit(".", 1)[1], fresh)
+            replaced[user] = fresh
+        yield tuple(replaced.get(m, m) for m in builtin.MODULES)
+    finally:
+        for name, original in saved.items():
+            sys.modules[name] = original
+            setattr(builtin, name.rsplit(".", 1)[1], original)
+
+
+@functools.lru_cache(maxsize=None)
+def _source_tree(path: str) -> ast.Module:
+    return ast.parse(Path(path).read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _code(path: str) -> types.CodeType:
+    """An unmutated module compiled once (a user of a mutated module runs it afresh for each mutant)."""
+    return compile(_source_tree(path), path, "exec")
+
+
+def _tree(module: types.ModuleType) -> ast.Module:
+    """A fresh copy of the module's syntax tree (parsed once: the sources must not change during the run)."""
+    return copy.deepcopy(_source_tree(module.__file__))
 
 
 def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
-    tree = ast.parse(Path(module.__file__).read_text())
+    tree = _tree(module)
     node = _get(tree, mutant.path)
     replacement = mutant.apply(copy.deepcopy(node))
     _set(tree, mutant.path, replacement)
@@ -569,11 +764,11 @@ def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
     return _exec(module, tree)
 
 
-def _exec(module: Any, tree: ast.Module) -> types.ModuleType:
+def _exec(module: Any, tree: ast.Module | types.CodeType) -> types.ModuleType:
     mutated = types.ModuleType(module.__name__)
     mutated.__file__ = module.__file__
     mutated.__package__ = module.__package__
-    exec(compile(tree, module.__file__, "exec"), mutated.__dict__)
+    exec(tree if isinstance(tree, types.CodeType) else compile(tree, module.__file__, "exec"), mutated.__dict__)
     return mutated
 
 
@@ -585,19 +780,70 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout()
 
 
-def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str]) -> dict[str, str]:
+# The kit's backends in this run: NumPy (always) and array_api_strict. Dask is left out: it is
+# slow per check, and its plugin's own kit tests (plugins/tapegrad-dask) prove every op there
+# against NumPy's results, so a wrong NumPy op is caught here and a wrong Dask path there.
+BACKENDS = ("array_api_strict",)
+# A line that asks whether its array is lazy chooses between an eager path and one that never
+# looks at values, and one that asks what the backend's namespace offers chooses between its
+# function and a portable fallback: on NumPy and array_api_strict both give the same numbers,
+# so such a line's mutants run the backends check on Dask too (where looking at values fails).
+LAZY_BACKENDS = BACKENDS + ("dask",)
+BACKEND_QUESTIONS = ("is_lazy(", "hasattr(linalg")
+Check = tuple[str, str]  # (op, check name)
+
+
+class Stats:
+    """What the run learns about the checks, to order them: each one's cost on the unmutated ops,
+    and how often each kind of check kills. A mutant's checks run cheapest per kill first
+    (with ``stop_early`` the first failure ends the mutant), which changes only the time."""
+
+    def __init__(self) -> None:
+        self.cost: dict[Check, float] = {}
+        self.tries: dict[str, int] = defaultdict(int)
+        self.kills: dict[str, int] = defaultdict(int)
+
+    def order(self, checks: list[Check]) -> list[Check]:
+        def key(c: Check) -> tuple[float, Check]:
+            rate = (self.kills[c[1]] + 1) / (self.tries[c[1]] + 2)
+            return self.cost.get(c, 1.0) / rate, c
+        return sorted(checks, key=key)
+
+    def record(self, ran: list[Check], killer: Check | None) -> None:
+        for c in ran:
+            self.tries[c[1]] += 1
+        if killer is not None:
+            self.kills[killer[1]] += 1
+
+
+def _checks_of(name: str, order: int, backends: tuple[str, ...]) -> dict[str, Any]:
+    return {c.check: c for c in op_checks(name, order=order, backends=backends)}
+
+
+def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str],
+              stats: Stats | None = None, backends: tuple[str, ...] = BACKENDS) -> dict[str, str]:
     """check id -> failure message, for the checks of ``names`` that fail otherwise than in ``baseline``
-    (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere)."""
+    (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere).
+    With ``stats``, the checks of all ``names`` run in its order and each one's cost is recorded
+    when ``stop_early`` is off (the baseline run)."""
     failed: dict[str, str] = {}
+    built: dict[str, dict[str, Any]] = {}
     for name in names:
         try:
-            checks = op_checks(name, order=order)
+            built[name] = _checks_of(name, order, backends)
         except Exception as exc:  # the op is gone or broken
             failed[name] = f"{type(exc).__name__}: {exc}"
             if stop_early:
                 return failed
-            continue
-        for check in checks:
+    pending = [(name, check) for name, checks in built.items() for check in checks]
+    if stats is not None and stop_early:
+        pending = stats.order(pending)
+    ran: list[Check] = []
+    try:
+        for name, check_name in pending:
+            check = built[name][check_name]
+            ran.append((name, check_name))
+            began = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):
                     check()
@@ -609,11 +855,21 @@ def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str
                     failed[check.id] = message
                     if stop_early:
                         return failed
+            finally:
+                if stats is not None and not stop_early:
+                    stats.cost[(name, check_name)] = time.perf_counter() - began
+    finally:
+        if stats is not None and stop_early:
+            killer = ran[-1] if failed and ran else None
+            stats.record(ran, killer)
     return failed
 
 
-def coverage(names: list[str], files: set[str], order: int) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
-    """Which lines of the op modules each op's checks execute; and the checks failing already."""
+def coverage(names: list[str], files: set[str], order: int,
+             stats: Stats) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
+    """Which lines of the op modules each op's checks execute; and the checks failing already.
+    Each check's cost is recorded in ``stats`` (traced, so an overestimate: it orders the checks
+    and bounds a mutant's time)."""
     lines: dict[tuple[str, int], set[str]] = defaultdict(set)
     current: list[str] = [""]
 
@@ -634,7 +890,7 @@ def coverage(names: list[str], files: set[str], order: int) -> tuple[dict[tuple[
         current[0] = name
         sys.settrace(tracer)
         try:
-            baseline.update(_failures([name], order, stop_early=False, baseline={}))
+            baseline.update(_failures([name], order, stop_early=False, baseline={}, stats=stats))
         finally:
             sys.settrace(None)
     return lines, baseline
@@ -658,13 +914,20 @@ def run(args: argparse.Namespace) -> int:
     if args.sample and args.sample < len(all_mutants):
         mutants = random.Random(args.seed).sample(all_mutants, args.sample)
         mutants.sort(key=lambda m: (m.module, m.line))
+    if args.only:
+        wanted = {ast.literal_eval(line) for line in Path(args.only).read_text().splitlines() if line.strip()}
+        mutants = [m for m in mutants if m.key in wanted]
     if args.list:
         for m in mutants:
             print(f"{m.where()}: {m.description}")
         print(f"{len(mutants)} mutants")
         return 0
     files = {m.__file__ for m in modules}
-    lines, baseline = coverage(names, files, args.order)
+    stats = Stats()
+    lines, baseline = coverage(names, files, args.order, stats)
+    op_cost: dict[str, float] = defaultdict(float)
+    for (name, _), cost in stats.cost.items():
+        op_cost[name] += cost
     print(f"{len(all_mutants)} mutants in {len(modules)} modules, {len(mutants)} run; "
           f"checks failing already (they kill only by failing otherwise): {sorted(baseline) or 'none'}; "
           f"coverage took {time.perf_counter() - started:.0f} s", flush=True)
@@ -675,7 +938,9 @@ def run(args: argparse.Namespace) -> int:
     undecidable: list[Mutant] = []
     listed_killed: dict[tuple[str, str, str], str] = {}  # a line may hold several mutants of one description
     listed_survived: set[tuple[str, str, str]] = set()
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # killed, equiv, undec, survived, unreached
     signal.signal(signal.SIGALRM, _alarm)
+    run_started = time.perf_counter()
     for k, mutant in enumerate(mutants):
         module = by_module[mutant.module]
         ops = set(mutant.rule_ops) | lines.get((module.__file__, mutant.line), set())
@@ -683,15 +948,23 @@ def run(args: argparse.Namespace) -> int:
             ops |= lines.get((module.__file__, first), set())
         if not ops:
             unreached.append(mutant)
+            tally[mutant.module][4] += 1
             continue
         verdict = "survived"
+        backends, known, bound = BACKENDS, baseline, 2 * sum(op_cost[name] for name in ops)
+        if any(question in mutant.source for question in BACKEND_QUESTIONS):
+            backends, began = LAZY_BACKENDS, time.perf_counter()
+            known = _failures(sorted(ops), args.order, stop_early=False, baseline={}, backends=backends)
+            bound = 2 * (time.perf_counter() - began)
         try:
-            signal.alarm(args.timeout)
+            # A mutant may loop forever (killed); a slow one must not pass for that: its bound is
+            # twice what its checks took, traced, on the original ops, plus the --timeout.
+            signal.alarm(args.timeout + int(bound))
             mutated = _load_mutated(module, mutant)
-            builtin.MODULES = (_with_helper(module, mutated) if module in helpers
-                               else tuple(mutated if m is module else m for m in original))
-            invalidate()
-            failed = _failures(sorted(ops), args.order, stop_early=True, baseline=baseline)
+            with _installed(module, mutated) as builtin.MODULES:
+                invalidate()
+                failed = _failures(sorted(ops), args.order, stop_early=True, baseline=known, stats=stats,
+                                   backends=backends)
             verdict = f"killed by {next(iter(failed))}" if failed else "survived"
         except _Timeout:
             verdict = "killed (timeout)"
@@ -701,20 +974,28 @@ def run(args: argparse.Namespace) -> int:
             signal.alarm(0)
             builtin.MODULES = original
             invalidate()
+        same, blind = _listed(EQUIVALENT, mutant), _listed(UNDECIDABLE, mutant)
         if verdict.startswith("killed"):
             killed += 1
-            if mutant.key in EQUIVALENT or mutant.key in UNDECIDABLE:
-                listed_killed[mutant.key] = f"{mutant.where()} {mutant.description} ({verdict})"
-        elif mutant.key in EQUIVALENT:
+            tally[mutant.module][0] += 1
+            if same or blind:
+                listed_killed[same or blind] = f"{mutant.where()} {mutant.description} ({verdict})"
+        elif same:
             equivalent.append(mutant)
-            listed_survived.add(mutant.key)
-        elif mutant.key in UNDECIDABLE:
+            listed_survived.add(same)
+            tally[mutant.module][1] += 1
+        elif blind:
             undecidable.append(mutant)
-            listed_survived.add(mutant.key)
+            listed_survived.add(blind)
+            tally[mutant.module][2] += 1
         else:
             survivors.append((mutant, sorted(ops)))  # UNSAMPLED ones too: they are real misses
+            tally[mutant.module][3] += 1
         if args.verbose:
-            print(f"[{k + 1}/{len(mutants)}] {mutant.where()} {mutant.description}: {verdict}", flush=True)
+            rate = (k + 1) / (time.perf_counter() - run_started)
+            print(f"[{k + 1}/{len(mutants)} {rate:.2f}/s] {mutant.where()} {mutant.description}: {verdict}"
+                  + (f"\n    key {mutant.key!r}" if verdict == "survived" and not same and not blind else ""),
+                  flush=True)
     reached = len(mutants) - len(unreached)
     decidable = reached - len(equivalent) - len(undecidable)
     elapsed = time.perf_counter() - started
@@ -722,6 +1003,10 @@ def run(args: argparse.Namespace) -> int:
           f"{len(survivors)} survived; {len(equivalent)} equivalent and {len(undecidable)} undecidable by finite "
           f"differences (listed in this script with reasons); {len(unreached)} more on lines no sample "
           f"reaches; {len(mutants)} mutants in {elapsed:.0f} s")
+    print("per module: killed/non-equivalent, equivalent, undecidable, survived, unreached")
+    for name, (k_, e_, u_, s_, n_) in tally.items():
+        print(f"  {name}: {k_}/{k_ + s_}, {e_}, {u_}, {s_}, {n_}")
+    print(f"{(len(mutants) - len(unreached)) / max(time.perf_counter() - run_started, 1e-9):.2f} reached mutants/s")
     for key, what in listed_killed.items():
         if key not in listed_survived:
             print(f"note: listed as equivalent or undecidable, but every such mutant was killed: {what}")
@@ -746,8 +1031,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=0, help="run a seeded random sample of this many mutants")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--order", type=int, default=2, help="the kit's highest derivative order")
-    parser.add_argument("--timeout", type=int, default=30, help="seconds per mutant")
+    parser.add_argument("--timeout", type=int, default=10,
+                        help="seconds per mutant, beyond twice what its checks took on the original ops")
     parser.add_argument("--list", action="store_true", help="list the mutants without running them")
+    parser.add_argument("--only", default=None, help="a file of mutant keys, one a line (as -v prints a survivor's): "
+                        "run only those")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every verdict and the unreached mutants")
     return run(parser.parse_args(argv))
 

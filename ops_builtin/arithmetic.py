@@ -151,6 +151,7 @@ def register(registry: Registry) -> None:
     # ------------------------------------------------------------ sums
     registry.register_op(
         "add",
+        edge_cases=ec.ADD,
         reference=np.add,
         forward="add", param_forward=_add,
         vjp=(lambda xp, g, ans, x, y, alpha=1: g,
@@ -159,6 +160,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "sub",
+        edge_cases=ec.SUB,
         reference=np.subtract,
         forward="subtract", param_forward=_sub,
         vjp=(lambda xp, g, ans, x, y, alpha=1: g,

@@ -18,9 +18,23 @@ INF, NAN = math.inf, math.nan
 PI = math.pi
 
 # ---------------------------------------------------------------------------- arithmetic
+ADD = [EdgeCase([1.0, 2.0], [3.0, 4.0], params={"alpha": 2.0}, value=[7.0, 10.0], grads=([1.0, 1.0], [2.0, 2.0]),
+                why="alpha scales y and its gradient")]
+SUB = [EdgeCase([1.0, 2.0], [3.0, 4.0], params={"alpha": 2.0}, value=[-5.0, -6.0], grads=([1.0, 1.0], [-2.0, -2.0]),
+                why="alpha scales y and its gradient")]
 DIV = [
     EdgeCase([1.0, 0.0, -1.0], [0.0, 0.0, 0.0], value=[INF, NAN, -INF],
              grads=([INF, INF, INF], [-INF, NAN, INF]), why="division by zero"),
+    EdgeCase([7.0, -7.0], [2.0, 2.0], params={"rounding_mode": "floor"}, value=[3.0, -4.0],
+             grads=([0.0, 0.0], [0.0, 0.0]), why="a rounded quotient is piecewise constant: its gradient is 0"),
+    EdgeCase([7.0, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[3.0, -3.0],
+             grads=([0.0, 0.0], [0.0, 0.0])),
+    EdgeCase(np.array([7, -7]), 0, params={"rounding_mode": "trunc"}, raises=RuntimeError, match="ZeroDivisionError",
+             why="integer division by a Python 0 raises, as PyTorch's"),
+    EdgeCase([INF, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[INF, -3.0], grads=([0.0, 0.0], [0.0, 0.0]),
+             why="inf truncates to inf (a floor division would give NaN)"),
+    EdgeCase([INF, -7.0], np.array([2, 2]), params={"rounding_mode": "trunc"}, value=[INF, -3.0],
+             why="a float by an integer tensor truncates as floats"),
 ]
 POW = [
     EdgeCase([0.0, 2.0, -2.0], 2, value=[0.0, 4.0, 4.0], grads=([0.0, 4.0, -4.0], None), why="integer exponent"),
@@ -42,6 +56,15 @@ POW = [
              why="integers to negative integer powers, tensor exponent: 1 and -1 keep their powers, the rest is 0"),
     EdgeCase(np.array([1, 2, 3]), [0.5, 1.0, 2.0], value=[1.0, 2.0, 9.0],
              grads=(None, [0.0, 2 * math.log(2.0), 9 * math.log(3.0)]), why="an integer base, a float exponent"),
+    EdgeCase(np.array([1, 2, 3], dtype=np.int8), [0.5, 1.0, 2.0], value=[1.0, 2.0, 9.0],
+             grads=(None, [0.0, 2 * math.log(2.0), 9 * math.log(3.0)]),
+             why="an int8 base is logged in the result's float64 (NumPy's log of int8 is float16)"),
+    EdgeCase(np.array([1, 2, 3]), 2, value=[1, 4, 9], why="an integer tensor to a Python int power"),
+    EdgeCase(np.array([2]), -1, raises=RuntimeError, match="Integers to negative integer powers are not allowed"),
+    EdgeCase(2, np.array([0, 1, 3, -1]), value=[1, 2, 8, 0], why="a Python int base, an integer tensor exponent"),
+    EdgeCase(np.array([2, 3, 2]), np.array([0, 1, -1]), value=[1, 3, 0], why="x ** 0 is 1 beside a negative power"),
+    EdgeCase([1e-310, 2.0], [0.0, 0.0], value=[1.0, 1.0], grads=([0.0, 0.0], [math.log(1e-310), math.log(2.0)]),
+             why="a subnormal base to the power 0: x**-1 overflows, the gradient is 0 all the same"),
 ]
 
 # ---------------------------------------------------------------------------- exponentials and logarithms
@@ -109,7 +132,9 @@ FLOOR = [EdgeCase([-0.5, 1.0, 2.5], value=[-1.0, 1.0, 2.0], grads=([0.0, 0.0, 0.
 CEIL = [EdgeCase([-0.5, 1.0, 2.5], value=[-0.0, 1.0, 3.0], grads=([0.0, 0.0, 0.0],))]
 ROUND = [EdgeCase([0.5, 1.5, 2.5, -0.5], value=[0.0, 2.0, 2.0, -0.0], grads=([0.0] * 4,), why="halves to even")]
 REMAINDER = [EdgeCase([-1.0, 1.0, 3.0], [3.0, -3.0, 3.0], value=[2.0, -2.0, 0.0],
-                      grads=([1.0, 1.0, 1.0], [1.0, 1.0, -1.0]), why="the sign of the divisor")]
+                      grads=([1.0, 1.0, 1.0], [1.0, 1.0, -1.0]), why="the sign of the divisor"),
+             EdgeCase(np.array([7, -7]), 0, raises=RuntimeError, match="ZeroDivisionError",
+                      why="integer division by a Python 0 raises, as PyTorch's")]
 
 # ---------------------------------------------------------------------------- reductions
 PROD = [
@@ -133,6 +158,8 @@ NORM = [
     EdgeCase([[1.0, -3.0]], params={"p": INF}, value=3.0, grads=([[0.0, -1.0]],), why="a size-1 dimension"),
     EdgeCase([1e300, 1.0], value=1e300, grads=([1.0, 1e-300],),
              why="Not PyTorch's: scaled by the largest |x|, the 2-norm of [1e300, 1] is 1e300 (PyTorch's overflows to inf)"),
+    EdgeCase([[1e300, 1.0]], value=1e300, grads=([[1.0, 1e-300]],),
+             why="Not PyTorch's: the same with a size-1 dimension (only an empty tensor skips the scaling)"),
     EdgeCase([1e300, 1.0], params={"p": 3}, value=1e300,
              why="Not PyTorch's: scaled by the largest |x| (PyTorch's overflows to inf)"),
     EdgeCase([1e-310, 1.0], params={"p": -1}, value=1e-310,
@@ -256,4 +283,8 @@ def _shift_points(left: bool) -> list[EdgeCase]:
 
 
 LEFT_SHIFT = _shift_points(left=True)
-RIGHT_SHIFT = _shift_points(left=False)
+RIGHT_SHIFT = _shift_points(left=False) + [
+    EdgeCase(np.array([2 ** 62, -3]), 64, value=np.array([0, -1]), why="a Python int shift of the full width: the sign"),
+    EdgeCase(np.array([2 ** 62, -3]), np.array([64, 64]), value=np.array([0, -1]), why="past the width: the sign, even of 2**62"),
+    EdgeCase(np.array([5, -3]), 0, value=np.array([5, -3]), why="a Python 0 shifts nothing"),
+    EdgeCase(np.array([5], dtype=np.uint8), 8, value=np.array([0], dtype=np.uint8), why="an unsigned one past the width: 0")]

@@ -51,7 +51,8 @@ def _lower(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.tril(_well_conditioned(shape, seed))
 
 
-SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3))]
+SQUARE = [Sample(_well_conditioned((3, 3), 1)), Sample(_well_conditioned((2, 2, 2), 2)), Sample(_well_conditioned((1, 1), 3)),
+          Sample(_well_conditioned((2, 3, 2, 2), 50))]  # two batch dims: the batch's -1 is not the matrices' 1
 SOLVE_SAMPLES = [
     Sample(_well_conditioned((3, 3), 4), (3, 2)), Sample(_well_conditioned((3, 3), 5), (3,)),
     Sample(_well_conditioned((2, 3, 3), 6), (2, 3)), Sample(_well_conditioned((2, 3, 3), 7), (3, 1)),
@@ -82,7 +83,8 @@ MATRIX_EXP_SAMPLES = [Sample((3, 3)), Sample((2, 2, 2)), Sample(Seeded(49).unifo
 CROSS_SAMPLES = [Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((3, 2), (3, 2), dim=0), Sample((4, 3), (1, 3)),
                  Sample((2, 1, 3), (1, 4, 3))]
 DIAGONAL_SAMPLES = [Sample((3, 3)), Sample((2, 3, 4)), Sample((3, 4), offset=1), Sample((4, 3), offset=-2),
-                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5)]
+                    Sample((2, 3, 4), offset=1, dim1=0, dim2=2), Sample((3, 2), offset=5),
+                    Sample((2, 3, 4), offset=-1), Sample((2, 4, 3), offset=1), Sample((2, 2, 3, 4), offset=1)]
 
 
 def _slogdet_reference(a: np.ndarray, output: str = "logabsdet") -> np.ndarray:

@@ -687,7 +687,9 @@ def register(registry: Registry) -> None:
         reference=lambda a, n: np.linalg.matrix_power(a, n))
     registry.register_composite("linalg.multi_dot", _multi_dot, samples=[
         Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
-        for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))],
+        for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))]
+        + [Sample([kit._well_conditioned((2, 3), 60), kit._well_conditioned((3, 2), 61)]),
+           Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])],  # PyTorch's form: one list
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
        reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from . import nn_references as ref
 
@@ -841,6 +841,18 @@ def _check_pad_sizes(input: Any, flat: list[Any], mode: str) -> None:
                                f"batch size and other non-zero dimensions for input, but got: {shape}")
 
 
+_NAN = math.nan
+# The element PyTorch's max pooling picks (its return_indices, and where the gradient goes): the last
+# NaN of a window; in a window wholly in the padding, -inf at its first row and column at or past 0.
+FUNCTIONAL_EDGES = {"max_pool2d": [
+    EdgeCase(np.array([[[[1.0, _NAN, 3.0, _NAN, 5.0, 0.0]]]]), params={"kernel_size": (1, 3), "stride": (1, 3),
+             "return_indices": True}, value=([[[[_NAN, _NAN]]]], np.array([[[[1, 3]]]])),
+             grads=([[[[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]]]],), why="the last NaN of a window wins"),
+    EdgeCase(np.array([[[[5.0]]]]), params={"kernel_size": 2, "padding": 1, "dilation": 2, "return_indices": True},
+             value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0]]]],),
+             why="a window wholly in the padding: -inf, at its first row and column past 0 (PyTorch's)"),
+    EdgeCase(np.array([[[[5.0], [6.0]]]]), params={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1),
+             "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0], [0.0]]]],))]}
 FUNCTIONAL_SAMPLES = {
     "conv1d": [Sample((2, 2, 7), (3, 2, 3), (3,), stride=2, padding=1),
                Sample((2, 6), (2, 2, 2), padding="same", dilation=3)],
@@ -874,4 +886,5 @@ def register_functional(registry: Registry) -> None:
                  "pad": (_pad_fn, ref.pad_fn)}
     for name, (function, reference) in functions.items():
         registry.register_composite(F + name, function, samples=FUNCTIONAL_SAMPLES[name], reference=reference,
+                                    edge_cases=FUNCTIONAL_EDGES.get(name, ()),
                                     inspects_values=name.startswith("max_pool"))  # the argmax, on the host

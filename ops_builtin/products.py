@@ -349,7 +349,7 @@ BMM_SAMPLES = [Sample((2, 2, 3), (2, 3, 4)), Sample((1, 3, 1), (1, 1, 2))]
 MV_SAMPLES = [Sample((2, 3), (3,)), Sample((1, 1), (1,))]
 COEFFICIENTS: tuple[dict[str, Any], ...] = ({}, {"beta": 0.5, "alpha": -2.0}, {"beta": 0})
 ADDMM_SAMPLES = [Sample((2, 4), (2, 3), (3, 4), **c) for c in COEFFICIENTS] + [
-    Sample((4,), (2, 3), (3, 4)), Sample((2, 1), (2, 3), (3, 4), alpha=3), Sample((), (2, 3), (3, 4))]
+    Sample((4,), (2, 3), (3, 4)), Sample((2, 1), (2, 3), (3, 4), alpha=2), Sample((), (2, 3), (3, 4))]
 ADDMV_SAMPLES = [Sample((2,), (2, 3), (3,), **c) for c in COEFFICIENTS] + [Sample((1,), (2, 3), (3,)),
                                                                            Sample((), (2, 3), (3,))]
 BADDBMM_SAMPLES = [Sample((2, 2, 4), (2, 2, 3), (2, 3, 4), **c) for c in COEFFICIENTS] + [
@@ -358,7 +358,7 @@ ADDBMM_SAMPLES = [Sample((2, 4), (3, 2, 3), (3, 3, 4), **c) for c in COEFFICIENT
                                                                                            (3, 3, 4))]
 ADDC_SAMPLES = [Sample((2, 3), (2, 3), (2, 3)), Sample((2, 3), (3,), (2, 1), value=-0.5)]
 CDIST_SAMPLES = [Sample((3, 2), (4, 2), p=p) for p in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, math.inf)] + [
-    Sample((2, 3, 2), (1, 4, 2)), Sample((1, 2, 3), (3, 4, 3), p=1.0)]
+    Sample((2, 3, 2), (1, 4, 2)), Sample((1, 2, 3), (3, 4, 3), p=1.0), Sample((3, 0), (4, 0), p=math.inf)]
 CDIST_EDGES = [
     EdgeCase([[0.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]], params={"p": p}, grads=grads,
              why="PyTorch: no gradient where points coincide, nor along coordinates that agree")
@@ -369,14 +369,16 @@ CDIST_EDGES = [
         (2.0, ([[-0.4472135954999579, -0.8944271909999159], [1.0, -1.0]],
                [[-1.0, 0.0], [0.4472135954999579, 1.8944271909999157]])),
         (math.inf, ([[0.0, -1.0], [1.0, -1.0]], [[-1.0, 0.0], [0.0, 2.0]])),
-        (0.0, ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]])))]
+        (0.0, ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]])))] + [
+    EdgeCase([[0.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]], params={"p": 0.0}, value=[[0.0, 2.0], [1.0, 1.0]],
+             why="p=0 counts the coordinates that differ")]
 
 
 def _ref_cdist(x1: Any, x2: Any, p: Any = 2.0, compute_mode: Any = None) -> Any:
     d = np.abs(x1[..., :, None, :] - x2[..., None, :, :])
     if p == 0:
         return (d != 0).sum(-1).astype(x1.dtype)
-    return np.max(d, -1) if math.isinf(p) else (d ** p).sum(-1) ** (1 / p)
+    return np.max(d, -1, initial=0.0) if math.isinf(p) else (d ** p).sum(-1) ** (1 / p)  # no coordinates: 0
 
 
 def _ref_added(product: Any) -> Any:
@@ -426,7 +428,7 @@ def register(registry: Registry) -> None:
                                          Sample((2, 1, 3), (3,))],
                                 reference=np.inner)
     registry.register_composite("kron", _kron, methods=("kron",),
-                                samples=[Sample((2, 3), (3, 2)), Sample((2,), (2, 3)), Sample((), (3,))],
+                                samples=[Sample((2, 3), (3, 2)), Sample((2,), (2, 3)), Sample((), (3,)), Sample((2, 3), (2,))],
                                 reference=np.kron)
     registry.register_composite("cartesian_prod", _cartesian_prod,
                                 samples=[Sample((2,), (3,)), Sample((2,), (1,), (2,)), Sample((3,))],

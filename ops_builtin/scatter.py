@@ -693,6 +693,32 @@ TAKE_ALONG_SAMPLES = [
     Sample((1, 4), np.array([[0], [1], [2]]), dim=1),  # input broadcast against indices apart from dim
     Sample((3, 4), np.array([0, 11, 5])),  # without dim: read as 1-D (negative indices refused, as PyTorch)
 ]
+# Special points, as PyTorch's: an empty index moves nothing; out-of-range indices are refused (NumPy
+# would wrap a negative one); a 0-d tensor is one slot; an integer mean rounds down.
+_ZEROS, _I64 = np.zeros((3, 4)), np.int64
+_OUT_OF_RANGE = [np.array([3]), np.array([-1])]
+SCATTER_EDGES = [
+    EdgeCase(_ZEROS, np.ones((2, 2)), params={"dim": 0, "index": np.zeros((0, 2), dtype=_I64)}, value=_ZEROS,
+             why="an empty index moves nothing")] + [
+    EdgeCase(_ZEROS, np.ones((1, 1)), params={"dim": 0, "index": i.reshape(1, 1)}, raises=RuntimeError,
+             match="out of bounds") for i in _OUT_OF_RANGE]
+INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=3.0,
+                            why="a 0-d tensor is one slot")] + [
+    EdgeCase(_ZEROS, np.ones((1, 4)), params={"dim": 0, "index": i}, raises=RuntimeError, match="out of bounds")
+    for i in _OUT_OF_RANGE]
+INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0)]
+INDEX_FILL_EDGES = [
+    EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
+    EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([3])}, raises=IndexError, match="out of bounds"),
+    EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([-4])}, raises=IndexError, match="out of bounds"),
+    EdgeCase(np.zeros(3, dtype=np.int8), 300, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
+             match="without overflow")]
+_INT_MEAN = (np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4, 5, 7]))
+SCATTER_REDUCE_MEANS = [
+    EdgeCase(*_INT_MEAN, params={"dim": 0, "index": np.array([0, 0, 1, 3, 3, 3]), "reduce": "mean",
+                                 "include_self": s}, value=np.array(v), why="an integer mean rounds down")
+    for s, v in ((True, [4, 11, 30, 14]), (False, [1, 3, 30, 5]))]
+
 # Integer and bool inputs: the kit's finite differences would move a float input's zeros, and with
 # them the result's shape (which depends on the values).
 NONZERO_SAMPLES = [Sample(np.array([[0, 1, 0], [-2, 0, 3]])), Sample(np.array(2)),
@@ -750,7 +776,7 @@ def register(registry: Registry) -> None:
     at: dict[str, Any] = {"promotion": False, "saves": ()}
     registry.register_op(
         "scatter_at", forward=_scatter_at, inspects_values=("index",), vjp=(_scatter_at_vjp_x, _scatter_at_vjp_src), params=("dim", "index"),
-        node_name=_scatter_name, samples=SCATTER_SAMPLES, reference=_ref_scatter, **at)
+        node_name=_scatter_name, samples=SCATTER_SAMPLES, reference=_ref_scatter, edge_cases=SCATTER_EDGES, **at)
     registry.register_op(
         "scatter_add_at", forward=_scatter_add_at, inspects_values=("index",), vjp=(lambda xp, g, out, x, src, **p: g, _scatter_add_at_vjp_src),
         params=("dim", "index"), node_name="ScatterAddBackward0", samples=SCATTER_ADD_SAMPLES,
@@ -759,19 +785,19 @@ def register(registry: Registry) -> None:
         "scatter_reduce_at", forward=_scatter_reduce_at, inspects_values=("index",), vjp=_scatter_reduce_at_vjp, promotion=False,
         params=("dim", "index", "reduce", "include_self"), node_name="ScatterReduceBackward0",
         samples=SCATTER_REDUCE_SAMPLES, reference=_ref_scatter_reduce,
-        edge_cases=SCATTER_REDUCE_TIES)
+        edge_cases=SCATTER_REDUCE_TIES + SCATTER_REDUCE_MEANS)
     registry.register_op(
         "index_add_at", forward=_index_add_at, inspects_values=("index",), vjp=(lambda xp, g, out, x, s, **p: g, _index_add_at_vjp_source),
         params=("dim", "index", "alpha"), node_name="IndexAddBackward0", samples=INDEX_ADD_SAMPLES,
-        reference=_ref_index("add"), **at)
+        reference=_ref_index("add"), edge_cases=INDEX_ADD_EDGES, **at)
     registry.register_op(
         "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_copy_at_vjp_source),
         params=("dim", "index"), node_name="IndexCopyBackward0", samples=INDEX_COPY_SAMPLES,
-        reference=_ref_index("copy"), **at)
+        reference=_ref_index("copy"), edge_cases=INDEX_COPY_EDGES, **at)
     registry.register_op(
         "index_fill_at", forward=_index_fill_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_fill_at_vjp_value),
         params=("dim", "index"), node_name=_index_fill_name, samples=INDEX_FILL_SAMPLES,
-        reference=_ref_index("fill"), **at)
+        reference=_ref_index("fill"), edge_cases=INDEX_FILL_EDGES, **at)
     references = {op.name: op.reference for op, _ in registry.ops}
     for name, primitive, read in (("scatter", "scatter_at", _scatter_call),
                                   ("scatter_add", "scatter_add_at", _scatter_add_call),

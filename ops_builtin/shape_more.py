@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tapegrad.dims import as_int, axis
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from .shape import _shape_param
 
@@ -280,7 +280,7 @@ def _repeat_plan(shape: tuple[int, ...], repeats: Any) -> tuple[tuple[int, ...],
     for n in out:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {out}")
-    return padded, reps
+    return padded, tuple(max(r, 0) for r in reps)  # a negative repeat passes only for an empty dim: it is 0 there
 
 
 def _repeat(xp: Any, x: Any, *, repeats: Any) -> Any:
@@ -314,18 +314,20 @@ def _repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *, outpu
     if repeats is None:  # repeat_interleave(repeats): the indices of each position, repeated
         counts = _counts(x)
         return tapegrad.tensor(np.repeat(np.arange(counts.size), counts))
+    scalar_repeats = type(repeats) is not tapegrad.Tensor and not isinstance(repeats, np.ndarray)
     if dim is None:
         x, d = x.reshape(-1), 0
+    elif x.ndim == 0:  # as PyTorch's: a dim of a 0-d tensor is out of range here (its unsqueeze's, for an int)
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)" if scalar_repeats
+                         else f"Dimension specified as {dim} but tensor has no dimensions")
     else:
         d = axis(dim, x.ndim)
-    n = x.shape[d] if x.ndim else 1
-    if type(repeats) is not tapegrad.Tensor and not isinstance(repeats, np.ndarray):
+    n = x.shape[d]
+    if scalar_repeats:
         r = as_int(repeats, "repeats")
         if r < 0:
             raise RuntimeError("Repeats must be non-negative")
         _check_output_size(output_size, n * r)
-        if x.ndim == 0:
-            x = x.reshape(1)
         shape = tuple(x.shape)
         wide = x.unsqueeze(d + 1).expand(*shape[:d + 1], r, *shape[d + 1:])
         # a copy first, as PyTorch's: the result is then a view of that copy, not of x
@@ -338,7 +340,7 @@ def _repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *, outpu
                            f"{counts.size} and input.size({d}) = {n}")
     index = np.repeat(np.arange(n), counts)
     _check_output_size(output_size, index.size)
-    return _ops().index_select(x if x.ndim else x.reshape(1), d, index)
+    return _ops().index_select(x, d, index)
 
 
 def _counts(repeats: Any) -> np.ndarray:
@@ -680,13 +682,14 @@ def register(registry: Registry) -> None:
         "diagonal_copy", forward=_diagonal_copy, vjp=(_diagonal_vjp,), saves=(), params=_DIAGONAL_PARAMS,
         param_aliases=_DIAGONAL_ALIASES, node_name="DiagonalBackward0_copy",
         reference=lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2).copy(),
-        samples=[Sample((3, 4)), Sample((2, 3, 4), offset=-1, dim1=-1, dim2=1)],
+        samples=[Sample((3, 4)), Sample((2, 3, 4), offset=-1, dim1=-1, dim2=1), Sample((3, 4), offset=5),
+                 Sample((2, 3, 4, 5), offset=1, dim1=1, dim2=3)],
     )
     registry.register_op(
         "diag_embed", forward=_diag_embed, vjp=(_diag_embed_vjp,), saves=(), params=_DIAGONAL_PARAMS,
         methods=("diag_embed",), reference=_ref_diag_embed,
         samples=[Sample((3,)), Sample((2, 3)), Sample((2, 3), offset=1), Sample((2, 3), offset=-2, dim1=0, dim2=2),
-                 Sample((2, 3), dim1=-1, dim2=0)],
+                 Sample((2, 3), dim1=-1, dim2=0), Sample((2, 3), dim1=-3, dim2=-1)],
     )
     registry.register_op(
         "trace", forward=_trace, vjp=(_trace_vjp,), saves=(), methods=("trace",), promotion=False,
@@ -694,7 +697,11 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "repeat", forward=_repeat, vjp=(_repeat_vjp,), saves=(), params=("*repeats",), methods=("repeat",),
-        reference=_ref_repeat,
+        reference=_ref_repeat, edge_cases=[
+            EdgeCase([1.0, 2.0], params={"repeats": (-1, 2)}, raises=RuntimeError, match="negative dimension"),
+            EdgeCase(np.zeros((0, 2)), params={"repeats": (-1, 3)}, value=np.zeros((0, 6)), grads=(np.zeros((0, 2)),),
+                     why="Not PyTorch's: a negative repeat of an empty dim is an empty dim, as PyTorch's, whose "
+                         "backward then fails to reshape; tapegrad's gives the empty gradient")],
         samples=[Sample((2, 3), repeats=(2, 1)), Sample((2, 3), repeats=(2, 1, 3)), Sample((3,), repeats=(2, 2)),
                  Sample((), repeats=(3,)), Sample((2, 3), repeats=(1, 1)), Sample((2, 3), repeats=(0, 2))],
     )
@@ -706,10 +713,15 @@ def register(registry: Registry) -> None:
     registry.register_composite(
         "repeat_interleave", _repeat_interleave, methods=("repeat_interleave",), reference=_ref_repeat_interleave,
         samples=[Sample((2, 3), repeats=2), Sample((2, 3), repeats=2, dim=1), Sample((2, 3), repeats=1, dim=0),
-                 Sample((3, 2), repeats=np.array([1, 0, 2]), dim=0), Sample((), repeats=3)])
+                 Sample((3, 2), repeats=np.array([1, 0, 2]), dim=0), Sample((), repeats=3),
+                 Sample((2, 3), repeats=2, dim=1, output_size=6), Sample((2, 3), repeats=np.array([1, 2]), dim=0)],
+        edge_cases=[EdgeCase(np.array(5.0), params={"repeats": 3, "dim": 0}, raises=IndexError,
+                             why="a dim of a 0-d tensor, as PyTorch's"),
+                    EdgeCase(np.array(5.0), params={"repeats": np.array([2]), "dim": -1}, raises=IndexError)])
     registry.register_composite("movedim", _movedim, aliases=("moveaxis",), methods=("movedim", "moveaxis"),
                                 reference=_ref_movedim, samples=[
-        Sample((2, 3, 4), source=0, destination=2), Sample((2, 3, 4), source=(0, -1), destination=(-1, 1))])
+        Sample((2, 3, 4), source=0, destination=2), Sample((2, 3, 4), source=(0, -1), destination=(-1, 1)),
+        Sample((3,), source=0, destination=-1)])
     registry.register_composite("unflatten", _unflatten, methods=("unflatten",), reference=_ref_unflatten, samples=[
         Sample((2, 6), dim=1, sizes=(2, 3)), Sample((6, 2), dim=0, sizes=(-1, 2, 1))])
     # Several results: the kit checks them concatenated.
@@ -719,7 +731,7 @@ def register(registry: Registry) -> None:
     registry.register_composite("tensor_split", _tensor_split, methods=("tensor_split",),
                                 reference=_ref_tensor_split, samples=[
         Sample((5, 2), indices_or_sections=3), Sample((2, 6), indices_or_sections=[1, 4], dim=1),
-        Sample((4, 2), indices_or_sections=(3, 1))])
+        Sample((4, 2), indices_or_sections=(3, 1)), Sample((11,), indices_or_sections=8)])
     for name, min_ndim, dim, ref in (("hsplit", 1, None, np.hsplit), ("vsplit", 2, 0, np.vsplit),
                                      ("dsplit", 3, 2, np.dsplit)):
         shape = (2, 4, 4)[-max(min_ndim, 2):]
@@ -727,16 +739,21 @@ def register(registry: Registry) -> None:
                                     reference=lambda x, indices_or_sections, ref=ref: tuple(
                                         ref(x, indices_or_sections)),
                                     samples=[Sample(shape, indices_or_sections=2),
-                                             Sample(shape, indices_or_sections=[1, 3])])
+                                             Sample(shape, indices_or_sections=[1, 3])]
+                                    + ([Sample((4,), indices_or_sections=2)] if name == "hsplit" else []),
+                                    edge_cases=[EdgeCase(np.zeros(shape), params={"indices_or_sections": 3},
+                                                         raises=RuntimeError, match="not divisible")])
     registry.register_composite("meshgrid", _meshgrid, reference=_ref_meshgrid, samples=[
-        Sample((3,), (2,), indexing="ij"), Sample((3,), (2,), (4,), indexing="xy"), Sample((), (2,), indexing="ij")])
+        Sample((3,), (2,), indexing="ij"), Sample((3,), (2,), (4,), indexing="xy"), Sample((), (2,), indexing="ij"),
+        Sample((3,), (2,), indexing="xy"), Sample([(3,), (2,)], indexing="ij"), Sample((3,), indexing="ij")])
     registry.register_composite("broadcast_tensors", _broadcast_tensors,
                                 reference=lambda *xs: tuple(np.broadcast_arrays(*xs)),
                                 samples=[Sample((3, 1), (4,)), Sample((2, 3), (2, 3)), Sample((), (2, 1), (1, 3))])
     for n in (1, 2, 3):
         np_atleast = getattr(np, f"atleast_{n}d")
         registry.register_composite(f"atleast_{n}d", _atleast(n), reference=np_atleast, samples=[
-            Sample(()), Sample((3,)), Sample((2, 3)), Sample((2, 3, 2)), Sample((), (3,), (2, 3))])
+            Sample(()), Sample((3,)), Sample((2, 3)), Sample((2, 3, 2)), Sample((), (3,), (2, 3)),
+            Sample([(3,), (2, 3)])])
     pairs = {"hstack": Sample([(2, 3), (2, 1)]), "vstack": Sample([(2, 3), (1, 3)]), "dstack": Sample([(2, 3), (2, 3)]),
              "column_stack": Sample([(3,), (3, 2)])}
     for name, aliases in (("hstack", ()), ("vstack", ("row_stack",)), ("dstack", ()), ("column_stack", ())):

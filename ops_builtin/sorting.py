@@ -33,7 +33,7 @@ from tapegrad.dispatch import lazy_refusal
 from tapegrad.dims import as_flag, as_int, axis
 from tapegrad.optable import index_param
 from tapegrad.return_types import return_type
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from .indexing import _gather, _gather_vjp
 from .reductions import _even_split, reduced_axes
@@ -385,6 +385,7 @@ def _bucketize(xp: Any, input: Any, boundaries: Any, *, out_int32: bool = False,
 # differences); tests/test_scans_sorting.py checks the ties against PyTorch's choices.
 ONE_DIM = [Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=1), Sample((3,), dim=-1), Sample(()),
            Sample((0, 3), dim=1)]
+_TIES = np.array([1.0, 0.0] * 20)
 SORT_SAMPLES = ONE_DIM + [Sample((2, 3), dim=0, descending=True), Sample((3, 4), descending=True, stable=True)]
 TOPK_SAMPLES = [Sample((2, 3), k=2), Sample((2, 3, 4), k=1, dim=1, largest=False), Sample((4,), k=4),
                 Sample((), k=1), Sample((2, 3), k=0, dim=0), Sample((2, 4), k=2, sorted=False)]
@@ -507,7 +508,11 @@ def register(registry: Registry) -> None:
                          params=("dim", "index", "node", "share", "keepdim"), promotion=False, node_name=_node_of,
                          samples=GATHER_VALUES_SAMPLES, reference=_gather_values_ref)
     registry.register_op("argsort", forward=_argsort, methods=("argsort",), promotion=False, zero_gradient=True,
-                         params=("dim", "descending", "stable"), samples=SORT_SAMPLES,
+                         params=("dim", "descending", "stable"), samples=SORT_SAMPLES, edge_cases=[
+                             EdgeCase(_TIES, params={"stable": True, "descending": d},
+                                      value=np.argsort(-_TIES if d else _TIES, kind="stable"),
+                                      why="ties keep their order (NumPy's default sort would not, past 16 elements)")
+                             for d in (False, True)],
                          reference=lambda x, dim=-1, descending=False, stable=False: np.argsort(
                              -x if descending else x, axis=dim, kind="stable") if np.ndim(x) else np.zeros((), np.int64))
     registry.register_composite("sort", sort, inspects_values=True, methods=("sort",), samples=SORT_SAMPLES, reference=_sort_ref)

@@ -435,14 +435,17 @@ def programs(draw):
     base_shape = draw(st.sampled_from([(3,), (2, 3), (3, 4), (2, 1, 3)]))
     buffer = draw(st.booleans())
     shapes = [base_shape]  # shapes[0]: the base; then one per view made
+    # the views made on zeros, as the run makes them: a step may read its input's layout ("view(...)")
+    probes = [tapegrad.zeros(*base_shape)]
     actions = []
     for _ in range(draw(st.integers(2, 8))):
         if draw(st.booleans()):
             source = draw(st.integers(0, len(shapes) - 1))
             name, fn = draw(st.sampled_from(_view_steps(shapes[source])))
-            probe = fn(tapegrad.zeros(*shapes[source]) if shapes[source] else tapegrad.zeros(()))
+            probe = fn(probes[source])
             actions.append(("view", source, name, fn))
             shapes.append(tuple(probe.shape))
+            probes.append(probe)
         else:
             target = draw(st.integers(0, len(shapes) - 1) | st.just(len(shapes) - 1))  # the newest view, often
             name, fn = draw(st.sampled_from(_writes(shapes[target])))

@@ -410,6 +410,10 @@ def check_no_mutation(ctx: Context) -> None:
                 # in-place writes into the result would change the input behind autograd's back
                 raise _fail(ctx, "no_mutation", sample, f"forward returned memory of input {i}; copy it, or "
                                                          "register the op with view=True", before)
+        if not op.view and isinstance(out, np.ndarray) and not out.flags.writeable:
+            # a broadcast (or otherwise read-only) array: the result's in-place methods would fail
+            raise _fail(ctx, "no_mutation", sample, "forward returned a read-only array (a broadcast_to view?); "
+                                                     "copy it, or register the op with view=True", before)
         if not op.has_vjp:
             return
         out = np.asarray(out)

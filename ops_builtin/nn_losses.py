@@ -503,7 +503,8 @@ def _np_cross_entropy(x: Any, t: Any, weight: Any = None, ignore_index: int = -1
     logp = _np_log_softmax(np.asarray(x), cd)
     if np.asarray(t).dtype.kind == "f":
         t = t * (1 - label_smoothing) + label_smoothing / c
-        per = -np.sum(logp * t, axis=cd)
+        w = np.ones(c) if weight is None else np.asarray(weight)
+        per = -np.sum(logp * t * w.reshape([c if k == cd else 1 for k in range(np.ndim(x))]), axis=cd)
         return per.mean() if reduction == "mean" else (per.sum() if reduction == "sum" else per)
     nll = _np_nll(logp, t, weight, ignore_index, reduction)
     w = np.ones(c) if weight is None else np.asarray(weight)
@@ -609,7 +610,8 @@ def register(registry: Registry) -> None:
             Sample((2, 3, 2, 2), _LABELS_2D), Sample((3, 3), _LABELS, label_smoothing=0.2),
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4, label_smoothing=0.1),
             Sample((2, 3), (2, 3), reduction="sum"), Sample((2, 3, 2), (2, 3, 2), label_smoothing=0.3),
-            Sample((2, 1), _IGNORED_1)],
+            Sample((2, 1), _IGNORED_1), Sample((3, 3), _LABELS, label_smoothing=1.0),
+            Sample((2, 3), (2, 3), weight=_CLASS_WEIGHT), Sample((2, 3, 2), (2, 3, 2), weight=_CLASS_WEIGHT, reduction="none")],
     )
     registry.register_composite(
         NS + "kl_div", kl_div, reference=_np_kl, domain=(None, (0.0, 1.0)),

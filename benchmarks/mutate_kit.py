@@ -357,6 +357,12 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('scans', 'return x * 1', 'x * 1: Mult -> Div'):
         'x / 1 is x * 1 for the floats logcumsumexp takes; for cumprod of a 0-d integer tensor the result is cast back to its int64 by the promotion rule',
     # nn (k2)
+    ('nn_activations', 'def _elu(xp: Any, x: Any, alpha: float = 1.0, inplace: bool = False) -> Any:', '1.0 -> 1.001'):
+        "the registered forward (a lambda with PyTorch's defaults) always passes alpha and inplace: _elu's own defaults are never read",
+    ('nn_activations', 'def _elu(xp: Any, x: Any, alpha: float = 1.0, inplace: bool = False) -> Any:', 'False -> True'):
+        "the registered forward (a lambda with PyTorch's defaults) always passes alpha and inplace: _elu's own defaults are never read",
+    ('nn_activations', 'counts = np.bincount(rows.reshape(-1), minlength=weight.shape[0])', '0 -> 1'):
+        'counts is read only at looked-up rows, which bincount covers whatever minlength',
     ('nn_conv', 'return (fill, ntuple(v, 1, what)[0])', '1 -> 2'):
         'ntuple(v, 2)[0] is ntuple(v, 1)[0] for an int or a 1-sequence; only a longer sequence differs, which n=1 refuses: argument validation only',
     ('nn_conv', 'size = ntuple(output_size, 1, "output_size")[0]', '1 -> 2'):

@@ -477,6 +477,14 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
         "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
     # nn (k2)
+    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'training and (running_mean is not None or running_: And -> Or'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'use_input_stats and (running_mean is not None or r: And -> Or'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
     ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '-1: drop the USub'):
         "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
     ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '1 -> 2'):

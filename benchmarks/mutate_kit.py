@@ -356,6 +356,95 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'at |d| == delta both branches are delta**2 / 2',
     ('scans', 'return x * 1', 'x * 1: Mult -> Div'):
         'x / 1 is x * 1 for the floats logcumsumexp takes; for cumprod of a 0-d integer tensor the result is cast back to its int64 by the promotion rule',
+    # nn (k2)
+    ('nn_activations', 'def _elu(xp: Any, x: Any, alpha: float = 1.0, inplace: bool = False) -> Any:', '1.0 -> 1.001'):
+        "the registered forward (a lambda with PyTorch's defaults) always passes alpha and inplace: _elu's own defaults are never read",
+    ('nn_activations', 'def _elu(xp: Any, x: Any, alpha: float = 1.0, inplace: bool = False) -> Any:', 'False -> True'):
+        "the registered forward (a lambda with PyTorch's defaults) always passes alpha and inplace: _elu's own defaults are never read",
+    ('nn_activations', 'counts = np.bincount(rows.reshape(-1), minlength=weight.shape[0])', '0 -> 1'):
+        'counts is read only at looked-up rows, which bincount covers whatever minlength',
+    ('nn_conv', 'return (fill, ntuple(v, 1, what)[0])', '1 -> 2'):
+        'ntuple(v, 2)[0] is ntuple(v, 1)[0] for an int or a 1-sequence; only a longer sequence differs, which n=1 refuses: argument validation only',
+    ('nn_conv', 'size = ntuple(output_size, 1, "output_size")[0]', '1 -> 2'):
+        'ntuple(v, 2)[0] is ntuple(v, 1)[0] for an int or a 1-sequence; only a longer sequence differs, which n=1 refuses: argument validation only',
+    ('nn_conv', 'stride, "stride", 1)', '1 -> 2'):
+        'the lifted height of a 1-D op is 1, with kernel height 1 and no padding: one output row whatever its stride or dilation',
+    ('nn_conv', 'stride, "stride", 1)', '1 -> 2'):
+        'the lifted height of a 1-D op is 1, with kernel height 1 and no padding: one output row whatever its stride or dilation',
+    ('nn_conv', '_one_d(dilation, "dilation", 1), ceil_mode, return_indices)', '1 -> 2'):
+        'the lifted height of a 1-D op is 1, with kernel height 1 and no padding: one output row whatever its stride or dilation',
+    ('nn_conv', 'lift = (1,) if rank == 1 else ()  # 1-D as 2-D with a height of 1', '1 -> 2'):
+        'the lifted height of a 1-D op is 1, with kernel height 1 and no padding: one output row whatever its stride or dilation',
+    ('nn_conv', 'lift = (1,) if rank == 1 else ()', '1 -> 2'):
+        'the lifted height of a 1-D op is 1, with kernel height 1 and no padding: one output row whatever its stride or dilation',
+    ('nn_conv', 'for i in range(len(flat) // 2):', '2 -> 3'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', 'before, after = int(flat[2 * i]), int(flat[2 * i + 1])', '2 * i: drop the left term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', 'before, after = int(flat[2 * i]), int(flat[2 * i + 1])', '2 * i + 1: drop the right term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', 'before, after = int(flat[2 * i]), int(flat[2 * i + 1])', '2 * i: drop the left term'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', 'if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):', 'input.dtype != weight.dtype or (bias is not None a: Or -> And'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', 'if 0 in tuple(out.shape)[2:]:  # torch.convolution allows it, F.conv_transpose does not', '2 -> 3'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_conv', '_refuse_rank(shape, 2)', '2 -> 3'):
+        'the dimension only names itself in the IndexError that a 2-D input gets either way',
+    ('nn_conv', '_refuse_rank(_shape(x), -3)', '-3: drop the USub'):
+        'the dimension only names itself in the IndexError that a 2-D input gets either way',
+    ('nn_conv', '_refuse_rank(_shape(x), -3)', '3 -> 4'):
+        'the dimension only names itself in the IndexError that a 2-D input gets either way',
+    ('nn_conv', 'return float(table.flat[0]) if np.all(table == table.flat[0]) else table', 'table == table.flat[0]: Eq -> NotEq'):
+        'the table is then always returned: a table of one value divides as that value does',
+    ('nn_losses', 'return reduced_cotangent(g, (2.0 * sign) * (input - target), reduction)', '2.0 * sign: Mult -> Div'):
+        'sign is +1 or -1, and 2 / +-1 == 2 * +-1',
+    ('nn_losses', 'if len(shape) >= 2 and (labels.ndim == 0 or labels.shape[0] != shape[0]):', 'len(shape) >= 2: GtE -> Gt'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_losses', 'if len(shape) >= 2 and (labels.ndim == 0 or labels.shape[0] != shape[0]):', '2 -> 3'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_losses', 'if len(shape) >= 2 and (labels.ndim == 0 or labels.shape[0] != shape[0]):', 'labels.ndim == 0 or labels.shape[0] != shape[0]: Or -> And'):
+        'argument validation only: it changes which invalid arguments are refused, never a valid result',
+    ('nn_losses', 'if getattr(target, "is_floating_point", lambda: False)() and tuple(target.shape) == tuple(input.shape):', "getattr(target, 'is_floating_point', lambda: False: And -> Or"):
+        'only a float target of another shape than input, or a non-tensor target, takes the other path: PyTorch refuses both (argument validation only)',
+    ('nn_losses', 'if getattr(target, "is_floating_point", lambda: False)() and tuple(target.shape) == tuple(input.shape):', 'False -> True'):
+        'only a float target of another shape than input, or a non-tensor target, takes the other path: PyTorch refuses both (argument validation only)',
+    ('nn_losses', 'if label_smoothing > 0:', 'label_smoothing > 0: Gt -> GtE'):
+        'at label_smoothing == 0 the smoothed target t * (1 - 0) + 0 / C is t',
+    ('nn_losses', 'return g * slope / max(known_numel(slope.shape, "a \'mean\' loss\'s gradient (the element count)"), 1)', '1 -> 2'):
+        'the count is 0 only for an empty slope, whose gradient is empty whatever the divisor',
+    ('nn_losses', 'safe = ops().where(positive, t, 1.0)', '1.0 -> 1.001'):
+        'the stand-in log argument is read only where t <= 0, which the where() that follows replaces by 0 (and its gradient there by 0)',
+    ('nn_losses', 'safe = ops().where(big, target, 2.0)', '2.0 -> 2.002'):
+        'the stand-in is read only where target <= 1, which the where() that follows replaces by 0 (and its gradient there by 0)',
+    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", 'xp.log1p(-input) - xp.log(input) + 0 * target: Add -> Sub'):
+        "- 0 * target is + 0 * target (target is finite, of input's shape: PyTorch checks it)",
+    ('nn_losses', 'slope = -input + 0 * target', '-input + 0 * target: Add -> Sub'):
+        "- 0 * target is + 0 * target (target is finite, of input's shape: PyTorch checks it)",
+    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", 'xp.log1p(-input) - xp.log(input) + 0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_losses', 'slope = -input + 0 * target', '-input + 0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", '0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_losses', 'slope = -input + 0 * target', '0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_activations', 'negative = alpha * xp.expm1(xp.minimum(x, 0.0) * input_scale)  # min: no overflow where unused', '0.0 -> 0.001'):
+        'min(x, 0.001) differs from min(x, 0) only where x > 0, where the where() that follows takes the other branch',
+    ('nn_activations', 'slope = alpha * input_scale * xp.exp(xp.minimum(x, 0.0) * input_scale)', '0.0 -> 0.001'):
+        'min(x, 0.001) differs from min(x, 0) only where x > 0, where the where() that follows takes the other branch',
+    ('nn_activations', 'classes = xp.reshape(xp.arange(num_classes, dtype=xp.int64), (1,) * x.ndim + (num_classes,))', '(1,) * x.ndim + (num_classes,): drop the left term'):
+        'leading 1s change nothing in the comparison with x[..., None]: broadcasting adds them',
+    ('nn_activations', 'ndim = max(x1.ndim, getattr(x2, "ndim", 0))', '0 -> 1'):
+        'the default is read only for an x2 that is not a tensor, which PyTorch refuses (argument validation only)',
+    ('nn_activations', 'e = np.exp(-(x - np.min(x, axis=dim, keepdims=True)))', 'x - np.min(x, axis=dim, keepdims=True): Sub -> Add'):
+        "the reference's shift cancels in the normalisation (softmin is shift-invariant); it only keeps exp() from overflowing, which the sampled magnitudes never do either way",
+    ('nn_activations', 'e = np.exp(-(x - np.min(x, axis=dim, keepdims=True)))', 'x - np.min(x, axis=dim, keepdims=True): drop the right term'):
+        "the reference's shift cancels in the normalisation (softmin is shift-invariant); it only keeps exp() from overflowing, which the sampled magnitudes never do either way",
+    ('nn_activations', 'e = np.exp(-(x - np.min(x, axis=dim, keepdims=True)))', 'np.min -> np.max'):
+        "the reference's shift cancels in the normalisation (softmin is shift-invariant); it only keeps exp() from overflowing, which the sampled magnitudes never do either way",
+    ('nn_activations', 'def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:', '0.5 -> 0.5005'):
+        'the reference refuses every 0 < p < 1 (random), 0.5 and 0.5005 alike',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -378,12 +467,66 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         "moves the boundary between Cody's two inner intervals by 0.1%, clip included: both approximations agree to a few ulps there",
     ('elementwise', '_XBIG = 27.3', '27.3 -> 27.327299999999997'):
         'moves the point past which erfc is taken as 0, where it is below the smallest subnormal already',
+    # nn (k2)
+    ('nn_activations', "keep = _rng().random(tuple(input.shape)) >= p  # p == 1 keeps nothing, as PyTorch's", '_rng().random(tuple(input.shape)) >= p: GtE -> Gt'):
+        'random() returns exactly p with probability 2**-53 per element',
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
         "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
+    # nn (k2)
+    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'training and (running_mean is not None or running_: And -> Or'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'use_input_stats and (running_mean is not None or r: And -> Or'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
+    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '-1: drop the USub'):
+        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
+    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '1 -> 2'):
+        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
+    ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '2 -> 3'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '1 -> 2'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'while frame.f_code.co_filename.startswith(ours) and frame.f_back is not None:', 'frame.f_code.co_filename.startswith(ours) and fram: And -> Or'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: Add -> Sub'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: drop the right term'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: drop the left term'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'level, frame = level + 1, frame.f_back', '1 -> 2'):
+        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
+    ('nn_losses', 'if tuple(input.shape) == tuple(target.shape):', 'tuple(input.shape) == tuple(target.shape): Eq -> NotEq'):
+        'whether a target of another size warns: the kit checks values, not warnings (the broadcast result is the same)',
+    ('nn_losses', 'if reduction == "mean":', "reduction == 'mean': Eq -> NotEq"):
+        "whether kl_div's 'mean' warns: the kit checks values, not warnings (reduction_of passes both ways)",
+    ('nn_activations', 'def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:', '0.5 -> 0.5005'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', 'keep * (0.0 if p == 1 else 1.0 / (1.0 - p)): drop the right term'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '0.0 -> 0.001'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 / (1.0 - p): Div -> Mult'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 / (1.0 - p): drop the right term'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 -> 1.001'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 - p: Sub -> Add'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 - p: drop the right term'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 -> 1.001'):
+        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
+    ('nn_activations', 'g = g * xp.asarray(keep[..., None], dtype=g.dtype)', 'g * xp.asarray(keep[..., None], dtype=g.dtype): drop the left term'):
+        'the padding_idx / scale_grad_by_freq gradient under a cotangent other than ones: conventions, not derivatives, so only edge cases check them, and those take the gradient of result.sum()',
 }
 
 

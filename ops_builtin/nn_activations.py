@@ -505,17 +505,24 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
                           why="no gradient at the bounds, as PyTorch's hardtanh_backward")],
     "relu6": [EdgeCase([0.0, 6.0, 3.0], value=[0.0, 6.0, 3.0], grads=([0.0, 0.0, 1.0],), why="hardtanh(x, 0, 6)")],
     "elu": [EdgeCase([0.0], value=[0.0], grads=([1.0],), why="the x <= 0 branch at 0: alpha"),
-            EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([2.0],))],
-    "selu": [EdgeCase([0.0], value=[0.0], grads=([SELU_ALPHA * SELU_SCALE],), why="the x <= 0 branch at 0")],
-    "celu": [EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([1.0],), why="alpha * (1 / alpha) at 0")],
+            EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([2.0],)),
+            EdgeCase([-1.0], value=[-0.6321205588285577], grads=([0.36787944117144233],), why="alpha's default 1")],
+    "selu": [EdgeCase([0.0], value=[0.0], grads=([SELU_ALPHA * SELU_SCALE],), why="the x <= 0 branch at 0"),
+             EdgeCase([-1.0, 1.0], value=[-1.1113307378125625, 1.0507009873554805],
+                      grads=([0.646768603034814, 1.0507009873554805],), why="PyTorch's alpha and scale, to every digit")],
+    "celu": [EdgeCase([0.0], params={"alpha": 2.0}, value=[0.0], grads=([1.0],), why="alpha * (1 / alpha) at 0"),
+             EdgeCase([-1.0], value=[-0.6321205588285577], grads=([0.36787944117144233],), why="alpha's default 1")],
     "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, ONE_SIXTH_F32],),
                                    why="PyTorch's slope is the float32 1/6, in every dtype")],
     "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
                            why="PyTorch's hardswish_backward: slope 1 from 3 on")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],
                            grads=([0.0, 1.0],), why="x > threshold, strictly")],
-    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0],))],
-    "hardshrink": [EdgeCase([0.5, -0.5, 0.6], value=[0.0, 0.0, 0.6], grads=([0.0, 0.0, 1.0],))],
+    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0],)),
+                   EdgeCase([0.5003, -0.5003], value=[0.00029999999999996696, -0.00029999999999996696],
+                            grads=([1.0, 1.0],), why="lambd's default 0.5")],
+    "hardshrink": [EdgeCase([0.5, -0.5, 0.6], value=[0.0, 0.0, 0.6], grads=([0.0, 0.0, 1.0],)),
+                   EdgeCase([0.5003, -0.5003], value=[0.5003, -0.5003], grads=([1.0, 1.0],), why="lambd's default 0.5")],
     "logsigmoid": [EdgeCase([-800.0, 0.0, 800.0], value=[-800.0, -math.log(2.0), 0.0], grads=([1.0, 0.5, 0.0],))],
     "silu": [EdgeCase([0.0], value=[0.0], grads=([0.5],), smooth=True)],
     "mish": [EdgeCase([0.0], value=[0.0], grads=([math.tanh(math.log(2.0))],), smooth=True)],
@@ -573,7 +580,7 @@ def register(registry: Registry) -> None:
            methods=("hardshrink",), samples=[Sample((3,)), Sample((2, 3), lambd=1.0)])
     registry.register_op(
         NS + "glu", forward=_glu, vjp=(_glu_vjp,), saves=("inputs",), params=("dim",), promotion="float",
-        reference=_np_glu, samples=[Sample((2, 4)), Sample(_GLU, dim=0), Sample((3, 2, 2), dim=1)],
+        reference=_np_glu, samples=[Sample((2, 4)), Sample(_GLU, dim=0), Sample((3, 2, 2), dim=1), Sample((2, 2, 4))],
     )
     for name, function in (("relu6", relu6), ("softsign", softsign), ("tanhshrink", tanhshrink)):
         registry.register_composite(NS + name, function, reference=REFERENCES[name],
@@ -585,10 +592,13 @@ def register(registry: Registry) -> None:
     registry.register_composite(NS + "bilinear", bilinear, aliases=("bilinear",), reference=_np_bilinear, samples=[
         Sample((2, 3), (2, 4), (5, 3, 4), (5,)), Sample((3,), (2,), (2, 3, 2))])
     registry.register_composite(NS + "normalize", normalize, reference=_np_normalize, samples=[
-        Sample((2, 3)), Sample((3,), dim=0), Sample((2, 3), p=1.0, dim=0), Sample((2, 3, 2), p=3.0, dim=-1)])
+        Sample((2, 3)), Sample((3,), dim=0), Sample((2, 3), p=1.0, dim=0), Sample((2, 3, 2), p=3.0, dim=-1)],
+        edge_cases=[EdgeCase([[1e-13, 0.0]], value=[[0.1, 0.0]], grads=([[1e12, 1e12]],), why="a norm under eps=1e-12 is eps")])
     registry.register_composite(NS + "cosine_similarity", cosine_similarity, aliases=("cosine_similarity",),
                                 reference=_np_cosine, samples=[
-        Sample((2, 3), (2, 3)), Sample((3,), (3,), dim=0), Sample((2, 3), (3,), dim=-1), Sample((2, 3, 2), (2, 3, 2))])
+        Sample((2, 3), (2, 3)), Sample((3,), (3,), dim=0), Sample((2, 3), (3,), dim=-1), Sample((2, 3, 2), (2, 3, 2))],
+        edge_cases=[EdgeCase([[1e-9, 0.0]], [[1.0, 0.0]], value=[0.1],
+                             why="a norm under eps=1e-8 is eps (PyTorch's gradient there, 9e7, is not ours: 1e8)")])
     registry.register_composite(NS + "pairwise_distance", pairwise_distance, aliases=("pairwise_distance",),
                                 reference=_np_pairwise, samples=[
         Sample((2, 3), (2, 3)), Sample((3,), (3,)), Sample((2, 3), (3,), p=1.0, keepdim=True),
@@ -598,6 +608,7 @@ def register(registry: Registry) -> None:
         reference=lambda x, num_classes=-1: np.eye(int(x.max()) + 1 if num_classes == -1 else num_classes,
                                                    dtype=np.int64)[x],
         samples=[Sample(np.array([0, 3, 1])), Sample(np.array([[0, 1], [2, 0]]), num_classes=4)],
+        edge_cases=[EdgeCase(np.array(2), params={"num_classes": 4}, value=np.array([0, 0, 1, 0]), why="a 0-d label: one row")],
     )
     _ROWS = np.array([[0, 2, 0], [3, 1, 2]])
     registry.register_op(
@@ -608,4 +619,5 @@ def register(registry: Registry) -> None:
         edge_cases=_EMBEDDING_CASES,
     )
     registry.register_composite(NS + "dropout", dropout, reference=_np_dropout, samples=[
-        Sample((3,), p=0.0), Sample((2, 3), training=False), Sample((2, 3), p=1.0)])
+        Sample((3,), p=0.0), Sample((2, 3), training=False), Sample((2, 3), p=1.0)],
+        edge_cases=[EdgeCase([math.inf, 1.0], params={"p": 1.0}, value=[math.nan, 0.0], why="PyTorch's: p=1 is input * 0")])

@@ -607,23 +607,29 @@ CONV_SAMPLES = [
     Sample((1, 4, 3, 3), (4, 1, 3, 2), 0, transposed=True, groups=2, dilation=(1, 2), stride=2, output_padding=1,
            padding=(0, 1)),
     Sample((2, 2, 5), (2, 3, 3), (3,), transposed=True, stride=3, padding=1, output_padding=2),
+    Sample((1, 2, 4, 4), (2, 2, 2, 2), 0.5),  # a number bias added as it is
 ]
 
 UNFOLD_SAMPLES = [Sample((2, 2, 4, 5), kernel_size=(2, 3)),
                   Sample((1, 2, 5, 5), kernel_size=3, dilation=2, padding=1, stride=2),
-                  Sample((2, 4, 3), kernel_size=2, stride=(1, 2))]
+                  Sample((2, 4, 3), kernel_size=2, stride=(1, 2)), Sample((2, 4, 5), kernel_size=(2, 3))]
 FOLD_SAMPLES = [Sample((2, 12, 9), output_size=(4, 5), kernel_size=(2, 3)),
                 Sample((1, 18, 9), output_size=5, kernel_size=3, dilation=2, padding=1, stride=(1, 1)),
-                Sample((8, 4), output_size=(3, 4), kernel_size=2, stride=(1, 2))]
+                Sample((8, 4), output_size=(3, 4), kernel_size=2, stride=(1, 2)),
+                Sample((1, 9, 36), output_size=4, kernel_size=3, padding=2)]
 MAX_POOL_SAMPLES = [Sample((2, 2, 5, 5), kernel_size=2),
                     Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2)),
-                    Sample((2, 5, 5), kernel_size=2, stride=2, ceil_mode=True)]
+                    Sample((2, 5, 5), kernel_size=2, stride=2, ceil_mode=True),
+                    Sample((1, 1, 5, 5), kernel_size=2, stride=2, padding=1, ceil_mode=True)]  # a last window in the padding: dropped
 AVG_POOL_SAMPLES = [Sample((2, 2, 5, 5), kernel_size=2),
                     Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=1),
                     Sample((1, 2, 5, 6), kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
-                    Sample((2, 5, 5), kernel_size=2, divisor_override=3)]
+                    Sample((2, 5, 5), kernel_size=2, divisor_override=3),
+                    Sample((1, 1, 5, 5), kernel_size=2, stride=2, padding=1, ceil_mode=True),
+                    Sample((1, 2, 3, 3), kernel_size=3, padding=1, stride=3, count_include_pad=False)]  # one window
 ADAPTIVE_SAMPLES = [Sample((2, 2, 5, 7), output_size=(2, 3)), Sample((2, 4, 4), output_size=3),
-                    Sample((1, 2, 3, 5), output_size=(None, 2))]
+                    Sample((1, 2, 3, 5), output_size=(None, 2)), Sample((1, 2, 3, 5), output_size=(2, None)),
+                    Sample((2, 3, 5), output_size=(None, 2))]  # None keeps that input size, counted from the end
 
 WINDOW_PARAMS = ("kernel_size", "dilation", "padding", "stride")
 
@@ -855,24 +861,28 @@ FUNCTIONAL_EDGES = {"max_pool2d": [
              "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0], [0.0]]]],))]}
 FUNCTIONAL_SAMPLES = {
     "conv1d": [Sample((2, 2, 7), (3, 2, 3), (3,), stride=2, padding=1),
-               Sample((2, 6), (2, 2, 2), padding="same", dilation=3)],
-    "conv2d": [Sample((1, 2, 5, 5), (3, 2, 3, 3), (3,), padding="same"),
+               Sample((2, 6), (2, 2, 2), padding="same", dilation=3), Sample((2, 2, 7), (3, 2, 3))],
+    "conv2d": [Sample((1, 2, 5, 5), (3, 2, 3, 3), (3,), padding="same"), Sample((1, 2, 5, 5), (3, 2, 3, 2), padding="same"),
                Sample((2, 4, 4), (2, 1, 2, 2), groups=2, padding="same"),
                Sample((1, 2, 4, 5), (2, 2, 2, 3), None, stride=(2, 1), padding="valid")],
     "conv_transpose1d": [Sample((2, 2, 5), (2, 3, 3), (3,), stride=2, padding=1, output_padding=1),
                          Sample((4, 3), (4, 1, 2), None, groups=2, dilation=2)],
     "conv_transpose2d": [Sample((1, 2, 3, 4), (2, 2, 3, 2), (2,), stride=(2, 1), padding=1, output_padding=(1, 0)),
-                         Sample((2, 3, 3), (2, 1, 2, 2))],
+                         Sample((2, 3, 3), (2, 1, 2, 2)), Sample((2, 1, 3), (2, 1, 1, 2))],
     "max_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, return_indices=True),
-                   Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True)],
+                   Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True),
+                   Sample((3, 7), kernel_size=(3,), stride=(2,), return_indices=True)],
     "max_pool2d": [Sample((1, 2, 5, 5), kernel_size=2, return_indices=True),
                    Sample((2, 5, 6), kernel_size=3, stride=2, padding=1, ceil_mode=True)],
     "avg_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, count_include_pad=False),
-                   Sample((2, 6), kernel_size=4, ceil_mode=True)],
+                   Sample((2, 6), kernel_size=4, ceil_mode=True), Sample((3, 8), kernel_size=(3,), stride=(2,))],
     "adaptive_avg_pool1d": [Sample((2, 3, 7), output_size=3), Sample((2, 5), output_size=5)],
     "pad": [Sample((2, 3), pad=(1, 2)), Sample((2, 3, 4), pad=(2, 1), mode="reflect"),
             Sample((1, 2, 3, 4), pad=(1, 1, 2, 0), mode="replicate"),
-            Sample((1, 2, 3, 4), pad=(2, 1, 0, 3), mode="circular"), Sample((3, 4), pad=(-1, 1, 1, 0), value=2.5)],
+            Sample((1, 2, 3, 4), pad=(2, 1, 0, 3), mode="circular"), Sample((3, 4), pad=(-1, 1, 1, 0), value=2.5),
+            Sample((3, 4), pad=(1, 2), mode="reflect"), Sample((1, 2, 5), pad=(1, 4, 0, 1), mode="reflect"),
+            Sample((2, 2, 3, 4), pad=(1, 0, 1, 2, 0, 1), mode="replicate"),
+            Sample((1, 1, 2, 2, 3), pad=(1, 1, 0, 1, 1, 0), mode="circular")],
 }
 
 

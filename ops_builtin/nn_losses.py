@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from tapegrad.dims import known_numel, known_size
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from .elementwise import sign
 from .nn_activations import NS, broadcast_shape, functional, host_indices, ops, real, tensor_like
@@ -503,7 +503,8 @@ def _np_cross_entropy(x: Any, t: Any, weight: Any = None, ignore_index: int = -1
     logp = _np_log_softmax(np.asarray(x), cd)
     if np.asarray(t).dtype.kind == "f":
         t = t * (1 - label_smoothing) + label_smoothing / c
-        per = -np.sum(logp * t, axis=cd)
+        w = np.ones(c) if weight is None else np.asarray(weight)
+        per = -np.sum(logp * t * w.reshape([c if k == cd else 1 for k in range(np.ndim(x))]), axis=cd)
         return per.mean() if reduction == "mean" else (per.sum() if reduction == "sum" else per)
     nll = _np_nll(logp, t, weight, ignore_index, reduction)
     w = np.ones(c) if weight is None else np.asarray(weight)
@@ -550,6 +551,7 @@ _IGNORED = np.array([0, -100, 3, 1])
 _LABELS_2D = np.array([[[0, 1], [2, 2]], [[1, 0], [-100, 2]]])  # (N=2, d1=2, d2=2) for a (2, 3, 2, 2) input
 _CLASS_WEIGHT = np.array([0.5, 2.0, 1.0])
 _WEIGHT_4 = np.array([0.3, 1.0, 2.0, 0.7])
+_IGNORED_1 = np.array([0, -100])  # one class: an ignored label's stand-in index must be that class
 
 
 def register(registry: Registry) -> None:
@@ -578,6 +580,9 @@ def register(registry: Registry) -> None:
         saves=("inputs",), params=("weight",), promotion="float", reference=_np_bce, domain=unit,
         node_name="BinaryCrossEntropyBackward0",
         samples=_each_reduction(*pair) + [Sample((3,), (3,), weight=np.array([0.5, 1.0, 2.0]))],
+        edge_cases=[EdgeCase([0.0, 1.0, 0.5], [1.0, 0.0, 0.0], params={"reduction": "sum"}, value=200.69314718055995,
+                             grads=([-1000000003995.8029, 1000000003995.8029, 2.0], [math.inf, -math.inf, -0.0]),
+                             why="PyTorch's: each log clamped at -100, x * (1 - x) floored at 1e-12f in the gradient")],
     )
     registry.register_op(
         NS + _BCEL, forward=_bce_logits, vjp=(_bce_logits_input_vjp, _bce_logits_target_vjp), saves=("inputs",),
@@ -585,6 +590,9 @@ def register(registry: Registry) -> None:
         node_name="BinaryCrossEntropyWithLogitsBackward0",
         samples=_each_reduction(*pair) + [Sample((2, 4), (2, 4), pos_weight=_WEIGHT_4, weight=_WEIGHT_4),
                                           Sample((3,), (3,), pos_weight=np.array([2.0, 0.5, 1.0]))],
+        edge_cases=[EdgeCase([0.3, -0.2], [0.0, 1.0], params={"reduction": "sum"}, value=1.652494113850119,
+                             grads=([0.574442516811659, -0.5498339973124778], [-0.3, 0.2]),
+                             why="PyTorch's: a target of exactly 0 or 1 has the gradient -input")],
     )
     registry.register_op(
         NS + "nll_loss", forward=_nll_loss, inspects_values=True, vjp=(_nll_vjp, None), saves=("inputs",), params=("weight",),
@@ -593,7 +601,7 @@ def register(registry: Registry) -> None:
             Sample((4, 4), _IGNORED), Sample((3, 3), _LABELS, weight=_CLASS_WEIGHT),
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4, reduction="none"), Sample((3,), np.array(1)),
             Sample((2, 3, 2, 2), _LABELS_2D), Sample((2, 3, 2, 2), _LABELS_2D, weight=_CLASS_WEIGHT,
-                                                       reduction="sum")],
+                                                       reduction="sum"), Sample((2, 1), _IGNORED_1)],
     )
     registry.register_composite(
         NS + "cross_entropy", cross_entropy, inspects_values=True, reference=_np_cross_entropy,
@@ -601,20 +609,31 @@ def register(registry: Registry) -> None:
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4), Sample((3,), np.array(2)),
             Sample((2, 3, 2, 2), _LABELS_2D), Sample((3, 3), _LABELS, label_smoothing=0.2),
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4, label_smoothing=0.1),
-            Sample((2, 3), (2, 3), reduction="sum"), Sample((2, 3, 2), (2, 3, 2), label_smoothing=0.3)],
+            Sample((2, 3), (2, 3), reduction="sum"), Sample((2, 3, 2), (2, 3, 2), label_smoothing=0.3),
+            Sample((2, 1), _IGNORED_1), Sample((3, 3), _LABELS, label_smoothing=1.0),
+            Sample((2, 3), (2, 3), weight=_CLASS_WEIGHT), Sample((2, 3, 2), (2, 3, 2), weight=_CLASS_WEIGHT, reduction="none")],
     )
     registry.register_composite(
         NS + "kl_div", kl_div, reference=_np_kl, domain=(None, (0.0, 1.0)),
         samples=[Sample(*pair, reduction=r) for r in ("sum", "none", "batchmean")] + [
             Sample(*pair, reduction="batchmean", log_target=True)],
+        edge_cases=[EdgeCase([-1.0, -0.5], [0.0, 0.5], params={"reduction": "sum"}, value=-0.09657359027997264,
+                             grads=([-0.0, -0.5], None), why="PyTorch's: a target of 0 adds 0 (0 * log 0 is 0)")],
     )
     registry.register_composite(
         NS + "poisson_nll_loss", poisson_nll_loss, reference=_np_poisson, domain=((0.2, 2.0), (0.0, 4.0)),
         samples=_each_reduction(*pair) + [Sample(*pair, log_input=False), Sample(*pair, full=True),
                                           Sample(*pair, log_input=False, full=True, reduction="sum")],
+        edge_cases=[EdgeCase([0.5, 0.2], [1.0, 3.0], params={"full": True, "reduction": "sum"}, value=3.534205572403355,
+                             grads=([0.6487212707001282, -1.7785972418398301], [-0.5, 1.0652789553347766]),
+                             why="PyTorch's: Stirling's term only where target > 1 (none at target 1)")],
     )
     registry.register_composite(
         NS + "gaussian_nll_loss", gaussian_nll_loss, inspects_values=True, reference=_np_gaussian, domain=(None, None, (0.2, 2.0)),
         samples=_each_reduction(*pair, (2, 3)) + [Sample((2, 3), (2, 3), (2,), full=True),
-                                                  Sample((2, 3), (2, 3), 0.5), Sample((2, 3), (2, 3), (2, 1))],
+                                                  Sample((2, 3), (2, 3), 0.5), Sample((2, 3), (2, 3), (2, 1)),
+                                                  Sample((2, 3, 4), (2, 3, 4), (2, 3))],
+        edge_cases=[EdgeCase([1.0, 2.0], [0.5, 0.5], [1e-7, 1.0], params={"reduction": "sum"}, value=124994.21724472102,
+                             grads=([500000.0, 1.5], [-500000.0, -1.5], [-124999500000.0, -0.625]),
+                             why="PyTorch's: var clamped at eps=1e-6, its gradient taken through the clamp")],
     )

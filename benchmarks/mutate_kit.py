@@ -385,13 +385,15 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'count is only compared with its own maximum and argmax-ed: a constant shift changes neither',
     ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', 'pos * 0 - 1: drop the right term'):
         'the mode value occurs in its slice, so the maximum of hits is its last position (>= 0) whether non-hits are -1 or 0',
+    ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', 'pos * 0: drop the left term'):
+        'pos * 0 - 1 becomes 0 - 1: the same -1 filler, below every position of the value',
     ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', '1 -> 2'):
         'any negative filler is below every position of the value, which occurs in its slice',
     ('sorting', 'out = xp.stack(found) if found else xp.zeros((0, input.shape[-1]), dtype=dtype)', '-1: drop the USub'):
         'with no rows the zero-row array is empty whatever its second size, and the reshape to the (empty) input shape that follows accepts it',
     ('sorting', 'out = xp.stack(found) if found else xp.zeros((0, input.shape[-1]), dtype=dtype)', '1 -> 2'):
         'with no rows the zero-row array is empty whatever its second size, and the reshape to the (empty) input shape that follows accepts it',
-    ('scans', 'if accumulate is not None and isinstance(x, np.ndarray):', 'accumulate is not None and isinstance(x, np.ndarray: And -> Or'):
+    ('scans', 'if accumulate is not None and isinstance(x, np.ndarray):', 'accumulate is not None and isinstance(x, np.ndarra: And -> Or'):
         'every function running() scans with (maximum, minimum, multiply, logaddexp) is a NumPy ufunc with accumulate, and other arrays fail isinstance either way',
     ('scans', 'while step < n:', 'step < n: Lt -> LtE'):
         'the extra doubling step at step == n combines two empty slices: the concatenation is unchanged',
@@ -409,6 +411,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'found holds 1-D arrays, so their stack is 2-D and its axis 1 is its axis -1',
     ('scatter', 'shape = list(np.broadcast_shapes(*(tuple(s[:d]) + (1,) + tuple(s[d + 1:]) for s in (input.shape, idx.shape))))', '1 -> 2'):
         'both shapes get the same placeholder at dim d, and the broadcast size there is overwritten on the next line',
+    ('batching_rules', 'if dims[0] != 0:', 'dims[0] != 0: NotEq -> Eq'):
+        "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
+    ('batching_rules', 'if dims[0] != 0:', '0 -> 1'):
+        "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

@@ -715,6 +715,8 @@ INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([3])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([-4])}, raises=IndexError, match="out of bounds"),
+    EdgeCase(np.zeros(3), 2.0, params={"dim": 0, "index": np.array([-3, 5])}, raises=IndexError,
+             match="index 5 is out of bounds", why="PyTorch names the entry out of range, not the lowest in range"),
     EdgeCase(np.zeros(3, dtype=np.int8), 300, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
              match="without overflow")]
 _INT_MEAN = (np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4, 5, 7]))

@@ -395,6 +395,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'with no rows the zero-row array is empty whatever its second size, and the reshape to the (empty) input shape that follows accepts it',
     ('scans', 'if accumulate is not None and isinstance(x, np.ndarray):', 'accumulate is not None and isinstance(x, np.ndarra: And -> Or'):
         'every function running() scans with (maximum, minimum, multiply, logaddexp) is a NumPy ufunc with accumulate, and other arrays fail isinstance either way',
+    ('scans', 'if not is_lazy(x) and not bool(xp.any(zero)):  # (a lazy backend takes the general form: no look at x)', 'not is_lazy(x): drop the Not'):
+        'the shortcut only saves work: the general form that then always runs gives spread wherever x != 0 and the zeros\' rule elsewhere, the same values',
     ('scans', 'while step < n:', 'step < n: Lt -> LtE'):
         'the extra doubling step at step == n combines two empty slices: the concatenation is unchanged',
     ('scans', 'safe = xp.where(positive, xp.abs(g), xp.ones_like(g))', 'xp.ones_like -> xp.zeros_like'):

@@ -445,6 +445,67 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the reference's shift cancels in the normalisation (softmin is shift-invariant); it only keeps exp() from overflowing, which the sampled magnitudes never do either way",
     ('nn_activations', 'def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:', '0.5 -> 0.5005'):
         'the reference refuses every 0 < p < 1 (random), 0.5 and 0.5005 alike',
+    # sorting/scans/scatter/batching (k3)
+    ('sorting', 'def _argsort(xp: Any, x: Any, dim: Any = -1, descending: bool = False, stable: bool = False) -> Any:', 'False -> True'):
+        '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
+    ('sorting', 'def sort(input: Any, dim: Any = -1, descending: bool = False, stable: bool = False) -> Any:', 'False -> True'):
+        '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
+    ('sorting', 'indices = _ops().argsort(input, dim=d, descending=largest, stable=True)', 'True -> False'):
+        '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
+    ('sorting', 'order = ops.argsort(input, dim=d, stable=True) if order is None else order', 'True -> False'):
+        '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
+    ('sorting', 'order = ops.argsort(x.detach(), dim=0, stable=True)', 'True -> False'):
+        '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
+    ('sorting', 's = xp.sort(x, axis=dim, stable=True)', 'True -> False'):
+        'only the sorted values are read, and equal values are alike whatever order they came in',
+    ('sorting', 'def topk(input: Any, k: Any, dim: Any = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002', 'True -> False'):
+        'topk returns sorted order for sorted=False too (PyTorch leaves it unspecified), so the default is only validated',
+    ('sorting', 'axis(dim, 0)', '0 -> 1'):
+        'axis() accepts dims -1 and 0 for ndim 0 and for ndim 1 alike; its result is discarded here (a 0-d input)',
+    ('sorting', 'n = x.shape[d] if x.ndim else 1', '1 -> 2'):
+        'n is read only for x.ndim > 0: a 0-d x takes the x.ndim == 0 branch, which ignores the position',
+    ('sorting', 'return result(*_at(x, 0, 0, keepdim, node))', '0 -> 1'):
+        '_at returns before reading its dim or position when the input is 0-d, the only input this line sees',
+    ('sorting', 'count = pos - first + 1  # how far each run has got; its length at its last element', 'pos - first + 1: Add -> Sub'):
+        'count is only compared with its own maximum and argmax-ed: a constant shift changes neither',
+    ('sorting', 'count = pos - first + 1  # how far each run has got; its length at its last element', 'pos - first + 1: drop the right term'):
+        'count is only compared with its own maximum and argmax-ed: a constant shift changes neither',
+    ('sorting', 'count = pos - first + 1  # how far each run has got; its length at its last element', '1 -> 2'):
+        'count is only compared with its own maximum and argmax-ed: a constant shift changes neither',
+    ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', 'pos * 0 - 1: drop the right term'):
+        'the mode value occurs in its slice, so the maximum of hits is its last position (>= 0) whether non-hits are -1 or 0',
+    ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', 'pos * 0: drop the left term'):
+        'pos * 0 - 1 becomes 0 - 1: the same -1 filler, below every position of the value',
+    ('sorting', 'hits = xp.where(x == value, pos, pos * 0 - 1)', '1 -> 2'):
+        'any negative filler is below every position of the value, which occurs in its slice',
+    ('sorting', 'out = xp.stack(found) if found else xp.zeros((0, input.shape[-1]), dtype=dtype)', '-1: drop the USub'):
+        'with no rows the zero-row array is empty whatever its second size, and the reshape to the (empty) input shape that follows accepts it',
+    ('sorting', 'out = xp.stack(found) if found else xp.zeros((0, input.shape[-1]), dtype=dtype)', '1 -> 2'):
+        'with no rows the zero-row array is empty whatever its second size, and the reshape to the (empty) input shape that follows accepts it',
+    ('scans', 'if accumulate is not None and isinstance(x, np.ndarray):', 'accumulate is not None and isinstance(x, np.ndarra: And -> Or'):
+        'every function running() scans with (maximum, minimum, multiply, logaddexp) is a NumPy ufunc with accumulate, and other arrays fail isinstance either way',
+    ('scans', 'if not is_lazy(x) and not bool(xp.any(zero)):  # (a lazy backend takes the general form: no look at x)', 'not is_lazy(x): drop the Not'):
+        'the shortcut only saves work: the general form that then always runs gives spread wherever x != 0 and the zeros\' rule elsewhere, the same values',
+    ('scans', 'while step < n:', 'step < n: Lt -> LtE'):
+        'the extra doubling step at step == n combines two empty slices: the concatenation is unchanged',
+    ('scans', 'safe = xp.where(positive, xp.abs(g), xp.ones_like(g))', 'xp.ones_like -> xp.zeros_like'):
+        'the filler is only read where positive is False, and the next where() drops exactly those entries',
+    ('scans', 'logs = xp.where(positive, xp.log(safe) - ans, xp.zeros_like(g) - np.inf)', 'xp.zeros_like -> xp.ones_like'):
+        '1 - inf is -inf as 0 - inf is',
+    ('scans', 'return part(g > 0) - part(g < 0)', 'g > 0: Gt -> GtE'):
+        'an entry with g == 0 adds log(0) = -inf to the sum of logs: exp(-inf) = 0, no contribution',
+    ('scans', 'return part(g > 0) - part(g < 0)', 'g < 0: Lt -> LtE'):
+        'an entry with g == 0 adds log(0) = -inf to the sum of logs: exp(-inf) = 0, no contribution',
+    ('scans', 'return running(xp, "maximum", xp.where(new, pos, pos * 0), a)', 'pos * 0: drop the left term'):
+        'where(new, pos, 0) is where(new, pos, pos * 0): the Python 0 takes pos\'s int64',
+    ('scatter', 'return xp.astype(xp.stack(found, axis=-1), xp.int64)', '-1: drop the USub'):
+        'found holds 1-D arrays, so their stack is 2-D and its axis 1 is its axis -1',
+    ('scatter', 'shape = list(np.broadcast_shapes(*(tuple(s[:d]) + (1,) + tuple(s[d + 1:]) for s in (input.shape, idx.shape))))', '1 -> 2'):
+        'both shapes get the same placeholder at dim d, and the broadcast size there is overwritten on the next line',
+    ('batching_rules', 'if dims[0] != 0:', 'dims[0] != 0: NotEq -> Eq'):
+        "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
+    ('batching_rules', 'if dims[0] != 0:', '0 -> 1'):
+        "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

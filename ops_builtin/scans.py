@@ -35,7 +35,7 @@ from tapegrad.backends import is_lazy
 from tapegrad.dims import as_flag, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.return_types import return_type
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from .reductions import REDUCTION_PARAMS, _kept, _require_floating, _single_dim, reduced_axes
 
@@ -285,7 +285,7 @@ def _aminmax_ref(x: np.ndarray, *, dim: Any = None, keepdim: bool = False) -> tu
     return np.min(x, axis=dim, keepdims=keepdim), np.max(x, axis=dim, keepdims=keepdim)
 
 
-def _numpy_scan(name: str) -> Any:
+def _numpy_scan_ref(name: str) -> Any:
     def reference(x: Any, dim: Any, dtype: Any = None) -> Any:
         return x * 1 if np.ndim(x) == 0 else getattr(np, name).accumulate(x, axis=dim)
 
@@ -297,10 +297,16 @@ def register(registry: Registry) -> None:
     scan: dict[str, Any] = dict(params=("dim",), param_aliases={"axis": "dim"})
     registry.register_op("cumprod", forward=_cumprod, vjp=(_cumprod_vjp,), saves=("inputs", "output"),
                          methods=("cumprod",), promotion="int64", samples=CUMPROD_SAMPLES,
-                         reference=_numpy_scan("multiply"), **scan)
+                         reference=_numpy_scan_ref("multiply"), **scan, edge_cases=[
+                             EdgeCase(np.array([2.0, 0.0, 3.0, 0.0, 0.0, 5.0]), params={"dim": 0},
+                                      value=np.array([2.0, 0.0, 0.0, 0.0, 0.0, 0.0]), grads=(np.array([1.0, 8.0, 0.0, 0.0, 0.0, 0.0]),),
+                                      why="PyTorch 2.13: past a slice's second zero every term holds another zero")])
     registry.register_op("logcumsumexp", forward=_logcumsumexp, vjp=(_logcumsumexp_vjp,), saves=("inputs", "output"),
                          methods=("logcumsumexp",), samples=SCAN_SAMPLES,
-                         reference=_numpy_scan("logaddexp"), **scan)
+                         reference=_numpy_scan_ref("logaddexp"), **scan, edge_cases=[
+                             EdgeCase(np.array([50.0, 0.0]), params={"dim": 0},
+                                      grads=(np.array([2.0000000000000036, 1.9287498479639178e-22]),),
+                                      why="PyTorch 2.13: a tiny gradient (exp(-50)) beside a large one keeps its digits")])
     for name, combine, result in (("cummax", "maximum", CummaxResult), ("cummin", "minimum", CumminResult)):
         reference = _cum_extremum_ref(name)
         registry.register_op(f"{name}_indices", forward=_cum_extremum_indices(name, combine), inspects_values=True, promotion=False,

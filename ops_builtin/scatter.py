@@ -665,15 +665,18 @@ INDEX_ADD_SAMPLES = [
     Sample((3, 4), (2, 4), dim=0, index=_I1),
     Sample((3, 4), (3, 3), dim=1, index=np.array([1, 1, 3]), alpha=2.5),
     Sample((2, 3, 2), (2, 1, 2), dim=-2, index=np.array([2])),
+    Sample((4,), (2,), dim=-1, index=np.array([3, 0]), alpha=2),  # a 1-D input's last dim; alpha exactly 2
 ]
 INDEX_COPY_SAMPLES = [
     Sample((3, 4), (2, 4), dim=0, index=_I1),
     Sample((3, 4), (3, 2), dim=1, index=np.array([3, 0])),
+    Sample((4,), (2,), dim=-1, index=np.array([3, 0])),
 ]
 INDEX_FILL_SAMPLES = [
     Sample((3, 4), 2.0, dim=0, index=_I1),
     Sample((3, 4), (), dim=1, index=np.array([3, 0, 3])),  # a repeated slot still holds one value
     Sample((3, 4), -1.0, dim=-1, index=np.array([-1])),
+    Sample((4,), 2.0, dim=-1, index=np.array([1, -1])),
 ]
 _MASK = np.array([[True, False, True], [False, False, True]])
 MASKED_SELECT_SAMPLES = [
@@ -690,6 +693,7 @@ TAKE_ALONG_SAMPLES = [
     Sample((3, 4), np.array([[0, 3], [1, 1], [-1, 2]]), dim=1),
     Sample((3, 4), np.array([[2, 0, 1, 1]]), dim=0),
     Sample((3, 4), np.array([[0], [1], [2]]), dim=1),
+    Sample((5,), np.array([4, 0, -2]), dim=-1),
     Sample((1, 4), np.array([[0], [1], [2]]), dim=1),  # input broadcast against indices apart from dim
     Sample((3, 4), np.array([0, 11, 5])),  # without dim: read as 1-D (negative indices refused, as PyTorch)
 ]
@@ -711,6 +715,8 @@ INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([3])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([-4])}, raises=IndexError, match="out of bounds"),
+    EdgeCase(np.zeros(3), 2.0, params={"dim": 0, "index": np.array([-3, 5])}, raises=IndexError,
+             match="index 5 is out of bounds", why="PyTorch names the entry out of range, not the lowest in range"),
     EdgeCase(np.zeros(3, dtype=np.int8), 300, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
              match="without overflow")]
 _INT_MEAN = (np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4, 5, 7]))
@@ -721,7 +727,7 @@ SCATTER_REDUCE_MEANS = [
 
 # Integer and bool inputs: the kit's finite differences would move a float input's zeros, and with
 # them the result's shape (which depends on the values).
-NONZERO_SAMPLES = [Sample(np.array([[0, 1, 0], [-2, 0, 3]])), Sample(np.array(2)),
+NONZERO_SAMPLES = [Sample(np.array([[0, 1, 0], [-2, 0, 3]])), Sample(np.array(2)), Sample(np.array(1)), Sample(np.array(0)),
                    Sample(np.array([False, False])), Sample(np.array([[[True], [False]]]))]
 
 
@@ -752,6 +758,7 @@ def _ref_scatter_reduce(x: Any, src: Any, dim: Any, index: Any, reduce: str, inc
 def _ref_take_along(x: Any, i: Any, dim: Any = None) -> Any:
     if dim is None:
         return x.reshape(-1)[i.reshape(-1)]
+    dim = dim % x.ndim
     shape = np.broadcast_shapes(x.shape[:dim] + (1,) + x.shape[dim + 1:], i.shape[:dim] + (1,) + i.shape[dim + 1:])
     x = np.broadcast_to(x, shape[:dim] + (x.shape[dim],) + shape[dim + 1:])
     return np.take_along_axis(x, np.broadcast_to(i, shape[:dim] + (i.shape[dim],) + shape[dim + 1:]), dim)

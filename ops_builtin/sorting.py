@@ -354,7 +354,10 @@ def _searchsorted(xp: Any, sorted_sequence: Any, input: Any, *, out_int32: bool 
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
                            "dimension")
     if input.dtype != sorted_sequence.dtype:
-        common = xp.result_type(input.dtype, sorted_sequence.dtype)
+        floats = [xp.isdtype(a.dtype, "real floating") for a in (input, sorted_sequence)]
+        # integers against floats: the float type, as PyTorch's (array-API namespaces need not promote across kinds)
+        common = (xp.result_type(input.dtype, sorted_sequence.dtype) if floats[0] == floats[1]
+                  else (input if floats[0] else sorted_sequence).dtype)
         input, sorted_sequence = xp.astype(input, common), xp.astype(sorted_sequence, common)
     dtype = xp.int32 if out_int32 else xp.int64
     if sorted_sequence.ndim == 1:
@@ -391,7 +394,7 @@ TOPK_SAMPLES = [Sample((2, 3), k=2), Sample((2, 3, 4), k=1, dim=1, largest=False
                 Sample((), k=1), Sample((2, 3), k=0, dim=0), Sample((2, 4), k=2, sorted=False)]
 KTH_SAMPLES = [Sample((2, 3), k=2), Sample((2, 3, 4), k=1, dim=1, keepdim=True), Sample((4,), k=4), Sample((), k=1)]
 MEDIAN_SAMPLES = [Sample((2, 3)), Sample((4,)), Sample(()), Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True),
-                  Sample((), dim=0), Sample((2, 4)), Sample((2, 4), dim=1)]
+                  Sample((), dim=0), Sample((2, 4)), Sample((2, 4), dim=1), Sample((4,), dim=0)]
 _NANS = np.array([[1.0, np.nan, 0.5, 2.0], [np.nan, np.nan, np.nan, 1.5]])
 NANMEDIAN_SAMPLES = MEDIAN_SAMPLES + [Sample(_NANS, dim=1), Sample(_NANS)]
 MODE_SAMPLES = [Sample((2, 3)), Sample((2, 3), dim=0, keepdim=True), Sample((4,)), Sample(())]
@@ -405,8 +408,19 @@ GATHER_VALUES_SAMPLES = [
     Sample((2, 4), dim=1, index=np.array([1, 0]), node="MedianBackward1", share=True, keepdim=False),
 ]
 _SEQUENCE = np.array([-1.5, -0.5, 0.0, 0.5, 1.5])
-SEARCH_SAMPLES = [Sample(_SEQUENCE, (2, 3)), Sample(_SEQUENCE, (4,), right=True), Sample(_SEQUENCE, (), side="right"),
+SEARCH_SAMPLES = [Sample(np.array([[[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]], [[-2.0, 0.0, 2.0], [1.0, 2.0, 3.0]]]), (2, 2, 4)),
+                  Sample(np.zeros((0, 3)), (0, 4)), Sample(_SEQUENCE, (2, 3)), Sample(_SEQUENCE, (4,), right=True), Sample(_SEQUENCE, (), side="right"),
                   Sample(np.array([[-1.0, 0.0, 1.0], [-0.5, 0.5, 2.0]]), (2, 4))]
+# PyTorch 2.13's choices at ties: mode's smallest most frequent value at its last index; a slice
+# with a NaN has median NaN at its first NaN; the whole median shares its gradient between equals.
+_MODE_TIES = np.array([[2.0, 1.0, 2.0, 1.0, 3.0], [0.0, 5.0, 5.0, 0.0, 7.0]])
+_MODE_EDGES = [(_MODE_TIES, {"dim": 1}, (np.array([1.0, 0.0]), np.array([3, 3]))),
+               (np.array([3.0, 3.0, 1.0, 2.0, 2.0, 3.0]), {}, (np.array(3.0), np.array(5))),
+               (np.array([1.0, 1.0, 2.0, 3.0]), {}, (np.array(1.0), np.array(1)))]
+_MEDIAN_EDGES = [EdgeCase(np.vstack([_NANS, [[1.0, 2.0, 3.0, 4.0]]]), params={"dim": 1},
+                          value=(np.array([np.nan, np.nan, 2.0]), np.array([1, 0, 1])), why="NaN sorts last"),
+                 EdgeCase(np.array([1.0, 2.0, 2.0, 3.0]), value=np.array(2.0), grads=(np.array([0.0, 0.5, 0.5, 0.0]),),
+                          why="the gradient shared between the entries equal to the median")]
 BUCKET_SAMPLES = [Sample((2, 3), _SEQUENCE), Sample((4,), _SEQUENCE, right=True), Sample((), _SEQUENCE)]
 
 
@@ -450,7 +464,7 @@ def _kth_ref(x: np.ndarray, k: int, dim: int = -1, keepdim: bool = False) -> Any
     return _kept_pair(_slices(x, d, lambda r: (np.sort(r)[k - 1], np.argsort(r, kind="stable")[k - 1])), d, keepdim)
 
 
-def _median_row(skip_nan: bool) -> Any:
+def _median_row_ref(skip_nan: bool) -> Any:
     def row(r: np.ndarray) -> tuple[Any, int]:
         nan = np.flatnonzero(np.isnan(r))
         if nan.size and (not skip_nan or nan.size == r.size):
@@ -464,15 +478,15 @@ def _median_row(skip_nan: bool) -> Any:
 def _median_ref(skip_nan: bool) -> Any:
     def reference(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> Any:
         if dim is None:
-            return np.asarray(_median_row(skip_nan)(x.reshape(-1))[0], dtype=x.dtype)
+            return np.asarray(_median_row_ref(skip_nan)(x.reshape(-1))[0], dtype=x.dtype)
         if x.ndim == 0:
             return x, np.zeros((), np.int64)
         d = dim % x.ndim
-        return _kept_pair(_slices(x, d, _median_row(skip_nan)), d, keepdim)
+        return _kept_pair(_slices(x, d, _median_row_ref(skip_nan)), d, keepdim)
     return reference
 
 
-def _mode_row(r: np.ndarray) -> tuple[Any, int]:
+def _mode_row_ref(r: np.ndarray) -> tuple[Any, int]:
     values, counts = np.unique(r, return_counts=True)
     value = values[np.argmax(counts)]  # the first most frequent of the sorted values: the smallest
     return value, int(np.flatnonzero(r == value)[-1])
@@ -482,7 +496,7 @@ def _mode_ref(x: np.ndarray, dim: int = -1, keepdim: bool = False) -> Any:
     if x.ndim == 0:
         return x, np.zeros((), np.int64)
     d = dim % x.ndim
-    return _kept_pair(_slices(x, d, _mode_row), d, keepdim)
+    return _kept_pair(_slices(x, d, _mode_row_ref), d, keepdim)
 
 
 def _gather_values_ref(x: np.ndarray, dim: Any, index: np.ndarray, node: str = "", share: bool = False,
@@ -498,7 +512,8 @@ def _searchsorted_ref(seq: np.ndarray, x: Any, right: bool = False, side: Any = 
     which: Any = side or ("right" if right else "left")
     if seq.ndim == 1:
         return np.searchsorted(seq, x, side=which)
-    return np.stack([np.searchsorted(s, v, side=which) for s, v in zip(seq, x)])
+    rows = [np.searchsorted(s, v, side=which) for s, v in zip(seq.reshape(-1, seq.shape[-1]), x.reshape(-1, x.shape[-1]))]
+    return np.array(rows, dtype=np.int64).reshape(x.shape)
 
 
 # ---------------------------------------------------------------------------- registration
@@ -518,20 +533,29 @@ def register(registry: Registry) -> None:
     registry.register_composite("sort", sort, inspects_values=True, methods=("sort",), samples=SORT_SAMPLES, reference=_sort_ref)
     registry.register_composite("msort", msort, inspects_values=True, methods=("msort",), samples=[Sample((3, 2)), Sample((4,)), Sample(())],
                                 reference=lambda x: np.sort(x, axis=0) if x.ndim else x)
-    registry.register_composite("topk", topk, inspects_values=True, methods=("topk",), samples=TOPK_SAMPLES, reference=_topk_ref)
+    registry.register_composite("topk", topk, inspects_values=True, methods=("topk",), samples=TOPK_SAMPLES, reference=_topk_ref,
+                                edge_cases=[EdgeCase(np.array(1.0), params={"k": 2}, raises=RuntimeError, match="out of range")])
     registry.register_composite("kthvalue", kthvalue, inspects_values=True, methods=("kthvalue",), samples=KTH_SAMPLES, reference=_kth_ref)
     registry.register_composite("median", _median("median", MedianResult, False), inspects_values=True, methods=("median",),
-                                samples=MEDIAN_SAMPLES, reference=_median_ref(False))
+                                samples=MEDIAN_SAMPLES, reference=_median_ref(False), edge_cases=_MEDIAN_EDGES)
     registry.register_composite("nanmedian", _median("nanmedian", NanmedianResult, True), inspects_values=True, methods=("nanmedian",),
                                 samples=NANMEDIAN_SAMPLES, reference=_median_ref(True))
     registry.register_op("mode_indices", forward=_mode_indices, inspects_values=True, promotion=False, params=("dim", "keepdim"),
                          zero_gradient=True, samples=MODE_SAMPLES,
+                         edge_cases=[EdgeCase(x, params=p, value=v[1], why="ties") for x, p, v in _MODE_EDGES],
                          reference=lambda x, dim=-1, keepdim=False: _mode_ref(x, dim, keepdim)[1])
-    registry.register_composite("mode", mode, inspects_values=True, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref)
+    registry.register_composite("mode", mode, inspects_values=True, methods=("mode",), samples=MODE_SAMPLES, reference=_mode_ref,
+                                edge_cases=[EdgeCase(x, params=p, value=v, why="ties") for x, p, v in _MODE_EDGES])
     # Its result's shape depends on the values: on main (issue 10) that is register_op's inspects_values=True,
     # which lazy backends refuse; this branch predates it, so the merge adds it here.
     registry.register_composite("unique", unique, methods=("unique",), samples=[], reference=np.unique)
     registry.register_op("searchsorted", forward=_searchsorted, inspects_values=True, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
-                         reference=_searchsorted_ref)
+                         reference=_searchsorted_ref, edge_cases=[
+                             EdgeCase(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 0.5]), value=np.array([1, 0]),
+                                      why="a tie goes left of its equals by default"),
+                             EdgeCase(np.array([1, 2, 3]), np.array([2.5]), value=np.array([2]),
+                                      why="an integer sequence searched for a float: compared in their common type")])
     registry.register_op("bucketize", forward=_bucketize, inspects_values=True, promotion=False, zero_gradient=True, samples=BUCKET_SAMPLES,
-                         reference=lambda x, b, right=False, **_: np.searchsorted(b, x, side="right" if right else "left"))
+                         reference=lambda x, b, right=False, **_: np.searchsorted(b, x, side="right" if right else "left"),
+                         edge_cases=[EdgeCase(np.array([2.0, 0.5]), np.array([1.0, 2.0, 2.0, 3.0]), value=np.array([1, 0]),
+                                              why="a tie goes to the left bucket by default")])

@@ -311,3 +311,15 @@ def test_param_forward_and_promotion_by_param_are_validated_and_keep_the_fast_pa
     assert div.forward_name == "divide" and div.param_forward and div.promotion_by_param == {"rounding_mode": "same"}
     ints = tapegrad.tensor([7, -7])
     assert (ints / 2).dtype is tapegrad.float32 and tapegrad.div(ints, 2, rounding_mode="trunc").dtype is tapegrad.int64
+
+
+def test_searchsorted_integers_against_floats_on_every_backend():
+    """Regression (mutation test, k3): array_api_strict refused to promote an integer sequence
+    against float values; PyTorch searches in the float type."""
+    import tapegrad
+
+    seq, values = tapegrad.tensor([1, 2, 3]), tapegrad.tensor([2.5, 0.5], dtype=tapegrad.float32)
+    for backend in ("numpy", "array_api_strict"):
+        found = tapegrad.searchsorted(seq.to(backend), values.to(backend))
+        assert found.dtype == tapegrad.int64 and found.tolist() == [2, 0]
+        assert tapegrad.bucketize(values.to(backend), seq.to(backend)).tolist() == [2, 0]

@@ -757,6 +757,7 @@ def check_batching(ctx: Context) -> None:
             values[:] = [np.asarray(np.asarray(v) * (1 + 0.1 * b) if v.dtype.kind == "f" else v)
                          if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         positions = [i for i, v in enumerate(examples[0]) if isinstance(v, np.ndarray)]
+        declined = []  # per layout: whether the rule left it to the per-example loop
         for layout in _batch_layouts(positions):
             dims: list[Any] = [None] * len(examples[0])
             stacked = list(examples[0])
@@ -771,7 +772,9 @@ def check_batching(ctx: Context) -> None:
 
             want = lookup("stack").apply([_call(op, per_example(b), sample.params) for b in range(BATCH)], dim=0)
             try:
-                got = batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims)
+                with _declines(batching) as seen:
+                    got = batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims)
+                declined.append(any(seen))
             except batching.NotBatchable as signal:
                 raise _fail(ctx, "batching", sample, f"the batched call needed one example's {signal.what}; batch "
                             f"dims {dims}") from None
@@ -788,8 +791,29 @@ def check_batching(ctx: Context) -> None:
                 for mine, theirs in zip(found, expected):
                     _compare_values(ctx, "batching", f"{where} (gradient)", 0.0 if mine is None else mine,
                                     0.0 if theirs is None else theirs._data, stacked, rtol=BATCH_RTOL)
+        # A rule may leave 0-d examples and boolean masks (shapes set by values) to the loop; one
+        # that gives up on every layout of anything else is only the loop, slower.
+        given = [*examples[0], *sample.params.values()]
+        given += [w for v in given if isinstance(v, (tuple, list)) for w in v]  # an index key's parts
+        plain = all(v.ndim and v.dtype != np.bool_ for v in given if isinstance(v, np.ndarray))
+        if plain and declined and all(declined):
+            raise _fail(ctx, "batching", sample, f"the batching rule returned NotImplemented for every batch layout "
+                        f"tried ({len(declined)}): each ran once per example")
 
     _each(ctx, "batching", ctx.all_samples, one)
+
+
+@contextlib.contextmanager
+def _declines(batching: Any) -> Any:
+    """The ops whose batching rule declined (returned NotImplemented) inside the block: a list of
+    flags, True where a rule existed and declined (the fallback warning's own signal)."""
+    seen: list[bool] = []
+    warn = batching._warn_once
+    batching._warn_once = lambda op, declined: seen.append(declined)
+    try:
+        yield seen
+    finally:
+        batching._warn_once = warn
 
 
 def check_forward_mode(ctx: Context) -> None:

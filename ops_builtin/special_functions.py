@@ -164,7 +164,9 @@ EDGE_CASES["digamma"] += [
         0.12604745277347632, 0.28499143329386156, 1.103156640645243, 2.1977378764029494, 2.442661679975812,
         4.600161852738087, 0.03648997397857652, -1.1153471291406896, 4.662403493582087],
         why="the recurrence, the series at the root, the asymptotic series, the reflection"),
-    EdgeCase([-INF], value=[NAN], why="no limit at -inf")]
+    EdgeCase([-INF], value=[NAN], why="no limit at -inf"),
+    EdgeCase([k.PSI_ROOT], value=[-9.241265521729427e-17], why="digamma at its positive root's double: tiny, not 0")]
+EDGE_CASES["erfinv"].append(EdgeCase([0.001], value=[0.0008862271574665521]))
 EDGE_CASES["polygamma"] += [
     EdgeCase(1, _POLYGAMMA_X, value=[
         26.267377205423777, 0.9348022005446793, 0.3303577561002349, 0.08690187287176838, 0.033895060357739946,
@@ -180,6 +182,8 @@ EDGE_CASES["polygamma"] += [
         1.0726994936161623e-06, 2.460599944011996e-09, 15371.113548602436, 165660.05361165272,
         165660.1743185214]),
     EdgeCase(1, [INF, -INF], value=[0.0, NAN], why="0 at +inf, no limit at -inf")]
+EDGE_CASES["xlogy"].append(EdgeCase([0.0], [0.5], value=[0.0], grads=([math.log(0.5)], [0.0]),
+                                  why="x's gradient at x == 0 is log(y) for 0 < y, 0 only for y <= 0"))
 
 
 def _register_special(registry: Registry) -> None:
@@ -283,6 +287,8 @@ def _softmax(x: Any, dim: int) -> Any:
 def _register_special_names(registry: Registry) -> None:
     one = [Sample((3,)), Sample((2, 3))]
     with_dim = [Sample((2, 3), dim=1), Sample((3,), dim=0)]
+    # special_kernels/special_functions (k1): exp overflows unless the reference takes the row's max off
+    wide = [*with_dim, Sample(np.array([[1000.0, 1001.0, 999.0], [-710.0, 0.0, 0.5]]), dim=1)]
     names = (  # torch.special name, function, reference, samples
         ("expit", _expit, _sigmoid, one),
         ("expm1", _special_expm1, np.expm1, one),
@@ -293,8 +299,8 @@ def _register_special_names(registry: Registry) -> None:
         ("ndtr", _special_ndtr, lambda x: 0.5 * np.vectorize(math.erfc)(-np.asarray(x) / math.sqrt(2)), one),
         ("logsumexp", _special_logsumexp,
          lambda x, dim, keepdim=False: np.log(np.exp(x).sum(axis=dim, keepdims=keepdim)), with_dim),
-        ("softmax", _special_softmax, _softmax, with_dim),
-        ("log_softmax", _special_log_softmax, lambda x, dim: np.log(_softmax(x, dim)), with_dim),
+        ("softmax", _special_softmax, _softmax, wide),
+        ("log_softmax", _special_log_softmax, lambda x, dim: np.log(_softmax(x, dim)), wide),
     )
     for name, function, reference, samples in names:
         registry.register_composite(f"special.{name}", function, reference=reference, samples=samples)

@@ -167,6 +167,18 @@ EDGE_CASES["digamma"] += [
     EdgeCase([-INF], value=[NAN], why="no limit at -inf"),
     EdgeCase([k.PSI_ROOT], value=[-9.241265521729427e-17], why="digamma at its positive root's double: tiny, not 0")]
 EDGE_CASES["erfinv"].append(EdgeCase([0.001], value=[0.0008862271574665521]))
+EDGE_CASES["lgamma"] += [
+    EdgeCase([-0.7, -1.3, -5.2, 0.001], value=[1.4524729387568078, 1.2024757863901114, -3.456175287006673,
+                                              6.907178885383853], why="reflection across an odd integer; near 0"),
+    EdgeCase([INF, -INF], value=[INF, INF])]
+EDGE_CASES["digamma"].append(EdgeCase([0.001], value=[-1000.5755719318103]))
+EDGE_CASES["polygamma"] += [
+    EdgeCase(1, [0.001], value=[1000001.6425331958]),
+    EdgeCase(10, [0.2, 3.5, 40.0, -2.3], value=[-177187500489024.44, -4.026693041232995, -3.9130747998980846e-11,
+                                                2048284893010.9443]),
+    EdgeCase(30, [0.2, 3.5, 40.0, -2.3], value=[-1.2351798816220398e+54, -3611857616302858.0,
+                                                -1.0912335543822422e-17, 4.2943869916848365e+48],
+             why="high orders: the Euler-Maclaurin sum starts past 10 + n")]
 EDGE_CASES["polygamma"] += [
     EdgeCase(1, _POLYGAMMA_X, value=[
         26.267377205423777, 0.9348022005446793, 0.3303577561002349, 0.08690187287176838, 0.033895060357739946,

@@ -179,7 +179,7 @@ EDGE_CASES["polygamma"] += [
     EdgeCase(30, [0.2, 3.5, 40.0, -2.3], value=[-1.2351798816220398e+54, -3611857616302858.0,
                                                 -1.0912335543822422e-17, 4.2943869916848365e+48],
              why="high orders: the Euler-Maclaurin sum starts past 10 + n"),
-    EdgeCase(30, [41.0], value=[-5.1605810064950124e-18]),
+    EdgeCase(30, [41.0, 12.0], value=[-5.1605810064950124e-18, -0.1017973689378736]),
     EdgeCase(100, [111.0], value=[-4.158373889222737e-49],
              why="at the start of the Euler-Maclaurin sum (q = 11 + n) its high Bernoulli terms weigh most")]
 EDGE_CASES["polygamma"] += [

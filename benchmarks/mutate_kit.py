@@ -569,7 +569,7 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
     ('special_kernels', "for _ in range(2):  # Halley: y -= u / (1 + y u), u = f / f', f'' / f' = -2 y for erf and erfc", '2 -> 3'):
         "Giles' approximation is only erfinv's start: two Halley steps (cubic) refine any start within reach to full precision (measured on 22,500 points over (-1, 1) and the tails: even a Horner sum that drops a coefficient changes no result by more than 1e-15)",
     ('special_kernels', 'return xp.where(x < 0, -y, y)', 'x < 0: Lt -> LtE'):
-        "differs only at x == 0, where it returns -0.0 for 0.0: the kit compares no zero's sign",
+        "differs only at x == +-0, where it flips the zero's sign: the kit compares no zero's sign",
     ('special_kernels', 'low = y < ASYMPTOTIC', 'y < ASYMPTOTIC: Lt -> LtE'):
         'moves y == 10 on to 11 (psi(11) - 1/10 for psi(10)): moves a boundary between two expansions of the same function, which agree to rounding there',
     ('special_kernels', 'total = 0.0', '0.0 -> 0.001'):

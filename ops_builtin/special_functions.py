@@ -135,6 +135,74 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
                        why="0 where x == 0 whatever y, unless y is NaN")],
 }
 
+# special_kernels/special_functions (k1): a point in every range of the kernels (series near the
+# zeros and the root, recurrences, asymptotic series, reflections, erfinv's tails) so the kit
+# compares values there; the values are mpmath's at 40 digits (PyTorch 2.13 agrees to 1e-9).
+_ERF_X = [-3.0, -0.7, 0.3, 0.7, 2.0, 5.5]
+_ERFINV_X = [0.2, -0.999, 0.99999, 1 - 2.0 ** -30, -(1 - 1e-12), 0.9999999]
+_LGAMMA_X = [0.1, 0.3, 0.7, 1.2, 1.7, 2.3, 3.7, 7.5, 9.9, 10.5, 15.0, 30.0, 200.0, 1e5, -0.5, -2.5, -3.7, -10.3]
+_DIGAMMA_X = [0.1, 0.3, 1.3, 1.46, 1.6, 1.8, 3.5, 9.5, 12.0, 100.0, -0.5, -2.7, -10.3]
+_POLYGAMMA_X = [0.2, 1.5, 3.5, 12.0, 30.0, 100.0, -0.5, -2.3, -10.7]
+EDGE_CASES["erf"].append(EdgeCase(_ERF_X, value=[
+    -0.9999779095030014, -0.6778011938374184, 0.3286267594591274, 0.6778011938374184, 0.9953222650189527,
+    0.9999999999999927], why="both of Cody's ranges, either sign"))
+EDGE_CASES["erfc"].append(EdgeCase(_ERF_X, value=[
+    1.9999779095030015, 1.6778011938374184, 0.6713732405408726, 0.32219880616258156, 0.004677734981047266,
+    7.357847917974398e-15], why="both of Cody's ranges, either sign"))
+EDGE_CASES["erfinv"].append(EdgeCase(_ERFINV_X, value=[
+    0.1791434546212917, -2.3267537655135246, 3.123413274341571, 4.328028275800946, -5.042031898572696,
+    3.7665625816384707], why="Giles' central and tail ranges, and past them"))
+EDGE_CASES["lgamma"].append(EdgeCase(_LGAMMA_X, value=[
+    2.252712651734206, 1.0957979948180756, 0.26086724653166654, -0.08537409000331583, -0.09580769740706588,
+    0.15418945495963046, 1.428072326665388, 7.534364236758733, 12.57717990421988, 13.940625219403763,
+    25.19122118273868, 71.25703896716801, 857.9336698258575, 1051287.7089736569, 1.2655121234846454,
+    -0.056243716497674054, -1.3797399049658245, -14.457515440024208],
+    why="series at 1 and 2, the recurrence, Stirling, the reflection"))
+EDGE_CASES["digamma"] += [
+    EdgeCase(_DIGAMMA_X, value=[
+        -10.423754940411076, -3.502524222200133, -0.16919088886679962, -0.0015805619870834522,
+        0.12604745277347632, 0.28499143329386156, 1.103156640645243, 2.1977378764029494, 2.442661679975812,
+        4.600161852738087, 0.03648997397857652, -1.1153471291406896, 4.662403493582087],
+        why="the recurrence, the series at the root, the asymptotic series, the reflection"),
+    EdgeCase([-INF], value=[NAN], why="no limit at -inf"),
+    EdgeCase([k.PSI_ROOT], value=[-9.241265521729427e-17], why="digamma at its positive root's double: tiny, not 0")]
+EDGE_CASES["erfinv"].append(EdgeCase([0.001], value=[0.0008862271574665521]))
+EDGE_CASES["lgamma"] += [
+    EdgeCase([-0.7, -1.3, -5.2, 0.001], value=[1.4524729387568078, 1.2024757863901114, -3.456175287006673,
+                                              6.907178885383853], why="reflection across an odd integer; near 0"),
+    EdgeCase([INF, -INF], value=[INF, INF])]
+EDGE_CASES["digamma"].append(EdgeCase([0.001, 1.7617821449683622], value=[-1000.5755719318103, 0.2564364287346189],
+                                    why="near 0; just past the series at the root"))
+EDGE_CASES["lgamma"].append(EdgeCase([0.5002, 1.5008], value=[0.571972339593108, -0.12075274659005814],
+                                   why="just past the boundaries between the kernel's ranges"))
+EDGE_CASES["polygamma"] += [
+    EdgeCase(1, [0.001], value=[1000001.6425331958]),
+    EdgeCase(10, [0.2, 3.5, 40.0, -2.3], value=[-177187500489024.44, -4.026693041232995, -3.9130747998980846e-11,
+                                                2048284893010.9443]),
+    EdgeCase(30, [0.2, 3.5, 40.0, -2.3], value=[-1.2351798816220398e+54, -3611857616302858.0,
+                                                -1.0912335543822422e-17, 4.2943869916848365e+48],
+             why="high orders: the Euler-Maclaurin sum starts past 10 + n"),
+    EdgeCase(30, [41.0, 12.0], value=[-5.1605810064950124e-18, -0.1017973689378736]),
+    EdgeCase(100, [111.0], value=[-4.158373889222737e-49],
+             why="at the start of the Euler-Maclaurin sum (q = 11 + n) its high Bernoulli terms weigh most")]
+EDGE_CASES["polygamma"] += [
+    EdgeCase(1, _POLYGAMMA_X, value=[
+        26.267377205423777, 0.9348022005446793, 0.3303577561002349, 0.08690187287176838, 0.033895060357739946,
+        0.010050166663333571, 8.934802200544679, 14.725912160961292, 14.99018713906938]),
+    EdgeCase(2, _POLYGAMMA_X, value=[
+        -251.4780361144359, -0.82879664423432, -0.1082040516417274, -0.007547205368998912, -0.0011487652037286,
+        -0.00010100499983335, -0.82879664423432, 68.71379252927031, -68.8454998385991]),
+    EdgeCase(3, _POLYGAMMA_X, value=[
+        3753.244994864725, 1.4090910340024372, 0.07030584881725205, 0.001310093231070826, 7.78600366473613e-05,
+        2.030199990001333e-06, 193.40909103400244, 768.9350646661422, 769.0194964081203]),
+    EdgeCase(5, _POLYGAMMA_X, value=[
+        1875041.3896784172, 11.113548602435497, 0.08704917856718349, 0.00011820829051081491,
+        1.0726994936161623e-06, 2.460599944011996e-09, 15371.113548602436, 165660.05361165272,
+        165660.1743185214]),
+    EdgeCase(1, [INF, -INF], value=[0.0, NAN], why="0 at +inf, no limit at -inf")]
+EDGE_CASES["xlogy"].append(EdgeCase([0.0], [0.5], value=[0.0], grads=([math.log(0.5)], [0.0]),
+                                  why="x's gradient at x == 0 is log(y) for 0 < y, 0 only for y <= 0"))
+
 
 def _register_special(registry: Registry) -> None:
     unary = (  # name, forward, vjp, saves, domain, aliases
@@ -237,6 +305,8 @@ def _softmax(x: Any, dim: int) -> Any:
 def _register_special_names(registry: Registry) -> None:
     one = [Sample((3,)), Sample((2, 3))]
     with_dim = [Sample((2, 3), dim=1), Sample((3,), dim=0)]
+    # special_kernels/special_functions (k1): exp overflows unless the reference takes the row's max off
+    wide = [*with_dim, Sample(np.array([[1000.0, 1001.0, 999.0], [-710.0, 0.0, 0.5]]), dim=1)]
     names = (  # torch.special name, function, reference, samples
         ("expit", _expit, _sigmoid, one),
         ("expm1", _special_expm1, np.expm1, one),
@@ -247,8 +317,8 @@ def _register_special_names(registry: Registry) -> None:
         ("ndtr", _special_ndtr, lambda x: 0.5 * np.vectorize(math.erfc)(-np.asarray(x) / math.sqrt(2)), one),
         ("logsumexp", _special_logsumexp,
          lambda x, dim, keepdim=False: np.log(np.exp(x).sum(axis=dim, keepdims=keepdim)), with_dim),
-        ("softmax", _special_softmax, _softmax, with_dim),
-        ("log_softmax", _special_log_softmax, lambda x, dim: np.log(_softmax(x, dim)), with_dim),
+        ("softmax", _special_softmax, _softmax, wide),
+        ("log_softmax", _special_log_softmax, lambda x, dim: np.log(_softmax(x, dim)), wide),
     )
     for name, function, reference, samples in names:
         registry.register_composite(f"special.{name}", function, reference=reference, samples=samples)

@@ -93,7 +93,7 @@ def erfinv(xp: Any, x: Any) -> Any:
         residual = xp.where(small, erf(xp, y) - s, complement - erfc(xp, y))
         u = residual / (TWO_OVER_SQRT_PI * xp.exp(-y * y))
         y = y - u / (1.0 + y * u)
-    y = xp.where(s == 0.0, 0.0, y)
+    y = xp.where(s == 0.0, x, y)  # x itself: erfinv(-0.0) is -0.0, as PyTorch's
     y = xp.where(inside, y, xp.where(a == 1.0, _full(xp, a, math.inf), math.nan))
     return xp.where(x < 0, -y, y)
 

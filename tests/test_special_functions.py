@@ -48,7 +48,7 @@ def test_the_table_covers_the_hard_places():
 SPECIAL_POINTS = [  # name, x, PyTorch 2.13's value
     ("erf", [0.0, -0.0, math.inf, -math.inf, math.nan], [0.0, -0.0, 1.0, -1.0, math.nan]),
     ("erfc", [math.inf, -math.inf, 27.0, 30.0], [0.0, 2.0, 5.237048923789255e-319, 0.0]),
-    ("erfinv", [1.0, -1.0, 1.5, 0.0, 1 - 2 ** -53], [math.inf, -math.inf, math.nan, 0.0, 5.863584748755167]),
+    ("erfinv", [1.0, -1.0, 1.5, 0.0, -0.0, 1 - 2 ** -53], [math.inf, -math.inf, math.nan, 0.0, -0.0, 5.863584748755167]),
     ("lgamma", [0.0, -0.0, -1.0, -2.0, math.inf, -math.inf, 1.0, 2.0], [math.inf] * 6 + [0.0, 0.0]),
     ("digamma", [0.0, -0.0, -1.0, math.inf, -math.inf], [-math.inf, math.inf, math.nan, math.inf, math.nan]),
     ("polygamma1", [0.0, -3.0, math.inf], [math.inf, math.inf, 0.0]),

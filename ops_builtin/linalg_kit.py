@@ -182,3 +182,32 @@ SVD_EDGES = [EdgeCase(_I2, params={"output": "S", "full_matrices": False}, value
                       why="a repeated singular value: the singular values' gradient U diag(g) Vh stays finite")]
 VECTOR_NORM_EDGES = [EdgeCase([0.0, 0.0], value=0.0, grads=([0.0, 0.0],),
                               why="the 2-norm's subgradient at 0 is 0, as PyTorch's")]
+
+# Rank-deficient and wide points for the mutation test: each singular value sits between the
+# cutoffs a wrong rtol, atol or shape would give (checked against PyTorch 2.13 by
+# tests/parity/specs/mutation_linalg.py).
+_EPS = float(np.finfo(np.float64).eps)
+PINV_EDGES = [
+    EdgeCase(np.diag([1.0, 1e-4, 4e-16]), value=np.diag([1.0, 1e4, 0.0]),
+             why="PyTorch 2.13: rtol defaults to max(m, n) * eps times the largest singular value"),
+    EdgeCase(np.array([[[1.0, 0.0, 0.0, 0.0], [0.0, 6e-16, 0.0, 0.0]]]),
+             value=np.array([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]),
+             why="PyTorch 2.13: a wide batch's max(m, n) is its column count"),
+    EdgeCase(np.diag([1.0, 1e-4]), params={"atol": 1e-6}, value=np.diag([1.0, 1e4]),
+             why="PyTorch 2.13: atol alone makes rtol 0"),
+    EdgeCase(np.diag([1.0, 0.5]), params={"atol": 0.5}, value=np.diag([1.0, 0.0]),
+             why="PyTorch 2.13: a singular value equal to the cutoff counts as 0"),
+]
+LSTSQ_EDGES = [
+    EdgeCase(np.diag([3.0, 1e-15]), np.array([[3.0], [1.0]]),
+             value=(np.array([[1.0], [0.0]]), np.zeros(0), np.array(1), np.zeros(0)),
+             why="PyTorch 2.13 (gelsy): rank counts singular values above max(m, n) * eps times the largest"),
+    EdgeCase(np.ones((2, 2, 1)), np.ones((2, 2, 1)),
+             value=(np.ones((2, 1, 1)), np.zeros(0), np.array([1, 1]), np.zeros(0)),
+             why="PyTorch 2.13: a batch of tall matrices, one rank each"),
+]
+_TALL = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # U = I3, S = (2, 1), Vh = I2 in LAPACK and PyTorch
+SVD_FULL_EDGES = [EdgeCase(_TALL, params={"output": "U"}, value=np.eye(3), grads=([[0.0, 0.0], [0.0, 0.0], [0.5, 1.0]],),
+                           why="PyTorch 2.13: full_matrices defaults to True; U's gradient uses its first k columns")]
+SVD_TUPLE_EDGES = [EdgeCase(_TALL, value=(np.eye(3), np.array([2.0, 1.0]), np.eye(2)),
+                            why="PyTorch 2.13: full_matrices defaults to True")]

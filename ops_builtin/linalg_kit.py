@@ -211,3 +211,16 @@ SVD_FULL_EDGES = [EdgeCase(_TALL, params={"output": "U"}, value=np.eye(3), grads
                            why="PyTorch 2.13: full_matrices defaults to True; U's gradient uses its first k columns")]
 SVD_TUPLE_EDGES = [EdgeCase(_TALL, value=(np.eye(3), np.array([2.0, 1.0]), np.eye(2)),
                             why="PyTorch 2.13: full_matrices defaults to True")]
+_ROTATION = np.zeros((8, 8))
+_ROTATION[0, 1], _ROTATION[1, 0] = 30.0, -30.0  # 1-norm 30 in two of eight columns: only the max column sum scales it enough
+_ROTATED = np.eye(8)
+_ROTATED[:2, :2] = [[math.cos(30.0), math.sin(30.0)], [-math.sin(30.0), math.cos(30.0)]]
+MATRIX_EXP_MORE_EDGES = [
+    EdgeCase(_ROTATION, value=_ROTATED, why="exp of a skew-symmetric block is a rotation (PyTorch 2.13 agrees)"),
+    EdgeCase(np.zeros((0, 2, 2)), value=np.zeros((0, 2, 2)), why="PyTorch 2.13: an empty batch of matrices"),
+]
+MATRIX_EXP_MORE_SAMPLES = [Sample(_well_conditioned((1, 1), 61)), Sample((2, 1, 3, 3))]
+SQUARE_RAISES = [EdgeCase(np.ones((2, 3)), raises=RuntimeError, match="must be batches of square matrices",
+                          why="PyTorch 2.13 refuses a non-square A")]
+SAME_DTYPE_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                              match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]

@@ -647,7 +647,7 @@ def register(registry: Registry) -> None:
         registry.register_op("linalg." + name, promotion=False, **kw)
 
     op("solve", forward=_solve, vjp=(_solve_vjp_a, _solve_vjp_b), saves=("inputs", "output"),
-       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES,
+       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES, edge_cases=kit.SAME_DTYPE_RAISES,
        reference=lambda a, b, left=True: (np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 or b.shape == a.shape[:-1]
                                           else np.linalg.solve(a, b)) if left
        else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
@@ -658,7 +658,7 @@ def register(registry: Registry) -> None:
        edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)
     op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
-       edge_cases=kit.DET_EDGES,
+       edge_cases=kit.DET_EDGES + kit.SQUARE_RAISES,
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
        node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
@@ -679,8 +679,8 @@ def register(registry: Registry) -> None:
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
         Sample((2, 3, 4), dim=(0, 2))])
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES,
-       edge_cases=kit.MATRIX_EXP_EDGES, reference=kit._expm_reference)
+       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES,
+       edge_cases=kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES, reference=kit._expm_reference)
     registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
         Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
         Sample((2, 2), n=0), Sample((2, 2), n=1)],

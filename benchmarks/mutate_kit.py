@@ -356,6 +356,61 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'at |d| == delta both branches are delta**2 / 2',
     ('scans', 'return x * 1', 'x * 1: Mult -> Div'):
         'x / 1 is x * 1 for the floats logcumsumexp takes; for cumprod of a 0-d integer tensor the result is cast back to its int64 by the promotion rule',
+    # linalg/elementwise (k4)
+    ('linalg_ops', 'if found is None or found[0] is not A:', '0 -> 1'):
+        'found[1] (the result) is never A: the cache always misses, and each call recomputes the same factorization',
+    ('linalg_ops', 'singular = xp.expand_dims(xp.expand_dims(d == 0, axis=-1), axis=-1)', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'scale = xp.expand_dims(xp.expand_dims(g * d, axis=-1), axis=-1)', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'return xp.expand_dims(xp.expand_dims(g, axis=-1), axis=-1) * _mT(xp, _op(xp, "inv")(A))', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'if A.shape[-1] == 0 or math.prod(A.shape) == 0:', '-1: drop the USub'):
+        'any zero dimension makes math.prod(A.shape) 0, so the "or" decides alone whichever dimension the first test reads',
+    ('linalg_ops', 'if A.shape[-1] == 0 or math.prod(A.shape) == 0:', '1 -> 2'):
+        'any zero dimension makes math.prod(A.shape) 0, so the "or" decides alone whichever dimension the first test reads',
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) > theta13: Gt -> GtE'):
+        'at norm1 == theta13, log2(1) is 0: s is 0 either way',
+    ('linalg_ops', 'u = xp.matmul(a, xp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2', 'b[13] * a6: drop the left term'):
+        'b[13] is 1.0',
+    ('linalg_ops', 'n = A.shape[-1]', '1 -> 2'):
+        "matrix_exp's A is square: A.shape[-2] is A.shape[-1]",
+    ('linalg_decompositions', 'if m < n:', 'm < n: Lt -> LtE'):
+        "a square A through the wide branch has an empty Y and gV: gQ gains Y gV^T = 0 and gY is empty, so the square QR's gradient is unchanged",
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): Add -> Sub'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): drop the right term'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): drop the left term'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'return xp.linalg.svdvals(A) if not sharing() else _svd_of(xp, A, full_matrices)[1]', 'not sharing(): drop the Not'):
+        'the same singular values either way (to rounding): sharing only decides whether a factorization is computed once or reused',
+    ('linalg_decompositions', 'if output == "eigenvalues" and not sharing():', 'not sharing(): drop the Not'):
+        'the same eigenvalues either way (to rounding): sharing only decides whether a factorization is computed once or reused',
+    ('linalg_decompositions', 'if full_matrices and m != n:', 'full_matrices and m != n: And -> Or'):
+        "without full_matrices (or for square A) gU and gVh already have k columns (rows): the slices [..., :k] are no-ops",
+    ('linalg_decompositions', 'if m >= n:', 'm >= n: GtE -> Gt'):
+        'U (gS[..., None] * Vh) and (U * gS[..., None, :]) Vh are the same product U diag(gS) Vh, grouped differently',
+    ('linalg_decompositions', 'E = E + _eye_like(xp, E)', 'E + _eye_like(xp, E): Add -> Sub'):
+        "only E's diagonal changes (1 to -1), where the numerator (a skew-symmetric part) is 0: 0 / 1 and 0 / -1 are both 0",
+    ('linalg_decompositions', 'inner = 0.5 * (VhgV - _mT(xp, VhgV)) / (E + _eye_like(xp, E))', 'E + _eye_like(xp, E): Add -> Sub'):
+        "only E's diagonal changes (1 to -1), where the numerator (a skew-symmetric part) is 0: 0 / 1 and 0 / -1 are both 0",
+    ('linalg_decompositions', 'inner = inner + Scol * (VhgV - _mT(xp, VhgV))', 'inner + Scol * (VhgV - _mT(xp, VhgV)): drop the left term'):
+        '_svd_output_vjp passes the cotangent of one result: with gVh given gU is None, so inner is still 0.0 here',
+    ('linalg_decompositions', 'if m > n and gU is not None:', 'm > n: Gt -> GtE'):
+        "a square A's U is orthogonal: the added gU S^-1 - U U^T gU S^-1 is 0 up to rounding",
+    ('linalg_decompositions', 'if m < n and gVh is not None:', 'm < n: Lt -> LtE'):
+        "a square A's V is orthogonal: the added S^-1 gVh - S^-1 gVh V V^T is 0 up to rounding",
+    ('linalg_decompositions', 'return tapegrad.linalg.svd_output(A, full_matrices=False, output="S")', 'False -> True'):
+        "S does not depend on full_matrices, and with only gS given the backward never slices by it",
+    ('linalg_decompositions', 'top = S[..., :1] if S.shape[-1] else xp.zeros_like(S[..., :1])', 'xp.zeros_like -> xp.ones_like'):
+        "the branch runs only for an empty last axis: zeros or ones like an empty slice are the same empty array",
+    ('linalg_decompositions', 'top = S[..., :1] if S.shape[-1] else xp.zeros_like(S[..., :1])', '1 -> 2'):
+        "in the empty branch, S[..., :1] and S[..., :2] of an empty last axis are the same empty array (the other branch's mutant is killed)",
+    ('linalg_decompositions', 'inv_s = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), 0.0)', 'xp.ones_like -> xp.zeros_like'):
+        "the 1 / 0 = inf it lets through where a value is dropped is discarded by the outer where (only NumPy's divide warning differs)",
+    ('linalg_decompositions', 'if m <= n:', 'm <= n: LtE -> Lt'):
+        "for square A both branches are Golub and Pereyra's formula, grouped for the cheaper products (PyTorch's pinv_backward chooses by shape alone)",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -378,12 +433,28 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         "moves the boundary between Cody's two inner intervals by 0.1%, clip included: both approximations agree to a few ulps there",
     ('elementwise', '_XBIG = 27.3', '27.3 -> 27.327299999999997'):
         'moves the point past which erfc is taken as 0, where it is below the smallest subnormal already',
+    # linalg/elementwise (k4)
+    ('linalg_ops', '10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)', '1.0 -> 1.001'):
+        "b[13] weighs a^13 against b[0] = 6.5e16 in the [13/13] Pade approximant: at a scaled 1-norm <= theta13 its 0.1% change moves exp(A) by under 5.37**13 / 6.5e16 * 1e-3 = 5e-11 relative, below the kit's tolerance; no convention pins a coefficient",
+    ('linalg_ops', 'theta13 = 5.371920351148152', '5.371920351148152 -> 5.377292271499299'):
+        "moves the 1-norm past which A is halved once more by 0.1%: only norms in (5.3719, 5.3773) * 2**k see it, where Higham's approximant is accurate to the unit roundoff with either count of halvings, so the results agree to rounding",
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', '0 -> 1'):
+        "max(1, ...) is the same s (the ceil of a positive log2 is at least 1); 'else 1' halves a matrix already within theta13 and squares it back once: the approximant is accurate to rounding at both norms, so the results agree to rounding",
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) / theta13: Div -> Mult'):
+        'halves A more often than needed (log2(norm1 * theta13)) and squares back as often: a more accurate approximant and more squarings, which differ from the original by rounding only',
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) / theta13: drop the right term'):
+        'halves A more often than needed (log2(norm1)) and squares back as often: a more accurate approximant and more squarings, which differ from the original by rounding only',
+    ('linalg_decompositions', 'rank = (S > (max(m, n) * eps if rcond is None else float(rcond)) * S[..., :1]).sum(-1)', 'S > (max(m, n) * eps if rcond is None else float(r: Gt -> GtE'):
+        "at S == cutoff exactly PyTorch's gelsy decides the rank by its condition estimate of a pivoted QR's R11, not by the singular values: it counts diag(2, 1) at rcond=0.5 as rank 2 but a zero singular value at rcond=0 as rank 2 with an inf solution, so no convention pins > or >= there",
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
         "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
+    # linalg/elementwise (k4)
+    ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
+        "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
 }
 
 

@@ -224,3 +224,4 @@ SQUARE_RAISES = [EdgeCase(np.ones((2, 3)), raises=RuntimeError, match="must be b
                           why="PyTorch 2.13 refuses a non-square A")]
 SAME_DTYPE_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
                               match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]
+QR_MORE_SAMPLES = [Sample(_well_conditioned((2, 2, 4), 62), output="R")]  # a batch of wide ones: concat on the last axis

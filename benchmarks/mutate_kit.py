@@ -411,6 +411,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the 1 / 0 = inf it lets through where a value is dropped is discarded by the outer where (only NumPy's divide warning differs)",
     ('linalg_decompositions', 'if m <= n:', 'm <= n: LtE -> Lt'):
         "for square A both branches are Golub and Pereyra's formula, grouped for the cheaper products (PyTorch's pinv_backward chooses by shape alone)",
+    ('linalg_ops', 'r = sums.amax(then, keepdim=True) if float(ord) > 0 else sums.amin(then, keepdim=True)', 'float(ord) > 0: Gt -> GtE'):
+        'ord is +-1 or +-inf in this branch, never 0',
+    ('linalg_ops', 'return _matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)', '-1: drop the USub'):
+        'with dim None this branch runs only for a 2-D A, where axis 1 is axis -1',
+    ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', 'n < 0: Lt -> LtE'):
+        'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
+    ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', '0 -> 1'):
+        'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

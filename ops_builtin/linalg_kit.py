@@ -225,3 +225,8 @@ SQUARE_RAISES = [EdgeCase(np.ones((2, 3)), raises=RuntimeError, match="must be b
 SAME_DTYPE_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
                               match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]
 QR_MORE_SAMPLES = [Sample(_well_conditioned((2, 2, 4), 62), output="R")]  # a batch of wide ones: concat on the last axis
+MATRIX_NORM_MORE_SAMPLES = [Sample(_distinct_singular((2, 2, 3, 2), 63), ord="nuc")]  # two batch dims: S's -1 is not 1
+MATRIX_NORM_RAISES = [EdgeCase(np.ones((2, 3)), params={"ord": 3}, raises=RuntimeError, match="Order 3 not supported",
+                               why="PyTorch 2.13 refuses a matrix ord other than 'fro', 'nuc', +-1, +-2, +-inf")]
+NORM_MORE_SAMPLES = [Sample((2, 3), ord=1, dim=(0, 1))]  # a 2-tuple dim: the matrix 1-norm, not the vector one
+MULTI_DOT_MORE_SAMPLES = [Sample(_well_conditioned((3,), 64), _well_conditioned((3, 4), 65), _well_conditioned((4, 2), 66))]

@@ -674,10 +674,10 @@ def register(registry: Registry) -> None:
         Sample(kit._distinct_singular((3, 3), 51)), Sample(kit._distinct_singular((2, 3, 2), 52), ord="nuc"),
         Sample(kit._distinct_singular((3, 2), 53), ord=2), Sample(kit._distinct_singular((3, 2), 54), ord=-2),
         Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
-        Sample((2, 3, 4), dim=(0, 2))])
+        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES, edge_cases=kit.MATRIX_NORM_RAISES)
     registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=[
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
-        Sample((2, 3, 4), dim=(0, 2))])
+        Sample((2, 3, 4), dim=(0, 2))] + kit.NORM_MORE_SAMPLES)
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
        node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES,
        edge_cases=kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES, reference=kit._expm_reference)
@@ -689,7 +689,8 @@ def register(registry: Registry) -> None:
         Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
         for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))]
         + [Sample([kit._well_conditioned((2, 3), 60), kit._well_conditioned((3, 2), 61)]),
-           Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])],  # PyTorch's form: one list
+           Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])]  # PyTorch's form: one list
+        + kit.MULTI_DOT_MORE_SAMPLES,
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
        reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,

@@ -10,4 +10,5 @@ SPECS: list[Any] = []
 EDGE_CASE_TORCH = {  # op -> the PyTorch function its declared special points are checked against
     "linalg.pinv": lambda torch: torch.linalg.pinv, "linalg.lstsq": lambda torch: torch.linalg.lstsq,
     "linalg.svd": lambda torch: torch.linalg.svd, "linalg.solve": lambda torch: torch.linalg.solve,
+    "linalg.matrix_norm": lambda torch: torch.linalg.matrix_norm,
 }

@@ -419,6 +419,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
     ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', '0 -> 1'):
         'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
+    ('linalg_ops', '_matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)', 'False -> True'):
+        "the same square check with the same message follows at once, after the same dtype checks",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

@@ -223,7 +223,9 @@ MATRIX_EXP_MORE_SAMPLES = [Sample(_well_conditioned((1, 1), 61)), Sample((2, 1, 
 SQUARE_RAISES = [EdgeCase(np.ones((2, 3)), raises=RuntimeError, match="must be batches of square matrices",
                           why="PyTorch 2.13 refuses a non-square A")]
 SAME_DTYPE_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
-                              match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]
+                              match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B"),
+                     EdgeCase(np.ones((2, 3), dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                              match="to have the same dtype", why="PyTorch 2.13 checks the dtypes before the shape")]
 QR_MORE_SAMPLES = [Sample(_well_conditioned((2, 2, 4), 62), output="R")]  # a batch of wide ones: concat on the last axis
 MATRIX_NORM_MORE_SAMPLES = [Sample(_distinct_singular((2, 2, 3, 2), 63), ord="nuc")]  # two batch dims: S's -1 is not 1
 MATRIX_NORM_RAISES = [EdgeCase(np.ones((2, 3)), params={"ord": 3}, raises=RuntimeError, match="Order 3 not supported",

@@ -421,6 +421,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
     ('linalg_ops', '_matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)', 'False -> True'):
         "the same square check with the same message follows at once, after the same dtype checks",
+    ('elementwise_more', 'd = xp.where(same, 0.0, xp.abs(x - y))', '0.0 -> 0.001'):
+        'wherever same is true the result is x + ln 2 (x + 1 for logaddexp2) from the where that follows: d there is never read',
+    ('elementwise_more', 'px = PI * xp.where(zero, 1.0, x)', '1.0 -> 1.001'):
+        'a placeholder at x == 0, where the result is 1 from the where that follows',
+    ('elementwise_more', 'far_x = xp.where(near, 1.0, x)', '1.0 -> 1.001'):
+        'a placeholder where |x| is small, where the result is the series from the where that follows',
+    ('elementwise_more', 'near_x = xp.where(near, x, 0.0)', '0.0 -> 0.001'):
+        'a placeholder where |x| is large, where the result is the closed form from the where that follows',
+    ('elementwise_more', 'return g * xp.where(zero, 0.0, ans / xp.where(zero, 1.0, x))', '1.0 -> 1.001'):
+        'a placeholder divisor at x == 0, where the outer where gives 0',
+    ('elementwise_more', 'return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
+        'a placeholder divisor at the origin, where the outer where gives 0',
+    ('elementwise_more', 'step = xp.where(x > 0, one, xp.zeros_like(x))', 'x > 0: Gt -> GtE'):
+        'at x == 0 the where that follows gives values, whatever step is there',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -456,6 +470,20 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         'halves A more often than needed (log2(norm1)) and squares back as often: a more accurate approximant and more squarings, which differ from the original by rounding only',
     ('linalg_decompositions', 'rank = (S > (max(m, n) * eps if rcond is None else float(rcond)) * S[..., :1]).sum(-1)', 'S > (max(m, n) * eps if rcond is None else float(r: Gt -> GtE'):
         "at S == cutoff exactly PyTorch's gelsy decides the rank by its condition estimate of a pivoted QR's R11, not by the singular values: it counts diag(2, 1) at rcond=0.5 as rank 2 but a zero singular value at rcond=0 as rank 2 with an inf solution, so no convention pins > or >= there",
+    ('elementwise_more', 'series = 0.0', '0.0 -> 0.001'):
+        "adds 0.001 * x**14 to sinc' where |x| < 0.1: under 1e-17, below rounding",
+    ('elementwise_more', 'for k in range(7, 0, -1):', '7 -> 8'):
+        "one more Taylor term of sinc' where |x| < 0.1: (pi x)**15 * 16 / 17! < 1e-21, below rounding",
+    ('elementwise_more', "SINC_SERIES = 0.1  # |x| below this: sinc' from its Taylor series, where the closed form cancels", '0.1 -> 0.1001'):
+        "moves the switch between sinc's series and its closed form by 0.1%: at |x| near 0.1 both agree to about 1e-14",
+    ('elementwise_more', 'near = xp.abs(x) < SINC_SERIES', 'xp.abs(x) < SINC_SERIES: Lt -> LtE'):
+        "at |x| == 0.1 exactly sinc's series and its closed form agree to about 1e-14",
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', 'xp.abs(w) < 0.5: Lt -> LtE'):
+        'at |w| == 0.5 start + w d and end - d (1 - w) are the same value up to one rounding',
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', 'xp.abs -> xp.sign'):
+        'start + w d and end - d (1 - w) are the same lerp up to rounding for every w; both are exact at w = 0 and w = 1, where PyTorch pins it',
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', '0.5 -> 0.5005'):
+        'moves the switch between two formulas of the same lerp, which agree up to rounding',
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.

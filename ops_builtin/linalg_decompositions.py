@@ -420,6 +420,7 @@ def register(registry: Registry) -> None:
     op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=kit.PINV_SAMPLES,
        edge_cases=kit.PINV_EDGES, reference=kit._pinv_reference)
     op("lstsq_solution", forward=_lstsq_solution, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), saves=("inputs",),
-       node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference)
+       node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference,
+       edge_cases=kit.LSTSQ_SOLUTION_RAISES)
     registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference,
                                 edge_cases=kit.LSTSQ_EDGES)

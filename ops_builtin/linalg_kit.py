@@ -232,3 +232,5 @@ MATRIX_NORM_RAISES = [EdgeCase(np.ones((2, 3)), params={"ord": 3}, raises=Runtim
                                why="PyTorch 2.13 refuses a matrix ord other than 'fro', 'nuc', +-1, +-2, +-inf")]
 NORM_MORE_SAMPLES = [Sample((2, 3), ord=1, dim=(0, 1))]  # a 2-tuple dim: the matrix 1-norm, not the vector one
 MULTI_DOT_MORE_SAMPLES = [Sample(_well_conditioned((3,), 64), _well_conditioned((3, 4), 65), _well_conditioned((4, 2), 66))]
+LSTSQ_SOLUTION_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                                  match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]

@@ -1,4 +1,4 @@
-"""The PyTorch functions the linalg special points added for the mutation test of the kit
+"""The PyTorch functions the linalg (and some elementwise) special points added for the mutation test of the kit
 (benchmarks/mutate_kit.py) are checked against, by ``tests/parity/test_edge_cases_torch.py``."""
 
 from __future__ import annotations
@@ -11,4 +11,5 @@ EDGE_CASE_TORCH = {  # op -> the PyTorch function its declared special points ar
     "linalg.pinv": lambda torch: torch.linalg.pinv, "linalg.lstsq": lambda torch: torch.linalg.lstsq,
     "linalg.svd": lambda torch: torch.linalg.svd, "linalg.solve": lambda torch: torch.linalg.solve,
     "linalg.matrix_norm": lambda torch: torch.linalg.matrix_norm,
+    "linalg.lstsq_solution": lambda torch: lambda a, b: torch.linalg.lstsq(a, b).solution,
 }

@@ -234,3 +234,7 @@ NORM_MORE_SAMPLES = [Sample((2, 3), ord=1, dim=(0, 1))]  # a 2-tuple dim: the ma
 MULTI_DOT_MORE_SAMPLES = [Sample(_well_conditioned((3,), 64), _well_conditioned((3, 4), 65), _well_conditioned((4, 2), 66))]
 LSTSQ_SOLUTION_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
                                   match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]
+MULTI_DOT_RAISES = [EdgeCase(np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 4, 1)), raises=RuntimeError,
+                             match="the last tensor must be 1D or 2D", why="PyTorch 2.13 refuses a 3-D last tensor"),
+                    EdgeCase(np.ones((2, 3)), raises=TypeError, match="must be tuple of Tensors, not Tensor",
+                             why="PyTorch 2.13: one tensor is not a sequence of them")]

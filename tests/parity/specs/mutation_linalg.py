@@ -12,4 +12,5 @@ EDGE_CASE_TORCH = {  # op -> the PyTorch function its declared special points ar
     "linalg.svd": lambda torch: torch.linalg.svd, "linalg.solve": lambda torch: torch.linalg.solve,
     "linalg.matrix_norm": lambda torch: torch.linalg.matrix_norm,
     "linalg.lstsq_solution": lambda torch: lambda a, b: torch.linalg.lstsq(a, b).solution,
+    "linalg.multi_dot": lambda torch: lambda *tensors: torch.linalg.multi_dot(tensors if len(tensors) > 1 else tensors[0]),
 }

@@ -351,6 +351,9 @@ def _lstsq_solution(xp: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
     for a in (A, B):
         if len(a.shape) < 2:
             raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if A.dtype != B.dtype:  # PyTorch checks this before the dtypes' kind, in its own words
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype "
+                           f"{_dtype_name(A)} and other's dtype {_dtype_name(B)}")
     _matrices("torch.linalg.lstsq", xp, A, B, names=("A", "B"), square=False)
     if A.shape[-2] != B.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")

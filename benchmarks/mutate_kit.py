@@ -491,6 +491,10 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
         "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
     # linalg/elementwise (k4)
+    ('linalg_ops', 'if len(arrays) > 1:', '1 -> 2'):
+        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
+    ('linalg_ops', '_same_dtype(name, arrays[0], arrays[1], names)', '0 -> 1'):
+        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
     ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
         "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
 }

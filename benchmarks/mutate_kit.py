@@ -571,6 +571,87 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'a stand-in for lanes whose result a later where() replaces (NaN, 0, inf or non-negative inputs): never read',
     ('special_kernels', 'positive = xp.where(z == math.inf, 0.0 * sign, positive)', '0.0 * sign: Mult -> Div'):
         '0.0 / sign is 0.0 * sign for sign = +-1',
+    # linalg/elementwise (k4)
+    ('linalg_ops', 'if found is None or found[0] is not A:', '0 -> 1'):
+        'found[1] (the result) is never A: the cache always misses, and each call recomputes the same factorization',
+    ('linalg_ops', 'singular = xp.expand_dims(xp.expand_dims(d == 0, axis=-1), axis=-1)', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'scale = xp.expand_dims(xp.expand_dims(g * d, axis=-1), axis=-1)', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'return xp.expand_dims(xp.expand_dims(g, axis=-1), axis=-1) * _mT(xp, _op(xp, "inv")(A))', '1 -> 2'):
+        'the outer expand_dims of an array whose last axis is 1 already: axis -2 or -1 gives the same (..., 1, 1)',
+    ('linalg_ops', 'if A.shape[-1] == 0 or math.prod(A.shape) == 0:', '-1: drop the USub'):
+        'any zero dimension makes math.prod(A.shape) 0, so the "or" decides alone whichever dimension the first test reads',
+    ('linalg_ops', 'if A.shape[-1] == 0 or math.prod(A.shape) == 0:', '1 -> 2'):
+        'any zero dimension makes math.prod(A.shape) 0, so the "or" decides alone whichever dimension the first test reads',
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) > theta13: Gt -> GtE'):
+        'at norm1 == theta13, log2(1) is 0: s is 0 either way',
+    ('linalg_ops', 'u = xp.matmul(a, xp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2', 'b[13] * a6: drop the left term'):
+        'b[13] is 1.0',
+    ('linalg_ops', 'n = A.shape[-1]', '1 -> 2'):
+        "matrix_exp's A is square: A.shape[-2] is A.shape[-1]",
+    ('linalg_decompositions', 'if m < n:', 'm < n: Lt -> LtE'):
+        "a square A through the wide branch has an empty Y and gV: gQ gains Y gV^T = 0 and gY is empty, so the square QR's gradient is unchanged",
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): Add -> Sub'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): drop the right term'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'gQ = xp.matmul(Y, _mT(xp, gV)) if gQ is None else gQ + xp.matmul(Y, _mT(xp, gV))', 'gQ + xp.matmul(Y, _mT(xp, gV)): drop the left term'):
+        '_qr_output_vjp passes the cotangent of Q or of R, never both: with gV given, gQ is None and this branch never runs',
+    ('linalg_decompositions', 'return xp.linalg.svdvals(A) if not sharing() else _svd_of(xp, A, full_matrices)[1]', 'not sharing(): drop the Not'):
+        'the same singular values either way (to rounding): sharing only decides whether a factorization is computed once or reused',
+    ('linalg_decompositions', 'if output == "eigenvalues" and not sharing():', 'not sharing(): drop the Not'):
+        'the same eigenvalues either way (to rounding): sharing only decides whether a factorization is computed once or reused',
+    ('linalg_decompositions', 'if full_matrices and m != n:', 'full_matrices and m != n: And -> Or'):
+        "without full_matrices (or for square A) gU and gVh already have k columns (rows): the slices [..., :k] are no-ops",
+    ('linalg_decompositions', 'if m >= n:', 'm >= n: GtE -> Gt'):
+        'U (gS[..., None] * Vh) and (U * gS[..., None, :]) Vh are the same product U diag(gS) Vh, grouped differently',
+    ('linalg_decompositions', 'E = E + _eye_like(xp, E)', 'E + _eye_like(xp, E): Add -> Sub'):
+        "only E's diagonal changes (1 to -1), where the numerator (a skew-symmetric part) is 0: 0 / 1 and 0 / -1 are both 0",
+    ('linalg_decompositions', 'inner = 0.5 * (VhgV - _mT(xp, VhgV)) / (E + _eye_like(xp, E))', 'E + _eye_like(xp, E): Add -> Sub'):
+        "only E's diagonal changes (1 to -1), where the numerator (a skew-symmetric part) is 0: 0 / 1 and 0 / -1 are both 0",
+    ('linalg_decompositions', 'inner = inner + Scol * (VhgV - _mT(xp, VhgV))', 'inner + Scol * (VhgV - _mT(xp, VhgV)): drop the left term'):
+        '_svd_output_vjp passes the cotangent of one result: with gVh given gU is None, so inner is still 0.0 here',
+    ('linalg_decompositions', 'if m > n and gU is not None:', 'm > n: Gt -> GtE'):
+        "a square A's U is orthogonal: the added gU S^-1 - U U^T gU S^-1 is 0 up to rounding",
+    ('linalg_decompositions', 'if m < n and gVh is not None:', 'm < n: Lt -> LtE'):
+        "a square A's V is orthogonal: the added S^-1 gVh - S^-1 gVh V V^T is 0 up to rounding",
+    ('linalg_decompositions', 'return tapegrad.linalg.svd_output(A, full_matrices=False, output="S")', 'False -> True'):
+        "S does not depend on full_matrices, and with only gS given the backward never slices by it",
+    ('linalg_decompositions', 'top = S[..., :1] if S.shape[-1] else xp.zeros_like(S[..., :1])', 'xp.zeros_like -> xp.ones_like'):
+        "the branch runs only for an empty last axis: zeros or ones like an empty slice are the same empty array",
+    ('linalg_decompositions', 'top = S[..., :1] if S.shape[-1] else xp.zeros_like(S[..., :1])', '1 -> 2'):
+        "in the empty branch, S[..., :1] and S[..., :2] of an empty last axis are the same empty array (the other branch's mutant is killed)",
+    ('linalg_decompositions', 'inv_s = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), 0.0)', 'xp.ones_like -> xp.zeros_like'):
+        "the 1 / 0 = inf it lets through where a value is dropped is discarded by the outer where (only NumPy's divide warning differs)",
+    ('linalg_decompositions', 'if m <= n:', 'm <= n: LtE -> Lt'):
+        "for square A both branches are Golub and Pereyra's formula, grouped for the cheaper products (PyTorch's pinv_backward chooses by shape alone)",
+    ('linalg_ops', 'r = sums.amax(then, keepdim=True) if float(ord) > 0 else sums.amin(then, keepdim=True)', 'float(ord) > 0: Gt -> GtE'):
+        'ord is +-1 or +-inf in this branch, never 0',
+    ('linalg_ops', 'return _matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)', '-1: drop the USub'):
+        'with dim None this branch runs only for a 2-D A, where axis 1 is axis -1',
+    ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', 'n < 0: Lt -> LtE'):
+        'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
+    ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', '0 -> 1'):
+        'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
+    ('linalg_ops', '_matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)', 'False -> True'):
+        "the same square check with the same message follows at once, after the same dtype checks",
+    ('elementwise_more', 'd = xp.where(same, 0.0, xp.abs(x - y))', '0.0 -> 0.001'):
+        'wherever same is true the result is x + ln 2 (x + 1 for logaddexp2) from the where that follows: d there is never read',
+    ('elementwise_more', 'px = PI * xp.where(zero, 1.0, x)', '1.0 -> 1.001'):
+        'a placeholder at x == 0, where the result is 1 from the where that follows',
+    ('elementwise_more', 'far_x = xp.where(near, 1.0, x)', '1.0 -> 1.001'):
+        'a placeholder where |x| is small, where the result is the series from the where that follows',
+    ('elementwise_more', 'near_x = xp.where(near, x, 0.0)', '0.0 -> 0.001'):
+        'a placeholder where |x| is large, where the result is the closed form from the where that follows',
+    ('elementwise_more', 'return g * xp.where(zero, 0.0, ans / xp.where(zero, 1.0, x))', '1.0 -> 1.001'):
+        'a placeholder divisor at x == 0, where the outer where gives 0',
+    ('elementwise_more', 'return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
+        'a placeholder divisor at the origin, where the outer where gives 0',
+    ('elementwise_more', 'step = xp.where(x > 0, one, xp.zeros_like(x))', 'x > 0: Gt -> GtE'):
+        'at x == 0 the where that follows gives values, whatever step is there',
+    ('linalg_ops', 'return xp.asarray(A, copy=True)', 'True -> False'):
+        'reached for empty A only: its copy and A itself hold the same no elements, so no write through either can show',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -755,6 +836,31 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         'moves a boundary between two expansions of the same function, which agree to rounding there',
     ('special_kernels', 'positive = xp.where(z == math.inf, 0.0 * sign, positive)', '0.0 * sign: drop the right term'):
         "only the sign of the zero at +inf for even n: the kit compares no zero's sign",
+    # linalg/elementwise (k4)
+    ('linalg_ops', 'theta13 = 5.371920351148152', '5.371920351148152 -> 5.377292271499299'):
+        "moves the 1-norm past which A is halved once more by 0.1%: only norms in (5.3719, 5.3773) * 2**k see it, where Higham's approximant is accurate to the unit roundoff with either count of halvings, so the results agree to rounding",
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', '0 -> 1'):
+        "max(1, ...) is the same s (the ceil of a positive log2 is at least 1); 'else 1' halves a matrix already within theta13 and squares it back once: the approximant is accurate to rounding at both norms, so the results agree to rounding",
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) / theta13: Div -> Mult'):
+        'halves A more often than needed (log2(norm1 * theta13)) and squares back as often: a more accurate approximant and more squarings, which differ from the original by rounding only',
+    ('linalg_ops', 's = max(0, int(math.ceil(math.log2(float(norm1) / theta13)))) if float(norm1) > theta13 else 0', 'float(norm1) / theta13: drop the right term'):
+        'halves A more often than needed (log2(norm1)) and squares back as often: a more accurate approximant and more squarings, which differ from the original by rounding only',
+    ('linalg_decompositions', 'rank = (S > (max(m, n) * eps if rcond is None else float(rcond)) * S[..., :1]).sum(-1)', 'S > (max(m, n) * eps if rcond is None else float(r: Gt -> GtE'):
+        "at S == cutoff exactly PyTorch's gelsy decides the rank by its condition estimate of a pivoted QR's R11, not by the singular values: it counts diag(2, 1) at rcond=0.5 as rank 2 but a zero singular value at rcond=0 as rank 2 with an inf solution, so no convention pins > or >= there",
+    ('elementwise_more', 'series = 0.0', '0.0 -> 0.001'):
+        "adds 0.001 * x**14 to sinc' where |x| < 0.1: under 1e-17, below rounding",
+    ('elementwise_more', 'for k in range(7, 0, -1):', '7 -> 8'):
+        "one more Taylor term of sinc' where |x| < 0.1: (pi x)**15 * 16 / 17! < 1e-21, below rounding",
+    ('elementwise_more', "SINC_SERIES = 0.1  # |x| below this: sinc' from its Taylor series, where the closed form cancels", '0.1 -> 0.1001'):
+        "moves the switch between sinc's series and its closed form by 0.1%: at |x| near 0.1 both agree to about 1e-14",
+    ('elementwise_more', 'near = xp.abs(x) < SINC_SERIES', 'xp.abs(x) < SINC_SERIES: Lt -> LtE'):
+        "at |x| == 0.1 exactly sinc's series and its closed form agree to about 1e-14",
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', 'xp.abs(w) < 0.5: Lt -> LtE'):
+        'at |w| == 0.5 start + w d and end - d (1 - w) are the same value up to one rounding',
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', 'xp.abs -> xp.sign'):
+        'start + w d and end - d (1 - w) are the same lerp up to rounding for every w; both are exact at w = 0 and w = 1, where PyTorch pins it',
+    ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', '0.5 -> 0.5005'):
+        'moves the switch between two formulas of the same lerp, which agree up to rounding',
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
@@ -812,6 +918,13 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
     ('nn_activations', 'g = g * xp.asarray(keep[..., None], dtype=g.dtype)', 'g * xp.asarray(keep[..., None], dtype=g.dtype): drop the left term'):
         'the padding_idx / scale_grad_by_freq gradient under a cotangent other than ones: conventions, not derivatives, so only edge cases check them, and those take the gradient of result.sum()',
+    # linalg/elementwise (k4)
+    ('linalg_ops', 'if len(arrays) > 1:', '1 -> 2'):
+        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
+    ('linalg_ops', '_same_dtype(name, arrays[0], arrays[1], names)', '0 -> 1'):
+        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
+    ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
+        "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
 }
 
 

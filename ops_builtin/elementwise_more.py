@@ -418,6 +418,16 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
     ],
     "sgn": [EdgeCase([0.0, -2.0, NAN], value=[0.0, -1.0, 0.0])],  # PyTorch's gradient: a ZeroTensor
 }
+# linalg/elementwise (k4): points for the mutation test, checked against PyTorch 2.13
+EDGE_CASES["logit"] = EDGE_CASES["logit"] + [
+    EdgeCase([1.0005], value=[NAN], grads=([NAN],), why="PyTorch 2.13: NaN gradient just above 1 without eps"),
+    EdgeCase([0.75, 0.7505], params={"eps": 0.25}, value=[math.log(3.0), math.log(3.0)], grads=([16.0 / 3.0, 0.0],),
+             why="PyTorch 2.13: with eps the gradient is 0 only strictly outside [eps, 1 - eps]")]
+EDGE_CASES["clamp_tensor"] = EDGE_CASES["clamp_tensor"] + [
+    EdgeCase([1.0, 0.5], [1.0, 1.0], [0.0, 0.0], params={"bounds": "min"}, value=[1.0, 1.0],
+             grads=([1.0, 0.0], [0.0, 1.0], None), why="PyTorch 2.13: clamp(x, min=t): a tie goes to x"),
+    EdgeCase([1.0, 1.5], [0.0, 0.0], [1.0, 1.0], params={"bounds": "max"}, value=[1.0, 1.0],
+             grads=([1.0, 0.0], None, [0.0, 1.0]), why="PyTorch 2.13: clamp(x, max=t): a tie goes to x")]
 SAMPLES: dict[str, list[Sample]] = {
     "logit": [Sample((3,)), Sample((2, 3), eps=0.2), Sample(np.array([0.05, 0.5, 0.97]), eps=0.1)],
     "sinc": [Sample((3,)), Sample((2, 3)), Sample(np.array([-0.09, -0.01, 0.02, 0.3, 1.7]))],

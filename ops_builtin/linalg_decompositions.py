@@ -351,6 +351,9 @@ def _lstsq_solution(xp: Any, A: Any, B: Any, *, rcond: Any = None) -> Any:
     for a in (A, B):
         if len(a.shape) < 2:
             raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if A.dtype != B.dtype:  # PyTorch checks this before the dtypes' kind, in its own words
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype "
+                           f"{_dtype_name(A)} and other's dtype {_dtype_name(B)}")
     _matrices("torch.linalg.lstsq", xp, A, B, names=("A", "B"), square=False)
     if A.shape[-2] != B.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
@@ -395,19 +398,20 @@ def register(registry: Registry) -> None:
     op("cholesky", forward=_cholesky, vjp=(_cholesky_vjp,), saves=("output",), node_name="LinalgCholeskyExBackward0",
        samples=kit.SPD, edge_cases=kit.CHOLESKY_EDGES, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
        else np.linalg.cholesky(a))
-    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit.SPD[:2],
+    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit.SPD[:2] + [Sample(kit._spd((1, 1), 60))],
                                 reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
                                                                                      np.zeros(a.shape[:-2], np.int32)))
     op("qr_output", forward=_qr_output, vjp=(_qr_output_vjp,), saves=("inputs",), node_name="LinalgQrBackward0",
-       samples=kit.QR_SAMPLES, reference=kit._qr_reference)
+       samples=kit.QR_SAMPLES + kit.QR_MORE_SAMPLES, reference=kit._qr_reference)
     registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]],
                                 reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
     op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",
-       samples=kit.SVD_SAMPLES, edge_cases=kit.SVD_EDGES, reference=kit._svd_reference)
+       samples=kit.SVD_SAMPLES, edge_cases=kit.SVD_EDGES + kit.SVD_FULL_EDGES, reference=kit._svd_reference)
     registry.register_composite("linalg.svd", _svd,
                                 samples=[Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
                                          for s in kit.SVD_SAMPLES[::3]],
-                                reference=lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices)))
+                                reference=lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices)),
+                                edge_cases=kit.SVD_TUPLE_EDGES)
     registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in kit.SVD_SAMPLES[::3]],
                                 reference=lambda a: np.linalg.svd(a, compute_uv=False))
     op("eigh_output", forward=_eigh_output, vjp=(_eigh_output_vjp,), saves=("inputs",),
@@ -417,7 +421,9 @@ def register(registry: Registry) -> None:
     registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
                                 reference=lambda a, UPLO="L": np.linalg.eigvalsh(a))
     op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=kit.PINV_SAMPLES,
-       reference=kit._pinv_reference)
+       edge_cases=kit.PINV_EDGES, reference=kit._pinv_reference)
     op("lstsq_solution", forward=_lstsq_solution, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), saves=("inputs",),
-       node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference)
-    registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference)
+       node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference,
+       edge_cases=kit.LSTSQ_SOLUTION_RAISES)
+    registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference,
+                                edge_cases=kit.LSTSQ_EDGES)

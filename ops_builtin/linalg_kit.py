@@ -182,3 +182,59 @@ SVD_EDGES = [EdgeCase(_I2, params={"output": "S", "full_matrices": False}, value
                       why="a repeated singular value: the singular values' gradient U diag(g) Vh stays finite")]
 VECTOR_NORM_EDGES = [EdgeCase([0.0, 0.0], value=0.0, grads=([0.0, 0.0],),
                               why="the 2-norm's subgradient at 0 is 0, as PyTorch's")]
+
+# Rank-deficient and wide points for the mutation test: each singular value sits between the
+# cutoffs a wrong rtol, atol or shape would give (checked against PyTorch 2.13 by
+# tests/parity/specs/mutation_linalg.py).
+_EPS = float(np.finfo(np.float64).eps)
+PINV_EDGES = [
+    EdgeCase(np.diag([1.0, 1e-4, 4e-16]), value=np.diag([1.0, 1e4, 0.0]),
+             why="PyTorch 2.13: rtol defaults to max(m, n) * eps times the largest singular value"),
+    EdgeCase(np.array([[[1.0, 0.0, 0.0, 0.0], [0.0, 6e-16, 0.0, 0.0]]]),
+             value=np.array([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]),
+             why="PyTorch 2.13: a wide batch's max(m, n) is its column count"),
+    EdgeCase(np.diag([1.0, 1e-4]), params={"atol": 1e-6}, value=np.diag([1.0, 1e4]),
+             why="PyTorch 2.13: atol alone makes rtol 0"),
+    EdgeCase(np.diag([1.0, 0.5]), params={"atol": 0.5}, value=np.diag([1.0, 0.0]),
+             why="PyTorch 2.13: a singular value equal to the cutoff counts as 0"),
+]
+LSTSQ_EDGES = [
+    EdgeCase(np.diag([3.0, 1e-15]), np.array([[3.0], [1.0]]),
+             value=(np.array([[1.0], [0.0]]), np.zeros(0), np.array(1), np.zeros(0)),
+             why="PyTorch 2.13 (gelsy): rank counts singular values above max(m, n) * eps times the largest"),
+    EdgeCase(np.ones((2, 2, 1)), np.ones((2, 2, 1)),
+             value=(np.ones((2, 1, 1)), np.zeros(0), np.array([1, 1]), np.zeros(0)),
+             why="PyTorch 2.13: a batch of tall matrices, one rank each"),
+]
+_TALL = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # U = I3, S = (2, 1), Vh = I2 in LAPACK and PyTorch
+SVD_FULL_EDGES = [EdgeCase(_TALL, params={"output": "U"}, value=np.eye(3), grads=([[0.0, 0.0], [0.0, 0.0], [0.5, 1.0]],),
+                           why="PyTorch 2.13: full_matrices defaults to True; U's gradient uses its first k columns")]
+SVD_TUPLE_EDGES = [EdgeCase(_TALL, value=(np.eye(3), np.array([2.0, 1.0]), np.eye(2)),
+                            why="PyTorch 2.13: full_matrices defaults to True")]
+_ROTATION = np.zeros((8, 8))
+_ROTATION[0, 1], _ROTATION[1, 0] = 30.0, -30.0  # 1-norm 30 in two of eight columns: only the max column sum scales it enough
+_ROTATED = np.eye(8)
+_ROTATED[:2, :2] = [[math.cos(30.0), math.sin(30.0)], [-math.sin(30.0), math.cos(30.0)]]
+MATRIX_EXP_MORE_EDGES = [
+    EdgeCase(_ROTATION, value=_ROTATED, why="exp of a skew-symmetric block is a rotation (PyTorch 2.13 agrees)"),
+    EdgeCase(np.zeros((0, 2, 2)), value=np.zeros((0, 2, 2)), why="PyTorch 2.13: an empty batch of matrices"),
+]
+MATRIX_EXP_MORE_SAMPLES = [Sample(_well_conditioned((1, 1), 61)), Sample((2, 1, 3, 3))]
+SQUARE_RAISES = [EdgeCase(np.ones((2, 3)), raises=RuntimeError, match="must be batches of square matrices",
+                          why="PyTorch 2.13 refuses a non-square A")]
+SAME_DTYPE_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                              match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B"),
+                     EdgeCase(np.ones((2, 3), dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                              match="to have the same dtype", why="PyTorch 2.13 checks the dtypes before the shape")]
+QR_MORE_SAMPLES = [Sample(_well_conditioned((2, 2, 4), 62), output="R")]  # a batch of wide ones: concat on the last axis
+MATRIX_NORM_MORE_SAMPLES = [Sample(_distinct_singular((2, 2, 3, 2), 63), ord="nuc")]  # two batch dims: S's -1 is not 1
+MATRIX_NORM_RAISES = [EdgeCase(np.ones((2, 3)), params={"ord": 3}, raises=RuntimeError, match="Order 3 not supported",
+                               why="PyTorch 2.13 refuses a matrix ord other than 'fro', 'nuc', +-1, +-2, +-inf")]
+NORM_MORE_SAMPLES = [Sample((2, 3), ord=1, dim=(0, 1))]  # a 2-tuple dim: the matrix 1-norm, not the vector one
+MULTI_DOT_MORE_SAMPLES = [Sample(_well_conditioned((3,), 64), _well_conditioned((3, 4), 65), _well_conditioned((4, 2), 66))]
+LSTSQ_SOLUTION_RAISES = [EdgeCase(np.eye(2, dtype=np.float32), np.ones((2, 1)), raises=RuntimeError,
+                                  match="to have the same dtype", why="PyTorch 2.13 refuses float32 A with float64 B")]
+MULTI_DOT_RAISES = [EdgeCase(np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 4, 1)), raises=RuntimeError,
+                             match="the last tensor must be 1D or 2D", why="PyTorch 2.13 refuses a 3-D last tensor"),
+                    EdgeCase(np.ones((2, 3)), raises=TypeError, match="must be tuple of Tensors, not Tensor",
+                             why="PyTorch 2.13: one tensor is not a sequence of them")]

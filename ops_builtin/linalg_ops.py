@@ -512,6 +512,9 @@ def _multi_dot(*tensors: Any) -> Any:
 
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    elif len(tensors) == 1:  # PyTorch's words: one tensor is not a sequence of them
+        raise TypeError("linalg_multi_dot(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors[0]).__name__}")
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first, last = tensors[0], tensors[-1]
@@ -647,7 +650,7 @@ def register(registry: Registry) -> None:
         registry.register_op("linalg." + name, promotion=False, **kw)
 
     op("solve", forward=_solve, vjp=(_solve_vjp_a, _solve_vjp_b), saves=("inputs", "output"),
-       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES,
+       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES, edge_cases=kit.SAME_DTYPE_RAISES,
        reference=lambda a, b, left=True: (np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 or b.shape == a.shape[:-1]
                                           else np.linalg.solve(a, b)) if left
        else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
@@ -658,7 +661,7 @@ def register(registry: Registry) -> None:
        edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)
     op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
-       edge_cases=kit.DET_EDGES,
+       edge_cases=kit.DET_EDGES + kit.SQUARE_RAISES,
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
        node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
@@ -674,13 +677,13 @@ def register(registry: Registry) -> None:
         Sample(kit._distinct_singular((3, 3), 51)), Sample(kit._distinct_singular((2, 3, 2), 52), ord="nuc"),
         Sample(kit._distinct_singular((3, 2), 53), ord=2), Sample(kit._distinct_singular((3, 2), 54), ord=-2),
         Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
-        Sample((2, 3, 4), dim=(0, 2))])
+        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES, edge_cases=kit.MATRIX_NORM_RAISES)
     registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=[
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
-        Sample((2, 3, 4), dim=(0, 2))])
+        Sample((2, 3, 4), dim=(0, 2))] + kit.NORM_MORE_SAMPLES)
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES,
-       edge_cases=kit.MATRIX_EXP_EDGES, reference=kit._expm_reference)
+       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES,
+       edge_cases=kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES, reference=kit._expm_reference)
     registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
         Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
         Sample((2, 2), n=0), Sample((2, 2), n=1)],
@@ -689,7 +692,8 @@ def register(registry: Registry) -> None:
         Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
         for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))]
         + [Sample([kit._well_conditioned((2, 3), 60), kit._well_conditioned((3, 2), 61)]),
-           Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])],  # PyTorch's form: one list
+           Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])]  # PyTorch's form: one list
+        + kit.MULTI_DOT_MORE_SAMPLES, edge_cases=kit.MULTI_DOT_RAISES,
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
        reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = ["ComputeRefused", "UnknownSizeError", "BackendTable", "has_unknown_size", "unknown_size_refusal",
+           "raise_if_unknown_size",
            "backend_of", "backend_for_type", "backend_named", "to_numpy", "numpy_dtype_of", "array_namespace",
            "is_lazy", "transfer", "compute"]
 
@@ -62,6 +63,14 @@ def unknown_size_refusal(name: str, values: Any, cause: BaseException, step: str
     return UnknownSizeError(f"{what} needs the size of an input whose size is unknown until computed (NaN: the "
                             f"chunk sizes of a Dask array after a boolean mask); {UNKNOWN_SIZE_ADVICE}. "
                             f"What needed it: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}")
+
+
+def raise_if_unknown_size(name: str, values: Any, cause: BaseException, step: str = "") -> None:
+    """Raise ``unknown_size_refusal``'s error from ``cause`` where there is one; return otherwise
+    (the caller then re-raises ``cause`` as it is)."""
+    refusal = unknown_size_refusal(name, values, cause, step)
+    if refusal is not None:
+        raise refusal from cause
 
 
 

@@ -19,14 +19,13 @@ from . import reuse
 from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
-from .backends import ComputeRefused, backend_for_type, has_unknown_size, unknown_size_refusal
-from .graph import Node, ShapeDtype, rename
+from .backends import ComputeRefused, backend_for_type, has_unknown_size, raise_if_unknown_size
+from .graph import NO_PARAMS, Node, ShapeDtype, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
 from .versions import EPOCH
 from .views import mark_multiple, record_view, shares_memory
-from .graph import NO_PARAMS  # the params of every node recorded without any
 
 __all__ = ["make_apply", "name_the_op", "raise_if_not_broadcastable"]
 
@@ -212,9 +211,7 @@ def _composite_apply(op: OpDef) -> Callable[..., Any]:
         try:
             outputs = function(*args, **params)
         except OP_ERRORS as exc:
-            refusal = unknown_size_refusal(op.name, args, exc)
-            if refusal is not None:
-                raise refusal from exc
+            raise_if_unknown_size(op.name, args, exc)
             name_the_op(op, exc)
             raise
         if several is not None:
@@ -261,10 +258,8 @@ def lazy_forward(op: OpDef, backend: Backend, xp: Any, arrays: list, params: Map
     except ComputeRefused:
         raise RuntimeError(lazy_refusal(op.name, "values (it tried to compute them)", backend.name)) from None
     except (*OP_ERRORS, NotImplementedError) as exc:
-        refusal = unknown_size_refusal(op.name, arrays, exc)
-        if refusal is None:
-            raise
-        raise refusal from exc
+        raise_if_unknown_size(op.name, arrays, exc)
+        raise
 
 
 def lazy_refusal(name: str, what: str, backend: str) -> str:

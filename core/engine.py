@@ -28,7 +28,7 @@ from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 
-from .backends import array_namespace, unknown_size_refusal
+from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Node, ShapeDtype
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
@@ -200,9 +200,7 @@ def run_backward(
             raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         if node is not None:
             _note_the_node(exc, node)
-            refusal = unknown_size_refusal(node.op.name, node.io, exc, "its gradient")
-            if refusal is not None:
-                raise refusal from exc
+            raise_if_unknown_size(node.op.name, node.io, exc, "its gradient")
         raise
     finally:
         _grad_enabled.reset(token)

@@ -39,7 +39,7 @@ def backward(
     ``inputs``, when given, limits accumulation to those tensors.
     """
     if (grad_tensors is None and inputs is None and create_graph is False and type(tensors) is Tensor
-            and (retain_graph is None or retain_graph is False or retain_graph is True)
+            and (retain_graph is None or type(retain_graph) is bool)
             and backward_scalar(tensors, retain_graph is True)):
         return  # loss.backward(): the lean entry, which has nothing to normalise
     roots = _as_tuple(tensors, "tensors")

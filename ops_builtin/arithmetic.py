@@ -21,6 +21,7 @@ from tapegrad.backends import is_lazy
 
 from . import edge_cases as ec
 from . import node_names
+from .cotangents import scale
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -60,7 +61,7 @@ def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
         if y == 0:
             return g * 0  # d(x**0)/dx = 0 everywhere, even where x**-1 is infinite
         if y == 2:
-            return g * (x + x)  # the common square: one temporary, no power
+            return scale(g, 2) * x  # the common square: no power, one pass when g is one value
         return g * (y * x ** (y - 1))
     # As PyTorch: 0 where the exponent is 0, even at x == 0 where x**(y-1) is infinite and at a
     # NaN base. Masked only there, so the rule stays differentiable in y wherever the formula is finite.

@@ -44,6 +44,7 @@ from tapegrad.testing.samples import Sample
 
 from . import references as ref
 from . import edge_cases as ec
+from .cotangents import scale
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -197,7 +198,7 @@ def _register_powers(registry: Registry) -> None:
         "square", forward=_square,
         edge_cases=ec.SQUARE,
         reference=np.square,
-        vjp=(lambda xp, g, ans, x: 2 * g * x,),
+        vjp=(lambda xp, g, ans, x: scale(g, 2) * x,),
         promotion=False, saves=("inputs",), methods=("square",), inplace_methods=("square_",),
         node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
     )

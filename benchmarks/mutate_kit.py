@@ -82,6 +82,12 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 # The score counts them apart.
 # No input tells these from the original (or only where PyTorch gives NaN as well).
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('cotangents', 'if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are', 'g.size > 1: Gt -> GtE'):
+        'a one-element cotangent scaled as a scalar broadcasts back to the same one element: only the path differs',
+    ('cotangents', 'if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are', '1 -> 2'):
+        'a two-element one-value cotangent scaled as an array gives the same values: only the path differs',
+    ('cotangents', 'return g.flat[0] * c', '0 -> 1'):
+        'every element of a one-value cotangent is the same number, and the guard ensures a second one exists',
     ('elementwise', 'shifted = xp.bitwise_left_shift(x, xp.where(inside, y, xp.zeros_like(y)))', 'xp.zeros_like -> xp.ones_like'):
         'the shift used outside [0, bits) is masked by the where() that follows: any in-range shift gives the same result',
     ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):

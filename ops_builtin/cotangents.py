@@ -20,5 +20,5 @@ __all__ = ["scale"]
 def scale(g: Any, c: float) -> Any:
     """``c * g``: a scalar of ``g``'s dtype when ``g`` is one NumPy value broadcast, else the array."""
     if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are
-        return g[(0,) * g.ndim] * c
+        return g.flat[0] * c
     return g * c

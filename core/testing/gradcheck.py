@@ -148,6 +148,36 @@ def _check_first_order(fn: Callable[..., Tensor], args: list[Any], seed: int, la
                 f"disagrees with central differences: <vjp(u), v> = {analytic!r}, finite difference "
                 f"= {numeric!r} (eps={eps}, rtol={rtol}, atol={atol}); inputs: {_describe(args)}"
             )
+    if out.requires_grad:
+        _check_one_value_cotangent(fn, args, positions, label)
+
+
+ONE_VALUE = 0.7  # not 1, so that a rule dropping the cotangent's value is seen
+
+
+def _check_one_value_cotangent(fn: Callable[..., Tensor], args: list[Any], positions: list[int], label: str) -> None:
+    """The gradient of ``fn(args).sum() * c`` equals the one with ``c`` written out as the cotangent.
+
+    Behind every ``sum`` and ``mean`` the cotangent is one value broadcast (strides 0 on NumPy), and
+    a rule may take a faster path for it (``ops_builtin.cotangents.scale``); random cotangents never
+    reach that path, so it is compared here with the written-out one, which the other checks prove.
+    """
+    with enable_grad():
+        out = fn(*args)
+    wrt = [args[i] for i in positions]
+    written = grad(out, wrt, _tensor(np.full(out._data.shape, ONE_VALUE, dtype=out._data.dtype)),
+                   allow_unused=True, retain_graph=True)
+    broadcast = grad(out.sum() * ONE_VALUE, wrt, allow_unused=True)
+    for position, a, b in zip(positions, written, broadcast):
+        a_data = 0.0 if a is None else np.asarray(a._data, dtype=np.float64)
+        b_data = 0.0 if b is None else np.asarray(b._data, dtype=np.float64)
+        if not np.allclose(a_data, b_data, rtol=1e-12, atol=1e-300, equal_nan=True):
+            worst = float(np.max(np.abs(np.asarray(a_data) - np.asarray(b_data))))
+            raise AssertionError(
+                f"{label}: the gradient for input {position} through sum() * {ONE_VALUE} (a cotangent that is "
+                f"one value broadcast) differs from the one with that cotangent written out (max |difference| "
+                f"{worst:.3g}): the VJP's path for a one-value cotangent is wrong; inputs: {_describe(args)}"
+            )
 
 
 def _evaluate(fn: Callable[..., Tensor], args: list[Any], position: int, data: np.ndarray,

@@ -47,12 +47,18 @@ BIG = reuse.BIG  # operands of this many elements and more take reuse's path (a 
 _STAND_INS: dict[tuple, ShapeDtype] = {}
 
 
-def stand_in(array: Any) -> ShapeDtype:
-    """The shared, immutable shape/dtype stand-in for ``array`` (one per shape and dtype seen)."""
+def stand_in(array: Any) -> Any:
+    """The shared, immutable shape/dtype stand-in for ``array`` (one per shape and dtype seen).
+
+    An array whose size is unknown (a lazy backend's, after a boolean mask) has none: it stands for
+    itself, a graph and no data, so that a VJP can still build an array of its shape (``zeros_like``)
+    where a stand-in's NaN shape would make none."""
     # The array type leads the key, so dtypes of different libraries are never compared.
     key = (type(array), array.shape, array.dtype)
     found = _STAND_INS.get(key)
     if found is None:
+        if has_unknown_size(array):  # NaN is not equal to itself: such a key would never be found either
+            return array
         if len(_STAND_INS) > 4096:  # programs with ever-changing shapes: keep the table small
             _STAND_INS.clear()
         found = _STAND_INS[key] = new_tuple(ShapeDtype, key[1:])

@@ -170,8 +170,10 @@ def run_backward(
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     if saves_inputs:
                         shape, dtype = io[n + i].shape, io[n + i].dtype
-                    else:
+                    elif type(io[n + i]) is ShapeDtype:
                         shape, dtype = io[n + i]
+                    else:  # an input of unknown size stands for itself (dispatch.stand_in)
+                        shape, dtype = io[n + i].shape, io[n + i].dtype
                     if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                         c = _fit(node, i, c, shape, dtype)
                 if isinstance(edge, Node):
@@ -439,7 +441,8 @@ def _sum_to_shape(xp: Any, c: Any, cshape: tuple, shape: tuple, node: Node, i: i
             f"{op.plugin!r})"
         )
     axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and cshape[lead + k] != 1)
-    c = xp.sum(c, axis=axes, keepdims=True)
+    if axes:  # none when only unknown sizes differed (NaN != NaN); and tensors' sum over () sums all, as PyTorch's
+        c = xp.sum(c, axis=axes, keepdims=True)
     return xp.reshape(c, shape) if lead else c
 
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tapegrad.backends import is_lazy
+from tapegrad.backends import has_unknown_size, is_lazy
 from tapegrad.dims import as_flag, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
@@ -139,9 +139,19 @@ def _sum_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool =
 def _spread(xp: Any, g: Any, x: Any, dim: Any) -> Any:
     """A reduction's cotangent ``g`` broadcast back over the reduced axes of ``x``. A 0-d ``g``
     (every axis reduced, no keepdim) broadcasts as it is: no reshape to all-ones first."""
-    if g.ndim == 0:
-        return xp.broadcast_to(g, x.shape)
-    return xp.broadcast_to(xp.reshape(g, kept_shape(x.shape, reduced_axes(dim, x.ndim))), x.shape)
+    try:
+        if g.ndim == 0:
+            return xp.broadcast_to(g, x.shape)
+        return xp.broadcast_to(xp.reshape(g, kept_shape(x.shape, reduced_axes(dim, x.ndim))), x.shape)
+    except (TypeError, ValueError):
+        if not has_unknown_size(x):
+            raise
+    # A size unknown until computed (Dask after a boolean mask) makes no shape to broadcast to; the
+    # input itself is kept (no stand-in for it), and an array of zeros like it has its blocks.
+    if g.ndim != x.ndim:  # new axes by indexing: Dask's expand_dims reshapes, which needs the sizes
+        axes = reduced_axes(dim, x.ndim)
+        g = g[tuple(None if i in axes else slice(None) for i in range(x.ndim))]
+    return xp.zeros_like(x, dtype=g.dtype) + g
 
 
 def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:

@@ -627,7 +627,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             if grads_wanted and got.requires_grad:
                 try:  # as users do: a scalar loss, backward() with its implicit gradient
                     (got.sum() if unknown is not None else (got * as_tensor(_variant(backend, u, variant))).sum()
-                     ).backward()
+                     ).backward(retain_graph=unknown is not None)  # kept for the create_graph run below
                 except UnknownSizeError as exc:
                     if unknown is None:
                         raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}, with "
@@ -636,6 +636,15 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                     sized_backward = False  # the documented limit: the VJP needs the unknown size
                 except Exception as exc:
                     raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}", arrays) from None
+            graphed: Sequence[Any] = ()
+            if unknown is not None and sized_backward and grads_wanted and got.requires_grad and op.second_order:
+                try:  # the rules run on tensors of unknown size too: their shapes are fitted apart
+                    graphed = autograd.grad(got.sum(), wrt, allow_unused=True, create_graph=True)
+                except UnknownSizeError as exc:
+                    limits.append(_limit(ctx, where, f"{label} backward with create_graph=True", exc))
+                except Exception as exc:
+                    raise _fail(ctx, "backends", where, f"{label} backward with create_graph=True raised "
+                                f"{_explain(exc, op)}", arrays) from None
             forced = computed() if computed is not None else 0
         if forced:
             raise _fail(ctx, "backends", where, (
@@ -649,16 +658,18 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             continue
         expected = g_ref if unknown is None else autograd.grad(want, wrt_ref, _wrap(np.ones_like(u)),
                                                                allow_unused=True, retain_graph=True)
-        for i, (a, leaf) in enumerate(zip(expected, wrt)):
-            b = leaf.grad
-            if a is None or b is None:
-                if (a is None) != (b is None):
-                    raise _fail(ctx, "backends", where, f"{label} gradient {i} is missing on one side", arrays)
-                continue
-            b_np = _computed(ctx, where, f"{label} computing gradient {i}", b, arrays)
-            if b_np.shape != a._data.shape or not np.allclose(a._data, b_np, rtol=1e-10, atol=1e-12, equal_nan=True):
-                raise _fail(ctx, "backends", where, f"{label} gradient {i} differs from NumPy's (shape {b_np.shape}, "
-                            f"NumPy's {a._data.shape})", arrays)
+        got_grads = [("", [leaf.grad for leaf in wrt])] + ([(" (create_graph=True)", graphed)] if graphed else [])
+        for how, grads in got_grads:
+            for i, (a, b) in enumerate(zip(expected, grads)):
+                if a is None or b is None:
+                    if (a is None) != (b is None):
+                        raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} is missing on one side", arrays)
+                    continue
+                b_np = _computed(ctx, where, f"{label} computing gradient {i}{how}", b, arrays)
+                if b_np.shape != a._data.shape or not np.allclose(a._data, b_np, rtol=1e-10, atol=1e-12,
+                                                                  equal_nan=True):
+                    raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} differs from NumPy's (shape "
+                                f"{b_np.shape}, NumPy's {a._data.shape})", arrays)
     return limits
 
 

@@ -134,17 +134,42 @@ def test_printing_item_and_numpy_compute():
     assert t.sum().item() == 6.0 and t.numpy().tolist() == [1.0, 2.0, 3.0]
 
 
-def test_unknown_sizes_run_forward_and_say_what_backward_needs():
+def test_unknown_sizes_run_forward_and_backward_and_say_what_a_count_needs():
     base = da.from_array(np.array([1.0, -2.0, 3.0, -4.0]), chunks=2)
     masked = tapegrad.as_tensor(base[base > 0], requires_grad=True)
     assert masked.shape[0] != masked.shape[0]  # NaN: unknown until computed
     y = (masked.exp() * 2).sum()
     assert tapegrad.compute(y)[0].item() == pytest.approx(2 * (np.e + np.e ** 3))
-    with pytest.raises(ValueError, match="unknown size.*compute_chunk_sizes"):
-        y.backward()
+    y.backward()  # sum's cotangent spread by zeros_like of the masked input, lazily
+    assert masked.grad.shape[0] != masked.grad.shape[0]
+    np.testing.assert_allclose(tapegrad.compute(masked.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+    counted = tapegrad.as_tensor(base[base > 0], requires_grad=True)
+    with pytest.raises(ValueError, match="unknown until computed.*compute_chunk_sizes"):
+        counted.exp().mean().backward()  # the mean's gradient divides by the count of the masked elements
     known = tapegrad.as_tensor(base[base > 0].compute_chunk_sizes(), requires_grad=True)
     (known.exp() * 2).sum().backward()
     np.testing.assert_allclose(tapegrad.compute(known.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+
+
+def test_partial_sums_over_an_unknown_size_spread_back_lazily():
+    x = masked([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]], requires_grad=True)
+    for dim, keepdim in [(1, False), (1, True), (0, False), (0, True), (None, False)]:
+        x.grad = None
+        x.exp().sum(dim=dim, keepdim=keepdim).sum().backward()
+        np.testing.assert_allclose(tapegrad.compute(x.grad)[0].numpy(), np.exp([[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]]))
+    x.grad = None
+    x.mean(dim=1).sum().backward()  # counts along the known dimension only
+    np.testing.assert_allclose(tapegrad.compute(x.grad)[0].numpy(), np.full((3, 2), 0.5))
+
+
+def test_second_order_over_an_unknown_size():
+    # create_graph gave [60.] for [3., 27.]: the fitted cotangent, whose NaN size differed from the
+    # input's NaN (NaN != NaN), was summed over no axes, which tensors read as every axis
+    x = masked([1.0, 3.0], requires_grad=True)
+    (g,) = tapegrad.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    (gg,) = tapegrad.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(tapegrad.compute(g)[0].numpy(), [3.0, 27.0])
+    np.testing.assert_allclose(tapegrad.compute(gg)[0].numpy(), [6.0, 18.0])
 
 
 def masked(values, requires_grad=False):

@@ -247,6 +247,20 @@ def test_a_rule_wrong_only_under_create_graph_is_caught():
     assert "failed check 'gradients'" not in message
 
 
+def test_a_rule_wrong_only_for_a_one_value_cotangent_is_caught():
+    import numpy as np
+
+    def vjp(xp, g, ans, x):  # a fast path for the cotangent behind sum and mean, which forgets the 2
+        if isinstance(g, np.ndarray) and g.size > 1 and not any(g.strides):
+            return x * g.flat[0]
+        return g * 2 * x
+
+    register("my_square", forward=lambda xp, x: x * x, vjp=(vjp,))
+    message = failures("my_square", order=1)
+    assert "failed check 'gradients'" in message
+    assert "through sum() * 0.7 (a cotangent that is one value broadcast) differs" in message
+
+
 # ---------------------------------------------------------------------------- forward values
 def test_forwards_are_checked_against_their_reference():
     import numpy as np

@@ -81,16 +81,22 @@ def _check_create_graph_agrees(fn: Callable[..., Tensor], args: list[Any], seed:
     wrt = [args[i] for i in positions]
     plain = grad(out, wrt, u, allow_unused=True, retain_graph=True)
     graphed = grad(out, wrt, u, allow_unused=True, create_graph=True)
-    for position, a, b in zip(positions, plain, graphed):
+    _assert_same_gradients(positions, plain, graphed, 1e-9, 1e-12, lambda position, worst: (
+        f"{label}: the gradient for input {position} computed with create_graph=True differs from the plain one "
+        f"(max |difference| {worst:.3g}): the VJP gives another answer when it runs on tensors; inputs: "
+        f"{_describe(args)}"))
+
+
+def _assert_same_gradients(positions: Sequence[int], first: Sequence[Any], second: Sequence[Any], rtol: float,
+                           atol: float, message: Callable[[int, float], str]) -> None:
+    """Raise ``message(position, worst difference)`` for the first input whose two gradients (None
+    meaning 0) differ."""
+    for position, a, b in zip(positions, first, second):
         a_data = 0.0 if a is None else np.asarray(a._data, dtype=np.float64)
         b_data = 0.0 if b is None else np.asarray(b._data, dtype=np.float64)
-        if not np.allclose(a_data, b_data, rtol=1e-9, atol=1e-12, equal_nan=True):
+        if not np.allclose(a_data, b_data, rtol=rtol, atol=atol, equal_nan=True):
             worst = float(np.max(np.abs(np.asarray(a_data) - np.asarray(b_data))))
-            raise AssertionError(
-                f"{label}: the gradient for input {position} computed with create_graph=True differs from "
-                f"the plain one (max |difference| {worst:.3g}): the VJP gives another answer when it runs "
-                f"on tensors; inputs: {_describe(args)}"
-            )
+            raise AssertionError(message(position, worst))
 
 
 def _tolerances(*dtypes: np.dtype) -> tuple[float, float, float]:
@@ -168,16 +174,10 @@ def _check_one_value_cotangent(fn: Callable[..., Tensor], args: list[Any], posit
     written = grad(out, wrt, _tensor(np.full(out._data.shape, ONE_VALUE, dtype=out._data.dtype)),
                    allow_unused=True, retain_graph=True)
     broadcast = grad(out.sum() * ONE_VALUE, wrt, allow_unused=True)
-    for position, a, b in zip(positions, written, broadcast):
-        a_data = 0.0 if a is None else np.asarray(a._data, dtype=np.float64)
-        b_data = 0.0 if b is None else np.asarray(b._data, dtype=np.float64)
-        if not np.allclose(a_data, b_data, rtol=1e-12, atol=1e-300, equal_nan=True):
-            worst = float(np.max(np.abs(np.asarray(a_data) - np.asarray(b_data))))
-            raise AssertionError(
-                f"{label}: the gradient for input {position} through sum() * {ONE_VALUE} (a cotangent that is "
-                f"one value broadcast) differs from the one with that cotangent written out (max |difference| "
-                f"{worst:.3g}): the VJP's path for a one-value cotangent is wrong; inputs: {_describe(args)}"
-            )
+    _assert_same_gradients(positions, written, broadcast, 1e-12, 1e-300, lambda position, worst: (
+        f"{label}: the gradient for input {position} through sum() * {ONE_VALUE} (a cotangent that is one value "
+        f"broadcast) differs from the one with that cotangent written out (max |difference| {worst:.3g}): the "
+        f"VJP's path for a one-value cotangent is wrong; inputs: {_describe(args)}"))
 
 
 def _evaluate(fn: Callable[..., Tensor], args: list[Any], position: int, data: np.ndarray,

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tapegrad.backends import has_unknown_size, is_lazy
+from tapegrad.backends import UnknownSizeError, has_unknown_size, is_lazy
 from tapegrad.dims import as_flag, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
@@ -169,7 +169,12 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any
 
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
-    n = _count(x.shape, reduced_axes(dim, x.ndim))
+    axes = reduced_axes(dim, x.ndim)
+    try:
+        n = _count(x.shape, axes)
+    except UnknownSizeError:  # a size unknown until computed (Dask after a mask): the count is lazy too
+        count = xp.sum(xp.ones_like(x, dtype=xp.float64), axis=axes, keepdims=keepdim)  # float64: no overflow
+        return _spread(xp, xp.astype(g / count, g.dtype), x, dim)
     scale = 1.0 / n if n else math.nan  # a Python float: weak, so no dtype overflows (float16 at 65,504)
     return _spread(xp, g * scale, x, dim)
 

@@ -148,10 +148,7 @@ def _spread(xp: Any, g: Any, x: Any, dim: Any) -> Any:
             raise
     # A size unknown until computed (Dask after a boolean mask) makes no shape to broadcast to; the
     # input itself is kept (no stand-in for it), and an array of zeros like it has its blocks.
-    if g.ndim != x.ndim:  # new axes by indexing: Dask's expand_dims reshapes, which needs the sizes
-        axes = reduced_axes(dim, x.ndim)
-        g = g[tuple(None if i in axes else slice(None) for i in range(x.ndim))]
-    return xp.zeros_like(x, dtype=g.dtype) + g
+    return xp.zeros_like(x, dtype=g.dtype) + _kept(xp, g, x.shape, reduced_axes(dim, x.ndim))
 
 
 def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
@@ -173,8 +170,7 @@ def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool 
     try:
         n = _count(x.shape, axes)
     except UnknownSizeError:  # a size unknown until computed (Dask after a mask): the count is lazy too
-        count = xp.sum(xp.ones_like(x, dtype=xp.float64), axis=axes, keepdims=keepdim)  # float64: no overflow
-        return _spread(xp, xp.astype(g / count, g.dtype), x, dim)
+        return _spread(xp, xp.astype(g / _lazy_count(xp, x, axes, keepdim), g.dtype), x, dim)
     scale = 1.0 / n if n else math.nan  # a Python float: weak, so no dtype overflows (float16 at 65,504)
     return _spread(xp, g * scale, x, dim)
 
@@ -196,8 +192,17 @@ def _require_floating(name: str, xp: Any, x: Any) -> None:
 
 
 def _kept(xp: Any, value: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
-    """A reduction's result (or cotangent) with its reduced dimensions back as size 1."""
-    return xp.reshape(value, kept_shape(shape, axes))
+    """A reduction's result (or cotangent) with its reduced dimensions back as size 1: new axes by
+    indexing, which needs no size (a reshape would, and Dask's expand_dims reshapes)."""
+    if value.ndim == len(shape):
+        return value  # reduced with keepdim
+    return value[tuple([None if i in axes else slice(None) for i in range(len(shape))])]
+
+
+def _lazy_count(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """The number of elements reduced over ``axes``, as an array: where a size is unknown until
+    computed (Dask after a mask), it is computed with the rest. Float64, so no dtype overflows."""
+    return xp.sum(xp.ones_like(x, dtype=xp.float64), axis=axes, keepdims=keepdims)
 
 
 # ---------------------------------------------------------------------------- prod
@@ -423,16 +428,22 @@ def _in_float64(xp: Any, x: Any, moment: Any) -> Any:
     return xp.astype(moment(xp.astype(x, xp.float64)), x.dtype)
 
 
-def _inverse_dof(shape: tuple[int, ...], axes: tuple[int, ...], correction: Any) -> float:
-    dof = _count(shape, axes) - correction
-    return 1.0 / dof if dof else math.inf  # PyTorch: infinity (NaN at the mean) when N == correction
+def _inverse_dof(xp: Any, x: Any, axes: tuple[int, ...], correction: Any) -> Any:
+    """``1 / (N - correction)``: infinity (NaN at the mean) when N == correction, as PyTorch's. A Python
+    float, or, where N is unknown until computed, a lazy array that broadcasts against ``x``."""
+    try:
+        dof = _count(x.shape, axes) - correction
+    except UnknownSizeError:
+        lazy = _lazy_count(xp, x, axes, True) - correction
+        return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))
+    return 1.0 / dof if dof else math.inf
 
 
 def _var_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
              *, correction: Any = None) -> Any:
     axes, c = _moments("var", len(x.shape), dim, correction, unbiased)
     centered = x - xp.mean(x, axis=axes, keepdims=True)
-    return _kept(xp, g, x.shape, axes) * centered * (2 * _inverse_dof(x.shape, axes, c))
+    return _kept(xp, g, x.shape, axes) * centered * (2 * _inverse_dof(xp, x, axes, c))
 
 
 def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
@@ -443,7 +454,7 @@ def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any =
     std = _kept(xp, ans, x.shape, axes)
     zero = std == 0
     scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))
-    return scale * centered * _inverse_dof(x.shape, axes, c)
+    return scale * centered * _inverse_dof(xp, x, axes, c)
 
 
 # ---------------------------------------------------------------------------- norm

@@ -134,23 +134,33 @@ def test_printing_item_and_numpy_compute():
     assert t.sum().item() == 6.0 and t.numpy().tolist() == [1.0, 2.0, 3.0]
 
 
-def test_unknown_sizes_run_forward_and_backward_and_say_what_a_count_needs():
+def test_unknown_sizes_run_forward_and_backward_with_lazy_counts():
     base = da.from_array(np.array([1.0, -2.0, 3.0, -4.0]), chunks=2)
-    masked = tapegrad.as_tensor(base[base > 0], requires_grad=True)
-    assert masked.shape[0] != masked.shape[0]  # NaN: unknown until computed
-    y = (masked.exp() * 2).sum()
+    leaf = tapegrad.as_tensor(base[base > 0], requires_grad=True)
+    assert leaf.shape[0] != leaf.shape[0]  # NaN: unknown until computed
+    y = (leaf.exp() * 2).sum()
     assert tapegrad.compute(y)[0].item() == pytest.approx(2 * (np.e + np.e ** 3))
     y.backward()  # sum's cotangent spread by zeros_like of the masked input, lazily
-    assert masked.grad.shape[0] != masked.grad.shape[0]
-    np.testing.assert_allclose(tapegrad.compute(masked.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
-    counted = tapegrad.as_tensor(base[base > 0], requires_grad=True)
-    loss = ((counted - 1.0) ** 2).mean()  # the mean's gradient divides by a count that is lazy too
+    assert leaf.grad.shape[0] != leaf.grad.shape[0]
+    np.testing.assert_allclose(tapegrad.compute(leaf.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))
+    selected = tapegrad.as_tensor(base[base > 0], requires_grad=True)
+    loss = ((selected - 1.0) ** 2).mean()  # the mean's gradient divides by a count that is lazy too
     loss.backward()
-    value, grad = tapegrad.compute(loss, counted.grad)
+    value, grad = tapegrad.compute(loss, selected.grad)
     assert value.item() == pytest.approx(2.0)
     np.testing.assert_allclose(grad.numpy(), [0.0, 2.0])
-    with pytest.raises(ValueError, match="unknown until computed.*compute_chunk_sizes"):
-        tapegrad.as_tensor(base[base > 0], requires_grad=True).var().backward()  # var's count is not lazy (yet)
+    for correction in (1, 0, 2, 3):  # 1 / (N - correction), a lazy count: infinite at N == correction
+        spread = tapegrad.as_tensor(base[base > 0], requires_grad=True)
+        spread.var(correction=correction).backward()
+        eager = tapegrad.tensor([1.0, 3.0], requires_grad=True)
+        eager.var(correction=correction).backward()
+        np.testing.assert_array_equal(tapegrad.compute(spread.grad)[0].numpy(), eager.grad.numpy())
+    values = [[0.5, 1.0], [2.0, -1.0], [0.0, 3.0]]
+    columns = masked(values, requires_grad=True)
+    columns.std(dim=0).sum().backward()  # along the unknown dimension: a lazy count per column
+    eager = tapegrad.tensor(values, requires_grad=True)
+    eager.std(dim=0).sum().backward()
+    np.testing.assert_allclose(tapegrad.compute(columns.grad)[0].numpy(), eager.grad.numpy())
     known = tapegrad.as_tensor(base[base > 0].compute_chunk_sizes(), requires_grad=True)
     (known.exp() * 2).sum().backward()
     np.testing.assert_allclose(tapegrad.compute(known.grad)[0].numpy(), 2 * np.exp([1.0, 3.0]))

@@ -15,7 +15,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "node_name_for"]
+__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "Later", "node_name_for"]
 
 Forward = Callable[..., Any]
 VJP = Callable[..., Any]
@@ -37,6 +37,25 @@ def node_name_for(op_name: str) -> str:
     PyTorch's are (ops named otherwise, ``LinalgSolveExBackward0``, declare ``node_name``)."""
     leaf = op_name.rpartition(".")[2]
     return "".join(part[:1].upper() + part[1:] for part in leaf.split("_") if part) + "Backward0"
+
+
+class Later:
+    """A declaration for the conformance kit made when the kit first reads it:
+    ``register_op(..., samples=Later(lambda: kit.SQUARE))``, for ``samples``, ``edge_cases`` and
+    ``reference``. Seeded matrices, special points and NumPy references can cost more to make than
+    registering the op; a user's first op builds the op table, and only the kit reads them. The
+    op's ``samples`` (``edge_cases``, ``reference``) is what ``make()`` returns, checked then as
+    ``register_op`` checks a value given directly."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        if not callable(make):
+            raise TypeError(f"Later takes a function making the declaration, got {type(make).__name__}")
+        self.make = make
+
+    def __repr__(self) -> str:
+        return f"Later({getattr(self.make, '__qualname__', self.make)!r})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +128,36 @@ class OpDef:
         if self.vjp_all is None:
             return False
         return self.differentiable is None or (i < len(self.differentiable) and self.differentiable[i])
+
+
+class _KitDeclaration:
+    """An OpDef field the kit reads (``samples``, ``edge_cases``, ``reference``): a ``Later`` given at
+    registration is made, checked and kept on first read, so every reader sees the value itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, op: Any, owner: Any = None) -> Any:
+        if op is None:
+            return self
+        value = op.__dict__[self.name]
+        if type(value) is Later:
+            where = f"plugin {op.plugin!r}, op {op.name!r}"
+            try:
+                value = value.make()
+            except Exception as exc:
+                raise RegistrationError(f"{where}: making its {self.name} failed: {type(exc).__name__}: {exc}") from exc
+            if self.name != "samples":
+                value = _kit_facts(where, op.nin, False, **{self.name: value})[self.name]
+            op.__dict__[self.name] = value
+        return value
+
+    def __set__(self, op: Any, value: Any) -> None:  # the dataclass's __init__; the frozen class refuses others
+        op.__dict__[self.name] = value
+
+
+for _name in ("samples", "edge_cases", "reference"):
+    setattr(OpDef, _name, _KitDeclaration(_name))
 
 
 @dataclass(frozen=True, eq=False)
@@ -736,23 +785,27 @@ def _check_reads(where: str, reads: Sequence[Sequence[int | str]], vjps: tuple |
     return table
 
 
-def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any, edge_cases: Any) -> dict[str, Any]:
+def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any = None,
+               edge_cases: Any = ()) -> dict[str, Any]:
     """The conformance kit's declarations, validated: ``zero_gradient`` (True for every input,
     or one bool per input) says the derivative is zero by definition wherever it exists
     (``floor``, comparisons); ``reference`` is a NumPy function ``reference(*arrays, **params)``
     or a sequence of ``tapegrad.testing.EdgeCase`` giving values; ``edge_cases`` special points
-    with expected values and gradients."""
+    with expected values and gradients. A ``Later`` is checked when the kit first reads it."""
     if isinstance(zero_gradient, bool):
         zeros: tuple[bool, ...] = (zero_gradient,) * (nin or 0) if zero_gradient else ()
     else:
         zeros = tuple(bool(z) for z in zero_gradient)
         if nin is not None and len(zeros) != nin:
             raise RegistrationError(f"{where}: zero_gradient lists {len(zeros)} inputs, forward takes {nin}")
-    if reference is not None and not callable(reference) and not isinstance(reference, (list, tuple)):
+    if reference is not None and type(reference) is not Later and not callable(reference) \
+            and not isinstance(reference, (list, tuple)):
         raise RegistrationError(f"{where}: reference must be a function or a sequence of EdgeCase points")
-    if not isinstance(edge_cases, (list, tuple)):
-        raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
-    return dict(zero_gradient=zeros, reference=reference, edge_cases=tuple(edge_cases))
+    if type(edge_cases) is not Later:
+        if not isinstance(edge_cases, (list, tuple)):
+            raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
+        edge_cases = tuple(edge_cases)
+    return dict(zero_gradient=zeros, reference=reference, edge_cases=edge_cases)
 
 
 def _callable_or_none(where: str, what: str, value: Any) -> Any:

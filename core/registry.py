@@ -15,7 +15,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "Later", "node_name_for"]
+__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "Later", "LaterModule", "node_name_for"]
 
 Forward = Callable[..., Any]
 VJP = Callable[..., Any]
@@ -56,6 +56,34 @@ class Later:
 
     def __repr__(self) -> str:
         return f"Later({getattr(self.make, '__qualname__', self.make)!r})"
+
+
+class LaterModule:
+    """A module of kit declarations, imported when the kit first reads one of them:
+    ``ec = LaterModule("my_plugin.edge_cases")``, then ``edge_cases=ec.ADD`` is
+    ``Later(lambda: my_plugin.edge_cases.ADD)``, and ``ec(lambda ec: ec.ADD + ec.SUB)`` a ``Later``
+    of any expression over the module."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _module(self) -> Any:
+        import importlib
+
+        return importlib.import_module(self._name)
+
+    def __getattr__(self, attr: str) -> Later:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return Later(lambda: getattr(self._module(), attr))
+
+    def __call__(self, read: Callable[[Any], Any]) -> Later:
+        return Later(lambda: read(self._module()))
+
+    def __repr__(self) -> str:
+        return f"LaterModule({self._name!r})"
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import math
 import numbers
 import operator
@@ -51,7 +50,7 @@ import numpy as np
 
 from tapegrad import Tensor
 from tapegrad.dims import axis
-from tapegrad.registry import Later
+from tapegrad.registry import LaterModule
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
@@ -61,11 +60,7 @@ from .linalg import _mT
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-
-def _kit(read: Callable[[Any], Any]) -> Later:
-    """A declaration read from linalg_kit.py (its seeded matrices cost a tenth of a user's first op),
-    which is imported when the conformance kit first asks for it."""
-    return Later(lambda: read(importlib.import_module(__package__ + ".linalg_kit")))
+kit = LaterModule(__package__ + ".linalg_kit")  # seeded matrices: a tenth of a first op, made when the kit asks
 
 
 class LinAlgError(RuntimeError):
@@ -657,56 +652,56 @@ def register(registry: Registry) -> None:
         registry.register_op("linalg." + name, promotion=False, **kw)
 
     op("solve", forward=_solve, vjp=(_solve_vjp_a, _solve_vjp_b), saves=("inputs", "output"),
-       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=_kit(lambda kit: kit.SOLVE_SAMPLES), edge_cases=_kit(lambda kit: kit.SAME_DTYPE_RAISES),
+       reads=((0, 1, "output"), (0, 1)), node_name="LinalgSolveExBackward0", samples=kit.SOLVE_SAMPLES, edge_cases=kit.SAME_DTYPE_RAISES,
        reference=lambda a, b, left=True: (np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 or b.shape == a.shape[:-1]
                                           else np.linalg.solve(a, b)) if left
        else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
     op("solve_triangular", forward=_solve_triangular, vjp=(_solve_triangular_vjp_a, _solve_triangular_vjp_b),
-       reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=_kit(lambda kit: kit.SOLVE_TRIANGULAR_SAMPLES),
-       reference=_kit(lambda kit: kit._solve_triangular_reference))
-    op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=_kit(lambda kit: kit.SQUARE),
-       edge_cases=_kit(lambda kit: kit.INV_EDGES),
+       reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=kit.SOLVE_TRIANGULAR_SAMPLES,
+       reference=kit._solve_triangular_reference)
+    op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=kit.SQUARE,
+       edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)
-    op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=_kit(lambda kit: kit.SQUARE),
-       edge_cases=_kit(lambda kit: kit.DET_EDGES + kit.SQUARE_RAISES),
+    op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
+       edge_cases=kit(lambda kit: kit.DET_EDGES + kit.SQUARE_RAISES),
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
-       node_name="LinalgSlogdetBackward0", reference=_kit(lambda kit: kit._slogdet_reference),
-       samples=_kit(lambda kit: [Sample(s.inputs[0], output=o) for s in kit.SQUARE for o in ("sign", "logabsdet")]
+       node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
+       samples=kit(lambda kit: [Sample(s.inputs[0], output=o) for s in kit.SQUARE for o in ("sign", "logabsdet")]
        + [Sample(-kit._well_conditioned((3, 3), 50), output="logabsdet")]))
-    registry.register_composite("linalg.slogdet", _slogdet, samples=_kit(lambda kit: kit.SQUARE),
+    registry.register_composite("linalg.slogdet", _slogdet, samples=kit.SQUARE,
                                 reference=lambda a: tuple(np.linalg.slogdet(a)))
     op("vector_norm", forward=_vector_norm, vjp=(_vector_norm_vjp,), params=("ord", "dim", "keepdim"),
-       node_name="LinalgVectorNormBackward0", samples=_kit(lambda kit: kit.VECTOR_NORM_SAMPLES), edge_cases=_kit(lambda kit: kit.VECTOR_NORM_EDGES),
+       node_name="LinalgVectorNormBackward0", samples=kit.VECTOR_NORM_SAMPLES, edge_cases=kit.VECTOR_NORM_EDGES,
        reference=lambda x, ord=2, dim=None, keepdim=False: np.asarray(
            np.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)))
-    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=_kit(lambda kit: kit._matrix_norm_reference), samples=_kit(lambda kit: [
+    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=kit._matrix_norm_reference, samples=kit(lambda kit: [
         Sample(kit._distinct_singular((3, 3), 51)), Sample(kit._distinct_singular((2, 3, 2), 52), ord="nuc"),
         Sample(kit._distinct_singular((3, 2), 53), ord=2), Sample(kit._distinct_singular((3, 2), 54), ord=-2),
         Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
-        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES), edge_cases=_kit(lambda kit: kit.MATRIX_NORM_RAISES))
-    registry.register_composite("linalg.norm", _norm, reference=_kit(lambda kit: kit._norm_reference), samples=_kit(lambda kit: [
+        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES), edge_cases=kit.MATRIX_NORM_RAISES)
+    registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=kit(lambda kit: [
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
         Sample((2, 3, 4), dim=(0, 2))] + kit.NORM_MORE_SAMPLES))
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=_kit(lambda kit: kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES),
-       edge_cases=_kit(lambda kit: kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES), reference=_kit(lambda kit: kit._expm_reference))
-    registry.register_composite("linalg.matrix_power", _matrix_power, samples=_kit(lambda kit: [
+       node_name="LinalgMatrixExpBackward0", samples=kit(lambda kit: kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES),
+       edge_cases=kit(lambda kit: kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES), reference=kit._expm_reference)
+    registry.register_composite("linalg.matrix_power", _matrix_power, samples=kit(lambda kit: [
         Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
         Sample((2, 2), n=0), Sample((2, 2), n=1)]),
         reference=lambda a, n: np.linalg.matrix_power(a, n))
-    registry.register_composite("linalg.multi_dot", _multi_dot, samples=_kit(lambda kit: [
+    registry.register_composite("linalg.multi_dot", _multi_dot, samples=kit(lambda kit: [
         Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
         for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))]
         + [Sample([kit._well_conditioned((2, 3), 60), kit._well_conditioned((3, 2), 61)]),
            Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])]  # PyTorch's form: one list
-        + kit.MULTI_DOT_MORE_SAMPLES), edge_cases=_kit(lambda kit: kit.MULTI_DOT_RAISES),
+        + kit.MULTI_DOT_MORE_SAMPLES), edge_cases=kit.MULTI_DOT_RAISES,
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
-       reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=_kit(lambda kit: kit.CROSS_SAMPLES),
-       reference=_kit(lambda kit: kit._cross_reference))
+       reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,
+       reference=kit._cross_reference)
     op("diagonal", forward=_diagonal, vjp=(_diagonal_vjp,), saves=(), node_name="DiagonalBackward0",
-       samples=_kit(lambda kit: kit.DIAGONAL_SAMPLES), reference=_kit(lambda kit: kit._diagonal_reference))
+       samples=kit.DIAGONAL_SAMPLES, reference=kit._diagonal_reference)
     registry.register_composite("linalg.vecdot", _vecdot, samples=[
         Sample((3,), (3,)), Sample((2, 3), (2, 3)), Sample((2, 3), (3,)), Sample((3, 2), (3, 2), dim=0)],
         reference=lambda x, y, dim=-1: np.sum(x * y, axis=dim))

@@ -275,6 +275,8 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
     """The first name (op name, alias or Tensor method) one of ``ops``, or of the methods registered
     as ``functions``, would take from what the table holds, unless overriding; or a method that
     could not be bound at all."""
+    if not ops and not functions:  # a backend plugin: nothing of the table's changes, nothing to check again
+        return None
     taken = dict(new.ops)
     methods = {method: owner for method, (owner, _) in new.methods.items()}
     owners = {method: plugin for method, (_, plugin) in new.method_functions.items()}

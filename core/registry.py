@@ -284,7 +284,7 @@ class Registry:
         override: bool = False,
         zero_gradient: bool | Sequence[bool] = False,
         reference: Any = None,
-        edge_cases: Sequence[Any] = (),
+        edge_cases: Sequence[Any] | Later = (),
         identity: Callable[..., bool] | None = None,
         inspects_values: bool | Sequence[str] = False,
         promotion_by_param: Mapping[str, str] | None = None,
@@ -474,7 +474,7 @@ class Registry:
         inplace_methods: Sequence[str] = (),
         override: bool = False,
         reference: Any = None,
-        edge_cases: Sequence[Any] = (),
+        edge_cases: Sequence[Any] | Later = (),
         node_name: str | Callable[..., str | None] | None = None,
         inspects_values: bool | Sequence[str] = False,
     ) -> None:

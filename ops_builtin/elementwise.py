@@ -660,10 +660,13 @@ def _logical_not(xp: Any, x: Any) -> Any:
 
 
 def _register_logical(registry: Registry) -> None:
+    def points(name: str) -> Any:  # its special points, read when the kit asks
+        return ec(lambda module: module.LOGICAL[name])
+
     for name, forward in (("logical_and", _logical_and), ("logical_or", _logical_or),
                           ("logical_xor", _logical_xor), ("logical_not", _logical_not)):
         registry.register_op(name, forward=forward, methods=(name,), inplace_methods=(f"{name}_",),
-                             edge_cases=ec(lambda ec, name=name: ec.LOGICAL[name]),
+                             edge_cases=points(name),
                              zero_gradient=True,
                              reference=getattr(np, name),
                              broadcasts=name != "logical_not", promotion="bool")

@@ -188,7 +188,7 @@ def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]
     """Stands in for ``op``'s apply until its first call, which builds it (``make_apply``), puts it
     everywhere the stand-in was bound (Tensor methods and operators, modules) and runs it.
 
-    Building all ~340 applies when the table was built was a sixth of a user's first op; after
+    Building all ~340 applies when the table was built was a tenth of a user's first op; after
     its first call an op runs its built apply directly, as if it had been built eagerly. Only a
     reference taken before that call (``f = tapegrad.sin``) goes on through this function."""
 
@@ -211,7 +211,6 @@ def _build_apply(op: OpDef, new: OpTable, default: Backend, stand_in: Callable[.
                 if vars(owner).get(name) is value:  # still ours: not unbound or rebound since
                     setattr(owner, name, factory(op))
     return op.apply
-
 
 
 _announced: set[str] = set()  # side effects already warned about, so a rebuild does not repeat them

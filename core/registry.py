@@ -57,6 +57,12 @@ class Later:
     def __repr__(self) -> str:
         return f"Later({getattr(self.make, '__qualname__', self.make)!r})"
 
+    def _refuse(self, *args: Any) -> Any:
+        raise TypeError("a Later is made only when the kit reads it, so it cannot be combined at registration: "
+                        "make the whole expression later (LaterModule: kit(lambda kit: kit.A + kit.B))")
+
+    __add__ = __radd__ = __getitem__ = _refuse
+
 
 class LaterModule:
     """A module of kit declarations, imported when the kit first reads one of them:
@@ -830,8 +836,9 @@ def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any =
             and not isinstance(reference, (list, tuple)):
         raise RegistrationError(f"{where}: reference must be a function or a sequence of EdgeCase points")
     if type(edge_cases) is not Later:
-        if not isinstance(edge_cases, (list, tuple)):
-            raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
+        if not isinstance(edge_cases, (list, tuple)) or any(type(point) is Later for point in edge_cases):
+            raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase (or one "
+                                    "Later making the whole sequence)")
         edge_cases = tuple(edge_cases)
     return dict(zero_gradient=zeros, reference=reference, edge_cases=edge_cases)
 

@@ -204,6 +204,18 @@ def test_a_later_declaration_that_is_wrong_says_so_naming_plugin_and_op_when_rea
         getattr(op, keyword)
 
 
+def test_laters_combined_at_registration_are_refused_saying_how_to_combine_them():
+    points = LaterModule("tg_lazy_points_never_imported")
+    for combine in (lambda: points.A + points.B, lambda: points.A[:2], lambda: [1] + points.A):
+        with pytest.raises(TypeError, match=r"make the whole expression later"):
+            combine()
+    with pytest.raises(RegistrationError, match=r"edge_cases must be a sequence of tapegrad.testing.EdgeCase \(or one "
+                                                r"Later making the whole sequence\)"):
+        Registry("p").register_op("twice", forward=lambda xp, x: 2 * x, vjp=(lambda xp, g, out, x: 2 * g,),
+                                  edge_cases=[points.A])
+    assert "tg_lazy_points_never_imported" not in sys.modules
+
+
 def test_a_later_module_is_imported_when_a_declaration_of_it_is_first_read(tmp_path, monkeypatch):
     (tmp_path / "tg_lazy_points.py").write_text(textwrap.dedent("""
         from tapegrad.testing import EdgeCase

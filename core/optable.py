@@ -73,10 +73,9 @@ _ORIGINAL_TENSOR_ATTRS = frozenset(vars(Tensor))
 def table() -> OpTable:
     """The current table, built now if needed."""
     t = _table
-    if t is None:
+    while t is None:  # another thread's invalidate() may drop the table between the build and this read
         ensure_built()
         t = _table
-        assert t is not None
     return t
 
 

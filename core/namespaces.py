@@ -37,6 +37,8 @@ def prefixes_of(names: Iterable[str]) -> set[str]:
     """Every namespace the dotted ``names`` make: ``nn.functional.relu`` gives ``nn`` and ``nn.functional``."""
     found: set[str] = set()
     for public in names:
+        if "." not in public:  # most are flat: the table asks this of every name for each plugin
+            continue
         parts = public.split(".")[:-1]
         for k in range(1, len(parts) + 1):
             found.add(".".join(parts[:k]))

@@ -50,6 +50,8 @@ class OpTable:
     method_functions: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
     namespaces: frozenset[str] = frozenset()  # "linalg", "nn", "nn.functional": prefixes of dotted op names
     backends: BackendTable = field(init=False)  # by name; deferred ones are loaded on first use
+    # ops whose apply is not built yet -> where their stand-in is bound: (owner, name, value, factory)
+    unbuilt: dict[OpDef, list[tuple[Any, str, Any, Callable[[OpDef], Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.backends = BackendTable(self.backend_of, self.ops)
@@ -71,10 +73,9 @@ _ORIGINAL_TENSOR_ATTRS = frozenset(vars(Tensor))
 def table() -> OpTable:
     """The current table, built now if needed."""
     t = _table
-    if t is None:
+    while t is None:  # another thread's invalidate() may drop the table between the build and this read
         ensure_built()
         t = _table
-        assert t is not None
     return t
 
 
@@ -177,8 +178,38 @@ def _build() -> OpTable:
     default = new.backends.get("numpy") or next(iter(new.backends.values()), None)
     if default is not None:
         for op in new.canonical_ops():
-            object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))
+            object.__setattr__(op, "apply", _unbuilt(op, new, default))
+            new.unbuilt[op] = []
     return new
+
+
+def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]:
+    """Stands in for ``op``'s apply until its first call, which builds it (``make_apply``), puts it
+    everywhere the stand-in was bound (Tensor methods and operators, modules) and runs it.
+
+    Building all ~340 applies when the table was built was a tenth of a user's first op; after
+    its first call an op runs its built apply directly, as if it had been built eagerly. Only a
+    reference taken before that call (``f = tapegrad.sin``) goes on through this function."""
+
+    def apply(*args: Any, **params: Any) -> Tensor:
+        built = op.apply
+        if built is apply:
+            built = _build_apply(op, new, default, apply)
+        return built(*args, **params)
+
+    apply.__name__ = apply.__qualname__ = op.name
+    apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
+    return apply
+
+
+def _build_apply(op: OpDef, new: OpTable, default: Backend, stand_in: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    with _lock:  # once, whichever thread calls first
+        if op.apply is stand_in:
+            object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))
+            for owner, name, value, factory in new.unbuilt.pop(op, ()):
+                if vars(owner).get(name) is value:  # still ours: not unbound or rebound since
+                    setattr(owner, name, factory(op))
+    return op.apply
 
 
 _announced: set[str] = set()  # side effects already warned about, so a rebuild does not repeat them
@@ -242,6 +273,8 @@ def _first_clash(new: OpTable, ops: list[tuple[OpDef, bool]],
     """The first name (op name, alias or Tensor method) one of ``ops``, or of the methods registered
     as ``functions``, would take from what the table holds, unless overriding; or a method that
     could not be bound at all."""
+    if not ops and not functions:  # a backend plugin: nothing of the table's changes, nothing to check again
+        return None
     taken = dict(new.ops)
     methods = {method: owner for method, (owner, _) in new.methods.items()}
     owners = {method: plugin for method, (_, plugin) in new.method_functions.items()}
@@ -349,14 +382,14 @@ def _bind(new: OpTable) -> None:
             continue
         if inplace and id(op) not in inplace_of:
             inplace_of[id(op)] = make_inplace(op)
-        setattr(Tensor, method, inplace_of[id(op)] if inplace else op.apply)
+        _put(new, op, Tensor, method, inplace_of[id(op)] if inplace else op.apply, make_inplace if inplace else _apply)
         new.bound["tensor"].append(method)
     for method, (function, _) in new.method_functions.items():
         setattr(Tensor, method, function)
         new.bound["tensor"].append(method)
     binders: tuple[tuple[dict[str, str], Callable[[OpDef], Any]], ...] = (
-        (operators.BINARY, lambda found: found.apply),
-        (operators.UNARY, lambda found: found.apply),
+        (operators.BINARY, _apply),
+        (operators.UNARY, _apply),
         (operators.REFLECTED, lambda found: _reflected(found.apply)),
         (operators.INPLACE, make_inplace),
         ({"__getitem__": operators.INDEXING["__getitem__"]}, lambda found: _getitem(found.apply)),
@@ -366,20 +399,33 @@ def _bind(new: OpTable) -> None:
         for dunder, name in dunders.items():
             found = new.ops.get(name)
             if found is not None and found.apply is not None:
-                setattr(Tensor, dunder, bind(found))
+                _put(new, found, Tensor, dunder, bind(found), bind)
     for module_name in ("tapegrad", "tapegrad.ops"):
         module = sys.modules.get(module_name)
         if module is None:
             continue
         for public, op in new.ops.items():
             if op.apply is not None and "." not in public and public not in vars(module):
-                setattr(module, public, op.apply)
+                _put(new, op, module, public, op.apply, _apply)
                 new.bound["module"].append(f"{module_name}:{public}")
     attach(new.namespaces)
     for prefix in new.namespaces:
         namespace = namespace_module(prefix)
         if namespace is not None:
             _bind_namespace(new, namespace, prefix)
+
+
+def _apply(op: OpDef) -> Callable[..., Tensor]:
+    return op.apply
+
+
+def _put(new: OpTable, op: OpDef, owner: Any, name: str, value: Any, factory: Callable[[OpDef], Any]) -> None:
+    """Bind ``value`` (made by ``factory(op)``) as ``owner.name``, remembering to make it again from the
+    built apply while ``op``'s is a stand-in (see ``_unbuilt``)."""
+    setattr(owner, name, value)
+    waiting = new.unbuilt.get(op)
+    if waiting is not None:
+        waiting.append((owner, name, value, factory))
 
 
 def bind_namespace(module: Any) -> None:
@@ -392,7 +438,7 @@ def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
     for public, op in new.ops.items():
         namespace, leaf = split(public)
         if namespace == prefix and op.apply is not None and leaf not in vars(module):
-            setattr(module, leaf, op.apply)
+            _put(new, op, module, leaf, op.apply, _apply)
             new.bound["module"].append(f"{module.__name__}:{leaf}")
 
 

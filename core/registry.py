@@ -15,7 +15,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "node_name_for"]
+__all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "Later", "LaterModule", "node_name_for"]
 
 Forward = Callable[..., Any]
 VJP = Callable[..., Any]
@@ -37,6 +37,59 @@ def node_name_for(op_name: str) -> str:
     PyTorch's are (ops named otherwise, ``LinalgSolveExBackward0``, declare ``node_name``)."""
     leaf = op_name.rpartition(".")[2]
     return "".join(part[:1].upper() + part[1:] for part in leaf.split("_") if part) + "Backward0"
+
+
+class Later:
+    """A declaration for the conformance kit made when the kit first reads it:
+    ``register_op(..., samples=Later(lambda: kit.SQUARE))``, for ``samples``, ``edge_cases`` and
+    ``reference``. Seeded matrices, special points and NumPy references can cost more to make than
+    registering the op; a user's first op builds the op table, and only the kit reads them. The
+    op's ``samples`` (``edge_cases``, ``reference``) is what ``make()`` returns, checked then as
+    ``register_op`` checks a value given directly."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        if not callable(make):
+            raise TypeError(f"Later takes a function making the declaration, got {type(make).__name__}")
+        self.make = make
+
+    def __repr__(self) -> str:
+        return f"Later({getattr(self.make, '__qualname__', self.make)!r})"
+
+    def _refuse(self, *args: Any) -> Any:
+        raise TypeError("a Later is made only when the kit reads it, so it cannot be combined at registration: "
+                        "make the whole expression later (LaterModule: kit(lambda kit: kit.A + kit.B))")
+
+    __add__ = __radd__ = __getitem__ = _refuse
+
+
+class LaterModule:
+    """A module of kit declarations, imported when the kit first reads one of them:
+    ``ec = LaterModule("my_plugin.edge_cases")``, then ``edge_cases=ec.ADD`` is
+    ``Later(lambda: my_plugin.edge_cases.ADD)``, and ``ec(lambda ec: ec.ADD + ec.SUB)`` a ``Later``
+    of any expression over the module."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _module(self) -> Any:
+        import importlib
+
+        return importlib.import_module(self._name)
+
+    def __getattr__(self, attr: str) -> Later:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return Later(lambda: getattr(self._module(), attr))
+
+    def __call__(self, read: Callable[[Any], Any]) -> Later:
+        return Later(lambda: read(self._module()))
+
+    def __repr__(self) -> str:
+        return f"LaterModule({self._name!r})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +162,36 @@ class OpDef:
         if self.vjp_all is None:
             return False
         return self.differentiable is None or (i < len(self.differentiable) and self.differentiable[i])
+
+
+class _KitDeclaration:
+    """An OpDef field the kit reads (``samples``, ``edge_cases``, ``reference``): a ``Later`` given at
+    registration is made, checked and kept on first read, so every reader sees the value itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, op: Any, owner: Any = None) -> Any:
+        if op is None:
+            return self
+        value = op.__dict__[self.name]
+        if type(value) is Later:
+            where = f"plugin {op.plugin!r}, op {op.name!r}"
+            try:
+                value = value.make()
+            except Exception as exc:
+                raise RegistrationError(f"{where}: making its {self.name} failed: {type(exc).__name__}: {exc}") from exc
+            if self.name != "samples":
+                value = _kit_facts(where, op.nin, False, **{self.name: value})[self.name]
+            op.__dict__[self.name] = value
+        return value
+
+    def __set__(self, op: Any, value: Any) -> None:  # the dataclass's __init__; the frozen class refuses others
+        op.__dict__[self.name] = value
+
+
+for _name in ("samples", "edge_cases", "reference"):
+    setattr(OpDef, _name, _KitDeclaration(_name))
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,7 +290,7 @@ class Registry:
         override: bool = False,
         zero_gradient: bool | Sequence[bool] = False,
         reference: Any = None,
-        edge_cases: Sequence[Any] = (),
+        edge_cases: Sequence[Any] | Later = (),
         identity: Callable[..., bool] | None = None,
         inspects_values: bool | Sequence[str] = False,
         promotion_by_param: Mapping[str, str] | None = None,
@@ -397,7 +480,7 @@ class Registry:
         inplace_methods: Sequence[str] = (),
         override: bool = False,
         reference: Any = None,
-        edge_cases: Sequence[Any] = (),
+        edge_cases: Sequence[Any] | Later = (),
         node_name: str | Callable[..., str | None] | None = None,
         inspects_values: bool | Sequence[str] = False,
     ) -> None:
@@ -736,23 +819,28 @@ def _check_reads(where: str, reads: Sequence[Sequence[int | str]], vjps: tuple |
     return table
 
 
-def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any, edge_cases: Any) -> dict[str, Any]:
+def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any = None,
+               edge_cases: Any = ()) -> dict[str, Any]:
     """The conformance kit's declarations, validated: ``zero_gradient`` (True for every input,
     or one bool per input) says the derivative is zero by definition wherever it exists
     (``floor``, comparisons); ``reference`` is a NumPy function ``reference(*arrays, **params)``
     or a sequence of ``tapegrad.testing.EdgeCase`` giving values; ``edge_cases`` special points
-    with expected values and gradients."""
+    with expected values and gradients. A ``Later`` is checked when the kit first reads it."""
     if isinstance(zero_gradient, bool):
         zeros: tuple[bool, ...] = (zero_gradient,) * (nin or 0) if zero_gradient else ()
     else:
         zeros = tuple(bool(z) for z in zero_gradient)
         if nin is not None and len(zeros) != nin:
             raise RegistrationError(f"{where}: zero_gradient lists {len(zeros)} inputs, forward takes {nin}")
-    if reference is not None and not callable(reference) and not isinstance(reference, (list, tuple)):
+    if reference is not None and type(reference) is not Later and not callable(reference) \
+            and not isinstance(reference, (list, tuple)):
         raise RegistrationError(f"{where}: reference must be a function or a sequence of EdgeCase points")
-    if not isinstance(edge_cases, (list, tuple)):
-        raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase")
-    return dict(zero_gradient=zeros, reference=reference, edge_cases=tuple(edge_cases))
+    if type(edge_cases) is not Later:
+        if not isinstance(edge_cases, (list, tuple)) or any(type(point) is Later for point in edge_cases):
+            raise RegistrationError(f"{where}: edge_cases must be a sequence of tapegrad.testing.EdgeCase (or one "
+                                    "Later making the whole sequence)")
+        edge_cases = tuple(edge_cases)
+    return dict(zero_gradient=zeros, reference=reference, edge_cases=edge_cases)
 
 
 def _callable_or_none(where: str, what: str, value: Any) -> Any:
@@ -918,7 +1006,7 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
     required, optional = static
     npositional, partial = 3 + (nin or 0), nin is None  # xp, g, out and the inputs
     for i, rule in enumerate(rules):
-        if rule is None:
+        if rule is None or _plainly_binds(rule, npositional, required, optional):
             continue
         parameters = _parameters(rule)
         if parameters is None:
@@ -930,6 +1018,31 @@ def _check_vjp_signatures(rules: Sequence[VJP | None], per_input: bool, nin: int
             continue
         arguments = ("xp", "g", "out", *(f"input{k}" for k in range(nin or 0)))
         _refuse_vjp_signature(rule, i, per_input, nin, arguments, required, optional, where)
+
+
+def _plainly_binds(rule: VJP, npositional: int, required: list[str] | None, optional: list[str]) -> bool:
+    """Whether ``rule`` binds as ``_check_vjp_signatures`` asks (``npositional`` arguments, the forward's
+    ``required`` params, then those and the ``optional`` ones by keyword), read from a plain function's
+    code object without building its parameter list. False: not plainly so, and the rule is read in
+    full (``_binds_quickly``), which also answers every case this says yes to; this one answers
+    most of the ~600 rules a first op checks."""
+    if type(rule) is not types.FunctionType or "__wrapped__" in rule.__dict__ or "__signature__" in rule.__dict__:
+        return False
+    code = rule.__code__
+    nargs = code.co_argcount
+    if nargs < npositional or code.co_posonlyargcount or code.co_flags & _CO_VARARGS \
+            or nargs - len(rule.__defaults__ or ()) > npositional:  # too few, or one past the arguments unfilled
+        return False
+    names = code.co_varnames
+    kwonly = names[nargs:nargs + code.co_kwonlyargcount]
+    kwdefaults = rule.__kwdefaults__ or {}
+    needed = [name for name in kwonly if name not in kwdefaults]
+    given = needed if required is None else required
+    if any(name not in given for name in needed):
+        return False
+    by_keyword = {*names[npositional:nargs], *kwonly}
+    varkw = code.co_flags & _CO_VARKEYWORDS
+    return all(name in by_keyword or (varkw and name not in names[:npositional]) for name in (*given, *optional))
 
 
 def _refuse_vjp_signature(rule: VJP, i: int, per_input: bool, nin: int | None, arguments: Sequence[str],

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from tapegrad.batching import along, batch_size, elementwise, logical_ndim, reduction, shift_dims, to_front
-import string
 
 import numpy as np
 
 from tapegrad.dims import axis
 from tapegrad.dtypes import to_numpy_dtype
 from tapegrad.tensor import Tensor
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # string.ascii_letters (importing string compiles a regex)
 
 Call = Callable[..., Any]
 Dims = Sequence[Any]
@@ -184,7 +185,7 @@ def contract(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
     """``contract`` (einsum): the batch gets a letter of its own, in front of each batched operand's
     subscripts and of the output's."""
     equation = params["equation"]
-    free = [c for c in string.ascii_letters if c not in equation]
+    free = [c for c in LETTERS if c not in equation]
     if not free or "->" not in equation:
         return NotImplemented
     letter = free[0]

@@ -27,14 +27,16 @@ import numpy as np
 from tapegrad.dims import axis
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import Sample
+from tapegrad.registry import LaterModule
 
 from . import batching_rules as batch
 from . import node_names
 from . import references as ref
-from . import edge_cases as ec
 
 if TYPE_CHECKING:
     from tapegrad import Registry
+
+ec = LaterModule(__package__ + ".edge_cases")  # the special points, made when the kit asks
 
 
 # ------------------------------------------------------------------------------ keys
@@ -59,17 +61,17 @@ def _part(k: Any) -> Any:
     return k
 
 
-_NUMPY_WORDS = (  # NumPy's indexing errors, and PyTorch's words for each
-    (re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)"),
+_NUMPY_WORDS = (  # NumPy's indexing errors, and PyTorch's words for each (compiled by re when first met)
+    (r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)",
      r"index \1 is out of bounds for dimension \2 with size \3"),
-    (re.compile(r"too many indices for array: array is 0-dimensional.*"),
+    (r"too many indices for array: array is 0-dimensional.*",
      "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert "
      "a 0-dim tensor to a number"),
-    (re.compile(r"too many indices for array: array is (\d+)-dimensional.*"), r"too many indices for tensor of dimension \1"),
-    (re.compile(r"arrays used as indices must be of integer \(or boolean\) type"),
+    (r"too many indices for array: array is (\d+)-dimensional.*", r"too many indices for tensor of dimension \1"),
+    (r"arrays used as indices must be of integer \(or boolean\) type",
      "tensors used as indices must be long, int, byte or bool tensors"),
-    (re.compile(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of (?:axis|dimension) "
-                r"is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)"),
+    (r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of (?:axis|dimension) "
+     r"is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)",
      r"The shape of the mask [\3] at index \1 does not match the shape of the indexed tensor [\2] at index \1"),
 )
 
@@ -78,8 +80,8 @@ def _in_pytorch_words(exc: IndexError) -> IndexError:
     """NumPy's IndexError reworded as PyTorch's ("dimension", not "axis"; tensors, not arrays)."""
     message = str(exc)
     for pattern, words in _NUMPY_WORDS:
-        if pattern.search(message):
-            return IndexError(pattern.sub(words, message))
+        if re.search(pattern, message):
+            return IndexError(re.sub(pattern, words, message))
     if message.startswith("shape mismatch: indexing arrays"):
         shapes = ", ".join(str(list(_shape_of(t))) for t in re.findall(r"\([\d, ]*\)", message))
         return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")

@@ -28,7 +28,6 @@ import functools
 import math
 import numbers
 import operator
-import string
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -43,7 +42,7 @@ from . import references as ref
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-LETTERS = string.ascii_letters
+LETTERS = batch.LETTERS
 
 
 def _ndim(x: Any) -> int:

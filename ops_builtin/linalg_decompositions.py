@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tapegrad.registry import LaterModule
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
-from . import linalg_kit as kit
 from .linalg import _mT
 from .linalg_ops import (_diag_embed, _dtype_name, _eye_like, _factorized, _factors, _lapack, _matrices, _op, _sym,
                          _tril, sharing, sharing_factorizations)
 
 if TYPE_CHECKING:
     from tapegrad import Registry
+
+kit = LaterModule(__package__ + ".linalg_kit")  # seeded matrices: a tenth of a first op, made when the kit asks
 
 QRResult = return_type("linalg_qr", ["Q", "R"])
 SVDResult = return_type("linalg_svd", ["U", "S", "Vh"])
@@ -398,32 +400,32 @@ def register(registry: Registry) -> None:
     op("cholesky", forward=_cholesky, vjp=(_cholesky_vjp,), saves=("output",), node_name="LinalgCholeskyExBackward0",
        samples=kit.SPD, edge_cases=kit.CHOLESKY_EDGES, reference=lambda a, upper=False: np.swapaxes(np.linalg.cholesky(a), -1, -2) if upper
        else np.linalg.cholesky(a))
-    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit.SPD[:2] + [Sample(kit._spd((1, 1), 60))],
+    registry.register_composite("linalg.cholesky_ex", _cholesky_ex, samples=kit(lambda kit: kit.SPD[:2] + [Sample(kit._spd((1, 1), 60))]),
                                 reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
                                                                                      np.zeros(a.shape[:-2], np.int32)))
     op("qr_output", forward=_qr_output, vjp=(_qr_output_vjp,), saves=("inputs",), node_name="LinalgQrBackward0",
-       samples=kit.QR_SAMPLES + kit.QR_MORE_SAMPLES, reference=kit._qr_reference)
-    registry.register_composite("linalg.qr", _qr, samples=[Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]],
+       samples=kit(lambda kit: kit.QR_SAMPLES + kit.QR_MORE_SAMPLES), reference=kit._qr_reference)
+    registry.register_composite("linalg.qr", _qr, samples=kit(lambda kit: [Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]]),
                                 reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
     op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",
-       samples=kit.SVD_SAMPLES, edge_cases=kit.SVD_EDGES + kit.SVD_FULL_EDGES, reference=kit._svd_reference)
+       samples=kit.SVD_SAMPLES, edge_cases=kit(lambda kit: kit.SVD_EDGES + kit.SVD_FULL_EDGES), reference=kit._svd_reference)
     registry.register_composite("linalg.svd", _svd,
-                                samples=[Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
-                                         for s in kit.SVD_SAMPLES[::3]],
+                                samples=kit(lambda kit: [Sample(s.inputs[0], full_matrices=s.params["full_matrices"])
+                                         for s in kit.SVD_SAMPLES[::3]]),
                                 reference=lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices)),
                                 edge_cases=kit.SVD_TUPLE_EDGES)
-    registry.register_composite("linalg.svdvals", _svdvals, samples=[Sample(s.inputs[0]) for s in kit.SVD_SAMPLES[::3]],
+    registry.register_composite("linalg.svdvals", _svdvals, samples=kit(lambda kit: [Sample(s.inputs[0]) for s in kit.SVD_SAMPLES[::3]]),
                                 reference=lambda a: np.linalg.svd(a, compute_uv=False))
     op("eigh_output", forward=_eigh_output, vjp=(_eigh_output_vjp,), saves=("inputs",),
        node_name="LinalgEighBackward0", samples=kit.EIGH_SAMPLES, edge_cases=kit.EIGH_EDGES, reference=kit._eigh_reference)
-    registry.register_composite("linalg.eigh", _eigh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
+    registry.register_composite("linalg.eigh", _eigh, samples=kit(lambda kit: [Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]]),
                                 reference=lambda a, UPLO="L": tuple(np.linalg.eigh(a)))
-    registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=[Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]],
+    registry.register_composite("linalg.eigvalsh", _eigvalsh, samples=kit(lambda kit: [Sample(s.inputs[0]) for s in kit.EIGH_SAMPLES[::2]]),
                                 reference=lambda a, UPLO="L": np.linalg.eigvalsh(a))
     op("pinv", forward=_pinv, vjp=(_pinv_vjp,), node_name="LinalgPinvBackward0", samples=kit.PINV_SAMPLES,
        edge_cases=kit.PINV_EDGES, reference=kit._pinv_reference)
     op("lstsq_solution", forward=_lstsq_solution, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), saves=("inputs",),
        node_name="LinalgLstsqBackward0", samples=kit.LSTSQ_SAMPLES, reference=kit._lstsq_reference,
        edge_cases=kit.LSTSQ_SOLUTION_RAISES)
-    registry.register_composite("linalg.lstsq", _lstsq, samples=kit.LSTSQ_SAMPLES[:2], reference=kit._lstsq_tuple_reference,
+    registry.register_composite("linalg.lstsq", _lstsq, samples=kit(lambda kit: kit.LSTSQ_SAMPLES[:2]), reference=kit._lstsq_tuple_reference,
                                 edge_cases=kit.LSTSQ_EDGES)

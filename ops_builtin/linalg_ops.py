@@ -50,15 +50,17 @@ import numpy as np
 
 from tapegrad import Tensor
 from tapegrad.dims import axis
+from tapegrad.registry import LaterModule
 from tapegrad.return_types import return_type
 from tapegrad.testing.samples import Sample
 
-from . import linalg_kit as kit
 from . import reductions
 from .linalg import _mT
 
 if TYPE_CHECKING:
     from tapegrad import Registry
+
+kit = LaterModule(__package__ + ".linalg_kit")  # seeded matrices: a tenth of a first op, made when the kit asks
 
 
 class LinAlgError(RuntimeError):
@@ -661,39 +663,39 @@ def register(registry: Registry) -> None:
        edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)
     op("det", forward=_det, vjp=(_det_vjp,), node_name="LinalgDetBackward0", samples=kit.SQUARE,
-       edge_cases=kit.DET_EDGES + kit.SQUARE_RAISES,
+       edge_cases=kit(lambda kit: kit.DET_EDGES + kit.SQUARE_RAISES),
        reference=np.linalg.det)
     op("slogdet_output", forward=_slogdet_output, vjp=(_slogdet_output_vjp,), saves=("inputs",),
        node_name="LinalgSlogdetBackward0", reference=kit._slogdet_reference,
-       samples=[Sample(s.inputs[0], output=o) for s in kit.SQUARE for o in ("sign", "logabsdet")]
-       + [Sample(-kit._well_conditioned((3, 3), 50), output="logabsdet")])
+       samples=kit(lambda kit: [Sample(s.inputs[0], output=o) for s in kit.SQUARE for o in ("sign", "logabsdet")]
+       + [Sample(-kit._well_conditioned((3, 3), 50), output="logabsdet")]))
     registry.register_composite("linalg.slogdet", _slogdet, samples=kit.SQUARE,
                                 reference=lambda a: tuple(np.linalg.slogdet(a)))
     op("vector_norm", forward=_vector_norm, vjp=(_vector_norm_vjp,), params=("ord", "dim", "keepdim"),
        node_name="LinalgVectorNormBackward0", samples=kit.VECTOR_NORM_SAMPLES, edge_cases=kit.VECTOR_NORM_EDGES,
        reference=lambda x, ord=2, dim=None, keepdim=False: np.asarray(
            np.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)))
-    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=kit._matrix_norm_reference, samples=[
+    registry.register_composite("linalg.matrix_norm", _matrix_norm, reference=kit._matrix_norm_reference, samples=kit(lambda kit: [
         Sample(kit._distinct_singular((3, 3), 51)), Sample(kit._distinct_singular((2, 3, 2), 52), ord="nuc"),
         Sample(kit._distinct_singular((3, 2), 53), ord=2), Sample(kit._distinct_singular((3, 2), 54), ord=-2),
         Sample((2, 3), ord=1), Sample((2, 3), ord=-1), Sample((2, 3), ord=math.inf), Sample((2, 3), ord=-math.inf),
-        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES, edge_cases=kit.MATRIX_NORM_RAISES)
-    registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=[
+        Sample((2, 3, 4), dim=(0, 2))] + kit.MATRIX_NORM_MORE_SAMPLES), edge_cases=kit.MATRIX_NORM_RAISES)
+    registry.register_composite("linalg.norm", _norm, reference=kit._norm_reference, samples=kit(lambda kit: [
         Sample((2, 3)), Sample((4,), ord=1), Sample((2, 3, 4), dim=1), Sample((2, 3), ord=math.inf),
-        Sample((2, 3, 4), dim=(0, 2))] + kit.NORM_MORE_SAMPLES)
+        Sample((2, 3, 4), dim=(0, 2))] + kit.NORM_MORE_SAMPLES))
     op("matrix_exp", forward=_matrix_exp, vjp=(_matrix_exp_vjp,), saves=("inputs",),
-       node_name="LinalgMatrixExpBackward0", samples=kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES,
-       edge_cases=kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES, reference=kit._expm_reference)
-    registry.register_composite("linalg.matrix_power", _matrix_power, samples=[
+       node_name="LinalgMatrixExpBackward0", samples=kit(lambda kit: kit.MATRIX_EXP_SAMPLES + kit.MATRIX_EXP_MORE_SAMPLES),
+       edge_cases=kit(lambda kit: kit.MATRIX_EXP_EDGES + kit.MATRIX_EXP_MORE_EDGES), reference=kit._expm_reference)
+    registry.register_composite("linalg.matrix_power", _matrix_power, samples=kit(lambda kit: [
         Sample((3, 3), n=3), Sample((2, 2, 2), n=2), Sample(kit._well_conditioned((3, 3), 55), n=-2),
-        Sample((2, 2), n=0), Sample((2, 2), n=1)],
+        Sample((2, 2), n=0), Sample((2, 2), n=1)]),
         reference=lambda a, n: np.linalg.matrix_power(a, n))
-    registry.register_composite("linalg.multi_dot", _multi_dot, samples=[
+    registry.register_composite("linalg.multi_dot", _multi_dot, samples=kit(lambda kit: [
         Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(shapes, 56)])
         for shapes in (((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 1)), ((4, 1), (1, 4), (4, 3)))]
         + [Sample([kit._well_conditioned((2, 3), 60), kit._well_conditioned((3, 2), 61)]),
            Sample(*[kit._well_conditioned(s, seed) for seed, s in enumerate(((1, 4), (4, 2), (2, 5)), 62)])]  # PyTorch's form: one list
-        + kit.MULTI_DOT_MORE_SAMPLES, edge_cases=kit.MULTI_DOT_RAISES,
+        + kit.MULTI_DOT_MORE_SAMPLES), edge_cases=kit.MULTI_DOT_RAISES,
         reference=lambda *tensors: np.linalg.multi_dot(tensors))
     op("cross", forward=_cross, vjp=(_cross_vjp_x, _cross_vjp_y), saves=("inputs",), params=("dim",),
        reads=((1,), (0,)), node_name="LinalgCrossBackward0", samples=kit.CROSS_SAMPLES,

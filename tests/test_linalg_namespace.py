@@ -41,7 +41,7 @@ def arr(t: tapegrad.Tensor) -> np.ndarray:
 
 
 def well_conditioned(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.uniform(-1, 1, shape) + shape[-1] * np.eye(shape[-1])
+    return rng.uniform(-1, 1, shape) + (shape[-1] + 1) * np.eye(shape[-1])  # diagonally dominant: n let a 1x1 near 0
 
 
 def separated_symmetric(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -52,6 +52,7 @@ class Seeded:
         return np.sqrt(-2.0 * np.log(u)) * np.cos(2.0 * np.pi * v)
 
 
+_IS_LIST = list.__instancecheck__
 PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
 
 
@@ -69,6 +70,11 @@ class Sample:
     packed: tuple[tuple[int, int], ...] = ()  # (start, stop) of the inputs passed as one list
 
     def __init__(self, *inputs: Any, **params: Any) -> None:
+        if not any(map(_IS_LIST, inputs)):  # most samples: nothing grouped (a first op makes hundreds)
+            object.__setattr__(self, "inputs", inputs)
+            object.__setattr__(self, "params", params)
+            object.__setattr__(self, "packed", ())
+            return
         flat: list[Any] = []
         packed = []
         for x in inputs:

@@ -647,7 +647,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'a placeholder where |x| is large, where the result is the closed form from the where that follows',
     ('elementwise_more', 'return g * xp.where(zero, 0.0, ans / xp.where(zero, 1.0, x))', '1.0 -> 1.001'):
         'a placeholder divisor at x == 0, where the outer where gives 0',
-    ('elementwise_more', 'return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
+    ('elementwise_more', 'return xp.where(origin, 0.0, num / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
         'a placeholder divisor at the origin, where the outer where gives 0',
     ('elementwise_more', 'step = xp.where(x > 0, one, xp.zeros_like(x))', 'x > 0: Gt -> GtE'):
         'at x == 0 the where that follows gives values, whatever step is there',
@@ -691,6 +691,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'any letter the equation does not use names the batch equally',
     ('scatter', 'def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:', 'False -> True'):
         'the callers on the default write (a value, or zeros in the cotangent) at the key: writing a slot once or twice leaves the same',
+    ('shape_more', 'length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))', 'k >= 0: GtE -> Gt'):
+        'at k == 0 both branches give min(shape[a], shape[b])',
+    ('shape_more', 'length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))', '0 -> 1'):
+        'the survivor is k >= 1: at k == 0 both branches give min(shape[a], shape[b]) (max(1, ...) is killed by the offset-5 sample)',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -900,6 +904,8 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         'start + w d and end - d (1 - w) are the same lerp up to rounding for every w; both are exact at w = 0 and w = 1, where PyTorch pins it',
     ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', '0.5 -> 0.5005'):
         'moves the switch between two formulas of the same lerp, which agree up to rounding',
+    ('elementwise_more', '"sgn", forward=_sgn, vjp=(_zero_vjp,), saves=(), zero_gradient=True, methods=("sgn",),', "VJP rule 0 of 'sgn' -> None"):
+        'the gradient is zero by either rule (sgn declares zero_gradient); only whether the result records a node (SgnBackward0 in PyTorch) and x.grad is zeros rather than None differs, which no finite difference shows',
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
@@ -915,10 +921,6 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
     ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
         'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '-1: drop the USub'):
-        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
-    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '1 -> 2'):
-        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
     ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '2 -> 3'):
         'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
     ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '1 -> 2'):
@@ -986,6 +988,18 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         "index_fill with a 0-d value tensor of another dtype: the values written are the same, only the result's dtype may differ, and the kit does not compare dtypes here (the kitdtype branch's work)",
     ('scatter', 'if src is not None and type(src) is T:', 'src is not None and type(src) is T: And -> Or'):
         "scatter with a src that is neither a tensor nor a number (a list), which _fill_value refuses with PyTorch's TypeError: edge-case inputs become tensors or numbers, so none can pass one",
+    ('shape_more', 'if linalg is not None and hasattr(linalg, "diagonal"):  # the array API\'s, a view where the library has them', "linalg is not None and hasattr(linalg, 'diagonal'): And -> Or"):
+        'a backend with a linalg namespace that lacks diagonal (the mutant calls it): NumPy returns before this line, and array_api_strict and Dask both offer linalg.diagonal',
+    ('sorting', 'def _searchsorted(xp: Any, sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,', 'False -> True'):
+        "the survivor is out_int32's default: int32 indices instead of int64, the same values; the kit compares integer results by value here (comparing dtypes is the kitdtype branch's work)",
+    ('sorting', 'def _bucketize(xp: Any, input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Any:', 'False -> True'):
+        "the survivor is out_int32's default: int32 buckets instead of int64, the same values; the kit compares integer results by value here (the kitdtype branch's work)",
+    ('sorting', 'if input.dtype != sorted_sequence.dtype:', 'input.dtype != sorted_sequence.dtype: NotEq -> Eq'):
+        'a backend whose searchsorted refuses or misorders mixed dtypes: NumPy, array_api_strict and Dask compare an int input with float boundaries (or float32 with float64) as the cast would',
+    ('elementwise_more', 'if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:', 'v.dtype != g.dtype: NotEq -> Eq'):
+        "a cotangent left in another float dtype: the engine casts each cotangent to its input's dtype, so only an intermediate precision differs, which the kit does not compare (dtype checks are the kitdtype branch's work)",
+    ('elementwise_more', 'if hasattr(weight, "dtype") and weight.dtype != like.dtype:', 'weight.dtype != like.dtype: NotEq -> Eq'):
+        "a lerp weight tensor of another float dtype: the values agree to rounding, only the result's dtype differs, which the kit does not compare here (the kitdtype branch's work)",
 }
 
 

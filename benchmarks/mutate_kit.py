@@ -696,7 +696,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('shape_more', 'length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))', '0 -> 1'):
         'the survivor is k >= 1: at k == 0 both branches give min(shape[a], shape[b]) (max(1, ...) is killed by the offset-5 sample)',
     ('arithmetic', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")):', "not xp.isdtype(x.dtype, ('real floating', 'complex: drop the Not"):
-        "the saved inputs reach the VJP promoted to the result's dtype (an int8 base with a float64 exponent arrives as float64; measured), so x is a float of g's dtype and the cast is a no-op either way; the int8 edge case checks that gradient against PyTorch",
+        "the saved inputs reach the VJP promoted to the result's dtype (an int8 base with a float64 exponent arrives as float64; measured), so x is a float of g's dtype and the cast is a no-op either way; POW's int8 edge case checks that gradient against PyTorch",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.

@@ -8,7 +8,8 @@ sibling (``sin``/``cos``, ``max``/``min``, ``sum``/``mean``...), or a VJP rule r
 ``None``. Only the ops' math is mutated: forwards, VJPs and their helpers, not argument
 validation (``raise``, the ``if`` guarding it, a loop of such checks, assignments only validation
 reads), docstrings, nor the kit's own declarations (samples, domains, edge cases, references:
-``_ref_*``/``*_ref`` functions and the modules in ``DECLARATIONS``), nor the ``-1`` of a reshape
+``_ref_*``/``*_ref`` functions, the nn modules' plain-NumPy ``_np_*`` references that no op math calls,
+``*_samples`` functions building samples, and the modules in ``DECLARATIONS``), nor the ``-1`` of a reshape
 size (NumPy reads ``-2`` as "the rest" too). The mutated module replaces the original in the
 built-in plugin and in ``sys.modules``, every module using its names is loaded afresh (so they
 bind the mutant), the op table is rebuilt, and the kit runs on every op whose checks executed
@@ -218,8 +219,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'argument validation only: it changes which invalid arguments are refused, never a valid result',
     ('linalg', 'n, m = xs[-1], (ys[-2] if len(ys) > 1 else ys[0])', '1 -> 2'):
         'argument validation only: it changes which invalid arguments are refused, never a valid result',
-    ('linalg', 'a, b = xs[:-2], ys[:-2]', '2 -> 3'):
-        'argument validation only: it changes which invalid arguments are refused, never a valid result',
     ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', '1 -> 2'):
         'argument validation only: it changes which invalid arguments are refused, never a valid result',
     ('linalg', 'for k in range(1, min(len(a), len(b)) + 1):', 'min(len(a), len(b)) + 1: Add -> Sub'):
@@ -415,8 +414,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'only a float target of another shape than input, or a non-tensor target, takes the other path: PyTorch refuses both (argument validation only)',
     ('nn_losses', 'if getattr(target, "is_floating_point", lambda: False)() and tuple(target.shape) == tuple(input.shape):', 'False -> True'):
         'only a float target of another shape than input, or a non-tensor target, takes the other path: PyTorch refuses both (argument validation only)',
-    ('nn_losses', 'if label_smoothing > 0:', 'label_smoothing > 0: Gt -> GtE'):
-        'at label_smoothing == 0 the smoothed target t * (1 - 0) + 0 / C is t',
     ('nn_losses', 'return g * slope / max(known_numel(slope.shape, "a \'mean\' loss\'s gradient (the element count)"), 1)', '1 -> 2'):
         'the count is 0 only for an empty slope, whose gradient is empty whatever the divisor',
     ('nn_losses', 'safe = ops().where(positive, t, 1.0)', '1.0 -> 1.001'):
@@ -509,8 +506,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('scatter', 'shape = list(np.broadcast_shapes(*(tuple(s[:d]) + (1,) + tuple(s[d + 1:]) for s in (input.shape, idx.shape))))', '1 -> 2'):
         'both shapes get the same placeholder at dim d, and the broadcast size there is overwritten on the next line',
     ('batching_rules', 'if dims[0] != 0:', 'dims[0] != 0: NotEq -> Eq'):
-        "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
-    ('batching_rules', 'if dims[0] != 0:', '0 -> 1'):
         "tapegrad's view keeps no strides: it reshapes a moved (non-contiguous) batch as reshape does, so which of the two runs is unobservable",
     # special_kernels/special_functions (k1)
     ('special_functions', 'return xp.where(zero, 0.0, x * xp.log(xp.where(zero, 1.0, y)))', '1.0 -> 1.001'):
@@ -652,12 +647,64 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'a placeholder where |x| is large, where the result is the closed form from the where that follows',
     ('elementwise_more', 'return g * xp.where(zero, 0.0, ans / xp.where(zero, 1.0, x))', '1.0 -> 1.001'):
         'a placeholder divisor at x == 0, where the outer where gives 0',
-    ('elementwise_more', 'return xp.where(origin, 0.0, 1.0 / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
+    ('elementwise_more', 'return xp.where(origin, 0.0, num / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
         'a placeholder divisor at the origin, where the outer where gives 0',
     ('elementwise_more', 'step = xp.where(x > 0, one, xp.zeros_like(x))', 'x > 0: Gt -> GtE'):
         'at x == 0 the where that follows gives values, whatever step is there',
     ('linalg_ops', 'return xp.asarray(A, copy=True)', 'True -> False'):
         'reached for empty A only: its copy and A itself hold the same no elements, so no write through either can show',
+    ('nn_conv', 'view = view[:, :, :s[0] * (oh - 1) + 1:s[0], :s[1] * (ow - 1) + 1:s[1], ::d[0], ::d[1]]', '1 -> 2'):
+        "the stop one index further reaches a window start only with stride 1 (s * (oh - 1) + 1 is a multiple of s only then), and with stride 1 the output size is the view's window count, so no window lies past the last",
+    ('nn_conv', 'full = _col2im(xp, cols, (size[0] + 2 * p[0], size[1] + 2 * p[1]), k, d, s, out)', '2 -> 3'):
+        'a canvas p rows (columns) larger only adds zeros past the last block, which the crop [p : p + size] that follows drops',
+    ('nn_conv', 'return dict(n=xs[0], cin=xs[1], o=o, groups=g, k=k, s=lift + s, p=(0,) * (2 - rank) + p, d=lift + d,', 'lift + s: drop the left term'):
+        'rank 1 only (lift is empty for rank 2): the lifted height is 1 with a kernel of 1, so whatever stride the height gets (ntuple repeats the 1-tuple), it holds one block',
+    ('nn_conv', 'return dict(n=xs[0], cin=xs[1], o=o, groups=g, k=k, s=lift + s, p=(0,) * (2 - rank) + p, d=lift + d,', 'lift + d: drop the left term'):
+        'rank 1 only (lift is empty for rank 2): the lifted height is 1 with a kernel of 1, so whatever dilation the height gets (ntuple repeats the 1-tuple), it holds one block',
+    ('nn_conv', 'start_r = np.where(rows[0] < 0, rows[0] + (-rows[0] + d[0] - 1) // d[0] * d[0], rows[0])', 'rows[0] < 0: Lt -> LtE'):
+        'a start at row 0 gives 0 + ((d - 1) // d) * d == 0 on either branch',
+    ('nn_conv', 'start_c = np.where(cols[0] < 0, cols[0] + (-cols[0] + d[1] - 1) // d[1] * d[1], cols[0])', 'cols[0] < 0: Lt -> LtE'):
+        'a start at column 0 gives 0 + ((d - 1) // d) * d == 0 on either branch',
+    ('nn_conv', 'start_r = np.where(rows[0] < 0, rows[0] + (-rows[0] + d[0] - 1) // d[0] * d[0], rows[0])', '0 -> 1'):
+        "the two survivors: `< 1` (a start at 0 gives 0 either way), and rows[1] for the else branch's rows[0]: that branch serves a window that misses the input by its columns only, which needs a kernel at least 2 wide (padding <= kernel // 2), so index 1 is the same kernel row",
+    ('nn_conv', 'start_c = np.where(cols[0] < 0, cols[0] + (-cols[0] + d[1] - 1) // d[1] * d[1], cols[0])', '0 -> 1'):
+        '`< 1`: a start at column 0 gives 0 either way (cols[1] for the else branch is killed by the edge case of a 1 x 2 input)',
+    ('nn_conv', 'start_r = np.where(rows[0] < 0, rows[0] + (-rows[0] + d[0] - 1) // d[0] * d[0], rows[0])', '(-rows[0] + d[0] - 1) // d[0]: FloorDiv -> Div'):
+        'read for windows wholly in the padding only; those PyTorch accepts (padding <= kernel // 2 and <= the dilated kernel // 2; enumerated over heights < 12, kernels < 14, dilations < 10, strides < 6, ceil_mode) start at -1, or -3 with dilation 2, where -start + d - 1 is a multiple of d',
+    ('nn_conv', 'start_c = np.where(cols[0] < 0, cols[0] + (-cols[0] + d[1] - 1) // d[1] * d[1], cols[0])', '(-cols[0] + d[1] - 1) // d[1]: FloorDiv -> Div'):
+        'as for rows: the windows wholly in the padding PyTorch accepts start at -1, or -3 with dilation 2, where -start + d - 1 is a multiple of d (enumerated)',
+    ('nn_conv', 'start_r = np.where(rows[0] < 0, rows[0] + (-rows[0] + d[0] - 1) // d[0] * d[0], rows[0])', '-rows[0] + d[0] - 1: drop the right term'):
+        '(-r + d) // d differs from (-r + d - 1) // d only where d divides r, and a window starting at -m * d (m < kernel) holds row 0: never wholly in the padding, where this is read (enumerated too)',
+    ('nn_conv', 'start_c = np.where(cols[0] < 0, cols[0] + (-cols[0] + d[1] - 1) // d[1] * d[1], cols[0])', '-cols[0] + d[1] - 1: drop the right term'):
+        '(-c + d) // d differs from (-c + d - 1) // d only where d divides c, and a window starting at -m * d (m < kernel) holds column 0: never wholly in the padding, where this is read (enumerated too)',
+    ('nn_conv', 'size = ntuple(output_size, 2, "output_size")', '2 -> 3'):
+        "the survivor is the int output_size's: repeated three times instead of twice, of which only the first two are read",
+    ('batching_rules', 'if da is not None and na < rank:', 'na < rank: Lt -> LtE'):
+        'at na == rank the reshape inserts no dims: a reshape to the same shape',
+    ('batching_rules', 'if db is not None and nb < rank:', 'nb < rank: Lt -> LtE'):
+        'at nb == rank the reshape inserts no dims: a reshape to the same shape',
+    ('batching_rules', 'return _op("sum")(x * y, dim=-1), 0', '-1: drop the USub'):
+        'x * y is (batch, n): dim 1 is dim -1',
+    ('batching_rules', 'return _op("sum")(x * y, dim=-1), 0', '0 -> 1'):
+        'the result is 1-D (the batch only): run_batched reads the batch dim modulo the rank, 1 % 1 == 0',
+    ('batching_rules', 'letter = free[0]', '0 -> 1'):
+        'any letter the equation does not use names the batch equally',
+    ('scatter', 'def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:', 'False -> True'):
+        'the callers on the default write (a value, or zeros in the cotangent) at the key: writing a slot once or twice leaves the same',
+    ('shape_more', 'length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))', 'k >= 0: GtE -> Gt'):
+        'at k == 0 both branches give min(shape[a], shape[b])',
+    ('shape_more', 'length = max(0, min(shape[a], shape[b] - k) if k >= 0 else min(shape[a] + k, shape[b]))', '0 -> 1'):
+        'the survivor is k >= 1: at k == 0 both branches give min(shape[a], shape[b]) (max(1, ...) is killed by the offset-5 sample)',
+    ('arithmetic', 'if not xp.isdtype(x.dtype, ("real floating", "complex floating")):', "not xp.isdtype(x.dtype, ('real floating', 'complex: drop the Not"):
+        "the saved inputs reach the VJP promoted to the result's dtype (an int8 base with a float64 exponent arrives as float64; measured), so x is a float of g's dtype and the cast is a no-op either way; POW's int8 edge case checks that gradient against PyTorch",
+    ('nn_conv', 'k, p = ntuple(kernel_size, 1, "kernel_size")[0], ntuple(padding, 1, "padding")[0]', '1 -> 2'):
+        'ntuple(v, 2)[0] is ntuple(v, 1)[0] for an int or a 1-sequence; a longer sequence passes here but _one_d, on the next lines, refuses it with the same message',
+    ('elementwise_more', 'return ops.clamp_tensor(x, 0 if min is None else min, 0 if max is None else max, bounds=bounds)', '0 -> 1'):
+        'the stand-in for an omitted bound: bounds names the bounds given, and clamp_tensor reads only those',
+    ('nn_losses', 'return -product.sum() / (count / classes) if count else -(product.sum() * math.nan)', '-(product.sum() * math.nan): drop the USub'):
+        "the negation of NaN is NaN (the node is NegBackward0, as PyTorch's, only with it; the kit does not name a composite's nodes)",
+    ('nn_losses', 'return -product.sum() / (count / classes) if count else -(product.sum() * math.nan)', 'product.sum() * math.nan: Mult -> Div'):
+        'a sum times NaN and a sum over NaN are both NaN',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -867,6 +914,8 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         'start + w d and end - d (1 - w) are the same lerp up to rounding for every w; both are exact at w = 0 and w = 1, where PyTorch pins it',
     ('elementwise_more', 'return xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))', '0.5 -> 0.5005'):
         'moves the switch between two formulas of the same lerp, which agree up to rounding',
+    ('elementwise_more', '"sgn", forward=_sgn, vjp=(_zero_vjp,), saves=(), zero_gradient=True, methods=("sgn",),', "VJP rule 0 of 'sgn' -> None"):
+        'the gradient is zero by either rule (sgn declares zero_gradient); only whether the result records a node (SgnBackward0 in PyTorch) and x.grad is zeros rather than None differs, which no finite difference shows',
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
@@ -882,10 +931,6 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
     ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
         'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '-1: drop the USub'):
-        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
-    ('nn_conv', 'return -math.inf if xp.isdtype(dtype, "real floating") else int(np.iinfo(np.dtype(str(dtype).split(".")[-1])).min)', '1 -> 2'):
-        "max pooling of an integer tensor with padding (the padding's fill is the dtype's minimum): the kit samples float inputs only",
     ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '2 -> 3'):
         'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
     ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '1 -> 2'):
@@ -931,6 +976,40 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
     ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
         "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
+    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', 'new < 0 or any((s == -1 for s in sizes[:new])): Or -> And'):
+        "an expand PyTorch refuses (-1 for a new leading dim, or fewer sizes than dims) under vmap: the mutant's rule goes on where the loop raises; the batching check runs valid samples only, not the edge cases that raise",
+    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', '-1: drop the USub'):
+        "an expand with -1 for a new leading dim (refused by PyTorch) under vmap: the mutant's rule expands it to 1 instead of raising (and declines new dims of size 1, which the loop computes alike); the batching check runs valid samples only",
+    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', '1 -> 2'):
+        "an expand with -1 for a new leading dim (refused by PyTorch) under vmap: the mutant's rule expands it to 1 instead of raising; the batching check runs valid samples only",
+    ('batching_rules', 'if len(ranks) != 1 or ranks == {0} and not new:', 'len(ranks) != 1 or (ranks == {0} and (not new)): Or -> And'):
+        "cat of 0-d tensors or of mixed ranks (refused by PyTorch) under vmap: the mutant's rule concatenates where the loop raises; the batching check runs valid samples only",
+    ('batching_rules', 'if len(ranks) != 1 or ranks == {0} and not new:', 'not new: drop the Not'):
+        "cat of 0-d tensors (refused by PyTorch) under vmap: the mutant's rule concatenates the batch where the loop raises (and it declines stack of 0-d, which the loop computes alike); the batching check runs valid samples only",
+    ('batching_rules', 'if not free or "->" not in equation:', "not free or '->' not in equation: Or -> And"):
+        "an equation without '->' (contract refuses it) under vmap: the mutant's rule fails splitting it (ValueError, not the op's words); or one using all 52 letters; the batching check runs valid samples only",
+    ('batching_rules', 'elif isinstance(pairs, (tuple, list)) and len(pairs) == 2:', 'isinstance(pairs, (tuple, list)) and len(pairs) ==: And -> Or'):
+        "tensordot dims as a sequence of another length (refused) or a 2-element non-sequence under vmap: the mutant's rule reads it as pairs where the loop refuses it; the batching check runs valid samples only",
+    ('batching_rules', 'if na == 0 or nb == 0:', 'na == 0 or nb == 0: Or -> And'):
+        "reached only by matmul with a 0-d operand, which PyTorch refuses; the mutant then fails elsewhere (unsqueeze, reshape) where the per-example loop raises matmul's own error; the batching check runs valid samples only",
+    ('scatter', 'if out.dtype != x.dtype:  # NumPy sums small integers in a wider type', 'out.dtype != x.dtype: NotEq -> Eq'):
+        "scatter_reduce of a small integer dtype (int8, int16), which NumPy sums in a wider type: the values are the same, only the result's dtype differs, and the kit compares integer results by value here (comparing dtypes is the kitdtype branch's work)",
+    ('scatter', 'elif value.dtype != x.dtype:', 'value.dtype != x.dtype: NotEq -> Eq'):
+        "index_fill with a 0-d value tensor of another dtype: the values written are the same, only the result's dtype may differ, and the kit does not compare dtypes here (the kitdtype branch's work)",
+    ('scatter', 'if src is not None and type(src) is T:', 'src is not None and type(src) is T: And -> Or'):
+        "scatter with a src that is neither a tensor nor a number (a list), which _fill_value refuses with PyTorch's TypeError: edge-case inputs become tensors or numbers, so none can pass one",
+    ('shape_more', 'if linalg is not None and hasattr(linalg, "diagonal"):  # the array API\'s, a view where the library has them', "linalg is not None and hasattr(linalg, 'diagonal'): And -> Or"):
+        'a backend with a linalg namespace that lacks diagonal (the mutant calls it): NumPy returns before this line, and array_api_strict and Dask both offer linalg.diagonal',
+    ('sorting', 'def _searchsorted(xp: Any, sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,', 'False -> True'):
+        "the survivor is out_int32's default: int32 indices instead of int64, the same values; the kit compares integer results by value here (comparing dtypes is the kitdtype branch's work)",
+    ('sorting', 'def _bucketize(xp: Any, input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Any:', 'False -> True'):
+        "the survivor is out_int32's default: int32 buckets instead of int64, the same values; the kit compares integer results by value here (the kitdtype branch's work)",
+    ('sorting', 'if input.dtype != sorted_sequence.dtype:', 'input.dtype != sorted_sequence.dtype: NotEq -> Eq'):
+        'a backend whose searchsorted refuses or misorders mixed dtypes: NumPy, array_api_strict and Dask compare an int input with float boundaries (or float32 with float64) as the cast would',
+    ('elementwise_more', 'if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:', 'v.dtype != g.dtype: NotEq -> Eq'):
+        "a cotangent left in another float dtype: the engine casts each cotangent to its input's dtype, so only an intermediate precision differs, which the kit does not compare (dtype checks are the kitdtype branch's work)",
+    ('elementwise_more', 'if hasattr(weight, "dtype") and weight.dtype != like.dtype:', 'weight.dtype != like.dtype: NotEq -> Eq'):
+        "a lerp weight tensor of another float dtype: the values agree to rounding, only the result's dtype differs, which the kit does not compare here (the kitdtype branch's work)",
 }
 
 
@@ -1038,15 +1117,32 @@ def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
 def _is_declaration(function: str) -> bool:
     """A reference the kit compares with (``_ref_repeat``, ``_sort_ref``, ``_references``): a declaration,
     not op math."""
-    return function.lstrip("_").startswith(("ref_", "references")) or function.endswith(("_ref", "_reference"))
+    return function.lstrip("_").startswith(("ref_", "references")) or function.endswith(("_ref", "_reference", "_samples"))
+
+
+def _numpy_references(tree: ast.Module) -> set[str]:
+    """``_np_*`` functions that no op math reads, only ``reference=`` keywords, other references and
+    the tables holding them (the nn modules' plain-NumPy references, ``_np_cross_entropy``): the kit's
+    declarations, like ``_ref_*``, so not mutated. One that op math calls (scatter's ``_np_dtype``,
+    a dtype conversion) is math."""
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("_np_")}
+    in_references = {id(n) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                     for k in call.keywords if k.arg == "reference" for n in ast.walk(k.value)}
+    read = set()
+    for top in tree.body:
+        if isinstance(top, ast.FunctionDef) and top.name not in defined and not _is_declaration(top.name):
+            read |= {n.id for n in ast.walk(top) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                     and id(n) not in in_references}
+    return defined - read
 
 
 def _math_names(tree: ast.Module) -> set[str]:
     """Module-level names read inside the ops' functions (constants of their math)."""
     names = set()
+    references = _numpy_references(tree)
     for node in ast.walk(tree):
         if (isinstance(node, ast.FunctionDef) and not node.name.lstrip("_").startswith("register")
-                and not _is_declaration(node.name)):
+                and not _is_declaration(node.name) and node.name not in references):
             names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return names
 
@@ -1198,6 +1294,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
     constants = _math_names(tree)
     wildcards = _reshape_wildcards(tree)
     skip = _validation(tree)
+    references = _numpy_references(tree)
     readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.Lambda)):
@@ -1206,7 +1303,7 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
                     readers[n.id].add(node.lineno)
     found: list[Mutant] = []
     for top_path, top in _children(tree):
-        if isinstance(top, ast.FunctionDef) and _is_declaration(top.name):
+        if isinstance(top, ast.FunctionDef) and (_is_declaration(top.name) or top.name in references):
             continue
         if isinstance(top, ast.FunctionDef) and not top.name.lstrip("_").startswith("register"):
             walk = _walk_math(top, (top_path,), skip)

@@ -35,6 +35,8 @@ DIV = [
              why="inf truncates to inf (a floor division would give NaN)"),
     EdgeCase([INF, -7.0], np.array([2, 2]), params={"rounding_mode": "trunc"}, value=[INF, -3.0],
              why="a float by an integer tensor truncates as floats"),
+    EdgeCase([INF, -7.0], 2, params={"rounding_mode": "trunc"}, value=[INF, -3.0],
+             why="a float tensor by a Python int truncates as floats (no floor division: NaN at inf)"),
 ]
 POW = [
     EdgeCase([0.0, 2.0, -2.0], 2, value=[0.0, 4.0, 4.0], grads=([0.0, 4.0, -4.0], None), why="integer exponent"),

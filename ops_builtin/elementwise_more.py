@@ -438,7 +438,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "clamp_tensor": [Sample((3,), (3,), (3,)), Sample((2, 3), (3,), (2, 1)), Sample((3,), (3,), 0, bounds="min"),
                      Sample((2, 3), 0, (3,), bounds="max"), Sample((3,), (2, 1), 0.5)],
     "clamp": [Sample((3,), min=-0.5), Sample((2, 3), max=0.5), Sample((2, 3), min=-1.0, max=1.0),
-              Sample((3,), min=1.0, max=-1.0)],
+              Sample((3,), min=1.0, max=-1.0), Sample((2, 3), (2, 3)), Sample((2, 3), (1, 3), (2, 3))],  # tensor bounds
 }
 
 

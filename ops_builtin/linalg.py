@@ -465,6 +465,7 @@ def _einsum(equation: str, *operands: Any) -> Any:
 MATMUL_SAMPLES = [
     Sample((3,), (3,)), Sample((2, 3), (3,)), Sample((3,), (3, 4)), Sample((2, 3), (3, 4)),
     Sample((2, 2, 3), (3, 4)), Sample((2, 1, 2, 3), (3, 3, 2)), Sample((2, 3), (4, 3, 1)), Sample((4,), (2, 4, 3)),
+    Sample((2, 3), (2, 2, 3, 4)), Sample((2, 2, 3, 4), (4, 3)),  # ranks two apart
 ]
 TENSORDOT_SAMPLES = [
     Sample((2, 3, 4), (3, 4, 2)), Sample((2, 3), (3, 4), dims=1), Sample((3, 2), (4, 3), dims=([0], [1])),

@@ -338,7 +338,7 @@ def _transposed_geometry(x: Any, w: Any, b: Any, stride: Any, padding: Any, dila
     lift = (1,) if rank == 1 else ()
     k = (1,) * (2 - rank) + kernel
     return dict(n=xs[0], cin=xs[1], o=o, groups=g, k=k, s=lift + s, p=(0,) * (2 - rank) + p, d=lift + d,
-                op=(0,) * (2 - rank) + op, size=(1,) * (2 - rank) + spatial, full=(1,) * (2 - rank) + full,
+                op=(0,) * (2 - rank) + op, full=(1,) * (2 - rank) + full,
                 rank=rank, kk=ws[1] * k[0] * k[1], length=math.prod(spatial),
                 out_shape=(xs[0], o, *(f + q for f, q in zip(full, op))))
 
@@ -371,6 +371,9 @@ def _pool_sizes(shape: tuple[int, ...], k: tuple[int, int], s: tuple[int, int], 
         if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
                                f"kernel_size={k[i]} and dilation={d[i]}")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # and of the kernel itself, dilation aside (PyTorch's next check)
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {p[1]}, "
+                           f"padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     out, right = [], []
     for i in range(2):
         n, eff = shape[-2 + i], d[i] * (k[i] - 1) + 1
@@ -620,9 +623,12 @@ FOLD_SAMPLES = [Sample((2, 12, 9), output_size=(4, 5), kernel_size=(2, 3)),
 MAX_POOL_SAMPLES = [Sample((2, 2, 5, 5), kernel_size=2),
                     Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2)),
                     Sample((2, 5, 5), kernel_size=2, stride=2, ceil_mode=True),
-                    Sample((1, 1, 5, 5), kernel_size=2, stride=2, padding=1, ceil_mode=True)]  # a last window in the padding: dropped
+                    Sample((1, 1, 5, 5), kernel_size=2, stride=2, padding=1, ceil_mode=True),  # a last window in the padding: dropped
+                    Sample((1, 2, 5, 5), kernel_size=3, stride=2, ceil_mode=True),  # the stride divides what the windows span
+                    Sample((1, 2, 6, 5), kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), dilation=(2, 1))]
 AVG_POOL_SAMPLES = [Sample((2, 2, 5, 5), kernel_size=2),
                     Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=1),
+                    Sample((1, 2, 5, 6), kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
                     Sample((1, 2, 5, 6), kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
                     Sample((2, 5, 5), kernel_size=2, divisor_override=3),
                     Sample((1, 1, 5, 5), kernel_size=2, stride=2, padding=1, ceil_mode=True),
@@ -773,6 +779,10 @@ def _max_pool1d_fn(input: Any, kernel_size: Any, stride: Any = None, padding: An
                    ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """PyTorch's ``F.max_pool1d``: ``max_pool2d`` on a height of 1."""
     x = _lift_1d(input, "max_pool1d()")
+    k, p = ntuple(kernel_size, 1, "kernel_size")[0], ntuple(padding, 1, "padding")[0]
+    if not return_indices and p > k // 2:  # its own kernel's words (with indices, max_pool2d's)
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
     stride = None if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _one_d(
         stride, "stride", 1)
     out = _max_pool2d_fn(x, _one_d(kernel_size, "kernel_size", 1), stride, _one_d(padding, "padding", 0),
@@ -858,7 +868,36 @@ FUNCTIONAL_EDGES = {"max_pool2d": [
              value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0]]]],),
              why="a window wholly in the padding: -inf, at its first row and column past 0 (PyTorch's)"),
     EdgeCase(np.array([[[[5.0], [6.0]]]]), params={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1),
-             "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0], [0.0]]]],))]}
+             "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0], [0.0]]]],)),
+    # A window wholly in the padding three rows (columns) before the input, dilation 2: its first row at or
+    # past 0 is two dilations on; and one in the padding above a row of two columns (its plane position).
+    EdgeCase(np.array([[[[5.0]]]]), params={"kernel_size": (6, 1), "stride": 5, "padding": (3, 0), "dilation": (2, 1),
+             "ceil_mode": True, "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[1]]]]))),
+    EdgeCase(np.array([[[[5.0]]]]), params={"kernel_size": (1, 6), "stride": 5, "padding": (0, 3), "dilation": (1, 2),
+             "ceil_mode": True, "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[1]]]]))),
+    EdgeCase(np.array([[[[5.0, 6.0]]]]), params={"kernel_size": 2, "padding": (1, 0), "dilation": (2, 1),
+             "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[2]]]])), grads=([[[[0.0, 0.0]]]],)),
+    EdgeCase(np.array([[[[5.0, 6.0, 7.0]]]]), params={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (2, 1),
+             "return_indices": True}, value=([[[[-math.inf, -math.inf, -math.inf]]]], np.array([[[[3, 4, 5]]]])),
+             grads=([[[[0.0, 0.0, 0.0]]]],)),
+    # Its last column at the input's width: still wholly in the padding (PyTorch's backward writes that
+    # position into the next plane, where there is one: not a convention, so one plane only).
+    EdgeCase(np.array([[[[5.0]]]]), params={"kernel_size": (1, 2), "padding": (0, 1), "dilation": (1, 2),
+             "return_indices": True}, value=([[[[-math.inf]]]], np.array([[[[1]]]])), grads=([[[[0.0]]]],)),
+    EdgeCase(np.array([[[[1.0, _NAN], [_NAN, 4.0]]]]), params={"kernel_size": 2, "return_indices": True},
+             value=([[[[_NAN]]]], np.array([[[[2]]]])), grads=([[[[0.0, 0.0], [1.0, 0.0]]]],),
+             why="the last NaN of a window of two rows"),
+    EdgeCase(np.array([[[[-5, -7], [-9, -3]]]]), params={"kernel_size": 2, "stride": 1, "padding": 1},
+             value=np.array([[[[-5, -5, -7], [-5, -3, -3], [-9, -3, -3]]]]),
+             why="an integer tensor's padding is its dtype's minimum, below every element"),
+    EdgeCase(np.ones((1, 1, 1, 1)), params={"kernel_size": 2, "padding": 2, "dilation": 3}, raises=RuntimeError,
+             match="pad should be smaller than or equal to half of kernel size",
+             why="PyTorch checks the padding against half the kernel as well as half the dilated kernel")],
+    "max_pool1d": [
+    EdgeCase(np.ones((1, 1, 3)), params={"kernel_size": 2, "padding": 2, "dilation": 3}, raises=RuntimeError,
+             match="max_pool1d\\(\\) padding should be at most half of kernel size"),
+    EdgeCase(np.ones((1, 1, 3)), params={"kernel_size": 2, "padding": 2, "dilation": 3, "return_indices": True},
+             raises=RuntimeError, match="pad should be smaller than or equal to half of kernel size")]}
 FUNCTIONAL_SAMPLES = {
     "conv1d": [Sample((2, 2, 7), (3, 2, 3), (3,), stride=2, padding=1),
                Sample((2, 6), (2, 2, 2), padding="same", dilation=3), Sample((2, 2, 7), (3, 2, 3))],
@@ -873,6 +912,7 @@ FUNCTIONAL_SAMPLES = {
                    Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True),
                    Sample((3, 7), kernel_size=(3,), stride=(2,), return_indices=True)],
     "max_pool2d": [Sample((1, 2, 5, 5), kernel_size=2, return_indices=True),
+                   Sample((1, 2, 5, 5), kernel_size=(2,), stride=[1]),  # one size for both dims
                    Sample((2, 5, 6), kernel_size=3, stride=2, padding=1, ceil_mode=True)],
     "avg_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, count_include_pad=False),
                    Sample((2, 6), kernel_size=4, ceil_mode=True), Sample((3, 8), kernel_size=(3,), stride=(2,))],

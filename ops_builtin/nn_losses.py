@@ -362,7 +362,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         product = logp * target if w_view is None else logp * target * w_view
         if reduction == "mean":
             count = known_numel(input.shape, "cross_entropy()'s 'mean' (the element count)")
-            return -product.sum() / (count / classes) if count else -product.sum()
+            # PyTorch divides by numel / C even where that is 0: an empty input's mean is NaN
+            return -product.sum() / (count / classes) if count else -(product.sum() * math.nan)
         return -product.sum() if reduction == "sum" else -product.sum(class_dim)
     nll = functional("nll_loss")(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
@@ -612,6 +613,8 @@ def register(registry: Registry) -> None:
             Sample((2, 3), (2, 3), reduction="sum"), Sample((2, 3, 2), (2, 3, 2), label_smoothing=0.3),
             Sample((2, 1), _IGNORED_1), Sample((3, 3), _LABELS, label_smoothing=1.0),
             Sample((2, 3), (2, 3), weight=_CLASS_WEIGHT), Sample((2, 3, 2), (2, 3, 2), weight=_CLASS_WEIGHT, reduction="none")],
+        edge_cases=[EdgeCase(np.zeros(shape), np.zeros(shape), value=math.nan, why="an empty input's mean divides by 0")
+                    for shape in ((0, 3), (2, 0))],  # probability targets, no element or no class
     )
     registry.register_composite(
         NS + "kl_div", kl_div, reference=_np_kl, domain=(None, (0.0, 1.0)),

@@ -324,8 +324,9 @@ def _cartesian_prod(*tensors: Tensor) -> Tensor:
     order); a single tensor is returned as it is."""
     import tapegrad
 
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):  # PyTorch's: no list of tensors (it would unpack it silently here)
+        if not isinstance(t, tapegrad.Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:

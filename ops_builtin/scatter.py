@@ -650,16 +650,20 @@ SCATTER_SAMPLES = [
     Sample((3, 4), (3, 5), dim=0, index=_I22),  # src larger than the index: its unread part gets zeros
     Sample((3, 4), 1.5, dim=-1, index=_I22),
     Sample((2, 3, 2), (2, 1, 2), dim=1, index=np.array([[[2, 0]], [[1, 1]]])),
+    Sample((3, 4), (2, 2), dim=0, index=np.zeros((0, 2), dtype=np.int64)),  # an empty index: a copy of x
 ]
 SCATTER_ADD_SAMPLES = [
     Sample((3, 4), (2, 3), dim=0, index=_REPEATED),
     Sample((3, 4), (3, 5), dim=1, index=np.array([[3, 3, 0], [1, 1, 1]])),
     Sample((4,), (5,), dim=0, index=np.array([0, 3, 3, 3, 1])),
+    Sample((3, 4), (2, 2), dim=0, index=np.zeros((0, 2), dtype=np.int64)),  # an empty index: a copy of x
 ]
 SCATTER_REDUCE_SAMPLES = [Sample((3, 4), (2, 3), dim=0, index=_REPEATED, reduce=r, include_self=s)
                           for r in _REDUCTIONS for s in (True, False)] + [
     Sample((4,), (6,), dim=0, index=np.array([0, 3, 3, 1, 0, 3]), reduce="prod"),
     Sample((3, 4), (3, 5), dim=1, index=np.array([[3, 3, 0], [1, 1, 1]]), reduce="mean", include_self=False),
+    Sample((3, 4), (2, 2), dim=0, index=np.zeros((0, 2), dtype=np.int64), reduce="amax"),  # an empty index: a copy
+    Sample((3, 4), np.array([[0.5, 0.0, 2.0], [1.5, 3.0, 0.75]]), dim=0, index=_REPEATED, reduce="prod"),  # one zero
 ]
 INDEX_ADD_SAMPLES = [
     Sample((3, 4), (2, 4), dim=0, index=_I1),
@@ -705,14 +709,24 @@ SCATTER_EDGES = [
     EdgeCase(_ZEROS, np.ones((2, 2)), params={"dim": 0, "index": np.zeros((0, 2), dtype=_I64)}, value=_ZEROS,
              why="an empty index moves nothing")] + [
     EdgeCase(_ZEROS, np.ones((1, 1)), params={"dim": 0, "index": i.reshape(1, 1)}, raises=RuntimeError,
-             match="out of bounds") for i in _OUT_OF_RANGE]
+             match="out of bounds") for i in _OUT_OF_RANGE] + [
+    EdgeCase(np.zeros((3, 3)), np.ones((1, 2)), params={"dim": 0, "index": np.array([[0, 1, 2]])}, raises=RuntimeError,
+             match="to be no larger size than src", why="an index wider than src, even if self is as wide"),
+    EdgeCase(np.zeros(3, dtype=np.int8), 1000, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
+             match="without overflow", why="a number written into an integer tensor must fit its dtype")]
 INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=3.0,
                             why="a 0-d tensor is one slot")] + [
     EdgeCase(_ZEROS, np.ones((1, 4)), params={"dim": 0, "index": i}, raises=RuntimeError, match="out of bounds")
-    for i in _OUT_OF_RANGE]
-INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0)]
+    for i in _OUT_OF_RANGE] + [
+    EdgeCase(np.zeros(shape), source, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
+             match="source tensor shape must match self tensor shape")
+    for shape, source in (((3,), np.array(1.0)), ((2, 3), np.ones(1)))]  # a 0-d source; another rank, one row
+INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),
+                    EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
+                             match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0")]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
+    EdgeCase(np.array(1.0), 2.0, params={"dim": 0, "index": np.array([1])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([3])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([-4])}, raises=IndexError, match="out of bounds"),
     EdgeCase(np.zeros(3), 2.0, params={"dim": 0, "index": np.array([-3, 5])}, raises=IndexError,
@@ -843,7 +857,8 @@ def _in_torch_order(reference: Any) -> Any:
 def _composite_samples(primitive: str) -> list[Sample]:
     """The primitive's samples in PyTorch's argument order: ``(input, dim, index, src, ...)``."""
     samples = {"scatter_at": SCATTER_SAMPLES, "scatter_add_at": SCATTER_ADD_SAMPLES,
-               "scatter_reduce_at": SCATTER_REDUCE_SAMPLES[::3], "index_add_at": INDEX_ADD_SAMPLES,
+               "scatter_reduce_at": [*SCATTER_REDUCE_SAMPLES[::3], *SCATTER_REDUCE_SAMPLES[-2:]],  # one leaves include_self out
+               "index_add_at": INDEX_ADD_SAMPLES,
                "index_copy_at": INDEX_COPY_SAMPLES, "index_fill_at": INDEX_FILL_SAMPLES[::2]}[primitive]
     out = []
     for s in samples:
@@ -870,6 +885,8 @@ SCATTER_REDUCE_TIES = [
              params={"dim": 0, "index": np.array([1, 1, 2, 0, 0]), "reduce": "prod"},
              value=[0.0, 0.0, 0.0], grads=([20.0, 0.0, 0.0], [2.0, 0.0, 3.0, 0.0, 0.0]),
              why="prod: a single zero factor's gradient is the product of the others"),
+    EdgeCase([1.0], [0.0, 0.0, 2.0], params={"dim": 0, "index": np.array([0, 0, 0]), "reduce": "prod"},
+             value=[0.0], grads=([0.0], [0.0, 0.0, 0.0]), why="prod: two zero factors, every gradient 0"),
     EdgeCase([0.0, 1.0, 3.0], [0.0, 2.0, 0.0, 4.0, 5.0],
              params={"dim": 0, "index": np.array([1, 1, 2, 0, 0]), "reduce": "prod", "include_self": False},
              value=[20.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0], [2.0, 0.0, 1.0, 5.0, 4.0])),

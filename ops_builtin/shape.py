@@ -614,7 +614,7 @@ def register(registry: Registry) -> None:
         reference=ref.squeeze,
         param_aliases={"axis": "dim"}, methods=("squeeze",), node_name=node_names.squeeze, batching=batch.squeeze,
         samples=[Sample((1, 3, 1)), Sample((1, 3, 1), dim=0), Sample((1, 3, 1), dim=1),
-                 Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0)],
+                 Sample((1, 3, 1), dim=(0, -1)), Sample((), dim=0), Sample((2, 1, 3))],
     )
     registry.register_op(
         "unsqueeze", forward=_unsqueeze, vjp=(_back_to_input_shape,), saves=(), view=True, params=("dim",),
@@ -642,7 +642,7 @@ def register(registry: Registry) -> None:
         reference=ref.expand,
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
                  Sample((), sizes=(3,)),
-                 Sample((3, 1), sizes=(3, 0))],
+                 Sample((3, 1), sizes=(3, 0)), Sample((3,), sizes=(2, 4, 3))],
     )
     registry.register_op(
         "flip", forward=_flip, vjp=(_flip_vjp,), saves=(), params=("*dims",), param_aliases={"axis": "dims"},

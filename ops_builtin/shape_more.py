@@ -714,7 +714,8 @@ def register(registry: Registry) -> None:
         "repeat_interleave", _repeat_interleave, methods=("repeat_interleave",), reference=_ref_repeat_interleave,
         samples=[Sample((2, 3), repeats=2), Sample((2, 3), repeats=2, dim=1), Sample((2, 3), repeats=1, dim=0),
                  Sample((3, 2), repeats=np.array([1, 0, 2]), dim=0), Sample((), repeats=3),
-                 Sample((2, 3), repeats=2, dim=1, output_size=6), Sample((2, 3), repeats=np.array([1, 2]), dim=0)],
+                 Sample((2, 3), repeats=2, dim=1, output_size=6), Sample((2, 3), repeats=np.array([1, 2]), dim=0),
+                 Sample((3,), repeats=2, dim=0)],
         edge_cases=[EdgeCase(np.array(5.0), params={"repeats": 3, "dim": 0}, raises=IndexError,
                              why="a dim of a 0-d tensor, as PyTorch's"),
                     EdgeCase(np.array(5.0), params={"repeats": np.array([2]), "dim": -1}, raises=IndexError)])

@@ -1,0 +1,73 @@
+"""Bugs the mutation test's survivor round found (benchmarks/mutate_kit.py), each against PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tapegrad
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(call):
+    """(exception type name, message) of a raising call, else the result as a NumPy array."""
+    try:
+        out = call()
+    except Exception as exc:  # noqa: BLE001 - the type is what is compared
+        return type(exc).__name__, str(exc)
+    return np.asarray(out.detach().numpy() if hasattr(out, "detach") else out)
+
+
+@pytest.mark.parametrize("args", [
+    dict(kernel_size=2, padding=2, dilation=3),          # within half the dilated kernel, over half the kernel
+    dict(kernel_size=(2, 1), padding=(1, 0), dilation=(3, 1)),
+    dict(kernel_size=(1, 2), padding=(0, 2), dilation=(1, 3)),
+    dict(kernel_size=3, padding=2, dilation=1),          # over half the dilated kernel: the other message
+])
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool2d_padding_over_half_the_kernel(args, return_indices):
+    x = np.ones((1, 1, 3, 3))
+    mine = _outcome(lambda: tapegrad.nn.functional.max_pool2d(tapegrad.tensor(x), return_indices=return_indices,
+                                                              **args))
+    theirs = _outcome(lambda: torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=return_indices,
+                                                             **args))
+    if isinstance(theirs, tuple) and isinstance(theirs[0], str):
+        assert mine == theirs
+    else:
+        assert not (isinstance(mine, tuple) and isinstance(mine[0], str)), mine
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool1d_padding_over_half_the_kernel(return_indices):
+    x = np.ones((1, 1, 3))
+    args = dict(kernel_size=2, padding=2, dilation=3, return_indices=return_indices)
+    assert _outcome(lambda: tapegrad.nn.functional.max_pool1d(tapegrad.tensor(x), **args)) == \
+        _outcome(lambda: torch.nn.functional.max_pool1d(torch.tensor(x), **args))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (2, 0)])
+def test_cross_entropy_probability_targets_empty_mean_is_nan(shape):
+    x = tapegrad.zeros(*shape, dtype=tapegrad.float64, requires_grad=True)
+    out = tapegrad.nn.functional.cross_entropy(x, tapegrad.zeros(*shape, dtype=tapegrad.float64))
+    want = torch.nn.functional.cross_entropy(torch.zeros(*shape, dtype=torch.float64),
+                                             torch.zeros(*shape, dtype=torch.float64))
+    assert math.isnan(want.item()) and math.isnan(out.item())
+    out.backward()
+    assert tuple(x.grad.shape) == shape
+
+
+@pytest.mark.parametrize("args", [lambda m, a, b: ([a, b],), lambda m, a, b: (a, [b]), lambda m, a, b: (a, 2.0)])
+def test_cartesian_prod_refuses_what_is_not_a_tensor(args):
+    def call(m):
+        return lambda: m.cartesian_prod(*args(m, m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0, 5.0])))
+    (kind, message), (want_kind, want) = _outcome(call(tapegrad)), _outcome(call(torch))
+    assert kind == want_kind and message.endswith(want)  # the composite's TypeErrors name it: "cartesian_prod(): "
+
+
+def test_div_trunc_of_inf_by_a_python_int():
+    x = [math.inf, -7.0, -1.0]
+    assert np.array_equal(_outcome(lambda: tapegrad.div(tapegrad.tensor(x), 2, rounding_mode="trunc")),
+                          _outcome(lambda: torch.div(torch.tensor(x, dtype=torch.float64), 2, rounding_mode="trunc")))

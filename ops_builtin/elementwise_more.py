@@ -144,7 +144,7 @@ def _sinc_slope(xp: Any, x: Any) -> Any:
     series = 0.0
     for k in range(7, 0, -1):
         series = series * x2 + (-1) ** k * 2 * k * PI ** (2 * k) / math.factorial(2 * k + 1)
-    return xp.where(near, series * near_x, closed)
+    return xp.where(near, series * near_x + 0.0, closed)  # + 0.0: PyTorch's sinc'(0) is +0, as sinc'(-0)
 
 
 # ---------------------------------------------------------------------------- two-argument trigonometry
@@ -161,12 +161,13 @@ def _atan2(xp: Any, y: Any, x: Any) -> Any:
 
 
 def _atan2_over(xp: Any, num: Any, y: Any, x: Any) -> Any:
-    """``num / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0.
+    """``num / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0 (``num * 0``:
+    its sign is num's, as PyTorch's ``num * recip`` with the infinite reciprocal zeroed).
     Divided, as PyTorch's, not multiplied by ``1 / r2``: in float16 that reciprocal overflows
     for a small ``r2`` (``x = 2**-8, y = 0``) and ``0 * inf`` made a NaN gradient."""
     r2 = x * x + y * y  # each square in its input's dtype, as PyTorch's
     origin = r2 == 0.0
-    return xp.where(origin, 0.0, num / xp.where(origin, 1.0, r2))
+    return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))
 
 
 # ---------------------------------------------------------------------------- rounding and remainders
@@ -388,7 +389,7 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
              EdgeCase([0.05, -0.2, 1.0], smooth=True, why="both sides of the series switch")],
     "hypot": [EdgeCase([0.0, 3.0], [0.0, 4.0], value=[0.0, 5.0], grads=([NAN, 0.6], [NAN, 0.8]),
                        why="0 / 0 at the origin")],
-    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([0.0, 0.0, -1.0], [0.0, -1.0, 0.0]),
+    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([0.0, 0.0, -1.0], [-0.0, -1.0, -0.0]),
                        why="the origin, the axes")],
     "fmod": [EdgeCase([5.0, -5.0, 1.0], [3.0, 3.0, 0.0], value=[2.0, -2.0, NAN], grads=([1.0, 1.0, 1.0], [-1.0, 1.0, -INF]),
                       why="the sign of x; division by zero")],

@@ -215,9 +215,10 @@ def _shrink_lambd(op: str, lambd: Any) -> float:
 
 
 def _softshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, ``x * 0`` between (PyTorch's: ``-0.``
+    for a negative ``x``)."""
     _shrink_lambd("softshrink", lambd)
-    return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
+    return xp.where(xp.abs(x) <= lambd, x * 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
 
 
 def _hardshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
@@ -492,7 +493,7 @@ def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     """The deterministic cases only (the kit's samples): the input, or zeros for ``p=1``."""
     if training and 0 < p < 1:
         raise ValueError("dropout with 0 < p < 1 is random: no reference value")
-    return np.zeros_like(x) if training and p == 1 else np.asarray(x)
+    return np.asarray(x) * 0.0 if training and p == 1 else np.asarray(x)  # x * 0: PyTorch's -0. for x < 0
 
 
 def _np_embedding(i: Any, w: Any, padding_idx: Any = None, **_: Any) -> Any:
@@ -514,11 +515,11 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
              EdgeCase([-1.0], value=[-0.6321205588285577], grads=([0.36787944117144233],), why="alpha's default 1")],
     "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, ONE_SIXTH_F32],),
                                    why="PyTorch's slope is the float32 1/6, in every dtype")],
-    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
+    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[-0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
                            why="PyTorch's hardswish_backward: slope 1 from 3 on")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],
                            grads=([0.0, 1.0],), why="x > threshold, strictly")],
-    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0],)),
+    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, -0.0, 0.0], grads=([0.0, 0.0, 0.0],)),
                    EdgeCase([0.5003, -0.5003], value=[0.00029999999999996696, -0.00029999999999996696],
                             grads=([1.0, 1.0],), why="lambd's default 0.5")],
     "hardshrink": [EdgeCase([0.5, -0.5, 0.6], value=[0.0, 0.0, 0.6], grads=([0.0, 0.0, 1.0],)),

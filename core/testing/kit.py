@@ -85,7 +85,11 @@ def _call(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Tensor:
     """Run the op; several results (``split``, ``max(x, dim)``) become one tensor to check:
     their floating results flattened and concatenated (integer ones, like indices, carry
     no gradient)."""
-    out = _apply(op, args, params)
+    return _joined(op, _apply(op, args, params))
+
+
+def _joined(op: OpDef, out: Any) -> Tensor:
+    """The op's result as one tensor to check (see ``_call``)."""
     if type(out) is Tensor or not isinstance(out, (tuple, list)):
         return out
     parts = [t.reshape(-1) for t in out if type(t) is Tensor and t.is_floating_point()]
@@ -676,9 +680,10 @@ def _limit(ctx: Context, where: Any, step: str, exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------------------- values
-def _close(got: Any, want: Any, rtol: float = VALUE_RTOL) -> bool:
+def _close(got: Any, want: Any, rtol: float = VALUE_RTOL, signs: bool = False) -> bool:
     """Equal up to ``rtol`` relative to each expected element (absolute 1e-13 only where it is 0):
-    a tail value of 1e-30 is checked as closely as a value of 1."""
+    a tail value of 1e-30 is checked as closely as a value of 1. ``signs``: an expected zero
+    must have its sign too (``neg(0.0)`` is ``-0.0``; ``1 / -0.0`` is ``-inf``)."""
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         return False
@@ -688,23 +693,62 @@ def _close(got: Any, want: Any, rtol: float = VALUE_RTOL) -> bool:
     with np.errstate(invalid="ignore"):
         same = (got == want) | (np.isnan(got) & np.isnan(want))
         near = np.isfinite(want) & (np.abs(got - want) <= rtol * np.abs(want) + np.where(want == 0, 1e-13, 0.0))
+    if signs and not np.all((want != 0) | (got != 0) | (np.signbit(got) == np.signbit(want))):
+        return False
     return bool(np.all(same | near))
 
 
+_KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}
+
+
+def _dtype_differs(got: np.ndarray, want: Any) -> str | None:
+    """Why ``got``'s dtype is not the expected one, else None: ``want``'s own dtype where it has one
+    (a NumPy array or scalar: a reference's result, a value declared as an array), else the kind of
+    the Python numbers it is written in (``True`` bool, ``1`` integer, ``1.0`` floating), as PyTorch
+    infers a tensor's dtype from them."""
+    if isinstance(want, (np.ndarray, np.generic)):
+        return None if got.dtype == want.dtype else f"dtype {got.dtype}, expected {want.dtype}"
+    kind = _KINDS.get(np.asarray(want).dtype.kind)
+    if kind is None or _KINDS.get(got.dtype.kind) == kind:
+        return None
+    return f"dtype {got.dtype}, a {kind} result expected (the value is written in {kind} Python numbers)"
+
+
 def _compare_values(ctx: Context, check: str, where: Any, got: Any, want: Any, args: Sequence[Any],
-                    rtol: float = VALUE_RTOL) -> None:
-    """The op's results (one or several) against expected ones."""
+                    rtol: float = VALUE_RTOL, signs: bool = False) -> None:
+    """The op's results (one or several) against expected ones: dtype (see ``_dtype_differs``),
+    shape and values; ``signs``: the sign of each expected zero too."""
     got_list = [np.asarray(r._data) if type(r) is Tensor else np.asarray(r) for r in _results(got)]
-    want_list = [np.asarray(w) for w in (want if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
-                                         else [want])]
+    want_list = list(want) if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list)) else [want]
     if len(got_list) != len(want_list):
         raise _fail(ctx, check, where, f"{len(got_list)} results, the reference gives {len(want_list)}", args)
-    for i, (a, b) in enumerate(zip(got_list, want_list)):
-        if not _close(a, b, rtol):
-            label = "" if len(got_list) == 1 else f" {i}"
+    for i, (a, declared) in enumerate(zip(got_list, want_list)):
+        b = np.asarray(declared)
+        label = "" if len(got_list) == 1 else f" {i}"
+        wrong_dtype = _dtype_differs(a, declared)
+        if wrong_dtype is not None:
+            raise _fail(ctx, check, where, f"result{label} has {wrong_dtype}", args)
+        if not _close(a, b, rtol, signs):
             raise _fail(ctx, check, where, (
-                f"result{label} {np.array2string(a, precision=8, threshold=12)} (shape {a.shape}) differs from the "
-                f"expected {np.array2string(b, precision=8, threshold=12)} (shape {b.shape})"), args)
+                f"result{label} {_show(a)} (shape {a.shape}) differs from the expected {_show(b)} (shape {b.shape})"
+                f"{_signs_note(a, b) if signs else ''}"), args)
+
+
+def _show(a: np.ndarray) -> str:
+    return np.array2string(a, precision=8, threshold=12)
+
+
+def _signs_note(got: np.ndarray, want: np.ndarray) -> str:
+    """Where only the sign of a zero differs, say so (the printed values may look equal)."""
+    if got.shape != want.shape or got.dtype.kind not in "fc" or want.dtype.kind not in "fc":
+        return ""
+    with np.errstate(invalid="ignore"):
+        flipped = (got == 0) & (want == 0) & (np.signbit(got) != np.signbit(want))
+    where = np.argwhere(flipped)
+    if not len(where):
+        return ""
+    at = tuple(int(i) for i in where[0])
+    return f": the sign of the zero differs at index {at} ({got[at]!r}, expected {want[at]!r})"
 
 
 def check_reference(ctx: Context) -> None:
@@ -726,7 +770,9 @@ def check_reference(ctx: Context) -> None:
         except Exception as exc:  # the reference's failure, not the op's: say so
             raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
                         "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
-        _compare_values(ctx, "reference", sample, got, want, arrays)
+        several = isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
+        want = [np.asarray(w) for w in want] if several else np.asarray(want)  # its dtypes are the expected ones
+        _compare_values(ctx, "reference", sample, got, want, arrays, signs=True)
 
     _each(ctx, "reference", ctx.all_samples, one)
 
@@ -871,7 +917,7 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
         out = _call(op, args, point.params)
         if point.has_value:
             _compare_values(ctx, check, point, _apply(op, _leaves(op, arrays, False), point.params),
-                            point.value, arrays)
+                            point.value, arrays, signs=True)
         if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
             return
         wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
@@ -933,7 +979,7 @@ def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expecte
             raise _fail(ctx, check, point, f"no {what} reached input {i}, where {np.array2string(np.asarray(want))} "
                         "was expected (a VJP rule returning None, or no rule, for a differentiable input)", arrays)
         got = np.asarray(g._data)
-        if not _close(got, np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)):
+        if not _close(got, np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape), signs=True):
             raise _fail(ctx, check, point, (
                 f"{what} for input {i} is {np.array2string(got, precision=8)}, expected "
                 f"{np.array2string(np.asarray(want), precision=8)}{' (' + point.why + ')' if point.why else ''}"),

@@ -144,7 +144,14 @@ def _sinc_slope(xp: Any, x: Any) -> Any:
     series = 0.0
     for k in range(7, 0, -1):
         series = series * x2 + (-1) ** k * 2 * k * PI ** (2 * k) / math.factorial(2 * k + 1)
-    return xp.where(near, series * near_x + 0.0, closed)  # + 0.0: PyTorch's sinc'(0) is +0, as sinc'(-0)
+    return xp.where(near, series * near_x, closed)
+
+
+def _sinc_vjp(xp: Any, g: Any, x: Any) -> Any:
+    """``g * sinc'(x)``, +0. at ``x = 0`` whatever g's sign, as PyTorch's (it zeroes the product there);
+    ``+ 0.0`` rather than a constant 0 keeps the derivative through it (``sinc''(0)``) under create_graph."""
+    d = g * _sinc_slope(xp, x)
+    return xp.where(x == 0, d + 0.0, d)
 
 
 # ---------------------------------------------------------------------------- two-argument trigonometry
@@ -449,7 +456,7 @@ def _register_unary(registry: Registry) -> None:
         ("exp2", _exp2, lambda xp, g, ans, x: g * ans * LN2, ("output",), {}),
         ("deg2rad", lambda xp, x: x * DEG, lambda xp, g, ans, x: g * DEG, (), {"node_name": "Deg2RadBackward0"}),
         ("rad2deg", lambda xp, x: x / DEG, lambda xp, g, ans, x: g / DEG, (), {"node_name": "Rad2DegBackward0"}),
-        ("sinc", _sinc, lambda xp, g, ans, x: g * _sinc_slope(xp, x), ("inputs",), {}),
+        ("sinc", _sinc, lambda xp, g, ans, x: _sinc_vjp(xp, g, x), ("inputs",), {}),
     )
     docs = {"deg2rad": "Degrees to radians, ``x * pi / 180``.", "rad2deg": "Radians to degrees, ``x * 180 / pi``."}
     for name, forward, vjp, saves, extra in unary:

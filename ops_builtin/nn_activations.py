@@ -215,10 +215,10 @@ def _shrink_lambd(op: str, lambd: Any) -> float:
 
 
 def _softshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, ``x * 0`` between (PyTorch's: ``-0.``
-    for a negative ``x``)."""
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (+0.: PyTorch's vectorised
+    kernel; its scalar loop, run on a short tensor's elements, gives -0. for a negative ``x``)."""
     _shrink_lambd("softshrink", lambd)
-    return xp.where(xp.abs(x) <= lambd, x * 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
+    return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
 
 
 def _hardshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
@@ -448,7 +448,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "hardswish": lambda x, inplace=False: x * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
     "softsign": lambda x: x / (1.0 + np.abs(x)),
     "tanhshrink": lambda x: x - np.tanh(x),
-    "softshrink": lambda x, lambd=0.5: np.sign(x) * np.maximum(np.abs(x) - lambd, 0.0),
+    "softshrink": lambda x, lambd=0.5: np.sign(x) * np.maximum(np.abs(x) - lambd, 0.0) + 0.0,  # + 0.0: no -0.
     "hardshrink": lambda x, lambd=0.5: np.where(np.abs(x) > lambd, x, 0.0),
 }
 
@@ -519,7 +519,9 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
                            why="PyTorch's hardswish_backward: slope 1 from 3 on")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],
                            grads=([0.0, 1.0],), why="x > threshold, strictly")],
-    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, -0.0, 0.0], grads=([0.0, 0.0, 0.0],)),
+    "softshrink": [EdgeCase([0.5, -0.5, 0.0, -0.0, 0.25, -0.25, 0.1, -0.1], value=[0.0] * 8, grads=([0.0] * 8,),
+                            why="+0. between the bounds: 8 float64 elements run PyTorch's vectorised kernel (its "
+                                "scalar loop, for fewer, gives -0. at a negative x)"),
                    EdgeCase([0.5003, -0.5003], value=[0.00029999999999996696, -0.00029999999999996696],
                             grads=([1.0, 1.0],), why="lambd's default 0.5")],
     "hardshrink": [EdgeCase([0.5, -0.5, 0.6], value=[0.0, 0.0, 0.6], grads=([0.0, 0.0, 1.0],)),

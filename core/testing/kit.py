@@ -587,7 +587,8 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
     name = backend.name
     reference = _leaves(op, arrays)
     try:
-        want = _call(op, reference, params)
+        wanted = _apply(op, reference, params)
+        want = _joined(op, wanted)
     except Exception as exc:
         raise _fail(ctx, "backends", where, f"[numpy] forward raised {_explain(exc, op)}", arrays) from None
     grads_wanted = op.differentiable_op and want.requires_grad
@@ -613,7 +614,8 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
         counting = backend.computations() if backend.computations is not None else contextlib.nullcontext(None)
         with counting as computed:
             try:
-                got = _call(op, leaves, params)
+                results = _apply(op, leaves, params)
+                got = _joined(op, results)
             except UnknownSizeError as exc:
                 if unknown is None:
                     raise _fail(ctx, "backends", where, f"{label} forward raised {_explain(exc, op)}, with every "
@@ -646,6 +648,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                 f"{label} forward and backward made the lazy backend compute {forced} time(s); an op must build "
                 "lazy arrays only (declare inspects_values= for ops that must look at values)"), arrays)
         got_np = _computed(ctx, where, f"{label} computing the forward", got, arrays)
+        _same_results(ctx, where, label, results, wanted, arrays)
         if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
                                                               equal_nan=True):
             raise _fail(ctx, "backends", where, f"{label} forward differs from NumPy's", arrays)
@@ -660,10 +663,32 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                     raise _fail(ctx, "backends", where, f"{label} gradient {i} is missing on one side", arrays)
                 continue
             b_np = _computed(ctx, where, f"{label} computing gradient {i}", b, arrays)
+            if b.dtype != a.dtype:
+                raise _fail(ctx, "backends", where, f"{label} gradient {i} has dtype {b.dtype.name}, NumPy's {a.dtype.name}",
+                            arrays)
             if b_np.shape != a._data.shape or not np.allclose(a._data, b_np, rtol=1e-10, atol=1e-12, equal_nan=True):
                 raise _fail(ctx, "backends", where, f"{label} gradient {i} differs from NumPy's (shape {b_np.shape}, "
                             f"NumPy's {a._data.shape})", arrays)
     return limits
+
+
+def _same_results(ctx: Context, where: Any, label: str, got: Any, want: Any, arrays: list[Any]) -> None:
+    """Each result on the backend has NumPy's dtype, and an integer or bool one (an index, a mask:
+    not among the floating results compared by value) NumPy's values too."""
+    mine, theirs = _results(got), _results(want)
+    if len(mine) != len(theirs):
+        raise _fail(ctx, "backends", where, f"{label} {len(mine)} results, NumPy's {len(theirs)}", arrays)
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        if type(a) is not Tensor or type(b) is not Tensor:
+            continue
+        which = "result" if len(mine) == 1 else f"result {i}"
+        if a.dtype != b.dtype:
+            raise _fail(ctx, "backends", where, f"{label} {which} has dtype {a.dtype.name}, NumPy's {b.dtype.name}", arrays)
+        if a.dtype.numpy.kind in "biu":
+            values = _computed(ctx, where, f"{label} computing {which}", a, arrays)
+            if values.shape != b._data.shape or not np.array_equal(values, b._data):
+                raise _fail(ctx, "backends", where, f"{label} {which} {_show(values)} differs from NumPy's "
+                            f"{_show(np.asarray(b._data))}", arrays)
 
 
 def _computed(ctx: Context, where: Any, step: str, t: Tensor, arrays: list[Any]) -> np.ndarray:
@@ -752,8 +777,9 @@ def _signs_note(got: np.ndarray, want: np.ndarray) -> str:
 
 
 def check_reference(ctx: Context) -> None:
-    """The forward's values agree with the declared reference (a NumPy function, or exact
-    values at points), in float64."""
+    """The forward's values, dtypes and zeros' signs agree with the declared reference (a NumPy
+    function, or exact values at points), in float64; in float32 (where checked) the floating
+    results are float32 where float64 inputs give float64, unless the reference widens them too."""
     op = ctx.op
     if not callable(op.reference):
         with np.errstate(all="ignore"):
@@ -763,18 +789,39 @@ def check_reference(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         arrays = materialize(op, sample, "float64", SEED + k)
-        got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
-        params = _rename_params(op, sample.params) if op.param_aliases else sample.params
-        try:
-            want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
-        except Exception as exc:  # the reference's failure, not the op's: say so
-            raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
-                        "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
-        several = isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
-        want = [np.asarray(w) for w in want] if several else np.asarray(want)  # its dtypes are the expected ones
+        got, want = _against_reference(ctx, sample, arrays)
         _compare_values(ctx, "reference", sample, got, want, arrays, signs=True)
+        if "float32" not in ctx.dtypes:
+            return
+        arrays32 = materialize(op, sample, "float32", SEED + k)
+        if not any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in arrays32):
+            return
+        got32, want32 = _against_reference(ctx, sample, arrays32)
+        for i, (mine, wide, theirs) in enumerate(zip(_results(got32), _results(got), _results(want32))):
+            if type(mine) is not Tensor or type(wide) is not Tensor:
+                continue
+            expected = np.float32 if wide._data.dtype == np.float64 else wide._data.dtype
+            if mine._data.dtype not in (expected, np.asarray(theirs).dtype):
+                label = "result" if len(_results(got)) == 1 else f"result {i}"
+                raise _fail(ctx, "reference", sample, f"[float32] {label} has dtype {mine._data.dtype}, expected "
+                            f"{np.dtype(expected)} (float64 inputs give {wide._data.dtype}, and the reference "
+                            f"{np.asarray(theirs).dtype})", arrays32)
 
     _each(ctx, "reference", ctx.all_samples, one)
+
+
+def _against_reference(ctx: Context, sample: Sample, arrays: list[Any]) -> tuple[Any, Any]:
+    """The op's results on ``arrays`` and the reference's, as NumPy arrays whose dtypes are the expected ones."""
+    op = ctx.op
+    got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
+    params = _rename_params(op, sample.params) if op.param_aliases else sample.params
+    try:
+        want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+    except Exception as exc:  # the reference's failure, not the op's: say so
+        raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
+                    "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
+    several = isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
+    return got, [np.asarray(w) for w in want] if several else np.asarray(want)
 
 
 # ---------------------------------------------------------------------------- vmap and forward mode

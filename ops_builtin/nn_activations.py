@@ -312,9 +312,16 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {x1.dtype}")
     shape = broadcast_shape(x1, x2)
     x1, x2 = ops().broadcast_to(x1, shape), ops().broadcast_to(x2, shape)
-    n1 = ops().clamp(ops().norm(x1, 2, dim, keepdim=True), min=eps)
-    n2 = ops().clamp(ops().norm(x2, 2, dim, keepdim=True), min=eps)
+    n1, n2 = _norm_at_least(x1, dim, eps), _norm_at_least(x2, dim, eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _norm_at_least(x: Any, dim: int, eps: float) -> Any:
+    """``max(||x||, eps)`` along ``dim`` (kept), whose gradient is the norm's own even below ``eps``:
+    PyTorch clamps a copy of the norm in place under no_grad, so below eps the gradient is not 1/eps
+    times ``x2``'s direction alone but also has the norm's term (9e7, not 1e8, at ``||x1|| = 3e-9``)."""
+    n = ops().norm(x, 2, dim, keepdim=True)
+    return ops().where(n < eps, (n - n.detach()) + eps, n)  # exactly eps below it (n - n is 0), and no in-place write: vmap batches it
 
 
 def broadcast_shape(a: Any, b: Any) -> tuple[int, ...]:

@@ -725,7 +725,10 @@ SCATTER_EDGES = [
 INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=3.0,
                             why="a 0-d tensor is one slot")] + [
     EdgeCase(_ZEROS, np.ones((1, 4)), params={"dim": 0, "index": i}, raises=RuntimeError, match="out of bounds")
-    for i in _OUT_OF_RANGE]
+    for i in _OUT_OF_RANGE] + [
+    EdgeCase(*xs, params={"dim": 0, "index": np.array([3]), **alpha}, raises=IndexError,
+             match="^index out of range in self$", why="PyTorch's own check, off its scatter_add path")
+    for xs, alpha in (((np.zeros(3), np.ones(1)), {}), ((_ZEROS, np.ones((1, 4))), {"alpha": 2}))]
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0)]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),

@@ -71,8 +71,19 @@ def _isclose(xp: Any, a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
 
 # ---------------------------------------------------------------------------- composites
 def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    """``self``: tapegrad tensors need no particular memory layout."""
-    return self
+    """``self`` where it is contiguous, else a copy laid out row-major (a transposed or sliced view, as
+    PyTorch's: ``x.t().contiguous().view(-1)`` works where ``x.t().view(-1)`` is refused)."""
+    from .strides import is_contiguous
+
+    return self if is_contiguous(self) else _row_major(self)
+
+
+def _row_major(x: Tensor) -> Tensor:
+    """A copy of ``x`` (``CloneBackward0``) whose memory is row-major, as PyTorch's ``contiguous`` makes it."""
+    out = x.clone()
+    if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
+        out._data = np.ascontiguousarray(out._data)  # a fresh copy nothing else holds: the same values
+    return out
 
 
 def _t(self: Tensor) -> Tensor:

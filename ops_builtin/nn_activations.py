@@ -215,8 +215,10 @@ def _shrink_lambd(op: str, lambd: Any) -> float:
 
 
 def _softshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (+0.: PyTorch's vectorised
-    kernel; its scalar loop, run on a short tensor's elements, gives -0. for a negative ``x``)."""
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between.
+
+    +0. between, as PyTorch's vectorised kernel (its scalar loop, run on a short tensor's elements,
+    gives -0. for a negative ``x``)."""
     _shrink_lambd("softshrink", lambd)
     return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
 

@@ -21,6 +21,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tapegrad.views import view_info
+
 VIEW_REFUSED = ("view size is not compatible with input tensor's size and stride (at least one dimension spans "
                 "across two contiguous subspaces). Use .reshape(...) instead.")
 
@@ -70,8 +72,6 @@ def _contiguous(shape: Sequence[int]) -> tuple[int, ...]:
 def layout(tensor: Any) -> tuple[int, ...] | None:
     """``tensor``'s strides in elements as PyTorch's would be, or None where tapegrad cannot know
     them (see the module's docstring): a tracked view of a contiguous base, on a backend with memory."""
-    from tapegrad.views import view_info
-
     info = view_info(tensor)
     if info is None:
         return None
@@ -96,6 +96,8 @@ def _host(data: Any) -> np.ndarray | None:
 def check_view(x: Any, shape: Any) -> bool:
     """Refuse ``x.view(shape)`` where PyTorch's would, in its words; False (a view is never ``x`` itself),
     for the op's ``identity`` hook, which sees the tensor before the forward runs."""
+    if view_info(x) is None:
+        return False  # not a view: contiguous, as PyTorch's fresh results (one dict lookup)
     from .shape import _new_shape
 
     strides = layout(x)

@@ -71,8 +71,9 @@ def _isclose(xp: Any, a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
 
 # ---------------------------------------------------------------------------- composites
 def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    """``self`` where it is contiguous, else a copy laid out row-major (a transposed or sliced view, as
-    PyTorch's: ``x.t().contiguous().view(-1)`` works where ``x.t().view(-1)`` is refused)."""
+    """``self`` where it is contiguous, else a copy of it laid out row-major.
+
+    As PyTorch's: ``x.t().contiguous().view(-1)`` works where ``x.t().view(-1)`` is refused."""
     from .strides import is_contiguous
 
     return self if is_contiguous(self) else _row_major(self)

@@ -1026,12 +1026,12 @@ def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expecte
             raise _fail(ctx, check, point, f"no {what} reached input {i}, where {np.array2string(np.asarray(want))} "
                         "was expected (a VJP rule returning None, or no rule, for a differentiable input)", arrays)
         got = np.asarray(g._data)
-        expected = np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)
-        if not _close(got, expected, signs=True):
+        target = np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)
+        if not _close(got, target, signs=True):
             raise _fail(ctx, check, point, (
                 f"{what} for input {i} is {np.array2string(got, precision=8)}, expected "
                 f"{np.array2string(np.asarray(want), precision=8)}{' (' + point.why + ')' if point.why else ''}"
-                f"{_signs_note(got, expected)}"), arrays)
+                f"{_signs_note(got, target)}"), arrays)
 
 
 def check_edge_cases(ctx: Context) -> None:

@@ -635,8 +635,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
     ('linalg_ops', 'base = tapegrad.linalg.inv(A) if n < 0 else A', '0 -> 1'):
         'n is neither 0 nor 1 here (both returned above), so n < 0, n <= 0 and n < 1 agree',
-    ('linalg_ops', '_matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)', 'False -> True'):
-        "the same square check with the same message follows at once, after the same dtype checks",
     ('elementwise_more', 'd = xp.where(same, 0.0, xp.abs(x - y))', '0.0 -> 0.001'):
         'wherever same is true the result is x + ln 2 (x + 1 for logaddexp2) from the where that follows: d there is never read',
     ('elementwise_more', 'px = PI * xp.where(zero, 1.0, x)', '1.0 -> 1.001'):
@@ -970,10 +968,6 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
     ('nn_activations', 'g = g * xp.asarray(keep[..., None], dtype=g.dtype)', 'g * xp.asarray(keep[..., None], dtype=g.dtype): drop the left term'):
         'the padding_idx / scale_grad_by_freq gradient under a cotangent other than ones: conventions, not derivatives, so only edge cases check them, and those take the gradient of result.sum()',
     # linalg/elementwise (k4)
-    ('linalg_ops', 'if len(arrays) > 1:', '1 -> 2'):
-        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
-    ('linalg_ops', '_same_dtype(name, arrays[0], arrays[1], names)', '0 -> 1'):
-        "only solve_triangular still reaches _matrices' two-array dtype check; PyTorch 2.13 does not refuse its mixed dtypes (solve_triangular(float32 A, float64 B) returns float32) while tapegrad does, so no PyTorch point pins the refusal",
     ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
         "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
     ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', 'new < 0 or any((s == -1 for s in sizes[:new])): Or -> And'):

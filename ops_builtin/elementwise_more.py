@@ -147,6 +147,13 @@ def _sinc_slope(xp: Any, x: Any) -> Any:
     return xp.where(near, series * near_x, closed)
 
 
+def _sinc_vjp(xp: Any, g: Any, x: Any) -> Any:
+    """``g * sinc'(x)``, +0. at ``x = 0`` whatever g's sign, as PyTorch's (it zeroes the product there);
+    ``+ 0.0`` rather than a constant 0 keeps the derivative through it (``sinc''(0)``) under create_graph."""
+    d = g * _sinc_slope(xp, x)
+    return xp.where(x == 0, d + 0.0, d)
+
+
 # ---------------------------------------------------------------------------- two-argument trigonometry
 def _hypot(xp: Any, x: Any, y: Any) -> Any:
     """``sqrt(x**2 + y**2)`` without overflow; broadcasts."""
@@ -161,12 +168,13 @@ def _atan2(xp: Any, y: Any, x: Any) -> Any:
 
 
 def _atan2_over(xp: Any, num: Any, y: Any, x: Any) -> Any:
-    """``num / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0.
+    """``num / (x**2 + y**2)``, and 0 at the origin, where PyTorch gives both gradients 0 (``num * 0``:
+    its sign is num's, as PyTorch's ``num * recip`` with the infinite reciprocal zeroed).
     Divided, as PyTorch's, not multiplied by ``1 / r2``: in float16 that reciprocal overflows
     for a small ``r2`` (``x = 2**-8, y = 0``) and ``0 * inf`` made a NaN gradient."""
     r2 = x * x + y * y  # each square in its input's dtype, as PyTorch's
     origin = r2 == 0.0
-    return xp.where(origin, 0.0, num / xp.where(origin, 1.0, r2))
+    return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))
 
 
 # ---------------------------------------------------------------------------- rounding and remainders
@@ -388,7 +396,7 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
              EdgeCase([0.05, -0.2, 1.0], smooth=True, why="both sides of the series switch")],
     "hypot": [EdgeCase([0.0, 3.0], [0.0, 4.0], value=[0.0, 5.0], grads=([NAN, 0.6], [NAN, 0.8]),
                        why="0 / 0 at the origin")],
-    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([0.0, 0.0, -1.0], [0.0, -1.0, 0.0]),
+    "atan2": [EdgeCase([0.0, 1.0, 0.0], [0.0, 0.0, -1.0], value=[0.0, PI / 2, PI], grads=([0.0, 0.0, -1.0], [-0.0, -1.0, -0.0]),
                        why="the origin, the axes")],
     "fmod": [EdgeCase([5.0, -5.0, 1.0], [3.0, 3.0, 0.0], value=[2.0, -2.0, NAN], grads=([1.0, 1.0, 1.0], [-1.0, 1.0, -INF]),
                       why="the sign of x; division by zero")],
@@ -448,7 +456,7 @@ def _register_unary(registry: Registry) -> None:
         ("exp2", _exp2, lambda xp, g, ans, x: g * ans * LN2, ("output",), {}),
         ("deg2rad", lambda xp, x: x * DEG, lambda xp, g, ans, x: g * DEG, (), {"node_name": "Deg2RadBackward0"}),
         ("rad2deg", lambda xp, x: x / DEG, lambda xp, g, ans, x: g / DEG, (), {"node_name": "Rad2DegBackward0"}),
-        ("sinc", _sinc, lambda xp, g, ans, x: g * _sinc_slope(xp, x), ("inputs",), {}),
+        ("sinc", _sinc, lambda xp, g, ans, x: _sinc_vjp(xp, g, x), ("inputs",), {}),
     )
     docs = {"deg2rad": "Degrees to radians, ``x * pi / 180``.", "rad2deg": "Radians to degrees, ``x * 180 / pi``."}
     for name, forward, vjp, saves, extra in unary:

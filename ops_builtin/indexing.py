@@ -282,6 +282,13 @@ def _index_put_vjp_v(xp: Any, g: Any, out: Any, x: Any, v: Any, *, index: Any, a
 
 
 # ------------------------------------------------------------------------------ gather
+def _out_of_range(idx: np.ndarray, low: int, high: int) -> int | None:
+    """The first entry of ``idx`` (in its order: the one PyTorch's kernels name) outside ``[low, high)``, else None."""
+    flat = np.asarray(idx).reshape(-1)
+    outside = np.flatnonzero((flat < low) | (flat >= high))
+    return int(flat[outside[0]]) if outside.size else None
+
+
 def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ...]:
     """The advanced key ``k`` with ``gather(x, dim, index) == x[k]``: ``index`` along ``dim``,
     the position itself along every other dimension. Checks PyTorch's shape rules."""
@@ -302,9 +309,9 @@ def _gather_key(x_shape: tuple[int, ...], dim: Any, index: Any) -> tuple[Any, ..
                 f"self {list(x_shape)} apart from dimension {d}"
             )
     n = x_shape[d] if ndim else 1
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = idx.min() if idx.min() < 0 else idx.max()
-        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
+    bad = _out_of_range(idx, 0, n)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     return tuple(
         idx if k == d else np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(ndim)])
         for k in range(ndim)

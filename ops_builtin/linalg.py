@@ -272,10 +272,11 @@ def _emit(xp: Any, r: Any, letters: list[str], output: str, size: dict[str, int]
     if tuple(r.shape) != layout:
         r = xp.reshape(r, layout)
     for i, c in enumerate(output):
-        if first[c] != i:  # a repeat: multiply by the identity over (first occurrence, here)
-            shape = [1] * len(output)
+        if first[c] != i:  # a repeat: the values on the identity over (first occurrence, here), its zeros
+            shape = [1] * len(output)  # elsewhere (+0., where r * eye would give -0. beside negative values)
             shape[first[c]] = shape[i] = size[c]
-            r = r * xp.reshape(xp.eye(size[c], dtype=r.dtype), tuple(shape))
+            eye = xp.reshape(xp.eye(size[c], dtype=r.dtype), tuple(shape))
+            r = xp.where(eye != 0, r, eye)
     full = tuple(size[c] for c in output)
     return r if tuple(r.shape) == full else xp.broadcast_to(r, full)
 

@@ -166,10 +166,22 @@ def _norm_reference(a: np.ndarray, ord: Any = None, dim: Any = None, keepdim: bo
 
 
 # ---------------------------------------------------------------------------- special points
+# B of another dtype is solved in A's, which is the result's, as PyTorch's (float32 A, float64 or int64 B).
+_L2 = np.array([[2.0, 0.0], [2.0, 4.0]], dtype=np.float32)  # powers of 2: every solve exact in float32
+_X2 = np.array([[0.5], [0.25]], dtype=np.float32)
+SOLVE_TRIANGULAR_EDGES = [
+    EdgeCase(_L2, np.array([[1.0], [2.0]]), params={"upper": False}, value=_X2, grads=(None, [[0.25], [0.25]]),
+             why="PyTorch 2.13: the result has A's dtype, B's gradient B's"),
+    EdgeCase(_L2, np.array([[1], [2]]), params={"upper": False}, value=_X2, why="an integer B too"),
+    EdgeCase(_L2.astype(np.int64), np.array([[1.0], [2.0]]), params={"upper": False}, raises=NotImplementedError,
+             match="\"triangular_solve_cpu\" not implemented for 'Long'"),
+]
 # Each checked against PyTorch 2.13 by tests/parity/test_edge_cases_torch.py.
 _I2 = [[1.0, 0.0], [0.0, 1.0]]
 _ONES2 = [[1.0, 1.0], [1.0, 1.0]]
-DET_EDGES = [EdgeCase([[1.0, 2.0], [2.0, 4.0]], value=0.0, grads=([[0.0, 0.0], [0.0, 0.0]],),
+# The sign of a singular det's zero comes from LU's pivoting ([[1, 2], [2, 4]] gives -0. in PyTorch,
+# 0. in LAPACK's NumPy path): this A needs no pivot, so both give +0. (the kit compares zeros' signs).
+DET_EDGES = [EdgeCase([[4.0, 2.0], [2.0, 1.0]], value=0.0, grads=([[0.0, 0.0], [0.0, 0.0]],),
                       why="PyTorch 2.13: det and its gradient are 0 at an exactly singular A")]
 INV_EDGES = [EdgeCase(_I2, value=_I2, grads=([[-1.0, -1.0], [-1.0, -1.0]],), smooth=True)]
 MATRIX_EXP_EDGES = [EdgeCase([[0.0, 0.0], [0.0, 0.0]], value=_I2, grads=(_ONES2,), smooth=True,

@@ -87,7 +87,7 @@ def _dtype_name(x: Any) -> str:
 
 
 def _matrices(name: str, xp: Any, *arrays: Any, names: Sequence[str] = ("A",), square: bool = True) -> None:
-    """PyTorch's checks of linalg inputs: at least 2-D, floating (not half), square, one dtype."""
+    """PyTorch's checks of linalg inputs: at least 2-D, floating (not half), square."""
     for a, label in zip(arrays, names):
         if len(a.shape) < 2:
             raise RuntimeError(f"{name}: The input tensor {label} must have at least 2 dimensions.")
@@ -96,8 +96,6 @@ def _matrices(name: str, xp: Any, *arrays: Any, names: Sequence[str] = ("A",), s
             raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_dtype_name(a)}")
         if _dtype_name(a) in ("Half", "BFloat16"):
             raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_dtype_name(a)}")
-    if len(arrays) > 1:
-        _same_dtype(name, arrays[0], arrays[1], names)
     if square:
         m, n = arrays[0].shape[-2:]
         if m != n:
@@ -253,8 +251,11 @@ def _solve_triangular(xp: Any, A: Any, B: Any, *, upper: bool, left: bool = True
                       unitriangular: bool = False) -> Any:
     """Solve ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``.
 
-    Only ``A``'s upper (``upper=True``) or lower triangle is read, its diagonal not with ``unitriangular``."""
-    _matrices("linalg.solve_triangular", xp, A, B, names=("A", "B"), square=False)
+    Only ``A``'s upper (``upper=True``) or lower triangle is read, its diagonal not with ``unitriangular``.
+    ``B`` of another dtype (integer, bool, another float) is solved in ``A``'s, the result's, as PyTorch's."""
+    for t, label in ((A, "A"), (B, "B")):
+        if len(t.shape) < 2:
+            raise RuntimeError(f"linalg.solve_triangular: The input tensor {label} must have at least 2 dimensions.")
     m, n = A.shape[-2:]
     if m != n:
         raise RuntimeError(f"linalg.solve_triangular: A must be batches of square matrices, but they are {m} by {n} "
@@ -263,6 +264,10 @@ def _solve_triangular(xp: Any, A: Any, B: Any, *, upper: bool, left: bool = True
     if k != n:
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if _dtype_name(A) not in ("Float", "Double"):  # PyTorch's kernel exists for these (and complex) only
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{_dtype_name(A)}'")
+    if B.dtype != A.dtype:
+        B = xp.astype(B, A.dtype)
     t = _triangle(xp, A, bool(upper), bool(unitriangular))
     if left:
         return _lapack("linalg.solve_triangular", _SINGULAR, lambda: xp.linalg.solve(t, B))
@@ -658,7 +663,7 @@ def register(registry: Registry) -> None:
        else np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2))
     op("solve_triangular", forward=_solve_triangular, vjp=(_solve_triangular_vjp_a, _solve_triangular_vjp_b),
        reads=((0, "output"), (0,)), node_name="LinalgSolveTriangularBackward0", samples=kit.SOLVE_TRIANGULAR_SAMPLES,
-       reference=kit._solve_triangular_reference)
+       edge_cases=kit.SOLVE_TRIANGULAR_EDGES, reference=kit._solve_triangular_reference)
     op("inv", forward=_inv, vjp=(_inv_vjp,), saves=("output",), node_name="LinalgInvExBackward0", samples=kit.SQUARE,
        edge_cases=kit.INV_EDGES,
        reference=np.linalg.inv)

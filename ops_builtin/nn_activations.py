@@ -215,7 +215,10 @@ def _shrink_lambd(op: str, lambd: Any) -> float:
 
 
 def _softshrink(xp: Any, x: Any, lambd: float = 0.5) -> Any:
-    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between.
+
+    +0. between, as PyTorch's vectorised kernel (its scalar loop, run on a short tensor's elements,
+    gives -0. for a negative ``x``)."""
     _shrink_lambd("softshrink", lambd)
     return xp.where(xp.abs(x) <= lambd, 0.0, x - xp.sign(x) * lambd)  # NaN stays NaN
 
@@ -311,9 +314,16 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {x1.dtype}")
     shape = broadcast_shape(x1, x2)
     x1, x2 = ops().broadcast_to(x1, shape), ops().broadcast_to(x2, shape)
-    n1 = ops().clamp(ops().norm(x1, 2, dim, keepdim=True), min=eps)
-    n2 = ops().clamp(ops().norm(x2, 2, dim, keepdim=True), min=eps)
+    n1, n2 = _norm_at_least(x1, dim, eps), _norm_at_least(x2, dim, eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _norm_at_least(x: Any, dim: int, eps: float) -> Any:
+    """``max(||x||, eps)`` along ``dim`` (kept), whose gradient is the norm's own even below ``eps``:
+    PyTorch clamps a copy of the norm in place under no_grad, so below eps the gradient is not 1/eps
+    times ``x2``'s direction alone but also has the norm's term (9e7, not 1e8, at ``||x1|| = 3e-9``)."""
+    n = ops().norm(x, 2, dim, keepdim=True)
+    return ops().where(n < eps, (n - n.detach()) + eps, n)  # exactly eps below it (n - n is 0), and no in-place write: vmap batches it
 
 
 def broadcast_shape(a: Any, b: Any) -> tuple[int, ...]:
@@ -447,7 +457,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "hardswish": lambda x, inplace=False: x * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
     "softsign": lambda x: x / (1.0 + np.abs(x)),
     "tanhshrink": lambda x: x - np.tanh(x),
-    "softshrink": lambda x, lambd=0.5: np.sign(x) * np.maximum(np.abs(x) - lambd, 0.0),
+    "softshrink": lambda x, lambd=0.5: np.sign(x) * np.maximum(np.abs(x) - lambd, 0.0) + 0.0,  # + 0.0: no -0.
     "hardshrink": lambda x, lambd=0.5: np.where(np.abs(x) > lambd, x, 0.0),
 }
 
@@ -492,7 +502,7 @@ def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     """The deterministic cases only (the kit's samples): the input, or zeros for ``p=1``."""
     if training and 0 < p < 1:
         raise ValueError("dropout with 0 < p < 1 is random: no reference value")
-    return np.zeros_like(x) if training and p == 1 else np.asarray(x)
+    return np.asarray(x) * 0.0 if training and p == 1 else np.asarray(x)  # x * 0: PyTorch's -0. for x < 0
 
 
 def _np_embedding(i: Any, w: Any, padding_idx: Any = None, **_: Any) -> Any:
@@ -514,11 +524,13 @@ EDGE_CASES: dict[str, list[EdgeCase]] = {
              EdgeCase([-1.0], value=[-0.6321205588285577], grads=([0.36787944117144233],), why="alpha's default 1")],
     "hardsigmoid": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 1.0, 0.5], grads=([0.0, 0.0, ONE_SIXTH_F32],),
                                    why="PyTorch's slope is the float32 1/6, in every dtype")],
-    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
+    "hardswish": [EdgeCase([-3.0, 3.0, 0.0], value=[-0.0, 3.0, 0.0], grads=([0.0, 1.0, 0.5],),
                            why="PyTorch's hardswish_backward: slope 1 from 3 on")],
     "threshold": [EdgeCase([1.0, 2.0], params={"threshold": 1.0, "value": -5.0}, value=[-5.0, 2.0],
                            grads=([0.0, 1.0],), why="x > threshold, strictly")],
-    "softshrink": [EdgeCase([0.5, -0.5, 0.0], value=[0.0, 0.0, 0.0], grads=([0.0, 0.0, 0.0],)),
+    "softshrink": [EdgeCase([0.5, -0.5, 0.0, -0.0, 0.25, -0.25, 0.1, -0.1], value=[0.0] * 8, grads=([0.0] * 8,),
+                            why="+0. between the bounds: 8 float64 elements run PyTorch's vectorised kernel (its "
+                                "scalar loop, for fewer, gives -0. at a negative x)"),
                    EdgeCase([0.5003, -0.5003], value=[0.00029999999999996696, -0.00029999999999996696],
                             grads=([1.0, 1.0],), why="lambd's default 0.5")],
     "hardshrink": [EdgeCase([0.5, -0.5, 0.6], value=[0.0, 0.0, 0.6], grads=([0.0, 0.0, 1.0],)),

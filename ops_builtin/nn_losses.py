@@ -221,7 +221,8 @@ def _bce_input_vjp(xp: Any, g: Any, ans: Any, input: Any, target: Any, weight: A
 
 def _bce_target_vjp(xp: Any, g: Any, ans: Any, input: Any, target: Any, weight: Any = None, *,
                     reduction: str = "mean") -> Any:
-    slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape
+    # -logit(input), as PyTorch's (-0. at 0.5); - 0 * target: the target's shape, keeping that sign
+    slope = -(xp.log(input) - xp.log1p(-input)) - 0 * target
     w = _weights(xp, "binary_cross_entropy", weight, input)
     return reduced_cotangent(g, slope if w is None else slope * w, reduction)
 

@@ -261,10 +261,10 @@ def _cdist(xp: Any, x1: Any, x2: Any, *, p: Any = 2.0, compute_mode: Any = None)
     return xp.sum(a ** p, axis=-1) ** (1.0 / p)
 
 
-def _cdist_slope(xp: Any, x1: Any, x2: Any, out: Any, p: Any) -> Any:
-    """d out[..., i, j] / d x1[..., i, k], shape ``(..., P, R, M)``: PyTorch's conventions at
-    coinciding points (0) and at coordinates that agree (0)."""
-    d = _differences(xp, x1, x2)
+def _cdist_slope(xp: Any, d: Any, out: Any, p: Any) -> Any:
+    """d out[..., i, j] / d d[..., i, j, k] for the differences ``d`` of the point moved minus the
+    other, shape ``(..., P, R, M)``: PyTorch's conventions at coinciding points (0) and at
+    coordinates that agree (0)."""
     dist = xp.expand_dims(out, axis=-1)
     zero = xp.zeros_like(d)
     if p == 0:
@@ -283,11 +283,13 @@ def _cdist_slope(xp: Any, x1: Any, x2: Any, out: Any, p: Any) -> Any:
 
 
 def _cdist_vjp_1(xp: Any, g: Any, out: Any, x1: Any, x2: Any, *, p: Any = 2.0, compute_mode: Any = None) -> Any:
-    return xp.sum(xp.expand_dims(g, axis=-1) * _cdist_slope(xp, x1, x2, out, p), axis=-2)
+    return xp.sum(xp.expand_dims(g, axis=-1) * _cdist_slope(xp, _differences(xp, x1, x2), out, p), axis=-2)
 
 
 def _cdist_vjp_2(xp: Any, g: Any, out: Any, x1: Any, x2: Any, *, p: Any = 2.0, compute_mode: Any = None) -> Any:
-    return -xp.sum(xp.expand_dims(g, axis=-1) * _cdist_slope(xp, x1, x2, out, p), axis=-3)
+    # x2's own differences, as PyTorch's (x1's rule negated would make each zero -0.)
+    d = xp.expand_dims(x2, axis=-3) - xp.expand_dims(x1, axis=-2)
+    return xp.sum(xp.expand_dims(g, axis=-1) * _cdist_slope(xp, d, out, p), axis=-3)
 
 
 # ---------------------------------------------------------------------------- composites

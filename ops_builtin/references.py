@@ -222,18 +222,25 @@ def converter(dtype: str) -> Callable[[Any], Any]:
 
 
 _ARANGE_23 = [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def _floats(rows: Any) -> np.ndarray:
+    """Values written as integers, of a float64 result (the kit compares the dtype too)."""
+    return np.asarray(rows, dtype=np.float64)
+
+
 # torch.nn.functional.pad(torch.arange(6.).reshape(2, 3), ...) in PyTorch 2.13
 PAD = [
     EdgeCase(_ARANGE_23, params={"pad": (1, 2)},
-             value=[[0, 0, 1, 2, 0, 0], [0, 3, 4, 5, 0, 0]]),
+             value=_floats([[0, 0, 1, 2, 0, 0], [0, 3, 4, 5, 0, 0]])),
     EdgeCase(_ARANGE_23, params={"pad": (1, 0, 2, 1), "value": 0.5},
              value=[[0.5] * 4, [0.5] * 4, [0.5, 0, 1, 2], [0.5, 3, 4, 5], [0.5] * 4]),
-    EdgeCase(_ARANGE_23, params={"pad": (-1, 1)}, value=[[1, 2, 0], [4, 5, 0]]),
-    EdgeCase(_ARANGE_23, params={"pad": (2, 1), "mode": "reflect"}, value=[[2, 1, 0, 1, 2, 1], [5, 4, 3, 4, 5, 4]]),
+    EdgeCase(_ARANGE_23, params={"pad": (-1, 1)}, value=_floats([[1, 2, 0], [4, 5, 0]])),
+    EdgeCase(_ARANGE_23, params={"pad": (2, 1), "mode": "reflect"}, value=_floats([[2, 1, 0, 1, 2, 1], [5, 4, 3, 4, 5, 4]])),
     EdgeCase(_ARANGE_23, params={"pad": (1, 1, 1, 0), "mode": "replicate"},
-             value=[[0, 0, 1, 2, 2], [0, 0, 1, 2, 2], [3, 3, 4, 5, 5]]),
-    EdgeCase(_ARANGE_23, params={"pad": (3, 1), "mode": "circular"}, value=[[0, 1, 2, 0, 1, 2, 0], [3, 4, 5, 3, 4, 5, 3]]),
-    EdgeCase([[0.0, 1.0], [2.0, 3.0]], params={"pad": (1, 1), "mode": "reflect"}, value=[[1, 0, 1, 0], [3, 2, 3, 2]]),
+             value=_floats([[0, 0, 1, 2, 2], [0, 0, 1, 2, 2], [3, 3, 4, 5, 5]])),
+    EdgeCase(_ARANGE_23, params={"pad": (3, 1), "mode": "circular"}, value=_floats([[0, 1, 2, 0, 1, 2, 0], [3, 4, 5, 3, 4, 5, 3]])),
+    EdgeCase([[0.0, 1.0], [2.0, 3.0]], params={"pad": (1, 1), "mode": "reflect"}, value=_floats([[1, 0, 1, 0], [3, 2, 3, 2]])),
     EdgeCase([1.0, 2.0, 3.0, 4.0], params={"pad": (-4, 1)}, value=[0.0], why="cropped away entirely"),
     # NumPy's pad_width spellings, with NumPy's own values
     EdgeCase(_ARANGE_23, params={"pad_width": ((1, 2),)}, value=np.pad(_ARANGE_23, ((1, 2),))),

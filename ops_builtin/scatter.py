@@ -35,7 +35,7 @@ from tapegrad.dispatch import lazy_refusal
 from tapegrad.optable import index_param
 from tapegrad.testing.samples import EdgeCase, Sample
 
-from .indexing import _gather_key, _getitem, _index_put, _positions, _prod, _scatter_flat
+from .indexing import _gather_key, _getitem, _index_put, _out_of_range, _positions, _prod, _scatter_flat
 from .tensor_api import _fill_value
 
 if TYPE_CHECKING:
@@ -108,13 +108,6 @@ def _src_cotangent(xp: Any, g: Any, key: tuple[Any, ...] | None, src: Any) -> An
     if key is None or not hasattr(src, "shape"):  # a number written everywhere has no cotangent
         return None
     return _pad_part(xp, xp.getitem(g, index=key), src)
-
-
-def _out_of_range(idx: np.ndarray, low: int, high: int) -> int | None:
-    """The first offending entry of ``idx`` outside ``[low, high)`` (its minimum or maximum), else None."""
-    if idx.size == 0 or (idx.min() >= low and idx.max() < high):
-        return None
-    return int(idx.min() if idx.min() < low else idx.max())
 
 
 def _dim_key(name: str, x: Any, dim: Any, idx: np.ndarray, kind: type = RuntimeError) -> tuple[tuple[Any, ...], int]:
@@ -368,14 +361,37 @@ def _check_source(name: str, x: Any, source: Any, d: int, count: int) -> None:
 
 def _index_add_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any, alpha: Any = 1) -> Any:
     """``x`` with ``alpha * source[..., i, ...]`` added at ``x[..., index[i], ...]`` along ``dim``."""
-    key, d, idx = _index_dim("index_add_", x, source, dim, index, "int32/int64",
-                             words="index_add_(): Expected dtype int32/int64 for index but got: {}")
-    if source.dtype != x.dtype:
-        raise RuntimeError(f"index_add_(): self ({torch_type(x.dtype)}) and source ({torch_type(source.dtype)}) "
-                           "must have the same scalar type")
-    _check_source("index_add_", x, source, d, idx.size)
+    words = "index_add_(): Expected dtype int32/int64 for index but got: {}"
+    idx = _index("index_add_", index, "int32/int64", words=words)
+    if idx.ndim <= 1:  # the shapes and dtypes first, then the range, as PyTorch's
+        if source.dtype != x.dtype:
+            raise RuntimeError(f"index_add_(): self ({torch_type(x.dtype)}) and source ({torch_type(source.dtype)}) "
+                               "must have the same scalar type")
+        _check_source("index_add_", x, source, axis(dim, max(len(x.shape), 1)), idx.size)
+        if len(x.shape) > 1 and not _prod(tuple(x.shape)):
+            return xp.asarray(x, copy=True)  # nothing to add to, whatever the index says (PyTorch checks none)
+        _index_add_range(x, dim, idx, alpha)
+    key, d, idx = _index_dim("index_add_", x, source, dim, index, "int32/int64", words=words)
     scaled = source if alpha == 1 else source * _alpha(xp, x, alpha)
     return _index_put(xp, x, scaled, index=key, accumulate=True)
+
+
+def _index_add_range(x: Any, dim: Any, index: Any, alpha: Any) -> None:
+    """An index out of range refused as PyTorch's CPU ``index_add_`` refuses it, by the path it takes: a
+    tensor of 2 or more dims along its first or last dim, by an int64 index with ``alpha`` 1, goes
+    through ``scatter_add_`` (RuntimeError naming the index); every other call checks each index
+    itself (IndexError "index out of range in self")."""
+    idx = np.asarray(index)
+    ndim = len(x.shape)
+    d = axis(dim, max(ndim, 1))
+    n = x.shape[d] if ndim else 1
+    bad = _out_of_range(idx, 0, n)
+    if bad is None:
+        return
+    scattered = ndim > 1 and d in (0, ndim - 1) and idx.dtype == np.int64 and type(alpha) is not bool and alpha == 1
+    if not scattered:
+        raise IndexError("index out of range in self")
+    raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
 
 
 def _alpha(xp: Any, x: Any, alpha: Any) -> Any:
@@ -720,7 +736,10 @@ INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "ind
     for i in _OUT_OF_RANGE] + [
     EdgeCase(np.zeros(shape), source, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
              match="source tensor shape must match self tensor shape")
-    for shape, source in (((3,), np.array(1.0)), ((2, 3), np.ones(1)))]  # a 0-d source; another rank, one row
+    for shape, source in (((3,), np.array(1.0)), ((2, 3), np.ones(1)))] + [  # a 0-d source; another rank, one row
+    EdgeCase(*xs, params={"dim": 0, "index": np.array([3]), **alpha}, raises=IndexError,
+             match="^index out of range in self$", why="PyTorch's own check, off its scatter_add path")
+    for xs, alpha in (((np.zeros(3), np.ones(1)), {}), ((_ZEROS, np.ones((1, 4))), {"alpha": 2}))]
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),
                     EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
                              match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0")]

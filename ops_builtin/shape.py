@@ -24,6 +24,7 @@ from tapegrad.registry import LaterModule
 
 from . import references as ref
 from .scalars import checked_scalar
+from .strides import check_view
 
 
 from . import batching_rules as batch
@@ -596,7 +597,7 @@ def register(registry: Registry) -> None:
     )
     registry.register_op(
         "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), view=True, params=("*shape",), methods=("view",),
-        batching=batch.reshape,
+        batching=batch.reshape, identity=check_view,  # PyTorch's stride check, on the tensor, before the forward
         reference=ref.reshape,
         samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,))],
     )

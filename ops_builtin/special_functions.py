@@ -118,9 +118,9 @@ REFERENCES: dict[str, Any] = {  # exact values (PyTorch 2.13 agrees); tests comp
     "xlogy": lambda x, y: np.where(np.asarray(x) == 0, 0.0, x * np.log(y)),
 }
 EDGE_CASES: dict[str, list[EdgeCase]] = {
-    "erf": [EdgeCase([0.0], value=[0.0], grads=([k.TWO_OVER_SQRT_PI],), grad2=([0.0],), smooth=True),
+    "erf": [EdgeCase([0.0], value=[0.0], grads=([k.TWO_OVER_SQRT_PI],), grad2=([-0.0],), smooth=True),
             EdgeCase([INF, -INF], value=[1.0, -1.0], grads=([0.0, 0.0],))],
-    "erfc": [EdgeCase([0.0, INF, -INF], value=[1.0, 0.0, 2.0], grads=([-k.TWO_OVER_SQRT_PI, 0.0, 0.0],))],
+    "erfc": [EdgeCase([0.0, INF, -INF], value=[1.0, 0.0, 2.0], grads=([-k.TWO_OVER_SQRT_PI, -0.0, -0.0],))],
     "erfinv": [EdgeCase([1.0, -1.0, 0.0, 2.0], value=[INF, -INF, 0.0, NAN],
                         grads=([INF, INF, k.SQRT_PI_OVER_TWO, NAN],), why="bounds of the domain")],
     "lgamma": [EdgeCase([1.0, 2.0, 0.0, -1.0], value=[0.0, 0.0, INF, INF],

@@ -73,8 +73,20 @@ def _isclose(xp: Any, a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
 
 # ---------------------------------------------------------------------------- composites
 def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    """``self``: tapegrad tensors need no particular memory layout."""
-    return self
+    """``self`` where it is contiguous, else a copy of it laid out row-major.
+
+    As PyTorch's: ``x.t().contiguous().view(-1)`` works where ``x.t().view(-1)`` is refused."""
+    from .strides import is_contiguous
+
+    return self if is_contiguous(self) else _row_major(self)
+
+
+def _row_major(x: Tensor) -> Tensor:
+    """A copy of ``x`` (``CloneBackward0``) whose memory is row-major, as PyTorch's ``contiguous`` makes it."""
+    out = x.clone()
+    if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
+        out._data = np.ascontiguousarray(out._data)  # a fresh copy nothing else holds: the same values
+    return out
 
 
 def _t(self: Tensor) -> Tensor:
@@ -135,9 +147,30 @@ def _index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     d = axis(dim, max(self.ndim, 1))
     if data.ndim == 0:
         data = data.reshape(1)
+    if self.ndim == 0 and data.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {data.size} value(s)")
+    _index_select_range(self, d, np.asarray(data))
     if self.ndim == 0:  # indexed as one dimension of size 1, the result 0-d again, as PyTorch's
         return lookup("getitem").apply(self.reshape(1), index=(data,)).reshape(())
     return lookup("getitem").apply(self, index=(slice(None),) * d + (data,))
+
+
+def _index_select_range(x: Tensor, d: int, idx: np.ndarray) -> None:
+    """Negative and out-of-range entries refused (getitem would wrap a negative one) as PyTorch 2.13's CPU
+    kernel refuses them, by the path it takes: a tensor of 2 or more dims along dim 1, or empty, checks
+    the whole index first (RuntimeError naming the first bad entry); every other call checks each entry
+    (IndexError "index out of range in self")."""
+    from .indexing import _out_of_range
+
+    n = x.shape[d] if x.ndim else 1
+    bad = _out_of_range(idx, 0, n)
+    if bad is None:
+        return
+    if x.ndim > 1 and (d == 1 or x.numel() == 0):
+        if n == 0:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    raise IndexError("index out of range in self")
 
 
 def _allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:

@@ -85,7 +85,11 @@ def _call(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Tensor:
     """Run the op; several results (``split``, ``max(x, dim)``) become one tensor to check:
     their floating results flattened and concatenated (integer ones, like indices, carry
     no gradient)."""
-    out = _apply(op, args, params)
+    return _joined(op, _apply(op, args, params))
+
+
+def _joined(op: OpDef, out: Any) -> Tensor:
+    """The op's result as one tensor to check (see ``_call``)."""
     if type(out) is Tensor or not isinstance(out, (tuple, list)):
         return out
     parts = [t.reshape(-1) for t in out if type(t) is Tensor and t.is_floating_point()]
@@ -583,7 +587,8 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
     name = backend.name
     reference = _leaves(op, arrays)
     try:
-        want = _call(op, reference, params)
+        wanted = _apply(op, reference, params)
+        want = _joined(op, wanted)
     except Exception as exc:
         raise _fail(ctx, "backends", where, f"[numpy] forward raised {_explain(exc, op)}", arrays) from None
     grads_wanted = op.differentiable_op and want.requires_grad
@@ -609,7 +614,8 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
         counting = backend.computations() if backend.computations is not None else contextlib.nullcontext(None)
         with counting as computed:
             try:
-                got = _call(op, leaves, params)
+                results = _apply(op, leaves, params)
+                got = _joined(op, results)
             except UnknownSizeError as exc:
                 if unknown is None:
                     raise _fail(ctx, "backends", where, f"{label} forward raised {_explain(exc, op)}, with every "
@@ -651,6 +657,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                 f"{label} forward and backward made the lazy backend compute {forced} time(s); an op must build "
                 "lazy arrays only (declare inspects_values= for ops that must look at values)"), arrays)
         got_np = _computed(ctx, where, f"{label} computing the forward", got, arrays)
+        _same_results(ctx, where, label, results, wanted, arrays)
         if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
                                                               equal_nan=True):
             raise _fail(ctx, "backends", where, f"{label} forward differs from NumPy's", arrays)
@@ -666,11 +673,33 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                         raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} is missing on one side", arrays)
                     continue
                 b_np = _computed(ctx, where, f"{label} computing gradient {i}{how}", b, arrays)
+                if b.dtype != a.dtype:
+                    raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} has dtype {b.dtype.name}, NumPy's "
+                                f"{a.dtype.name}", arrays)
                 if b_np.shape != a._data.shape or not np.allclose(a._data, b_np, rtol=1e-10, atol=1e-12,
                                                                   equal_nan=True):
                     raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} differs from NumPy's (shape "
                                 f"{b_np.shape}, NumPy's {a._data.shape})", arrays)
     return limits
+
+
+def _same_results(ctx: Context, where: Any, label: str, got: Any, want: Any, arrays: list[Any]) -> None:
+    """Each result on the backend has NumPy's dtype, and an integer or bool one (an index, a mask:
+    not among the floating results compared by value) NumPy's values too."""
+    mine, theirs = _results(got), _results(want)
+    if len(mine) != len(theirs):
+        raise _fail(ctx, "backends", where, f"{label} {len(mine)} results, NumPy's {len(theirs)}", arrays)
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        if type(a) is not Tensor or type(b) is not Tensor:
+            continue
+        which = "result" if len(mine) == 1 else f"result {i}"
+        if a.dtype != b.dtype:
+            raise _fail(ctx, "backends", where, f"{label} {which} has dtype {a.dtype.name}, NumPy's {b.dtype.name}", arrays)
+        if a.dtype.numpy.kind in "biu":
+            values = _computed(ctx, where, f"{label} computing {which}", a, arrays)
+            if values.shape != b._data.shape or not np.array_equal(values, b._data):
+                raise _fail(ctx, "backends", where, f"{label} {which} {_show(values)} differs from NumPy's "
+                            f"{_show(np.asarray(b._data))}", arrays)
 
 
 def _computed(ctx: Context, where: Any, step: str, t: Tensor, arrays: list[Any]) -> np.ndarray:
@@ -687,9 +716,10 @@ def _limit(ctx: Context, where: Any, step: str, exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------------------- values
-def _close(got: Any, want: Any, rtol: float = VALUE_RTOL) -> bool:
+def _close(got: Any, want: Any, rtol: float = VALUE_RTOL, signs: bool = False) -> bool:
     """Equal up to ``rtol`` relative to each expected element (absolute 1e-13 only where it is 0):
-    a tail value of 1e-30 is checked as closely as a value of 1."""
+    a tail value of 1e-30 is checked as closely as a value of 1. ``signs``: an expected zero
+    must have its sign too (``neg(0.0)`` is ``-0.0``; ``1 / -0.0`` is ``-inf``)."""
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         return False
@@ -699,28 +729,68 @@ def _close(got: Any, want: Any, rtol: float = VALUE_RTOL) -> bool:
     with np.errstate(invalid="ignore"):
         same = (got == want) | (np.isnan(got) & np.isnan(want))
         near = np.isfinite(want) & (np.abs(got - want) <= rtol * np.abs(want) + np.where(want == 0, 1e-13, 0.0))
+    if signs and not np.all((want != 0) | (got != 0) | (np.signbit(got) == np.signbit(want))):
+        return False
     return bool(np.all(same | near))
 
 
+_KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}
+
+
+def _dtype_differs(got: np.ndarray, want: Any) -> str | None:
+    """Why ``got``'s dtype is not the expected one, else None: ``want``'s own dtype where it has one
+    (a NumPy array or scalar: a reference's result, a value declared as an array), else the kind of
+    the Python numbers it is written in (``True`` bool, ``1`` integer, ``1.0`` floating), as PyTorch
+    infers a tensor's dtype from them."""
+    if isinstance(want, (np.ndarray, np.generic)):
+        return None if got.dtype == want.dtype else f"dtype {got.dtype}, expected {want.dtype}"
+    kind = _KINDS.get(np.asarray(want).dtype.kind)
+    if kind is None or _KINDS.get(got.dtype.kind) == kind:
+        return None
+    return f"dtype {got.dtype}, a {kind} result expected (the value is written in {kind} Python numbers)"
+
+
 def _compare_values(ctx: Context, check: str, where: Any, got: Any, want: Any, args: Sequence[Any],
-                    rtol: float = VALUE_RTOL) -> None:
-    """The op's results (one or several) against expected ones."""
+                    rtol: float = VALUE_RTOL, signs: bool = False) -> None:
+    """The op's results (one or several) against expected ones: dtype (see ``_dtype_differs``),
+    shape and values; ``signs``: the sign of each expected zero too."""
     got_list = [np.asarray(r._data) if type(r) is Tensor else np.asarray(r) for r in _results(got)]
-    want_list = [np.asarray(w) for w in (want if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
-                                         else [want])]
+    want_list = list(want) if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list)) else [want]
     if len(got_list) != len(want_list):
         raise _fail(ctx, check, where, f"{len(got_list)} results, the reference gives {len(want_list)}", args)
-    for i, (a, b) in enumerate(zip(got_list, want_list)):
-        if not _close(a, b, rtol):
-            label = "" if len(got_list) == 1 else f" {i}"
+    for i, (a, declared) in enumerate(zip(got_list, want_list)):
+        b = np.asarray(declared)
+        label = "" if len(got_list) == 1 else f" {i}"
+        wrong_dtype = _dtype_differs(a, declared)
+        if wrong_dtype is not None:
+            raise _fail(ctx, check, where, f"result{label} has {wrong_dtype}", args)
+        if not _close(a, b, rtol, signs):
             raise _fail(ctx, check, where, (
-                f"result{label} {np.array2string(a, precision=8, threshold=12)} (shape {a.shape}) differs from the "
-                f"expected {np.array2string(b, precision=8, threshold=12)} (shape {b.shape})"), args)
+                f"result{label} {_show(a)} (shape {a.shape}) differs from the expected {_show(b)} (shape {b.shape})"
+                f"{_signs_note(a, b) if signs else ''}"), args)
+
+
+def _show(a: np.ndarray) -> str:
+    return np.array2string(a, precision=8, threshold=12)
+
+
+def _signs_note(got: np.ndarray, want: np.ndarray) -> str:
+    """Where only the sign of a zero differs, say so (the printed values may look equal)."""
+    if got.shape != want.shape or got.dtype.kind not in "fc" or want.dtype.kind not in "fc":
+        return ""
+    with np.errstate(invalid="ignore"):
+        flipped = (got == 0) & (want == 0) & (np.signbit(got) != np.signbit(want))
+    where = np.argwhere(flipped)
+    if not len(where):
+        return ""
+    at = tuple(int(i) for i in where[0])
+    return f": the sign of the zero differs at index {at} ({got[at]!r}, expected {want[at]!r})"
 
 
 def check_reference(ctx: Context) -> None:
-    """The forward's values agree with the declared reference (a NumPy function, or exact
-    values at points), in float64."""
+    """The forward's values, dtypes and zeros' signs agree with the declared reference (a NumPy
+    function, or exact values at points), in float64; in float32 (where checked) the floating
+    results are float32 where float64 inputs give float64, unless the reference widens them too."""
     op = ctx.op
     if not callable(op.reference):
         with np.errstate(all="ignore"):
@@ -730,16 +800,39 @@ def check_reference(ctx: Context) -> None:
 
     def one(k: int, sample: Sample) -> None:
         arrays = materialize(op, sample, "float64", SEED + k)
-        got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
-        params = _rename_params(op, sample.params) if op.param_aliases else sample.params
-        try:
-            want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
-        except Exception as exc:  # the reference's failure, not the op's: say so
-            raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
-                        "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
-        _compare_values(ctx, "reference", sample, got, want, arrays)
+        got, want = _against_reference(ctx, sample, arrays)
+        _compare_values(ctx, "reference", sample, got, want, arrays, signs=True)
+        if "float32" not in ctx.dtypes:
+            return
+        arrays32 = materialize(op, sample, "float32", SEED + k)
+        if not any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in arrays32):
+            return
+        got32, want32 = _against_reference(ctx, sample, arrays32)
+        for i, (mine, wide, theirs) in enumerate(zip(_results(got32), _results(got), _results(want32))):
+            if type(mine) is not Tensor or type(wide) is not Tensor:
+                continue
+            expected = np.float32 if wide._data.dtype == np.float64 else wide._data.dtype
+            if mine._data.dtype not in (expected, np.asarray(theirs).dtype):
+                label = "result" if len(_results(got)) == 1 else f"result {i}"
+                raise _fail(ctx, "reference", sample, f"[float32] {label} has dtype {mine._data.dtype}, expected "
+                            f"{np.dtype(expected)} (float64 inputs give {wide._data.dtype}, and the reference "
+                            f"{np.asarray(theirs).dtype})", arrays32)
 
     _each(ctx, "reference", ctx.all_samples, one)
+
+
+def _against_reference(ctx: Context, sample: Sample, arrays: list[Any]) -> tuple[Any, Any]:
+    """The op's results on ``arrays`` and the reference's, as NumPy arrays whose dtypes are the expected ones."""
+    op = ctx.op
+    got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
+    params = _rename_params(op, sample.params) if op.param_aliases else sample.params
+    try:
+        want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+    except Exception as exc:  # the reference's failure, not the op's: say so
+        raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
+                    "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
+    several = isinstance(want, (tuple, list)) and isinstance(got, (tuple, list))
+    return got, [np.asarray(w) for w in want] if several else np.asarray(want)
 
 
 # ---------------------------------------------------------------------------- vmap and forward mode
@@ -882,7 +975,7 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
         out = _call(op, args, point.params)
         if point.has_value:
             _compare_values(ctx, check, point, _apply(op, _leaves(op, arrays, False), point.params),
-                            point.value, arrays)
+                            point.value, arrays, signs=True)
         if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
             return
         wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
@@ -944,11 +1037,12 @@ def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expecte
             raise _fail(ctx, check, point, f"no {what} reached input {i}, where {np.array2string(np.asarray(want))} "
                         "was expected (a VJP rule returning None, or no rule, for a differentiable input)", arrays)
         got = np.asarray(g._data)
-        if not _close(got, np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)):
+        target = np.broadcast_to(np.asarray(want, dtype=np.float64), got.shape)
+        if not _close(got, target, signs=True):
             raise _fail(ctx, check, point, (
                 f"{what} for input {i} is {np.array2string(got, precision=8)}, expected "
-                f"{np.array2string(np.asarray(want), precision=8)}{' (' + point.why + ')' if point.why else ''}"),
-                arrays)
+                f"{np.array2string(np.asarray(want), precision=8)}{' (' + point.why + ')' if point.why else ''}"
+                f"{_signs_note(got, target)}"), arrays)
 
 
 def check_edge_cases(ctx: Context) -> None:

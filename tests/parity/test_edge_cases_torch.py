@@ -90,9 +90,16 @@ def _as_torch(x):
 
 
 def _close(got, want):
+    """Close, and each declared zero of PyTorch's sign (the kit compares those signs too)."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     want = np.broadcast_to(want, got.shape)
-    return np.allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True)
+    signs = (got != 0) | (want != 0) | (np.signbit(got) == np.signbit(want))
+    return np.allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True) and bool(np.all(signs))
+
+
+def _same_dtype(got, want) -> bool:
+    """A value declared as a NumPy array or scalar states its dtype: PyTorch's (the kit compares it)."""
+    return not isinstance(want, (np.ndarray, np.generic)) or str(got.dtype).removeprefix("torch.") == want.dtype.name
 
 
 @pytest.mark.parametrize("name, point", list(_points()))
@@ -108,7 +115,10 @@ def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
         assert len(out) == len(point.value), (out, point.value)
         for got, want in zip(out, point.value):
             assert tuple(got.shape) == np.shape(want) and _close(got.detach().numpy(), want), (got, want)
+            assert _same_dtype(got, want), (got.dtype, want.dtype)
         return
+    if point.has_value:
+        assert _same_dtype(out, point.value), (out.dtype, point.value.dtype)
     if out.dtype == torch.bool:
         assert np.array_equal(out.numpy(), np.asarray(point.value)), (out, point.value)
         return

@@ -81,7 +81,7 @@ REFERENCES: dict[str, Any] = {
     "iv": _iv_series,
 }
 EDGE_CASES: dict[str, list[Any]] = {
-    "log_expit": [EdgeCase([-800.0, 800.0, 0.0], value=[-800.0, 0.0, -math.log(2.0)], grads=([1.0, 0.0, 0.5],),
+    "log_expit": [EdgeCase([-800.0, 800.0, 0.0], value=[-800.0, -0.0, -math.log(2.0)],  # -0.: from below, as SciPy's grads=([1.0, 0.0, 0.5],),
                            why="saturation")],
     "i0": [EdgeCase([0.0], value=[1.0], grads=([0.0],), smooth=True)],
     "i1": [EdgeCase([0.0], value=[0.0], grads=([0.5],), smooth=True)],

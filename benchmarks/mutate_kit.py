@@ -420,16 +420,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'the stand-in log argument is read only where t <= 0, which the where() that follows replaces by 0 (and its gradient there by 0)',
     ('nn_losses', 'safe = ops().where(big, target, 2.0)', '2.0 -> 2.002'):
         'the stand-in is read only where target <= 1, which the where() that follows replaces by 0 (and its gradient there by 0)',
-    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", 'xp.log1p(-input) - xp.log(input) + 0 * target: Add -> Sub'):
-        "- 0 * target is + 0 * target (target is finite, of input's shape: PyTorch checks it)",
     ('nn_losses', 'slope = -input + 0 * target', '-input + 0 * target: Add -> Sub'):
         "- 0 * target is + 0 * target (target is finite, of input's shape: PyTorch checks it)",
-    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", 'xp.log1p(-input) - xp.log(input) + 0 * target: drop the right term'):
-        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_losses', 'slope = -(xp.log(input) - xp.log1p(-input)) - 0 * target', '-(xp.log(input) - xp.log1p(-input)) - 0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape (-x - 0 is -x, signed zeros too)",
     ('nn_losses', 'slope = -input + 0 * target', '-input + 0 * target: drop the right term'):
         "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
-    ('nn_losses', "slope = xp.log1p(-input) - xp.log(input) + 0 * target  # + 0 * target: the target's shape", '0 * target: drop the right term'):
-        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
+    ('nn_losses', 'slope = -(xp.log(input) - xp.log1p(-input)) - 0 * target', '0 * target: drop the right term'):
+        "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape (-x - 0 is -x, signed zeros too)",
     ('nn_losses', 'slope = -input + 0 * target', '0 * target: drop the right term'):
         "target has input's shape (PyTorch checks it), so the zero term changes neither the value nor the shape",
     ('nn_activations', 'negative = alpha * xp.expm1(xp.minimum(x, 0.0) * input_scale)  # min: no overflow where unused', '0.0 -> 0.001'):

@@ -41,6 +41,10 @@ __all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
 _NOTHING: frozenset = frozenset()
+# The edge positions of a node of n inputs, for n < _FEW: iterating a stored tuple costs a fraction of
+# building and iterating range(n), once per node in the loop and in the count.
+_FEW = 16
+_INDICES = tuple(tuple(range(n)) for n in range(_FEW))
 
 
 FREED_GRAPH_MESSAGE = (
@@ -148,7 +152,7 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
-            for i in range(n):
+            for i in _INDICES[n] if n < _FEW else range(n):
                 edge = io[i]
                 if edge is None:
                     continue
@@ -168,10 +172,8 @@ def run_backward(
                     c = None if cotangents is None else cotangents[i]
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
-                    if saves_inputs:
-                        shape, dtype = io[n + i].shape, io[n + i].dtype
-                    else:
-                        shape, dtype = io[n + i]
+                    saved = io[n + i]  # a stand-in (a tuple: unpacked), or the input itself
+                    shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
                     if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                         c = _fit(node, i, c, shape, dtype)
                 if isinstance(edge, Node):
@@ -208,7 +210,7 @@ def run_backward(
             with _lock:  # not during another's count and claim, which saw the graph before our frees
                 del _claims[id(claim)]
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
-    g = c = carried_g = previous = cotangents = None
+    g = c = carried_g = previous = cotangents = saved = None
 
     if hooked_leaves:
         for entry in pending.values():
@@ -254,7 +256,8 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
             if check_versions:
                 _check_saved_unmodified(node)
             node = None
-            for edge in io[:n]:
+            for i in _INDICES[n] if n < _FEW else range(n):
+                edge = io[i]
                 if isinstance(edge, Node):
                     if edge in deps:
                         deps[edge] += 1

@@ -30,7 +30,7 @@ import numpy as np
 
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
-from .graph import Node, ShapeDtype
+from .graph import Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .reuse import BIG
@@ -160,6 +160,8 @@ def run_backward(
                     rule = rules[i]
                     if rule is None:
                         c = None
+                    elif rule is passthrough:
+                        c = g
                     elif params:
                         c = rule(xp, g, out, *io[n:], **params)
                     elif n == 2:

@@ -123,6 +123,10 @@ def run_backward(
     plain = not create_graph and not capture and not node_hooks and not retained_tensors and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
+    # What carried_g was checked against (the stand-in or input of the consumer that passed it), and
+    # the same for g while its node runs: a rule returning g itself to an input with that very
+    # stand-in (interned per shape and dtype) needs no second check.
+    carried_meta = meta = None
     node = claim = None
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     try:
@@ -134,10 +138,11 @@ def run_backward(
         ready = [node for node in buffers if node not in deps]
         while True:
             if carried is not None:
-                node, g, carried = carried, carried_g, None
+                node, g, meta, carried = carried, carried_g, carried_meta, None
             elif ready:
                 node = ready.pop()
                 g = buffers.pop(node, None)
+                meta = None
             else:
                 break
             op = node.op
@@ -175,9 +180,10 @@ def run_backward(
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     saved = io[n + i]  # a stand-in (a tuple: unpacked), or the input itself
-                    shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
-                    if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
-                        c = _fit(node, i, c, shape, dtype)
+                    if c is not g or saved is not meta:
+                        shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
+                        if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
+                            c = _fit(node, i, c, shape, dtype)
                 if isinstance(edge, Node):
                     remaining = deps[edge] - 1
                     deps[edge] = remaining
@@ -185,6 +191,7 @@ def run_backward(
                         previous = buffers.pop(edge, None)
                         carried = edge
                         carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
+                        carried_meta = saved if previous is None and c is not None else None
                         continue
                     if c is not None:
                         previous = buffers.get(edge)
@@ -212,7 +219,7 @@ def run_backward(
             with _lock:  # not during another's count and claim, which saw the graph before our frees
                 del _claims[id(claim)]
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
-    g = c = carried_g = previous = cotangents = saved = None
+    g = c = carried_g = previous = cotangents = saved = meta = carried_meta = None
 
     if hooked_leaves:
         for entry in pending.values():

@@ -25,19 +25,7 @@ from tapegrad import dispatch, engine, optable
 from tapegrad.graph import ShapeDtype, passthrough
 
 from test_engine_properties import make_leaves, run_program, steps
-
-
-def grads(tensors):
-    return [None if t.grad is None else t.grad.numpy().copy() for t in tensors]
-
-
-def assert_same(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert (x is None) == (y is None)
-        if x is not None:
-            assert x.shape == y.shape and x.dtype == y.dtype
-            np.testing.assert_array_equal(x, y)
+from test_lean_backward import assert_same, grads
 
 
 # ---------------------------------------------------------------------- Tensor.__getattr__

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .dims import axis
-from .tensor import Size, Tensor
+from .tensor import Size, Tensor, _lazy_getattr
 
 __all__ = ["BatchedTensor", "NotBatchable", "BatchingFallbackWarning", "batched_apply", "rule_for", "run_batched",
            "elementwise", "to_front", "logical_ndim", "batch_size", "shift_dims", "along", "reduction"]
@@ -67,7 +67,7 @@ class BatchedTensor(Tensor):
         if name in _SLOTS:  # core code reading an example's data or autograd state
             raise NotBatchable(self._level, "values" if name == "_data" else
                                "autograd state (a backward or a transform inside vmap)")
-        return Tensor.__getattr__(self, name)
+        return _lazy_getattr(self, name)
 
     @property
     def shape(self) -> Size:

@@ -53,16 +53,22 @@ def stand_in(array: Any) -> Any:
     An array whose size is unknown (a lazy backend's, after a boolean mask) has none: it stands for
     itself, a graph and no data, so that a VJP can still build an array of its shape (``zeros_like``)
     where a stand-in's NaN shape would make none."""
-    # The array type leads the key, so dtypes of different libraries are never compared.
-    key = (type(array), array.shape, array.dtype)
+    # NumPy arrays are keyed (shape, dtype), which the fast paths look up inline with the dtype they
+    # hold already (known_stand_in); other array types lead their key, so dtypes of different
+    # libraries are never compared (a 2-tuple never equals a 3-tuple: their items are not compared).
+    shape, dtype = array.shape, array.dtype
+    key = (shape, dtype) if type(array) is ndarray else (type(array), shape, dtype)
     found = _STAND_INS.get(key)
     if found is None:
         if has_unknown_size(array):  # NaN is not equal to itself: such a key would never be found either
             return array
         if len(_STAND_INS) > 4096:  # programs with ever-changing shapes: keep the table small
             _STAND_INS.clear()
-        found = _STAND_INS[key] = new_tuple(ShapeDtype, key[1:])
+        found = _STAND_INS[key] = new_tuple(ShapeDtype, (shape, dtype))
     return found
+
+
+known_stand_in = _STAND_INS.get  # known_stand_in((a.shape, a.dtype)) or stand_in(a): no call when seen
 
 
 def record_trace(node: Node) -> None:
@@ -413,8 +419,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
                     ka, kb, ko = keeps[rx + 2 * ry]
-                    node.io = (ex, ey, a if ka or tx is not Tensor else stand_in(a),
-                               b if kb or ty is not Tensor else stand_in(b))
+                    node.io = (ex, ey,  # dtype is that of each Tensor operand
+                               a if ka or tx is not Tensor else known_stand_in((a.shape, dtype)) or stand_in(a),
+                               b if kb or ty is not Tensor else known_stand_in((b.shape, dtype)) or stand_in(b))
                     node.out = out if ko else None
                     node.xp = xp
                     t._grad_fn = node
@@ -476,7 +483,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         node.epoch = EPOCH[0]
                         node.op = op
                         node.params = params or NO_PARAMS
-                        node.io = (x._grad_fn or x, a if saves_inputs else stand_in(a))
+                        node.io = (x._grad_fn or x,
+                                   a if saves_inputs else known_stand_in((a.shape, dtype)) or stand_in(a))
                         node.n = 1
                         node.out = out if saves_output else None
                         node.xp = xp

@@ -30,7 +30,7 @@ import numpy as np
 
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
-from .graph import Node, ShapeDtype
+from .graph import Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .reuse import BIG
@@ -41,6 +41,10 @@ __all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
 _NOTHING: frozenset = frozenset()
+# The edge positions of a node of n inputs, for n < _FEW: iterating a stored tuple costs a fraction of
+# building and iterating range(n), once per node in the loop and in the count.
+_FEW = 16
+_INDICES = tuple(tuple(range(n)) for n in range(_FEW))
 
 
 FREED_GRAPH_MESSAGE = (
@@ -119,6 +123,10 @@ def run_backward(
     plain = not create_graph and not capture and not node_hooks and not retained_tensors and not anomaly
     carried = None  # a node whose last consumer just ran, with its cotangent: next, no bookkeeping
     carried_g = None
+    # What carried_g was checked against (the stand-in or input of the consumer that passed it), and
+    # the same for g while its node runs: a rule returning g itself to an input with that very
+    # stand-in (interned per shape and dtype) needs no second check.
+    carried_meta = meta = None
     node = claim = None
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
     try:
@@ -130,10 +138,11 @@ def run_backward(
         ready = [node for node in buffers if node not in deps]
         while True:
             if carried is not None:
-                node, g, carried = carried, carried_g, None
+                node, g, meta, carried = carried, carried_g, carried_meta, None
             elif ready:
                 node = ready.pop()
                 g = buffers.pop(node, None)
+                meta = None
             else:
                 break
             op = node.op
@@ -148,7 +157,7 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
-            for i in range(n):
+            for i in _INDICES[n] if n < _FEW else range(n):
                 edge = io[i]
                 if edge is None:
                     continue
@@ -156,6 +165,8 @@ def run_backward(
                     rule = rules[i]
                     if rule is None:
                         c = None
+                    elif rule is passthrough:
+                        c = g
                     elif params:
                         c = rule(xp, g, out, *io[n:], **params)
                     elif n == 2:
@@ -168,14 +179,11 @@ def run_backward(
                     c = None if cotangents is None else cotangents[i]
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
-                    if saves_inputs:
-                        shape, dtype = io[n + i].shape, io[n + i].dtype
-                    elif type(io[n + i]) is ShapeDtype:
-                        shape, dtype = io[n + i]
-                    else:  # an input of unknown size stands for itself (dispatch.stand_in)
-                        shape, dtype = io[n + i].shape, io[n + i].dtype
-                    if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
-                        c = _fit(node, i, c, shape, dtype)
+                    saved = io[n + i]  # a stand-in (a tuple: unpacked), or the input itself (saved, or of unknown size)
+                    if c is not g or saved is not meta:
+                        shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
+                        if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
+                            c = _fit(node, i, c, shape, dtype)
                 if isinstance(edge, Node):
                     remaining = deps[edge] - 1
                     deps[edge] = remaining
@@ -183,6 +191,7 @@ def run_backward(
                         previous = buffers.pop(edge, None)
                         carried = edge
                         carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
+                        carried_meta = saved if previous is None and c is not None else None
                         continue
                     if c is not None:
                         previous = buffers.get(edge)
@@ -210,7 +219,7 @@ def run_backward(
             with _lock:  # not during another's count and claim, which saw the graph before our frees
                 del _claims[id(claim)]
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
-    g = c = carried_g = previous = cotangents = None
+    g = c = carried_g = previous = cotangents = saved = meta = carried_meta = None
 
     if hooked_leaves:
         for entry in pending.values():
@@ -256,7 +265,8 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
             if check_versions:
                 _check_saved_unmodified(node)
             node = None
-            for edge in io[:n]:
+            for i in _INDICES[n] if n < _FEW else range(n):
+                edge = io[i]
                 if isinstance(edge, Node):
                     if edge in deps:
                         deps[edge] += 1

@@ -17,13 +17,21 @@ if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
 
-__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS"]
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough"]
 
 # The params of every node recorded without any: one shared, read-only mapping, so such a node
 # holds no dict of its own (64 bytes a node; a 100,000-op chain held 6.4 MB of empty dicts).
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 FUNCTION_PLUGIN = "tapegrad.autograd.Function"  # the plugin name autograd.Function's ops register under
+
+
+def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
+    """The VJP rule of an input whose cotangent is the output's, unchanged (``x`` in ``x + y``).
+
+    A rule like any other wherever rules are called (``create_graph``, ``autograd.grad``, the kit);
+    the engine's plain loop recognises it and hands ``g`` on without a Python call."""
+    return g
 
 
 class ShapeDtype(tuple):

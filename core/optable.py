@@ -24,7 +24,7 @@ from .namespace import ArrayNamespace
 from .namespaces import attach, detach, namespace_module, prefixes_of, split
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, DeferredBackend, OpDef, qualified_name
-from .tensor import Tensor
+from .tensor import Tensor, lazy_methods
 
 __all__ = ["OpTable", "table", "ensure_built", "invalidate", "lookup", "PluginLoadWarning", "NoSuchOpError"]
 
@@ -373,6 +373,7 @@ def _install(new: OpTable) -> None:
     except BaseException:
         _uninstall(new)
         raise
+    lazy_methods(False)  # every method is bound: attribute reads on tensors may now be specialised
 
 
 def _bind(new: OpTable) -> None:
@@ -443,6 +444,7 @@ def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
 
 
 def _uninstall(old: OpTable) -> None:
+    lazy_methods(True)  # first: a thread that misses a method from here on waits for the rebuild
     for method in old.bound["tensor"]:
         if method in vars(Tensor):
             delattr(Tensor, method)

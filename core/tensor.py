@@ -483,6 +483,22 @@ class Tensor:
         )
 
 
+_lazy_getattr = Tensor.__getattr__
+
+
+def lazy_methods(on: bool) -> None:
+    """Install (True) or remove (False) ``Tensor.__getattr__``, which builds the op table when a
+    method is first missed. The op table removes it once every method is bound and puts it back
+    before unbinding them: while a class defines ``__getattr__``, CPython cannot specialise attribute
+    reads on its instances (3.11 caches slot reads only for the generic lookup), and each ``x._data``
+    on the op hot path cost about 290 instructions instead of about 20. Without it a missing
+    attribute raises Python's own words, which are PyTorch's (``'Tensor' object has no attribute``)."""
+    if on:
+        Tensor.__getattr__ = _lazy_getattr  # type: ignore[method-assign]
+    elif "__getattr__" in vars(Tensor):
+        del Tensor.__getattr__
+
+
 def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     """Make a tensor around ``data`` without validation: the op hot path's constructor."""
     t = Tensor.__new__(Tensor)

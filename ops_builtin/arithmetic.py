@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tapegrad.backends import is_lazy
+from tapegrad.graph import passthrough
 from tapegrad.registry import LaterModule
 
 from . import node_names
@@ -157,7 +158,7 @@ def register(registry: Registry) -> None:
         edge_cases=ec.ADD,
         reference=np.add,
         forward="add", param_forward=_add,
-        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+        vjp=(passthrough,
              lambda xp, g, ans, x, y, alpha=1: g if alpha == 1 else g * alpha),
         saves=(), broadcasts=True, methods=("add",), inplace_methods=("add_",),
     )
@@ -166,7 +167,7 @@ def register(registry: Registry) -> None:
         edge_cases=ec.SUB,
         reference=np.subtract,
         forward="subtract", param_forward=_sub,
-        vjp=(lambda xp, g, ans, x, y, alpha=1: g,
+        vjp=(passthrough,
              lambda xp, g, ans, x, y, alpha=1: -g if alpha == 1 else g * -alpha),
         saves=(), broadcasts=True, aliases=("subtract",), methods=("sub", "subtract"), node_name=node_names.sub,
         inplace_methods=("sub_", "subtract_"),

@@ -69,3 +69,16 @@ def test_square_gradient_graph_is_unchanged_by_the_scalar() -> None:
     np.testing.assert_array_equal(g.detach().numpy(), [2.0, -4.0, 6.0])
     (gg,) = tg.autograd.grad(g.sum(), x)
     np.testing.assert_array_equal(gg.numpy(), [2.0, 2.0, 2.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
+    dt, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=5), elements=st.floats(width=np.finfo(dt).bits))),
+    exponent=st.sampled_from([2, 2.0]))
+def test_a_square_power_gives_numpys_power_bits(data: np.ndarray, exponent: float) -> None:
+    """``x ** 2`` runs as ``square`` (NumPy's ``**`` does the same): the bits of ``np.power``, infinities and NaNs too."""
+    with np.errstate(all="ignore"):
+        want = np.power(data, exponent)
+    got = (tg.from_numpy(data.copy()) ** exponent).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -83,6 +83,8 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 # The score counts them apart.
 # No input tells these from the original (or only where PyTorch gives NaN as well).
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('nn_activations', 'return ops().where(n < eps, (n - n.detach()) + eps, n)  # exactly eps below it (n - n is 0), and no in-place write: vmap batches it', 'n < eps: Lt -> LtE'):
+        'at n == eps both branches give eps, and both pass the norm\'s own gradient (n - n.detach() has gradient 1): the boundary moved changes nothing',
     ('cotangents', 'if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are', 'g.size > 1: Gt -> GtE'):
         'a one-element cotangent scaled as a scalar broadcasts back to the same one element: only the path differs',
     ('cotangents', 'if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are', '1 -> 2'):

@@ -154,26 +154,25 @@ def _check_first_order(fn: Callable[..., Tensor], args: list[Any], seed: int, la
                 f"disagrees with central differences: <vjp(u), v> = {analytic!r}, finite difference "
                 f"= {numeric!r} (eps={eps}, rtol={rtol}, atol={atol}); inputs: {_describe(args)}"
             )
-    if out.requires_grad:
-        _check_one_value_cotangent(fn, args, positions, label)
+    if out.requires_grad:  # its graph was retained: the last use
+        _check_one_value_cotangent(out, args, positions, label)
 
 
 ONE_VALUE = 0.7  # not 1, so that a rule dropping the cotangent's value is seen
 
 
-def _check_one_value_cotangent(fn: Callable[..., Tensor], args: list[Any], positions: list[int], label: str) -> None:
-    """The gradient of ``fn(args).sum() * c`` equals the one with ``c`` written out as the cotangent.
+def _check_one_value_cotangent(out: Tensor, args: list[Any], positions: list[int], label: str) -> None:
+    """The gradient of ``out.sum() * c`` equals the one with ``c`` written out as the cotangent.
 
     Behind every ``sum`` and ``mean`` the cotangent is one value broadcast (strides 0 on NumPy), and
     a rule may take a faster path for it (``ops_builtin.cotangents.scale``); random cotangents never
     reach that path, so it is compared here with the written-out one, which the other checks prove.
     """
-    with enable_grad():
-        out = fn(*args)
     wrt = [args[i] for i in positions]
     written = grad(out, wrt, _tensor(np.full(out._data.shape, ONE_VALUE, dtype=out._data.dtype)),
                    allow_unused=True, retain_graph=True)
-    broadcast = grad(out.sum() * ONE_VALUE, wrt, allow_unused=True)
+    with enable_grad():
+        broadcast = grad(out.sum() * ONE_VALUE, wrt, allow_unused=True)
     _assert_same_gradients(positions, written, broadcast, 1e-12, 1e-300, lambda position, worst: (
         f"{label}: the gradient for input {position} through sum() * {ONE_VALUE} (a cotangent that is one value "
         f"broadcast) differs from the one with that cotangent written out (max |difference| {worst:.3g}): the "

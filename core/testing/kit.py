@@ -632,8 +632,8 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             sized_backward = True
             if grads_wanted and got.requires_grad:
                 try:  # as users do: a scalar loss, backward() with its implicit gradient
-                    (got.sum() if unknown is not None else (got * as_tensor(_variant(backend, u, variant))).sum()
-                     ).backward(retain_graph=unknown is not None)  # kept for the create_graph run below
+                    total = got.sum() if unknown is not None else (got * as_tensor(_variant(backend, u, variant))).sum()
+                    total.backward(retain_graph=unknown is not None)  # kept for the create_graph run below
                 except UnknownSizeError as exc:
                     if unknown is None:
                         raise _fail(ctx, "backends", where, f"{label} backward raised {_explain(exc, op)}, with "
@@ -645,7 +645,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
             graphed: Sequence[Any] = ()
             if unknown is not None and sized_backward and grads_wanted and got.requires_grad and op.second_order:
                 try:  # the rules run on tensors of unknown size too: their shapes are fitted apart
-                    graphed = autograd.grad(got.sum(), wrt, allow_unused=True, create_graph=True)
+                    graphed = autograd.grad(total, wrt, allow_unused=True, create_graph=True)
                 except UnknownSizeError as exc:
                     limits.append(_limit(ctx, where, f"{label} backward with create_graph=True", exc))
                 except Exception as exc:

@@ -93,6 +93,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'every element of a one-value cotangent is the same number, and the guard ensures a second one exists',
     ('elementwise', 'shifted = xp.bitwise_left_shift(x, xp.where(inside, y, xp.zeros_like(y)))', 'xp.zeros_like -> xp.ones_like'):
         'the shift used outside [0, bits) is masked by the where() that follows: any in-range shift gives the same result',
+    ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '0 -> 1'):
+        "the inner where's lazy == 1 (of two mutants of this line): where lazy is 1, 1 / 1.0 is 1 / lazy; the outer where's is killed",
+    ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '1.0 -> 1.001'):
+        "the inner where's stand-in 1.001 for a zero count (of two mutants of this line): the outer where puts inf there; the numerator's is killed",
     ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):
         'keepdim is only validated here (the forwards pass their own); the default is never read otherwise',
     ('reductions', 'if keepdim is not False and keepdim is not True:', 'False -> True'):
@@ -1427,8 +1431,10 @@ BACKENDS = ("array_api_strict",)
 # function and a portable fallback: on NumPy and array_api_strict both give the same numbers,
 # so such a line's mutants run the backends check on Dask too (where looking at values fails).
 LAZY_BACKENDS = BACKENDS + ("dask",)
+DASK = ("dask",)  # a line only Dask reaches runs the backends check there alone
 BACKEND_QUESTIONS = ("is_lazy(", "hasattr(linalg")
 Check = tuple[str, str]  # (op, check name)
+LIMITS = "limits met: "  # a check's outcome when it passed meeting declared limits (where each was)
 
 
 class Stats:
@@ -1459,11 +1465,12 @@ def _checks_of(name: str, order: int, backends: tuple[str, ...]) -> dict[str, An
 
 
 def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str, str],
-              stats: Stats | None = None, backends: tuple[str, ...] = BACKENDS) -> dict[str, str]:
+              stats: Stats | None = None, backends: tuple[str, ...] = BACKENDS,
+              only: str | None = None) -> dict[str, str]:
     """check id -> failure message, for the checks of ``names`` that fail otherwise than in ``baseline``
     (a check failing already, such as a known edge-case failure, still kills when it fails elsewhere).
     With ``stats``, the checks of all ``names`` run in its order and each one's cost is recorded
-    when ``stop_early`` is off (the baseline run)."""
+    when ``stop_early`` is off (the baseline run). With ``only``, just the checks of that name."""
     failed: dict[str, str] = {}
     built: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -1473,7 +1480,7 @@ def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str
             failed[name] = f"{type(exc).__name__}: {exc}"
             if stop_early:
                 return failed
-    pending = [(name, check) for name, checks in built.items() for check in checks]
+    pending = [(name, check) for name, checks in built.items() for check in checks if only in (None, check)]
     if stats is not None and stop_early:
         pending = stats.order(pending)
     ran: list[Check] = []
@@ -1483,19 +1490,14 @@ def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str
             ran.append((name, check_name))
             began = time.perf_counter()
             try:
-                with np.errstate(all="ignore"):
-                    check()
-            except _Timeout:
-                raise
-            except Exception as exc:
-                message = f"{type(exc).__name__}: {exc}"
-                if baseline.get(check.id) != message:
-                    failed[check.id] = message
-                    if stop_early:
-                        return failed
+                message = _outcome(check, baseline.get(check.id, ""))
             finally:
                 if stats is not None and not stop_early:
                     stats.cost[(name, check_name)] = time.perf_counter() - began
+            if message is not None and baseline.get(check.id) != message:
+                failed[check.id] = message
+                if stop_early:
+                    return failed
     finally:
         if stats is not None and stop_early:
             killer = ran[-1] if failed and ran else None
@@ -1503,11 +1505,30 @@ def _failures(names: list[str], order: int, stop_early: bool, baseline: dict[str
     return failed
 
 
-def coverage(names: list[str], files: set[str], order: int,
-             stats: Stats) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
+def _outcome(check: Any, known: str) -> str | None:
+    """A check's verdict: None when it passes, else its error; ``known`` if it passed meeting no
+    declared limit (a refusal of unknown sizes) that ``known``, the original's verdict, did not.
+    A limit met is part of the verdict, by where it was (not its words): a mutant refusing where
+    the original computed is caught by the limit it adds; one refusing less passed where it computed."""
+    try:
+        with np.errstate(all="ignore"):
+            limits = check()
+    except _Timeout:
+        raise
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    where = sorted({line.split(": UnknownSizeError")[0] for line in limits or ()})
+    if known.startswith(LIMITS) and set(where) <= set(ast.literal_eval(known[len(LIMITS):])):
+        return known
+    return f"{LIMITS}{where}" if where else None
+
+
+def coverage(names: list[str], files: set[str], order: int, stats: Stats | None,
+             backends: tuple[str, ...] = BACKENDS,
+             only: str | None = None) -> tuple[dict[tuple[str, int], set[str]], dict[str, str]]:
     """Which lines of the op modules each op's checks execute; and the checks failing already.
     Each check's cost is recorded in ``stats`` (traced, so an overestimate: it orders the checks
-    and bounds a mutant's time)."""
+    and bounds a mutant's time). ``backends`` and ``only`` as for ``_failures``."""
     lines: dict[tuple[str, int], set[str]] = defaultdict(set)
     current: list[str] = [""]
 
@@ -1528,7 +1549,8 @@ def coverage(names: list[str], files: set[str], order: int,
         current[0] = name
         sys.settrace(tracer)
         try:
-            baseline.update(_failures([name], order, stop_early=False, baseline={}, stats=stats))
+            baseline.update(_failures([name], order, stop_early=False, baseline={}, stats=stats,
+                                      backends=backends, only=only))
         finally:
             sys.settrace(None)
     return lines, baseline
@@ -1567,7 +1589,8 @@ def run(args: argparse.Namespace) -> int:
     for (name, _), cost in stats.cost.items():
         op_cost[name] += cost
     print(f"{len(all_mutants)} mutants in {len(modules)} modules, {len(mutants)} run; "
-          f"checks failing already (they kill only by failing otherwise): {sorted(baseline) or 'none'}; "
+          f"checks failing already (they kill only by failing otherwise): "
+          f"{sorted(k for k, v in baseline.items() if not v.startswith(LIMITS)) or 'none'}; "
           f"coverage took {time.perf_counter() - started:.0f} s", flush=True)
     by_module = {m.__name__.rsplit(".", 1)[1]: m for m in modules}
     original = builtin.MODULES
@@ -1579,18 +1602,43 @@ def run(args: argparse.Namespace) -> int:
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # killed, equiv, undec, survived, unreached
     signal.signal(signal.SIGALRM, _alarm)
     run_started = time.perf_counter()
+    def ops_reaching(mutant: Mutant, lines: dict[tuple[str, int], set[str]]) -> set[str]:
+        file = by_module[mutant.module].__file__
+        ops = lines.get((file, mutant.line), set()).copy()
+        for first in mutant.readers:  # a constant: the ops whose checks ran a function reading it
+            ops |= lines.get((file, first), set())
+        return ops
+
+    # Lines only Dask reaches (unknown sizes: the lazy counts of mean/var/std, a reduction's
+    # spread without a shape): traced once over every op's backends check on Dask alone, and a
+    # mutant found there runs that check, on Dask, against its result on the original ops.
+    dask_lines: dict[tuple[str, int], set[str]] = {}
+    dask_baseline: dict[str, str] = {}
+    dask_stats = Stats()
+    if (args.dask and "dask" in table().backends
+            and any(not mutant.rule_ops and not ops_reaching(mutant, lines) for mutant in mutants)):
+        began = time.perf_counter()
+        dask_lines, dask_baseline = coverage(names, files, args.order, dask_stats, backends=DASK, only="backends")
+        print(f"lines reached on Dask alone: traced its backends check of every op in "
+              f"{time.perf_counter() - began:.0f} s", flush=True)
+    dask_cost: dict[str, float] = defaultdict(float)
+    for (name, _), cost in dask_stats.cost.items():
+        dask_cost[name] += cost
+    on_dask_only = 0
     for k, mutant in enumerate(mutants):
         module = by_module[mutant.module]
-        ops = set(mutant.rule_ops) | lines.get((module.__file__, mutant.line), set())
-        for first in mutant.readers:  # a constant: the ops whose checks ran a function reading it
-            ops |= lines.get((module.__file__, first), set())
+        ops = set(mutant.rule_ops) | ops_reaching(mutant, lines)
+        backends, known, bound, only = BACKENDS, baseline, 2 * sum(op_cost[name] for name in ops), None
         if not ops:
-            unreached.append(mutant)
-            tally[mutant.module][4] += 1
-            continue
+            ops = ops_reaching(mutant, dask_lines)
+            if not ops:
+                unreached.append(mutant)
+                tally[mutant.module][4] += 1
+                continue
+            on_dask_only += 1
+            backends, known, bound, only = DASK, dask_baseline, 2 * sum(dask_cost[name] for name in ops), "backends"
         verdict = "survived"
-        backends, known, bound = BACKENDS, baseline, 2 * sum(op_cost[name] for name in ops)
-        if any(question in mutant.source for question in BACKEND_QUESTIONS):
+        if only is None and any(question in mutant.source for question in BACKEND_QUESTIONS):
             backends, began = LAZY_BACKENDS, time.perf_counter()
             known = _failures(sorted(ops), args.order, stop_early=False, baseline={}, backends=backends)
             bound = 2 * (time.perf_counter() - began)
@@ -1602,7 +1650,7 @@ def run(args: argparse.Namespace) -> int:
             with _installed(module, mutated) as builtin.MODULES:
                 invalidate()
                 failed = _failures(sorted(ops), args.order, stop_early=True, baseline=known, stats=stats,
-                                   backends=backends)
+                                   backends=backends, only=only)
             verdict = f"killed by {next(iter(failed))}" if failed else "survived"
         except _Timeout:
             verdict = "killed (timeout)"
@@ -1640,7 +1688,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nkilled {killed}/{decidable} non-equivalent mutants ({100 * killed / max(decidable, 1):.1f}%), "
           f"{len(survivors)} survived; {len(equivalent)} equivalent and {len(undecidable)} undecidable by finite "
           f"differences (listed in this script with reasons); {len(unreached)} more on lines no sample "
-          f"reaches; {len(mutants)} mutants in {elapsed:.0f} s")
+          f"reaches; {len(mutants)} mutants in {elapsed:.0f} s"
+          + (f" ({on_dask_only} of them reached on Dask alone, by its backends check)" if on_dask_only else ""))
     print("per module: killed/non-equivalent, equivalent, undecidable, survived, unreached")
     for name, (k_, e_, u_, s_, n_) in tally.items():
         print(f"  {name}: {k_}/{k_ + s_}, {e_}, {u_}, {s_}, {n_}")
@@ -1674,6 +1723,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants without running them")
     parser.add_argument("--only", default=None, help="a file of mutant keys, one a line (as -v prints a survivor's): "
                         "run only those")
+    parser.add_argument("--no-dask", dest="dask", action="store_false",
+                        help="skip tracing Dask's backends check for the lines no NumPy or array_api_strict check "
+                        "reaches (minutes: every op's check on Dask)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every verdict and the unreached mutants")
     return run(parser.parse_args(argv))
 

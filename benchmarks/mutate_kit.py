@@ -16,10 +16,13 @@ bind the mutant), the op table is rebuilt, and the kit runs on every op whose ch
 the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
 when some check that passes on the original fails.
 
-The kit runs on NumPy and array_api_strict only: Dask is left out of the backends check here,
+The kit runs on NumPy and array_api_strict: Dask is left out of the backends check here,
 being slow per check, and the Dask plugin's own kit tests (``plugins/tapegrad-dask``) prove every
 op on Dask against NumPy's results; a line asking ``is_lazy`` or what the namespace offers runs
-on Dask too (``BACKEND_QUESTIONS``). A mutant's checks run in order of cost per kill (each
+on Dask too (``BACKEND_QUESTIONS``), and so does a line only Dask reaches (unknown sizes): where
+some mutants are on lines no other check runs, every op's backends check on Dask is traced once
+(minutes; ``--no-dask`` skips it), and a mutant on such a line runs that check on Dask. A limit the
+kit accepts (an ``UnknownSizeError`` on an unknown size) met where the original computed kills. A mutant's checks run in order of cost per kill (each
 check's cost measured on the original ops, each kind's kill rate learnt during the run) and stop
 at the first failure; a mutant that runs past twice its checks' original time (plus
 ``--timeout``) counts as killed (it loops).

@@ -96,6 +96,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'every element of a one-value cotangent is the same number, and the guard ensures a second one exists',
     ('elementwise', 'shifted = xp.bitwise_left_shift(x, xp.where(inside, y, xp.zeros_like(y)))', 'xp.zeros_like -> xp.ones_like'):
         'the shift used outside [0, bits) is masked by the where() that follows: any in-range shift gives the same result',
+    ('elementwise', 'return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)', 'bits - 1: Sub -> Add'):
+        "a signed right shift by the width or more: NumPy (under array_api_strict and Dask too) fills with the sign for every shift of bits - 1 and over, so bits + 1 gives the same; bits - 1 is the shift C defines (a backend leaving wider shifts undefined would differ)",
+    ('elementwise', 'return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)', 'bits - 1: drop the right term'):
+        "a signed right shift by the width or more: NumPy (under array_api_strict and Dask too) fills with the sign for every shift of bits - 1 and over, so bits gives the same; bits - 1 is the shift C defines (a backend leaving wider shifts undefined would differ)",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '0 -> 1'):
         "the inner where's lazy == 1 (of two mutants of this line): where lazy is 1, 1 / 1.0 is 1 / lazy; the outer where's is killed",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '1.0 -> 1.001'):
@@ -1417,6 +1421,24 @@ def _exec(module: Any, tree: ast.Module | types.CodeType) -> types.ModuleType:
     return mutated
 
 
+@functools.lru_cache(maxsize=None)
+def _function_spans(module: str) -> tuple[tuple[int, int], ...]:
+    """The (first, last) lines of every function of an ``ops_builtin`` module, innermost last."""
+    tree = ast.parse("\n".join(_source_lines(module)))
+    return tuple(sorted(((n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
+                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))),
+                        key=lambda span: (span[0], -span[1])))
+
+
+def _enclosing_function(module: str, line: int) -> tuple[int, int] | None:
+    """The innermost function holding ``line``, or None for module-level code."""
+    found = None
+    for first, last in _function_spans(module):
+        if first <= line <= last:
+            found = (first, last)
+    return found
+
+
 class _Timeout(Exception):
     pass
 
@@ -1613,13 +1635,13 @@ def run(args: argparse.Namespace) -> int:
         return ops
 
     # Lines only Dask reaches (unknown sizes: the lazy counts of mean/var/std, a reduction's
-    # spread without a shape): traced once over every op's backends check on Dask alone, and a
-    # mutant found there runs that check, on Dask, against its result on the original ops.
+    # spread without a shape): traced once over every op's backends check on Dask alone. A mutant
+    # found there runs that check, on Dask, against its result on the original ops; so does one
+    # surviving the other checks in a function holding such lines (a default its lazy path reads).
     dask_lines: dict[tuple[str, int], set[str]] = {}
     dask_baseline: dict[str, str] = {}
     dask_stats = Stats()
-    if (args.dask and "dask" in table().backends
-            and any(not mutant.rule_ops and not ops_reaching(mutant, lines) for mutant in mutants)):
+    if args.dask and "dask" in table().backends:
         began = time.perf_counter()
         dask_lines, dask_baseline = coverage(names, files, args.order, dask_stats, backends=DASK, only="backends")
         print(f"lines reached on Dask alone: traced its backends check of every op in "
@@ -1627,6 +1649,16 @@ def run(args: argparse.Namespace) -> int:
     dask_cost: dict[str, float] = defaultdict(float)
     for (name, _), cost in dask_stats.cost.items():
         dask_cost[name] += cost
+    dask_only = {where for where in dask_lines if where not in lines}
+
+    def dask_reaching(mutant: Mutant) -> set[str]:
+        """For a mutant of a function holding lines only Dask reaches (a default, a value the lazy
+        path reads): the ops whose Dask backends check ran its line, else none."""
+        file = by_module[mutant.module].__file__
+        span = _enclosing_function(mutant.module, mutant.line)
+        if span is None or not any((file, line) in dask_only for line in range(span[0], span[1] + 1)):
+            return set()
+        return ops_reaching(mutant, dask_lines)
     on_dask_only = 0
     for k, mutant in enumerate(mutants):
         module = by_module[mutant.module]
@@ -1645,6 +1677,8 @@ def run(args: argparse.Namespace) -> int:
             backends, began = LAZY_BACKENDS, time.perf_counter()
             known = _failures(sorted(ops), args.order, stop_early=False, baseline={}, backends=backends)
             bound = 2 * (time.perf_counter() - began)
+        lazy_ops = dask_reaching(mutant) if only is None and backends is BACKENDS else set()
+        bound += 2 * sum(dask_cost[name] for name in lazy_ops)
         try:
             # A mutant may loop forever (killed); a slow one must not pass for that: its bound is
             # twice what its checks took, traced, on the original ops, plus the --timeout.
@@ -1654,6 +1688,9 @@ def run(args: argparse.Namespace) -> int:
                 invalidate()
                 failed = _failures(sorted(ops), args.order, stop_early=True, baseline=known, stats=stats,
                                    backends=backends, only=only)
+                if not failed and lazy_ops:  # its function's lazy path, on Dask
+                    failed = _failures(sorted(lazy_ops), args.order, stop_early=True, baseline=dask_baseline,
+                                       stats=stats, backends=DASK, only="backends")
             verdict = f"killed by {next(iter(failed))}" if failed else "survived"
         except _Timeout:
             verdict = "killed (timeout)"
@@ -1727,8 +1764,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="a file of mutant keys, one a line (as -v prints a survivor's): "
                         "run only those")
     parser.add_argument("--no-dask", dest="dask", action="store_false",
-                        help="skip tracing Dask's backends check for the lines no NumPy or array_api_strict check "
-                        "reaches (minutes: every op's check on Dask)")
+                        help="skip tracing Dask's backends check for the lines only it reaches (unknown sizes; "
+                        "minutes: every op's check on Dask)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every verdict and the unreached mutants")
     return run(parser.parse_args(argv))
 

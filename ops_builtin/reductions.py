@@ -628,6 +628,7 @@ SAMPLES = [
     Sample((3,), dim=-1, keepdim=True), Sample(()),
     Sample((1, 3), dim=0),  # a reduced dimension of size 1
     Sample((0, 3), dim=1),  # an empty tensor
+    Sample((2, 3, 4), dim=(0, -1)),  # two dims apart, no keepdim: on Dask's unknown first size the count is lazy
 ]
 # one zero in a slice, and two: prod's gradient there is the product of the others
 PROD_SAMPLES = SAMPLES + [

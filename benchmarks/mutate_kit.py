@@ -714,6 +714,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the negation of NaN is NaN (the node is NegBackward0, as PyTorch's, only with it; the kit does not name a composite's nodes)",
     ('nn_losses', 'return -product.sum() / (count / classes) if count else -(product.sum() * math.nan)', 'product.sum() * math.nan: Mult -> Div'):
         'a sum times NaN and a sum over NaN are both NaN',
+    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        "training refuses one running statistic without the other (ValueError, PyTorch's), so both or neither are given here",
+    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
+        "use_input_stats refuses one running statistic without the other (ValueError, PyTorch's), so both or neither are given here",
+    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '0.0 -> 0.001'):
+        'at p == 1 keep is all False (uniform numbers are below 1), and every scale times False is 0',
+    ('scatter', 'elif value.dtype != x.dtype:', 'value.dtype != x.dtype: NotEq -> Eq'):
+        "_index_put writes the value in x's dtype on every backend (NumPy's setitem casts, the others' _fit_value), so the cast before it changes nothing",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -929,92 +937,16 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
-    ('shape_more', 'out.flags.writeable = True  # NumPy\'s diagonal views are read-only by default; PyTorch\'s are not', 'True -> False'):
-        "an in-place write through diagonal's view (x.diagonal().fill_(1)): the kit writes into no op's result",
-    # nn (k2)
-    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'training and (running_mean is not None or running_: And -> Or'):
-        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_norm', 'if training and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
-        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'use_input_stats and (running_mean is not None or r: And -> Or'):
-        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_norm', 'if use_input_stats and (running_mean is not None or running_var is not None):', 'running_mean is not None or running_var is not Non: Or -> And'):
-        'the in-place update of running_mean / running_var (a side effect on arguments, the result is the same): the kit checks results and gradients, not what a call writes into its inputs; a test reading the buffers after a training call (and an eval call) would show it',
-    ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '2 -> 3'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', "level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller", '1 -> 2'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'while frame.f_code.co_filename.startswith(ours) and frame.f_back is not None:', 'frame.f_code.co_filename.startswith(ours) and fram: And -> Or'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: Add -> Sub'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: drop the right term'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'level, frame = level + 1, frame.f_back', 'level + 1: drop the left term'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'level, frame = level + 1, frame.f_back', '1 -> 2'):
-        'where the UserWarning points (its filename and lineno): the kit checks values and gradients, not warnings',
-    ('nn_losses', 'if tuple(input.shape) == tuple(target.shape):', 'tuple(input.shape) == tuple(target.shape): Eq -> NotEq'):
-        'whether a target of another size warns: the kit checks values, not warnings (the broadcast result is the same)',
-    ('nn_losses', 'if reduction == "mean":', "reduction == 'mean': Eq -> NotEq"):
-        "whether kl_div's 'mean' warns: the kit checks values, not warnings (reduction_of passes both ways)",
-    ('nn_activations', 'def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:', '0.5 -> 0.5005'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', 'keep * (0.0 if p == 1 else 1.0 / (1.0 - p)): drop the right term'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '0.0 -> 0.001'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 / (1.0 - p): Div -> Mult'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 / (1.0 - p): drop the right term'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 -> 1.001'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 - p: Sub -> Add'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 - p: drop the right term'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'mask = tensor_like(keep * (0.0 if p == 1 else 1.0 / (1.0 - p)), input)', '1.0 -> 1.001'):
-        'dropout with 0 < p < 1 is random: the kit checks no random result (the scale 1 / (1 - p) of the kept elements); at p = 1 keep is all False, which every one of these multiplies',
-    ('nn_activations', 'g = g * xp.asarray(keep[..., None], dtype=g.dtype)', 'g * xp.asarray(keep[..., None], dtype=g.dtype): drop the left term'):
-        'the padding_idx / scale_grad_by_freq gradient under a cotangent other than ones: conventions, not derivatives, so only edge cases check them, and those take the gradient of result.sum()',
-    # linalg/elementwise (k4)
     ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
         "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
-    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', 'new < 0 or any((s == -1 for s in sizes[:new])): Or -> And'):
-        "an expand PyTorch refuses (-1 for a new leading dim, or fewer sizes than dims) under vmap: the mutant's rule goes on where the loop raises; the batching check runs valid samples only, not the edge cases that raise",
-    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', '-1: drop the USub'):
-        "an expand with -1 for a new leading dim (refused by PyTorch) under vmap: the mutant's rule expands it to 1 instead of raising (and declines new dims of size 1, which the loop computes alike); the batching check runs valid samples only",
-    ('batching_rules', 'if new < 0 or any(s == -1 for s in sizes[:new]):', '1 -> 2'):
-        "an expand with -1 for a new leading dim (refused by PyTorch) under vmap: the mutant's rule expands it to 1 instead of raising; the batching check runs valid samples only",
-    ('batching_rules', 'if len(ranks) != 1 or ranks == {0} and not new:', 'len(ranks) != 1 or (ranks == {0} and (not new)): Or -> And'):
-        "cat of 0-d tensors or of mixed ranks (refused by PyTorch) under vmap: the mutant's rule concatenates where the loop raises; the batching check runs valid samples only",
-    ('batching_rules', 'if len(ranks) != 1 or ranks == {0} and not new:', 'not new: drop the Not'):
-        "cat of 0-d tensors (refused by PyTorch) under vmap: the mutant's rule concatenates the batch where the loop raises (and it declines stack of 0-d, which the loop computes alike); the batching check runs valid samples only",
-    ('batching_rules', 'if not free or "->" not in equation:', "not free or '->' not in equation: Or -> And"):
-        "an equation without '->' (contract refuses it) under vmap: the mutant's rule fails splitting it (ValueError, not the op's words); or one using all 52 letters; the batching check runs valid samples only",
-    ('batching_rules', 'elif isinstance(pairs, (tuple, list)) and len(pairs) == 2:', 'isinstance(pairs, (tuple, list)) and len(pairs) ==: And -> Or'):
-        "tensordot dims as a sequence of another length (refused) or a 2-element non-sequence under vmap: the mutant's rule reads it as pairs where the loop refuses it; the batching check runs valid samples only",
-    ('batching_rules', 'if na == 0 or nb == 0:', 'na == 0 or nb == 0: Or -> And'):
-        "reached only by matmul with a 0-d operand, which PyTorch refuses; the mutant then fails elsewhere (unsqueeze, reshape) where the per-example loop raises matmul's own error; the batching check runs valid samples only",
-    ('scatter', 'if out.dtype != x.dtype:  # NumPy sums small integers in a wider type', 'out.dtype != x.dtype: NotEq -> Eq'):
-        "scatter_reduce of a small integer dtype (int8, int16), which NumPy sums in a wider type: the values are the same, only the result's dtype differs, and the kit compares integer results by value here (comparing dtypes is the kitdtype branch's work)",
-    ('scatter', 'elif value.dtype != x.dtype:', 'value.dtype != x.dtype: NotEq -> Eq'):
-        "index_fill with a 0-d value tensor of another dtype: the values written are the same, only the result's dtype may differ, and the kit does not compare dtypes here (the kitdtype branch's work)",
     ('scatter', 'if src is not None and type(src) is T:', 'src is not None and type(src) is T: And -> Or'):
         "scatter with a src that is neither a tensor nor a number (a list), which _fill_value refuses with PyTorch's TypeError: edge-case inputs become tensors or numbers, so none can pass one",
     ('shape_more', 'if linalg is not None and hasattr(linalg, "diagonal"):  # the array API\'s, a view where the library has them', "linalg is not None and hasattr(linalg, 'diagonal'): And -> Or"):
         'a backend with a linalg namespace that lacks diagonal (the mutant calls it): NumPy returns before this line, and array_api_strict and Dask both offer linalg.diagonal',
-    ('sorting', 'def _searchsorted(xp: Any, sorted_sequence: Any, input: Any, *, out_int32: bool = False, right: bool = False,', 'False -> True'):
-        "the survivor is out_int32's default: int32 indices instead of int64, the same values; the kit compares integer results by value here (comparing dtypes is the kitdtype branch's work)",
-    ('sorting', 'def _bucketize(xp: Any, input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False) -> Any:', 'False -> True'):
-        "the survivor is out_int32's default: int32 buckets instead of int64, the same values; the kit compares integer results by value here (the kitdtype branch's work)",
     ('sorting', 'if input.dtype != sorted_sequence.dtype:', 'input.dtype != sorted_sequence.dtype: NotEq -> Eq'):
         'a backend whose searchsorted refuses or misorders mixed dtypes: NumPy, array_api_strict and Dask compare an int input with float boundaries (or float32 with float64) as the cast would',
     ('elementwise_more', 'if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:', 'v.dtype != g.dtype: NotEq -> Eq'):
-        "a cotangent left in another float dtype: the engine casts each cotangent to its input's dtype, so only an intermediate precision differs, which the kit does not compare (dtype checks are the kitdtype branch's work)",
-    ('elementwise_more', 'if hasattr(weight, "dtype") and weight.dtype != like.dtype:', 'weight.dtype != like.dtype: NotEq -> Eq'):
-        "a lerp weight tensor of another float dtype: the values agree to rounding, only the result's dtype differs, which the kit does not compare here (the kitdtype branch's work)",
+        'a saved input of another float dtype than the cotangent, in a binary VJP: NumPy, array_api_strict and Dask all promote float32 with float64 to float64 in the arithmetic that follows, so the cast changes nothing there; a backend that refuses mixed float dtypes would show it',
 }
 
 

@@ -139,6 +139,7 @@ class OpDef:
     promotion_by_param: Mapping[str, str | bool] = field(default_factory=dict)  # param given -> its category
     param_forward: bool = False  # forward_name serves calls without params; forward, calls with them
     batching: Callable[..., Any] | str | bool | None = None  # vmap's rule; None: derived (core/batching.py)
+    random: bool = False  # draws from tapegrad's generator: the kit seeds it alike before every call
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -296,6 +297,7 @@ class Registry:
         promotion_by_param: Mapping[str, str] | None = None,
         param_forward: Forward | None = None,
         batching: Callable[..., Any] | str | bool | None = None,
+        random: bool = False,
     ) -> None:
         """Declare the op ``name``.
 
@@ -371,6 +373,8 @@ class Registry:
           ``rule(call, args, dims, params) -> (result, out_dim)`` (``dims``: each operand's batch
           dimension or None; ``call`` runs the op; ``NotImplemented``: loop over this call's examples),
           ``"elementwise"``, or False for none. Default: derived (``tapegrad.batching``).
+        - ``random``: the op draws from tapegrad's generator (``manual_seed``); the kit reseeds it
+          alike before every call of the op and of its reference, so it checks the op like any other.
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -464,6 +468,7 @@ class Registry:
             promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
             param_forward=param_forward is not None,
             batching=_batching(where, batching),
+            random=bool(random),
         )
         self.ops.append((op, bool(override)))
 
@@ -483,6 +488,7 @@ class Registry:
         edge_cases: Sequence[Any] | Later = (),
         node_name: str | Callable[..., str | None] | None = None,
         inspects_values: bool | Sequence[str] = False,
+        random: bool = False,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -496,6 +502,7 @@ class Registry:
         ``inspects_values``: as for ``register_op``, it says the composite (through the ops it calls)
         must look at values, so lazy backends refuse it (the kit then expects the refusal there).
         ``inplace_methods`` write the result into the first input, as an op's do (``clamp_``).
+        ``random``: as for ``register_op``, the composite draws from tapegrad's generator (``dropout``).
         """
         where = self._check_names(name, aliases)
         if not callable(function):
@@ -514,7 +521,7 @@ class Registry:
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, node_namer=namer, doc=inspect.getdoc(function) or "", composite=True, view=view,
             inplace_methods=tuple(inplace_methods), **_kit_facts(where, None, False, reference, edge_cases),
-            inspects_values=_inspects(where, inspects_values),
+            inspects_values=_inspects(where, inspects_values), random=bool(random),
         )
         self.ops.append((op, bool(override)))
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from tapegrad.dims import axis
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from . import batching_rules as batch
 from . import node_names
@@ -496,7 +496,11 @@ EINSUM_SAMPLES = [
 def register(registry: Registry) -> None:
     registry.register_op("matmul", forward=_matmul, vjp=(_matmul_vjp_x, _matmul_vjp_y), saves=("inputs",),
                          reference=np.matmul,
-                         methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul, batching=batch.matmul)
+                         methods=("matmul",), samples=MATMUL_SAMPLES, node_name=node_names.matmul, batching=batch.matmul,
+                         edge_cases=[EdgeCase(np.array(2.0), [1.0, 2.0], raises=RuntimeError, match="both arguments to "
+                                              "matmul need to be at least 1D, but they are 0D and 1D"),
+                                     EdgeCase([1.0, 2.0], np.array(2.0), raises=RuntimeError, match="both arguments to "
+                                              "matmul need to be at least 1D, but they are 1D and 0D")])
     registry.register_op("dot", forward=_dot, vjp=(lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
                          reference=np.dot, batching=batch.dot,
                          saves=("inputs",), methods=("dot",),
@@ -508,10 +512,18 @@ def register(registry: Registry) -> None:
     registry.register_op("tensordot", forward=_tensordot, vjp=(_tensordot_vjp_a, _tensordot_vjp_b),
                          reference=ref.tensordot,
                          saves=("inputs",), params=("dims",), param_aliases={"axes": "dims"},
-                         samples=TENSORDOT_SAMPLES, batching=batch.tensordot)
+                         samples=TENSORDOT_SAMPLES, batching=batch.tensordot,
+                         edge_cases=[EdgeCase(np.ones((2, 3)), np.ones((3, 2)), params={"dims": ([1], [0], [1])},
+                                              raises=TypeError, match="dims must be an int or a pair of sequences",
+                                              why="Not PyTorch's type: PyTorch's Python unpacks dims into two, "
+                                                  "raising ValueError('too many values to unpack')")])
     registry.register_op("contract", forward=_contract, vjp=_contract_vjp, saves=("inputs",), variadic=True,
                          reference=ref.contract,
                          params=("equation", "sizes"), node_name="EinsumBackward0", samples=CONTRACT_SAMPLES,
-                         batching=batch.contract)
+                         batching=batch.contract,
+                         edge_cases=[EdgeCase(np.ones((2, 3)), np.ones((3, 2)), params={"equation": "ij,jk"},
+                                              raises=ValueError, match="equation must be a str like 'ij,jk->ik'",
+                                              why="Not PyTorch's: contract is tapegrad's op behind einsum, which "
+                                                  "completes an implicit output before calling it")])
     registry.register_composite("einsum", _einsum, samples=EINSUM_SAMPLES,
                                 reference=ref.einsum)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -260,9 +259,11 @@ def _glu_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: int = -1) -> Any:
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
-    """PyTorch's implicit dim for the softmax family, with its deprecation warning."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
-                  "dim=X as an argument.", UserWarning, stacklevel=4)
+    """PyTorch's implicit dim for the softmax family, with its deprecation warning (at the user's line)."""
+    from .nn_losses import warn_user  # nn_losses imports this module
+
+    warn_user(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+              "dim=X as an argument.")
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -499,10 +500,19 @@ def _np_pairwise(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: b
 
 
 def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """The deterministic cases only (the kit's samples): the input, or zeros for ``p=1``."""
-    if training and 0 < p < 1:
-        raise ValueError("dropout with 0 < p < 1 is random: no reference value")
-    return np.asarray(x) * 0.0 if training and p == 1 else np.asarray(x)  # x * 0: PyTorch's -0. for x < 0
+    """The input, zeros for ``p=1``, else the kept elements scaled by ``1 / (1 - p)``: dropout declares
+    ``random``, so the kit seeds tapegrad's generator alike before the op and before this reference,
+    and ``tapegrad.rand`` here draws the op's uniform numbers (an element is kept where its number is
+    at least ``p``, as PyTorch's bernoulli(1 - p))."""
+    x = np.asarray(x)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0  # x * 0: PyTorch's -0. for x < 0, NaN for inf
+    import tapegrad
+
+    kept = np.asarray(tapegrad.rand(x.shape, dtype=tapegrad.float64)) >= p
+    return x * kept / (1 - p)
 
 
 def _np_embedding(i: Any, w: Any, padding_idx: Any = None, **_: Any) -> Any:
@@ -551,6 +561,10 @@ _EMBEDDING_CASES = [
                                                                          [1.0, 1.0]]), why="-3 is row 1"),
     EdgeCase(_LOOKUPS, _TABLE, params={"scale_grad_by_freq": True},
              grads=(None, [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]), why="row 1, looked up twice, gets 2 / 2"),
+    EdgeCase(_LOOKUPS, _TABLE, params={"scale_grad_by_freq": True, "padding_idx": 0},
+             cotangent=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]],
+             grads=(None, [[0.0, 0.0], [2.0, 3.0], [0.0, 0.0], [7.0, 8.0]]),
+             why="PyTorch's: each row's cotangents, over its count; none to the padding row"),
 ]
 _GLU = Seeded(7).uniform(-2, 2, size=(2, 4))
 
@@ -598,7 +612,10 @@ def register(registry: Registry) -> None:
         registry.register_composite(NS + name, function, reference=REFERENCES[name],
                                     edge_cases=EDGE_CASES.get(name, ()), samples=[Sample((3,)), Sample((2, 3))])
     registry.register_composite(NS + "softmin", softmin, reference=_np_softmin,
-                                samples=[Sample((3,), dim=0), Sample((2, 3), dim=1), Sample((2, 3), dim=0)])
+                                samples=[Sample((3,), dim=0), Sample((2, 3), dim=1), Sample((2, 3), dim=0)],
+                                edge_cases=[EdgeCase([1.0, 2.0], value=[0.7310585786300049, 0.2689414213699951],
+                                                     warns=UserWarning, match="Implicit dimension choice for softmin",
+                                                     why="PyTorch's: no dim warns, then takes dim 0 of a 1-D input")])
     registry.register_composite(NS + "linear", linear, reference=_np_linear, samples=[
         Sample((2, 3), (4, 3), (4,)), Sample((3,), (4, 3), (4,)), Sample((2, 2, 3), (4, 3)), Sample((2, 3), (3,))])
     registry.register_composite(NS + "bilinear", bilinear, aliases=("bilinear",), reference=_np_bilinear, samples=[
@@ -630,6 +647,7 @@ def register(registry: Registry) -> None:
         samples=[Sample(_ROWS, (4, 3)), Sample(np.array([1, 1, 0]), (3, 2)), Sample(np.array(2), (3, 2))],
         edge_cases=_EMBEDDING_CASES,
     )
-    registry.register_composite(NS + "dropout", dropout, reference=_np_dropout, samples=[
-        Sample((3,), p=0.0), Sample((2, 3), training=False), Sample((2, 3), p=1.0)],
+    registry.register_composite(NS + "dropout", dropout, reference=_np_dropout, random=True, samples=[
+        Sample((3,), p=0.0), Sample((2, 3), training=False), Sample((2, 3), p=1.0), Sample((4, 5)),
+        Sample((3, 4), p=0.25)],
         edge_cases=[EdgeCase([math.inf, 1.0], params={"p": 1.0}, value=[math.nan, 0.0], why="PyTorch's: p=1 is input * 0")])

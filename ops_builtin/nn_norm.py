@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Sequence
 
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 
 from . import nn_references as ref
 
@@ -194,12 +194,14 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         if v is not None and v.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {v.numel()}")
     if training:
+        _both_or_neither(running_mean, running_var)
         count = input.numel() // max(channels, 1)
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"torch.Size({list(input.shape)})")
     elif running_mean is None or running_var is None:
-        raise RuntimeError("running_mean must be defined in evaluation mode")
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                           "evaluation mode")
     stats = {} if training else {"running_mean": running_mean.detach().numpy(),
                                  "running_var": running_var.detach().numpy()}
     out = tapegrad.native_batch_norm(input, 1.0 if weight is None else weight, 0.0 if bias is None else bias,
@@ -207,6 +209,12 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     if training and (running_mean is not None or running_var is not None):
         _update_running(input, running_mean, running_var, momentum)
     return out
+
+
+def _both_or_neither(running_mean: Any, running_var: Any) -> None:
+    """PyTorch's refusal of one running statistic without the other where they would be updated."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
 
 
 def _update_running(input: Any, running_mean: Any, running_var: Any, momentum: float) -> None:
@@ -249,6 +257,10 @@ def instance_norm(input: Any, running_mean: Any = None, running_var: Any = None,
     if input.ndim < 3:
         raise ValueError(f"expected 3D or higher input (got {input.ndim}D input)")
     n, c = int(input.shape[0]), int(input.shape[1])
+    if use_input_stats:
+        _both_or_neither(running_mean, running_var)
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     if use_input_stats and math.prod(int(s) for s in input.shape[2:]) <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"torch.Size({list(input.shape)})")
@@ -282,6 +294,44 @@ GN_SAMPLES = [Sample((2, 4, 3), (4,), (4,), num_groups=2),
               Sample((2, 6, 2, 2), 1.0, 0.0, num_groups=3, eps=1e-3), Sample((3, 2), (2,), (2,), num_groups=1)]
 
 
+_BN_X = [[1.0, -2.0], [3.0, 0.5], [-1.0, 4.0]]
+_IN_X = [[[1.0, -2.0, 0.5], [3.0, 0.5, 1.0]], [[-1.0, 4.0, 2.0], [0.0, 1.0, -3.0]]]
+_STATS = ([0.5, -1.0], [2.0, 0.5])
+# PyTorch 2.13's results and running statistics after the call (momentum 0.1, the variance unbiased)
+BN_CASES = [
+    EdgeCase(_BN_X, *_STATS, params={"training": True}, value=[
+        [0.0, -1.151384333829694], [1.2247425750014138, -0.13545698045055227], [-1.2247425750014138, 1.2868413142802464]],
+        writes={1: [0.55, -0.8166666666666667], 2: [2.2, 1.3583333333333332]},
+        why="PyTorch's: training updates the running statistics in place"),
+    EdgeCase(_BN_X, *_STATS, params={"training": False}, value=[
+        [0.35355250671311184, -1.4141994204496], [1.7677625335655591, 2.1212991306744],
+        [-1.0606575201393356, 7.0709971022480005]], writes=dict(enumerate(_STATS, 1)),
+        why="PyTorch's: evaluation reads the running statistics and leaves them as they were"),
+    EdgeCase(_BN_X, _STATS[0], None, params={"training": True}, raises=ValueError,
+             match="running_mean and running_var must either both be None or neither be None"),
+    EdgeCase(_BN_X, _STATS[0], None, params={"training": False}, raises=RuntimeError,
+             match="running_var must be defined in evaluation mode"),
+]
+IN_CASES = [
+    EdgeCase(_IN_X, *_STATS, value=[
+        [[0.8889983080422502, -1.3969973412092505, 0.5079990331670001],
+         [1.3887241979964464, -0.9258161319976311, -0.4629080659988156]],
+        [[-1.2977698322143145, 1.135548603187525, 0.16222122902678926],
+         [0.39223159141458575, 0.9805789785364644, -1.3728105699510502]]],
+        writes={1: [0.525, -0.8583333333333334], 2: [2.2458333333333336, 0.7541666666666667]},
+        why="PyTorch's: the batch's mean of the instances' statistics updates the running ones in place"),
+    EdgeCase(_IN_X, *_STATS, params={"use_input_stats": False}, value=[
+        [[0.35355250671311184, -1.7677625335655591, 0.0], [5.6567976817984, 2.1212991306744, 2.8283988408992]],
+        [[-1.0606575201393356, 2.4748675469917827, 1.0606575201393356], [1.4141994204496, 2.8283988408992,
+                                                                           -2.8283988408992]]],
+        writes=dict(enumerate(_STATS, 1)), why="PyTorch's: use_input_stats=False reads them and leaves them alone"),
+    EdgeCase(_IN_X, None, _STATS[1], raises=ValueError,
+             match="running_mean and running_var must either both be None or neither be None"),
+    EdgeCase(_IN_X, _STATS[0], None, params={"use_input_stats": False}, raises=RuntimeError,
+             match="Expected running_mean and running_var to be defined when use_input_stats is false"),
+]
+
+
 def register(registry: Registry) -> None:
     registry.register_op(
         "native_layer_norm", forward=_native_layer_norm, vjp=(_ln_vjp_x, _ln_vjp_w, _bias_vjp),
@@ -295,9 +345,10 @@ def register(registry: Registry) -> None:
     registry.register_composite(F + "layer_norm", layer_norm, samples=[
         Sample((2, 3, 4), normalized_shape=(3, 4), eps=1e-3), Sample((2, 3, 4), 4, (4,), (4,))], reference=ref.layer_norm)
     registry.register_composite(F + "batch_norm", batch_norm, samples=[
-        Sample((4, 3, 2), running_mean=None, running_var=None, training=True)], reference=ref.batch_norm)
+        Sample((4, 3, 2), running_mean=None, running_var=None, training=True)], reference=ref.batch_norm,
+        edge_cases=BN_CASES)
     registry.register_composite(F + "instance_norm", instance_norm, samples=[
         Sample((2, 3, 4), weight=None, bias=None), Sample((2, 2, 2, 3), None, None, (2,), (2,), eps=1e-3)],
-        reference=ref.instance_norm)
+        reference=ref.instance_norm, edge_cases=IN_CASES)
     registry.register_composite(F + "group_norm", group_norm, samples=[Sample((2, 4, 3), num_groups=2)],
                                 reference=ref.group_norm)

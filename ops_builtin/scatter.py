@@ -745,6 +745,8 @@ INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "in
                              match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0")]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
+    EdgeCase(np.array([1.0, 2.0, 3.0], dtype=np.float32), np.array(2.5), params={"dim": 0, "index": np.array([1])},
+             value=np.array([1.0, 2.5, 3.0], dtype=np.float32), why="PyTorch's: a float64 value is cast to the input's dtype"),
     EdgeCase(np.array(1.0), 2.0, params={"dim": 0, "index": np.array([1])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([3])}, raises=IndexError, match="out of bounds"),
     EdgeCase(_ZEROS, 2.0, params={"dim": 0, "index": np.array([-4])}, raises=IndexError, match="out of bounds"),
@@ -756,7 +758,10 @@ _INT_MEAN = (np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4, 5, 7]))
 SCATTER_REDUCE_MEANS = [
     EdgeCase(*_INT_MEAN, params={"dim": 0, "index": np.array([0, 0, 1, 3, 3, 3]), "reduce": "mean",
                                  "include_self": s}, value=np.array(v), why="an integer mean rounds down")
-    for s, v in ((True, [4, 11, 30, 14]), (False, [1, 3, 30, 5]))]
+    for s, v in ((True, [4, 11, 30, 14]), (False, [1, 3, 30, 5]))] + [
+    EdgeCase(np.array([1, 2, 3], dtype=np.int8), np.array([4, 5], dtype=np.int8),
+             params={"dim": 0, "index": np.array([0, 0]), "reduce": "sum"}, value=np.array([10, 2, 3], dtype=np.int8),
+             why="PyTorch's: an int8 sum stays int8 (NumPy's sums widen)")]
 
 # Integer and bool inputs: the kit's finite differences would move a float input's zeros, and with
 # them the result's shape (which depends on the values).

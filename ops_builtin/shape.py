@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tapegrad.dims import INT64_MAX, INT64_MIN, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace, to_numpy_dtype
 from tapegrad.backends import numpy_dtype_of
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 from tapegrad.registry import LaterModule
 
 from . import references as ref
@@ -566,6 +566,13 @@ def _converter(method: str, dtype: str) -> Any:
     return convert
 
 
+def _as_float(value: float) -> Any:
+    """A 0-d float64 array, for a special point's 0-d input."""
+    import numpy
+
+    return numpy.array(value)
+
+
 def register(registry: Registry) -> None:
     registry.register_op(
         "reshape", forward=_reshape, vjp=(_back_to_input_shape,), saves=(), view=True,
@@ -644,6 +651,12 @@ def register(registry: Registry) -> None:
         samples=[Sample((3, 1), sizes=(2, 3, 4)), Sample((3, 1), sizes=(2, -1, 4)), Sample((2, 3), sizes=(-1, -1)),
                  Sample((), sizes=(3,)),
                  Sample((3, 1), sizes=(3, 0)), Sample((3,), sizes=(2, 4, 3))],
+        edge_cases=[  # PyTorch's refusals (the kit's batching check makes them under vmap too)
+            EdgeCase([1.0, 2.0, 3.0], params={"sizes": (-1, 3)}, raises=RuntimeError,
+                     match=r"the tensor \(-1\) isn't allowed in a leading, non-existing dimension 0"),
+            EdgeCase([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], params={"sizes": (3,)}, raises=RuntimeError,
+                     match=r"the number of sizes provided \(1\) must be greater or equal to the number of dimensions "
+                           r"in the tensor \(2\)")],
     )
     registry.register_op(
         "flip", forward=_flip, vjp=(_flip_vjp,), saves=(), params=("*dims",), param_aliases={"axis": "dims"},
@@ -656,6 +669,11 @@ def register(registry: Registry) -> None:
         reference=ref.cat, batching=batch.joined(0),
         param_aliases={"axis": "dim"}, aliases=("concat",),
         samples=[Sample((2, 3), (1, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), dim=-1), Sample((3,), (2,), dim=0)],
+        edge_cases=[  # PyTorch's refusals (the kit's batching check makes them under vmap too)
+            EdgeCase(_as_float(1.0), _as_float(2.0), raises=RuntimeError,
+                     match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
+            EdgeCase([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [1.0, 2.0, 3.0], raises=RuntimeError,
+                     match="Tensors must have same number of dimensions: got 2 and 1")],
     )
     registry.register_op(
         "stack", forward=_stack, vjp=_stack_vjp, saves=(), variadic=True, params=("dim",),

@@ -6,7 +6,7 @@
 shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the same).
 
 Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
-broadcasting, python_scalars, dtypes, no_mutation, no_grad, integer_results, backends,
+broadcasting, python_scalars, dtypes, no_mutation, view_writes, no_grad, integer_results, backends,
 reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
 variants of its first sample join its samples, so every check runs on them too.
 """
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -99,9 +100,28 @@ def _joined(op: OpDef, out: Any) -> Tensor:
 
 
 def _apply(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Any:
-    """``op.apply(*args, **params)``, a sample's grouped inputs passed as one list."""
+    """``op.apply(*args, **params)``, a sample's grouped inputs passed as one list (an op declaring
+    ``random`` with tapegrad's generator seeded alike for every call: see ``_seeded``)."""
     call, real = pack(args, dict(params))
+    if op.random:
+        with _seeded():
+            return op.apply(*call, **real)
     return op.apply(*call, **real)
+
+
+@contextlib.contextmanager
+def _seeded() -> Iterator[None]:
+    """tapegrad's generator seeded with the kit's seed for the block, then put back as it was: every
+    call of a random op draws the same numbers, so finite differences, references and the other
+    backends see one function of the inputs, and the user's own stream is left alone."""
+    from .. import creation
+
+    saved = creation._generator
+    creation.manual_seed(SEED)
+    try:
+        yield
+    finally:
+        creation._generator = saved
 
 
 def _runner(op: OpDef, params: Mapping[str, Any]) -> Callable[..., Tensor]:
@@ -406,7 +426,8 @@ def check_no_mutation(ctx: Context) -> None:
         arrays = materialize(op, sample, "float64", SEED + k)
         params = _rename_params(op, sample.params) if op.param_aliases else sample.params
         before = [a.copy() if isinstance(a, np.ndarray) else a for a in arrays]
-        out = op.forward(xp, *arrays, **params)
+        with _seeded() if op.random else contextlib.nullcontext():
+            out = op.forward(xp, *arrays, **params)
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}", before)
@@ -441,6 +462,38 @@ def check_no_mutation(ctx: Context) -> None:
                 raise _fail(ctx, "no_mutation", sample, f"the VJP modified input {i}", before)
 
     _each(ctx, "no_mutation", ctx.all_samples, one)
+
+
+def check_view_writes(ctx: Context) -> None:
+    """A view op's result writes through: ``out.add_(1)`` under ``no_grad`` changes the (fresh, float)
+    input by 1 exactly at the elements the view maps (found by running the op on the elements'
+    positions), and nowhere else, as PyTorch's views do. A result that shares no memory (a copy) is
+    not a view to write through and is left alone."""
+    op = ctx.op
+
+    def one(k: int, sample: Sample) -> None:
+        arrays = materialize(op, sample, "float64", SEED + k)
+        base = arrays[0] if arrays else None
+        if not (isinstance(base, np.ndarray) and base.dtype.kind == "f" and base.size):
+            return
+        before = base.copy()
+        positions = np.arange(base.size, dtype=np.float64).reshape(base.shape)
+        with no_grad():
+            x = _wrap(base)
+            out = _apply(op, [x, *_leaves(op, arrays[1:], False)], sample.params)
+            if type(out) is not Tensor or not np.shares_memory(out._data, base):
+                return
+            mapped = np.asarray(_apply(op, [_wrap(positions), *_leaves(op, arrays[1:], False)], sample.params)._data)
+            out.add_(1.0)
+        expected = before.copy()
+        np.add.at(expected.reshape(-1), mapped.astype(np.int64).reshape(-1), 1.0)
+        if not np.array_equal(np.asarray(x._data), expected):
+            changed = np.argwhere(np.asarray(x._data) != before).tolist()
+            raise _fail(ctx, "view_writes", sample, f"out.add_(1) on the result changed the input at {changed}, "
+                        f"where the view maps {sorted(set(mapped.astype(np.int64).reshape(-1).tolist()))} "
+                        "(flat positions)", [before, *arrays[1:]])
+
+    _each(ctx, "view_writes", ctx.all_samples, one)
 
 
 def _results(out: Any) -> list[Any]:
@@ -506,12 +559,13 @@ def check_backends(ctx: Context) -> list[str]:
     with an implicit gradient, NumPy's values and gradients; on a lazy backend, no computation
     during forward and backward. On the samples and at the declared special points (their arrays
     as given, so mixed dtypes and integer inputs reach the backend too; a point that must raise
-    raises there as well). Returns the declared limits met: an ``UnknownSizeError`` on an
+    raises there as well; a point declaring ``writes`` is left to NumPy's
+    ``edge_cases`` check). Returns the declared limits met: an ``UnknownSizeError`` on an
     unknown-size input, each a line saying where (any other error there fails the check)."""
     op = ctx.op
     limits: list[str] = []
     points = [p for p in (*op.edge_cases, *([] if callable(op.reference) or op.reference is None else op.reference))
-              if isinstance(p, EdgeCase)]
+              if isinstance(p, EdgeCase) and not p.writes]  # what a call writes into buffers: NumPy's check
     for name in _other_backends(ctx):
         backend = table().backends[name]
         if backend.lazy and op.inspects_values is True:
@@ -526,18 +580,13 @@ def check_backends(ctx: Context) -> list[str]:
             for point in points:
                 arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
                 if point.raises is None:
-                    limits.extend(_compare_backend(ctx, backend, point, arrays, point.params))
+                    with _quiet(point):
+                        limits.extend(_compare_backend(ctx, backend, point, arrays, point.params))
                     continue
                 moved = _native(op, arrays, backend, 0, requires=False)
-                try:
-                    _apply(op, moved, point.params)
-                except point.raises:
-                    continue
-                except Exception as exc:
-                    raise _fail(ctx, "backends", point, f"[{name}] raised {_explain(exc, op)}, expected "
-                                f"{point.raises.__name__}", arrays) from None
-                raise _fail(ctx, "backends", point, f"[{name}] returned where it must raise "
-                            f"{point.raises.__name__}", arrays)
+                # the type alone: a lazy backend may refuse first, in its own words (it must look at values)
+                _refuses(ctx, "backends", point, point, arrays, lambda: _apply(op, moved, point.params), f"[{name}] ",
+                         show=False, words=False)
     return limits
 
 
@@ -827,7 +876,8 @@ def _against_reference(ctx: Context, sample: Sample, arrays: list[Any]) -> tuple
     got = _apply(op, _leaves(op, arrays, requires=False), sample.call_params)
     params = _rename_params(op, sample.params) if op.param_aliases else sample.params
     try:
-        want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
+        with _seeded() if op.random else contextlib.nullcontext():  # the op's draws, for a reference to repeat
+            want = op.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in arrays], **params)
     except Exception as exc:  # the reference's failure, not the op's: say so
         raise _fail(ctx, "reference", sample, f"the declared reference raised {type(exc).__name__}: {exc} (the "
                     "op ran); fix the reference, or leave this sample to the op's own tests", arrays) from None
@@ -905,6 +955,31 @@ def check_batching(ctx: Context) -> None:
                         f"tried ({len(declined)}): each ran once per example")
 
     _each(ctx, "batching", ctx.all_samples, one)
+    for point in op.edge_cases:
+        if isinstance(point, EdgeCase) and point.raises is not None:
+            _refused_batched(ctx, point, batching)
+
+
+def _refused_batched(ctx: Context, point: EdgeCase, batching: Any) -> None:
+    """A call the op refuses (an ``EdgeCase`` with ``raises``) is refused under vmap too, with the same
+    exception (its message matching ``match``), for every batch layout: each example would raise it."""
+    op = ctx.op
+    arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+    positions = [i for i, v in enumerate(arrays) if isinstance(v, np.ndarray)]
+    for layout in _batch_layouts(positions) if positions else ():
+        dims: list[Any] = [None] * len(arrays)
+        stacked = list(arrays)
+        for i, d in zip(positions, layout):
+            if d is not None:
+                stacked[i] = np.stack([arrays[i]] * BATCH, axis=d)
+                dims[i] = d % stacked[i].ndim
+        leaves = _leaves(op, stacked, False)
+
+        def run() -> Any:
+            with _declines(batching):
+                return batching.run_batched(lambda *xs: _apply(op, xs, point.params), leaves, dims)
+
+        _refuses(ctx, "batching", f"{point!r} with batch dims {dims}", point, arrays, run, "under vmap ", show=False)
 
 
 @contextlib.contextmanager
@@ -971,31 +1046,12 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
         _check_raises(ctx, check, point, arrays)
         return
     try:
-        args = _leaves(op, arrays)
-        out = _call(op, args, point.params)
-        if point.has_value:
-            _compare_values(ctx, check, point, _apply(op, _leaves(op, arrays, False), point.params),
-                            point.value, arrays, signs=True)
-        if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
-            return
-        wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
-        positions = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
-        second = point.grad2 is not None
-        if wrt and out.requires_grad:
-            ones = _wrap(np.ones(tuple(out.shape), dtype=out._data.dtype))
-            grads = autograd.grad(out, wrt, ones, allow_unused=True, create_graph=second)
-        else:
-            grads = (None,) * len(wrt)
-        _compare_grads(ctx, check, point, "gradient", point.grads, positions, wrt, grads, arrays)
-        if second:
-            terms = [g.sum() for g in grads if g is not None and g.requires_grad]
-            total = terms[0] if terms else None
-            for t in terms[1:]:
-                total = total + t
-            grads2 = autograd.grad(total, wrt, allow_unused=True) if total is not None else (None,) * len(wrt)
-            _compare_grads(ctx, check, point, "second-order gradient", point.grad2, positions, wrt, grads2, arrays)
-        if point.smooth and wrt:
-            check_grads(_runner(op, point.params), _leaves(op, arrays), order=ctx.order, name=op.name, seed=SEED)
+        if point.warns is not None:
+            _check_warns(ctx, check, point, arrays)
+        if point.writes:
+            _check_writes(ctx, check, point, arrays)
+        with _quiet(point):
+            _check_point_values(ctx, check, point, arrays, values_only)
     except AssertionError as exc:
         if str(exc).startswith(f"op {op.name!r}"):
             raise
@@ -1004,22 +1060,121 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
         raise _fail(ctx, check, point, _explain(exc), arrays) from None
 
 
+@contextlib.contextmanager
+def _quiet(point: EdgeCase) -> Iterator[None]:
+    """The point's declared warning silenced (``_check_warns`` checked it once): the kit's other calls."""
+    if point.warns is None:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", point.warns)
+        yield
+
+
+def _point_leaves(op: OpDef, point: EdgeCase, arrays: list[Any], requires: bool = True) -> list[Any]:
+    """The point's inputs as leaves; those it declares written (``writes``: buffers) as fresh copies that
+    do not require grad, so every call starts from the declared state."""
+    leaves = _leaves(op, arrays, requires)
+    for i in point.writes:
+        if isinstance(arrays[i], np.ndarray):
+            leaves[i] = _wrap(arrays[i].copy())
+    return leaves
+
+
+def _check_point_values(ctx: Context, check: str, point: EdgeCase, arrays: list[Any], values_only: bool) -> None:
+    """The point's value, gradients (for its ``cotangent``, else ones) and second-order gradients."""
+    op = ctx.op
+    args = _point_leaves(op, point, arrays)
+    out = _call(op, args, point.params)
+    if point.has_value:
+        _compare_values(ctx, check, point, _apply(op, _point_leaves(op, point, arrays, False), point.params),
+                        point.value, arrays, signs=True)
+    if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
+        return
+    wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
+    positions = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
+    second = point.grad2 is not None
+    if wrt and out.requires_grad:
+        u = np.ones(tuple(out.shape)) if point.cotangent is None else np.broadcast_to(point.cotangent, tuple(out.shape))
+        grads = autograd.grad(out, wrt, _wrap(u.astype(out._data.dtype)), allow_unused=True, create_graph=second)
+    else:
+        grads = (None,) * len(wrt)
+    _compare_grads(ctx, check, point, "gradient", point.grads, positions, wrt, grads, arrays)
+    if second:
+        terms = [g.sum() for g in grads if g is not None and g.requires_grad]
+        total = terms[0] if terms else None
+        for t in terms[1:]:
+            total = total + t
+        grads2 = autograd.grad(total, wrt, allow_unused=True) if total is not None else (None,) * len(wrt)
+        _compare_grads(ctx, check, point, "second-order gradient", point.grad2, positions, wrt, grads2, arrays)
+    if point.smooth and wrt:
+        check_grads(_runner(op, point.params), _leaves(op, arrays), order=ctx.order, name=op.name, seed=SEED)
+
+
+# A call made from a code object of this file name: where a warning must point (the op's caller).
+_CALLER = "<the op's caller (tapegrad.testing)>"
+_CALLER_CODE = compile("def call(f, args, params):\n    return f(*args, **params)\n", _CALLER, "exec")
+
+
+def _check_warns(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) -> None:
+    """The call warns with the declared category (and ``match``), and the warning names the line
+    that called the op, as ``warnings.warn(stacklevel=...)`` must: not tapegrad's or the plugin's code."""
+    assert point.warns is not None
+    namespace: dict[str, Any] = {}
+    exec(_CALLER_CODE, namespace)
+    call, real = pack(_point_leaves(ctx.op, point, arrays, False), dict(point.params))
+    with warnings.catch_warnings(record=True) as seen, _seeded() if ctx.op.random else contextlib.nullcontext():
+        warnings.simplefilter("always")
+        namespace["call"](ctx.op.apply, call, real)
+    given = [w for w in seen if issubclass(w.category, point.warns)
+             and (point.match is None or re.search(point.match, str(w.message)))]
+    wanted = point.warns.__name__ + (f" matching {point.match!r}" if point.match else "")
+    if not given:
+        shown = "; ".join(f"{w.category.__name__}: {w.message}" for w in seen) or "none"
+        raise _fail(ctx, check, point, f"did not warn {wanted} (warnings given: {shown})"
+                    f"{' (' + point.why + ')' if point.why else ''}", arrays)
+    if given[0].filename != _CALLER:
+        raise _fail(ctx, check, point, f"the {wanted} points at {given[0].filename}:{given[0].lineno}, not at the "
+                    "line that called the op: warnings.warn's stacklevel must name the caller's frame", arrays)
+
+
+def _check_writes(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) -> None:
+    """After one call, each input the point declares written (``writes``) holds the declared values."""
+    leaves = _point_leaves(ctx.op, point, arrays, False)
+    _apply(ctx.op, leaves, point.params)
+    for i, want in point.writes.items():
+        if type(leaves[i]) is not Tensor:
+            raise _fail(ctx, check, point, f"declares what the call writes into input {i}, which is not an array", arrays)
+        got = np.asarray(leaves[i]._data)
+        if not _close(got, want):
+            raise _fail(ctx, check, point, f"input {i} holds {_show(got)} after the call, expected {_show(want)} "
+                        f"(what the op writes in place){' (' + point.why + ')' if point.why else ''}", arrays)
+
+
 def _check_raises(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) -> None:
     """The op refuses the point with the declared exception type."""
-    assert point.raises is not None
+    _refuses(ctx, check, point, point, arrays, lambda: _apply(ctx.op, _leaves(ctx.op, arrays, False), point.params))
+
+
+def _refuses(ctx: Context, check: str, where: Any, point: EdgeCase, arrays: list[Any], run: Callable[[], Any],
+             how: str = "", show: bool = True, words: bool = True) -> None:
+    """``run()`` raises the point's declared exception, its message matching ``match`` (``words``); ``how``
+    says where the call ran (``[dask] ``, ``under vmap ``); ``show``: name what it returned instead."""
+    refusal = point.raises
+    assert refusal is not None
+    why = f" ({point.why})" if point.why else ""
     try:
-        out = _apply(ctx.op, _leaves(ctx.op, arrays, False), point.params)
-    except point.raises as exc:
-        if point.match is None or re.search(point.match, str(exc)):
+        out = run()
+    except refusal as exc:
+        if point.match is None or not words or re.search(point.match, str(exc)):
             return
-        raise _fail(ctx, check, point, f"raised {type(exc).__name__}: {exc}, whose message does not match "
+        raise _fail(ctx, check, where, f"{how}raised {type(exc).__name__}: {exc}, whose message does not match "
                     f"{point.match!r}", arrays) from None
     except Exception as exc:
-        raise _fail(ctx, check, point, f"raised {_explain(exc)}, expected {point.raises.__name__}"
-                    f"{' (' + point.why + ')' if point.why else ''}", arrays) from None
-    shown = [np.asarray(r._data) if type(r) is Tensor else r for r in _results(out)]
-    raise _fail(ctx, check, point, f"returned {shown} where it must raise {point.raises.__name__}"
-                f"{' (' + point.why + ')' if point.why else ''}", arrays)
+        raise _fail(ctx, check, where, f"{how}raised {_explain(exc, ctx.op if how else None)}, expected "
+                    f"{refusal.__name__}{why}", arrays) from None
+    shown = f" {[np.asarray(r._data) if type(r) is Tensor else r for r in _results(out)]}" if show else ""
+    raise _fail(ctx, check, where, f"{how}returned{shown} where it must raise {refusal.__name__}{why}", arrays)
 
 
 def _compare_grads(ctx: Context, check: str, point: EdgeCase, what: str, expected: Sequence[Any] | None,
@@ -1072,12 +1227,14 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
     # composites have no forward of their own to run on raw arrays
     "no_mutation": (check_no_mutation, lambda c: not c.op.composite
                     and (c.op.backends is None or "numpy" in c.op.backends)),
+    "view_writes": (check_view_writes, lambda c: c.op.view is True and not c.op.composite),
     "no_grad": (check_no_grad, lambda c: True),
     "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
     "reference": (check_reference, lambda c: c.op.reference is not None),
     "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
-    "batching": (check_batching, lambda c: not c.op.composite and _batching_rule(c.op) is not None),
+    # a random op's batched draws are not the examples' own draws
+    "batching": (check_batching, lambda c: not c.op.composite and not c.op.random and _batching_rule(c.op) is not None),
     "forward_mode": (check_forward_mode, lambda c: c.op.has_vjp and c.op.second_order and not c.op.composite),
 }
 

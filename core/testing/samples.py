@@ -127,7 +127,14 @@ class EdgeCase:
     differentiable there, so the kit also checks its derivatives by finite differences at the point
     (a removable singularity such as ``sinc`` at 0). ``raises``: an exception type the call must
     raise there (bad input PyTorch refuses: a fill value out of an integer dtype's range), its
-    message matching the regular expression ``match`` when given; nothing else is checked. ``why`` says where the convention comes from.
+    message matching the regular expression ``match`` when given; nothing else is checked.
+    ``warns``: a warning category the call must warn with there (``match`` then matches its
+    message), pointing at the line that called the op (``warnings.warn``'s ``stacklevel``), not at
+    tapegrad's or the plugin's own code; the value and gradients are checked as well. ``writes``:
+    the expected state of inputs the op writes in place after the call, ``{input index: values}``
+    (``batch_norm``'s running statistics); those inputs are made without ``requires_grad``, as
+    buffers are. ``cotangent``: the cotangent ``grads`` are taken for, in place of ones (the
+    gradient of ``(result * cotangent).sum()``). ``why`` says where the convention comes from.
     """
 
     inputs: tuple[Any, ...]
@@ -139,19 +146,37 @@ class EdgeCase:
     why: str = ""
     raises: type[BaseException] | None = None
     match: str | None = None
+    warns: type[Warning] | None = None
+    writes: dict[int, Any] = field(default_factory=dict)
+    cotangent: Any = None
 
     def __init__(self, *inputs: Any, value: Any = _UNCHECKED, grads: Sequence[Any] | None = None,
                  grad2: Sequence[Any] | None = None, params: dict[str, Any] | None = None,
                  smooth: bool = False, why: str = "", raises: type[BaseException] | None = None,
-                 match: str | None = None) -> None:
+                 match: str | None = None, warns: type[Warning] | None = None,
+                 writes: dict[int, Any] | None = None, cotangent: Any = None) -> None:
         if raises is not None and not (isinstance(raises, type) and issubclass(raises, Exception)):
             raise TypeError(f"EdgeCase(raises=...) takes an exception class, got {raises!r}")
-        if raises is not None and (value is not _UNCHECKED or grads is not None or grad2 is not None or smooth):
-            raise TypeError("EdgeCase(raises=...) says the call fails there: give no value, grads or smooth with it")
-        if match is not None and raises is None:
-            raise TypeError("EdgeCase(match=...) needs raises=: it matches the message of the error raised")
+        if warns is not None and not (isinstance(warns, type) and issubclass(warns, Warning)):
+            raise TypeError(f"EdgeCase(warns=...) takes a warning class, got {warns!r}")
+        if raises is not None and (value is not _UNCHECKED or grads is not None or grad2 is not None or smooth
+                                   or warns is not None or writes or cotangent is not None):
+            raise TypeError("EdgeCase(raises=...) says the call fails there: give no value, grads, smooth, warns, "
+                            "writes or cotangent with it")
+        if match is not None and raises is None and warns is None:
+            raise TypeError("EdgeCase(match=...) needs raises= or warns=: it matches the message of the error "
+                            "raised or the warning given")
+        if cotangent is not None and grads is None:
+            raise TypeError("EdgeCase(cotangent=...) needs grads=: it is the cotangent the gradients are taken for")
+        bad = [i for i in (writes or {}) if not (isinstance(i, int) and 0 <= i < len(inputs))]
+        if bad:
+            raise TypeError(f"EdgeCase(writes=...) maps input indices to their values after the call; "
+                            f"{bad} are not indices of its {len(inputs)} inputs")
         object.__setattr__(self, "raises", raises)
         object.__setattr__(self, "match", match)
+        object.__setattr__(self, "warns", warns)
+        object.__setattr__(self, "writes", {i: np.asarray(v) for i, v in (writes or {}).items()})
+        object.__setattr__(self, "cotangent", None if cotangent is None else np.asarray(cotangent, dtype=np.float64))
         object.__setattr__(self, "inputs", tuple(_as_input(x) for x in inputs))
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "grads", None if grads is None else tuple(grads))

@@ -82,10 +82,10 @@ def _points():
                 yield pytest.param(op.name, point, id=f"{op.name}-{k}")
 
 
-def _as_torch(x):
+def _as_torch(x, requires=True):
     if isinstance(x, np.ndarray):
         t = torch.tensor(x)
-        return t.requires_grad_(True) if t.is_floating_point() else t
+        return t.requires_grad_(True) if requires and t.is_floating_point() else t
     return x
 
 
@@ -104,13 +104,22 @@ def _same_dtype(got, want) -> bool:
 
 @pytest.mark.parametrize("name, point", list(_points()))
 def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
-    args = [_as_torch(x) for x in point.inputs]
+    # as the kit calls it: buffers written in place, and the inputs of a call that must raise, need no grad
+    args = [_as_torch(x, point.raises is None and i not in point.writes) for i, x in enumerate(point.inputs)]
     fn = getattr(F, name.rpartition(".")[2]) if name.startswith("nn.functional.") else TORCH[name]
     if point.raises is not None:  # PyTorch refuses the point too, with the same exception type
         with pytest.raises(point.raises, match=point.match):
             fn(*args, **point.params)
         return
-    out = fn(*args, **point.params)
+    if point.warns is not None:  # PyTorch warns there too, pointing at this line
+        with pytest.warns(point.warns, match=point.match) as seen:
+            out = fn(*args, **point.params)
+        assert any(w.filename == __file__ for w in seen if issubclass(w.category, point.warns)), \
+            [(w.filename, w.lineno) for w in seen]
+    else:
+        out = fn(*args, **point.params)
+    for i, want in point.writes.items():  # what PyTorch wrote into its buffers
+        assert _close(args[i].numpy(), want), (i, args[i], want)
     if isinstance(out, tuple):  # several results (chunk): each against its declared value
         assert len(out) == len(point.value), (out, point.value)
         for got, want in zip(out, point.value):
@@ -126,7 +135,8 @@ def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
         assert _close(out.detach().numpy(), point.value), (out, point.value)
     wrt = [(i, a) for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
     if point.grads is not None and wrt:
-        grads = torch.autograd.grad(out.sum(), [a for _, a in wrt], allow_unused=True)
+        u = 1.0 if point.cotangent is None else torch.tensor(point.cotangent)
+        grads = torch.autograd.grad((out * u).sum(), [a for _, a in wrt], allow_unused=True)
         for (i, a), g in zip(wrt, grads):
             want = point.grads[i] if i < len(point.grads) else None
             if want is not None:

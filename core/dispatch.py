@@ -21,7 +21,7 @@ from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .backends import ComputeRefused, backend_for_type, has_unknown_size, raise_if_unknown_size
-from .graph import NO_PARAMS, Node, ShapeDtype, rename
+from .graph import NO_PARAMS, Node, ShapeDtype, live_positions, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -43,6 +43,7 @@ new_tensor = Tensor.__new__
 new_tuple = tuple.__new__
 new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
+_ONE_LIVE = live_positions((True,))  # a unary node's one edge
 BIG = reuse.BIG  # operands of this many elements and more take reuse's path (a result into a dying operand)
 
 
@@ -374,8 +375,9 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     hot, hot_result = _hot(_F32, fast, fast_float, fast_int)
     hot64, hot64_result = _hot(_F64, fast, fast_float, fast_int)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
-    # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
-    keeps = tuple((k[0], k[1], o) for k, o in save_plan(op) or ())
+    # (keep x, keep y, keep output, the node's live edges), indexed by rx + 2 * ry: which of x and y need a gradient
+    keeps = tuple((k[0], k[1], o, live_positions((m & 1 or None, m & 2 or None)))
+                  for m, (k, o) in enumerate(save_plan(op) or ()))
     inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
     compute = direct if direct is not None else partial(forward, xp)
 
@@ -435,7 +437,7 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    ka, kb, ko = keeps[rx + 2 * ry]
+                    ka, kb, ko, node.live = keeps[rx + 2 * ry]
                     node.io = (ex, ey,  # dtype is that of each Tensor operand
                                a if ka or tx is not Tensor else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
                                                                  if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
@@ -511,6 +513,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                                                            if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
                                    or stand_in(a))
                         node.n = 1
+                        node.live = _ONE_LIVE
                         node.out = out if saves_output else None
                         node.xp = xp
                         t._grad_fn = node

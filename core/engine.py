@@ -41,10 +41,6 @@ __all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
 _NOTHING: frozenset = frozenset()
-# The edge positions of a node of n inputs, for n < _FEW: iterating a stored tuple costs a fraction of
-# building and iterating range(n), once per node in the loop and in the count.
-_FEW = 16
-_INDICES = tuple(tuple(range(n)) for n in range(_FEW))
 
 
 FREED_GRAPH_MESSAGE = (
@@ -157,10 +153,8 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
-            for i in _INDICES[n] if n < _FEW else range(n):
+            for i in node.live:  # the edges that are not None (a stored tuple: no range to build)
                 edge = io[i]
-                if edge is None:
-                    continue
                 if rules is not None:
                     rule = rules[i]
                     if rule is None:
@@ -264,8 +258,9 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
             if check_versions:
                 _check_saved_unmodified(node)
+            live = node.live
             node = None
-            for i in _INDICES[n] if n < _FEW else range(n):
+            for i in live:
                 edge = io[i]
                 if isinstance(edge, Node):
                     if edge in deps:

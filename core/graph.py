@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
 
-__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough"]
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough", "live_positions"]
 
 # The params of every node recorded without any: one shared, read-only mapping, so such a node
 # holds no dict of its own (64 bytes a node; a 100,000-op chain held 6.4 MB of empty dicts).
@@ -32,6 +32,16 @@ def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     A rule like any other wherever rules are called (``create_graph``, ``autograd.grad``, the kit);
     the engine's plain loop recognises it and hands ``g`` on without a Python call."""
     return g
+
+
+_LIVE: dict[tuple, tuple] = {}
+
+
+def live_positions(edges: tuple) -> tuple[int, ...]:
+    """The positions of the edges that are not None, as one shared tuple per pattern: what a node's
+    ``live`` holds, so that backward's loops pass over no input that takes no gradient."""
+    live = tuple(i for i, e in enumerate(edges) if e is not None)
+    return _LIVE.setdefault(live, live)
 
 
 class ShapeDtype(tuple):
@@ -73,10 +83,12 @@ class Node:
     they are). One tuple, not two: a recorded op then allocates one object fewer for the
     garbage collector to scan. ``out`` is the output when the op saves it. Backward
     releases saved values by dropping the inputs from ``io`` (``freed``); ``epoch`` is the
-    in-place mutation epoch when the node was made (see ``tapegrad.versions``).
+    in-place mutation epoch when the node was made (see ``tapegrad.versions``). ``live`` holds the
+    positions of the edges that are not None (``live_positions``): backward's dependency count and
+    its loop visit only those (a Python scalar operand's None edge costs them nothing).
     """
 
-    __slots__ = ("op", "params", "io", "n", "out", "xp", "epoch", "__weakref__")
+    __slots__ = ("op", "params", "io", "n", "live", "out", "xp", "epoch", "__weakref__")
 
     def __init__(self, op: OpDef, params: Mapping[str, Any], edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
         self.epoch = EPOCH[0]
@@ -84,6 +96,7 @@ class Node:
         self.params = params or NO_PARAMS
         self.io = (*edges, *inputs)
         self.n = len(edges)
+        self.live = live_positions(edges)
         self.out: Any = out
         self.xp = xp
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
-from .graph import Node, ShapeDtype, passthrough
+from .graph import Combine, Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .reuse import BIG
@@ -144,7 +144,7 @@ def run_backward(
             op = node.op
             io = node.io  # the n edges, then what each input's rule gets
             n = node.n
-            rules = cotangents = None
+            rules = cotangents = like = None  # like: a result known to have g's shape and dtype
             if g is None:
                 pass  # no cotangent reached this node: its inputs only need their counts lowered
             elif plain and op.vjps is not None:
@@ -163,6 +163,11 @@ def run_backward(
                         c = g
                     elif params:
                         c = rule(xp, g, out, *io[n:], **params)
+                    elif type(rule) is Combine:  # fn(g, input j), called with no Python frame
+                        v = io[n + rule.j]
+                        c = rule.fn(g, v)
+                        if (type(v) is float or type(v) is int) and type(c) is ndarray:
+                            like = c  # an elementwise operator with a Python number: g's shape and dtype
                     elif n == 2:
                         c = rule(xp, g, out, io[2], io[3])
                     elif n == 1:
@@ -174,7 +179,7 @@ def run_backward(
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     saved = io[n + i]  # a stand-in (a tuple: unpacked), or the input itself (saved, or of unknown size)
-                    if c is not g or saved is not meta:
+                    if c is not g and c is not like or saved is not meta:
                         shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
                         if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                             c = _fit(node, i, c, shape, dtype)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .versions import EPOCH
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
 
-__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough", "live_positions"]
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough", "Combine", "live_positions"]
 
 # The params of every node recorded without any: one shared, read-only mapping, so such a node
 # holds no dict of its own (64 bytes a node; a 100,000-op chain held 6.4 MB of empty dicts).
@@ -32,6 +32,31 @@ def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     A rule like any other wherever rules are called (``create_graph``, ``autograd.grad``, the kit);
     the engine's plain loop recognises it and hands ``g`` on without a Python call."""
     return g
+
+
+class Combine:
+    """The VJP rule ``fn(g, inputs[j])`` for a Python operator ``fn`` of two operands (``Combine(operator.mul,
+    1)``: ``g * y``, mul's rule for ``x``). A node with params runs ``rule`` instead, when one is given
+    (``Combine(operator.truediv, 1, div_rule_x)``: a rounding mode changes the cotangent); without one,
+    params do not change it.
+
+    A rule like any other wherever rules are called; the engine's first-order loop calls ``fn`` itself
+    (no Python frame), and when ``inputs[j]`` is a Python number and ``g`` an array already checked
+    against the input's very stand-in, skips the check of the result: an elementwise operator of an
+    array and a Python number keeps the array's shape and dtype (NumPy's weak scalars, NEP 50)."""
+
+    __slots__ = ("fn", "j", "rule")
+
+    def __init__(self, fn: Callable[[Any, Any], Any], j: int, rule: Callable[..., Any] | None = None) -> None:
+        self.fn, self.j, self.rule = fn, j, rule
+
+    def __call__(self, xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
+        if params and self.rule is not None:
+            return self.rule(xp, g, out, *inputs, **params)
+        return self.fn(g, inputs[self.j])
+
+    def __repr__(self) -> str:
+        return f"Combine({getattr(self.fn, '__name__', self.fn)}, {self.j})"
 
 
 _LIVE: dict[tuple, tuple] = {}

@@ -7,6 +7,7 @@ flows there), and only what the op declared its VJP reads.
 
 from __future__ import annotations
 
+import operator
 from operator import itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -34,6 +35,9 @@ def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     return g
 
 
+_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv)
+
+
 class Combine:
     """The VJP rule ``fn(g, inputs[j])`` for a Python operator ``fn`` of two operands (``Combine(operator.mul,
     1)``: ``g * y``, mul's rule for ``x``). A node with params runs ``rule`` instead, when one is given
@@ -48,6 +52,8 @@ class Combine:
     __slots__ = ("fn", "j", "rule")
 
     def __init__(self, fn: Callable[[Any, Any], Any], j: int, rule: Callable[..., Any] | None = None) -> None:
+        if fn not in _ARITHMETIC:  # what the skipped check assumes: a comparison's result would be bool
+            raise ValueError(f"Combine() takes operator.add, sub, mul or truediv, not {fn!r}")
         self.fn, self.j, self.rule = fn, j, rule
 
     def __call__(self, xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:

@@ -187,7 +187,7 @@ def run_backward(
                     remaining = deps[edge] - 1
                     deps[edge] = remaining
                     if remaining == 0 and carried is None and (needed is None or edge in needed):
-                        previous = buffers.pop(edge, None)
+                        previous = buffers.pop(edge, None) if buffers else None  # (empty along a chain)
                         carried = edge
                         carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
                         carried_meta = saved if previous is None and c is not None else None
@@ -253,6 +253,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     deps: dict[Node, int] = {}
     stack = list(roots)
     push = stack.append
+    several = len(stack) > 1  # one root is reached from no node (a graph has no cycles): no need to ask
     check_versions = any_modified()
     while stack:
         node: Node | None = stack.pop()
@@ -272,7 +273,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                         deps[edge] += 1
                     else:
                         deps[edge] = 1  # first visit: explore it (roots are explored already)
-                        if edge not in roots:
+                        if not several or edge not in roots:
                             if node is None:
                                 node = edge
                             else:

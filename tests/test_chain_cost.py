@@ -14,6 +14,7 @@ dtypes, 0-d tensors, broadcasting, params, create_graph, hooks and anomaly mode.
 from __future__ import annotations
 
 import operator
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -139,22 +140,24 @@ def test_combine_is_a_rule_like_any_other_where_rules_are_called():
     assert repr(Combine(operator.mul, 1)) == "Combine(mul, 1)"
 
 
+def _both_ways(run):
+    """``run()`` with ``Combine`` recognised by the plain loop, then with every Combine called as a
+    function (``object``: no rule's type)."""
+    first = run()
+    with mock.patch.object(engine, "Combine", object):
+        return first, run()
+
+
 @settings(max_examples=40, deadline=None)
 @given(program=steps, seed=st.integers(0, 2**16))
 def test_random_programs_give_the_same_gradients_with_combine_called(program, seed):
-    results = []
-    for call_it in (False, True):
-        saved = engine.Combine
-        if call_it:
-            engine.Combine = object  # no rule's type: every Combine is called as a function
-        try:
-            leaves = make_leaves(seed)
-            values = run_program(program, leaves)
-            (values[-1].sum() + values[len(values) // 2].sum()).backward()
-            results.append(grads(leaves))
-        finally:
-            engine.Combine = saved
-    assert_same(*results)
+    def run():
+        leaves = make_leaves(seed)
+        values = run_program(program, leaves)
+        (values[-1].sum() + values[len(values) // 2].sum()).backward()
+        return grads(leaves)
+
+    assert_same(*_both_ways(run))
 
 
 def _chain(x, reps=3):
@@ -169,20 +172,15 @@ def _chain(x, reps=3):
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
 def test_the_skipped_check_keeps_dtype_and_shape_and_the_values_of_called_rules(dtype, shape):
     start = np.full(shape, 0.75, dtype)
-    results = []
-    for call_it in (False, True):
-        saved = engine.Combine
-        if call_it:
-            engine.Combine = object
-        try:
-            x = tapegrad.tensor(start.copy(), requires_grad=True)
-            _chain(x).sum().backward()
-            assert x.grad.shape == shape and x.grad.dtype == x.dtype
-            assert type(x.grad.numpy()) is np.ndarray
-            results.append(x.grad.numpy())
-        finally:
-            engine.Combine = saved
-    np.testing.assert_array_equal(*results)
+
+    def run():
+        x = tapegrad.tensor(start.copy(), requires_grad=True)
+        _chain(x).sum().backward()
+        assert x.grad.shape == shape and x.grad.dtype == x.dtype
+        assert type(x.grad.numpy()) is np.ndarray
+        return x.grad.numpy()
+
+    np.testing.assert_array_equal(*_both_ways(run))
 
 
 def test_a_combined_cotangent_is_summed_to_a_broadcast_input():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections import defaultdict
 from functools import partial
 from typing import Any, Callable, Mapping
 
@@ -20,7 +21,7 @@ from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .backends import ComputeRefused, backend_for_type, has_unknown_size, raise_if_unknown_size
-from .graph import NO_PARAMS, Node, ShapeDtype, rename
+from .graph import NO_PARAMS, Node, ShapeDtype, live_positions, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -35,16 +36,19 @@ OP_ERRORS = (TypeError, ValueError, IndexError, RuntimeError)
 # the fast-path table of ops that choose their own dtype: every dtype passes, no result dtype
 _ANY_DTYPE: dict = dict.fromkeys(SUPPORTED_NUMPY_DTYPES)
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
 new_tuple = tuple.__new__
 new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
+_ONE_LIVE = live_positions((True,))  # a unary node's one edge
 BIG = reuse.BIG  # operands of this many elements and more take reuse's path (a result into a dying operand)
 
 
-_STAND_INS: dict[tuple, ShapeDtype] = {}
+_STAND_INS: dict[tuple, ShapeDtype] = {}  # other array types': (type, shape, dtype) -> stand-in
+_NUMPY_STAND_INS: defaultdict[Any, dict[tuple, ShapeDtype]] = defaultdict(dict)  # NumPy's: dtype -> shape -> it
 
 
 def stand_in(array: Any) -> Any:
@@ -53,22 +57,34 @@ def stand_in(array: Any) -> Any:
     An array whose size is unknown (a lazy backend's, after a boolean mask) has none: it stands for
     itself, a graph and no data, so that a VJP can still build an array of its shape (``zeros_like``)
     where a stand-in's NaN shape would make none."""
-    # NumPy arrays are keyed (shape, dtype), which the fast paths look up inline with the dtype they
-    # hold already (known_stand_in); other array types lead their key, so dtypes of different
-    # libraries are never compared (a 2-tuple never equals a 3-tuple: their items are not compared).
+    # NumPy arrays are found by shape in their dtype's table, whose getter the fast paths hold for
+    # float32 and float64 (no key tuple to build and hash, no dtype compared: known_stand_in); other
+    # array types lead their key, so dtypes of different libraries are never compared.
     shape, dtype = array.shape, array.dtype
-    key = (shape, dtype) if type(array) is ndarray else (type(array), shape, dtype)
-    found = _STAND_INS.get(key)
+    if type(array) is ndarray:
+        table = _NUMPY_STAND_INS[dtype]
+        key: tuple = shape
+    else:
+        table, key = _STAND_INS, (type(array), shape, dtype)
+    found = table.get(key)
     if found is None:
         if has_unknown_size(array):  # NaN is not equal to itself: such a key would never be found either
             return array
-        if len(_STAND_INS) > 4096:  # programs with ever-changing shapes: keep the table small
-            _STAND_INS.clear()
-        found = _STAND_INS[key] = new_tuple(ShapeDtype, (shape, dtype))
+        if len(table) > 4096:  # programs with ever-changing shapes: keep the table small
+            table.clear()  # (cleared, never replaced: the fast paths hold its getter)
+        found = table[key] = new_tuple(ShapeDtype, (shape, dtype))
     return found
 
 
-known_stand_in = _STAND_INS.get  # known_stand_in((a.shape, a.dtype)) or stand_in(a): no call when seen
+def known_stand_in(key: tuple) -> ShapeDtype | None:
+    """The stand-in of a NumPy array of ``key``'s ``(shape, dtype)`` if one was made, else None (then
+    ``stand_in(array)`` makes it); the fast paths inline it, the getters of float32 and float64 held."""
+    shape, dtype = key
+    return _NUMPY_STAND_INS[dtype].get(shape)
+
+
+_F32_STAND_INS = _NUMPY_STAND_INS[_F32].get  # each dtype's table is cleared, never replaced
+_F64_STAND_INS = _NUMPY_STAND_INS[_F64].get
 
 
 def record_trace(node: Node) -> None:
@@ -356,10 +372,12 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     fast_int = _ANY_DTYPE if rule is None else _trusted(rule.fast_int if direct else rule.fast_float, direct, 2)
     verify = rule is not None and direct is None  # a Python forward's result dtype is checked
     # float32 first, by identity: hashing a NumPy dtype for the dict costs more than the op's checks
-    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast and _F32 in fast_float else (_ABSENT, None)
+    hot, hot_result = _hot(_F32, fast, fast_float, fast_int)
+    hot64, hot64_result = _hot(_F64, fast, fast_float, fast_int)
     d0, d1 = op.input_differentiable(0), op.input_differentiable(1)
-    # (keep x, keep y, keep output), indexed by rx + 2 * ry: which of x and y need a gradient
-    keeps = tuple((k[0], k[1], o) for k, o in save_plan(op) or ())
+    # (keep x, keep y, keep output, the node's live edges), indexed by rx + 2 * ry: which of x and y need a gradient
+    keeps = tuple((k[0], k[1], o, live_positions((m & 1 or None, m & 2 or None)))
+                  for m, (k, o) in enumerate(save_plan(op) or ()))
     inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
     compute = direct if direct is not None else partial(forward, xp)
 
@@ -384,7 +402,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                 known = fast_float if tx is float else fast_int
             else:
                 ok = False
-            if ok and (rd := hot_result if dtype is hot else known.get(dtype, _ABSENT)) is not _ABSENT:
+            if ok and (rd := hot_result if dtype is hot else hot64_result if dtype is hot64
+                       else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
                     if tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG:
                         out = reuse.binary(inplace, compute, x, y, a, b, rd, d0, d1, keeps, params)
@@ -418,10 +437,14 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    ka, kb, ko = keeps[rx + 2 * ry]
+                    ka, kb, ko, node.live = keeps[rx + 2 * ry]
                     node.io = (ex, ey,  # dtype is that of each Tensor operand
-                               a if ka or tx is not Tensor else known_stand_in((a.shape, dtype)) or stand_in(a),
-                               b if kb or ty is not Tensor else known_stand_in((b.shape, dtype)) or stand_in(b))
+                               a if ka or tx is not Tensor else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
+                                                                 if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
+                               or stand_in(a),
+                               b if kb or ty is not Tensor else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
+                                                                 if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(b.shape)
+                               or stand_in(b))
                     node.out = out if ko else None
                     node.xp = xp
                     t._grad_fn = node
@@ -449,7 +472,8 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     promotion = op.promotion not in (False, "bool")
     fast = _ANY_DTYPE if rule is None else _trusted(rule.fast, direct, 1)
     verify = rule is not None and direct is None
-    hot, hot_result = (_F32, fast[_F32]) if _F32 in fast else (_ABSENT, None)
+    hot, hot_result = _hot(_F32, fast)
+    hot64, hot64_result = _hot(_F64, fast)
     d0 = op.input_differentiable(0)
     inplace = reuse.elementwise_ufunc(direct, 1)  # big operands go through reuse.unary
     compute = direct if direct is not None else partial(forward, xp)
@@ -460,6 +484,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             if type(x) is Tensor:
                 a = x._data
                 if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
+                                           else hot64_result if dtype is hot64
                                            else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     try:  # free unless it raises (zero-cost exceptions)
                         if a.size >= BIG:
@@ -484,8 +509,11 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         node.op = op
                         node.params = params or NO_PARAMS
                         node.io = (x._grad_fn or x,
-                                   a if saves_inputs else known_stand_in((a.shape, dtype)) or stand_in(a))
+                                   a if saves_inputs else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
+                                                           if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
+                                   or stand_in(a))
                         node.n = 1
+                        node.live = _ONE_LIVE
                         node.out = out if saves_output else None
                         node.xp = xp
                         t._grad_fn = node
@@ -499,6 +527,16 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
         return general(*args, **params)
 
     return apply
+
+
+def _hot(dtype: Any, *tables: dict) -> tuple[Any, Any]:
+    """``(dtype, its result dtype)`` when every one of a fast path's ``tables`` gives it that one
+    result, else ``(_ABSENT, None)``: such a dtype is found by identity, with no dict lookup (hashing a
+    NumPy dtype for the dict costs more than the op's checks)."""
+    results = {table.get(dtype, _ABSENT) for table in tables}
+    if len(results) == 1 and _ABSENT not in results:
+        return dtype, results.pop()
+    return _ABSENT, None
 
 
 def save_plan(op: OpDef) -> tuple[tuple[tuple[bool, ...], bool], ...] | None:

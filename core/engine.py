@@ -30,7 +30,7 @@ import numpy as np
 
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
-from .graph import Node, ShapeDtype, passthrough
+from .graph import Combine, Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
 from .reuse import BIG
@@ -41,10 +41,6 @@ __all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
 ndarray = np.ndarray
 _NOTHING: frozenset = frozenset()
-# The edge positions of a node of n inputs, for n < _FEW: iterating a stored tuple costs a fraction of
-# building and iterating range(n), once per node in the loop and in the count.
-_FEW = 16
-_INDICES = tuple(tuple(range(n)) for n in range(_FEW))
 
 
 FREED_GRAPH_MESSAGE = (
@@ -148,7 +144,7 @@ def run_backward(
             op = node.op
             io = node.io  # the n edges, then what each input's rule gets
             n = node.n
-            rules = cotangents = None
+            rules = cotangents = like = None  # like: a result known to have g's shape and dtype
             if g is None:
                 pass  # no cotangent reached this node: its inputs only need their counts lowered
             elif plain and op.vjps is not None:
@@ -157,10 +153,8 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
-            for i in _INDICES[n] if n < _FEW else range(n):
+            for i in node.live:  # the edges that are not None (a stored tuple: no range to build)
                 edge = io[i]
-                if edge is None:
-                    continue
                 if rules is not None:
                     rule = rules[i]
                     if rule is None:
@@ -169,6 +163,11 @@ def run_backward(
                         c = g
                     elif params:
                         c = rule(xp, g, out, *io[n:], **params)
+                    elif type(rule) is Combine:  # fn(g, input j), called with no Python frame
+                        v = io[n + rule.j]
+                        c = rule.fn(g, v)
+                        if (type(v) is float or type(v) is int) and type(c) is ndarray:
+                            like = c  # an elementwise operator with a Python number: g's shape and dtype
                     elif n == 2:
                         c = rule(xp, g, out, io[2], io[3])
                     elif n == 1:
@@ -180,7 +179,7 @@ def run_backward(
                 if c is not None:
                     # The common case needs no fitting: an array of the input's shape and dtype.
                     saved = io[n + i]  # a stand-in (a tuple: unpacked), or the input itself (saved, or of unknown size)
-                    if c is not g or saved is not meta:
+                    if c is not g and c is not like or saved is not meta:
                         shape, dtype = saved if type(saved) is ShapeDtype else (saved.shape, saved.dtype)
                         if not (type(c) is ndarray and c.shape == shape and (c.dtype is dtype or c.dtype == dtype)):
                             c = _fit(node, i, c, shape, dtype)
@@ -188,7 +187,7 @@ def run_backward(
                     remaining = deps[edge] - 1
                     deps[edge] = remaining
                     if remaining == 0 and carried is None and (needed is None or edge in needed):
-                        previous = buffers.pop(edge, None)
+                        previous = buffers.pop(edge, None) if buffers else None  # (empty along a chain)
                         carried = edge
                         carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
                         carried_meta = saved if previous is None and c is not None else None
@@ -254,6 +253,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     deps: dict[Node, int] = {}
     stack = list(roots)
     push = stack.append
+    several = len(stack) > 1  # one root is reached from no node (a graph has no cycles): no need to ask
     check_versions = any_modified()
     while stack:
         node: Node | None = stack.pop()
@@ -264,15 +264,16 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
             if check_versions:
                 _check_saved_unmodified(node)
+            live = node.live
             node = None
-            for i in _INDICES[n] if n < _FEW else range(n):
+            for i in live:
                 edge = io[i]
                 if isinstance(edge, Node):
                     if edge in deps:
                         deps[edge] += 1
                     else:
                         deps[edge] = 1  # first visit: explore it (roots are explored already)
-                        if edge not in roots:
+                        if not several or edge not in roots:
                             if node is None:
                                 node = edge
                             else:

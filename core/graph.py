@@ -7,9 +7,10 @@ flows there), and only what the op declared its VJP reads.
 
 from __future__ import annotations
 
+import operator
 from operator import itemgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .versions import EPOCH
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from .registry import OpDef
     from .tensor import Tensor
 
-__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough"]
+__all__ = ["Node", "ShapeDtype", "AccumulateGrad", "named", "NO_PARAMS", "passthrough", "Combine", "live_positions"]
 
 # The params of every node recorded without any: one shared, read-only mapping, so such a node
 # holds no dict of its own (64 bytes a node; a 100,000-op chain held 6.4 MB of empty dicts).
@@ -32,6 +33,46 @@ def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     A rule like any other wherever rules are called (``create_graph``, ``autograd.grad``, the kit);
     the engine's plain loop recognises it and hands ``g`` on without a Python call."""
     return g
+
+
+_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv)
+
+
+class Combine:
+    """The VJP rule ``fn(g, inputs[j])`` for a Python operator ``fn`` of two operands (``Combine(operator.mul,
+    1)``: ``g * y``, mul's rule for ``x``). A node with params runs ``rule`` instead, when one is given
+    (``Combine(operator.truediv, 1, div_rule_x)``: a rounding mode changes the cotangent); without one,
+    params do not change it.
+
+    A rule like any other wherever rules are called; the engine's first-order loop calls ``fn`` itself
+    (no Python frame), and when ``inputs[j]`` is a Python number and ``g`` an array already checked
+    against the input's very stand-in, skips the check of the result: an elementwise operator of an
+    array and a Python number keeps the array's shape and dtype (NumPy's weak scalars, NEP 50)."""
+
+    __slots__ = ("fn", "j", "rule")
+
+    def __init__(self, fn: Callable[[Any, Any], Any], j: int, rule: Callable[..., Any] | None = None) -> None:
+        if fn not in _ARITHMETIC:  # what the skipped check assumes: a comparison's result would be bool
+            raise ValueError(f"Combine() takes operator.add, sub, mul or truediv, not {fn!r}")
+        self.fn, self.j, self.rule = fn, j, rule
+
+    def __call__(self, xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
+        if params and self.rule is not None:
+            return self.rule(xp, g, out, *inputs, **params)
+        return self.fn(g, inputs[self.j])
+
+    def __repr__(self) -> str:
+        return f"Combine({getattr(self.fn, '__name__', self.fn)}, {self.j})"
+
+
+_LIVE: dict[tuple, tuple] = {}
+
+
+def live_positions(edges: tuple) -> tuple[int, ...]:
+    """The positions of the edges that are not None, as one shared tuple per pattern: what a node's
+    ``live`` holds, so that backward's loops pass over no input that takes no gradient."""
+    live = tuple(i for i, e in enumerate(edges) if e is not None)
+    return _LIVE.setdefault(live, live)
 
 
 class ShapeDtype(tuple):
@@ -73,10 +114,12 @@ class Node:
     they are). One tuple, not two: a recorded op then allocates one object fewer for the
     garbage collector to scan. ``out`` is the output when the op saves it. Backward
     releases saved values by dropping the inputs from ``io`` (``freed``); ``epoch`` is the
-    in-place mutation epoch when the node was made (see ``tapegrad.versions``).
+    in-place mutation epoch when the node was made (see ``tapegrad.versions``). ``live`` holds the
+    positions of the edges that are not None (``live_positions``): backward's dependency count and
+    its loop visit only those (a Python scalar operand's None edge costs them nothing).
     """
 
-    __slots__ = ("op", "params", "io", "n", "out", "xp", "epoch", "__weakref__")
+    __slots__ = ("op", "params", "io", "n", "live", "out", "xp", "epoch", "__weakref__")
 
     def __init__(self, op: OpDef, params: Mapping[str, Any], edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
         self.epoch = EPOCH[0]
@@ -84,6 +127,7 @@ class Node:
         self.params = params or NO_PARAMS
         self.io = (*edges, *inputs)
         self.n = len(edges)
+        self.live = live_positions(edges)
         self.out: Any = out
         self.xp = xp
 

@@ -13,12 +13,13 @@ output, ``x``/``y`` the inputs.
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tapegrad.backends import is_lazy
-from tapegrad.graph import passthrough
+from tapegrad.graph import Combine, passthrough
 from tapegrad.registry import LaterModule
 
 from . import node_names
@@ -186,8 +187,8 @@ def register(registry: Registry) -> None:
         "mul",
         reference=np.multiply,
         forward="multiply",
-        vjp=(lambda xp, g, ans, x, y: g * y,
-             lambda xp, g, ans, x, y: g * x),
+        vjp=(Combine(operator.mul, 1),  # g * y
+             Combine(operator.mul, 0)),  # g * x
         saves=("inputs",), reads=((1,), (0,)), broadcasts=True, aliases=("multiply",), methods=("mul", "multiply"),
         inplace_methods=("mul_", "multiply_"),
     )
@@ -196,7 +197,7 @@ def register(registry: Registry) -> None:
         edge_cases=ec.DIV,
         reference=np.divide,
         forward="divide", param_forward=_div,
-        vjp=(_div_vjp_x, _div_vjp_y), node_name=_div_node,
+        vjp=(Combine(operator.truediv, 1, _div_vjp_x), _div_vjp_y), node_name=_div_node,
         promotion="float", promotion_by_param={"rounding_mode": "same"},
         saves=("inputs", "output"), reads=((1,), (1, "output")), broadcasts=True,
         aliases=("divide", "true_divide"),

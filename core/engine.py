@@ -28,6 +28,7 @@ from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 
+from . import backward_reuse
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Combine, Node, ShapeDtype, passthrough
@@ -123,8 +124,10 @@ def run_backward(
     # the same for g while its node runs: a rule returning g itself to an input with that very
     # stand-in (interned per shape and dtype) needs no second check.
     carried_meta = meta = None
-    node = claim = None
+    node = claim = io = None
     token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
+    # A plain backward that frees the graph lets VJPs write into saved arrays nothing else holds.
+    freed_before = backward_reuse.frees(plain and not retain_graph)
     try:
         with _lock:  # count and claim at once: another backward sees this one's claim, or its frees
             deps = _count_dependencies(buffers)
@@ -153,6 +156,11 @@ def run_backward(
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             saves_inputs = op.saves_inputs
+            if not retain_graph and (saves_inputs or op.saves_output):
+                # Released before its rules run (they have io): a concurrent backward reading this
+                # node then finds it freed, and never values a rule overwrote (backward_reuse).
+                node.io = io[:n]  # node.freed is now True
+                node.out = None
             for i in node.live:  # the edges that are not None (a stored tuple: no range to build)
                 edge = io[i]
                 if rules is not None:
@@ -199,26 +207,23 @@ def run_backward(
                         ready.append(edge)
                 elif c is not None and (not capture or id(edge) in target_leaves):
                     _pend(pending, edge, c)
-            if retain_graph:
-                if node.io is not io:  # another thread's backward freed it while its VJP ran
-                    raise RuntimeError(FREED_GRAPH_MESSAGE)
-            elif saves_inputs or op.saves_output:
-                node.io = io[:n]  # release what the VJP needed: node.freed is now True
-                node.out = None
+            if retain_graph and node.io is not io:  # another thread's backward freed it while its VJP ran
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
     except Exception as exc:
         if retain_graph and node is not None and node.freed and exc.args != (FREED_GRAPH_MESSAGE,):
             raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         if node is not None:
             _note_the_node(exc, node)
-            raise_if_unknown_size(node.op.name, node.io, exc, "its gradient")
+            raise_if_unknown_size(node.op.name, node.io if io is None else io, exc, "its gradient")
         raise
     finally:
         _grad_enabled.reset(token)
+        backward_reuse.frees(freed_before)
         if claim is not None:
             with _lock:  # not during another's count and claim, which saw the graph before our frees
                 del _claims[id(claim)]
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
-    g = c = carried_g = previous = cotangents = saved = meta = carried_meta = None
+    g = c = carried_g = previous = cotangents = saved = meta = carried_meta = io = v = like = None
 
     if hooked_leaves:
         for entry in pending.values():

@@ -23,7 +23,7 @@ from tapegrad.graph import Combine, passthrough
 from tapegrad.registry import LaterModule
 
 from . import node_names
-from .cotangents import scale
+from .cotangents import scale, times
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -67,7 +67,7 @@ def _pow_vjp_base(xp: Any, g: Any, ans: Any, x: Any, y: Any) -> Any:
         if y == 0:
             return g * 0  # d(x**0)/dx = 0 everywhere, even where x**-1 is infinite
         if y == 2:
-            return scale(g, 2) * x  # the common square: no power, one pass when g is one value
+            return times(scale(g, 2), x)  # the common square: one pass when g is one value, into a dying x
         return g * (y * x ** (y - 1))
     # As PyTorch: 0 where the exponent is 0, even at x == 0 where x**(y-1) is infinite and at a
     # NaN base. Masked only there, so the rule stays differentiable in y wherever the formula is finite.

@@ -44,7 +44,7 @@ from tapegrad.testing.samples import Sample
 from tapegrad.registry import LaterModule
 
 from . import references as ref
-from .cotangents import scale
+from .cotangents import scale, times
 
 if TYPE_CHECKING:
     from tapegrad import Registry
@@ -200,7 +200,7 @@ def _register_powers(registry: Registry) -> None:
         "square", forward=_square,
         edge_cases=ec.SQUARE,
         reference=np.square,
-        vjp=(lambda xp, g, ans, x: scale(g, 2) * x,),
+        vjp=(lambda xp, g, ans, x: times(scale(g, 2), x),),
         promotion=False, saves=("inputs",), methods=("square",), inplace_methods=("square_",),
         node_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
     )

@@ -626,8 +626,8 @@ def register(registry: Registry) -> None:
     registry.register_composite(NS + "cosine_similarity", cosine_similarity, aliases=("cosine_similarity",),
                                 reference=_np_cosine, samples=[
         Sample((2, 3), (2, 3)), Sample((3,), (3,), dim=0), Sample((2, 3), (3,), dim=-1), Sample((2, 3, 2), (2, 3, 2))],
-        edge_cases=[EdgeCase([[1e-9, 0.0]], [[1.0, 0.0]], value=[0.1],
-                             why="a norm under eps=1e-8 is eps (PyTorch's gradient there, 9e7, is not ours: 1e8)")])
+        edge_cases=[EdgeCase([[1e-9, 0.0]], [[1.0, 0.0]], value=[0.1], grads=([[9e7, 0.0]], [[0.0, 0.0]]),
+                             why="a norm under eps=1e-8 is eps, with the norm's own gradient (PyTorch's: 9e7, not 1e8)")])
     registry.register_composite(NS + "pairwise_distance", pairwise_distance, aliases=("pairwise_distance",),
                                 reference=_np_pairwise, samples=[
         Sample((2, 3), (2, 3)), Sample((3,), (3,)), Sample((2, 3), (3,), p=1.0, keepdim=True),

@@ -14,6 +14,7 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable, Sequence
 
 from . import operators, quiet
@@ -188,8 +189,9 @@ def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]
     everywhere the stand-in was bound (Tensor methods and operators, modules) and runs it.
 
     Building all ~340 applies when the table was built was a tenth of a user's first op; after
-    its first call an op runs its built apply directly, as if it had been built eagerly. Only a
-    reference taken before that call (``f = tapegrad.sin``) goes on through this function."""
+    its first call a Tensor method or operator runs its built apply directly, as if it had been
+    built eagerly; a module's function (``tapegrad.sin``) stays this one, so that its identity is
+    the same before and after, and calls the built apply."""
 
     def apply(*args: Any, **params: Any) -> Tensor:
         built = op.apply
@@ -199,7 +201,14 @@ def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]
 
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
+    apply.__tapegrad_op__ = op  # type: ignore[attr-defined]
     return apply
+
+
+def is_function_of(function: Any, op: OpDef) -> bool:
+    """Whether ``function`` (a module's ``tapegrad.sin``) runs ``op``: its apply, or the stand-in
+    that modules keep (see ``_unbuilt``)."""
+    return function is op.apply or getattr(function, "__tapegrad_op__", None) is op
 
 
 def _build_apply(op: OpDef, new: OpTable, default: Backend, stand_in: Callable[..., Tensor]) -> Callable[..., Tensor]:
@@ -207,7 +216,10 @@ def _build_apply(op: OpDef, new: OpTable, default: Backend, stand_in: Callable[.
         if op.apply is stand_in:
             object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))
             for owner, name, value, factory in new.unbuilt.pop(op, ()):
-                if vars(owner).get(name) is value:  # still ours: not unbound or rebound since
+                # Modules keep the stand-in: a public function's identity never changes under the
+                # user (``f is tapegrad.lt``, a dict keyed by ops); Tensor's methods and operators,
+                # which nobody compares, take the built apply and skip this call.
+                if not isinstance(owner, ModuleType) and vars(owner).get(name) is value:  # still ours
                     setattr(owner, name, factory(op))
     return op.apply
 

@@ -38,8 +38,8 @@ def reshape(call: Call, args: Sequence[Any], dims: Dims, params: dict) -> Any:
     x = to_front(args[0], dims[0])
     shape = params["shape"]
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    if dims[0] != 0:
-        call = _op("reshape")  # the moved batch is not contiguous: view's rule reshapes
+    # view's own stride rule on the moved batch keeps the batch dim apart and judges the rest as
+    # each example's view would: refused where an example's strides refuse it, as PyTorch's vmap.
     return call(x, shape=(x.shape[0], *shape)), 0
 
 

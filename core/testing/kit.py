@@ -28,7 +28,7 @@ from ..dispatch import _rename_params
 from ..dtypes import float64
 from ..graph import ShapeDtype
 from ..grad_mode import no_grad
-from ..optable import lookup, table
+from ..optable import is_function_of, lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
@@ -261,7 +261,8 @@ def check_metadata(ctx: Context) -> None:
             problems.append(f"name {public!r} does not resolve to this op")
     import tapegrad
 
-    if getattr(tapegrad, op.name, None) is not op.apply or getattr(tapegrad.ops, op.name, None) is not op.apply:
+    if not (is_function_of(getattr(tapegrad, op.name, None), op)
+            and is_function_of(getattr(tapegrad.ops, op.name, None), op)):
         problems.append(f"tapegrad.{op.name} / tapegrad.ops.{op.name} is not this op")
     if problems:
         raise _fail(ctx, "metadata", "the registration", "; ".join(problems))
@@ -890,11 +891,14 @@ BATCH = 3
 BATCH_RTOL = 1e-10  # a batched reduction or product may sum in another order than one example's
 
 
-def _batch_layouts(arrays: Sequence[int]) -> list[tuple[Any, ...]]:
-    """Where each array operand's batch goes: all at 0, all last, and each one unbatched in turn."""
-    first, last = tuple(0 for _ in arrays), tuple(-1 for _ in arrays)
-    alone = [tuple(None if j == i else 0 for j in range(len(arrays))) for i in range(len(arrays))]
-    return [first, last, *(alone if len(arrays) > 1 else [])]
+def _batch_layouts(ndims: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Where each array operand's batch goes (``ndims``: the examples' ranks): all at 0, all last,
+    after the first dim where an example has two or more (a moved batch is neither first nor
+    last: a rule must not take the result for contiguous), and each one unbatched in turn."""
+    first, last = tuple(0 for _ in ndims), tuple(-1 for _ in ndims)
+    middle = [tuple(1 if n >= 2 else 0 for n in ndims)] if any(n >= 2 for n in ndims) else []
+    alone = [tuple(None if j == i else 0 for j in range(len(ndims))) for i in range(len(ndims))]
+    return [first, last, *middle, *(alone if len(ndims) > 1 else [])]
 
 
 def check_batching(ctx: Context) -> None:
@@ -912,7 +916,7 @@ def check_batching(ctx: Context) -> None:
                          if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         positions = [i for i, v in enumerate(examples[0]) if isinstance(v, np.ndarray)]
         declined = []  # per layout: whether the rule left it to the per-example loop
-        for layout in _batch_layouts(positions):
+        for layout in _batch_layouts([examples[0][i].ndim for i in positions]):
             dims: list[Any] = [None] * len(examples[0])
             stacked = list(examples[0])
             for i, d in zip(positions, layout):
@@ -924,7 +928,12 @@ def check_batching(ctx: Context) -> None:
             def per_example(b: int) -> Any:
                 return [a if d is None else a[(slice(None),) * d + (b,)] for a, d in zip(args, dims)]
 
-            want = lookup("stack").apply([_call(op, per_example(b), sample.params) for b in range(BATCH)], dim=0)
+            try:
+                want = lookup("stack").apply([_call(op, per_example(b), sample.params) for b in range(BATCH)], dim=0)
+            except Exception as refusal:  # an example refuses (a view across its strides): so must the batch
+                _refused_alike(ctx, sample, dims, refusal,
+                               lambda: batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims))
+                continue
             try:
                 with _declines(batching) as seen:
                     got = batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims)
@@ -960,13 +969,27 @@ def check_batching(ctx: Context) -> None:
             _refused_batched(ctx, point, batching)
 
 
+def _refused_alike(ctx: Context, sample: Sample, dims: Sequence[Any], refusal: BaseException,
+                   run: Callable[[], Any]) -> None:
+    """The batched call raises what each example raised (the same type)."""
+    where = f"{sample!r} with batch dims {list(dims)}"
+    try:
+        run()
+    except type(refusal):
+        return
+    except Exception as exc:
+        raise _fail(ctx, "batching", where, f"each example raised {_explain(refusal)}, the batched call "
+                    f"{_explain(exc)}") from None
+    raise _fail(ctx, "batching", where, f"each example raised {_explain(refusal)}, the batched call returned")
+
+
 def _refused_batched(ctx: Context, point: EdgeCase, batching: Any) -> None:
     """A call the op refuses (an ``EdgeCase`` with ``raises``) is refused under vmap too, with the same
     exception (its message matching ``match``), for every batch layout: each example would raise it."""
     op = ctx.op
     arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
     positions = [i for i, v in enumerate(arrays) if isinstance(v, np.ndarray)]
-    for layout in _batch_layouts(positions) if positions else ():
+    for layout in _batch_layouts([arrays[i].ndim for i in positions]) if positions else ():
         dims: list[Any] = [None] * len(arrays)
         stacked = list(arrays)
         for i, d in zip(positions, layout):

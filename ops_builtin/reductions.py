@@ -441,22 +441,39 @@ def _inverse_dof(xp: Any, x: Any, axes: tuple[int, ...], correction: Any) -> Any
     return 1.0 / dof if dof else math.inf
 
 
+def _var_slope(xp: Any, x: Any, dim: Any, axes: tuple[int, ...], correction: Any) -> Any:
+    """``d var / d x`` per unit cotangent, as PyTorch 2.13's ``var_backward``: ``2 (x - mean) / (N -
+    correction)``, infinite (NaN at the mean) where N == correction and negative where N < correction
+    over a ``dim`` given; but over the whole tensor (no ``dim``, or a 0-d tensor) with ``N - correction
+    <= 0``, infinite, NaN at the mean, whatever the sign of ``N - correction``."""
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    if dim is None or isinstance(dim, bool) or not len(x.shape):
+        try:
+            dof = _count(x.shape, axes) - correction
+        except UnknownSizeError:
+            lazy = _lazy_count(xp, x, axes, True) - correction
+            spent = xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)
+            return xp.where(lazy <= 0, spent, centered * (2 / xp.where(lazy <= 0, 1.0, lazy)))
+        if dof <= 0:
+            return xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)
+    return centered * (2 * _inverse_dof(xp, x, axes, correction))
+
+
 def _var_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
              *, correction: Any = None) -> Any:
     axes, c = _moments("var", len(x.shape), dim, correction, unbiased)
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    return _kept(xp, g, x.shape, axes) * centered * (2 * _inverse_dof(xp, x, axes, c))
+    return _kept(xp, g, x.shape, axes) * _var_slope(xp, x, dim, axes, c)
 
 
 def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
              *, correction: Any = None) -> Any:
     axes, c = _moments("std", len(x.shape), dim, correction, unbiased)
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    # As PyTorch 2.13: 0 where the deviation is 0 (not 0 / 0); NaN stays where std is NaN.
+    # As PyTorch 2.13: var's slope times g / (2 std), that 0 where std is 0 (not 0 / 0); NaN stays where std is NaN.
     std = _kept(xp, ans, x.shape, axes)
     zero = std == 0
-    scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))
-    return scale * centered * _inverse_dof(xp, x, axes, c)
+    scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, 2 * std))
+    return scale * _var_slope(xp, x, dim, axes, c)
 
 
 # ---------------------------------------------------------------------------- norm

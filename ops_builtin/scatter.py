@@ -345,16 +345,9 @@ def _check_source(name: str, x: Any, source: Any, d: int, count: int) -> None:
     if not xs and not ss:  # a 0-d tensor and a 0-d source: one slot each
         return
     if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
-        if name == "index_copy_":
-            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
-                               f"Destination slice shape: {xs[d]} at dimension {d} and source slice shape: "
-                               f"{ss[d] if d < len(ss) else 1} at dimension 0.")
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(xs)} source.shape = {list(ss)}")
     if ss[d] != count:
-        if name == "index_copy_":
-            raise RuntimeError(f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) "
-                               f"({ss[d]})")
         raise RuntimeError(f"{name}(): Number of indices ({count}) should be equal to source.size(dim): "
                            f"({ss[d]}), for dim: {d}")
 
@@ -410,21 +403,63 @@ def _index_add_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, 
     return part if alpha == 1 else part * alpha
 
 
+def _index_copy_key(x: Any, source: Any, dim: Any, index: Any) -> tuple[Any, ...] | None:
+    """The key of ``index_copy(x, dim, index, source)`` (None: nothing is copied), after PyTorch's
+    checks in its order, types and words: a 0-d ``source`` is one slice (its index one element), a
+    0-d ``x`` one slot (index 0, as often as the index names it)."""
+    name = "index_copy_"
+    xs, ss = tuple(x.shape), tuple(source.shape)
+    d = axis(dim, max(len(xs), 1))
+    raw = index_param(index)
+    if not hasattr(raw, "shape"):
+        _index(name, raw)  # PyTorch's TypeError
+    numel = _prod(tuple(raw.shape))
+    if len(raw.shape) > 1:
+        raise IndexError(f"{name}(): Index should have dimension 1 or 0 (got {len(raw.shape)})")
+    if not ss and numel != 1:
+        raise IndexError(f"{name}(): When source is scalar, index should have one element (got {numel})")
+    if ss and xs and len(ss) != len(xs):
+        raise IndexError(f"{name}(): When source and destination are not scalars, their dimensionality must match. "
+                         f"Source dimensionality ({len(ss)}), destination dimensionality ({len(xs)})")
+    idx = _index(name, raw, "int64", words=f"{name}(): Expected a long tensor for index, but got {{}}")
+    if source.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): self and source expected to have the same dtype, but got (self) "
+                           f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
+    x_slice, s_slice = [n for k, n in enumerate(xs) if k != d], [n for k, n in enumerate(ss) if k != d]
+    if x_slice != s_slice:
+        raise RuntimeError(f"{name}(): Source/destination tensor must have same slice shapes. Destination slice "
+                           f"shape: {' '.join(map(str, x_slice))} at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, s_slice))} at dimension 0.")
+    if ss and numel != ss[d]:
+        raise IndexError(f"{name}(): Number of indices ({numel}) should be equal to source.size(dim) ({ss[d]})")
+    if not _prod(ss):
+        return None  # nothing to copy, whatever the index says (PyTorch checks none)
+    n = xs[d] if xs else 1
+    flat = idx.reshape(-1)
+    bad = _out_of_range(flat, 0, n)
+    if bad is not None:
+        raise IndexError(f"{name}(): index {bad} is out of bounds for dimension {d} with size {n}")
+    return (slice(None),) * d + (flat,) if xs else ()
+
+
 def _index_copy_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
     """``x`` with ``x[..., index[i], ...] = source[..., i, ...]`` along ``dim``."""
-    key, d, idx = _index_dim("index_copy_", x, source, dim, index, "int64", IndexError,
-                             words="index_copy_(): Expected a long tensor for index, but got {}")
-    if source.dtype != x.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
-                           f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
-    _check_source("index_copy_", x, source, d, idx.size)
+    key = _index_copy_key(x, source, dim, index)
+    if key is None:
+        return xp.asarray(x, copy=True)
+    if not key and source.shape:  # a 0-d x: its one slot takes the last slice named
+        source = xp.reshape(source, (-1,))[-1]
     return _index_put(xp, x, source, index=key)
 
 
-
 def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
-    key, _ = _dim_key("index_copy_", x, dim, _index("index_copy_", index, "int64"))
-    return xp.getitem(g, index=key)
+    key = _index_copy_key(x, source, dim, index)
+    if key is None:
+        return xp.zeros(tuple(source.shape), dtype=g.dtype)
+    if not key and _prod(tuple(source.shape)) != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {_prod(tuple(source.shape))} "
+                           "value(s)")
+    return xp.reshape(xp.getitem(g, index=key), tuple(source.shape))
 
 
 def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:
@@ -440,6 +475,8 @@ def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, 
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     flat = flat % n if n else flat
+    if not len(x.shape) and flat.size:
+        return ()  # a 0-d tensor's one slot, however often the index names it (as PyTorch's)
     return _dim_key("index_fill_", x, dim, np.unique(flat) if unique else flat)[0]
 
 
@@ -598,6 +635,8 @@ def _index_add_call(dim: Any, index: Any, source: Any, *, alpha: Any = 1) -> tup
 
 
 def _index_copy_call(dim: Any, index: Any, source: Any) -> tuple[Any, dict[str, Any]]:
+    if not hasattr(source, "shape"):
+        raise TypeError(f"index_copy(): argument 'source' (position 3) must be Tensor, not {type(source).__name__}")
     return source, {"dim": dim, "index": index}
 
 

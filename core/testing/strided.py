@@ -1,0 +1,64 @@
+"""The kit's strided-view inputs: a sample's values given as non-contiguous views of a larger base.
+
+Every other input the kit builds is fresh and C-contiguous, so an op's code for other layouts
+(``view`` refusing a transposed tensor as PyTorch's does, a rule assuming row-major memory, a
+forward reading past a view into its base) would never run. Here each array input is made with
+tapegrad's own view ops (``getitem`` with a step, ``permute``), under ``no_grad`` and then made a
+leaf, so tapegrad knows its strides (``ops_builtin.strides.layout``) as PyTorch would: a step of 2
+along the first dimension of size above 1 (rows apart; a vector's elements apart), whose base holds
+a filler (NaN for floats) between the values, or a transposed copy transposed back (column-major:
+every dimension apart). A negative stride is no layout a
+PyTorch tensor can have (``x[::-1]`` is refused), so none is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["LAYOUTS", "layouts_for", "strided_view"]
+
+LAYOUTS = ("every other row", "transposed")
+
+
+def layouts_for(arrays: list[Any]) -> tuple[str, ...]:
+    """The layouts that differ from a contiguous one for some of ``arrays``: none for 0-d or
+    one-element inputs, the transposed one only where some input has two dimensions above size 1."""
+    sizes = [[n for n in a.shape if n > 1] for a in arrays if isinstance(a, np.ndarray)]
+    if not any(sizes):
+        return ()
+    return LAYOUTS if any(len(s) >= 2 for s in sizes) else LAYOUTS[:1]
+
+
+def _filler(dtype: np.dtype) -> Any:
+    """What the base holds between a stepped view's values: a value a forward reading it would show."""
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).max
+    return True
+
+
+def strided_view(make: Callable[[np.ndarray], Tensor], array: np.ndarray, layout: str) -> tuple[Tensor, Tensor]:
+    """``(view, base)``: ``array``'s values as a view in ``layout`` of a contiguous base that ``make``
+    builds from a NumPy array (a leaf on some backend). An array no layout changes is its own base."""
+    big = [d for d, n in enumerate(array.shape) if n > 1]
+    with no_grad():
+        if layout == "transposed" and len(big) >= 2:
+            base = make(np.ascontiguousarray(np.transpose(array)))
+            return base.permute(*reversed(range(array.ndim))), base
+        if not big:
+            base = make(array)
+            return base, base
+        d = big[0]
+        shape = list(array.shape)
+        shape[d] *= 2
+        buffer = np.full(shape, _filler(array.dtype), dtype=array.dtype)
+        every_other = (slice(None),) * d + (slice(None, None, 2),)
+        buffer[every_other] = array
+        base = make(buffer)
+        return base[every_other], base

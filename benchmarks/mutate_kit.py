@@ -703,6 +703,25 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the negation of NaN is NaN (the node is NegBackward0, as PyTorch's, only with it; the kit does not name a composite's nodes)",
     ('nn_losses', 'return -product.sum() / (count / classes) if count else -(product.sum() * math.nan)', 'product.sum() * math.nan: Mult -> Div'):
         'a sum times NaN and a sum over NaN are both NaN',
+    # strides (the kit's strided inputs reach the rest of view_strides: measured 63 of 82 killed before these)
+    ('strides', 'if not shape or math.prod(shape) == 0:  # a 0-d or empty tensor: any shape fits, contiguously', '0 -> 1'):
+        "a one-element tensor takes the contiguous path: computeStride fits any shape over it too (every dimension of size 1 is one chunk)",
+    ('strides', 'new = [0] * len(new_shape)', '0 -> 1'):
+        'every entry is written before the strides are returned (or None is)',
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: Mult -> Div'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: drop the right term'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: drop the left term'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'if tensor_d > 0:', 'tensor_d > 0: Gt -> GtE'):
+        'at tensor_d == 0 the loop ends: the reset is never read',
+    ('strides', 'if tensor_d > 0:', '0 -> 1'):
+        "skipping the reset before the outermost chunk only: both counts then carry the same product P of the inner chunks, matched exactly, so 'view_numel < tensor_numel' and the final equality scale by P alike (the strides differ, unread)",
+    ('strides', 'return tuple(s // mine.itemsize for s in mine.strides)', 's // mine.itemsize: FloorDiv -> Div'):
+        'strides are whole numbers of elements: as floats they compare equal to the same ints',
+    ('strides', 'sizes = tuple(numel // known if n == -1 else n for n in sizes)', 'numel // known: FloorDiv -> Div'):
+        'the size for -1 is a whole number: as a float it compares and multiplies as the int (check_view asks only whether a view exists)',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -1004,6 +1023,26 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         "a cotangent left in another float dtype: the engine casts each cotangent to its input's dtype, so only an intermediate precision differs, which the kit does not compare (dtype checks are the kitdtype branch's work)",
     ('elementwise_more', 'if hasattr(weight, "dtype") and weight.dtype != like.dtype:', 'weight.dtype != like.dtype: NotEq -> Eq'):
         "a lerp weight tensor of another float dtype: the values agree to rounding, only the result's dtype differs, which the kit does not compare here (the kitdtype branch's work)",
+    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', 'math.prod(tensor.shape) == 0: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', '0 -> 1'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return True', 'True -> False'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1 or s == c: Or -> And'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 's == c: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'out, step = [], 1', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
+    ('strides', 'step *= max(n, 1)', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
+    ('strides', 'if base is None or mine is None or not base.flags.c_contiguous:', 'base is None or mine is None or (not base.flags.c_: Or -> And'):
+        "a view whose root base is not C-contiguous (a leaf made from a transposed NumPy array, whose strides tapegrad does not track, as documented in strides.py): the kit's strided inputs are views of fresh contiguous bases",
 }
 
 

@@ -452,19 +452,24 @@ def _index_copy_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any
     return _index_put(xp, x, source, index=key)
 
 
+def _index_copy_at_vjp_x(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
+    """``g`` with zeros where ``source`` was copied (nothing, where it is empty)."""
+    key = _index_copy_key(x, source, dim, index)
+    return g if key is None else xp.index_put(g, 0.0, index=key)
+
+
 def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
     key = _index_copy_key(x, source, dim, index)
-    if key is None:
-        return xp.zeros(tuple(source.shape), dtype=g.dtype)
-    if not key and _prod(tuple(source.shape)) != 1:
-        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {_prod(tuple(source.shape))} "
-                           "value(s)")
-    return xp.reshape(xp.getitem(g, index=key), tuple(source.shape))
+    count = _prod(tuple(index_param(index).shape))
+    if not len(x.shape) and count != 1:  # PyTorch's index_select of the 0-d gradient refuses it
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {count} value(s)")
+    part = xp.reshape(g, (-1,))[:0] if key is None else xp.getitem(g, index=key)  # nothing copied: empty
+    return xp.reshape(part, tuple(source.shape))
 
 
-def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:
+def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...] | None:
     """The key of ``index_fill(x, dim, index)``: negative indices count from the end; ``unique``
-    names each slot once."""
+    names each slot once; None where nothing is named (an empty index into a 0-d tensor)."""
     idx = _index("index_fill_", index, "int64", IndexError, "index_fill_(): Expected dtype int64 for index.")
     if idx.ndim > 1:
         raise RuntimeError("Index has to be a vector/scalar")
@@ -475,8 +480,8 @@ def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, 
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     flat = flat % n if n else flat
-    if not len(x.shape) and flat.size:
-        return ()  # a 0-d tensor's one slot, however often the index names it (as PyTorch's)
+    if not len(x.shape):  # a 0-d tensor's one slot, however often the index names it (as PyTorch's), or none
+        return () if flat.size else None
     return _dim_key("index_fill_", x, dim, np.unique(flat) if unique else flat)[0]
 
 
@@ -490,17 +495,19 @@ def _index_fill_at(xp: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
                            f"{len(value.shape)} dimension(s).")
     elif value.dtype != x.dtype:
         value = xp.astype(value, x.dtype)
-    return _index_put(xp, x, value, index=key)
+    return xp.asarray(x, copy=True) if key is None else _index_put(xp, x, value, index=key)
 
 
 def _overwritten_vjp(xp: Any, g: Any, out: Any, x: Any, v: Any, *, dim: Any, index: Any) -> Any:
-    """``g`` with zeros where ``index_copy``/``index_fill`` overwrote ``x`` (``g.index_fill(dim, index, 0)``)."""
-    return xp.index_put(g, 0.0, index=_fill_key(x, dim, index))
+    """``g`` with zeros where ``index_fill`` overwrote ``x`` (``g.index_fill(dim, index, 0)``)."""
+    key = _fill_key(x, dim, index)
+    return g if key is None else xp.index_put(g, 0.0, index=key)
 
 
 def _index_fill_at_vjp_value(xp: Any, g: Any, out: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
     # a slot filled twice still holds one value
-    return xp.sum(xp.getitem(g, index=_fill_key(x, dim, index, unique=True)))
+    key = _fill_key(x, dim, index, unique=True)
+    return xp.sum(xp.reshape(g, (-1,))[:0] if key is None else xp.getitem(g, index=key))
 
 
 def _index_fill_name(params: Any, inputs: Any) -> str:
@@ -781,7 +788,21 @@ INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "ind
     for xs, alpha in (((np.zeros(3), np.ones(1)), {}), ((_ZEROS, np.ones((1, 4))), {"alpha": 2}))]
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),
                     EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
-                             match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0")]
+                             match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0"),
+                    EdgeCase(np.zeros(3), np.array(5.0), params={"dim": 0, "index": np.array([1])}, value=[0.0, 5.0, 0.0],
+                             grads=([1.0, 0.0, 1.0], 1.0), why="a 0-d source is one slice of a vector"),
+                    EdgeCase(np.array(1.0), np.array([5.0]), params={"dim": 0, "index": np.array([0])}, value=5.0,
+                             grads=(0.0, [1.0]), why="a 0-d self is one slot, filled by a one-element source"),
+                    EdgeCase(np.zeros(3), np.array(5.0), params={"dim": 0, "index": np.array([1, 2])}, raises=IndexError,
+                             match=r"When source is scalar, index should have one element \(got 2\)"),
+                    EdgeCase(np.zeros((3, 2)), np.array([5.0]), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
+                             match=r"their dimensionality must match. Source dimensionality \(1\), destination "
+                                   r"dimensionality \(2\)"),
+                    EdgeCase(np.zeros((3, 2, 4)), np.zeros((1, 3, 4)), params={"dim": 0, "index": np.array([1])},
+                             raises=RuntimeError, match="Destination slice shape: 2 4 at dimension 0 and source slice "
+                                                        "shape: 3 4 at dimension 0"),
+                    EdgeCase(np.zeros(3), np.zeros(1), params={"dim": 0, "index": np.array([0, 1])}, raises=IndexError,
+                             match=r"Number of indices \(2\) should be equal to source.size\(dim\) \(1\)")]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
     EdgeCase(np.array(1.0), 2.0, params={"dim": 0, "index": np.array([1])}, raises=IndexError, match="out of bounds"),
@@ -870,7 +891,7 @@ def register(registry: Registry) -> None:
         params=("dim", "index", "alpha"), node_name="IndexAddBackward0", samples=INDEX_ADD_SAMPLES,
         reference=_ref_index("add"), edge_cases=INDEX_ADD_EDGES, **at)
     registry.register_op(
-        "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_copy_at_vjp_source),
+        "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_index_copy_at_vjp_x, _index_copy_at_vjp_source),
         params=("dim", "index"), node_name="IndexCopyBackward0", samples=INDEX_COPY_SAMPLES,
         reference=_ref_index("copy"), edge_cases=INDEX_COPY_EDGES, **at)
     registry.register_op(

@@ -601,7 +601,8 @@ def register(registry: Registry) -> None:
         reference=view_reference,
         samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,)),
                  # on the kit's strided inputs: a merge of contiguous dims, splits, dims of size 1
-                 Sample((2, 3, 4), shape=(2, 1, 12)), Sample((4, 3), shape=(2, 2, 1, 3)), Sample((2, 1, 3), shape=(2, 3))],
+                 Sample((2, 3, 4), shape=(2, 1, 12)), Sample((4, 3), shape=(2, 2, 1, 3)), Sample((2, 1, 3), shape=(2, 3)),
+                 Sample((2, 2, 1), shape=(4,))],
     )
     registry.register_op(
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),

@@ -403,10 +403,11 @@ def _index_add_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, 
     return part if alpha == 1 else part * alpha
 
 
-def _index_copy_key(x: Any, source: Any, dim: Any, index: Any) -> tuple[Any, ...] | None:
+def _index_copy_key(x: Any, source: Any, dim: Any, index: Any, dtypes: bool = True) -> tuple[Any, ...] | None:
     """The key of ``index_copy(x, dim, index, source)`` (None: nothing is copied), after PyTorch's
     checks in its order, types and words: a 0-d ``source`` is one slice (its index one element), a
-    0-d ``x`` one slot (index 0, as often as the index names it)."""
+    0-d ``x`` one slot (index 0, as often as the index names it). ``dtypes=False`` for the VJPs, whose
+    ``x`` and ``source`` may be stand-ins (their dtypes were checked by the forward)."""
     name = "index_copy_"
     xs, ss = tuple(x.shape), tuple(source.shape)
     d = axis(dim, max(len(xs), 1))
@@ -422,7 +423,7 @@ def _index_copy_key(x: Any, source: Any, dim: Any, index: Any) -> tuple[Any, ...
         raise IndexError(f"{name}(): When source and destination are not scalars, their dimensionality must match. "
                          f"Source dimensionality ({len(ss)}), destination dimensionality ({len(xs)})")
     idx = _index(name, raw, "int64", words=f"{name}(): Expected a long tensor for index, but got {{}}")
-    if source.dtype != x.dtype:
+    if dtypes and source.dtype != x.dtype:
         raise RuntimeError(f"{name}(): self and source expected to have the same dtype, but got (self) "
                            f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
     x_slice, s_slice = [n for k, n in enumerate(xs) if k != d], [n for k, n in enumerate(ss) if k != d]
@@ -454,12 +455,12 @@ def _index_copy_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any
 
 def _index_copy_at_vjp_x(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
     """``g`` with zeros where ``source`` was copied (nothing, where it is empty)."""
-    key = _index_copy_key(x, source, dim, index)
+    key = _index_copy_key(x, source, dim, index, dtypes=False)
     return g if key is None else xp.index_put(g, 0.0, index=key)
 
 
 def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
-    key = _index_copy_key(x, source, dim, index)
+    key = _index_copy_key(x, source, dim, index, dtypes=False)
     count = _prod(tuple(index_param(index).shape))
     if not len(x.shape) and count != 1:  # PyTorch's index_select of the 0-d gradient refuses it
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {count} value(s)")

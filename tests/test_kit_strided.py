@@ -7,20 +7,10 @@ import numpy as np
 import pytest
 
 import tapegrad
-from tapegrad import plugins
+from test_kit import register
 from tapegrad.ops_builtin.strides import is_contiguous, layout
 from tapegrad.testing import Sample, check_op, op_checks
 from tapegrad.testing.strided import LAYOUTS, layouts_for, strided_view
-
-
-def register(name: str, **kwargs) -> None:
-    class Plugin:
-        @staticmethod
-        @tapegrad.hookimpl
-        def tapegrad_register_ops(registry):
-            registry.register_op(name, **kwargs)
-
-    plugins.register(Plugin, name=f"plugin-{name}")
 
 
 def strided_failure(name: str) -> str:

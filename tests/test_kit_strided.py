@@ -24,6 +24,8 @@ def strided_failure(name: str) -> str:
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (3, 1, 4), (1, 3)])
 def test_strided_views_hold_the_values_in_a_non_contiguous_layout(shape, layout):
     values = np.arange(float(np.prod(shape))).reshape(shape)
+    if layout not in layouts_for([values]):
+        pytest.skip(f"{layout} leaves a {shape} array contiguous")
     view, base = strided_view(tapegrad.as_tensor, values, layout)
     np.testing.assert_array_equal(view.detach().numpy(), values)
     assert view.is_leaf and view is not base and layout_of(view) is not None
@@ -38,7 +40,10 @@ def layout_of(t):
 def test_layouts_leave_out_inputs_no_layout_changes():
     assert layouts_for([np.zeros(()), 2.0]) == ()
     assert layouts_for([np.zeros((1, 1))]) == ()
-    assert layouts_for([np.zeros((3, 1))]) == LAYOUTS[:1]  # one dimension above size 1: transposing changes nothing
+    assert layouts_for([np.zeros(3)]) == LAYOUTS[:1]  # a vector: only its elements apart
+    # one dimension above size 1: transposing changes nothing, but its rows of one can be halves of wider ones
+    assert layouts_for([np.zeros((3, 1))]) == (LAYOUTS[0], LAYOUTS[2])
+    assert layouts_for([np.zeros((1, 3))]) == LAYOUTS[:1]
     assert layouts_for([np.zeros(3), np.zeros((2, 3))]) == LAYOUTS
 
 
@@ -78,7 +83,7 @@ def test_an_op_viewing_what_its_reference_refuses_fails():
     register("loose_view", forward=lambda xp, x: xp.reshape(x, (-1,)), vjp=(lambda xp, g, ans, x: xp.reshape(g, x.shape),),
              view=True, saves=(), reference=lambda x: np.reshape(x, (-1,), copy=False), samples=[Sample((2, 3))])
     message = strided_failure("loose_view")
-    assert "the op viewed inputs its reference refuses to view" in message
+    assert "the op accepted a layout its reference refuses" in message
 
 
 def test_a_vjp_writing_into_the_cotangent_fails():

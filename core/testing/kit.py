@@ -717,8 +717,8 @@ def _limit(ctx: Context, where: Any, step: str, exc: BaseException) -> str:
 
 
 def check_strided(ctx: Context) -> None:
-    """Each sample's array inputs as non-contiguous views of a larger base (every other element, and
-    transposed: ``strided.py``), on NumPy and every other eager backend: the contiguous run's values,
+    """Each sample's array inputs as non-contiguous views of a larger base (every other row, transposed,
+    half of wider rows: ``strided.py``), on NumPy and every other eager backend: the contiguous run's values,
     dtypes and gradients, the cotangent a strided view too; nothing written into a view's base or the
     cotangent; refused exactly where the op's reference refuses the same strided NumPy arrays (``view``'s:
     NumPy's no-copy reshape, which refuses exactly where PyTorch's does)."""
@@ -770,7 +770,7 @@ def _compare_strided(ctx: Context, backend: Any, layout: str, sample: Sample, ar
             op.reference(*[to_numpy(a._data) if type(a) is Tensor else a for a in leaves], **params)
         except Exception as exc:
             if refused is None:
-                raise _fail(ctx, "strided", sample, f"{label} the op viewed inputs its reference refuses to view "
+                raise _fail(ctx, "strided", sample, f"{label} the op accepted a layout its reference refuses "
                             f"({type(exc).__name__}: {exc})", arrays) from None
             return  # refused alike: no view of this layout exists
     if refused is not None:

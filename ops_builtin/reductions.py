@@ -688,6 +688,8 @@ MOMENT_SAMPLES = [
     Sample((4,), correction=0), Sample((2, 5), dim=1, correction=2), Sample((3, 2), dim=0, unbiased=False),
     Sample((3, 2), dim=0, unbiased=True),
 ]
+
+
 def _no_dof_points(name: str) -> list[EdgeCase]:
     """No degree of freedom left (N - correction <= 0), PyTorch 2.13's values and gradients (made when
     the kit asks): var divides by max(0, N - correction); its gradient 2 (x - mean) / (N - correction)

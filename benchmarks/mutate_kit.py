@@ -101,9 +101,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('elementwise', 'return xp.bitwise_right_shift(x, bits - 1) if signed else xp.zeros_like(x)', 'bits - 1: drop the right term'):
         "a signed right shift by the width or more: NumPy (under array_api_strict and Dask too) fills with the sign for every shift of bits - 1 and over, so bits gives the same; bits - 1 is the shift C defines (a backend leaving wider shifts undefined would differ)",
     ('elementwise_more', 'return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))', 'num * 0.0: drop the right term'):
-        'at the exact origin num is g times a zero coordinate: num * 0.0, num * 0.001 and num itself are the same signed zero (NaN for an infinite g, either way); where r2 underflows to 0 with a coordinate nonzero (under 1e-154 in float64) they differ from PyTorch's 0 by num, itself under 1e-154 times g: below every tolerance',
+        "at the exact origin num is g times a zero coordinate: num * 0.0, num * 0.001 and num itself are the same signed zero (NaN for an infinite g, either way); where r2 underflows to 0 with a coordinate nonzero (under 1e-154 in float64) they differ from PyTorch's 0 by num, itself under 1e-154 times g: below every tolerance",
     ('elementwise_more', 'return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))', '0.0 -> 0.001'):
-        'at the exact origin num is g times a zero coordinate: num * 0.0, num * 0.001 and num itself are the same signed zero (NaN for an infinite g, either way); where r2 underflows to 0 with a coordinate nonzero (under 1e-154 in float64) they differ from PyTorch's 0 by num, itself under 1e-154 times g: below every tolerance',
+        "at the exact origin num is g times a zero coordinate: num * 0.0, num * 0.001 and num itself are the same signed zero (NaN for an infinite g, either way); where r2 underflows to 0 with a coordinate nonzero (under 1e-154 in float64) they differ from PyTorch's 0 by num, itself under 1e-154 times g: below every tolerance",
     ('elementwise_more', 'return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
         "the inner where's stand-in for r2 at the origin, where the outer where takes num * 0.0",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '0 -> 1'):
@@ -728,6 +728,25 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'at p == 1 keep is all False (uniform numbers are below 1), and every scale times False is 0',
     ('scatter', 'elif value.dtype != x.dtype:', 'value.dtype != x.dtype: NotEq -> Eq'):
         "_index_put writes the value in x's dtype on every backend (NumPy's setitem casts, the others' _fit_value), so the cast before it changes nothing",
+    # strides (the kit's strided inputs reach the rest of view_strides: measured 63 of 82 killed before these)
+    ('strides', 'if not shape or math.prod(shape) == 0:  # a 0-d or empty tensor: any shape fits, contiguously', '0 -> 1'):
+        "a one-element tensor takes the contiguous path: computeStride fits any shape over it too (every dimension of size 1 is one chunk)",
+    ('strides', 'new = [0] * len(new_shape)', '0 -> 1'):
+        'every entry is written before the strides are returned (or None is)',
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: Mult -> Div'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: drop the right term'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'new[view_d] = view_numel * chunk_base_stride', 'view_numel * chunk_base_stride: drop the left term'):
+        "the strides' values: check_view asks only whether a view exists (None or not); NumPy's reshape lays the view out itself",
+    ('strides', 'if tensor_d > 0:', 'tensor_d > 0: Gt -> GtE'):
+        'at tensor_d == 0 the loop ends: the reset is never read',
+    ('strides', 'if tensor_d > 0:', '0 -> 1'):
+        "skipping the reset before the outermost chunk only: both counts then carry the same product P of the inner chunks, matched exactly, so 'view_numel < tensor_numel' and the final equality scale by P alike (the strides differ, unread)",
+    ('strides', 'return tuple(s // mine.itemsize for s in mine.strides)', 's // mine.itemsize: FloorDiv -> Div'):
+        'strides are whole numbers of elements: as floats they compare equal to the same ints',
+    ('strides', 'sizes = tuple(numel // known if n == -1 else n for n in sizes)', 'numel // known: FloorDiv -> Div'):
+        'the size for -1 is a whole number: as a float it compares and multiplies as the int (check_view asks only whether a view exists)',
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -953,6 +972,26 @@ UNSAMPLED: dict[tuple[str, str, str], str] = {
         'a backend whose searchsorted refuses or misorders mixed dtypes: NumPy, array_api_strict and Dask compare an int input with float boundaries (or float32 with float64) as the cast would',
     ('elementwise_more', 'if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:', 'v.dtype != g.dtype: NotEq -> Eq'):
         'a saved input of another float dtype than the cotangent, in a binary VJP: NumPy, array_api_strict and Dask all promote float32 with float64 to float64 in the arithmetic that follows, so the cast changes nothing there; a backend that refuses mixed float dtypes would show it',
+    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', 'math.prod(tensor.shape) == 0: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', '0 -> 1'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return True', 'True -> False'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1 or s == c: Or -> And'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 's == c: Eq -> NotEq'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
+    ('strides', 'out, step = [], 1', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
+    ('strides', 'step *= max(n, 1)', '1 -> 2'):
+        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
+    ('strides', 'if base is None or mine is None or not base.flags.c_contiguous:', 'base is None or mine is None or (not base.flags.c_: Or -> And'):
+        "a view whose root base is not C-contiguous (a leaf made from a transposed NumPy array, whose strides tapegrad does not track, as documented in strides.py): the kit's strided inputs are views of fresh contiguous bases",
 }
 
 

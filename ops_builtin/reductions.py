@@ -54,7 +54,7 @@ from tapegrad.dims import as_flag, as_int, axis, known_size
 from tapegrad.dtypes import in_namespace
 from tapegrad.ops_builtin.elementwise import sign
 from tapegrad.return_types import return_type
-from tapegrad.testing.samples import Sample
+from tapegrad.testing.samples import EdgeCase, Sample
 from tapegrad.registry import LaterModule
 
 from . import references as ref
@@ -411,6 +411,8 @@ def _var(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     means ``correction=0``)."""
     _require_floating("var", xp, x)
     axes, c = _moments("var", x.ndim, dim, correction, unbiased, keepdim)
+    if _no_dof("var", x, axes, c):
+        return _in_float64(xp, x, lambda w: _spent_var(xp, w, axes, keepdim))
     return _in_float64(xp, x, lambda w: xp.var(w, axis=axes, correction=c, keepdims=keepdim))
 
 
@@ -419,7 +421,31 @@ def _std(xp: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool =
     """Standard deviation over ``dim``: the square root of ``var`` with the same ``correction``."""
     _require_floating("std", xp, x)
     axes, c = _moments("std", x.ndim, dim, correction, unbiased, keepdim)
+    if _no_dof("std", x, axes, c):
+        return _in_float64(xp, x, lambda w: xp.sqrt(_spent_var(xp, w, axes, keepdim)))
     return _in_float64(xp, x, lambda w: xp.std(w, axis=axes, correction=c, keepdims=keepdim))
+
+
+def _no_dof(name: str, x: Any, axes: tuple[int, ...], correction: Any) -> bool:
+    """Whether ``N - correction <= 0`` (where N is known), warning in PyTorch's words as PyTorch does."""
+    try:
+        if _count(x.shape, axes) - correction > 0:
+            return False
+    except UnknownSizeError:
+        return False  # counted with the values: NumPy's division gives the same inf and NaN
+    from .nn_losses import warn_user
+
+    warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+              "(input numel divided by output numel).")
+    return True
+
+
+def _spent_var(xp: Any, w: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+    """PyTorch's variance with no degree of freedom left: the squared deviations over ``max(0, N -
+    correction)``, so 0: inf, or NaN where every deviation is 0 (without NumPy's warnings)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # an empty slice's mean is NaN too, quietly
+        mean = xp.sum(w, axis=axes, keepdims=True) / _count(tuple(w.shape), axes)
+        return xp.sum(xp.square(w - mean), axis=axes, keepdims=keepdim) / 0.0
 
 
 def _in_float64(xp: Any, x: Any, moment: Any) -> Any:
@@ -441,22 +467,39 @@ def _inverse_dof(xp: Any, x: Any, axes: tuple[int, ...], correction: Any) -> Any
     return 1.0 / dof if dof else math.inf
 
 
+def _var_slope(xp: Any, x: Any, dim: Any, axes: tuple[int, ...], correction: Any) -> Any:
+    """``d var / d x`` per unit cotangent, as PyTorch 2.13's ``var_backward``: ``2 (x - mean) / (N -
+    correction)``, infinite (NaN at the mean) where N == correction and negative where N < correction
+    over a ``dim`` given; but over the whole tensor (no ``dim``, or a 0-d tensor) with ``N - correction
+    <= 0``, infinite, NaN at the mean, whatever the sign of ``N - correction``."""
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    if dim is None or isinstance(dim, bool) or not len(x.shape):
+        try:
+            dof = _count(x.shape, axes) - correction
+        except UnknownSizeError:
+            lazy = _lazy_count(xp, x, axes, True) - correction
+            spent = xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)
+            return xp.where(lazy <= 0, spent, centered * (2 / xp.where(lazy <= 0, 1.0, lazy)))
+        if dof <= 0:
+            return xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)
+    return centered * (2 * _inverse_dof(xp, x, axes, correction))
+
+
 def _var_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
              *, correction: Any = None) -> Any:
     axes, c = _moments("var", len(x.shape), dim, correction, unbiased)
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    return _kept(xp, g, x.shape, axes) * centered * (2 * _inverse_dof(xp, x, axes, c))
+    return _kept(xp, g, x.shape, axes) * _var_slope(xp, x, dim, axes, c)
 
 
 def _std_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False,
              *, correction: Any = None) -> Any:
     axes, c = _moments("std", len(x.shape), dim, correction, unbiased)
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    # As PyTorch 2.13: 0 where the deviation is 0 (not 0 / 0); NaN stays where std is NaN.
+    # As PyTorch 2.13: var's slope times g / (2 std), that 0 where std is 0 (not 0 / 0); NaN stays where std is NaN.
     std = _kept(xp, ans, x.shape, axes)
     zero = std == 0
-    scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, std))
-    return scale * centered * _inverse_dof(xp, x, axes, c)
+    scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, 2 * std))
+    return scale * _var_slope(xp, x, dim, axes, c)
 
 
 # ---------------------------------------------------------------------------- norm
@@ -646,6 +689,33 @@ MOMENT_SAMPLES = [
     Sample((4,), correction=0), Sample((2, 5), dim=1, correction=2), Sample((3, 2), dim=0, unbiased=False),
     Sample((3, 2), dim=0, unbiased=True),
 ]
+
+
+def _no_dof_points(name: str) -> list[EdgeCase]:
+    """No degree of freedom left (N - correction <= 0), PyTorch 2.13's values and gradients (made when
+    the kit asks): var divides by max(0, N - correction); its gradient 2 (x - mean) / (N - correction)
+    is negative past N over a dim given, but over the whole tensor inf (NaN at the mean) whatever the
+    sign; std's is var's times g / (2 std), so NaN wherever std is inf or NaN, 0 over a dim past N."""
+    rows, nan3, inf3, inf, nan = [[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], [math.nan] * 3, [math.inf] * 3, math.inf, math.nan
+    if name == "std":
+        return [
+            EdgeCase(rows, params={"correction": 7}, value=inf, grads=([nan3, nan3],), why="inf * 0 is NaN"),
+            EdgeCase(rows, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([nan3, nan3],)),
+            EdgeCase(rows, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
+                     grads=([[0.0, 0.0, -0.0], nan3],), why="g / (2 std) is 0 where std is inf: -1 * 0 * (x - mean)"),
+        ]
+    return [
+        EdgeCase(rows, params={"correction": 6}, value=inf, grads=([inf3, inf3],), why="N == correction"),
+        EdgeCase(rows, params={"correction": 7}, value=inf, grads=([inf3, inf3],), why="past N: still inf"),
+        EdgeCase([5.0, 5.0], params={"correction": 3}, value=nan, grads=([nan, nan],), why="NaN at the mean"),
+        EdgeCase(np.array(2.0), params={"correction": 2}, value=nan, grads=(nan,), why="a 0-d tensor is whole"),
+        EdgeCase(rows, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([[-inf, -inf, inf], nan3],),
+                 why="over a dim, N == correction"),
+        EdgeCase(rows, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
+                 grads=([[4 / 3, 1 / 3, -5 / 3], [-0.0, -0.0, -0.0]],), why="over a dim past N: 2 / (N - correction) = -1"),
+    ]
+
+
 NORM_SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=1), Sample((2, 3, 4), p=1, dim=(0, -1), keepdim=True),
     Sample((2, 3), p=math.inf, dim=0), Sample((3, 2), p=-math.inf), Sample((2, 3), p=3, dim=1),
@@ -693,11 +763,11 @@ def register(registry: Registry) -> None:
     moment_params: dict[str, Any] = dict(params=("dim", "unbiased", "keepdim"),
                          param_aliases={"axis": "dim", "keepdims": "keepdim", "ddof": "correction"})
     registry.register_op("var", forward=_var, vjp=(_var_vjp,), saves=("inputs",), methods=("var",),
-                         edge_cases=ec.VAR,
+                         edge_cases=ec(lambda ec: ec.VAR + _no_dof_points("var")),
                          reference=ref.moment(np.var), batching=batch.reduction,
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("std", forward=_std, vjp=(_std_vjp,), saves=("inputs", "output"), methods=("std",),
-                         edge_cases=ec.STD,
+                         edge_cases=ec(lambda ec: ec.STD + _no_dof_points("std")),
                          reference=ref.moment(np.std), batching=batch.reduction,
                          samples=MOMENT_SAMPLES, **moment_params)
     registry.register_op("norm", forward=_norm, vjp=(_norm_vjp,), saves=("inputs", "output"), methods=("norm",),

@@ -345,16 +345,9 @@ def _check_source(name: str, x: Any, source: Any, d: int, count: int) -> None:
     if not xs and not ss:  # a 0-d tensor and a 0-d source: one slot each
         return
     if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
-        if name == "index_copy_":
-            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
-                               f"Destination slice shape: {xs[d]} at dimension {d} and source slice shape: "
-                               f"{ss[d] if d < len(ss) else 1} at dimension 0.")
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(xs)} source.shape = {list(ss)}")
     if ss[d] != count:
-        if name == "index_copy_":
-            raise RuntimeError(f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) "
-                               f"({ss[d]})")
         raise RuntimeError(f"{name}(): Number of indices ({count}) should be equal to source.size(dim): "
                            f"({ss[d]}), for dim: {d}")
 
@@ -410,26 +403,74 @@ def _index_add_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, 
     return part if alpha == 1 else part * alpha
 
 
+def _index_copy_key(x: Any, source: Any, dim: Any, index: Any, dtypes: bool = True) -> tuple[Any, ...] | None:
+    """The key of ``index_copy(x, dim, index, source)`` (None: nothing is copied), after PyTorch's
+    checks in its order, types and words: a 0-d ``source`` is one slice (its index one element), a
+    0-d ``x`` one slot (index 0, as often as the index names it). ``dtypes=False`` for the VJPs, whose
+    ``x`` and ``source`` may be stand-ins (their dtypes were checked by the forward)."""
+    name = "index_copy_"
+    xs, ss = tuple(x.shape), tuple(source.shape)
+    d = axis(dim, max(len(xs), 1))
+    raw = index_param(index)
+    if not hasattr(raw, "shape"):
+        _index(name, raw)  # PyTorch's TypeError
+    numel = _prod(tuple(raw.shape))
+    if len(raw.shape) > 1:
+        raise IndexError(f"{name}(): Index should have dimension 1 or 0 (got {len(raw.shape)})")
+    if not ss and numel != 1:
+        raise IndexError(f"{name}(): When source is scalar, index should have one element (got {numel})")
+    if ss and xs and len(ss) != len(xs):
+        raise IndexError(f"{name}(): When source and destination are not scalars, their dimensionality must match. "
+                         f"Source dimensionality ({len(ss)}), destination dimensionality ({len(xs)})")
+    idx = _index(name, raw, "int64", words=f"{name}(): Expected a long tensor for index, but got {{}}")
+    if dtypes and source.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): self and source expected to have the same dtype, but got (self) "
+                           f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
+    x_slice, s_slice = [n for k, n in enumerate(xs) if k != d], [n for k, n in enumerate(ss) if k != d]
+    if x_slice != s_slice:
+        raise RuntimeError(f"{name}(): Source/destination tensor must have same slice shapes. Destination slice "
+                           f"shape: {' '.join(map(str, x_slice))} at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, s_slice))} at dimension 0.")
+    if ss and numel != ss[d]:
+        raise IndexError(f"{name}(): Number of indices ({numel}) should be equal to source.size(dim) ({ss[d]})")
+    if not _prod(ss):
+        return None  # nothing to copy, whatever the index says (PyTorch checks none)
+    n = xs[d] if xs else 1
+    flat = idx.reshape(-1)
+    bad = _out_of_range(flat, 0, n)
+    if bad is not None:
+        raise IndexError(f"{name}(): index {bad} is out of bounds for dimension {d} with size {n}")
+    return (slice(None),) * d + (flat,) if xs else ()
+
+
 def _index_copy_at(xp: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
     """``x`` with ``x[..., index[i], ...] = source[..., i, ...]`` along ``dim``."""
-    key, d, idx = _index_dim("index_copy_", x, source, dim, index, "int64", IndexError,
-                             words="index_copy_(): Expected a long tensor for index, but got {}")
-    if source.dtype != x.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
-                           f"{torch_type(x.dtype)} and (source) {torch_type(source.dtype)}")
-    _check_source("index_copy_", x, source, d, idx.size)
+    key = _index_copy_key(x, source, dim, index)
+    if key is None:
+        return xp.asarray(x, copy=True)
+    if not key and source.shape:  # a 0-d x: its one slot takes the last slice named
+        source = xp.reshape(source, (-1,))[-1]
     return _index_put(xp, x, source, index=key)
 
 
+def _index_copy_at_vjp_x(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
+    """``g`` with zeros where ``source`` was copied (nothing, where it is empty)."""
+    key = _index_copy_key(x, source, dim, index, dtypes=False)
+    return g if key is None else xp.index_put(g, 0.0, index=key)
+
 
 def _index_copy_at_vjp_source(xp: Any, g: Any, out: Any, x: Any, source: Any, *, dim: Any, index: Any) -> Any:
-    key, _ = _dim_key("index_copy_", x, dim, _index("index_copy_", index, "int64"))
-    return xp.getitem(g, index=key)
+    key = _index_copy_key(x, source, dim, index, dtypes=False)
+    count = _prod(tuple(index_param(index).shape))
+    if not len(x.shape) and count != 1:  # PyTorch's index_select of the 0-d gradient refuses it
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {count} value(s)")
+    part = xp.reshape(g, (-1,))[:0] if key is None else xp.getitem(g, index=key)  # nothing copied: empty
+    return xp.reshape(part, tuple(source.shape))
 
 
-def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...]:
+def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...] | None:
     """The key of ``index_fill(x, dim, index)``: negative indices count from the end; ``unique``
-    names each slot once."""
+    names each slot once; None where nothing is named (an empty index into a 0-d tensor)."""
     idx = _index("index_fill_", index, "int64", IndexError, "index_fill_(): Expected dtype int64 for index.")
     if idx.ndim > 1:
         raise RuntimeError("Index has to be a vector/scalar")
@@ -440,6 +481,8 @@ def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, 
     if bad is not None:
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     flat = flat % n if n else flat
+    if not len(x.shape):  # a 0-d tensor's one slot, however often the index names it (as PyTorch's), or none
+        return () if flat.size else None
     return _dim_key("index_fill_", x, dim, np.unique(flat) if unique else flat)[0]
 
 
@@ -453,17 +496,19 @@ def _index_fill_at(xp: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
                            f"{len(value.shape)} dimension(s).")
     elif value.dtype != x.dtype:
         value = xp.astype(value, x.dtype)
-    return _index_put(xp, x, value, index=key)
+    return xp.asarray(x, copy=True) if key is None else _index_put(xp, x, value, index=key)
 
 
 def _overwritten_vjp(xp: Any, g: Any, out: Any, x: Any, v: Any, *, dim: Any, index: Any) -> Any:
-    """``g`` with zeros where ``index_copy``/``index_fill`` overwrote ``x`` (``g.index_fill(dim, index, 0)``)."""
-    return xp.index_put(g, 0.0, index=_fill_key(x, dim, index))
+    """``g`` with zeros where ``index_fill`` overwrote ``x`` (``g.index_fill(dim, index, 0)``)."""
+    key = _fill_key(x, dim, index)
+    return g if key is None else xp.index_put(g, 0.0, index=key)
 
 
 def _index_fill_at_vjp_value(xp: Any, g: Any, out: Any, x: Any, value: Any, *, dim: Any, index: Any) -> Any:
     # a slot filled twice still holds one value
-    return xp.sum(xp.getitem(g, index=_fill_key(x, dim, index, unique=True)))
+    key = _fill_key(x, dim, index, unique=True)
+    return xp.sum(xp.reshape(g, (-1,))[:0] if key is None else xp.getitem(g, index=key))
 
 
 def _index_fill_name(params: Any, inputs: Any) -> str:
@@ -598,6 +643,8 @@ def _index_add_call(dim: Any, index: Any, source: Any, *, alpha: Any = 1) -> tup
 
 
 def _index_copy_call(dim: Any, index: Any, source: Any) -> tuple[Any, dict[str, Any]]:
+    if not hasattr(source, "shape"):
+        raise TypeError(f"index_copy(): argument 'source' (position 3) must be Tensor, not {type(source).__name__}")
     return source, {"dim": dim, "index": index}
 
 
@@ -742,7 +789,21 @@ INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "ind
     for xs, alpha in (((np.zeros(3), np.ones(1)), {}), ((_ZEROS, np.ones((1, 4))), {"alpha": 2}))]
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),
                     EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
-                             match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0")]
+                             match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0"),
+                    EdgeCase(np.zeros(3), np.array(5.0), params={"dim": 0, "index": np.array([1])}, value=[0.0, 5.0, 0.0],
+                             grads=([1.0, 0.0, 1.0], 1.0), why="a 0-d source is one slice of a vector"),
+                    EdgeCase(np.array(1.0), np.array([5.0]), params={"dim": 0, "index": np.array([0])}, value=5.0,
+                             grads=(0.0, [1.0]), why="a 0-d self is one slot, filled by a one-element source"),
+                    EdgeCase(np.zeros(3), np.array(5.0), params={"dim": 0, "index": np.array([1, 2])}, raises=IndexError,
+                             match=r"When source is scalar, index should have one element \(got 2\)"),
+                    EdgeCase(np.zeros((3, 2)), np.array([5.0]), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
+                             match=r"their dimensionality must match. Source dimensionality \(1\), destination "
+                                   r"dimensionality \(2\)"),
+                    EdgeCase(np.zeros((3, 2, 4)), np.zeros((1, 3, 4)), params={"dim": 0, "index": np.array([1])},
+                             raises=RuntimeError, match="Destination slice shape: 2 4 at dimension 0 and source slice "
+                                                        "shape: 3 4 at dimension 0"),
+                    EdgeCase(np.zeros(3), np.zeros(1), params={"dim": 0, "index": np.array([0, 1])}, raises=IndexError,
+                             match=r"Number of indices \(2\) should be equal to source.size\(dim\) \(1\)")]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
     EdgeCase(np.array([1.0, 2.0, 3.0], dtype=np.float32), np.array(2.5), params={"dim": 0, "index": np.array([1])},
@@ -836,7 +897,7 @@ def register(registry: Registry) -> None:
         params=("dim", "index", "alpha"), node_name="IndexAddBackward0", samples=INDEX_ADD_SAMPLES,
         reference=_ref_index("add"), edge_cases=INDEX_ADD_EDGES, **at)
     registry.register_op(
-        "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_overwritten_vjp, _index_copy_at_vjp_source),
+        "index_copy_at", forward=_index_copy_at, inspects_values=("index",), vjp=(_index_copy_at_vjp_x, _index_copy_at_vjp_source),
         params=("dim", "index"), node_name="IndexCopyBackward0", samples=INDEX_COPY_SAMPLES,
         reference=_ref_index("copy"), edge_cases=INDEX_COPY_EDGES, **at)
     registry.register_op(

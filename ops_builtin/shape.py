@@ -24,7 +24,7 @@ from tapegrad.registry import LaterModule
 
 from . import references as ref
 from .scalars import checked_scalar
-from .strides import check_view
+from .strides import check_view, view_reference
 
 
 from . import batching_rules as batch
@@ -605,8 +605,11 @@ def register(registry: Registry) -> None:
     registry.register_op(
         "view", forward=_view, vjp=(_back_to_input_shape,), saves=(), view=True, params=("*shape",), methods=("view",),
         batching=batch.reshape, identity=check_view,  # PyTorch's stride check, on the tensor, before the forward
-        reference=ref.reshape,
-        samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,))],
+        reference=view_reference,
+        samples=[Sample((2, 3), shape=(3, 2)), Sample((2, 3, 4), shape=(-1, 4)), Sample((), shape=(1,)),
+                 # on the kit's strided inputs: a merge of contiguous dims, splits, dims of size 1
+                 Sample((2, 3, 4), shape=(2, 1, 12)), Sample((4, 3), shape=(2, 2, 1, 3)), Sample((2, 1, 3), shape=(2, 3)),
+                 Sample((2, 2, 1), shape=(4,))],
     )
     registry.register_op(
         "flatten", forward=_flatten, vjp=(_back_to_input_shape,), saves=(), view=True, params=("start_dim", "end_dim"),

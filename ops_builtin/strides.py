@@ -111,3 +111,9 @@ def check_view(x: Any, shape: Any) -> bool:
     if view_strides(tuple(x.shape), strides, sizes) is None:
         raise RuntimeError(VIEW_REFUSED)
     return False
+
+
+def view_reference(x: np.ndarray, shape: Any) -> np.ndarray:
+    """``view``'s reference: NumPy's reshape without a copy, which refuses (ValueError) exactly the
+    layouts PyTorch's ``view`` refuses, so the kit's strided-view inputs check the rule above."""
+    return np.reshape(x, shape, copy=False)

@@ -6,7 +6,7 @@
 shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the same).
 
 Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
-broadcasting, python_scalars, dtypes, no_mutation, view_writes, no_grad, integer_results, backends,
+broadcasting, python_scalars, dtypes, no_mutation, view_writes, no_grad, integer_results, backends, strided,
 reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
 variants of its first sample join its samples, so every check runs on them too.
 """
@@ -33,6 +33,7 @@ from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
 from .samples import EdgeCase, Sample, domain_of, materialize, pack, samples_for
+from .strided import LAYOUTS, layouts_for, strided_view
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
 
@@ -765,6 +766,98 @@ def _limit(ctx: Context, where: Any, step: str, exc: BaseException) -> str:
     return f"op {ctx.op.name!r} {step} for {where!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 
+def check_strided(ctx: Context) -> None:
+    """Each sample's array inputs as non-contiguous views of a larger base (every other row, transposed,
+    half of wider rows: ``strided.py``), on NumPy and every other eager backend: the contiguous run's values,
+    dtypes and gradients, the cotangent a strided view too; nothing written into a view's base or the
+    cotangent; refused exactly where the op's reference refuses the same strided NumPy arrays (``view``'s:
+    NumPy's no-copy reshape, which refuses exactly where PyTorch's does)."""
+    op = ctx.op
+    backends = [table().backends[n] for n in ("numpy", *_other_backends(ctx)) if not table().backends[n].lazy]
+
+    def one(k: int, sample: Sample) -> None:
+        arrays = materialize(op, sample, "float64", SEED + k)
+        layouts = layouts_for(arrays)
+        if not layouts:
+            return
+        contiguous = _leaves(op, arrays)
+        wanted = _apply(op, contiguous, sample.call_params)
+        want = _joined(op, wanted)
+        wrt = [a for a in contiguous if type(a) is Tensor and a.requires_grad]
+        u = np.random.default_rng(SEED).standard_normal(want._data.shape).astype(want._data.dtype)
+        g_ref = (autograd.grad(want, wrt, _wrap(u.copy()), allow_unused=True)
+                 if op.differentiable_op and want.requires_grad else ())
+        for layout in layouts:
+            for backend in backends:
+                _compare_strided(ctx, backend, layout, sample, arrays, (wanted, want, u, g_ref))
+
+    _each(ctx, "strided", ctx.samples, one)
+
+
+def _compare_strided(ctx: Context, backend: Any, layout: str, sample: Sample, arrays: list[Any],
+                     contiguous: tuple[Any, Any, np.ndarray, Sequence[Any]]) -> None:
+    """One strided run of ``check_strided`` against the contiguous one (its results, joined result,
+    cotangent and gradients)."""
+    op = ctx.op
+    wanted, want, u, g_ref = contiguous
+    label = f"[{backend.name}, inputs {layout}]"
+    bases: list[tuple[Tensor, np.ndarray]] = []
+
+    def make(a: np.ndarray) -> Tensor:
+        view, base = strided_view(lambda b: as_tensor(backend.from_numpy(b)), a, layout)
+        bases.append((base, np.array(to_numpy(base._data), copy=True)))
+        return view
+
+    leaves = _leaves(op, arrays, True, make)
+    refused: Exception | None = None
+    try:
+        results = _apply(op, leaves, sample.call_params)
+    except Exception as exc:
+        refused = exc
+    if callable(op.reference):  # given the host memory the backend shares (or a copy: then it refuses nothing)
+        params = _rename_params(op, sample.params) if op.param_aliases else sample.params
+        try:
+            op.reference(*[to_numpy(a._data) if type(a) is Tensor else a for a in leaves], **params)
+        except Exception as exc:
+            if refused is None:
+                raise _fail(ctx, "strided", sample, f"{label} the op accepted a layout its reference refuses "
+                            f"({type(exc).__name__}: {exc})", arrays) from None
+            return  # refused alike: no view of this layout exists
+    if refused is not None:
+        raise _fail(ctx, "strided", sample, f"{label} forward raised {_explain(refused, op)}, where contiguous "
+                    "inputs of the same values work", arrays) from None
+    got = _joined(op, results)
+    _same_results(ctx, sample, label, results, wanted, arrays)
+    got_np = _computed(ctx, sample, f"{label} computing the forward", got, arrays)
+    if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
+                                                          equal_nan=True):
+        raise _fail(ctx, "strided", sample, f"{label} forward differs from the contiguous inputs' "
+                    f"{_show(np.asarray(want._data))}: {_show(got_np)}", arrays)
+    if g_ref and got.requires_grad:
+        cotangent, _ = strided_view(lambda b: as_tensor(backend.from_numpy(b)), u, LAYOUTS[0])
+        cotangent_before = np.array(to_numpy(cotangent._data), copy=True)
+        wrt = [a for a in leaves if type(a) is Tensor and a.requires_grad]
+        grads = autograd.grad(got, wrt, cotangent, allow_unused=True)
+        if not np.array_equal(to_numpy(cotangent._data), cotangent_before, equal_nan=True):
+            raise _fail(ctx, "strided", sample, f"{label} the VJP wrote into the (strided) cotangent", arrays)
+        for i, (a, b) in enumerate(zip(g_ref, grads)):
+            if (a is None) != (b is None):
+                raise _fail(ctx, "strided", sample, f"{label} gradient {i} is missing on one side", arrays)
+            if a is None or b is None:
+                continue
+            b_np = _computed(ctx, sample, f"{label} computing gradient {i}", b, arrays)
+            if b.dtype != a.dtype or b_np.shape != a._data.shape or not np.allclose(
+                    b_np, a._data, rtol=1e-10, atol=1e-12, equal_nan=True):
+                raise _fail(ctx, "strided", sample, f"{label} gradient {i} differs from the contiguous inputs' "
+                            f"({b.dtype.name}{list(b_np.shape)}, expected {a.dtype.name}{list(a._data.shape)})",
+                            arrays)
+    positions = [i for i, a in enumerate(arrays) if isinstance(a, np.ndarray)]
+    for i, (base, before) in zip(positions, bases):
+        if not np.array_equal(to_numpy(base._data), before, equal_nan=True):
+            raise _fail(ctx, "strided", sample, f"{label} forward or VJP wrote into the base of input {i}'s view",
+                        arrays)
+
+
 # ---------------------------------------------------------------------------- values
 def _close(got: Any, want: Any, rtol: float = VALUE_RTOL, signs: bool = False) -> bool:
     """Equal up to ``rtol`` relative to each expected element (absolute 1e-13 only where it is 0):
@@ -1254,6 +1347,7 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
     "no_grad": (check_no_grad, lambda c: True),
     "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
+    "strided": (check_strided, lambda c: c.op.backends is None or "numpy" in c.op.backends),
     "reference": (check_reference, lambda c: c.op.reference is not None),
     "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
     # a random op's batched draws are not the examples' own draws

@@ -962,6 +962,8 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
+    ('scatter', 'if len(x.shape) > 1 and not _prod(tuple(x.shape)):', '1 -> 2'):
+        "index_add into an empty tensor of rank 2 (PyTorch checks no index there: [5] into zeros(2, 0) returns it): the mutant refuses it, but that point's backward fails in PyTorch too (INDICES element is out of DATA bounds), and every declared point the backends check runs is differentiated",
     ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
         "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
     ('scatter', 'if src is not None and type(src) is T:', 'src is not None and type(src) is T: And -> Or'):

@@ -243,6 +243,8 @@ INDEX_SELECT = [
              why="a 0-d tensor is indexed as if it had one dimension of size 1, as PyTorch's"),
     EdgeCase(np.array(3.0), params={"dim": 1, "index": np.array([0])}, raises=IndexError,
              match=r"expected to be in range of \[-1, 0\], but got 1"),
+    EdgeCase(np.array(3.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
+             match="^index out of range in self$", why="a 0-d tensor's one slot is index 0"),
 ]
 CHUNK = [EdgeCase(np.zeros((0, 2)), params={"chunks": 3}, value=[np.zeros((0, 2))] * 3,
                   why="an empty dimension still gives `chunks` pieces, each empty, as PyTorch's")]

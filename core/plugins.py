@@ -37,9 +37,10 @@ import itertools
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .records import record
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class PluginSideEffectWarning(UserWarning):
     global state while loading (which tapegrad put back)."""
 
 
-@dataclass
+@record()
 class PluginInfo:
     """What the op table knows about one plugin: where it came from, what it gave, what went wrong."""
 

@@ -12,8 +12,10 @@ import dataclasses
 import functools
 import inspect
 import types
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Mapping, Sequence
+
+from .records import record
 
 __all__ = ["OpDef", "Backend", "DeferredBackend", "Registry", "RegistrationError", "Later", "LaterModule", "node_name_for"]
 
@@ -92,7 +94,7 @@ class LaterModule:
         return f"LaterModule({self._name!r})"
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class OpDef:
     """An op as data: forward, VJP rules, and the facts the engine and the kit rely on.
 
@@ -194,7 +196,7 @@ for _name in ("samples", "edge_cases", "reference"):
     setattr(OpDef, _name, _KitDeclaration(_name))
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Backend:
     """An array library tapegrad can run ops on.
 

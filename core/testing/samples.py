@@ -8,11 +8,12 @@ from the forward's arity: shapes ``(3,)`` and ``(2, 3)``, all inputs alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..records import record
 from ..registry import OpDef
 
 __all__ = ["Sample", "EdgeCase", "Seeded", "samples_for", "materialize", "DEFAULT_DOMAIN"]
@@ -56,7 +57,7 @@ _IS_LIST = list.__instancecheck__
 PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
 
 
-@dataclass(frozen=True, init=False)  # its own __init__; the generated one would only be compiled
+@record(frozen=True)  # its own __init__
 class Sample:
     """One way to call an op: ``Sample((2, 3), (3,), dim=0)``.
 
@@ -115,7 +116,7 @@ def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[s
 _UNCHECKED = object()
 
 
-@dataclass(frozen=True, init=False)  # its own __init__, as Sample
+@record(frozen=True)  # its own __init__, as Sample
 class EdgeCase:
     """A special point of an op with what it must give there, by the op's documented convention.
 

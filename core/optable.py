@@ -411,8 +411,9 @@ def _bind(new: OpTable) -> None:
         module = sys.modules.get(module_name)
         if module is None:
             continue
+        own = vars(module)
         for public, op in new.ops.items():
-            if op.apply is not None and "." not in public and public not in vars(module):
+            if op.apply is not None and "." not in public and public not in own:
                 _put(new, op, module, public, op.apply, _apply)
                 new.bound["module"].append(f"{module_name}:{public}")
     attach(new.namespaces)
@@ -442,9 +443,10 @@ def bind_namespace(module: Any) -> None:
 
 
 def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
+    own = vars(module)
     for public, op in new.ops.items():
         namespace, leaf = split(public)
-        if namespace == prefix and op.apply is not None and leaf not in vars(module):
+        if namespace == prefix and op.apply is not None and leaf not in own:
             _put(new, op, module, leaf, op.apply, _apply)
             new.bound["module"].append(f"{module.__name__}:{leaf}")
 

@@ -72,9 +72,7 @@ class Sample:
 
     def __init__(self, *inputs: Any, **params: Any) -> None:
         if not any(map(_IS_LIST, inputs)):  # most samples: nothing grouped (a first op makes hundreds)
-            object.__setattr__(self, "inputs", inputs)
-            object.__setattr__(self, "params", params)
-            object.__setattr__(self, "packed", ())
+            self.__dict__.update(inputs=inputs, params=params, packed=())  # frozen: not through __setattr__
             return
         flat: list[Any] = []
         packed = []
@@ -151,15 +149,10 @@ class EdgeCase:
             raise TypeError("EdgeCase(raises=...) says the call fails there: give no value, grads or smooth with it")
         if match is not None and raises is None:
             raise TypeError("EdgeCase(match=...) needs raises=: it matches the message of the error raised")
-        object.__setattr__(self, "raises", raises)
-        object.__setattr__(self, "match", match)
-        object.__setattr__(self, "inputs", tuple(_as_input(x) for x in inputs))
-        object.__setattr__(self, "value", value)
-        object.__setattr__(self, "grads", None if grads is None else tuple(grads))
-        object.__setattr__(self, "grad2", None if grad2 is None else tuple(grad2))
-        object.__setattr__(self, "params", dict(params or {}))
-        object.__setattr__(self, "smooth", bool(smooth))
-        object.__setattr__(self, "why", why)
+        self.__dict__.update(  # frozen: not through __setattr__
+            raises=raises, match=match, inputs=tuple(map(_as_input, inputs)), value=value,
+            grads=None if grads is None else tuple(grads), grad2=None if grad2 is None else tuple(grad2),
+            params=dict(params or {}), smooth=bool(smooth), why=why)
 
     @property
     def call_params(self) -> dict[str, Any]:

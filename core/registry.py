@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import operator
 import types
 from dataclasses import field
 from typing import Any, Callable, Mapping, Sequence
@@ -23,6 +24,8 @@ Forward = Callable[..., Any]
 VJP = Callable[..., Any]
 
 _SAVES = frozenset({"inputs", "output"})
+_IS_NOT_NONE = functools.partial(operator.is_not, None)  # filters looping in C
+_STARRED = operator.methodcaller("startswith", "*")
 # What tapegrad's core calls on a backend's namespace (creation, the engine's sums and casts, func).
 CORE_FUNCTIONS = ("asarray", "astype", "reshape", "zeros", "zeros_like", "ones_like", "full", "full_like",
                   "sum", "stack", "broadcast_to")
@@ -408,13 +411,12 @@ class Registry:
                     "(forward's positional parameters without defaults are its arrays; make static "
                     "params keyword-only or give them defaults)"
                 )
-            bad = [f for f in vjps if f is not None and not callable(f)]
-            if bad:
+            if not all(map(callable, filter(_IS_NOT_NONE, vjps))):
                 raise RegistrationError(f"{where}: every per-input vjp must be callable or None")
         if differentiable is not None and vjps is not None:
             raise RegistrationError(f"{where}: give 'differentiable' only with a single vjp function")
         rules = vjps if vjps is not None else (vjp_all,) if vjp_all is not None else ()
-        if any(rule is not None for rule in rules):  # an op with no rule has no signature to check
+        if rules.count(None) != len(rules):  # an op with no rule has no signature to check
             _check_vjp_signatures(rules, vjps is not None, nin, _static_params(forward, nin, params), where)
 
         save_set = {saves} if isinstance(saves, str) else set(saves)
@@ -424,7 +426,7 @@ class Registry:
             )
         names = tuple(params)
         category = _promotion_category(where, promotion)
-        if any(p.startswith("*") for p in names[:-1]):
+        if len(names) > 1 and any(map(_STARRED, names[:-1])):
             raise RegistrationError(f"{where}: only the last of params may start with '*'")
         if view not in _VIEWS:
             raise RegistrationError(f"{where}: view must be False, True or 'broadcast', got {view!r}")
@@ -795,6 +797,8 @@ def _public_name(name: Any, dotted: bool) -> bool:
     """A public identifier, or (``dotted``) public identifiers joined by dots: ``nn.functional.relu``."""
     if not isinstance(name, str):
         return False
+    if "." not in name:  # most names: no parts to split
+        return name.isidentifier() and not name.startswith("_")
     parts = name.split(".") if dotted else [name]
     return all(part.isidentifier() and not part.startswith("_") for part in parts)
 
@@ -860,11 +864,13 @@ def _batching(where: str, batching: Any) -> Any:
 
 def _promotion_category(where: str, promotion: Any) -> str | bool:
     """``promotion`` as a category name, or False."""
-    from .promotion import CATEGORIES
-
     if promotion is True:
         return "same"
-    if promotion is False or promotion in CATEGORIES:
+    if promotion is False:
+        return False
+    from .promotion import CATEGORIES
+
+    if promotion in CATEGORIES:
         return promotion
     raise RegistrationError(f"{where}: promotion must be True, False or one of {list(CATEGORIES)}, got {promotion!r}")
 
@@ -967,6 +973,8 @@ def _static_params(forward: Forward, nin: int | None, declared: Sequence[str]) -
     required is None when the forward takes ``**params`` (any keyword may be required)."""
     required: list[str] = []
     optional = [name.lstrip("*") for name in declared]
+    if _plain(forward) and forward.__code__.co_argcount:  # xp first, as registered forwards take it
+        return _static_params_of_code(forward, nin or 0, required, optional)
     parameters = _parameters(forward)
     if parameters is None:
         return None, optional
@@ -980,6 +988,29 @@ def _static_params(forward: Forward, nin: int | None, declared: Sequence[str]) -
         elif kind == _KEYWORD_ONLY and not default:
             required.append(name)
         elif kind in (_KEYWORD_ONLY, _POSITIONAL_OR_KEYWORD) and name not in optional:
+            optional.append(name)
+    return required, [name for name in optional if name not in required]
+
+
+def _static_params_of_code(forward: Any, nin: int, required: list[str],
+                           optional: list[str]) -> tuple[list[str] | None, list[str]]:
+    """``_static_params`` of a plain function, read off its code object as ``_read_parameters`` reads it."""
+    code = forward.__code__
+    if code.co_flags & _CO_VARKEYWORDS:
+        return None, optional
+    names, npos = code.co_varnames, code.co_argcount
+    first_default = npos - len(forward.__defaults__ or ())
+    arrays = 0
+    for i in range(1, npos):  # after xp
+        if i < first_default and arrays < nin:
+            arrays += 1
+        elif i >= code.co_posonlyargcount and names[i] not in optional:
+            optional.append(names[i])
+    kwdefaults = forward.__kwdefaults__ or {}
+    for name in names[npos:npos + code.co_kwonlyargcount]:
+        if name not in kwdefaults:
+            required.append(name)
+        elif name not in optional:
             optional.append(name)
     return required, [name for name in optional if name not in required]
 

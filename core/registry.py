@@ -465,7 +465,8 @@ class Registry:
             promotes=None if promotes is None else tuple(promotes),
             identity=_callable_or_none(where, "identity", identity),
             inspects_values=_inspects(where, inspects_values),
-            promotion_by_param={k: _promotion_category(where, c) for k, c in (promotion_by_param or {}).items()},
+            promotion_by_param={k: _promotion_category(where, c) for k, c in promotion_by_param.items()}
+            if promotion_by_param else {},
             param_forward=param_forward is not None,
             batching=_batching(where, batching),
         )
@@ -832,6 +833,8 @@ def _kit_facts(where: str, nin: int | None, zero_gradient: Any, reference: Any =
     (``floor``, comparisons); ``reference`` is a NumPy function ``reference(*arrays, **params)``
     or a sequence of ``tapegrad.testing.EdgeCase`` giving values; ``edge_cases`` special points
     with expected values and gradients. A ``Later`` is checked when the kit first reads it."""
+    if zero_gradient is False and reference is None and type(edge_cases) is tuple and not edge_cases:  # most ops
+        return dict(zero_gradient=(), reference=None, edge_cases=())
     if isinstance(zero_gradient, bool):
         zeros: tuple[bool, ...] = (zero_gradient,) * (nin or 0) if zero_gradient else ()
     else:
@@ -1080,6 +1083,8 @@ def _plainly_binds(rule: VJP, npositional: int, required: list[str] | None, opti
     if nargs < npositional or code.co_posonlyargcount or code.co_flags & _CO_VARARGS \
             or nargs - len(rule.__defaults__ or ()) > npositional:  # too few, or one past the arguments unfilled
         return False
+    if not (code.co_kwonlyargcount or required or optional):  # nothing by keyword: most rules
+        return True
     names = code.co_varnames
     kwonly = names[nargs:nargs + code.co_kwonlyargcount]
     kwdefaults = rule.__kwdefaults__ or {}

@@ -269,10 +269,10 @@ def entry_points(group: str) -> list[EntryPoint]:
             continue
         for child in children:
             low = child.lower()
+            if not low.endswith(_METADATA_SUFFIXES):  # most of a folder's children: one test
+                continue
             if low.endswith(".egg"):
                 return _metadata_entry_points(group)
-            if not (low.endswith(".dist-info") or low.endswith(".egg-info")):
-                continue
             stem = child.rpartition(".")[0]
             key = _normalized(stem.partition("-")[0])
             if key in seen:
@@ -287,6 +287,9 @@ def entry_points(group: str) -> list[EntryPoint]:
             if f"[{group}]" in text:
                 found += [EntryPoint(name, value, path) for name, value in _section(text, group)]
     return found
+
+
+_METADATA_SUFFIXES = (".dist-info", ".egg-info", ".egg")
 
 
 def _normalized(name: str) -> str:

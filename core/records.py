@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 from dataclasses import MISSING, FrozenInstanceError
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, dataclass_transform
 
 __all__ = ["record"]
 
 T = TypeVar("T", bound=type)
 
 
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
 def record(*, frozen: bool = False, eq: bool = True) -> Callable[[T], T]:
     """``@dataclass(frozen=frozen, eq=eq)`` for plain classes (no ``InitVar``, ``order`` or ``slots``)."""
 
@@ -109,7 +110,7 @@ def _hash(hashed: tuple[str, ...]) -> Any:
     return __hash__
 
 
-def _frozen(cls: type, names: frozenset[str]) -> tuple[Any, Any]:
+def _frozen(cls: Any, names: frozenset[str]) -> tuple[Any, Any]:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")

@@ -1140,10 +1140,10 @@ def _count_array_inputs(forward: Forward, where: str) -> int | None:
         code = forward.__code__
         if code.co_flags & _CO_VARARGS:
             return None
-        positional = code.co_argcount - len(forward.__defaults__ or ())
-        if positional < 1:
+        without_defaults = code.co_argcount - len(forward.__defaults__ or ())
+        if without_defaults < 1:
             raise RegistrationError(f"{where}: forward must take the array namespace 'xp' first")
-        return positional - 1
+        return without_defaults - 1
     parameters = _parameters(forward)
     if parameters is None:
         return None

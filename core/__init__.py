@@ -10,18 +10,11 @@ operators it binds.
 from __future__ import annotations
 
 import builtins
-import gc as _gc
 from typing import Any
 
 __version__ = "0.1.0"
 
-_collecting = _gc.isenabled()
-_gc.disable()  # importing makes thousands of objects and frees few: collections in it were 17% of the import
-try:
-    from . import autograd, func, ops, plugins, viz  # every module of the core
-finally:
-    if _collecting:
-        _gc.enable()
+from . import autograd, func, ops, plugins, viz
 from .backends import compute
 from .autograd.anomaly import is_anomaly_enabled
 from .creation import (

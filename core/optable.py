@@ -9,7 +9,6 @@ that, an op call never touches pluggy or this module.
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import sys
 import threading
@@ -99,15 +98,11 @@ def ensure_built() -> bool:
                 "not compute"
             )
         _building = True
-        collecting = gc.isenabled()
-        gc.disable()  # the build makes ~100,000 objects and frees few: collections in it were 6% of a first op
         try:
             new = _build()
             _install(new)
         finally:
             _building = False
-            if collecting:
-                gc.enable()
         _table = new
     return True
 

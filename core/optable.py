@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
@@ -23,6 +23,7 @@ from .dispatch import make_apply
 from .inplace import make_inplace
 from .namespace import ArrayNamespace
 from .namespaces import attach, detach, namespace_module, prefixes_of, split
+from .records import record
 from .plugins import PluginInfo, PluginLoadError, PluginSideEffectWarning, collect, load_order, strict
 from .registry import Backend, DeferredBackend, OpDef, qualified_name
 from .tensor import Tensor, lazy_methods
@@ -38,7 +39,7 @@ class NoSuchOpError(RuntimeError, AttributeError):
     """No loaded plugin registers the op asked for."""
 
 
-@dataclass
+@record()
 class OpTable:
     """The merged registrations: ops by every public name, backends by name and array type."""
 
@@ -417,8 +418,9 @@ def _bind(new: OpTable) -> None:
         module = sys.modules.get(module_name)
         if module is None:
             continue
+        own = vars(module)
         for public, op in new.ops.items():
-            if op.apply is not None and "." not in public and public not in vars(module):
+            if op.apply is not None and "." not in public and public not in own:
                 _put(new, op, module, public, op.apply, _apply)
                 new.bound["module"].append(f"{module_name}:{public}")
     attach(new.namespaces)
@@ -448,9 +450,10 @@ def bind_namespace(module: Any) -> None:
 
 
 def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
+    own = vars(module)
     for public, op in new.ops.items():
         namespace, leaf = split(public)
-        if namespace == prefix and op.apply is not None and leaf not in vars(module):
+        if namespace == prefix and op.apply is not None and leaf not in own:
             _put(new, op, module, leaf, op.apply, _apply)
             new.bound["module"].append(f"{module.__name__}:{leaf}")
 

@@ -36,10 +36,12 @@ import importlib
 import itertools
 import os
 import threading
+import types
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .records import record
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ class PluginSideEffectWarning(UserWarning):
     global state while loading (which tapegrad put back)."""
 
 
-@dataclass
+@record()
 class PluginInfo:
     """What the op table knows about one plugin: where it came from, what it gave, what went wrong."""
 
@@ -140,7 +142,7 @@ def _load_all() -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
     import pluggy
 
     hookspecs = importlib.import_module(".hookspecs", __package__)
-    pm = pluggy.PluginManager("tapegrad")
+    pm = _manager_class(pluggy)("tapegrad")
     pm.add_hookspecs(hookspecs)
     for name in _blocked:
         pm.set_blocked(name)
@@ -150,6 +152,33 @@ def _load_all() -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
         _load_builtin(pm, infos, name)
     _load_entry_points(pm, infos)
     return pm, infos
+
+
+def _manager_class(pluggy: Any) -> type:
+    """pluggy's manager, reading a module plugin's attributes from its ``__dict__``.
+
+    pluggy looks at every attribute of a plugin with ``inspect.getattr_static`` (so that no
+    descriptor runs): over the built-in plugins' and the installed ones' module attributes that was
+    7% of a first op. A plain module's ``__dict__`` holds what ``getattr_static`` finds there, and
+    only functions (plain, static, class or bound methods) can be hooks, so every other value, and
+    a function without the marker, is refused here as pluggy would refuse it; the rest, and
+    every other kind of plugin, goes to pluggy."""
+
+    class Manager(pluggy.PluginManager):  # type: ignore[misc, name-defined]
+        def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+            if type(plugin) is types.ModuleType:
+                value = plugin.__dict__.get(name, _ABSENT)
+                if type(value) is types.FunctionType:
+                    if self.project_name + "_impl" not in value.__dict__:
+                        return None
+                elif value is not _ABSENT and not isinstance(value, (staticmethod, classmethod, types.MethodType)):
+                    return None
+            return super().parse_hookimpl_opts(plugin, name)
+
+    return Manager
+
+
+_ABSENT = object()
 
 
 def _own_version() -> str:
@@ -240,10 +269,10 @@ def entry_points(group: str) -> list[EntryPoint]:
             continue
         for child in children:
             low = child.lower()
+            if not low.endswith(_METADATA_SUFFIXES):  # most of a folder's children: one test
+                continue
             if low.endswith(".egg"):
                 return _metadata_entry_points(group)
-            if not (low.endswith(".dist-info") or low.endswith(".egg-info")):
-                continue
             stem = child.rpartition(".")[0]
             key = _normalized(stem.partition("-")[0])
             if key in seen:
@@ -258,6 +287,9 @@ def entry_points(group: str) -> list[EntryPoint]:
             if f"[{group}]" in text:
                 found += [EntryPoint(name, value, path) for name, value in _section(text, group)]
     return found
+
+
+_METADATA_SUFFIXES = (".dist-info", ".egg-info", ".egg")
 
 
 def _normalized(name: str) -> str:
@@ -325,7 +357,8 @@ def _describe(exc: BaseException) -> str:
 # ---------------------------------------------------------------------- what is a plugin
 def _register_checked(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
     """Register ``plugin`` and validate its hooks; on failure leave nothing of it registered."""
-    problem = _hook_problem(plugin, name)
+    functions = _functions(plugin)
+    problem = _hook_problem(plugin, name, functions)
     if problem is not None:
         raise PluginLoadError(problem)
     try:
@@ -335,12 +368,12 @@ def _register_checked(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
         if pm.has_plugin(name):
             pm.unregister(name=name)
         raise PluginLoadError(
-            f"plugin {name!r} has an invalid hook implementation: {exc}{_did_you_mean(_marked(plugin))}"
+            f"plugin {name!r} has an invalid hook implementation: {exc}{_did_you_mean(_marked(functions))}"
         ) from exc
 
 
-def _marked(plugin: Any) -> list[str]:
-    return [attr for attr, value in _functions(plugin).items() if hasattr(value, "tapegrad_impl")]
+def _marked(functions: dict[str, Any]) -> list[str]:
+    return [attr for attr, value in functions.items() if hasattr(value, "tapegrad_impl")]
 
 
 def _functions(plugin: Any) -> dict[str, Any]:
@@ -357,16 +390,22 @@ def _functions(plugin: Any) -> dict[str, Any]:
             value = getattr(plugin, attr)
         except Exception:
             continue
-        if inspect.isroutine(value):
+        kind = type(value)
+        if kind is types.FunctionType or (kind not in _NOT_ROUTINES and not isinstance(value, type)
+                                          and inspect.isroutine(value)):
             found[attr] = value
     return found
 
 
-def _hook_problem(plugin: Any, name: str) -> str | None:
+# most of a module's other names: never routines (a class is none either)
+_NOT_ROUTINES = frozenset({types.ModuleType, str, int, float, bool, dict, list, tuple, frozenset, set, type(None)})
+
+
+def _hook_problem(plugin: Any, name: str, functions: dict[str, Any]) -> str | None:
     """Why ``plugin`` could not work as one, before pluggy sees it: no hook at all, or hook
-    functions without ``@tapegrad.hookimpl`` (pluggy would silently ignore them)."""
-    marked = _marked(plugin)
-    unmarked = [attr for attr in _functions(plugin) if attr.startswith("tapegrad_") and attr not in marked]
+    functions (of its ``functions``) without ``@tapegrad.hookimpl`` (pluggy would silently ignore them)."""
+    marked = _marked(functions)
+    unmarked = [attr for attr in functions if attr.startswith("tapegrad_") and attr not in marked]
     if unmarked:
         return (f"plugin {name!r} defines {', '.join(unmarked)} without @tapegrad.hookimpl, so tapegrad would "
                 f"never call {'it' if len(unmarked) == 1 else 'them'}; decorate each hook with "
@@ -398,8 +437,6 @@ def _did_you_mean(names: list[str]) -> str:
 # ---------------------------------------------------------------------- global state a plugin may touch
 def _global_state() -> list[tuple[str, Callable[[], Any], Callable[[Any], Any]]]:
     """(what, get, restore) for each piece of process-wide state tapegrad's output depends on."""
-    import dataclasses
-
     import numpy as np
 
     from . import dtypes, grad_mode, printing
@@ -409,7 +446,7 @@ def _global_state() -> list[tuple[str, Callable[[], Any], Callable[[Any], Any]]]
         ("NumPy's print options (np.set_printoptions)", np.get_printoptions,
          lambda saved: np.set_printoptions(**saved)),
         ("tapegrad's default dtype (set_default_dtype)", dtypes.get_default_dtype, dtypes.set_default_dtype),
-        ("tapegrad's print options (set_printoptions)", lambda: dataclasses.asdict(printing._OPTIONS),
+        ("tapegrad's print options (set_printoptions)", lambda: dict(vars(printing._OPTIONS)),  # scalars: asdict's deep copy was 1% of a first op
          lambda saved: vars(printing._OPTIONS).update(saved)),
         ("grad mode (set_grad_enabled)", grad_mode._grad_enabled.get, grad_mode._grad_enabled.set),
     ]

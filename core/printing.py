@@ -3,24 +3,27 @@
 tapegrad promises PyTorch's autograd semantics, and people check that promise
 by comparing printed output (tutorials, doctests, logs) with PyTorch's. This
 module reproduces the rules of PyTorch's ``torch/_tensor_str.py`` on NumPy
-arrays. It imports nothing else from tapegrad, so the tensor class can use it
+arrays. It imports nothing else from tapegrad (but its leaf module ``records``), so the tensor class can use it
 without an import cycle.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 
+from .records import record
+
 _ELIDED = object()
 """Stands where a summary leaves items out."""
 
 
-@dataclasses.dataclass
+@record()
 class _PrintOptions:
+    """What ``set_printoptions`` set."""
+
     precision: int = 4
     threshold: float = 1000
     edgeitems: int = 3
@@ -89,7 +92,7 @@ def tensor_repr(
     return _with_suffixes(prefix + body, suffixes, indent)
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class _Formatter:
     """Formats every element of one tensor the same way, padded to one width."""
 

@@ -8,11 +8,12 @@ from the forward's arity: shapes ``(3,)`` and ``(2, 3)``, all inputs alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..records import record
 from ..registry import OpDef
 
 __all__ = ["Sample", "EdgeCase", "Seeded", "samples_for", "materialize", "DEFAULT_DOMAIN"]
@@ -56,7 +57,7 @@ _IS_LIST = list.__instancecheck__
 PACKED = "_kit_packed"  # the call param that carries a sample's grouped inputs to the kit's calls
 
 
-@dataclass(frozen=True, init=False)  # its own __init__; the generated one would only be compiled
+@record(frozen=True)  # its own __init__
 class Sample:
     """One way to call an op: ``Sample((2, 3), (3,), dim=0)``.
 
@@ -71,9 +72,7 @@ class Sample:
 
     def __init__(self, *inputs: Any, **params: Any) -> None:
         if not any(map(_IS_LIST, inputs)):  # most samples: nothing grouped (a first op makes hundreds)
-            object.__setattr__(self, "inputs", inputs)
-            object.__setattr__(self, "params", params)
-            object.__setattr__(self, "packed", ())
+            self.__dict__.update(inputs=inputs, params=params, packed=())  # frozen: not through __setattr__
             return
         flat: list[Any] = []
         packed = []
@@ -115,7 +114,7 @@ def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[s
 _UNCHECKED = object()
 
 
-@dataclass(frozen=True, init=False)  # its own __init__, as Sample
+@record(frozen=True)  # its own __init__, as Sample
 class EdgeCase:
     """A special point of an op with what it must give there, by the op's documented convention.
 
@@ -172,18 +171,12 @@ class EdgeCase:
         if bad:
             raise TypeError(f"EdgeCase(writes=...) maps input indices to their values after the call; "
                             f"{bad} are not indices of its {len(inputs)} inputs")
-        object.__setattr__(self, "raises", raises)
-        object.__setattr__(self, "match", match)
-        object.__setattr__(self, "warns", warns)
-        object.__setattr__(self, "writes", {i: np.asarray(v) for i, v in (writes or {}).items()})
-        object.__setattr__(self, "cotangent", None if cotangent is None else np.asarray(cotangent, dtype=np.float64))
-        object.__setattr__(self, "inputs", tuple(_as_input(x) for x in inputs))
-        object.__setattr__(self, "value", value)
-        object.__setattr__(self, "grads", None if grads is None else tuple(grads))
-        object.__setattr__(self, "grad2", None if grad2 is None else tuple(grad2))
-        object.__setattr__(self, "params", dict(params or {}))
-        object.__setattr__(self, "smooth", bool(smooth))
-        object.__setattr__(self, "why", why)
+        self.__dict__.update(  # frozen: not through __setattr__
+            raises=raises, match=match, warns=warns, writes={i: np.asarray(v) for i, v in (writes or {}).items()},
+            cotangent=None if cotangent is None else np.asarray(cotangent, dtype=np.float64),
+            inputs=tuple(map(_as_input, inputs)), value=value,
+            grads=None if grads is None else tuple(grads), grad2=None if grad2 is None else tuple(grad2),
+            params=dict(params or {}), smooth=bool(smooth), why=why)
 
     @property
     def call_params(self) -> dict[str, Any]:

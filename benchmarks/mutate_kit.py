@@ -106,6 +106,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "at the exact origin num is g times a zero coordinate: num * 0.0, num * 0.001 and num itself are the same signed zero (NaN for an infinite g, either way); where r2 underflows to 0 with a coordinate nonzero (under 1e-154 in float64) they differ from PyTorch's 0 by num, itself under 1e-154 times g: below every tolerance",
     ('elementwise_more', 'return xp.where(origin, num * 0.0, num / xp.where(origin, 1.0, r2))', '1.0 -> 1.001'):
         "the inner where's stand-in for r2 at the origin, where the outer where takes num * 0.0",
+    ('scatter', 'n = x.shape[d] if ndim else 1', '1 -> 2'):
+        "index_add's range check of a 0-d tensor passing index 1: _index_put refuses it next, in the same words (index out of range in self)",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '0 -> 1'):
         "the inner where's lazy == 1 (of two mutants of this line): where lazy is 1, 1 / 1.0 is 1 / lazy; the outer where's is killed",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '1.0 -> 1.001'):

@@ -17,7 +17,7 @@ from dataclasses import field
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
-from . import operators, quiet
+from . import operators, quiet, reuse
 from .backends import BackendTable
 from .dispatch import make_apply
 from .inplace import make_inplace
@@ -203,6 +203,7 @@ def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = op.doc or f"The op {op.name!r}, registered by plugin {op.plugin!r}."
     apply.__tapegrad_op__ = op  # type: ignore[attr-defined]
+    reuse.FORWARDERS.add(apply.__code__)  # (one code object for all of them)
     return apply
 
 

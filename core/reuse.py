@@ -61,6 +61,10 @@ _OPERATORS = frozenset(dis.opmap[name] for name in ("BINARY_OP", "UNARY_NEGATIVE
 _LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_CONST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF",
                     "LOAD_CLASSDEREF"})
 _producers: dict[Any, dict[int, tuple[int | None, int | None]]] = {}
+# Code of functions that pass their ``*args`` on to an op's apply unchanged: the stand-in that a
+# module's op function stays (``optable._unbuilt``). Its args tuple holds one reference to each
+# operand: with nothing else holding one, the caller handed it over, as a direct call does.
+FORWARDERS: set[Any] = set()
 
 
 def elementwise_ufunc(direct: Any, nin: int) -> Any:
@@ -128,6 +132,8 @@ def _dying(t: Any, array: Any, frame: Any, operand: int, tensor_refs: int) -> bo
     if count != 1 or frame is None:
         return False
     code = frame.f_code
+    if code in FORWARDERS:
+        return True  # a module's op function (``tapegrad.tanh``) took the call's only reference in its *args
     at = frame.f_lasti
     if code.co_code[at] not in _OPERATORS:
         return False

@@ -788,8 +788,9 @@ INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "ind
              match="^index out of range in self$", why="PyTorch's own check, off its scatter_add path")
     for xs, alpha in (((np.zeros(3), np.ones(1)), {}), ((_ZEROS, np.ones((1, 4))), {"alpha": 2}),
                       ((np.array(3.0), np.array(2.0)), {}))] + [  # a 0-d tensor's one slot is index 0
-    EdgeCase(np.zeros(3), np.ones(2), params={"dim": 0, "index": np.array([[0, 1]])}, raises=IndexError,
-             match="Index is supposed to be a vector, but got dim: 2"),
+    EdgeCase(np.zeros(3), np.ones(2, dtype=np.float32), params={"dim": 0, "index": np.array([[0, 1]])},
+             raises=IndexError, match="Index is supposed to be a vector, but got dim: 2",
+             why="PyTorch refuses the index's rank before the source's dtype"),
     EdgeCase(np.zeros(0), np.ones(1), params={"dim": 0, "index": np.array([0])}, raises=IndexError,
              match="^index out of range in self$", why="an empty 1-d tensor has no slot")]
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),

@@ -54,6 +54,8 @@ class OpTable:
     backends: BackendTable = field(init=False)  # by name; deferred ones are loaded on first use
     # ops whose apply is not built yet -> where their stand-in is bound: (owner, name, value, factory)
     unbuilt: dict[OpDef, list[tuple[Any, str, Any, Callable[[OpDef], Any]]]] = field(default_factory=dict)
+    # each op's function as modules bind it (its stand-in, kept after the build: one identity)
+    functions: dict[OpDef, Callable[..., Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.backends = BackendTable(self.backend_of, self.ops)
@@ -182,6 +184,7 @@ def _build() -> OpTable:
         for op in new.canonical_ops():
             object.__setattr__(op, "apply", _unbuilt(op, new, default))
             new.unbuilt[op] = []
+            new.functions[op] = op.apply
     return new
 
 
@@ -422,7 +425,7 @@ def _bind(new: OpTable) -> None:
         own = vars(module)
         for public, op in new.ops.items():
             if op.apply is not None and "." not in public and public not in own:
-                _put(new, op, module, public, op.apply, _apply)
+                _put(new, op, module, public, new.functions.get(op, op.apply), _apply)
                 new.bound["module"].append(f"{module_name}:{public}")
     attach(new.namespaces)
     for prefix in new.namespaces:
@@ -455,7 +458,7 @@ def _bind_namespace(new: OpTable, module: Any, prefix: str) -> None:
     for public, op in new.ops.items():
         namespace, leaf = split(public)
         if namespace == prefix and op.apply is not None and leaf not in own:
-            _put(new, op, module, leaf, op.apply, _apply)
+            _put(new, op, module, leaf, new.functions.get(op, op.apply), _apply)
             new.bound["module"].append(f"{module.__name__}:{leaf}")
 
 

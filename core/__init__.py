@@ -30,6 +30,7 @@ from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from .optable import NoSuchOpError, PluginLoadWarning, lookup
+from .optable import function as _op_function
 from .printing import set_printoptions
 from .promotion import promote_types, result_type
 from .registry import Registry, RegistrationError
@@ -95,7 +96,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
-    return lookup(name).apply  # NoSuchOpError is an AttributeError too, with a useful message
+    return _op_function(name)  # NoSuchOpError is an AttributeError too, with a useful message
 
 
 def __dir__() -> list[str]:

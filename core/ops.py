@@ -12,9 +12,9 @@ from typing import Any
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from .optable import lookup
+    from .optable import function
 
-    return lookup(name).apply
+    return function(name)
 
 
 def __dir__() -> list[str]:

@@ -210,6 +210,13 @@ def _unbuilt(op: OpDef, new: OpTable, default: Backend) -> Callable[..., Tensor]
     return apply
 
 
+def function(name: str) -> Callable[..., Any]:
+    """The op ``name``'s public function, as modules hold it (``tapegrad.sin``): the same object
+    before and after its first call."""
+    op = lookup(name)
+    return table().functions.get(op, op.apply)
+
+
 def is_function_of(function: Any, op: OpDef) -> bool:
     """Whether ``function`` (a module's ``tapegrad.sin``) runs ``op``: its apply, or the stand-in
     that modules keep (see ``_unbuilt``)."""

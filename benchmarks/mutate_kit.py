@@ -108,6 +108,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the inner where's stand-in for r2 at the origin, where the outer where takes num * 0.0",
     ('scatter', 'n = x.shape[d] if ndim else 1', '1 -> 2'):
         "index_add's range check of a 0-d tensor passing index 1: _index_put refuses it next, in the same words (index out of range in self)",
+    ('scatter', 'return xp.sum(xp.reshape(g, (-1,))[:0] if key is None else xp.getitem(g, index=key))', '-1: drop the USub'):
+        "the key is None only for a 0-d tensor with an empty index, whose cotangent has one element: (1,) and (-1,) are the same shape",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '0 -> 1'):
         "the inner where's lazy == 1 (of two mutants of this line): where lazy is 1, 1 / 1.0 is 1 / lazy; the outer where's is killed",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '1.0 -> 1.001'):
@@ -1101,9 +1103,10 @@ def _set(tree: ast.AST, path: tuple[Any, ...], new: ast.AST) -> None:
 
 
 def _is_declaration(function: str) -> bool:
-    """A reference the kit compares with (``_ref_repeat``, ``_sort_ref``, ``_references``): a declaration,
-    not op math."""
-    return function.lstrip("_").startswith(("ref_", "references")) or function.endswith(("_ref", "_reference", "_samples"))
+    """A reference the kit compares with (``_ref_repeat``, ``_sort_ref``, ``_references``) or a builder of
+    samples or special points (``*_samples``, ``*_points``): a declaration, not op math."""
+    return (function.lstrip("_").startswith(("ref_", "references"))
+            or function.endswith(("_ref", "_reference", "_samples", "_points")))
 
 
 def _numpy_references(tree: ast.Module) -> set[str]:

@@ -744,6 +744,7 @@ INDEX_FILL_SAMPLES = [
     Sample((3, 4), (), dim=1, index=np.array([3, 0, 3])),  # a repeated slot still holds one value
     Sample((3, 4), -1.0, dim=-1, index=np.array([-1])),
     Sample((4,), 2.0, dim=-1, index=np.array([1, -1])),
+    Sample((3, 4), (), dim=0, index=np.array([], dtype=np.int64)),  # nothing filled: the value's gradient is 0
 ]
 _MASK = np.array([[True, False, True], [False, False, True]])
 MASKED_SELECT_SAMPLES = [

@@ -438,13 +438,10 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
                     ka, kb, ko, node.live = keeps[rx + 2 * ry]
-                    node.io = (ex, ey,  # dtype is that of each Tensor operand
-                               a if ka or tx is not Tensor else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
-                                                                 if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
-                               or stand_in(a),
-                               b if kb or ty is not Tensor else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
-                                                                 if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(b.shape)
-                               or stand_in(b))
+                    # dtype is that of each Tensor operand: one table of stand-ins serves both
+                    made = _F64_STAND_INS if dtype is _F64 else _F32_STAND_INS if dtype is _F32 else _NUMPY_STAND_INS[dtype].get
+                    node.io = (ex, ey, a if ka or tx is not Tensor else made(a.shape) or stand_in(a),
+                               b if kb or ty is not Tensor else made(b.shape) or stand_in(b))
                     node.out = out if ko else None
                     node.xp = xp
                     t._grad_fn = node

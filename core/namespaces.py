@@ -58,13 +58,13 @@ class OpNamespace(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        from .optable import table
+        from .optable import function, table
 
         t = table()
         full = f"{self._prefix}.{name}"
         op = t.ops.get(full)
         if op is not None and op.apply is not None:
-            return t.functions.get(op, op.apply)  # the module function's one identity (see optable._unbuilt)
+            return function(full)  # the module function's one identity (see optable._unbuilt)
         if full in t.namespaces:
             return importlib.import_module(f"{PACKAGE}.{full}")
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}: no loaded plugin registers an op "

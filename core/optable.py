@@ -228,10 +228,7 @@ def _build_apply(op: OpDef, new: OpTable, default: Backend, stand_in: Callable[.
         if op.apply is stand_in:
             object.__setattr__(op, "apply", make_apply(op, new.backend_of, default))
             for owner, name, value, factory in new.unbuilt.pop(op, ()):
-                # Modules keep the stand-in: a public function's identity never changes under the
-                # user (``f is tapegrad.lt``, a dict keyed by ops); Tensor's methods and operators,
-                # which nobody compares, take the built apply and skip this call.
-                if not isinstance(owner, ModuleType) and vars(owner).get(name) is value:  # still ours
+                if vars(owner).get(name) is value:  # still ours: not unbound or rebound since
                     setattr(owner, name, factory(op))
     return op.apply
 
@@ -450,7 +447,10 @@ def _put(new: OpTable, op: OpDef, owner: Any, name: str, value: Any, factory: Ca
     built apply while ``op``'s is a stand-in (see ``_unbuilt``)."""
     setattr(owner, name, value)
     waiting = new.unbuilt.get(op)
-    if waiting is not None:
+    # Modules keep the stand-in: a public function's identity never changes under the user (``f is
+    # tapegrad.lt``, a dict keyed by ops); Tensor's methods and operators, which nobody compares,
+    # take the built apply and skip the stand-in's call.
+    if waiting is not None and not isinstance(owner, ModuleType):
         waiting.append((owner, name, value, factory))
 
 

@@ -1026,8 +1026,10 @@ def check_batching(ctx: Context) -> None:
             try:
                 want = lookup("stack").apply([_call(op, per_example(b), sample.params) for b in range(BATCH)], dim=0)
             except Exception as refusal:  # an example refuses (a view across its strides): so must the batch
-                _refused_alike(ctx, sample, dims, refusal,
-                               lambda: batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims))
+                point = EdgeCase(raises=type(refusal), why=f"each example raised it: {refusal}")
+                _refuses(ctx, "batching", f"{sample!r} with batch dims {dims}", point, stacked,
+                         lambda: batching.run_batched(lambda *xs: _call(op, xs, sample.params), args, dims),
+                         "under vmap ", show=False, words=False)
                 continue
             try:
                 with _declines(batching) as seen:
@@ -1062,20 +1064,6 @@ def check_batching(ctx: Context) -> None:
     for point in op.edge_cases:
         if isinstance(point, EdgeCase) and point.raises is not None:
             _refused_batched(ctx, point, batching)
-
-
-def _refused_alike(ctx: Context, sample: Sample, dims: Sequence[Any], refusal: BaseException,
-                   run: Callable[[], Any]) -> None:
-    """The batched call raises what each example raised (the same type)."""
-    where = f"{sample!r} with batch dims {list(dims)}"
-    try:
-        run()
-    except type(refusal):
-        return
-    except Exception as exc:
-        raise _fail(ctx, "batching", where, f"each example raised {_explain(refusal)}, the batched call "
-                    f"{_explain(exc)}") from None
-    raise _fail(ctx, "batching", where, f"each example raised {_explain(refusal)}, the batched call returned")
 
 
 def _refused_batched(ctx: Context, point: EdgeCase, batching: Any) -> None:

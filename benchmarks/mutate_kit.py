@@ -1267,8 +1267,8 @@ def _register_call_sites(tree: ast.Module, module: Any, rules_to_ops: dict[Any, 
 def _ops_of_rule(element: ast.AST, module: Any, rules_to_ops: dict[Any, set[str]]) -> set[str]:
     """The ops whose VJP rules include the function ``element`` names (or the lambda at its line)."""
     if isinstance(element, ast.Name):
-        function = getattr(module, element.id, None)
-        return set(rules_to_ops.get(getattr(function, "__code__", None), ()))
+        code = getattr(getattr(module, element.id, None), "__code__", None)
+        return set(rules_to_ops.get(code, ())) if code is not None else set()  # not a module function: the run finds them
     found = set()
     for code, ops in rules_to_ops.items():
         if code is not None and code.co_filename == module.__file__ and code.co_firstlineno == element.lineno:
@@ -1386,6 +1386,31 @@ def _code(path: str) -> types.CodeType:
 def _tree(module: types.ModuleType) -> ast.Module:
     """A fresh copy of the module's syntax tree (parsed once: the sources must not change during the run)."""
     return copy.deepcopy(_source_tree(module.__file__))
+
+
+def _rules_held(op: Any) -> tuple[str | None, ...]:
+    """An op's VJP rules as names that survive reloading a module: None where an input has none, a
+    function's qualified name, or a rule object's repr (``Combine(mul, 1)``)."""
+    return tuple(None if rule is None else getattr(rule, "__qualname__", None) or repr(rule)
+                 for rule in op.vjps or ())
+
+
+def _ops_of_registration(module: Any, mutant: Mutant, held: dict[str, tuple[str | None, ...]],
+                         original: tuple[Any, ...]) -> set[str]:
+    """The ops whose rules a mutant of a ``register_op`` call changes, found by building the mutated
+    table: for what no check's trace reaches (registration runs at load) and the source cannot resolve,
+    such as a rule named by a loop's variable (``vjp=(vjp,)``) or a ``Combine(operator.mul, 1)``."""
+    try:
+        mutated = _load_mutated(module, mutant)
+        with _installed(module, mutated) as builtin.MODULES:
+            invalidate()
+            return {op.name for op in table().canonical_ops()
+                    if op.name in held and _rules_held(op) != held[op.name]}
+    except Exception:  # the mutant does not even load: the run below says so
+        return set()
+    finally:
+        builtin.MODULES = original
+        invalidate()
 
 
 def _load_mutated(module: Any, mutant: Mutant) -> types.ModuleType:
@@ -1643,10 +1668,13 @@ def run(args: argparse.Namespace) -> int:
         if span is None or not any((file, line) in dask_only for line in range(span[0], span[1] + 1)):
             return set()
         return ops_reaching(mutant, dask_lines)
+    rules_held = {op.name: _rules_held(op) for op in table().canonical_ops() if op.plugin == PLUGIN}
     on_dask_only = 0
     for k, mutant in enumerate(mutants):
         module = by_module[mutant.module]
         ops = set(mutant.rule_ops) | ops_reaching(mutant, lines)
+        if not ops and mutant.function.startswith("register_op("):  # a rule no trace reaches
+            ops = _ops_of_registration(module, mutant, rules_held, original)
         backends, known, bound, only = BACKENDS, baseline, 2 * sum(op_cost[name] for name in ops), None
         if not ops:
             ops = ops_reaching(mutant, dask_lines)

@@ -82,3 +82,26 @@ def test_validation_and_reshape_wildcards_are_not_mutated():
                     "xp.reshape(x, (-1,)) * 2: drop the left term", "-1: drop the USub", "2 -> 3"]
     assert kit._is_declaration("_ref_repeat") and kit._is_declaration("_references") and kit._is_declaration("_sort_ref")
     assert not kit._is_declaration("_refuse_integer_zero")
+
+
+def test_a_rule_no_trace_reaches_is_run_on_the_ops_it_changes():
+    # A rule named by a loop's variable (tril and triu share one register_op call) or a
+    # Combine(operator.mul, 1) resolves to no function in the source; registration runs at load, so
+    # no check's trace reaches it either. The script builds the mutated table to find its ops (it
+    # ran such mutants on div and mul, or on nothing, before).
+    kit = _script()
+    import tapegrad.ops_builtin as builtin
+    from tapegrad.optable import table
+
+    held = {op.name: kit._rules_held(op) for op in table().canonical_ops() if op.plugin == kit.PLUGIN}
+    assert held["mul"] == ("Combine(mul, 1)", "Combine(mul, 0)")
+    found = {}
+    for module in (builtin.shape_more, builtin.arithmetic):
+        for mutant in kit.mutants_of(module, {}):
+            if mutant.function.startswith("register_op(") and not mutant.rule_ops:
+                found[mutant.key[1:]] = kit._ops_of_registration(module, mutant, held, builtin.MODULES)
+    assert table().ops["tril"].vjps[0] is not None  # the table is the original again
+    loop = 'name, forward=forward, vjp=(vjp,), saves=(), params=("diagonal",), methods=(name,),'
+    assert found[(loop, "VJP rule 0 of name -> None")] == {"tril", "triu"}
+    assert found[("vjp=(Combine(operator.mul, 1),  # g * y", "VJP rule 0 of 'mul' -> None")] == {"mul"}
+    assert found[("vjp=(Combine(operator.mul, 1),  # g * y", "1 -> 2")] == {"mul"}

@@ -631,7 +631,8 @@ def _not_a_source(name: str, src: Any) -> str:
     kind = type(src).__name__ if type(src).__module__ == "builtins" else f"{type(src).__module__}.{type(src).__name__}"
     forms = "".join(f"\n * (Tensor input, int dim, Tensor index, {given}, *, {extra}Tensor out = None)"
                     for given in ("Tensor src", "Number value") for extra in ("", "str reduce, "))
-    return f"{name}() received an invalid combination of arguments - got (Tensor, int, Tensor, {kind}), but expected one of:{forms}"
+    return (f"{name}() received an invalid combination of arguments - got (Tensor, int, Tensor, {kind}), but expected "
+            f"one of:{forms}")
 
 
 def _scatter_call(dim: Any, index: Any, src: Any = None, value: Any = None, *, reduce: Any = None

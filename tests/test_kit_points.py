@@ -33,7 +33,8 @@ def _double(factor: float = 2.0):
     return lambda xp, x: factor * x
 
 
-POINT = EdgeCase([1.0, -3.0], value=[2.0, -6.0], backward_raises=RuntimeError, backward_match="no gradient in this mode")
+POINT = EdgeCase([1.0, -3.0], value=[2.0, -6.0], backward_raises=RuntimeError,
+                 backward_match="no gradient in this mode")
 
 
 def test_a_forward_only_point_passes_where_the_backward_refuses():
@@ -163,7 +164,8 @@ def test_an_op_asking_only_for_the_extension_fails_where_it_is_partial():
     register("my_trace_unprobed", forward=_trace_forward(False), vjp=(_trace_vjp,), samples=[Sample((3, 3))],
              second_order=False)
     message = only("my_trace_unprobed", "backends", backends=STRICT)
-    assert "[array_api_strict, a linalg extension without diagonal; searchsorted of one dtype] forward raised" in message
+    assert ("[array_api_strict, a linalg extension without diagonal; searchsorted of one dtype] forward raised"
+            in message)
     assert "'linalg' extension is partial: it has no 'diagonal'" in message
 
 

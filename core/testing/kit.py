@@ -147,7 +147,7 @@ _NUMPY_ON_TENSORS = "Can't call numpy() on Tensor that requires grad"
 
 def _explain(exc: BaseException, op: OpDef | None = None) -> str:
     """What an exception raised inside an op means for its author."""
-    if isinstance(exc, stricter.Refusal):  # the stricter namespace's own refusal, by its built-in type: it says what is missing
+    if isinstance(exc, stricter.Refusal):  # the stricter namespace's own, by its built-in type: it says what is missing
         return f"{next(c for c in type(exc).__mro__ if c.__module__ == 'builtins').__name__}: {exc}"
     text = f"{type(exc).__name__}: {exc}"
     users = _numpy_users(op) if op is not None else []
@@ -1341,14 +1341,15 @@ def _check_backward_refused(ctx: Context, check: str, point: EdgeCase, arrays: l
     ``backward()`` raises the declared exception (its message matching ``backward_match``, unless ``how``
     names another backend, which may refuse in its own words), and no input's ``.grad`` was written: a
     failed backward leaves nothing behind. Returns the forward's joined result."""
-    op = ctx.op
+    op, refused = ctx.op, point.backward_raises
+    assert refused is not None
     leaves = _leaves(op, arrays, True, make)
     out = _call(op, leaves, point.params)
     if not out.requires_grad:
-        raise _fail(ctx, check, point, f"{how}declares that the backward raises {point.backward_raises.__name__}, but "
+        raise _fail(ctx, check, point, f"{how}declares that the backward raises {refused.__name__}, but "
                     "the result does not require grad (no differentiable input?)", arrays)
     cotangent = make(np.ones(tuple(out.shape), dtype=numpy_dtype_of(out._data)))
-    refusal = EdgeCase(raises=point.backward_raises, match=point.backward_match, why=point.why)
+    refusal = EdgeCase(raises=refused, match=point.backward_match, why=point.why)
     _refuses(ctx, check, point, refusal, arrays, lambda: out.backward(cotangent), f"{how}the backward ",
              show=False, words=not how)
     written = [i for i, leaf in enumerate(leaves) if type(leaf) is Tensor and leaf.grad is not None]

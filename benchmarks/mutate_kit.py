@@ -16,7 +16,8 @@ bind the mutant), the op table is rebuilt, and the kit runs on every op whose ch
 the mutated line (recorded once, by tracing the kit on the unmutated ops). A mutant is killed
 when some check that passes on the original fails.
 
-The kit runs on NumPy and array_api_strict: Dask is left out of the backends check here,
+The kit runs on NumPy and array_api_strict (and, for ops using an optional extension or
+``searchsorted``, array_api_strict's functions made stricter: ``tapegrad.testing.stricter``): Dask is left out of the backends check here,
 being slow per check, and the Dask plugin's own kit tests (``plugins/tapegrad-dask``) prove every
 op on Dask against NumPy's results; a line asking ``is_lazy`` or what the namespace offers runs
 on Dask too (``BACKEND_QUESTIONS``), and so does a line only Dask reaches (unknown sizes): where
@@ -966,18 +967,6 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
-    ('scatter', 'if len(x.shape) > 1 and not _prod(tuple(x.shape)):', '1 -> 2'):
-        "index_add into an empty tensor of rank 2 (PyTorch checks no index there: [5] into zeros(2, 0) returns it): the mutant refuses it, but that point's backward fails in PyTorch too (INDICES element is out of DATA bounds), and every declared point the backends check runs is differentiated",
-    ('linalg_decompositions', 'return xp.zeros((0,), dtype=A.dtype) if mode == "r" else q', '0 -> 1'):
-        "qr(A, mode='r')'s empty Q: every point the kit checks is differentiated (the backends check too), and mode='r' has no gradient",
-    ('scatter', 'if src is not None and type(src) is T:', 'src is not None and type(src) is T: And -> Or'):
-        "scatter with a src that is neither a tensor nor a number (a list), which _fill_value refuses with PyTorch's TypeError: edge-case inputs become tensors or numbers, so none can pass one",
-    ('shape_more', 'if linalg is not None and hasattr(linalg, "diagonal"):  # the array API\'s, a view where the library has them', "linalg is not None and hasattr(linalg, 'diagonal'): And -> Or"):
-        'a backend with a linalg namespace that lacks diagonal (the mutant calls it): NumPy returns before this line, and array_api_strict and Dask both offer linalg.diagonal',
-    ('sorting', 'if input.dtype != sorted_sequence.dtype:', 'input.dtype != sorted_sequence.dtype: NotEq -> Eq'):
-        'a backend whose searchsorted refuses or misorders mixed dtypes: NumPy, array_api_strict and Dask compare an int input with float boundaries (or float32 with float64) as the cast would',
-    ('elementwise_more', 'if hasattr(v, "dtype") and hasattr(g, "dtype") and v.dtype != g.dtype:', 'v.dtype != g.dtype: NotEq -> Eq'):
-        'a saved input of another float dtype than the cotangent, in a binary VJP: NumPy, array_api_strict and Dask all promote float32 with float64 to float64 in the arithmetic that follows, so the cast changes nothing there; a backend that refuses mixed float dtypes would show it',
     ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', 'math.prod(tensor.shape) == 0: Eq -> NotEq'):
         'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
     ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', '0 -> 1'):

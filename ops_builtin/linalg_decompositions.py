@@ -404,7 +404,8 @@ def register(registry: Registry) -> None:
                                 reference=lambda a, upper=False, check_errors=False: (np.linalg.cholesky(a),
                                                                                      np.zeros(a.shape[:-2], np.int32)))
     op("qr_output", forward=_qr_output, vjp=(_qr_output_vjp,), saves=("inputs",), node_name="LinalgQrBackward0",
-       samples=kit(lambda kit: kit.QR_SAMPLES + kit.QR_MORE_SAMPLES), reference=kit._qr_reference)
+       samples=kit(lambda kit: kit.QR_SAMPLES + kit.QR_MORE_SAMPLES), reference=kit._qr_reference,
+       edge_cases=kit.QR_MODE_R_EDGES)
     registry.register_composite("linalg.qr", _qr, samples=kit(lambda kit: [Sample(s.inputs[0]) for s in kit.QR_SAMPLES[::2]]),
                                 reference=lambda a, mode="reduced": tuple(np.linalg.qr(a, mode=mode)))
     op("svd_output", forward=_svd_output, vjp=(_svd_output_vjp,), saves=("inputs",), node_name="LinalgSvdBackward0",

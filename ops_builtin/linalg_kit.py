@@ -67,6 +67,12 @@ SPD = [Sample(_spd((3, 3), 14)), Sample(_spd((2, 2, 2), 15)), Sample(_spd((3, 3)
 QR_SAMPLES = [Sample(_well_conditioned((4, 3), 17), output="Q"), Sample(_well_conditioned((4, 3), 18), output="R"),
               Sample(_well_conditioned((2, 3, 3), 19), output="Q"), Sample(_well_conditioned((2, 3, 3), 20), output="R"),
               Sample(_well_conditioned((2, 4), 21), output="Q"), Sample(_well_conditioned((2, 4), 22), output="R")]
+# mode="r": R alone, Q an empty (0,) array, and no gradient (PyTorch's backward refuses, in these words).
+# An upper triangular A with a positive diagonal is its own R (each Householder step is the identity).
+_QR_UPPER = np.array([[2.0, 1.0], [0.0, 3.0]])
+QR_MODE_R_EDGES = [EdgeCase(_QR_UPPER, params={"mode": "r", "output": output}, value=value, backward_raises=RuntimeError,
+                            backward_match="not computed when mode='r'", why="qr(A, mode='r') computes no Q")
+                   for output, value in (("Q", np.zeros((0,))), ("R", _QR_UPPER))]
 SVD_SAMPLES = [Sample(_distinct_singular(s, seed), full_matrices=full, output=o)
                for seed, (s, full) in enumerate((((3, 3), True), ((4, 2), False), ((2, 3), False), ((2, 3, 2), False)), 23)
                for o in _SVD_OUTPUTS]

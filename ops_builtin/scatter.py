@@ -33,7 +33,7 @@ from tapegrad.dtypes import from_numpy_dtype, legacy_type_name
 from tapegrad.backends import backend_of, is_lazy
 from tapegrad.dispatch import lazy_refusal
 from tapegrad.optable import index_param
-from tapegrad.testing.samples import EdgeCase, Sample
+from tapegrad.testing.samples import EdgeCase, Sample, Verbatim
 
 from .indexing import _gather_key, _getitem, _index_put, _out_of_range, _positions, _prod, _scatter_flat
 from .tensor_api import _fill_value
@@ -621,7 +621,18 @@ def _source(src: Any, value: Any, name: str) -> Any:
 
     if src is not None and type(src) is T:
         return src
+    if src is not None and not isinstance(src, numbers.Number):  # a list: PyTorch's argument parser refuses it
+        raise TypeError(_not_a_source(name, src))
     return _fill_value(name, src if src is not None else value)
+
+
+def _not_a_source(name: str, src: Any) -> str:
+    """PyTorch's words for a ``src`` that is neither a tensor nor a number, as its argument parser says them."""
+    kind = type(src).__name__ if type(src).__module__ == "builtins" else f"{type(src).__module__}.{type(src).__name__}"
+    forms = "".join(f"\n * (Tensor input, int dim, Tensor index, {given}, *, {extra}Tensor out = None)"
+                    for given in ("Tensor src", "Number value") for extra in ("", "str reduce, "))
+    return (f"{name}() received an invalid combination of arguments - got (Tensor, int, Tensor, {kind}), but expected "
+            f"one of:{forms}")
 
 
 def _scatter_call(dim: Any, index: Any, src: Any = None, value: Any = None, *, reduce: Any = None
@@ -793,7 +804,14 @@ INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "ind
              raises=IndexError, match="Index is supposed to be a vector, but got dim: 2",
              why="PyTorch refuses the index's rank before the source's dtype"),
     EdgeCase(np.zeros(0), np.ones(1), params={"dim": 0, "index": np.array([0])}, raises=IndexError,
-             match="^index out of range in self$", why="an empty 1-d tensor has no slot")]
+             match="^index out of range in self$", why="an empty 1-d tensor has no slot"),
+    EdgeCase(np.zeros((2, 0)), np.ones((2, 1)), params={"dim": 1, "index": np.array([5])}, value=np.zeros((2, 0)),
+             backward_raises=RuntimeError, why="PyTorch checks no index where an empty tensor of 2 or more dims has "
+             "nothing to add to; its backward selects the source's gradient at the index, out of range")]
+# The public functions' own points: a src that is neither a tensor nor a number, passed as written.
+COMPOSITE_EDGES = {"scatter": [EdgeCase(np.zeros(3), 0, np.array([0, 1]), Verbatim([1.0, 2.0]), raises=TypeError,
+                                        match=r"^scatter\(\) received an invalid combination of arguments - got "
+                                              r"\(Tensor, int, Tensor, list\)", why="PyTorch's argument parser")]}
 INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=2.0),
                     EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
                              match="index 1 is out of bounds", why="a 0-d tensor's one slot is index 0"),
@@ -920,7 +938,7 @@ def register(registry: Registry) -> None:
                                   ("index_fill", "index_fill_at", _index_fill_call)):
         function, inplace = _public(name, primitive, read)
         registry.register_composite(name, function, methods=(name,), samples=_composite_samples(primitive),
-                                    reference=_in_torch_order(references[primitive]))
+                                    reference=_in_torch_order(references[primitive]), edge_cases=COMPOSITE_EDGES.get(name, ()))
         registry.register_method(f"{name}_", inplace)
     registry.register_op(
         "masked_select", forward=_masked_select, vjp=(_masked_select_vjp, None), saves=("inputs",), promotion=False,

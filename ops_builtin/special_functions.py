@@ -202,6 +202,9 @@ EDGE_CASES["polygamma"] += [
     EdgeCase(1, [INF, -INF], value=[0.0, NAN], why="0 at +inf, no limit at -inf")]
 EDGE_CASES["xlogy"].append(EdgeCase([0.0], [0.5], value=[0.0], grads=([math.log(0.5)], [0.0]),
                                   why="x's gradient at x == 0 is log(y) for 0 < y, 0 only for y <= 0"))
+EDGE_CASES["xlogy"].append(EdgeCase([2.0], np.array([3.0], dtype=np.float32), value=[2 * math.log(3.0)],
+                                  grads=([math.log(3.0)], None), why="a float32 y beside a float64 x: x's gradient "
+                                  "takes y's log in the result's dtype, float64, as PyTorch's (float32's is 2e-8 off)"))
 
 
 def _register_special(registry: Registry) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 __all__ = [
     "check_grads", "TOLERANCES", "check_op", "op_checks", "ops_of_plugin", "parametrize_with_op_checks",
-    "CHECKS", "OpCheck", "Sample", "EdgeCase",
+    "CHECKS", "OpCheck", "Sample", "EdgeCase", "Verbatim",
 ]
 
-_HOMES = {"check_grads": "gradcheck", "TOLERANCES": "gradcheck", "Sample": "samples", "EdgeCase": "samples",
+_HOMES = {"check_grads": "gradcheck", "TOLERANCES": "gradcheck", "Sample": "samples", "EdgeCase": "samples", "Verbatim": "samples",
           **dict.fromkeys(("CHECKS", "OpCheck", "check_op", "op_checks", "ops_of_plugin", "parametrize_with_op_checks"),
                           "kit")}
 

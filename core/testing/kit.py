@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .. import autograd
-from ..backends import UnknownSizeError, has_unknown_size, to_numpy
+from ..backends import UnknownSizeError, has_unknown_size, numpy_dtype_of, to_numpy
 from ..creation import as_tensor
 from ..dispatch import _rename_params
 from ..dtypes import float64
@@ -32,7 +32,8 @@ from ..optable import is_function_of, lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
-from .samples import EdgeCase, Sample, domain_of, materialize, pack, samples_for
+from .samples import EdgeCase, Sample, Verbatim, domain_of, materialize, pack, samples_for
+from . import stricter
 from .strided import LAYOUTS, layouts_for, strided_view
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
@@ -70,10 +71,12 @@ class Context:
 def _leaves(op: OpDef, values: Sequence[Any], requires: bool = True,
             make: Callable[[np.ndarray], Tensor] = _wrap) -> list[Any]:
     """Wrap sample arrays as tensors (``make``: how, by default NumPy ones); differentiable float
-    inputs require grad."""
+    inputs require grad; a ``Verbatim`` input is passed as written."""
     out = []
     for i, v in enumerate(values):
-        if isinstance(v, np.ndarray):
+        if type(v) is Verbatim:
+            out.append(v.value)
+        elif isinstance(v, np.ndarray):
             t = make(v)
             if requires and op.differentiable_op and op.input_differentiable(i) and v.dtype.kind == "f":
                 t.requires_grad_(True)
@@ -144,6 +147,8 @@ _NUMPY_ON_TENSORS = "Can't call numpy() on Tensor that requires grad"
 
 def _explain(exc: BaseException, op: OpDef | None = None) -> str:
     """What an exception raised inside an op means for its author."""
+    if isinstance(exc, stricter.Refusal):  # the stricter namespace's own, by its built-in type: it says what is missing
+        return f"{next(c for c in type(exc).__mro__ if c.__module__ == 'builtins').__name__}: {exc}"
     text = f"{type(exc).__name__}: {exc}"
     users = _numpy_users(op) if op is not None else []
     if _NUMPY_ON_TENSORS in str(exc) or _numpy_called_on_foreign_arrays(exc) or users:
@@ -562,7 +567,9 @@ def check_backends(ctx: Context) -> list[str]:
     during forward and backward. On the samples and at the declared special points (their arrays
     as given, so mixed dtypes and integer inputs reach the backend too; a point that must raise
     raises there as well; a point declaring ``writes`` is left to NumPy's
-    ``edge_cases`` check). Returns the declared limits met: an ``UnknownSizeError`` on an
+    ``edge_cases`` check). On an eager backend, an op that uses what the array API leaves to the
+    library runs again on the backend's functions made stricter there (``stricter.py``: see
+    ``_on_stricter``). Returns the declared limits met: an ``UnknownSizeError`` on an
     unknown-size input, each a line saying where (any other error there fails the check)."""
     op = ctx.op
     limits: list[str] = []
@@ -572,24 +579,86 @@ def check_backends(ctx: Context) -> list[str]:
         backend = table().backends[name]
         if backend.lazy and op.inspects_values is True:
             continue  # refused there by design, with its own error (tests/test_lazy.py)
-
-        def one(k: int, sample: Sample) -> None:
-            limits.extend(_compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k),
-                                           sample.call_params))
-
-        _each(ctx, "backends", ctx.all_samples, one)
-        with np.errstate(all="ignore"):
-            for point in points:
-                arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
-                if point.raises is None:
-                    with _quiet(point):
-                        limits.extend(_compare_backend(ctx, backend, point, arrays, point.params))
-                    continue
-                moved = _native(op, arrays, backend, 0, requires=False)
-                # the type alone: a lazy backend may refuse first, in its own words (it must look at values)
-                _refuses(ctx, "backends", point, point, arrays, lambda: _apply(op, moved, point.params), f"[{name}] ",
-                         show=False, words=False)
+        if backend.lazy:
+            limits.extend(_on_backend(ctx, backend, points))
+            continue
+        recording = stricter.Recording(backend.namespace)  # the same functions, the names looked up noted
+        with stricter.installed(backend, recording):
+            limits.extend(_on_backend(ctx, backend, points))
+        limits.extend(_on_stricter(ctx, backend, points, recording.used))
     return limits
+
+
+def _on_backend(ctx: Context, backend: Any, points: list[EdgeCase], shown: str | None = None) -> list[str]:
+    """``check_backends`` on one backend: every sample, then every point; ``shown`` names the backend
+    in failures (default: its name). Returns the declared limits met."""
+    op = ctx.op
+    name = shown or backend.name
+    limits: list[str] = []
+
+    def one(k: int, sample: Sample) -> None:
+        limits.extend(_compare_backend(ctx, backend, sample, materialize(op, sample, "float64", SEED + k),
+                                       sample.call_params, shown))
+
+    _each(ctx, "backends", ctx.all_samples, one)
+    with np.errstate(all="ignore"):
+        for point in points:
+            arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+            if point.backward_raises is not None:
+                with _quiet(point):
+                    _backend_backward_refused(ctx, backend, point, arrays, name)
+                continue
+            if point.raises is None:
+                with _quiet(point):
+                    limits.extend(_compare_backend(ctx, backend, point, arrays, point.params, shown))
+                continue
+            moved = _native(op, arrays, backend, 0, requires=False)
+            # the type alone: a lazy backend may refuse first, in its own words (it must look at values)
+            _refuses(ctx, "backends", point, point, arrays, lambda: _apply(op, moved, point.params), f"[{name}] ",
+                     show=False, words=False)
+    return limits
+
+
+def _on_stricter(ctx: Context, backend: Any, points: list[EdgeCase], used: set[str]) -> list[str]:
+    """The backends check again on ``backend``'s functions made stricter where the array API leaves
+    things to the library (``stricter.py``), for an op that looked up such a thing there (``used``, noted
+    while the check ran on the backend's own): an extension (``linalg``, ``fft``), or a function of
+    ``ONE_DTYPE`` (``searchsorted``). An op that works with the extensions it used absent must work with
+    them partial too (lacking the members it used: it must ask for each function, not only for the
+    extension, as Dask's partial ``linalg`` needs); an op that needs an extension (fails without it on
+    some sample or point) keeps it whole. Every stricter run refuses mixed dtypes in ``ONE_DTYPE``."""
+    extensions = {e: frozenset(m.split(".", 1)[1] for m in used if m.startswith(e + "."))
+                  for e in stricter.EXTENSIONS if e in used}
+    one_dtype = bool(used & set(stricter.ONE_DTYPE))
+
+    def run(plan: dict[str, frozenset[str] | None]) -> list[str]:
+        with stricter.installed(backend, stricter.Stricter(backend.namespace, plan)):
+            return _on_backend(ctx, backend, points, f"{backend.name}, {stricter.describe(plan)}")
+
+    if not extensions:
+        return run({}) if one_dtype else []
+    try:
+        limits = run(dict.fromkeys(extensions))
+    except AssertionError:  # it needs them (linalg.qr; matrix_norm's 'nuc'): they stay whole
+        return run({}) if one_dtype else []
+    partial: dict[str, frozenset[str] | None] = {e: members for e, members in extensions.items() if members}
+    return limits + (run(partial) if partial else [])  # it does without them: a partial one must not break it
+
+
+def _backend_backward_refused(ctx: Context, backend: Any, point: EdgeCase, arrays: list[Any],
+                              shown: str | None = None) -> None:
+    """A point whose backward must raise (``backward_raises``), on ``backend``: NumPy's forward values
+    there, and the backward refused with the same exception type (in the backend's words, if it
+    refuses first), no ``.grad`` written."""
+    op = ctx.op
+    want = _joined(op, _apply(op, _leaves(op, arrays, False), point.params))
+    label = f"[{shown or backend.name}] "
+    got = _check_backward_refused(ctx, "backends", point, arrays, lambda a: as_tensor(_variant(backend, a, 0)), label)
+    values = _computed(ctx, point, f"{label}computing the forward", got, arrays)
+    if got.dtype != want.dtype or values.shape != want._data.shape or not np.allclose(
+            values, want._data, rtol=1e-10, atol=1e-12, equal_nan=True):
+        raise _fail(ctx, "backends", point, f"{label}forward {_show(values)} ({got.dtype.name}) differs from NumPy's "
+                    f"{_show(np.asarray(want._data))} ({want.dtype.name})", arrays)
 
 
 def _variants(backend: Any, array: np.ndarray, unknown: bool = False) -> list[Any]:
@@ -629,13 +698,15 @@ def _declared_refusal(exc: BaseException, backend: Any, op: OpDef) -> bool:
     return "(it tried to compute them)" not in message or bool(op.inspects_values)
 
 
-def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any]) -> list[str]:
+def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], params: Mapping[str, Any],
+                     shown: str | None = None) -> list[str]:
     """The op on ``backend``, for each native variant of the inputs, against the op on NumPy: every
     variant with known sizes, then, where the backend offers one, the first floating input with its
     first size unknown (and every floating input of that first size, masked alike). Returns the
-    declared limits met (an ``UnknownSizeError`` on that last run)."""
+    declared limits met (an ``UnknownSizeError`` on that last run); ``shown`` names the backend in
+    failures (default: its name)."""
     op = ctx.op
-    name = backend.name
+    name = shown or backend.name
     reference = _leaves(op, arrays)
     try:
         wanted = _apply(op, reference, params)
@@ -1158,6 +1229,8 @@ def _check_point(ctx: Context, check: str, point: EdgeCase, values_only: bool = 
             _check_writes(ctx, check, point, arrays)
         with _quiet(point):
             _check_point_values(ctx, check, point, arrays, values_only)
+            if point.backward_raises is not None and not values_only:
+                _check_backward_refused(ctx, check, point, arrays, _wrap)
     except AssertionError as exc:
         if str(exc).startswith(f"op {op.name!r}"):
             raise
@@ -1260,6 +1333,30 @@ def _check_writes(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) 
 def _check_raises(ctx: Context, check: str, point: EdgeCase, arrays: list[Any]) -> None:
     """The op refuses the point with the declared exception type."""
     _refuses(ctx, check, point, point, arrays, lambda: _apply(ctx.op, _leaves(ctx.op, arrays, False), point.params))
+
+
+def _check_backward_refused(ctx: Context, check: str, point: EdgeCase, arrays: list[Any],
+                            make: Callable[[np.ndarray], Tensor], how: str = "") -> Tensor:
+    """At a point declaring ``backward_raises``: the result (made from leaves by ``make``) requires grad,
+    ``backward()`` raises the declared exception (its message matching ``backward_match``, unless ``how``
+    names another backend, which may refuse in its own words), and no input's ``.grad`` was written: a
+    failed backward leaves nothing behind. Returns the forward's joined result."""
+    op, refused = ctx.op, point.backward_raises
+    assert refused is not None
+    leaves = _leaves(op, arrays, True, make)
+    out = _call(op, leaves, point.params)
+    if not out.requires_grad:
+        raise _fail(ctx, check, point, f"{how}declares that the backward raises {refused.__name__}, but "
+                    "the result does not require grad (no differentiable input?)", arrays)
+    cotangent = make(np.ones(tuple(out.shape), dtype=numpy_dtype_of(out._data)))
+    refusal = EdgeCase(raises=refused, match=point.backward_match, why=point.why)
+    _refuses(ctx, check, point, refusal, arrays, lambda: out.backward(cotangent), f"{how}the backward ",
+             show=False, words=not how)
+    written = [i for i, leaf in enumerate(leaves) if type(leaf) is Tensor and leaf.grad is not None]
+    if written:
+        raise _fail(ctx, check, point, f"{how}the backward raised, but wrote .grad of input(s) {written}: a failed "
+                    "backward must leave no state behind", arrays)
+    return out
 
 
 def _refuses(ctx: Context, check: str, where: Any, point: EdgeCase, arrays: list[Any], run: Callable[[], Any],

@@ -16,7 +16,7 @@ import numpy as np
 from ..records import record
 from ..registry import OpDef
 
-__all__ = ["Sample", "EdgeCase", "Seeded", "samples_for", "materialize", "DEFAULT_DOMAIN"]
+__all__ = ["Sample", "EdgeCase", "Verbatim", "Seeded", "samples_for", "materialize", "DEFAULT_DOMAIN"]
 
 DEFAULT_DOMAIN = (-2.0, 2.0)
 
@@ -114,6 +114,19 @@ def pack(args: Sequence[Any], params: dict[str, Any]) -> tuple[list[Any], dict[s
 _UNCHECKED = object()
 
 
+@record(frozen=True)
+class Verbatim:
+    """An input passed to the op exactly as written: ``EdgeCase(x, 0, index, Verbatim([1.0, 2.0]), raises=TypeError)``
+    calls ``scatter(x, 0, index, [1.0, 2.0])`` with the Python list itself, where a plain list would
+    become a float64 array (``EdgeCase``) or a group of inputs (``Sample``): what an op does with an
+    argument of the wrong kind is part of its contract too."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"Verbatim({self.value!r})"
+
+
 @record(frozen=True)  # its own __init__, as Sample
 class EdgeCase:
     """A special point of an op with what it must give there, by the op's documented convention.
@@ -133,7 +146,11 @@ class EdgeCase:
     the expected state of inputs the op writes in place after the call, ``{input index: values}``
     (``batch_norm``'s running statistics); those inputs are made without ``requires_grad``, as
     buffers are. ``cotangent``: the cotangent ``grads`` are taken for, in place of ones (the
-    gradient of ``(result * cotangent).sum()``). ``why`` says where the convention comes from.
+    gradient of ``(result * cotangent).sum()``). ``backward_raises``: the forward works at the point
+    (its ``value`` checked) but the backward must raise this exception (``backward_match`` then
+    matches its message) and write no ``.grad``, as PyTorch's does for ``qr(A, mode='r')``.
+    ``Verbatim(v)`` among the inputs passes ``v`` as written (a Python list stays a list). ``why``
+    says where the convention comes from.
     """
 
     inputs: tuple[Any, ...]
@@ -148,14 +165,25 @@ class EdgeCase:
     warns: type[Warning] | None = None
     writes: dict[int, Any] = field(default_factory=dict)
     cotangent: Any = None
+    backward_raises: type[BaseException] | None = None
+    backward_match: str | None = None
 
     def __init__(self, *inputs: Any, value: Any = _UNCHECKED, grads: Sequence[Any] | None = None,
                  grad2: Sequence[Any] | None = None, params: dict[str, Any] | None = None,
                  smooth: bool = False, why: str = "", raises: type[BaseException] | None = None,
                  match: str | None = None, warns: type[Warning] | None = None,
-                 writes: dict[int, Any] | None = None, cotangent: Any = None) -> None:
-        if raises is not None and not (isinstance(raises, type) and issubclass(raises, Exception)):
-            raise TypeError(f"EdgeCase(raises=...) takes an exception class, got {raises!r}")
+                 writes: dict[int, Any] | None = None, cotangent: Any = None,
+                 backward_raises: type[BaseException] | None = None, backward_match: str | None = None) -> None:
+        for keyword, given in (("raises", raises), ("backward_raises", backward_raises)):
+            if given is not None and not (isinstance(given, type) and issubclass(given, Exception)):
+                raise TypeError(f"EdgeCase({keyword}=...) takes an exception class, got {given!r}")
+        if backward_raises is not None and (raises is not None or grads is not None or grad2 is not None or smooth
+                                            or cotangent is not None):
+            raise TypeError("EdgeCase(backward_raises=...) says the forward works there but its backward fails: give "
+                            "no raises, grads, grad2, smooth or cotangent with it")
+        if backward_match is not None and backward_raises is None:
+            raise TypeError("EdgeCase(backward_match=...) needs backward_raises=: it matches the message of the error "
+                            "the backward raises")
         if warns is not None and not (isinstance(warns, type) and issubclass(warns, Warning)):
             raise TypeError(f"EdgeCase(warns=...) takes a warning class, got {warns!r}")
         if raises is not None and (value is not _UNCHECKED or grads is not None or grad2 is not None or smooth
@@ -176,7 +204,8 @@ class EdgeCase:
             cotangent=None if cotangent is None else np.asarray(cotangent, dtype=np.float64),
             inputs=tuple(map(_as_input, inputs)), value=value,
             grads=None if grads is None else tuple(grads), grad2=None if grad2 is None else tuple(grad2),
-            params=dict(params or {}), smooth=bool(smooth), why=why)
+            params=dict(params or {}), smooth=bool(smooth), why=why, backward_raises=backward_raises,
+            backward_match=backward_match)
 
     @property
     def call_params(self) -> dict[str, Any]:
@@ -198,7 +227,8 @@ class EdgeCase:
 
 
 def _as_input(x: Any) -> Any:
-    """Lists become arrays (float64 unless they hold bools or are integer arrays given as such)."""
+    """Lists become arrays (float64 unless they hold bools or are integer arrays given as such); a
+    ``Verbatim`` input stays as written."""
     if isinstance(x, list):
         array = np.asarray(x)
         return array if array.dtype.kind == "b" else array.astype(np.float64)

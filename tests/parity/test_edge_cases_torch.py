@@ -11,6 +11,7 @@ F = torch.nn.functional
 
 from tapegrad.optable import table  # noqa: E402
 from tapegrad.testing import EdgeCase  # noqa: E402
+from tapegrad.testing.samples import Verbatim  # noqa: E402
 
 
 def _index_put(x, v, index, accumulate=False):
@@ -83,6 +84,8 @@ def _points():
 
 
 def _as_torch(x, requires=True):
+    if isinstance(x, Verbatim):  # passed as written (a list where PyTorch wants a tensor)
+        return x.value
     if isinstance(x, np.ndarray):
         t = torch.tensor(x)
         return t.requires_grad_(True) if requires and t.is_floating_point() else t
@@ -133,6 +136,11 @@ def test_declared_point_is_pytorchs(name: str, point: EdgeCase):
         return
     if point.has_value:
         assert _close(out.detach().numpy(), point.value), (out, point.value)
+    if point.backward_raises is not None:  # PyTorch's backward refuses there too, writing no .grad
+        with pytest.raises(point.backward_raises, match=point.backward_match):
+            out.sum().backward()
+        assert all(a.grad is None for a in args if isinstance(a, torch.Tensor)), args
+        return
     wrt = [(i, a) for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
     if point.grads is not None and wrt:
         u = 1.0 if point.cotangent is None else torch.tensor(point.cotangent)

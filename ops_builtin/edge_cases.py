@@ -245,6 +245,19 @@ INDEX_SELECT = [
              match=r"expected to be in range of \[-1, 0\], but got 1"),
     EdgeCase(np.array(3.0), params={"dim": 0, "index": np.array([1])}, raises=IndexError,
              match="^index out of range in self$", why="a 0-d tensor's one slot is index 0"),
+    # PyTorch 2.13's CPU kernel refuses an index out of range by the path it takes: along dim 1 of a
+    # tensor of 2 or more dims, or into an empty one, it checks the whole index first (RuntimeError);
+    # otherwise each entry as it goes (IndexError)
+    *(EdgeCase(np.zeros(shape), params={"dim": dim, "index": np.array(index)}, raises=IndexError,
+               match="^index out of range in self$")
+      for shape, dim, index in (((3,), 0, [5]), ((0,), 0, [0]), ((2, 3), 0, [5]), ((1, 1), 0, [5]),
+                                ((2, 3, 2), 2, [5]), ((3, 2), -2, [7]))),
+    *(EdgeCase(np.zeros(shape), params={"dim": dim, "index": np.array(index)}, raises=RuntimeError,
+               match=rf"^INDICES element is out of DATA bounds, id={index[0]} axis_dim={n}$")
+      for shape, dim, index, n in (((2, 3), 1, [5], 3), ((2, 3), 1, [-1], 3), ((2, 0), 0, [5], 2),
+                                   ((2, 3, 2), 1, [5], 3), ((3, 2), -1, [7], 2))),
+    EdgeCase(np.zeros((2, 0)), params={"dim": 1, "index": np.array([0])}, raises=RuntimeError,
+             match=r"^index_select\(\): self indexing axis dim should be positive$"),
 ]
 CHUNK = [EdgeCase(np.zeros((0, 2)), params={"chunks": 3}, value=[np.zeros((0, 2))] * 3,
                   why="an empty dimension still gives `chunks` pieces, each empty, as PyTorch's")]

@@ -697,21 +697,22 @@ def _no_dof_points(name: str) -> list[EdgeCase]:
     is negative past N over a dim given, but over the whole tensor inf (NaN at the mean) whatever the
     sign; std's is var's times g / (2 std), so NaN wherever std is inf or NaN, 0 over a dim past N."""
     rows, nan3, inf3, inf, nan = [[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], [math.nan] * 3, [math.inf] * 3, math.inf, math.nan
+    warns = {"warns": UserWarning, "match": rf"^{name}\(\): degrees of freedom is <= 0\."}  # PyTorch's, at every point
     if name == "std":
         return [
-            EdgeCase(rows, params={"correction": 7}, value=inf, grads=([nan3, nan3],), why="inf * 0 is NaN"),
-            EdgeCase(rows, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([nan3, nan3],)),
-            EdgeCase(rows, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
+            EdgeCase(rows, **warns, params={"correction": 7}, value=inf, grads=([nan3, nan3],), why="inf * 0 is NaN"),
+            EdgeCase(rows, **warns, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([nan3, nan3],)),
+            EdgeCase(rows, **warns, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
                      grads=([[0.0, 0.0, -0.0], nan3],), why="g / (2 std) is 0 where std is inf: -1 * 0 * (x - mean)"),
         ]
     return [
-        EdgeCase(rows, params={"correction": 6}, value=inf, grads=([inf3, inf3],), why="N == correction"),
-        EdgeCase(rows, params={"correction": 7}, value=inf, grads=([inf3, inf3],), why="past N: still inf"),
-        EdgeCase([5.0, 5.0], params={"correction": 3}, value=nan, grads=([nan, nan],), why="NaN at the mean"),
-        EdgeCase(np.array(2.0), params={"correction": 2}, value=nan, grads=(nan,), why="a 0-d tensor is whole"),
-        EdgeCase(rows, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([[-inf, -inf, inf], nan3],),
+        EdgeCase(rows, **warns, params={"correction": 6}, value=inf, grads=([inf3, inf3],), why="N == correction"),
+        EdgeCase(rows, **warns, params={"correction": 7}, value=inf, grads=([inf3, inf3],), why="past N: still inf"),
+        EdgeCase([5.0, 5.0], **warns, params={"correction": 3}, value=nan, grads=([nan, nan],), why="NaN at the mean"),
+        EdgeCase(np.array(2.0), **warns, params={"correction": 2}, value=nan, grads=(nan,), why="a 0-d tensor is whole"),
+        EdgeCase(rows, **warns, params={"dim": 1, "correction": 3}, value=[inf, nan], grads=([[-inf, -inf, inf], nan3],),
                  why="over a dim, N == correction"),
-        EdgeCase(rows, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
+        EdgeCase(rows, **warns, params={"dim": 1, "correction": 5, "keepdim": True}, value=[[inf], [nan]],
                  grads=([[4 / 3, 1 / 3, -5 / 3], [-0.0, -0.0, -0.0]],), why="over a dim past N: 2 / (N - correction) = -1"),
     ]
 

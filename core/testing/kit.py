@@ -103,6 +103,24 @@ def _joined(op: OpDef, out: Any) -> Tensor:
     return parts[0] if len(parts) == 1 else lookup("cat").apply(parts, dim=0)
 
 
+# In-place writes into such a result would change the input behind autograd's back.
+_ALIASED = "forward returned memory of input {}; copy it, or register the op with view=True"
+
+
+def _aliased_input(out: Any, inputs: Sequence[Any]) -> int | None:
+    """The position of a NumPy input whose memory a NumPy result (or one of several) shares, if any."""
+    results = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(o, np.ndarray)]
+    for i, a in enumerate(inputs):
+        if isinstance(a, np.ndarray) and any(np.shares_memory(o, a) for o in results):
+            return i
+    return None
+
+
+def _outputs(value: Any) -> list[Any]:
+    """An op's result as a list of Tensors (one, or each of a tuple's)."""
+    return [v for v in (value if isinstance(value, (tuple, list)) else (value,)) if type(v) is Tensor]
+
+
 def _apply(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Any:
     """``op.apply(*args, **params)``, a sample's grouped inputs passed as one list (an op declaring
     ``random`` with tapegrad's generator seeded alike for every call: see ``_seeded``)."""
@@ -438,10 +456,8 @@ def check_no_mutation(ctx: Context) -> None:
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}", before)
-            if not op.view and isinstance(a, np.ndarray) and np.shares_memory(out, a):
-                # in-place writes into the result would change the input behind autograd's back
-                raise _fail(ctx, "no_mutation", sample, f"forward returned memory of input {i}; copy it, or "
-                                                         "register the op with view=True", before)
+        if not op.view and (i := _aliased_input(out, arrays)) is not None:
+            raise _fail(ctx, "no_mutation", sample, _ALIASED.format(i), before)
         if not op.view and isinstance(out, np.ndarray) and not out.flags.writeable:
             # a broadcast (or otherwise read-only) array: the result's in-place methods would fail
             raise _fail(ctx, "no_mutation", sample, "forward returned a read-only array (a broadcast_to view?); "
@@ -518,6 +534,56 @@ def _check_reads(ctx: Context, sample: Any, rule: Callable[..., Any], i: int, re
         raise _fail(ctx, "no_mutation", sample, f"the VJP for input {i} reads more than reads={reads} ({exc})")
     if not np.allclose(np.asarray(alone), np.asarray(full), equal_nan=True):
         raise _fail(ctx, "no_mutation", sample, f"the VJP for input {i} reads more than reads={reads}")
+
+
+def _defaults(op: OpDef) -> dict[str, Any]:
+    """The op's params that have a default, by its forward's signature (after ``xp`` and the inputs)."""
+    import inspect
+
+    if op.nin is None or op.variadic:
+        return {}
+    try:
+        parameters = list(inspect.signature(op.forward).parameters.values())
+    except (TypeError, ValueError):
+        return {}
+    first = op.nin + (0 if op.composite else 1)
+    return {p.name: p.default for p in parameters[first:]
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty}
+
+
+def check_defaults(ctx: Context) -> None:
+    """A param given at its default is the call leaving it out, as one PyTorch signature makes them: the
+    same value and gradients, for the first sample leaving some out (``div(x, y, rounding_mode=None)``
+    may take another path through the op than ``div(x, y)``)."""
+    op = ctx.op
+    defaults = _defaults(op)
+    for k, sample in enumerate(ctx.samples):
+        given = set(_rename_params(op, sample.params)) if op.param_aliases else set(sample.params)
+        spelled = {name: value for name, value in defaults.items() if name not in given}
+        if spelled:
+            break
+    else:
+        return
+    arrays = materialize(op, sample, "float64", SEED + k)
+    runs = []
+    for params in (sample.call_params, {**sample.call_params, **spelled}):
+        args = _leaves(op, arrays)
+        out = _call(op, args, params)
+        wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
+        grads: Sequence[Any] = ()
+        if wrt and out.requires_grad:
+            grads = autograd.grad(out, wrt, _wrap(np.ones(tuple(out.shape), out._data.dtype)), allow_unused=True)
+        runs.append((out, grads))
+    (plain, plain_grads), (explicit, explicit_grads) = runs
+    where = f"{sample!r} with {', '.join(f'{n}={v!r}' for n, v in spelled.items())} given"
+    _compare_values(ctx, "defaults", where, explicit, plain._data, arrays)
+    if len(plain_grads) != len(explicit_grads):
+        raise _fail(ctx, "defaults", where, "the call records a gradient only one way", arrays)
+    for i, (mine, theirs) in enumerate(zip(explicit_grads, plain_grads)):
+        if (mine is None) != (theirs is None):
+            raise _fail(ctx, "defaults", where, f"input {i} gets a gradient only one way", arrays)
+        if mine is not None:
+            _compare_values(ctx, "defaults", f"{where} (gradient {i})", mine, theirs._data, arrays)
 
 
 def check_no_grad(ctx: Context) -> None:
@@ -1266,8 +1332,13 @@ def _check_point_values(ctx: Context, check: str, point: EdgeCase, arrays: list[
     args = _point_leaves(op, point, arrays)
     out = _call(op, args, point.params)
     if point.has_value:
-        _compare_values(ctx, check, point, _apply(op, _point_leaves(op, point, arrays, False), point.params),
-                        point.value, arrays, signs=True)
+        plain = _point_leaves(op, point, arrays, False)
+        value = _apply(op, plain, point.params)
+        if not op.view and not op.composite:  # a special point's path may return its input (an empty index)
+            given = [a._data if type(a) is Tensor else a for a in plain]
+            if (i := _aliased_input([v._data for v in _outputs(value)], given)) is not None:
+                raise _fail(ctx, check, point, _ALIASED.format(i), arrays)
+        _compare_values(ctx, check, point, value, point.value, arrays, signs=True)
     if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
         return
     wrt = [a for a in args if type(a) is Tensor and a.requires_grad]
@@ -1432,6 +1503,7 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
                     and (c.op.backends is None or "numpy" in c.op.backends)),
     "view_writes": (check_view_writes, lambda c: c.op.view is True and not c.op.composite),
     "no_grad": (check_no_grad, lambda c: True),
+    "defaults": (check_defaults, lambda c: bool(_defaults(c.op))),
     "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
     "strided": (check_strided, lambda c: c.op.backends is None or "numpy" in c.op.backends),

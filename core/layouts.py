@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["record_user_layout", "user_layout"]
+__all__ = ["record_user_layout", "user_layout", "user_layouts"]
 
-_user: dict[int, weakref.ref] = {}
+# id(tensor) -> a weak reference to it; ``id(t) in user_layouts`` is ``user_layout(t)`` without the
+# call, for a hot path (``view`` of a tensor that is not a view). Read it only.
+user_layouts: dict[int, weakref.ref] = {}
 
 
 def record_user_layout(tensor: Any) -> Any:
@@ -25,10 +27,10 @@ def record_user_layout(tensor: Any) -> Any:
     data = tensor._data
     if type(data) is np.ndarray and not data.flags.c_contiguous:
         key = id(tensor)
-        _user[key] = weakref.ref(tensor, lambda _, key=key: _user.pop(key, None))
+        user_layouts[key] = weakref.ref(tensor, lambda _, key=key: user_layouts.pop(key, None))
     return tensor
 
 
 def user_layout(tensor: Any) -> bool:
     """Whether ``tensor`` was made over a user's NumPy array that is not C-contiguous (one dict lookup)."""
-    return id(tensor) in _user
+    return id(tensor) in user_layouts

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tapegrad.layouts import user_layout
+from tapegrad.layouts import user_layout, user_layouts
 from tapegrad.views import view_info
 
 VIEW_REFUSED = ("view size is not compatible with input tensor's size and stride (at least one dimension spans "
@@ -102,8 +102,8 @@ def _host(data: Any) -> np.ndarray | None:
 def check_view(x: Any, shape: Any) -> bool:
     """Refuse ``x.view(shape)`` where PyTorch's would, in its words; False (a view is never ``x`` itself),
     for the op's ``identity`` hook, which sees the tensor before the forward runs."""
-    if view_info(x) is None and not user_layout(x):
-        return False  # not a view: contiguous, as PyTorch's fresh results (two dict lookups)
+    if view_info(x) is None and id(x) not in user_layouts:
+        return False  # not a view: contiguous, as PyTorch's fresh results (two dict lookups, no call)
     from .shape import _new_shape
 
     strides = layout(x)

@@ -6,6 +6,8 @@ contiguous (as PyTorch's are), whatever memory its NumPy forward happened to ret
 made over the user's own NumPy array (``from_numpy``, ``as_tensor`` without a copy) that is not
 C-contiguous is recorded here, so ``ops_builtin.strides.layout`` reads its strides, and its views'.
 A side table keyed by id, as ``tapegrad.views`` keeps its own, so that other tensors carry nothing.
+Not recorded (taken for contiguous, as before): another backend's array given to ``as_tensor``,
+and a tensor sharing such memory made otherwise (``detach()``, whose PyTorch strides are the same).
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ def record_user_layout(tensor: Any) -> Any:
     data = tensor._data
     if type(data) is np.ndarray and not data.flags.c_contiguous:
         key = id(tensor)
-        user_layouts[key] = weakref.ref(tensor, lambda _, key=key: user_layouts.pop(key, None))
+
+        def forget(_: Any) -> None:  # the tensor died: its id may be reused
+            user_layouts.pop(key, None)
+
+        user_layouts[key] = weakref.ref(tensor, forget)
     return tensor
 
 

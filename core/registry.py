@@ -784,12 +784,12 @@ def _opdef_fields() -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], frozen
     return defaults, tuple(factories), frozenset(required), known
 
 
-LAYOUTS = (None, "contiguous")
+_LAYOUTS = (None, "contiguous")  # what an op may promise about the layout of its result
 
 
 def _layout(where: str, layout: Any) -> str | None:
     """A declared ``layout`` (what the kit's layout check holds the op to), checked."""
-    if layout not in LAYOUTS:
+    if layout not in _LAYOUTS:
         raise RegistrationError(f"{where}: layout must be None or 'contiguous', got {layout!r}")
     return layout
 

@@ -32,8 +32,8 @@ from ..optable import is_function_of, lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
-from .samples import EdgeCase, Sample, domain_of, materialize, pack, samples_for
 from .layout import check_layout
+from .samples import EdgeCase, Sample, domain_of, materialize, pack, samples_for
 from .strided import LAYOUTS, layouts_for, strided_view
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
@@ -1339,7 +1339,8 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
     "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
     "strided": (check_strided, lambda c: c.op.backends is None or "numpy" in c.op.backends),
-    "layout": (check_layout, lambda c: c.op.layout is not None and (c.op.backends is None or "numpy" in c.op.backends)),
+    "layout": (check_layout, lambda c: c.op.layout is not None
+               and (c.op.backends is None or "numpy" in c.op.backends)),
     "reference": (check_reference, lambda c: c.op.reference is not None),
     "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
     # a random op's batched draws are not the examples' own draws

@@ -967,26 +967,6 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.
 UNSAMPLED: dict[tuple[str, str, str], str] = {
-    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', 'math.prod(tensor.shape) == 0: Eq -> NotEq'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'if strides is None or math.prod(tensor.shape) == 0:', '0 -> 1'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'return True', 'True -> False'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1 or s == c: Or -> And'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 'n == 1: Eq -> NotEq'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', '1 -> 2'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'return all(n == 1 or s == c for n, s, c in zip(tensor.shape, strides, _contiguous(tensor.shape)))', 's == c: Eq -> NotEq'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch',
-    ('strides', 'out, step = [], 1', '1 -> 2'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
-    ('strides', 'step *= max(n, 1)', '1 -> 2'):
-        'whether contiguous copies a strided view or returns it (or copies a contiguous tensor): the same values; the kit compares values and gradients, not identity or memory layout; tests/parity/test_view_strides.py checks x.contiguous().view(...) and is_contiguous against PyTorch (view reads these strides only for a 0-d or empty tensor, where any shape fits)',
-    ('strides', 'if base is None or mine is None or not base.flags.c_contiguous:', 'base is None or mine is None or (not base.flags.c_: Or -> And'):
-        "a view whose root base is not C-contiguous (a leaf made from a transposed NumPy array, whose strides tapegrad does not track, as documented in strides.py): the kit's strided inputs are views of fresh contiguous bases",
 }
 
 

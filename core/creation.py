@@ -18,6 +18,7 @@ from . import dtypes as _dtypes
 from .backends import numpy_dtype_of
 from .devices import backend_for, device_of, move, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
+from .layouts import record_user_layout
 from .promotion import refuse_complex
 from .randomness import RANDOMNESS, refuse_random
 from .tensor import Tensor, _wrap
@@ -68,7 +69,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: b
     if backend is not None:
         t = _wrap(_backend_array(backend, data, dtype, copy=False))
         return _requiring(t if device is None else t.to(device), requires_grad)
-    return _requiring(_wrap(place(_to_array(data, dtype, copy=False), device)), requires_grad)
+    return _requiring(record_user_layout(_wrap(place(_to_array(data, dtype, copy=False), device))), requires_grad)
 
 
 def _requiring(t: Tensor, requires_grad: Any) -> Tensor:
@@ -115,7 +116,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype.kind == "c":
         refuse_complex("from_numpy", f"an array of dtype {array.dtype}")
     _dtypes.from_numpy_dtype(array.dtype)  # refuses dtypes tapegrad cannot hold
-    return _wrap(array)
+    return record_user_layout(_wrap(array))  # a.T's strides kept, as PyTorch's (tapegrad.layouts)
 
 
 def ones(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -145,6 +145,7 @@ class OpDef:
     param_forward: bool = False  # forward_name serves calls without params; forward, calls with them
     batching: Callable[..., Any] | str | bool | None = None  # vmap's rule; None: derived (core/batching.py)
     random: bool = False  # draws from tapegrad's generator: the kit seeds it alike before every call
+    layout: str | None = None  # "contiguous": returns its first input itself where contiguous, else a copy (kit)
     apply: Callable[..., Any] = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -303,6 +304,7 @@ class Registry:
         param_forward: Forward | None = None,
         batching: Callable[..., Any] | str | bool | None = None,
         random: bool = False,
+        layout: str | None = None,
     ) -> None:
         """Declare the op ``name``.
 
@@ -380,6 +382,9 @@ class Registry:
           ``"elementwise"``, or False for none. Default: derived (``tapegrad.batching``).
         - ``random``: the op draws from tapegrad's generator (``manual_seed``); the kit reseeds it
           alike before every call of the op and of its reference, so it checks the op like any other.
+        - ``layout="contiguous"``: the op returns its first input itself where that input is already
+          contiguous (PyTorch's ``is_contiguous``), else a copy laid out row-major, as PyTorch's
+          ``contiguous``; the kit's ``layout`` check holds it to that, from the memory each input holds.
         """
         where = self._check_names(name, aliases)
         forward_name = None
@@ -474,6 +479,7 @@ class Registry:
             param_forward=param_forward is not None,
             batching=_batching(where, batching),
             random=bool(random),
+            layout=_layout(where, layout),
         )
         self.ops.append((op, bool(override)))
 
@@ -494,6 +500,7 @@ class Registry:
         node_name: str | Callable[..., str | None] | None = None,
         inspects_values: bool | Sequence[str] = False,
         random: bool = False,
+        layout: str | None = None,
     ) -> None:
         """Declare ``name`` as a function of tensors built from other ops (``softmax``, ``split``).
 
@@ -508,6 +515,7 @@ class Registry:
         must look at values, so lazy backends refuse it (the kit then expects the refusal there).
         ``inplace_methods`` write the result into the first input, as an op's do (``clamp_``).
         ``random``: as for ``register_op``, the composite draws from tapegrad's generator (``dropout``).
+        ``layout``: as for ``register_op`` (``contiguous``).
         """
         where = self._check_names(name, aliases)
         if not callable(function):
@@ -526,7 +534,7 @@ class Registry:
             promotion=False, backends=None, domain=domain, samples=samples, dtypes=None,
             node_name=name, node_namer=namer, doc=_doc_of(function) or "", composite=True, view=view,
             inplace_methods=tuple(inplace_methods), **_kit_facts(where, None, False, reference, edge_cases),
-            inspects_values=_inspects(where, inspects_values), random=bool(random),
+            inspects_values=_inspects(where, inspects_values), random=bool(random), layout=_layout(where, layout),
         )
         self.ops.append((op, bool(override)))
 
@@ -774,6 +782,16 @@ def _opdef_fields() -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], frozen
             required.add(f.name)
     known = frozenset(required) | frozenset(defaults) | frozenset(name for name, _ in factories)
     return defaults, tuple(factories), frozenset(required), known
+
+
+_LAYOUTS = (None, "contiguous")  # what an op may promise about the layout of its result
+
+
+def _layout(where: str, layout: Any) -> str | None:
+    """A declared ``layout`` (what the kit's layout check holds the op to), checked."""
+    if layout not in _LAYOUTS:
+        raise RegistrationError(f"{where}: layout must be None or 'contiguous', got {layout!r}")
+    return layout
 
 
 def _new_opdef(**values: Any) -> OpDef:

@@ -8,10 +8,13 @@ expanded dimension (stride 0), or a slice's rows split further all succeed.
 
 tapegrad's tensors have PyTorch's strides where it matters: a view op's result (a transpose, a
 slice, an expand; tracked in ``tapegrad.views``) of a base laid out contiguously, on a backend
-whose arrays have a memory layout (NumPy; array-api-strict through its NumPy memory). Elsewhere it
-cannot know them, and allows the view: a tensor that is not a view is contiguous in PyTorch as a
-rule (an op's fresh result), and a lazy backend (Dask) has no memory layout at all, nor allows
-writes through views, so its ``view`` is ``reshape``, which no write can tell apart.
+whose arrays have a memory layout (NumPy; array-api-strict through its NumPy memory), and a tensor
+made over a user's non-contiguous NumPy array (``from_numpy(a.T)``: ``tapegrad.layouts``) and its
+views. Elsewhere it cannot know them, and allows the view: a tensor that is not a view is
+contiguous in PyTorch as a rule (an op's fresh result; tapegrad does not follow PyTorch where an
+elementwise result takes the strides of a non-contiguous input), and a lazy backend (Dask) has no
+memory layout at all, nor allows writes through views, so its ``view`` is ``reshape``, which no
+write can tell apart.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tapegrad.layouts import user_layout, user_layouts
 from tapegrad.views import view_info
 
 VIEW_REFUSED = ("view size is not compatible with input tensor's size and stride (at least one dimension spans "
@@ -71,12 +75,14 @@ def _contiguous(shape: Sequence[int]) -> tuple[int, ...]:
 
 def layout(tensor: Any) -> tuple[int, ...] | None:
     """``tensor``'s strides in elements as PyTorch's would be, or None where tapegrad cannot know
-    them (see the module's docstring): a tracked view of a contiguous base, on a backend with memory."""
+    them (see the module's docstring): a tensor over a user's NumPy memory (``tapegrad.layouts``),
+    or a tracked view of a base laid out contiguously or by the user, on a backend with memory."""
     info = view_info(tensor)
-    if info is None:
-        return None
-    base, mine = _host(info.base._data), _host(tensor._data)
-    if base is None or mine is None or not base.flags.c_contiguous:
+    root = tensor if info is None else info.base
+    if info is None and not user_layout(tensor):
+        return None  # an op's fresh result: contiguous, as PyTorch's
+    base, mine = _host(root._data), _host(tensor._data)
+    if base is None or mine is None or not (base.flags.c_contiguous or user_layout(root)):
         return None
     return tuple(s // mine.itemsize for s in mine.strides)
 
@@ -96,8 +102,8 @@ def _host(data: Any) -> np.ndarray | None:
 def check_view(x: Any, shape: Any) -> bool:
     """Refuse ``x.view(shape)`` where PyTorch's would, in its words; False (a view is never ``x`` itself),
     for the op's ``identity`` hook, which sees the tensor before the forward runs."""
-    if view_info(x) is None:
-        return False  # not a view: contiguous, as PyTorch's fresh results (one dict lookup)
+    if view_info(x) is None and id(x) not in user_layouts:
+        return False  # not a view: contiguous, as PyTorch's fresh results (two dict lookups, no call)
     from .shape import _new_shape
 
     strides = layout(x)

@@ -225,7 +225,8 @@ def register(registry: Registry) -> None:
                                 reference=lambda a, b: a.shape == b.shape and bool(np.array_equal(a, b)))
     registry.register_composite("positive", _positive, methods=("positive",), samples=[],
                                 reference=lambda x: x)
-    registry.register_composite("contiguous", _contiguous, methods=("contiguous",), samples=[Sample((2, 3))],
+    registry.register_composite("contiguous", _contiguous, methods=("contiguous",), layout="contiguous",
+                                samples=[Sample((2, 3)), Sample((3, 1)), Sample((0, 3))],  # size-1 and empty dims
                                 reference=lambda x: x)
     registry.register_composite("t", _t, methods=("t",), samples=[Sample((2, 3)), Sample((3,))],
                                 reference=lambda x: x.T)

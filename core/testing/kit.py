@@ -7,7 +7,7 @@ shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the sa
 
 Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
 broadcasting, python_scalars, dtypes, no_mutation, view_writes, no_grad, integer_results, backends, strided,
-reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
+layout, reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
 variants of its first sample join its samples, so every check runs on them too.
 """
 
@@ -32,8 +32,9 @@ from ..optable import is_function_of, lookup, table
 from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
-from .samples import EdgeCase, Sample, Verbatim, domain_of, materialize, pack, samples_for
 from . import stricter
+from .layout import check_layout
+from .samples import EdgeCase, Sample, Verbatim, domain_of, materialize, pack, samples_for
 from .strided import LAYOUTS, layouts_for, strided_view
 
 __all__ = ["check_op", "parametrize_with_op_checks", "op_checks", "ops_of_plugin", "CHECKS", "OpCheck"]
@@ -941,7 +942,7 @@ def _compare_strided(ctx: Context, backend: Any, layout: str, sample: Sample, ar
     bases: list[tuple[Tensor, np.ndarray]] = []
 
     def make(a: np.ndarray) -> Tensor:
-        view, base = strided_view(lambda b: as_tensor(backend.from_numpy(b)), a, layout)
+        view, base = strided_view(lambda b: as_tensor(backend.from_numpy(b)), a, layout, backend.name == "numpy")
         bases.append((base, np.array(to_numpy(base._data), copy=True)))
         return view
 
@@ -1507,6 +1508,8 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
     "integer_results": (check_integer_results, lambda c: c.op.differentiable_op),
     "backends": (check_backends, lambda c: bool(_other_backends(c))),
     "strided": (check_strided, lambda c: c.op.backends is None or "numpy" in c.op.backends),
+    "layout": (check_layout, lambda c: c.op.layout is not None
+               and (c.op.backends is None or "numpy" in c.op.backends)),
     "reference": (check_reference, lambda c: c.op.reference is not None),
     "edge_cases": (check_edge_cases, lambda c: bool(c.op.edge_cases)),
     # a random op's batched draws are not the examples' own draws

@@ -7,7 +7,8 @@ tapegrad's own view ops (``getitem`` with a step, ``permute``), under ``no_grad`
 leaf, so tapegrad knows its strides (``ops_builtin.strides.layout``) as PyTorch would: a step of 2
 along the first dimension of size above 1 (rows apart; a vector's elements apart), whose base holds
 a filler (NaN for floats) between the values; a transposed copy transposed back (column-major: every
-dimension apart); the first half of rows twice as wide, the filler in the rest (the last dimension
+dimension apart; on NumPy, a leaf over a column-major array, as ``from_numpy(a.T)`` makes it, whose
+strides PyTorch keeps); the first half of rows twice as wide, the filler in the rest (the last dimension
 apart from the others, which stay contiguous with each other). A negative stride is no layout a
 PyTorch tensor can have (``x[::-1]`` is refused), so none is made.
 """
@@ -48,11 +49,18 @@ def _filler(dtype: np.dtype) -> Any:
     return True
 
 
-def strided_view(make: Callable[[np.ndarray], Tensor], array: np.ndarray, layout: str) -> tuple[Tensor, Tensor]:
+def strided_view(make: Callable[[np.ndarray], Tensor], array: np.ndarray, layout: str,
+                 user_memory: bool = False) -> tuple[Tensor, Tensor]:
     """``(view, base)``: ``array``'s values as a view in ``layout`` of a contiguous base that ``make``
-    builds from a NumPy array (a leaf on some backend). An array no layout changes is its own base."""
+    builds from a NumPy array (a leaf on some backend). An array no layout changes is its own base.
+    ``user_memory``: ``make`` keeps a NumPy array's own strides (NumPy's, as ``from_numpy``): the
+    transposed layout is then a leaf over a column-major array (``from_numpy(a.T)``), its own base,
+    so the op meets the strides PyTorch keeps from a user's array."""
     big = [d for d, n in enumerate(array.shape) if n > 1]
     with no_grad():
+        if layout == "transposed" and len(big) >= 2 and user_memory:
+            base = make(np.asfortranarray(array))
+            return base, base
         if layout == "transposed" and len(big) >= 2:
             base = make(np.ascontiguousarray(np.transpose(array)))
             return base.permute(*reversed(range(array.ndim))), base

@@ -36,8 +36,10 @@ def _factorings(n: int) -> list[tuple[int, ...]]:
 
 @st.composite
 def _viewed(draw):
-    """A recipe: a base shape, then view ops (permute, slice with a step, expand of a size-1 dim, select)."""
+    """A recipe: a base shape, then view ops (permute, slice with a step, expand of a size-1 dim, select);
+    the base a fresh tensor, or one over a user's column-major NumPy array (``from_numpy(a.T)``)."""
     shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    user = draw(st.booleans())
     steps = []
     current = list(shape)
     for _ in range(draw(st.integers(0, 3))):
@@ -61,11 +63,14 @@ def _viewed(draw):
             d = draw(st.integers(0, len(current)))
             steps.append(("unsqueeze", d))
             current.insert(d, 1)
-    return shape, steps
+    return shape, steps, user
 
 
-def _make(lib, shape, steps):
-    x = lib.arange(float(math.prod(shape))).reshape(*shape)
+def _make(lib, shape, steps, user=False):
+    if user:  # PyTorch keeps the array's strides: the tensor is not contiguous
+        x = lib.from_numpy(np.arange(float(math.prod(shape))).reshape(shape[::-1]).T)
+    else:
+        x = lib.arange(float(math.prod(shape))).reshape(*shape)
     for step in steps:
         if step[0] == "permute":
             x = x.permute(*step[1])
@@ -133,6 +138,26 @@ def test_contiguous_copies_a_non_contiguous_view_as_pytorchs():
     assert c.grad_fn.name() == torch.ones(2, 3, requires_grad=True).mul(1).t().contiguous().grad_fn.name()
     assert c.view(6).shape == (6,) and y.contiguous() is y
     c.view(6).sum().backward()  # gradients flow through the copy
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a.T,  # column-major
+    lambda a: a[:, ::2],  # rows apart
+    lambda a: a[:1].T,  # a size-1 dimension's stride, which PyTorch ignores
+    lambda a: a,
+])
+def test_a_tensor_over_a_users_numpy_array_keeps_its_strides_as_pytorchs(make):
+    array = make(np.arange(24.0).reshape(4, 6))
+    xt, xg = torch.from_numpy(array), tapegrad.from_numpy(array)
+    assert (xg.contiguous() is xg) == (xt.contiguous() is xt) == xt.is_contiguous()
+    if not xt.is_contiguous():
+        assert not np.shares_memory(xg.contiguous().numpy(), array)
+    for shape in _factorings(xt.numel()):
+        assert _outcome(lambda: xg.view(*shape)) == _outcome(lambda: xt.view(*shape)), shape
+    assert _outcome(lambda: tapegrad.as_tensor(array).view(-1)) == _outcome(lambda: xt.view(-1))
+    if xt.is_contiguous():  # a view of the user's memory: writes reach it
+        xg.view(-1)[0] = 100.0
+        assert array.flat[0] == 100.0
 
 
 def test_lazy_backends_have_no_layout_so_view_is_reshape():

@@ -495,7 +495,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    ka, kb, ko, node.live = keeps[rx + 2 * ry]
+                    # keeps[rx + 2 * ry], indexed with no arithmetic on bools (they take no int fast path)
+                    ka, kb, ko, node.live = keeps[(3 if ry else 1) if rx else 2]
                     node.io = (ex, ey, a if ka or tx is not Tensor else ma if ma is not None else _found(a, dtype),
                                b if kb or ty is not Tensor else mb if mb is not None else _found(b, dtype))
                     node.out = out if ko else None

@@ -178,9 +178,13 @@ def run_backward(
                         c = rule(xp, g, out, *io[n:], **params)
                     elif type(rule) is Combine:  # fn(g, input j), called with no Python frame
                         v = io[n + rule.j]
-                        c = rule.fn(g, v)
-                        if (type(v) is float or type(v) is int) and type(c) is ndarray:
-                            like = c  # an elementwise operator with a Python number: g's shape and dtype
+                        if type(v) is float or type(v) is int:
+                            # the ufunc the operator would call on an array (no operator slot, no argument tuple)
+                            c = rule.ufunc(g, v) if type(g) is ndarray else rule.fn(g, v)
+                            if type(c) is ndarray:
+                                like = c  # an elementwise operator with a Python number: g's shape and dtype
+                        else:
+                            c = rule.fn(g, v)
                     elif n == 2:
                         c = rule(xp, g, out, io[2], io[3])
                     elif n == 1:

@@ -12,6 +12,8 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+import numpy as np
+
 from .versions import EPOCH
 
 if TYPE_CHECKING:
@@ -35,7 +37,11 @@ def passthrough(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     return g
 
 
-_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv)
+# The four operators Combine takes, each with the NumPy ufunc its ndarray operator calls: the engine calls
+# that one itself on a NumPy cotangent and a Python number (the operator's slot would build an argument
+# tuple and look for reasons to defer first: about 470 instructions a call).
+_ARITHMETIC = {operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+               operator.truediv: np.true_divide}
 
 
 class Combine:
@@ -49,12 +55,13 @@ class Combine:
     against the input's very stand-in, skips the check of the result: an elementwise operator of an
     array and a Python number keeps the array's shape and dtype (NumPy's weak scalars, NEP 50)."""
 
-    __slots__ = ("fn", "j", "rule")
+    __slots__ = ("fn", "j", "rule", "ufunc")
 
     def __init__(self, fn: Callable[[Any, Any], Any], j: int, rule: Callable[..., Any] | None = None) -> None:
         if fn not in _ARITHMETIC:  # what the skipped check assumes: a comparison's result would be bool
             raise ValueError(f"Combine() takes operator.add, sub, mul or truediv, not {fn!r}")
         self.fn, self.j, self.rule = fn, j, rule
+        self.ufunc = _ARITHMETIC[fn]  # fn on a NumPy array and a Python number, called directly
 
     def __call__(self, xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
         if params and self.rule is not None:

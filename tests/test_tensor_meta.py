@@ -11,6 +11,9 @@ comparisons), in-place writes, writes through views, ``.data =``, ``detach``, in
 arrays handed in and out, and backward (which writes ``.grad``), every tensor's ``_meta`` is None or
 its data's very shape and dtype; and the same programs give the same values and gradients when the
 cache is emptied before every op (the path that reads the arrays).
+
+At the end, the round's other savings: fast-path nodes (``graph.FastNode``) are nodes shown by their
+PyTorch name, the backward loop's count, and ``Combine``'s ufunc being its operator on NumPy arrays.
 """
 
 from __future__ import annotations
@@ -283,3 +286,32 @@ def test_nodes_with_several_consumers_wait_for_all_of_them():
     np.testing.assert_allclose(x.grad.numpy(), expected)
     (g,) = tapegrad.autograd.grad(sum(parts[1:], parts[0]).sum(), [h])
     np.testing.assert_allclose(g.numpy(), 12.0 + np.exp(h.detach().numpy()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(which=st.integers(0, 3), shape=st.sampled_from([(), (3,), (2, 3)]),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+       v=st.one_of(st.floats(-3, 3, allow_nan=False), st.integers(-3, 3)), seed=st.integers(0, 2**16))
+def test_combine_s_ufunc_is_its_operator_on_arrays_and_numbers(which, shape, dtype, v, seed):
+    import operator
+
+    from tapegrad.graph import Combine
+
+    fn = (operator.add, operator.sub, operator.mul, operator.truediv)[which]
+    rule = Combine(fn, 1)
+    g = np.random.default_rng(seed).uniform(-2, 2, shape).astype(dtype)
+    with np.errstate(all="ignore"):
+        mine, theirs = rule.ufunc(g, v), fn(g, v)
+    assert type(mine) is type(theirs) and mine.dtype == theirs.dtype and np.shape(mine) == np.shape(theirs)
+    np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_engine_calls_combine_s_ufunc_only_on_numpy_cotangents_and_numbers():
+    strict = pytest.importorskip("array_api_strict")
+    for to in (None, "array_api_strict"):
+        x = tapegrad.tensor([1.0, 2.0, 4.0], dtype=tapegrad.float64, requires_grad=True)
+        w = tapegrad.tensor([3.0, 5.0, 7.0], dtype=tapegrad.float64)
+        xs, ws = (x, w) if to is None else (x.to(to), w.to(to))
+        ((xs * 2.0) / 4.0 * ws / ws).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.5, 0.5])
+        assert strict is not None

@@ -18,7 +18,7 @@ from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
 from .dims import as_flag, axis
 from .grad_mode import grad_enabled_fast
-from .graph import Node, named
+from .graph import Node, ShapeDtype, named
 from .printing import tensor_repr
 
 __all__ = ["Tensor", "Size"]
@@ -65,7 +65,7 @@ class Tensor:
         from .creation import legacy_tensor_data
 
         self._data = legacy_tensor_data(args, device)
-        self._meta = None
+        self._meta: ShapeDtype | None = None
         self._grad_fn: Node | None = None
         self._requires_grad = False
         self._grad: Tensor | None = None

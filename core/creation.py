@@ -69,7 +69,10 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: b
     if backend is not None:
         t = _wrap(_backend_array(backend, data, dtype, copy=False))
         return _requiring(t if device is None else t.to(device), requires_grad)
-    return _requiring(record_user_layout(_wrap(place(_to_array(data, dtype, copy=False), device))), requires_grad)
+    array = _to_array(data, dtype, copy=False)
+    if array is data:  # the caller's own array: share its memory, not the object (from_numpy's rule)
+        array = array.view()
+    return _requiring(record_user_layout(_wrap(place(array, device))), requires_grad)
 
 
 def _requiring(t: Tensor, requires_grad: Any) -> Tensor:
@@ -116,7 +119,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype.kind == "c":
         refuse_complex("from_numpy", f"an array of dtype {array.dtype}")
     _dtypes.from_numpy_dtype(array.dtype)  # refuses dtypes tapegrad cannot hold
-    return record_user_layout(_wrap(array))  # a.T's strides kept, as PyTorch's (tapegrad.layouts)
+    # the memory, not the object (reshaping ``array`` in place leaves the tensor as it is), and a.T's
+    # strides kept, as PyTorch's (tapegrad.layouts)
+    return record_user_layout(_wrap(array.view()))
 
 
 def ones(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -21,7 +21,7 @@ from .batching import BatchedTensor, batched_apply
 from .dtypes import SUPPORTED_NUMPY_DTYPES
 from .grad_mode import grad_enabled_fast
 from .backends import ComputeRefused, backend_for_type, has_unknown_size, raise_if_unknown_size
-from .graph import NO_PARAMS, Node, ShapeDtype, live_positions, rename
+from .graph import NO_PARAMS, FastNode, Node, ShapeDtype, live_positions, rename
 from .promotion import Promotion, refuse_complex
 from .registry import Backend, OpDef
 from .tensor import Tensor, _wrap
@@ -41,7 +41,6 @@ ndarray = np.ndarray
 asarray = np.asarray
 new_tensor = Tensor.__new__
 new_tuple = tuple.__new__
-new_node = Node.__new__
 _ABSENT: Any = object()  # marks an argument the caller did not give
 _ONE_LIVE = live_positions((True,))  # a unary node's one edge
 BIG = reuse.BIG  # operands of this many elements and more take reuse's path (a result into a dying operand)
@@ -74,6 +73,33 @@ def stand_in(array: Any) -> Any:
             table.clear()  # (cleared, never replaced: the fast paths hold its getter)
         found = table[key] = new_tuple(ShapeDtype, (shape, dtype))
     return found
+
+
+def meta_of(t: Tensor) -> ShapeDtype | None:
+    """``t._meta``, found now (and kept on ``t``): the stand-in of a NumPy array of fewer than
+    ``reuse.BIG`` elements; None for a bigger one (the fast paths read its attributes, and send it
+    through reuse) or another array type. ``t._meta`` is a cache of ``t._data``'s shape and dtype:
+    every write of ``_data`` resets it to None, and no array object a tensor holds reaches the user."""
+    a = t._data
+    if type(a) is not ndarray or a.size >= BIG:
+        return None
+    m = t._meta = stand_in(a)
+    return m
+
+
+def _found(a: Any, dtype: Any) -> Any:
+    """The stand-in of a NumPy array of ``dtype`` whose tensor has none cached (a big one): found in
+    its dtype's table (float32's and float64's getters held), else made."""
+    made = _F64_STAND_INS if dtype is _F64 else _F32_STAND_INS if dtype is _F32 else _NUMPY_STAND_INS[dtype].get
+    return made(a.shape) or stand_in(a)
+
+
+def elementwise(direct: Any, nin: int) -> bool:
+    """Whether ``direct`` is an elementwise NumPy ufunc of ``nin`` inputs and one output: its result
+    has the broadcast shape of its operands (a Python number's is ``()``), so a result of the dtype of
+    same-stand-in operands has their stand-in."""
+    return (isinstance(direct, np.ufunc) and direct.nin == nin and direct.nout == 1
+            and direct.signature is None)
 
 
 def known_stand_in(key: tuple) -> ShapeDtype | None:
@@ -379,33 +405,64 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     keeps = tuple((k[0], k[1], o, live_positions((m & 1 or None, m & 2 or None)))
                   for m, (k, o) in enumerate(save_plan(op) or ()))
     inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
+    shaped = elementwise(direct, 2)  # its result has the operands' broadcast shape: a stand-in is handed on
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
         if y is not _ABSENT and not rest and not (params and param_aliases):
             tx, ty = type(x), type(y)
+            # ma, mb: the tensors' cached stand-ins (small NumPy arrays: no NumPy attribute to read);
+            # mo: the result's, when an elementwise ufunc keeps the dtype (an operand's shape, broadcast)
             if tx is Tensor:
                 a = x._data
+                if (ma := x._meta) is None:
+                    ma = meta_of(x)
                 if ty is Tensor:
                     b = y._data
-                    ok = type(a) is ndarray and type(b) is ndarray and (dtype := a.dtype) is b.dtype
+                    if (mb := y._meta) is None:
+                        mb = meta_of(y)
+                    if ma is not None and mb is not None:
+                        ok = small = (dtype := ma[1]) is mb[1]
+                        mo = ma if ma is mb else None
+                    else:
+                        ok = type(a) is ndarray and type(b) is ndarray and (dtype := a.dtype) is b.dtype
+                        small = False
+                        mo = None
                     known = fast
                 else:
                     b = y
-                    ok = (ty is float or ty is int) and type(a) is ndarray
-                    dtype = a.dtype if ok else None
+                    if ty is float or ty is int:
+                        if ma is not None:
+                            ok = small = True
+                            dtype = ma[1]
+                        else:
+                            ok = type(a) is ndarray
+                            dtype = a.dtype if ok else None
+                            small = False
+                    else:
+                        ok = False
+                    mo = ma
                     known = fast_float if ty is float else fast_int
             elif ty is Tensor and (tx is float or tx is int):
                 a, b = x, y._data
-                ok = type(b) is ndarray
-                dtype = b.dtype if ok else None
+                ma = None
+                if (mb := y._meta) is None:
+                    mb = meta_of(y)
+                if mb is not None:
+                    ok = small = True
+                    dtype = mb[1]
+                else:
+                    ok = type(b) is ndarray
+                    dtype = b.dtype if ok else None
+                    small = False
+                mo = mb
                 known = fast_float if tx is float else fast_int
             else:
                 ok = False
             if ok and (rd := hot_result if dtype is hot else hot64_result if dtype is hot64
                        else known.get(dtype, _ABSENT)) is not _ABSENT:
                 try:
-                    if tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG:
+                    if not small and (tx is Tensor and a.size >= BIG or ty is Tensor and b.size >= BIG):
                         out = reuse.binary(inplace, compute, x, y, a, b, rd, d0, d1, keeps, params)
                     elif direct is not None:
                         out = direct(a, b, **params) if params else direct(a, b)
@@ -426,22 +483,22 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                     out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                 t = new_tensor(Tensor)
                 t._data = out
+                t._meta = mo if shaped and rd is dtype and not params else None
                 t._grad = None
                 rx = d0 and tx is Tensor and x._requires_grad
                 ry = d1 and ty is Tensor and y._requires_grad
                 if (rx or ry) and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
-                    node = new_node(Node)  # Node.__init__ inlined: this is the hottest line
+                    node = FastNode()  # Node.__init__ inlined: this is the hottest line
                     node.epoch = EPOCH[0]
                     node.op = op
                     node.params = params or NO_PARAMS
                     node.n = 2
                     ex = (x._grad_fn or x) if rx else None
                     ey = (y._grad_fn or y) if ry else None
-                    ka, kb, ko, node.live = keeps[rx + 2 * ry]
-                    # dtype is that of each Tensor operand: one table of stand-ins serves both
-                    made = _F64_STAND_INS if dtype is _F64 else _F32_STAND_INS if dtype is _F32 else _NUMPY_STAND_INS[dtype].get
-                    node.io = (ex, ey, a if ka or tx is not Tensor else made(a.shape) or stand_in(a),
-                               b if kb or ty is not Tensor else made(b.shape) or stand_in(b))
+                    # keeps[rx + 2 * ry], indexed with no arithmetic on bools (they take no int fast path)
+                    ka, kb, ko, node.live = keeps[(3 if ry else 1) if rx else 2]
+                    node.io = (ex, ey, a if ka or tx is not Tensor else ma if ma is not None else _found(a, dtype),
+                               b if kb or ty is not Tensor else mb if mb is not None else _found(b, dtype))
                     node.out = out if ko else None
                     node.xp = xp
                     t._grad_fn = node
@@ -473,6 +530,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     hot64, hot64_result = _hot(_F64, fast)
     d0 = op.input_differentiable(0)
     inplace = reuse.elementwise_ufunc(direct, 1)  # big operands go through reuse.unary
+    shaped = elementwise(direct, 1)  # its result has the operand's shape: the stand-in is handed on
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(*args: Any, **params: Any) -> Tensor:
@@ -480,11 +538,13 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
             x = args[0]
             if type(x) is Tensor:
                 a = x._data
-                if type(a) is ndarray and (rd := hot_result if (dtype := a.dtype) is hot
-                                           else hot64_result if dtype is hot64
-                                           else fast.get(dtype, _ABSENT)) is not _ABSENT:
+                if (m := x._meta) is None:
+                    m = meta_of(x)
+                if (m is not None or type(a) is ndarray) and (
+                        rd := hot_result if (dtype := a.dtype if m is None else m[1]) is hot
+                        else hot64_result if dtype is hot64 else fast.get(dtype, _ABSENT)) is not _ABSENT:
                     try:  # free unless it raises (zero-cost exceptions)
-                        if a.size >= BIG:
+                        if m is None and a.size >= BIG:
                             out = reuse.unary(inplace, compute, x, a, rd, saves_inputs, params)
                         elif direct is not None:
                             out = direct(a, **params) if params else direct(a)
@@ -499,16 +559,14 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         out = rule.finish(out, rd, xp)  # type: ignore[union-attr]
                     t = new_tensor(Tensor)
                     t._data = out
+                    t._meta = m if shaped and rd is dtype and not params else None
                     t._grad = None
                     if d0 and x._requires_grad and (mode := grad_enabled_fast()) and (promotion or _floating(out)):
-                        node = new_node(Node)  # Node.__init__ inlined, as in the binary path
+                        node = FastNode()  # Node.__init__ inlined, as in the binary path
                         node.epoch = EPOCH[0]
                         node.op = op
                         node.params = params or NO_PARAMS
-                        node.io = (x._grad_fn or x,
-                                   a if saves_inputs else (_F64_STAND_INS if dtype is _F64 else _F32_STAND_INS
-                                                           if dtype is _F32 else _NUMPY_STAND_INS[dtype].get)(a.shape)
-                                   or stand_in(a))
+                        node.io = (x._grad_fn or x, a if saves_inputs else m if m is not None else _found(a, dtype))
                         node.n = 1
                         node.live = _ONE_LIVE
                         node.out = out if saves_output else None

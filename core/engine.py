@@ -137,7 +137,10 @@ def run_backward(
         ready = [node for node in buffers if node not in deps]
         while True:
             if carried is not None:
-                node, g, meta, carried = carried, carried_g, carried_meta, None
+                node = carried  # one assignment a name: a tuple swap would build a tuple a node
+                g = carried_g
+                meta = carried_meta
+                carried = None
             elif ready:
                 node = ready.pop()
                 g = buffers.pop(node, None)
@@ -151,12 +154,14 @@ def run_backward(
             if g is None:
                 pass  # no cotangent reached this node: its inputs only need their counts lowered
             elif plain and op.vjps is not None:
-                rules, xp, out, params = op.vjps, node.xp, node.out, node.params
+                rules = op.vjps
+                xp = node.xp
+                out = node.out
+                params = node.params
             else:
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
-            saves_inputs = op.saves_inputs
-            if not retain_graph and (saves_inputs or op.saves_output):
+            if not retain_graph and (op.saves_inputs or op.saves_output):
                 # Released before its rules run (they have io): a concurrent backward reading this
                 # node then finds it freed, and never values a rule overwrote (backward_reuse).
                 node.io = io[:n]  # node.freed is now True
@@ -173,9 +178,13 @@ def run_backward(
                         c = rule(xp, g, out, *io[n:], **params)
                     elif type(rule) is Combine:  # fn(g, input j), called with no Python frame
                         v = io[n + rule.j]
-                        c = rule.fn(g, v)
-                        if (type(v) is float or type(v) is int) and type(c) is ndarray:
-                            like = c  # an elementwise operator with a Python number: g's shape and dtype
+                        if type(v) is float or type(v) is int:
+                            # the ufunc the operator would call on an array (no operator slot, no argument tuple)
+                            c = rule.ufunc(g, v) if type(g) is ndarray else rule.fn(g, v)
+                            if type(c) is ndarray:
+                                like = c  # an elementwise operator with a Python number: g's shape and dtype
+                        else:
+                            c = rule.fn(g, v)
                     elif n == 2:
                         c = rule(xp, g, out, io[2], io[3])
                     elif n == 1:
@@ -193,8 +202,9 @@ def run_backward(
                             c = _fit(node, i, c, shape, dtype)
                 if isinstance(edge, Node):
                     remaining = deps[edge] - 1
-                    deps[edge] = remaining
-                    if remaining == 0 and carried is None and (needed is None or edge in needed):
+                    if remaining:  # consumers still to run (the count's last 0 is never stored: no one reads it)
+                        deps[edge] = remaining
+                    elif carried is None and (needed is None or edge in needed):
                         previous = buffers.pop(edge, None) if buffers else None  # (empty along a chain)
                         carried = edge
                         carried_g = c if previous is None else (previous if c is None else _sum(previous, c, 3))
@@ -550,6 +560,7 @@ def _commit(pending: dict[int, list], create_graph: bool) -> None:
                 target._grad = value
             else:
                 target._data = value
+                target._meta = None
     if hooked_leaves:  # after every .grad is written, outside the lock: a hook may run backward
         for tensor, _ in pending.values():
             hooks = leaf_hooks_of(tensor)

@@ -18,7 +18,7 @@ from . import dtypes as _dtypes
 from .backends import numpy_dtype_of, to_numpy
 from .dims import as_flag, axis
 from .grad_mode import grad_enabled_fast
-from .graph import Node, named
+from .graph import Node, ShapeDtype, named
 from .printing import tensor_repr
 
 __all__ = ["Tensor", "Size"]
@@ -47,8 +47,13 @@ class Tensor:
     graph; ``backward()`` then accumulates gradients into the leaves' ``.grad``.
     """
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_meta", "_grad_fn", "_requires_grad", "_grad", "_hooks", "__weakref__")
     _hooks: Any  # a leaf's gradient hooks (tapegrad.hooks.LeafHooks), set only on leaves that have some
+    # ``_meta``: the interned ShapeDtype stand-in of ``_data`` when that is a NumPy array of fewer than
+    # reuse.BIG elements, or None (not known yet, or another array): the op fast paths read it instead
+    # of three NumPy attributes (about 1,200 instructions an op) and hand it on to elementwise results.
+    # Every write of ``_data`` resets it; no ndarray object a tensor holds ever reaches the user (numpy()
+    # and from_numpy() give and take views, as PyTorch's), so nobody can reshape it in place.
 
     # Operators with NumPy arrays on the left come to us, not to NumPy's ufuncs.
     __array_priority__ = 1000
@@ -60,6 +65,7 @@ class Tensor:
         from .creation import legacy_tensor_data
 
         self._data = legacy_tensor_data(args, device)
+        self._meta: ShapeDtype | None = None
         self._grad_fn: Node | None = None
         self._requires_grad = False
         self._grad: Tensor | None = None
@@ -75,6 +81,7 @@ class Tensor:
         if type(value) is not Tensor:
             raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
         self._data = value._data
+        self._meta = value._meta
 
     @property
     def grad_fn(self) -> Node | None:
@@ -198,7 +205,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing storage, cut from the graph."""
-        return _wrap(self._data)
+        t = _wrap(self._data)
+        t._meta = self._meta
+        return t
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place, making it a leaf."""
@@ -327,10 +336,14 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array sharing memory; refused while the tensor requires grad and grad
-        mode is on (inside ``no_grad`` and a Function's ``forward`` it works, as in PyTorch)."""
+        mode is on (inside ``no_grad`` and a Function's ``forward`` it works, as in PyTorch).
+
+        A new array object each call, as PyTorch's: setting its ``shape`` or ``dtype`` in place
+        reinterprets that array only, never the tensor."""
         if self._requires_grad and grad_enabled_fast():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return to_numpy(self._data)
+        data = self._data
+        return data.view() if type(data) is np.ndarray else to_numpy(data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         array = self.numpy()
@@ -396,6 +409,7 @@ class Tensor:
                 except AttributeError:  # a slot never set
                     pass
         hooks = slots.pop("_hooks", None)
+        slots["_meta"] = None  # a cache: found again from the data
         for fn in (*hooks.pre, *hooks.post) if hooks is not None else ():
             warnings.warn(f"backward hook {fn!r} on tensor will not be serialized", UserWarning, stacklevel=2)
         return None, slots
@@ -503,6 +517,7 @@ def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     """Make a tensor around ``data`` without validation: the op hot path's constructor."""
     t = Tensor.__new__(Tensor)
     t._data = data
+    t._meta = None
     t._grad_fn = grad_fn
     t._requires_grad = grad_fn is not None
     t._grad = None

@@ -86,6 +86,7 @@ def _row_major(x: Tensor) -> Tensor:
     out = x.clone()
     if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
         out._data = np.ascontiguousarray(out._data)  # a fresh copy nothing else holds: the same values
+        out._meta = None  # (the shape and dtype are the same; any write of _data resets the cache)
     return out
 
 

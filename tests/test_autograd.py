@@ -24,7 +24,7 @@ def grad_of(t: Tensor) -> list:
 
 def node_count() -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if type(o) is Node)
+    return sum(1 for o in gc.get_objects() if isinstance(o, Node))
 
 
 # ---------------------------------------------------------------------------- backward basics

@@ -20,7 +20,7 @@ def leaf(values) -> Tensor:
 
 def node_count() -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if type(o) is Node)
+    return sum(1 for o in gc.get_objects() if isinstance(o, Node))
 
 
 # ---------------------------------------------------------------------------- backward misuse

@@ -963,6 +963,33 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         'moves the switch between two formulas of the same lerp, which agree up to rounding',
     ('elementwise_more', '"sgn", forward=_sgn, vjp=(_zero_vjp,), saves=(), zero_gradient=True, methods=("sgn",),', "VJP rule 0 of 'sgn' -> None"):
         'the gradient is zero by either rule (sgn declares zero_gradient); only whether the result records a node (SgnBackward0 in PyTorch) and x.grad is zeros rather than None differs, which no finite difference shows',
+    # var/std with no degree of freedom left (3 December's full run): the spent paths give only inf and NaN
+    ('reductions', 'return _in_float64(xp, x, lambda w: xp.sqrt(_spent_var(xp, w, axes, keepdim)))', 'xp.sqrt -> xp.abs'):
+        "the spent variance is a non-negative sum over 0.0, so inf or NaN, where sqrt and abs agree",
+    ('reductions', 'return xp.sum(xp.square(w - mean), axis=axes, keepdims=keepdim) / 0.0', 'xp.sum -> xp.mean'):
+        "a non-negative sum or mean over 0.0 is inf or NaN alike (an empty slice's sum 0 gives NaN, its mean NaN)",
+    ('reductions', 'lazy = _lazy_count(xp, x, axes, True) - correction', 'True -> False'):
+        "this branch reduces the whole tensor (no dim, or 0-d): the count is one number, which broadcasts alike kept or not",
+    ('reductions', 'spent = xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)', 'xp.zeros_like(x) + math.inf: drop the left term'):
+        "x == mean gives the shape; the float64 inf the mutant leaves is cast to the input's dtype by the engine (inf either way)",
+    ('reductions', 'spent = xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)', 'xp.zeros_like -> xp.ones_like'):
+        "1 + inf is inf",
+    ('reductions', 'return xp.where(x == mean, math.nan, xp.zeros_like(x) + math.inf)', 'xp.zeros_like -> xp.ones_like'):
+        "1 + inf is inf",
+    ('reductions', 'return xp.where(lazy <= 0, spent, centered * (2 / xp.where(lazy <= 0, 1.0, lazy)))', 'lazy <= 0: LtE -> Lt'):
+        "the inner where's: its stand-in is read only where the outer where takes spent (the outer one's mutant is killed)",
+    ('reductions', 'return xp.where(lazy <= 0, spent, centered * (2 / xp.where(lazy <= 0, 1.0, lazy)))', '0 -> 1'):
+        "the inner where's: at a count of 1 its stand-in 1.0 is the count itself (the outer one's mutant is killed)",
+    ('reductions', 'return xp.where(lazy <= 0, spent, centered * (2 / xp.where(lazy <= 0, 1.0, lazy)))', '1.0 -> 1.001'):
+        "a stand-in read only where the outer where takes spent",
+    ('reductions', 'scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, 2 * std))', '0.0 -> 0.001'):
+        "where std is 0 var's slope is 0 (every deviation 0), but for deviations whose squares underflow (under 1e-162), where the product is under any tolerance",
+    ('reductions', 'scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, 2 * std))', '1.0 -> 1.001'):
+        "a stand-in read only where the outer where gives 0",
+    ('scatter', 'key = _index_copy_key(x, source, dim, index, dtypes=False)', 'False -> True'):
+        "the VJPs' x and source have the dtypes the forward checked equal, so the check they skip passes",
+    ('scatter', 'def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...] | None:', 'False -> True'):
+        "index_fill writes one value: a slot named twice, or the slots in another order, hold the same result",
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.

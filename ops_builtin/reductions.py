@@ -697,7 +697,7 @@ def _no_dof_points(name: str) -> list[EdgeCase]:
     is negative past N over a dim given, but over the whole tensor inf (NaN at the mean) whatever the
     sign; std's is var's times g / (2 std), so NaN wherever std is inf or NaN, 0 over a dim past N."""
     rows, nan3, inf3, inf, nan = [[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], [math.nan] * 3, [math.inf] * 3, math.inf, math.nan
-    warns = {"warns": UserWarning, "match": rf"^{name}\(\): degrees of freedom is <= 0\."}  # PyTorch's, at every point
+    warns: dict[str, Any] = {"warns": UserWarning, "match": rf"^{name}\(\): degrees of freedom is <= 0\."}  # PyTorch's, at every point
     if name == "std":
         return [
             EdgeCase(rows, **warns, params={"correction": 7}, value=inf, grads=([nan3, nan3],), why="inf * 0 is NaN"),

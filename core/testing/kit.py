@@ -457,8 +457,8 @@ def check_no_mutation(ctx: Context) -> None:
         for i, (a, b) in enumerate(zip(arrays, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
                 raise _fail(ctx, "no_mutation", sample, f"forward modified input {i}", before)
-        if not op.view and (i := _aliased_input(out, arrays)) is not None:
-            raise _fail(ctx, "no_mutation", sample, _ALIASED.format(i), before)
+        if not op.view and (shared := _aliased_input(out, arrays)) is not None:
+            raise _fail(ctx, "no_mutation", sample, _ALIASED.format(shared), before)
         if not op.view and isinstance(out, np.ndarray) and not out.flags.writeable:
             # a broadcast (or otherwise read-only) array: the result's in-place methods would fail
             raise _fail(ctx, "no_mutation", sample, "forward returned a read-only array (a broadcast_to view?); "
@@ -1337,8 +1337,8 @@ def _check_point_values(ctx: Context, check: str, point: EdgeCase, arrays: list[
         value = _apply(op, plain, point.params)
         if not op.view and not op.composite:  # a special point's path may return its input (an empty index)
             given = [a._data if type(a) is Tensor else a for a in plain]
-            if (i := _aliased_input([v._data for v in _outputs(value)], given)) is not None:
-                raise _fail(ctx, check, point, _ALIASED.format(i), arrays)
+            if (shared := _aliased_input([v._data for v in _outputs(value)], given)) is not None:
+                raise _fail(ctx, check, point, _ALIASED.format(shared), arrays)
         _compare_values(ctx, check, point, value, point.value, arrays, signs=True)
     if values_only or (point.grads is None and point.grad2 is None and not point.smooth):
         return

@@ -94,14 +94,6 @@ def _found(a: Any, dtype: Any) -> Any:
     return made(a.shape) or stand_in(a)
 
 
-def elementwise(direct: Any, nin: int) -> bool:
-    """Whether ``direct`` is an elementwise NumPy ufunc of ``nin`` inputs and one output: its result
-    has the broadcast shape of its operands (a Python number's is ``()``), so a result of the dtype of
-    same-stand-in operands has their stand-in."""
-    return (isinstance(direct, np.ufunc) and direct.nin == nin and direct.nout == 1
-            and direct.signature is None)
-
-
 def known_stand_in(key: tuple) -> ShapeDtype | None:
     """The stand-in of a NumPy array of ``key``'s ``(shape, dtype)`` if one was made, else None (then
     ``stand_in(array)`` makes it); the fast paths inline it, the getters of float32 and float64 held."""
@@ -405,7 +397,8 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     keeps = tuple((k[0], k[1], o, live_positions((m & 1 or None, m & 2 or None)))
                   for m, (k, o) in enumerate(save_plan(op) or ()))
     inplace = reuse.elementwise_ufunc(direct, 2)  # big operands go through reuse.binary
-    shaped = elementwise(direct, 2)  # its result has the operands' broadcast shape: a stand-in is handed on
+    # an elementwise ufunc's result has its operands' broadcast shape: a stand-in of its dtype is handed on
+    shaped = reuse.is_elementwise_ufunc(direct, 2)
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(x: Any, y: Any = _ABSENT, *rest: Any, **params: Any) -> Tensor:
@@ -429,33 +422,20 @@ def _binary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
                         small = False
                         mo = None
                     known = fast
-                else:
+                else:  # a Python number on the right: the tensor's stand-in, else its NumPy array, gives the dtype
                     b = y
                     if ty is float or ty is int:
-                        if ma is not None:
-                            ok = small = True
-                            dtype = ma[1]
-                        else:
-                            ok = type(a) is ndarray
-                            dtype = a.dtype if ok else None
-                            small = False
+                        dtype = ma[1] if ma is not None else a.dtype if type(a) is ndarray else None
                     else:
-                        ok = False
-                    mo = ma
+                        dtype = None
+                    ok, small, mo = dtype is not None, ma is not None, ma
                     known = fast_float if ty is float else fast_int
-            elif ty is Tensor and (tx is float or tx is int):
-                a, b = x, y._data
-                ma = None
+            elif ty is Tensor and (tx is float or tx is int):  # a Python number on the left: the same
+                a, b, ma = x, y._data, None
                 if (mb := y._meta) is None:
                     mb = meta_of(y)
-                if mb is not None:
-                    ok = small = True
-                    dtype = mb[1]
-                else:
-                    ok = type(b) is ndarray
-                    dtype = b.dtype if ok else None
-                    small = False
-                mo = mb
+                dtype = mb[1] if mb is not None else b.dtype if type(b) is ndarray else None
+                ok, small, mo = dtype is not None, mb is not None, mb
                 known = fast_float if tx is float else fast_int
             else:
                 ok = False
@@ -530,7 +510,7 @@ def _unary_apply(op: OpDef, general: Callable[..., Tensor], xp: Any,
     hot64, hot64_result = _hot(_F64, fast)
     d0 = op.input_differentiable(0)
     inplace = reuse.elementwise_ufunc(direct, 1)  # big operands go through reuse.unary
-    shaped = elementwise(direct, 1)  # its result has the operand's shape: the stand-in is handed on
+    shaped = reuse.is_elementwise_ufunc(direct, 1)  # its result has the operand's shape: the stand-in is handed on
     compute = direct if direct is not None else partial(forward, xp)
 
     def apply(*args: Any, **params: Any) -> Tensor:

@@ -67,13 +67,16 @@ _producers: dict[Any, dict[int, tuple[int | None, int | None]]] = {}
 FORWARDERS: set[Any] = set()
 
 
+def is_elementwise_ufunc(direct: Any, nin: int) -> bool:
+    """Whether ``direct`` is an elementwise NumPy ufunc of ``nin`` inputs and one output: it takes
+    ``out=``, and its result has the broadcast shape of its operands (a Python number's is ``()``)."""
+    return isinstance(direct, np.ufunc) and direct.nin == nin and direct.nout == 1 and direct.signature is None
+
+
 def elementwise_ufunc(direct: Any, nin: int) -> Any:
-    """``direct`` if it is an elementwise NumPy ufunc of ``nin`` inputs and one output (it takes
-    ``out=``), else None: the ops whose result may go into an operand's buffer."""
-    if (ENABLED and isinstance(direct, np.ufunc) and direct.nin == nin and direct.nout == 1
-            and direct.signature is None):
-        return direct
-    return None
+    """``direct`` if it is an elementwise NumPy ufunc of ``nin`` inputs (``is_elementwise_ufunc``) and
+    reuse is enabled, else None: the ops whose result may go into an operand's buffer."""
+    return direct if ENABLED and is_elementwise_ufunc(direct, nin) else None
 
 
 def _operand_producers(code: Any) -> dict[int, tuple[int | None, int | None]]:

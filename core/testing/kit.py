@@ -110,16 +110,11 @@ _ALIASED = "forward returned memory of input {}; copy it, or register the op wit
 
 def _aliased_input(out: Any, inputs: Sequence[Any]) -> int | None:
     """The position of a NumPy input whose memory a NumPy result (or one of several) shares, if any."""
-    results = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(o, np.ndarray)]
+    results = [o for o in _results(out) if isinstance(o, np.ndarray)]
     for i, a in enumerate(inputs):
         if isinstance(a, np.ndarray) and any(np.shares_memory(o, a) for o in results):
             return i
     return None
-
-
-def _outputs(value: Any) -> list[Any]:
-    """An op's result as a list of Tensors (one, or each of a tuple's)."""
-    return [v for v in (value if isinstance(value, (tuple, list)) else (value,)) if type(v) is Tensor]
 
 
 def _apply(op: OpDef, args: Sequence[Any], params: Mapping[str, Any]) -> Any:
@@ -1337,7 +1332,7 @@ def _check_point_values(ctx: Context, check: str, point: EdgeCase, arrays: list[
         value = _apply(op, plain, point.params)
         if not op.view and not op.composite:  # a special point's path may return its input (an empty index)
             given = [a._data if type(a) is Tensor else a for a in plain]
-            if (shared := _aliased_input([v._data for v in _outputs(value)], given)) is not None:
+            if (shared := _aliased_input([v._data for v in _results(value) if type(v) is Tensor], given)) is not None:
                 raise _fail(ctx, check, point, _ALIASED.format(shared), arrays)
         _compare_values(ctx, check, point, value, point.value, arrays, signs=True)
     if values_only or (point.grads is None and point.grad2 is None and not point.smooth):

@@ -19,6 +19,7 @@ from .backends import numpy_dtype_of
 from .devices import backend_for, device_of, move, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
 from .layouts import record_user_layout
+from .numpy_backend import NAMESPACE
 from .promotion import refuse_complex
 from .randomness import RANDOMNESS, refuse_random
 from .tensor import Tensor, _wrap
@@ -126,7 +127,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def ones(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_shape(size), dtype=_float_or(dtype)), requires_grad, device)
+    return _finish(NAMESPACE.ones(_shape(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
 def zeros(*size: ShapeArg, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -238,7 +239,9 @@ def manual_seed(seed: int) -> None:
 def _finish(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     """Wrap a freshly made NumPy array, placed on ``device`` (a device names a backend)."""
     t = _wrap(place(array, device))
-    if requires_grad is not False and _flag("requires_grad", requires_grad):
+    if requires_grad is True and device is None and type(array) is np.ndarray and array.dtype.kind == "f":
+        t._requires_grad = True  # requires_grad_'s checks, which a new float leaf passes
+    elif requires_grad is not False and _flag("requires_grad", requires_grad):
         t.requires_grad_(True)
     return t
 
@@ -271,9 +274,11 @@ def _shape(size: tuple) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     numel = 1
+    converted = False
     for n in size:
         if type(n) is not int:
             n = _size_entry(size, n)
+            converted = True
         elif not INT64_MIN <= n <= INT64_MAX:
             raise TypeError(f"{_caller()}(): argument 'size' failed to unpack the object at pos {size.index(n) + 1}: "
                             "Overflow when unpacking long long")
@@ -282,7 +287,7 @@ def _shape(size: tuple) -> tuple[int, ...]:
         numel *= n
     if numel > _MAX_ELEMENTS:  # NumPy would say "array is too big"; PyTorch says this
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
-    return tuple([int(n) for n in size])
+    return tuple([int(n) for n in size]) if converted or type(size) is not tuple else size
 
 
 _MAX_ELEMENTS = INT64_MAX // 8

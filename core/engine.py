@@ -34,6 +34,7 @@ from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Combine, Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
+from .numpy_backend import NAMESPACE
 from .reuse import BIG
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of
@@ -73,7 +74,7 @@ def backward_scalar(root: Tensor, retain_graph: bool) -> bool:
     data = root._data
     if root._grad_fn is None or type(data) is not ndarray or data.size != 1:
         return False
-    run_backward((root,), (np.ones(data.shape, data.dtype),), retain_graph=retain_graph, create_graph=False)
+    run_backward((root,), (NAMESPACE.ones(data.shape, dtype=data.dtype),), retain_graph=retain_graph, create_graph=False)
     return True
 
 
@@ -134,7 +135,11 @@ def run_backward(
             needed = _needed_nodes(buffers, target_nodes, target_leaves) if capture else None
             if not retain_graph:
                 claim = _claim(buffers, deps, needed)
-        ready = [node for node in buffers if node not in deps]
+        if len(buffers) == 1:  # one root (loss.backward()): it runs first, as a chain's next node does
+            carried, carried_g = buffers.popitem()
+            ready = []
+        else:
+            ready = [node for node in buffers if node not in deps]
         while True:
             if carried is not None:
                 node = carried  # one assignment a name: a tuple swap would build a tuple a node

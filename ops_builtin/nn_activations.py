@@ -268,7 +268,7 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 # PyTorch 2.13's softmin without dim: dim 0 for 0-d, 1-d and 3-d inputs, else dim 1
-_SOFTMIN_IMPLICIT = [
+_SOFTMIN_IMPLICIT: list[tuple[Any, Any, int]] = [
     (np.array(1.5), 1.0, 0),
     ([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], [[0.3314989604240915, 0.12195165230972885, 0.5465493872661796],
                                            [0.26538792877224193, 0.7213991842739687, 0.013212886953789414]], 1),

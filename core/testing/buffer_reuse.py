@@ -8,7 +8,7 @@ the caller still holds (the user's leaf), or donating where the result would dif
 all. Here the threshold is lowered to one element for the check's own backwards, and each sample's
 gradients of a freeing ``backward()`` (a random cotangent) are compared, bit for bit, with
 those of the same backward with reuse off, twice: with the inputs held by the caller (leaves,
-which nothing may write into: their values are compared after the backward too) and with them
+which nothing may write into: their values are compared after each backward) and with them
 dying (each input a fresh ``clone`` of its leaf that only the op's node holds once the call
 returns, so a VJP may write into it). NumPy only (nothing else is donated); float64.
 """
@@ -45,7 +45,8 @@ def check_buffer_reuse(ctx: Any) -> None:
 
     op = ctx.op
 
-    def grads(arrays: list[Any], u: np.ndarray | None, dying: bool, elements: int) -> tuple[list[Any], Any, Any]:
+    def grads(arrays: list[Any], params: Any, u: np.ndarray | None, dying: bool,
+              elements: int) -> tuple[list[Any], Any, Any]:
         leaves = _leaves(op, [a.copy() if isinstance(a, np.ndarray) else a for a in arrays])
         wrt = [t for t in leaves if type(t) is Tensor and t.requires_grad]
         args = [t.clone() if dying and type(t) is Tensor and t.requires_grad else t for t in leaves]
@@ -59,27 +60,23 @@ def check_buffer_reuse(ctx: Any) -> None:
         return [None if t.grad is None else np.asarray(t.grad._data) for t in wrt], cotangent, leaves
 
     def one(k: int, sample: Sample) -> None:
-        nonlocal params
-        params = sample.call_params
-        arrays = materialize(op, sample, "float64", SEED + k)
-        want, u, _ = grads(arrays, None, False, sys.maxsize)
+        arrays, params = materialize(op, sample, "float64", SEED + k), sample.call_params
+        want, u, _ = grads(arrays, params, None, False, sys.maxsize)
         for dying in (False, True):
-            got, _, leaves = grads(arrays, u, dying, 1)
+            got, _, leaves = grads(arrays, params, u, dying, 1)
             how = "dying inputs (only the op's node holds them)" if dying else "inputs the caller holds"
             for i, (a, b) in enumerate(zip(got, want)):
                 same = (a is None) == (b is None) and (a is None or (
                     a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)))
                 if not same:
                     raise _fail(ctx, "buffer_reuse", sample, f"with backward buffer reuse on, for {how}, the "
-                                f"gradient of differentiable input {i} differs from the one without reuse "
-                                f"({a!r} against {b!r}): a VJP wrote into a saved array that was not dying, or "
+                                f"gradient of the input requiring grad numbered {i} (from 0) differs from the one "
+                                f"without reuse ({a!r} against {b!r}): a VJP wrote into a saved array that was not dying, or "
                                 "its in-place result is not the one it computes otherwise", arrays)
-            if not dying:
-                for i, (t, a) in enumerate(zip(leaves, arrays)):
-                    if type(t) is Tensor and not np.array_equal(np.asarray(t._data), a, equal_nan=True):
-                        raise _fail(ctx, "buffer_reuse", sample, f"with backward buffer reuse on, the backward wrote "
-                                    f"into input {i}, which the caller holds (a leaf): a VJP may write only into a "
-                                    "saved array that nothing else holds (tapegrad.backward_reuse.donatable)", arrays)
+            for i, (t, a) in enumerate(zip(leaves, arrays)):  # the leaves (cloned or not) are the caller's
+                if type(t) is Tensor and not np.array_equal(np.asarray(t._data), a, equal_nan=True):
+                    raise _fail(ctx, "buffer_reuse", sample, f"with backward buffer reuse on, the backward wrote "
+                                f"into input {i}, which the caller holds (a leaf): a VJP may write only into a "
+                                "saved array that nothing else holds (tapegrad.backward_reuse.donatable)", arrays)
 
-    params: Any = None
     _each(ctx, "buffer_reuse", ctx.samples, one)

@@ -752,6 +752,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'strides are whole numbers of elements: as floats they compare equal to the same ints',
     ('strides', 'sizes = tuple(numel // known if n == -1 else n for n in sizes)', 'numel // known: FloorDiv -> Div'):
         'the size for -1 is a whole number: as a float it compares and multiplies as the int (check_view asks only whether a view exists)',
+    ('scatter', 'key = _index_copy_key(x, source, dim, index, dtypes=False)', 'False -> True'):
+        "the VJPs' x and source have the dtypes the forward checked equal, so the check they skip passes",
+    ('scatter', 'n = x.shape[d] if len(x.shape) else 1', '1 -> 2'):
+        "_dim_key's range check of a 0-d tensor is never the first: index_add's forward runs _index_add_range on the "
+        "same one slot before it (an index of more dims is refused before either), its VJP sees only the index the "
+        "forward accepted, and _fill_key returns before calling it for a 0-d tensor",
+    ('cotangents', 'if donatable(x, 2) and getattr(c, "dtype", None) == x.dtype and np.shape(c) in ((), x.shape):',
+     "getattr(c, 'dtype', None) == x.dtype: Eq -> NotEq"):
+        "a choice between two ways to the same bits: where c (scale(g, 2)) has x's dtype the mutant computes c * x "
+        "where the original writes it into x (the buffer_reuse check compares the two); where it has another, "
+        "np.multiply(c, x, out=x) rounds the product once into x's dtype, as the engine's cast of c * x to the input's "
+        "dtype does (both callers, square's rule and pow's base rule at a Python 2, return times' result as it is)",
+    ('scatter', 'def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...] | None:', 'False -> True'):
+        "index_fill writes one value: a slot named twice, or the slots in another order, hold the same result",
 }
 # Only a point of measure zero, or a sliver where two approximations agree to a few ulps, could
 # show these: finite differences at sampled points cannot, and no convention pins them down.
@@ -986,10 +1000,6 @@ UNDECIDABLE: dict[tuple[str, str, str], str] = {
         "where std is 0 var's slope is 0 (every deviation 0), but for deviations whose squares underflow (under 1e-162), where the product is under any tolerance",
     ('reductions', 'scale = xp.where(zero, 0.0, _kept(xp, g, x.shape, axes) / xp.where(zero, 1.0, 2 * std))', '1.0 -> 1.001'):
         "a stand-in read only where the outer where gives 0",
-    ('scatter', 'key = _index_copy_key(x, source, dim, index, dtypes=False)', 'False -> True'):
-        "the VJPs' x and source have the dtypes the forward checked equal, so the check they skip passes",
-    ('scatter', 'def _fill_key(x: Any, dim: Any, index: Any, unique: bool = False) -> tuple[Any, ...] | None:', 'False -> True'):
-        "index_fill writes one value: a slot named twice, or the slots in another order, hold the same result",
 }
 # Real differences on inputs the kit does not sample (integer tensors, mixed dtypes, argument
 # forms a Sample cannot express): counted as survivors, listed with what would show them.

@@ -267,6 +267,16 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+# PyTorch 2.13's softmin without dim: dim 0 for 0-d, 1-d and 3-d inputs, else dim 1
+_SOFTMIN_IMPLICIT: list[tuple[Any, Any, int]] = [
+    (np.array(1.5), 1.0, 0),
+    ([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], [[0.3314989604240915, 0.12195165230972885, 0.5465493872661796],
+                                           [0.26538792877224193, 0.7213991842739687, 0.013212886953789414]], 1),
+    ([[[1.0, 2.0], [0.5, 0.0]], [[-1.0, 3.0], [2.0, 2.5]]],
+     [[[0.11920292202211755, 0.7310585786300049], [0.8175744761936437, 0.9241418199787566]],
+      [[0.8807970779778823, 0.2689414213699951], [0.18242552380635632, 0.07585818002124356]]], 0)]
+
+
 def softmin(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """``softmax(-x, dim)``: weights that favour the smallest entries."""
     if dim is None:
@@ -615,7 +625,10 @@ def register(registry: Registry) -> None:
                                 samples=[Sample((3,), dim=0), Sample((2, 3), dim=1), Sample((2, 3), dim=0)],
                                 edge_cases=[EdgeCase([1.0, 2.0], value=[0.7310585786300049, 0.2689414213699951],
                                                      warns=UserWarning, match="Implicit dimension choice for softmin",
-                                                     why="PyTorch's: no dim warns, then takes dim 0 of a 1-D input")])
+                                                     why="PyTorch's: no dim warns, then takes dim 0 of a 1-D input")] + [
+                                    EdgeCase(x, value=v, warns=UserWarning, match="Implicit dimension choice for softmin",
+                                             why=f"PyTorch's implicit dim of a {np.ndim(x)}-d input: {d}")
+                                    for x, v, d in _SOFTMIN_IMPLICIT])
     registry.register_composite(NS + "linear", linear, reference=_np_linear, samples=[
         Sample((2, 3), (4, 3), (4,)), Sample((3,), (4, 3), (4,)), Sample((2, 2, 3), (4, 3)), Sample((2, 3), (3,))])
     registry.register_composite(NS + "bilinear", bilinear, aliases=("bilinear",), reference=_np_bilinear, samples=[

@@ -235,6 +235,16 @@ def _check_cdist(x1: Any, x2: Any, p: Any) -> None:
         raise RuntimeError(f"expected scalar type {torch_type(x1.dtype)} but found {torch_type(x2.dtype)}")
 
 
+class _Batch:
+    """An array's batch dims (all but the last two) as a stand-in with ``.shape``, for the broadcast message:
+    no slice of an empty row dim (array_api_strict refuses a stop past an axis of size 0)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, x: Any) -> None:
+        self.shape = tuple(x.shape[:-2])
+
+
 def _differences(xp: Any, x1: Any, x2: Any) -> Any:
     """``x1[..., i, :] - x2[..., j, :]`` for every pair, shape ``(..., P, R, M)``."""
     return xp.expand_dims(x1, axis=-2) - xp.expand_dims(x2, axis=-3)
@@ -247,7 +257,7 @@ def _cdist(xp: Any, x1: Any, x2: Any, *, p: Any = 2.0, compute_mode: Any = None)
     try:
         d = _differences(xp, x1, x2)
     except ValueError as exc:
-        raise_if_not_broadcastable([x1[..., :1, :1], x2[..., :1, :1]], exc)
+        raise_if_not_broadcastable([_Batch(x1), _Batch(x2)], exc)
         raise
     a = xp.abs(d)
     if p == 0:
@@ -374,7 +384,12 @@ CDIST_EDGES = [
         (math.inf, ([[0.0, -1.0], [1.0, -1.0]], [[-1.0, 0.0], [0.0, 2.0]])),
         (0.0, ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]])))] + [
     EdgeCase([[0.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]], params={"p": 0.0}, value=[[0.0, 2.0], [1.0, 1.0]],
-             why="p=0 counts the coordinates that differ")]
+             why="p=0 counts the coordinates that differ")] + [
+    EdgeCase(np.zeros(a), np.zeros(b), raises=RuntimeError,
+             match=rf"^The size of tensor a \({m}\) must match the size of tensor b \({n}\) at non-singleton "
+                   rf"dimension {d}$", why="PyTorch names the batch dims that differ, even where one side has no rows")
+    for a, b, m, n, d in (((2, 0, 3), (3, 4, 3), 2, 3, 0), ((2, 4, 3), (3, 0, 3), 2, 3, 0),
+                          ((2, 5, 4, 3), (3, 4, 3), 5, 3, 1))]  # batch ranks apart: counted from the left
 
 
 def _ref_cdist(x1: Any, x2: Any, p: Any = 2.0, compute_mode: Any = None) -> Any:

@@ -828,7 +828,22 @@ INDEX_COPY_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "in
                              raises=RuntimeError, match="Destination slice shape: 2 4 at dimension 0 and source slice "
                                                         "shape: 3 4 at dimension 0"),
                     EdgeCase(np.zeros(3), np.zeros(1), params={"dim": 0, "index": np.array([0, 1])}, raises=IndexError,
-                             match=r"Number of indices \(2\) should be equal to source.size\(dim\) \(1\)")]
+                             match=r"Number of indices \(2\) should be equal to source.size\(dim\) \(1\)"),
+                    EdgeCase(np.zeros(3), np.ones(1, dtype=np.float32), params={"dim": 0, "index": np.array([0])},
+                             raises=RuntimeError, match=r"^index_copy_\(\): self and source expected to have the same "
+                             r"dtype, but got \(self\) Double and \(source\) Float$"),
+                    EdgeCase(np.zeros(3), np.ones(1), params={"dim": 0, "index": np.array([0.0])}, raises=RuntimeError,
+                             match=r"^index_copy_\(\): Expected a long tensor for index, but got Double$",
+                             why="PyTorch's words for a float index (its int32/int64 check is index_add's)"),
+                    EdgeCase(np.array(1.0), np.array([1.0, 2.0, 3.0]), params={"dim": 0, "index": np.array([0, 0, 0])},
+                             value=3.0, backward_raises=RuntimeError,
+                             backward_match=r"Index to scalar can have only 1 value, got 3 value\(s\)",
+                             why="PyTorch's: a 0-d self's one slot takes the last slice named; its backward selects "
+                                 "the 0-d gradient at three indices and refuses"),
+                    EdgeCase(np.zeros((3, 4)), np.zeros((0, 4)), params={"dim": 0, "index": np.array([], dtype=_I64)},
+                             value=np.zeros((3, 4)), grads=(np.ones((3, 4)), np.zeros((0, 4))),
+                             why="an empty source copies nothing: the result a copy of self, the source's gradient "
+                                 "empty")]
 INDEX_FILL_EDGES = [
     EdgeCase(np.array(1.0), 2.0, params={"dim": -1, "index": np.array([-1])}, value=2.0, why="a 0-d tensor is one slot"),
     EdgeCase(np.array([1.0, 2.0, 3.0], dtype=np.float32), np.array(2.5), params={"dim": 0, "index": np.array([1])},
@@ -839,7 +854,11 @@ INDEX_FILL_EDGES = [
     EdgeCase(np.zeros(3), 2.0, params={"dim": 0, "index": np.array([-3, 5])}, raises=IndexError,
              match="index 5 is out of bounds", why="PyTorch names the entry out of range, not the lowest in range"),
     EdgeCase(np.zeros(3, dtype=np.int8), 300, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
-             match="without overflow")]
+             match="without overflow"),
+    EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([], dtype=_I64)}, value=1.0,
+             grads=(1.0, 0.0), why="Not PyTorch's (docs/autograd.md): an empty index fills nothing of a 0-d tensor, "
+             "so the result is a copy of it and the value gets no gradient, where PyTorch 2.13's backward refuses "
+             "(index_select of the 0-d gradient at no index)")]
 _INT_MEAN = (np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4, 5, 7]))
 SCATTER_REDUCE_MEANS = [
     EdgeCase(*_INT_MEAN, params={"dim": 0, "index": np.array([0, 0, 1, 3, 3, 3]), "reduce": "mean",

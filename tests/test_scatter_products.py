@@ -13,6 +13,7 @@ from tapegrad import Registry
 from tapegrad.ops_builtin import products, scatter
 from conftest import EAGER
 from tapegrad.testing import parametrize_with_op_checks
+from tapegrad.optable import table
 
 SCATTER_OPS = ["scatter_at", "scatter_add_at", "scatter_reduce_at", "index_add_at", "index_copy_at", "index_fill_at",
                "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
@@ -221,3 +222,15 @@ def test_scatter_reduce_matches_a_loop_over_the_index(shape, data, reduce, inclu
                                   include_self=include_self)
     want = scatter._ref_scatter_reduce(x, src, dim, index, reduce, include_self)
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+@pytest.mark.parametrize("a, b", [((2, 0, 3), (3, 4, 3)), ((2, 4, 3), (3, 0, 3))])
+def test_cdist_batch_mismatch_with_no_rows_in_pytorchs_words(backend, a, b):
+    # the message was made from slices [..., :1, :1], which array_api_strict refuses on an axis of size 0
+    if backend not in table().backends:
+        pytest.skip(f"the {backend} backend plugin is not installed")
+    x1, x2 = (tapegrad.zeros(*s, dtype=tapegrad.float64).to(backend) for s in (a, b))
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(2\) must match the size of tensor b \(3\) at "
+                                           r"non-singleton dimension 0$"):
+        tapegrad.cdist(x1, x2)

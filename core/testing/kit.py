@@ -6,7 +6,7 @@
 shows exactly what broke (scikit-learn's ``parametrize_with_checks`` does the same).
 
 Checks (``CHECKS`` in order): metadata, gradients, missing_rules, higher_order,
-broadcasting, python_scalars, dtypes, no_mutation, view_writes, no_grad, integer_results, backends, strided,
+broadcasting, python_scalars, dtypes, no_mutation, buffer_reuse, view_writes, no_grad, integer_results, backends, strided,
 layout, reference, edge_cases, batching, forward_mode. For an op that broadcasts, the broadcasting and Python-scalar
 variants of its first sample join its samples, so every check runs on them too.
 """
@@ -33,6 +33,7 @@ from ..registry import OpDef
 from ..tensor import Tensor, _wrap
 from .gradcheck import TOLERANCES, _describe, check_grads, directional_derivative
 from . import stricter
+from .buffer_reuse import check_buffer_reuse
 from .layout import check_layout
 from .samples import EdgeCase, Sample, Verbatim, domain_of, materialize, pack, samples_for
 from .strided import LAYOUTS, layouts_for, strided_view
@@ -1497,6 +1498,9 @@ CHECKS: dict[str, tuple[Callable[[Context], list[str] | None], Callable[[Context
     # composites have no forward of their own to run on raw arrays
     "no_mutation": (check_no_mutation, lambda c: not c.op.composite
                     and (c.op.backends is None or "numpy" in c.op.backends)),
+    # a VJP writing into a dying saved input (tapegrad.backward_reuse), which no sample is big enough to reach
+    "buffer_reuse": (check_buffer_reuse, lambda c: c.op.differentiable_op and not c.op.composite
+                     and (c.op.backends is None or "numpy" in c.op.backends)),
     "view_writes": (check_view_writes, lambda c: c.op.view is True and not c.op.composite),
     "no_grad": (check_no_grad, lambda c: True),
     "defaults": (check_defaults, lambda c: bool(_defaults(c.op))),

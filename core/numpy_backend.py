@@ -75,6 +75,8 @@ class NumPyNamespace:
             if count:
                 if type(total) is _ndarray:
                     return _true_divide(total, _intp(count), out=total, casting="unsafe")
+                if type(total) is np.float64:  # float64 / int is float64 / intp: no round trip to make
+                    return total / count
                 return total.dtype.type(total / _intp(count))
         return np.mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
 

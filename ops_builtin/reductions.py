@@ -167,7 +167,8 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {x.dtype}; convert the tensor with .to(tapegrad.float32) first"
         )
-    return xp.mean(x, axis=reduced_axes(dim, x.ndim, keepdim), keepdims=keepdim)
+    axes = None if dim is None and keepdim is False else reduced_axes(dim, x.ndim, keepdim)  # None: every axis
+    return xp.mean(x, axis=axes, keepdims=keepdim)
 
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:

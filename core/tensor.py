@@ -39,7 +39,14 @@ class Size(tuple):
         return n
 
 
-class Tensor:
+class _TensorType(type):
+    """Tensor's metaclass. While the op table is unbound it has a ``__getattr__`` (``lazy_methods``):
+    a method missing on the class itself (``tapegrad.Tensor.sum``, PyTorch's ``torch.Tensor.add``
+    idiom) builds the table, as a miss on an instance does. It has none once the table is bound,
+    so reads on the class (``Tensor.__new__``) stay specialised."""
+
+
+class Tensor(metaclass=_TensorType):
     """An n-dimensional array that can record the operations applied to it.
 
     Build one with ``tapegrad.tensor(...)`` or the other creation functions; the
@@ -500,17 +507,39 @@ class Tensor:
 _lazy_getattr = Tensor.__getattr__
 
 
+def _lazy_class_getattr(cls: type, name: str) -> Any:
+    """``Tensor.NAME`` for a name the class lacks while the op table is unbound: built, then read."""
+    if name.startswith("__"):  # NumPy and copy probe dunders on the type: never a reason to build
+        raise AttributeError(f"type object 'Tensor' has no attribute {name!r}")
+    from .optable import ensure_built
+
+    ensure_built()
+    try:
+        return type.__getattribute__(cls, name)  # not getattr: that would come back here
+    except AttributeError:
+        pass
+    raise AttributeError(f"type object 'Tensor' has no attribute {name!r} (no installed op binds a method of "
+                         "that name; see tapegrad.list_ops())")
+
+
+_TensorType.__getattr__ = _lazy_class_getattr  # type: ignore[attr-defined]  # unbound at import, as Tensor's own
+
+
 def lazy_methods(on: bool) -> None:
-    """Install (True) or remove (False) ``Tensor.__getattr__``, which builds the op table when a
-    method is first missed. The op table removes it once every method is bound and puts it back
+    """Install (True) or remove (False) ``Tensor.__getattr__`` and its metaclass's, which build the op
+    table when a method is first missed on a tensor or on the class. The op table removes it once every method is bound and puts it back
     before unbinding them: while a class defines ``__getattr__``, CPython cannot specialise attribute
     reads on its instances (3.11 caches slot reads only for the generic lookup), and each ``x._data``
     on the op hot path cost about 290 instructions instead of about 20. Without it a missing
     attribute raises Python's own words, which are PyTorch's (``'Tensor' object has no attribute``)."""
     if on:
         Tensor.__getattr__ = _lazy_getattr  # type: ignore[method-assign]
-    elif "__getattr__" in vars(Tensor):
-        del Tensor.__getattr__
+        _TensorType.__getattr__ = _lazy_class_getattr  # type: ignore[attr-defined]
+    else:
+        if "__getattr__" in vars(Tensor):
+            del Tensor.__getattr__
+        if "__getattr__" in vars(_TensorType):
+            del _TensorType.__getattr__  # type: ignore[attr-defined]
 
 
 def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:

@@ -13,6 +13,8 @@ Each is compared with the path it skips: the same random programs with the mecha
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -39,6 +41,27 @@ def test_tensor_has_no_getattr_while_the_table_is_bound_and_gets_it_back_when_un
     assert "__getattr__" not in vars(tapegrad.Tensor)
     with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'nope'"):
         x.nope
+
+
+def test_a_method_read_off_the_class_builds_the_table_too():
+    """``tapegrad.Tensor.sum`` (PyTorch's ``torch.Tensor.add`` idiom) before any op, or after the table
+    was dropped: the metaclass's lazy ``__getattr__`` builds it, and leaves once it is bound."""
+    meta = type(tapegrad.Tensor)
+    code = ("import tapegrad\nf = tapegrad.Tensor.sum\nassert '__getattr__' not in vars(type(tapegrad.Tensor))\n"
+            "print(f(tapegrad.ones(3)).item())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "3.0", done.stderr
+    optable.invalidate()
+    assert "__getattr__" in vars(meta)
+    assert tapegrad.Tensor.add(tapegrad.ones(2), 1.0).tolist() == [2.0, 2.0]
+    assert "__getattr__" not in vars(meta) and "__getattr__" not in vars(tapegrad.Tensor)
+    with pytest.raises(AttributeError, match="type object 'Tensor' has no attribute 'nope'"):
+        tapegrad.Tensor.nope
+    optable.invalidate()
+    assert not hasattr(tapegrad.Tensor, "__array_function__")  # a dunder probe builds nothing
+    assert "__getattr__" in vars(meta)
+    with pytest.raises(AttributeError, match="no installed op binds a method of that name"):
+        tapegrad.Tensor.nope
 
 
 def test_threads_meeting_an_unbound_table_all_find_their_methods():

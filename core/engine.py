@@ -367,7 +367,7 @@ def _special_node(node: Node, g: Any, create_graph: bool, needed: set[Node] | No
     ``autograd.grad``, ``retain_grad``, the create_graph VJP, anomaly checks."""
     g = array_tensor(g) if type(g) is Tensor else as_array(g)  # a sum of 0-d arrays is a NumPy scalar
     if node_hooks and id(node) in node_hooks:
-        g = run_hooks(node_hooks[id(node)], g, tuple(g.shape), f"the output of {node.op.node_name}")
+        g = run_hooks(node.hooks, g, tuple(g.shape), f"the output of {node.op.node_name}")
     if target_nodes is not None:
         if node in target_nodes:
             captured[node] = g

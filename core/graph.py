@@ -126,7 +126,11 @@ class Node:
     its loop visit only those (a Python scalar operand's None edge costs them nothing).
     """
 
-    __slots__ = ("op", "params", "io", "n", "live", "out", "xp", "epoch", "__weakref__")
+    # ``hooks``: the gradient hooks of the tensor this node made (``Tensor.register_hook``), set only
+    # on nodes that have some (``tapegrad.hooks.node_hooks`` names them): held by the node, so a hook
+    # closing over its tensor is a cycle the garbage collector frees, never a graph kept forever.
+    __slots__ = ("op", "params", "io", "n", "live", "out", "xp", "epoch", "hooks", "__weakref__")
+    hooks: list[Callable[[Any], Any]]
 
     def __init__(self, op: OpDef, params: Mapping[str, Any], edges: tuple, inputs: tuple, out: Any, xp: Any) -> None:
         self.epoch = EPOCH[0]

@@ -16,16 +16,20 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 if TYPE_CHECKING:
+    from .graph import Node
     from .tensor import Tensor
 
-__all__ = ["RemovableHandle", "node_hooks", "hooked_leaves", "leaf_hooks_of", "add_hook", "as_array",
+__all__ = ["RemovableHandle", "node_hooks", "hooked_leaves", "leaf_hooks_of", "hooks_of_node", "add_hook", "as_array",
            "array_tensor"]
 
 Hook = Callable[[Any], Any]
 
-# id(node) -> hooks on the gradient of the tensor it produced. A plain dict, its entries dropped
-# when the node dies: backward tests it once per node, and a WeakKeyDictionary's len() is slow.
-node_hooks: dict[int, list[Hook]] = {}
+# id(node) -> weak reference to every node whose ``hooks`` slot holds hooks on the gradient of the
+# tensor it produced (dropped when the node dies): the engine's cheap "any node hooks?" test. The
+# node holds its hooks, not this module: a hook closing over its tensor (``y.register_hook(lambda g:
+# g * y.sum())``) is then a cycle the collector frees, where an entry here kept the graph alive, and
+# every later backward off its plain path, for as long as the process ran.
+node_hooks: dict[int, weakref.ref[Node]] = {}
 # id(leaf) -> weak reference to every leaf whose ``_hooks`` holds hooks (dropped when it dies):
 # the engine's cheap "any leaf hooks?" test, and the way it knows ``_hooks`` is set.
 hooked_leaves: dict[int, weakref.ref[Tensor]] = {}
@@ -48,6 +52,11 @@ def leaf_hooks_of(tensor: Tensor) -> LeafHooks | None:
     return tensor._hooks if id(tensor) in hooked_leaves else None
 
 
+def hooks_of_node(node: Node) -> list[Hook] | None:
+    """The hooks registered on the gradient of the tensor ``node`` made, or None."""
+    return node.hooks if id(node) in node_hooks else None
+
+
 def _leaf_hooks(tensor: Tensor) -> LeafHooks:
     hooks = leaf_hooks_of(tensor)
     if hooks is None:
@@ -62,9 +71,15 @@ def retain(tensor: Tensor) -> None:
     """Keep ``tensor``'s gradient in ``.grad`` after backward (``Tensor.retain_grad``)."""
     node = tensor._grad_fn
     assert node is not None
-    if id(node) not in retained_tensors:
-        weakref.finalize(node, retained_tensors.pop, id(node), None)
-    retained_tensors[id(node)] = weakref.ref(tensor)
+    key = id(node)
+    if key not in retained_tensors:
+        weakref.finalize(node, retained_tensors.pop, key, None)
+
+    def forget(ref: weakref.ref, key: int = key) -> None:  # the tensor died: nothing is retained for its node
+        if retained_tensors.get(key) is ref:
+            del retained_tensors[key]
+
+    retained_tensors[key] = weakref.ref(tensor, forget)
 
 
 def retains(tensor: Tensor) -> bool:
@@ -126,10 +141,12 @@ def add_hook(tensor: Tensor, fn: Hook) -> RemovableHandle:
     if node is None:
         hooks = _leaf_hooks(tensor).pre
     else:
-        hooks = node_hooks.get(id(node))
+        hooks = hooks_of_node(node)
         if hooks is None:
-            hooks = node_hooks[id(node)] = []
-            weakref.finalize(node, node_hooks.pop, id(node), None)
+            hooks = node.hooks = []
+            key = id(node)
+            node_hooks[key] = weakref.ref(node)
+            weakref.finalize(node, node_hooks.pop, key, None)  # ids are reused once the node is gone
     hooks.append(fn)
     return RemovableHandle(hooks, fn)
 

@@ -87,3 +87,23 @@ def test_a_rule_donating_only_dying_inputs_passes():
 
     register("careful_square", careful)
     reuse_check("careful_square")()
+
+
+def test_the_check_refuses_to_pass_when_a_live_hook_turns_reuse_off():
+    """A hook on a non-leaf tensor's gradient (or retain_grad) alive anywhere takes every backward off
+    the plain path, reuse included: the check would compare reuse off with reuse off, so it fails,
+    saying why, instead of passing; released, it runs again."""
+    x = tapegrad.ones(3, requires_grad=True)
+    y = x * 2
+    handle = y.register_hook(lambda g: g)
+    with pytest.raises(AssertionError, match=r"cannot run: 1 tensor\(s\) with gradient hooks .* are alive"):
+        reuse_check("square")()
+    handle.remove()
+    del y, handle
+    reuse_check("square")()  # the node died with y: nothing blocks reuse
+    z = x * 3
+    z.retain_grad()
+    with pytest.raises(AssertionError, match=r"1 with retain_grad\(\)"):
+        reuse_check("square")()
+    del z
+    reuse_check("square")()

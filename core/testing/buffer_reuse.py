@@ -16,6 +16,7 @@ returns, so a VJP may write into it). NumPy only (nothing else is donated); floa
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from typing import Any, Iterator
 
@@ -39,11 +40,30 @@ def reuse_threshold(elements: int) -> Iterator[None]:
         backward_reuse.BIG = saved
 
 
+def _reuse_blocked() -> str | None:
+    """Why no backward in this process may reuse buffers now, if something global turns it off: a
+    hook on a non-leaf tensor's gradient or a ``retain_grad()`` alive anywhere takes every backward
+    off the plain path (garbage in cycles is collected first), and so does anomaly mode."""
+    from .. import hooks
+    from ..grad_mode import _anomaly
+
+    if hooks.node_hooks or hooks.retained_tensors:
+        gc.collect()  # hooks that close over their tensors are cycles the collector may not have reached
+    if hooks.node_hooks or hooks.retained_tensors:
+        return (f"{len(hooks.node_hooks)} tensor(s) with gradient hooks (register_hook on a non-leaf tensor) and "
+                f"{len(hooks.retained_tensors)} with retain_grad() are alive in this process")
+    return "anomaly mode is on" if _anomaly.get() else None
+
+
 def check_buffer_reuse(ctx: Any) -> None:
     """See the module's docstring."""
     from .kit import SEED, _call, _each, _fail, _leaves, _seeded
 
     op = ctx.op
+    blocked = _reuse_blocked()
+    if blocked is not None:  # the check would compare reuse off with reuse off: it must not pass so
+        raise _fail(ctx, "buffer_reuse", None, f"the check cannot run: {blocked}, which turns backward buffer "
+                    "reuse off for every backward; run the kit where none is (release those tensors first)")
 
     def grads(arrays: list[Any], params: Any, u: np.ndarray | None, dying: bool,
               elements: int) -> tuple[list[Any], Any, Any]:

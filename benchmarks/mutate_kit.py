@@ -115,6 +115,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the inner where's lazy == 1 (of two mutants of this line): where lazy is 1, 1 / 1.0 is 1 / lazy; the outer where's is killed",
     ('reductions', 'return xp.where(lazy == 0, math.inf, 1.0 / xp.where(lazy == 0, 1.0, lazy))', '1.0 -> 1.001'):
         "the inner where's stand-in 1.001 for a zero count (of two mutants of this line): the outer where puts inf there; the numerator's is killed",
+    ('reductions', 'axes = None if dim is None and keepdim is False else reduced_axes(dim, x.ndim, keepdim)  # None: every axis', 'False -> True'):
+        "with dim None, axis=None and reduced_axes' tuple of every axis reduce the same (a 0-d input's () too), and both paths leave a keepdim that is not a bool to reduced_axes, which refuses it: only the path differs",
     ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):
         'keepdim is only validated here (the forwards pass their own); the default is never read otherwise',
     ('reductions', 'if keepdim is not False and keepdim is not True:', 'False -> True'):

@@ -72,16 +72,13 @@ ec = LaterModule(__package__ + ".edge_cases")  # the special points, made when t
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
 
 
-_ALL_AXES = tuple(tuple(range(n)) for n in range(33))  # what dim=None means, made once per rank
-
-
 def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; None or an empty sequence means all.
     ``keepdim``, given by the forwards, must be a bool (``keepdim='yes'`` is refused)."""
     if keepdim is not False and keepdim is not True:
         as_flag(keepdim, "keepdim")
     if dim is None:
-        return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
+        return tuple(range(ndim))
     if type(dim) is tuple or type(dim) is list:
         dims = tuple([as_int(d) for d in dim])
     else:

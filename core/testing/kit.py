@@ -110,10 +110,12 @@ _ALIASED = "forward returned memory of input {}; copy it, or register the op wit
 
 
 def _aliased_input(out: Any, inputs: Sequence[Any]) -> int | None:
-    """The position of a NumPy input whose memory a NumPy result (or one of several) shares, if any."""
+    """The position of a NumPy input whose memory a NumPy result (or one of several) shares, if any: the
+    input itself counts too, empty or not (an empty array shares no memory, but the same object's
+    in-place writes and version counter are the input's)."""
     results = [o for o in _results(out) if isinstance(o, np.ndarray)]
     for i, a in enumerate(inputs):
-        if isinstance(a, np.ndarray) and any(np.shares_memory(o, a) for o in results):
+        if isinstance(a, np.ndarray) and any(o is a or np.shares_memory(o, a) for o in results):
             return i
     return None
 

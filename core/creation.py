@@ -287,7 +287,7 @@ def _shape(size: tuple) -> tuple[int, ...]:
         numel *= n
     if numel > _MAX_ELEMENTS:  # NumPy would say "array is too big"; PyTorch says this
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
-    return tuple([int(n) for n in size]) if converted or type(size) is not tuple else size
+    return tuple([int(n) for n in size]) if converted else size  # (a tuple: *size, or made above)
 
 
 _MAX_ELEMENTS = INT64_MAX // 8

@@ -69,9 +69,9 @@ class NumPyNamespace:
             # (a 0-d array's ufunc reduction takes axis 0, which np.mean refuses)
             try:
                 total = _add_reduce(x, axis=axis, keepdims=keepdims)
-            except (TypeError, ValueError, IndexError):
-                total = None  # a bad axis: np.mean's own warnings and error, in its order
-            count = 0 if total is None else x.size if axis is None else x.size // total.size if total.size else 0
+            except (TypeError, ValueError, IndexError):  # a bad axis: np.mean's own warnings and error, in its order
+                return np.mean(x, axis=axis, keepdims=keepdims)
+            count = x.size // total.size if total.size else 0  # 0: nothing to average (np.mean warns)
             if count:
                 if type(total) is _ndarray:
                     return _true_divide(total, _intp(count), out=total, casting="unsafe")

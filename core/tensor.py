@@ -489,37 +489,31 @@ class Tensor(metaclass=_TensorType):
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the class lacks: op methods before the op table is built.
-        if name.startswith("__"):
-            raise AttributeError(name)
-        from .optable import ensure_built
-
-        ensure_built()  # returns once the table is built, by this thread or another one
-        try:
-            return object.__getattribute__(self, name)  # not getattr: that would come back here
-        except AttributeError:
-            pass
-        raise AttributeError(
-            f"'Tensor' object has no attribute {name!r} (no installed op binds a method of that name; "
-            "see tapegrad.list_ops())"
-        )
+        return _read_once_built(object.__getattribute__, self, name, "'Tensor' object")
 
 
 _lazy_getattr = Tensor.__getattr__
 
 
-def _lazy_class_getattr(cls: type, name: str) -> Any:
-    """``Tensor.NAME`` for a name the class lacks while the op table is unbound: built, then read."""
-    if name.startswith("__"):  # NumPy and copy probe dunders on the type: never a reason to build
-        raise AttributeError(f"type object 'Tensor' has no attribute {name!r}")
+def _read_once_built(read: Callable[[Any, str], Any], owner: Any, name: str, what: str) -> Any:
+    """``read(owner, name)`` once the op table is built (by this thread or another), for a name a tensor
+    or the class lacks while it is unbound; ``read`` is the plain lookup (getattr would come back here)."""
+    if name.startswith("__"):  # NumPy, copy and pickle probe dunders: never a reason to build
+        raise AttributeError(name)
     from .optable import ensure_built
 
     ensure_built()
     try:
-        return type.__getattribute__(cls, name)  # not getattr: that would come back here
+        return read(owner, name)
     except AttributeError:
         pass
-    raise AttributeError(f"type object 'Tensor' has no attribute {name!r} (no installed op binds a method of "
-                         "that name; see tapegrad.list_ops())")
+    raise AttributeError(f"{what} has no attribute {name!r} (no installed op binds a method of that name; "
+                         "see tapegrad.list_ops())")
+
+
+def _lazy_class_getattr(cls: type, name: str) -> Any:
+    """``Tensor.NAME`` for a name the class lacks while the op table is unbound: built, then read."""
+    return _read_once_built(type.__getattribute__, cls, name, "type object 'Tensor'")
 
 
 _TensorType.__getattr__ = _lazy_class_getattr  # type: ignore[attr-defined]  # unbound at import, as Tensor's own

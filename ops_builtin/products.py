@@ -17,6 +17,7 @@ attaining the maximum. It is differentiable twice (PyTorch's is not).
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -235,16 +236,6 @@ def _check_cdist(x1: Any, x2: Any, p: Any) -> None:
         raise RuntimeError(f"expected scalar type {torch_type(x1.dtype)} but found {torch_type(x2.dtype)}")
 
 
-class _Batch:
-    """An array's batch dims (all but the last two) as a stand-in with ``.shape``, for the broadcast message:
-    no slice of an empty row dim (array_api_strict refuses a stop past an axis of size 0)."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, x: Any) -> None:
-        self.shape = tuple(x.shape[:-2])
-
-
 def _differences(xp: Any, x1: Any, x2: Any) -> Any:
     """``x1[..., i, :] - x2[..., j, :]`` for every pair, shape ``(..., P, R, M)``."""
     return xp.expand_dims(x1, axis=-2) - xp.expand_dims(x2, axis=-3)
@@ -257,7 +248,8 @@ def _cdist(xp: Any, x1: Any, x2: Any, *, p: Any = 2.0, compute_mode: Any = None)
     try:
         d = _differences(xp, x1, x2)
     except ValueError as exc:
-        raise_if_not_broadcastable([_Batch(x1), _Batch(x2)], exc)
+        # the batch dims' shapes, not slices: array_api_strict refuses a slice past an empty row dim
+        raise_if_not_broadcastable([SimpleNamespace(shape=tuple(x.shape[:-2])) for x in (x1, x2)], exc)
         raise
     a = xp.abs(d)
     if p == 0:

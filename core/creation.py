@@ -19,7 +19,7 @@ from .backends import numpy_dtype_of
 from .devices import backend_for, device_of, move, place
 from .dims import INT64_MAX, INT64_MIN, as_flag
 from .layouts import record_user_layout
-from .numpy_backend import NAMESPACE
+from .numpy_namespace import NAMESPACE
 from .promotion import refuse_complex
 from .randomness import RANDOMNESS, refuse_random
 from .tensor import Tensor, _wrap

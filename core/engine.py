@@ -34,7 +34,7 @@ from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Combine, Node, ShapeDtype, passthrough
 from .hooks import array_tensor, as_array, hooked_leaves, leaf_hooks_of, node_hooks, retained_tensors, run_hooks
 from .namespace import tensor_namespace
-from .numpy_backend import NAMESPACE
+from .numpy_namespace import NAMESPACE
 from .reuse import BIG
 from .tensor import Tensor, _wrap
 from .versions import any_modified, modified_after, version_of

@@ -23,7 +23,7 @@ INF, NAN = math.inf, math.nan
 
 # NumPy's Python-level reductions (np.sum) would warn from NumPy's own frames, where a filter
 # scoped to tapegrad cannot tell them from the user's: the numpy backend calls the ufunc
-# reductions itself (tapegrad.numpy_backend.NumPyNamespace), so sums are silent too.
+# reductions itself (tapegrad.numpy_namespace.NumPyNamespace), so sums are silent too.
 
 # expression, PyTorch 2.13's value (recorded)
 VALUES = [

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tapegrad.numpy_backend import NAMESPACE
+from tapegrad.numpy_namespace import NAMESPACE
 
 DTYPES = [np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128, np.int32, np.int64, np.bool_]
 

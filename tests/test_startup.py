@@ -197,6 +197,18 @@ def test_import_and_a_first_op_import_no_backend_library():
     assert result["imported"] == []
 
 
+def test_import_alone_loads_no_plugin_machinery():
+    """``import tapegrad`` leaves pluggy, the plugin hooks and the op table to the first op (the import
+    target is NumPy's import plus 30 ms): the engine's NumPy helpers live in a module without them."""
+    out = run("""
+        import sys
+        import tapegrad
+        print(sorted(m for m in ("pluggy", "tapegrad.hookspecs", "tapegrad.numpy_backend", "tapegrad.ops_builtin")
+                     if m in sys.modules))
+    """)
+    assert out.strip() == "[]"
+
+
 def test_the_backends_listing_imports_no_backend_library():
     out = run("""
         import sys, contextlib, io

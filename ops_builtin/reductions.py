@@ -66,7 +66,9 @@ from . import node_names
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-ec = LaterModule(__package__ + ".edge_cases")  # the special points, made when the kit asks
+ec = LaterModule(__package__ + ".edge_cases")
+_ndarray = np.ndarray
+_F64 = np.dtype(np.float64)  # the special points, made when the kit asks
 
 # ---------------------------------------------------------------------------- dimensions
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})
@@ -169,6 +171,14 @@ def _mean(xp: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any
 
 
 def _mean_vjp(xp: Any, g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    if dim is None and type(g) is _ndarray and g.shape == ():  # a NumPy mean of every element (a loss)
+        n = math.prod(x.shape)
+        # A fresh array of the one value: no reduction bookkeeping, no read-only view for backward to
+        # copy. float64 scales as a Python float (the same IEEE product); other dtypes, in their own.
+        value = (float(g) if g.dtype is _F64 else g) * (1.0 / n if n else math.nan)
+        spread = np.empty(x.shape, g.dtype)
+        spread.fill(value)
+        return spread
     axes = reduced_axes(dim, x.ndim)
     try:
         n = _count(x.shape, axes)
@@ -733,7 +743,10 @@ def register(registry: Registry) -> None:
                          reference=ref.reduction(np.sum),
                          node_name=node_names.with_dim("Sum"), batching=batch.reduction,
                          samples=SAMPLES, **REDUCTION_PARAMS)
-    registry.register_op("mean", forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
+    # A call without params is the namespace's own ``mean`` (NumPy's steps, no wrapper: the tutorial's
+    # loss); calls with params, and the dtypes whose mean is not their own dtype (integers, refused
+    # in _mean), take _mean.
+    registry.register_op("mean", forward="mean", param_forward=_mean, vjp=(_mean_vjp,), saves=(), methods=("mean",),
                          reference=ref.reduction(np.mean),
                          node_name=node_names.with_dim("Mean"), batching=batch.reduction,
                          samples=SAMPLES, **REDUCTION_PARAMS)

@@ -32,9 +32,11 @@ import numpy as np
 
 from .reuse import BIG, ENABLED
 
-__all__ = ["donatable", "frees"]
+__all__ = ["donatable", "frees", "STATE"]
 
-_state = threading.local()  # .frees: whether the backward running in this thread frees what it reads
+# .frees: whether the backward running in this thread frees what it reads (the engine sets and restores
+# it itself, with no call; ``frees`` is the same for other callers)
+STATE = threading.local()
 _ndarray = np.ndarray
 # References to a donatable array besides the caller's: the node's saved tuple, this function's
 # parameter and getrefcount's argument.
@@ -44,8 +46,8 @@ _OWN_REFS = 3
 def frees(active: bool) -> bool:
     """Set whether this thread's running backward frees each node before its VJPs; return the
     previous setting, to restore when it ends (a VJP may run a backward of its own)."""
-    previous = getattr(_state, "frees", False)
-    _state.frees = active
+    previous = getattr(STATE, "frees", False)
+    STATE.frees = active
     return previous
 
 
@@ -53,5 +55,5 @@ def donatable(array: Any, held: int) -> bool:
     """Whether the VJP running now may overwrite ``array``, an input its node saved (see the
     module's doc). ``held``: the references the calling code holds, one per function parameter
     it came through (a rule's own parameter, a helper's)."""
-    return (ENABLED and type(array) is _ndarray and array.size >= BIG and getattr(_state, "frees", False)
+    return (ENABLED and type(array) is _ndarray and array.size >= BIG and getattr(STATE, "frees", False)
             and array.base is None and array.flags.writeable and getrefcount(array) == held + _OWN_REFS)

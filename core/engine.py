@@ -28,7 +28,7 @@ from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 
-from . import backward_reuse
+from .backward_reuse import STATE as _reuse_state
 from .backends import array_namespace, raise_if_unknown_size
 from .grad_mode import ANOMALY, _anomaly, _grad_enabled
 from .graph import Combine, Node, ShapeDtype, passthrough
@@ -126,9 +126,14 @@ def run_backward(
     # stand-in (interned per shape and dtype) needs no second check.
     carried_meta = meta = None
     node = claim = io = None
-    token = _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
-    # A plain backward that frees the graph lets VJPs write into saved arrays nothing else holds.
-    freed_before = backward_reuse.frees(plain and not retain_graph)
+    # Grad mode is set for the VJPs that can record (they get tensors: create_graph, autograd.Function,
+    # hooks); a plain backward's rules get arrays and the backend's namespace, so it switches only when
+    # a node takes _special_node (a ContextVar set and reset cost two thousand instructions).
+    token = None if plain else _grad_enabled.set((ANOMALY if anomaly else True) if create_graph else False)
+    # A plain backward that frees the graph lets VJPs write into saved arrays nothing else holds
+    # (backward_reuse.frees, inlined: this thread's setting, restored when this backward ends).
+    freed_before = getattr(_reuse_state, "frees", False)
+    _reuse_state.frees = plain and not retain_graph
     try:
         with _lock:  # count and claim at once: another backward sees this one's claim, or its frees
             deps = _count_dependencies(buffers)
@@ -164,6 +169,8 @@ def run_backward(
                 out = node.out
                 params = node.params
             else:
+                if token is None:
+                    token = _grad_enabled.set(False)
                 cotangents = _special_node(node, g, create_graph, needed, target_leaves,
                                            target_nodes if capture else None, captured, pending, anomaly)
             if not retain_graph and (op.saves_inputs or op.saves_output):
@@ -224,7 +231,11 @@ def run_backward(
                     _pend(pending, edge, c)
             if retain_graph and node.io is not io:  # another thread's backward freed it while its VJP ran
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
-    except Exception as exc:
+    except BaseException as exc:
+        if claim is not None:
+            _release(claim)
+        if not isinstance(exc, Exception):  # KeyboardInterrupt and the like: as they are
+            raise
         if retain_graph and node is not None and node.freed and exc.args != (FREED_GRAPH_MESSAGE,):
             raise RuntimeError(FREED_GRAPH_MESSAGE) from exc  # freed by another thread while its VJP read it
         if node is not None:
@@ -232,21 +243,22 @@ def run_backward(
             raise_if_unknown_size(node.op.name, node.io if io is None else io, exc, "its gradient")
         raise
     finally:
-        _grad_enabled.reset(token)
-        backward_reuse.frees(freed_before)
-        if claim is not None:
-            with _lock:  # not during another's count and claim, which saw the graph before our frees
-                del _claims[id(claim)]
+        if token is not None:
+            _grad_enabled.reset(token)
+        _reuse_state.frees = freed_before
     # Drop the loop's last references, so that _commit can see which arrays nobody else holds.
     g = c = carried_g = previous = cotangents = saved = meta = carried_meta = io = v = like = None
 
+    if claim is not None and (hooked_leaves or capture):  # released before hooks run (one may run a backward)
+        _release(claim)
+        claim = None
     if hooked_leaves:
         for entry in pending.values():
             hooks = leaf_hooks_of(entry[0])
             if hooks is not None and hooks.pre:
                 entry[1] = run_hooks(hooks.pre, entry[1], tuple(entry[0].shape), "a leaf tensor")
     if not capture:
-        _commit(pending, create_graph)
+        _commit(pending, create_graph, claim)  # releases the claim under the commit's own hold of the lock
         return None
     results = [
         captured.get(t._grad_fn) if t._grad_fn is not None else _pending_value(pending, t)
@@ -299,6 +311,13 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
                             else:
                                 push(edge)
     return deps
+
+
+def _release(claim: tuple) -> None:
+    """End ``claim``: under the lock, so not during another's count and claim, which saw the graph
+    before this backward's frees."""
+    with _lock:
+        del _claims[id(claim)]
 
 
 def _claim(roots: dict[Node, Any], deps: dict[Node, int], needed: set[Node] | None) -> tuple:
@@ -518,7 +537,7 @@ def _pending_value(pending: dict[int, list], tensor: Tensor) -> Any:
 _ENGINE_ONLY_REFS = 3
 
 
-def _commit(pending: dict[int, list], create_graph: bool) -> None:
+def _commit(pending: dict[int, list], create_graph: bool, claim: tuple | None = None) -> None:
     """Write the gathered gradients into ``.grad``: accumulate in place, or adopt the array.
 
     Two phases under the lock: first every new value is computed and checked (this is
@@ -529,8 +548,13 @@ def _commit(pending: dict[int, list], create_graph: bool) -> None:
     A leaf's first gradient adopts the gathered array when nothing else refers to it
     (PyTorch's AccumulateGrad checks the use count the same way), else takes a copy:
     two leaves, or a leaf and the caller's ``gradient``, never share memory.
+
+    ``claim``: the calling backward's claim on the nodes it freed, released under the same hold of
+    the lock (one acquisition fewer a ``backward()``), before anything here can raise.
     """
     with _lock:
+        if claim is not None:  # the claim of the backward that gathered these ends first, whatever follows
+            del _claims[id(claim)]
         # Phase one: (tensor, its new .grad), or (an old .grad, its new array), or (an old
         # .grad's array, what to add into it in place). Nothing is written yet.
         writes: list[tuple[Any, Any]] = []

@@ -32,6 +32,7 @@ __all__ = [
 
 ShapeArg = Any  # ints, or one sequence of ints: ones(2, 3) or ones((2, 3))
 
+_DType = _dtypes.DType
 _generator: np.random.Generator | None = None  # made on first use: numpy.random is slow to import
 
 
@@ -238,7 +239,7 @@ def manual_seed(seed: int) -> None:
 # ---------------------------------------------------------------------------- helpers
 def _finish(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     """Wrap a freshly made NumPy array, placed on ``device`` (a device names a backend)."""
-    t = _wrap(place(array, device))
+    t = _wrap(array if device is None else place(array, device))
     if requires_grad is True and device is None and type(array) is np.ndarray and array.dtype.kind == "f":
         t._requires_grad = True  # requires_grad_'s checks, which a new float leaf passes
     elif requires_grad is not False and _flag("requires_grad", requires_grad):
@@ -395,6 +396,9 @@ def _like(fn: str, x: Any, fill_value: Any, dtype: Any, requires_grad: bool, dev
 
 
 def _float_or(dtype: Any) -> np.dtype:
+    """``dtype`` as NumPy's, the default float dtype for None (a tapegrad dtype answers at once)."""
+    if type(dtype) is _DType:
+        return dtype.numpy
     return _dtypes.get_default_dtype().numpy if dtype is None else _dtypes.to_numpy_dtype(dtype)
 
 

@@ -54,6 +54,7 @@ FREED_GRAPH_MESSAGE = (
 
 # Guards the .grad commit (read, add, write back) and the claims on nodes to be freed.
 _lock = threading.Lock()
+_acquire, _release_lock = _lock.acquire, _lock.release  # the hot path's two holds: no ``with`` to enter and exit
 # What each running backward without retain_graph will free, by id of the claim: the nodes it
 # runs, as one or two collections (no per-node work when only one backward runs at a time).
 _claims: dict[int, tuple] = {}
@@ -66,16 +67,30 @@ def check_finite(node: Node, i: int, c: Any) -> None:
     check(node, i, c)
 
 
-def backward_scalar(root: Tensor, retain_graph: bool) -> bool:
-    """The lean entry for ``loss.backward()``: a one-element NumPy root with a graph, and no
-    ``gradient``, ``inputs`` or ``create_graph`` (the caller checked those). Such a call has
-    nothing to validate, and its implicit gradient is ones of the root's shape and dtype, so the
-    general normalisation is skipped. Returns False, having done nothing, for any other root."""
+def backward_scalar(root: Any, gradient: Any, retain_graph: Any, create_graph: Any, inputs: Any) -> bool:
+    """The lean entry for ``loss.backward()`` (``Tensor.backward`` and ``autograd.backward`` call it
+    first, with their arguments): a one-element NumPy root with a graph, and no ``gradient``,
+    ``inputs`` or ``create_graph``. Such a call has nothing to validate, and its implicit gradient is
+    ones of the root's shape and dtype, so the general normalisation is skipped. Returns False,
+    having done nothing, for any other call."""
+    if (gradient is not None or inputs is not None or create_graph is not False or type(root) is not Tensor
+            or retain_graph is not None and type(retain_graph) is not bool):
+        return False
     data = root._data
     if root._grad_fn is None or type(data) is not ndarray or data.size != 1:
         return False
-    run_backward((root,), (NAMESPACE.ones(data.shape, dtype=data.dtype),), retain_graph=retain_graph, create_graph=False)
+    if data.shape == ():  # a 0-d loss: a copy of the dtype's 0-d one, cheaper than making one
+        unit = _UNITS.get(data.dtype)
+        if unit is None:
+            unit = _UNITS[data.dtype] = NAMESPACE.ones((), dtype=data.dtype)
+        ones = unit.copy()  # its own array: a VJP or .grad may keep it, or write into it
+    else:
+        ones = NAMESPACE.ones(data.shape, dtype=data.dtype)
+    run_backward((root,), (ones,), retain_graph=retain_graph is True, create_graph=False)
     return True
+
+
+_UNITS: dict[Any, ndarray] = {}  # NumPy dtype -> a 0-d one of it, never handed out (copied)
 
 
 def run_backward(
@@ -135,11 +150,14 @@ def run_backward(
     freed_before = getattr(_reuse_state, "frees", False)
     _reuse_state.frees = plain and not retain_graph
     try:
-        with _lock:  # count and claim at once: another backward sees this one's claim, or its frees
+        _acquire()  # count and claim at once: another backward sees this one's claim, or its frees
+        try:
             deps = _count_dependencies(buffers)
             needed = _needed_nodes(buffers, target_nodes, target_leaves) if capture else None
             if not retain_graph:
                 claim = _claim(buffers, deps, needed)
+        finally:
+            _release_lock()
         if len(buffers) == 1:  # one root (loss.backward()): it runs first, as a chain's next node does
             carried, carried_g = buffers.popitem()
             ready = []
@@ -552,7 +570,8 @@ def _commit(pending: dict[int, list], create_graph: bool, claim: tuple | None = 
     ``claim``: the calling backward's claim on the nodes it freed, released under the same hold of
     the lock (one acquisition fewer a ``backward()``), before anything here can raise.
     """
-    with _lock:
+    _acquire()  # (acquire and release: a third of the cost of ``with``; the finally releases it)
+    try:
         if claim is not None:  # the claim of the backward that gathered these ends first, whatever follows
             del _claims[id(claim)]
         # Phase one: (tensor, its new .grad), or (an old .grad, its new array), or (an old
@@ -590,6 +609,8 @@ def _commit(pending: dict[int, list], create_graph: bool, claim: tuple | None = 
             else:
                 target._data = value
                 target._meta = None
+    finally:
+        _release_lock()
     if hooked_leaves:  # after every .grad is written, outside the lock: a hook may run backward
         for tensor, _ in pending.values():
             hooks = leaf_hooks_of(tensor)

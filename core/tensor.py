@@ -241,7 +241,8 @@ class Tensor(metaclass=_TensorType):
         keeps saved values for another backward; ``create_graph`` records the backward
         pass itself, for higher derivatives.
         """
-        _autograd_backward()(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        if not _backward_scalar()(self, gradient, retain_graph, create_graph, inputs):  # loss.backward()
+            _autograd_backward()(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ shape and dtype
     @property
@@ -545,6 +546,15 @@ def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     t._requires_grad = grad_fn is not None
     t._grad = None
     return t
+
+
+@functools.cache
+def _backward_scalar() -> Callable[..., bool]:
+    """``tapegrad.engine.backward_scalar``, imported once (it imports this module): ``loss.backward()``
+    goes straight to the engine's lean entry, with no ``autograd.backward`` frame between."""
+    from .engine import backward_scalar
+
+    return backward_scalar
 
 
 @functools.cache

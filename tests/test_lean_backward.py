@@ -61,19 +61,24 @@ def test_the_lean_entry_is_taken_and_skips_normalisation(monkeypatch):
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
-@pytest.mark.parametrize("call", [
-    lambda y: y.backward(gradient=tapegrad.ones_like(y)),
-    lambda y: y.backward(create_graph=True),
-    lambda y: y.backward(retain_graph=np.bool_(True)),
-    lambda y: y.backward(inputs=[y]),
+@pytest.mark.parametrize("arguments", [
+    lambda y: dict(gradient=tapegrad.ones_like(y)),
+    lambda y: dict(create_graph=True),
+    lambda y: dict(retain_graph=np.bool_(True)),
+    lambda y: dict(inputs=[y]),
 ])
-def test_calls_with_arguments_take_the_general_entry(monkeypatch, call):
-    taken = []
-    real = engine.backward_scalar
-    monkeypatch.setattr(autograd, "backward_scalar", lambda *a: taken.append(a) or real(*a))
+def test_calls_with_arguments_take_the_general_entry(monkeypatch, arguments):
+    normalised = []
+    real = autograd._root_grads
+    monkeypatch.setattr(autograd, "_root_grads", lambda *a: normalised.append(a) or real(*a))
     x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
-    call((x * 3.0).sum())
-    assert taken == []
+    y = (x * 3.0).sum()
+    given = arguments(y)
+    lean_arguments = [given.get(k) for k in ("gradient", "retain_graph")] + [given.get("create_graph", False), given.get("inputs")]
+    assert not engine.backward_scalar(y, *lean_arguments)  # the lean entry declines, doing nothing
+    assert x.grad is None and normalised == []
+    y.backward(**given)
+    assert len(normalised) == 1  # the general entry ran, and normalised the arguments
 
 
 def test_a_leaf_root_and_a_multi_element_root_fall_back_with_the_general_errors():

@@ -38,9 +38,7 @@ def backward(
     another backward; ``create_graph`` records the backward pass for higher order.
     ``inputs``, when given, limits accumulation to those tensors.
     """
-    if (grad_tensors is None and inputs is None and create_graph is False and type(tensors) is Tensor
-            and (retain_graph is None or type(retain_graph) is bool)
-            and backward_scalar(tensors, retain_graph is True)):
+    if backward_scalar(tensors, grad_tensors, retain_graph, create_graph, inputs):
         return  # loss.backward(): the lean entry, which has nothing to normalise
     roots = _as_tuple(tensors, "tensors")
     grads = _root_grads(roots, grad_tensors, create_graph)

@@ -10,6 +10,7 @@ import numpy as np
 
 _ndarray = np.ndarray
 _intp = np.intp
+_F64 = np.dtype(np.float64)
 _add_reduce = np.add.reduce
 _true_divide = np.true_divide
 
@@ -55,7 +56,10 @@ class NumPyNamespace:
         """``np.mean``: for a float32/float64/complex array with elements to average, its own steps
         (the sum's ufunc reduction, divided by the count as an ``intp``, in place for an array);
         float16 (summed in float32), integer inputs, ``dtype=`` and empty slices (a warning) go
-        to ``np.mean`` itself."""
+        to ``np.mean`` itself. A float64 mean of every element (a loss) asks nothing more: its
+        sum divided by the count as a Python int is np.mean's float64 / intp."""
+        if axis is None and type(x) is _ndarray and x.dtype is _F64 and dtype is None and keepdims is False and x.size:
+            return _add_reduce(x, None) / x.size
         if (dtype is None and type(x) is _ndarray and x.dtype.kind in "fc" and x.dtype.itemsize > 2
                 and (axis is None or x.ndim and (type(axis) is tuple or type(axis) is int))):
             # (a 0-d array's ufunc reduction takes axis 0, which np.mean refuses)

@@ -77,15 +77,17 @@ def backward_scalar(root: Any, gradient: Any, retain_graph: Any, create_graph: A
             or retain_graph is not None and type(retain_graph) is not bool):
         return False
     data = root._data
-    if root._grad_fn is None or type(data) is not ndarray or data.size != 1:
+    if root._grad_fn is None or type(data) is not ndarray:
         return False
-    if data.shape == ():  # a 0-d loss: a copy of the dtype's 0-d one, cheaper than making one
+    if data.ndim == 0:  # a 0-d loss: a copy of the dtype's 0-d one, cheaper than making one
         unit = _UNITS.get(data.dtype)
         if unit is None:
             unit = _UNITS[data.dtype] = NAMESPACE.ones((), dtype=data.dtype)
         ones = unit.copy()  # its own array: a VJP or .grad may keep it, or write into it
-    else:
+    elif data.size == 1:
         ones = NAMESPACE.ones(data.shape, dtype=data.dtype)
+    else:
+        return False
     run_backward((root,), (ones,), retain_graph=retain_graph is True, create_graph=False)
     return True
 

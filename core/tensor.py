@@ -537,9 +537,12 @@ def lazy_methods(on: bool) -> None:
             del _TensorType.__getattr__  # type: ignore[attr-defined]
 
 
+_new_tensor = Tensor.__new__  # found once: no lookup through the metaclass a tensor
+
+
 def _wrap(data: Any, grad_fn: Node | None = None) -> Tensor:
     """Make a tensor around ``data`` without validation: the op hot path's constructor."""
-    t = Tensor.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._data = data
     t._meta = None
     t._grad_fn = grad_fn

@@ -419,3 +419,38 @@ def test_node_names():
         "prod": "ProdBackward0", "amax": "AmaxBackward0", "max": "AmaxBackward0", "var": "VarBackward0",
         "std": "StdBackward0", "norm": "LinalgVectorNormBackward0", "softmax": "SoftmaxBackward0",
         "log_softmax": "LogSoftmaxBackward0", "cumsum": "CumsumBackward0"}
+
+
+# ---------------------------------------------------------------------------- the full mean's lean VJP
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from(["float16", "float32", "float64", "complex64", "complex128"]),
+       shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+       g=st.floats(-1e3, 1e3, allow_nan=False, width=16))
+def test_a_full_means_vjp_is_the_per_axis_rule_bit_for_bit(dtype, shape, g):
+    """``_mean_vjp`` on a 0-d NumPy cotangent (every element averaged) fills one fresh array; it must
+    give the very bits of the general rule (every axis named), in the cotangent's dtype, for every
+    dtype and shape (empty ones: NaN, as 1/0 elements)."""
+    from tapegrad.graph import ShapeDtype
+    from tapegrad.numpy_namespace import NAMESPACE
+
+    x = ShapeDtype(shape, np.dtype(dtype))
+    cot = np.asarray(g, dtype=dtype)
+    lean = reductions._mean_vjp(NAMESPACE, cot, None, x)
+    general = reductions._mean_vjp(NAMESPACE, cot, None, x, dim=tuple(range(len(shape))))
+    assert lean.shape == shape and lean.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(lean, np.broadcast_to(general, shape))
+    assert lean.flags.writeable and lean.base is None  # its own array: .grad adopts it, no copy
+
+
+def test_a_full_mean_on_a_leaf_leaves_an_owned_writeable_grad():
+    x = tapegrad.ones(2, 3, dtype=tapegrad.float64, requires_grad=True)
+    x.mean().backward()
+    g = x.grad.numpy()
+    assert g.flags.writeable and np.all(g == 1 / 6)
+    x.mean().backward()  # accumulates in place
+    assert np.all(x.grad.numpy() == 2 / 6)

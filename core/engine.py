@@ -37,7 +37,7 @@ from .namespace import tensor_namespace
 from .numpy_namespace import NAMESPACE
 from .reuse import BIG
 from .tensor import Tensor, _wrap
-from .versions import any_modified, modified_after, version_of
+from .versions import MODIFIED, modified_after, version_of
 
 __all__ = ["run_backward", "backward_scalar", "FREED_GRAPH_MESSAGE"]
 
@@ -306,7 +306,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     stack = list(roots)
     push = stack.append
     several = len(stack) > 1  # one root is reached from no node (a graph has no cycles): no need to ask
-    check_versions = any_modified()
+    check_versions = bool(MODIFIED)  # (the dict itself, not any_modified(): no call a backward)
     while stack:
         node: Node | None = stack.pop()
         while node is not None:
@@ -524,7 +524,7 @@ def _same_size(a: Any, b: Any) -> bool:
 
 def _pend(pending: dict[int, list], tensor: Tensor, c: Any) -> None:
     """Add ``c`` to the gradient gathered for ``tensor`` (written to ``.grad`` at the end)."""
-    if isinstance(c, np.generic):  # arithmetic on 0-d arrays gives NumPy scalars
+    if type(c) is not ndarray and isinstance(c, np.generic):  # arithmetic on 0-d arrays gives NumPy scalars
         c = np.asarray(c)
     entry = pending.get(id(tensor))
     if entry is None:
@@ -579,8 +579,7 @@ def _commit(pending: dict[int, list], create_graph: bool, claim: tuple | None = 
         # Phase one: (tensor, its new .grad), or (an old .grad, its new array), or (an old
         # .grad's array, what to add into it in place). Nothing is written yet.
         writes: list[tuple[Any, Any]] = []
-        for entry in pending.values():
-            tensor, c = entry
+        for tensor, c in pending.values():
             old = tensor._grad
             if create_graph:
                 # A private copy in the same graph position (PyTorch clones here too): two leaves

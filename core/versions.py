@@ -13,12 +13,13 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-__all__ = ["EPOCH", "mark_modified", "version_of", "modified_after", "any_modified", "base_chain"]
+__all__ = ["EPOCH", "MODIFIED", "mark_modified", "version_of", "modified_after", "any_modified", "base_chain"]
 
 EPOCH = [0]  # a list so the op hot path can read it without a function call
 
 # id(array) -> [epoch of last in-place write, number of writes, weakref keeping the entry honest]
 _modified: dict[int, list] = {}
+MODIFIED = _modified  # read-only to others: empty while no array alive was written in place (the engine's test)
 
 
 def base_chain(array: Any) -> list[Any]:

@@ -58,8 +58,8 @@ class NumPyNamespace:
         float16 (summed in float32), integer inputs, ``dtype=`` and empty slices (a warning) go
         to ``np.mean`` itself. A float64 mean of every element (a loss) asks nothing more: its
         sum divided by the count as a Python int is np.mean's float64 / intp."""
-        if axis is None and type(x) is _ndarray and x.dtype is _F64 and dtype is None and keepdims is False and x.size:
-            return _add_reduce(x, None) / x.size
+        if axis is None and type(x) is _ndarray and x.dtype is _F64 and dtype is None and keepdims is False and (n := x.size):
+            return _add_reduce(x, None) / n
         if (dtype is None and type(x) is _ndarray and x.dtype.kind in "fc" and x.dtype.itemsize > 2
                 and (axis is None or x.ndim and (type(axis) is tuple or type(axis) is int))):
             # (a 0-d array's ufunc reduction takes axis 0, which np.mean refuses)

@@ -66,9 +66,9 @@ from . import node_names
 if TYPE_CHECKING:
     from tapegrad import Registry
 
-ec = LaterModule(__package__ + ".edge_cases")
+ec = LaterModule(__package__ + ".edge_cases")  # the special points, made when the kit asks
 _ndarray = np.ndarray
-_F64 = np.dtype(np.float64)  # the special points, made when the kit asks
+_F64 = np.dtype(np.float64)
 
 # ---------------------------------------------------------------------------- dimensions
 REDUCTION_PARAMS: dict[str, Any] = dict(params=("dim", "keepdim"), param_aliases={"axis": "dim", "keepdims": "keepdim"})

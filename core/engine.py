@@ -306,7 +306,7 @@ def _count_dependencies(roots: dict[Node, Any]) -> dict[Node, int]:
     stack = list(roots)
     push = stack.append
     several = len(stack) > 1  # one root is reached from no node (a graph has no cycles): no need to ask
-    check_versions = bool(MODIFIED)  # (the dict itself, not any_modified(): no call a backward)
+    check_versions = bool(MODIFIED)  # any in-place write to an array still alive
     while stack:
         node: Node | None = stack.pop()
         while node is not None:

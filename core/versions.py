@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-__all__ = ["EPOCH", "MODIFIED", "mark_modified", "version_of", "modified_after", "any_modified", "base_chain"]
+__all__ = ["EPOCH", "MODIFIED", "mark_modified", "version_of", "modified_after", "base_chain"]
 
 EPOCH = [0]  # a list so the op hot path can read it without a function call
 
@@ -61,11 +61,6 @@ def version_of(array: Any) -> int:
     array = base_chain(array)[-1]
     entry = _modified.get(id(array))
     return 0 if entry is None or entry[2]() is not array else entry[1]
-
-
-def any_modified() -> bool:
-    """Whether any in-place write happened to an array still alive."""
-    return bool(_modified)
 
 
 def modified_after(array: Any, epoch: int) -> bool:

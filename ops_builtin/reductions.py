@@ -680,6 +680,7 @@ def _any(xp: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 SAMPLES = [
     Sample((2, 3)), Sample((2, 3), dim=0), Sample((2, 3, 4), dim=(0, -1), keepdim=True),
     Sample((3,), dim=-1, keepdim=True), Sample(()),
+    Sample((2, 3), keepdim=True),  # every dim, kept: a one-element cotangent that is not 0-d
     Sample((1, 3), dim=0),  # a reduced dimension of size 1
     Sample((0, 3), dim=1),  # an empty tensor
     Sample((2, 3, 4), dim=(0, -1)),  # two dims apart, no keepdim: on Dask's unknown first size the count is lazy

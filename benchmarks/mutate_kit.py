@@ -87,6 +87,12 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 # The score counts them apart.
 # No input tells these from the original (or only where PyTorch gives NaN as well).
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ('arithmetic', 'inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back', 'x < 0: Lt -> LtE'):
+        'x == 0 divides exactly (q * y == x), so whether 0 counts as negative is never read',
+    ('arithmetic', 'inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back', 'y < 0: Lt -> LtE'):
+        'y == 0 is refused before (integer division by zero), so whether 0 counts as negative is never read',
+    ('arithmetic', 'inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back', '0 -> 1'):
+        'integers: x < 1 is x <= 0, and y < 1 is y <= 0; x == 0 divides exactly and y == 0 is refused before',
     ('nn_activations', 'return ops().where(n < eps, (n - n.detach()) + eps, n)  # exactly eps below it (n - n is 0), and no in-place write: vmap batches it', 'n < eps: Lt -> LtE'):
         'at n == eps both branches give eps, and both pass the norm\'s own gradient (n - n.detach() has gradient 1): the boundary moved changes nothing',
     ('cotangents', 'if type(g) is np.ndarray and g.size > 1 and not any(g.strides):  # empty and 0-d: as they are', 'g.size > 1: Gt -> GtE'):

@@ -19,9 +19,13 @@ PI = math.pi
 
 # ---------------------------------------------------------------------------- arithmetic
 ADD = [EdgeCase([1.0, 2.0], [3.0, 4.0], params={"alpha": 2.0}, value=[7.0, 10.0], grads=([1.0, 1.0], [2.0, 2.0]),
-                why="alpha scales y and its gradient")]
+                why="alpha scales y and its gradient"),
+       EdgeCase(np.array([1, -2]), np.array([3, 4]), params={"alpha": 2}, value=np.array([7, 6]),
+                why="integer tensors: an integer alpha scales y in their dtype")]
 SUB = [EdgeCase([1.0, 2.0], [3.0, 4.0], params={"alpha": 2.0}, value=[-5.0, -6.0], grads=([1.0, 1.0], [-2.0, -2.0]),
-                why="alpha scales y and its gradient")]
+                why="alpha scales y and its gradient"),
+       EdgeCase(np.array([1, -2]), np.array([3, 4]), params={"alpha": 2}, value=np.array([-5, -10]),
+                why="integer tensors: an integer alpha scales y in their dtype")]
 DIV = [
     EdgeCase([1.0, 0.0, -1.0], [0.0, 0.0, 0.0], value=[INF, NAN, -INF],
              grads=([INF, INF, INF], [-INF, NAN, INF]), why="division by zero"),
@@ -29,6 +33,9 @@ DIV = [
              grads=([0.0, 0.0], [0.0, 0.0]), why="a rounded quotient is piecewise constant: its gradient is 0"),
     EdgeCase([7.0, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[3.0, -3.0],
              grads=([0.0, 0.0], [0.0, 0.0])),
+    EdgeCase(np.array([7, -7, 6, -6, 7, 0, -1]), np.array([2, 2, 3, 3, -2, 5, 2]), params={"rounding_mode": "trunc"},
+             value=np.array([3, -3, 2, -2, -3, 0, 0]),
+             why="integers truncate toward zero: exact quotients, and inexact ones of either sign"),
     EdgeCase(np.array([7, -7]), 0, params={"rounding_mode": "trunc"}, raises=RuntimeError, match="ZeroDivisionError",
              why="integer division by a Python 0 raises, as PyTorch's"),
     EdgeCase([INF, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[INF, -3.0], grads=([0.0, 0.0], [0.0, 0.0]),

@@ -1015,7 +1015,7 @@ class Mutant:
     apply: Callable[[ast.AST], ast.AST | None]
     rule_ops: frozenset[str] = frozenset()  # for a VJP replaced by None: the ops holding that rule
     function: str = ""
-    readers: tuple[int, ...] = ()  # for a module constant: first lines of the functions reading it  # the enclosing function (or constant): with description, a key that survives edits
+    readers: tuple[int, ...] = ()  # for a module constant: first lines of the functions reading it (for a default: of its function)  # the enclosing function (or constant): with description, a key that survives edits
 
     def where(self) -> str:
         return f"ops_builtin/{self.module}.py:{self.line}"
@@ -1221,6 +1221,9 @@ def _walk_math(node: ast.AST, path: tuple[Any, ...], skip: set[int] = frozenset(
             continue  # docstring
         if isinstance(child, ast.JoinedStr):
             continue
+        if isinstance(child, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "__doc__"
+                                                 for t in child.targets):
+            continue  # a docstring made at run time (``median.__doc__ = ...``): text, as a docstring is
         yield path + ((field, i),), child
         yield from _walk_math(child, path + ((field, i),), skip)
 
@@ -1281,11 +1284,19 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
     skip = _validation(tree)
     references = _numpy_references(tree)
     readers: dict[str, set[int]] = defaultdict(set)  # constant -> first lines of functions and lambdas reading it
+    # A default of a signature is evaluated when the def runs (at load): the trace never runs its line
+    # when the signature spans lines, so a mutant there is read by the calls of its function, which the
+    # trace records at the function's first line (its code's co_firstlineno: the first decorator's).
+    signature_of: dict[int, int] = {}  # id of a node inside a default -> its function's first line
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.Lambda)):
             for n in ast.walk(node):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     readers[n.id].add(node.lineno)
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+            for default in (*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]):
+                for n in ast.walk(default):
+                    signature_of[id(n)] = first
     found: list[Mutant] = []
     for top_path, top in _children(tree):
         if isinstance(top, ast.FunctionDef) and (_is_declaration(top.name) or top.name in references):
@@ -1302,8 +1313,9 @@ def mutants_of(module: Any, rules_to_ops: dict[Any, set[str]]) -> list[Mutant]:
         for path, node in walk:
             if not hasattr(node, "lineno"):
                 continue
+            read = read_by + ((signature_of[id(node)],) if id(node) in signature_of else ())
             for description, apply in _node_mutations(node, wildcards):
-                found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read_by))
+                found.append(Mutant(name, node.lineno, description, path, apply, function=function, readers=read))
     found.extend(_register_call_sites(tree, module, rules_to_ops, wildcards, skip))
     return found
 
@@ -1386,9 +1398,24 @@ def _tree(module: types.ModuleType) -> ast.Module:
 
 def _rules_held(op: Any) -> tuple[str | None, ...]:
     """An op's VJP rules as names that survive reloading a module: None where an input has none, a
-    function's qualified name, or a rule object's repr (``Combine(mul, 1)``)."""
-    return tuple(None if rule is None else getattr(rule, "__qualname__", None) or repr(rule)
-                 for rule in op.vjps or ())
+    function's qualified name (with the numbers and strings its closure holds: ``_mse_vjp(-1.0)``'s
+    sign, ``_pointwise_rules(..., "beta", 1.0)``'s default), or a rule object's repr (``Combine(mul, 1)``)."""
+    return tuple(None if rule is None else _rule_held(rule) for rule in op.vjps or ())
+
+
+def _rule_held(rule: Any) -> str:
+    name = getattr(rule, "__qualname__", None)
+    if name is None:
+        return repr(rule)
+    bound = []
+    for cell in getattr(rule, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, (bool, int, float, str)):
+            bound.append(value)
+    return f"{name}{tuple(bound)!r}" if bound else name
 
 
 def _ops_of_registration(module: Any, mutant: Mutant, held: dict[str, tuple[str | None, ...]],

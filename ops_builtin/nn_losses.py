@@ -556,11 +556,11 @@ _WEIGHT_4 = np.array([0.3, 1.0, 2.0, 0.7])
 _IGNORED_1 = np.array([0, -100])  # one class: an ignored label's stand-in index must be that class
 
 
-def _resized_target(value: float, grad: list[float]) -> EdgeCase:
+def _resized_target_points(value: float, grad: list[float]) -> list[EdgeCase]:
     """A 0-d target of 0.5 for the input [1, 2, 3]: PyTorch warns (pointing at the caller), then broadcasts."""
-    return EdgeCase([1.0, 2.0, 3.0], np.array(0.5), value=value, grads=(grad, None), warns=UserWarning,
-                    match=r"Using a target size \(\w+\.Size\(\[\]\)\) that is different to the input size",
-                    why="PyTorch's: a target of another size warns, then broadcasts")
+    return [EdgeCase([1.0, 2.0, 3.0], np.array(0.5), value=value, grads=(grad, None), warns=UserWarning,
+                     match=r"Using a target size \(\w+\.Size\(\[\]\)\) that is different to the input size",
+                     why="PyTorch's: a target of another size warns, then broadcasts")]
 
 
 def register(registry: Registry) -> None:
@@ -569,24 +569,24 @@ def register(registry: Registry) -> None:
         NS + "mse_loss", forward=_mse_loss, vjp=(_mse_vjp(1.0), _mse_vjp(-1.0)), saves=("inputs",),
         promotion="float", reference=lambda x, t, reduction="mean": _np_reduce((x - t) ** 2, reduction),
         samples=_each_reduction(*pair) + [Sample((3,), ())],
-        edge_cases=[_resized_target(2.9166666666666665, [1 / 3, 1.0, 5 / 3])],
+        edge_cases=_resized_target_points(2.9166666666666665, [1 / 3, 1.0, 5 / 3]),
     )
     registry.register_op(
         NS + "smooth_l1_loss", forward=_smooth_l1_loss, vjp=_pointwise_rules(_smooth_l1_slope, "beta", 1.0),
         saves=("inputs",), promotion="float", reference=_np_smooth_l1, node_name=_l1_node,
         samples=_each_reduction(*pair) + [Sample((3,), (3,), beta=0.5), Sample((2, 3), (2, 3), beta=0.0),
                                           Sample((2, 3), (2, 3), beta=3.0, reduction="sum")],
-        edge_cases=[_resized_target(1.0416666666666667, [1 / 6, 1 / 3, 1 / 3])],
+        edge_cases=_resized_target_points(1.0416666666666667, [1 / 6, 1 / 3, 1 / 3]),
     )
     registry.register_op(
         NS + "huber_loss", forward=_huber_loss, vjp=_pointwise_rules(_huber_slope, "delta", 1.0), saves=("inputs",),
         params=("reduction", "delta"), promotion="float", reference=_np_huber,
         samples=_each_reduction(*pair) + [Sample((3,), (3,), delta=0.5), Sample((2, 3), (2, 3), delta=3.0)],
-        edge_cases=[_resized_target(1.0416666666666667, [1 / 6, 1 / 3, 1 / 3])],
+        edge_cases=_resized_target_points(1.0416666666666667, [1 / 6, 1 / 3, 1 / 3]),
     )
     registry.register_composite(NS + "l1_loss", l1_loss, samples=_each_reduction(*pair),
                                 reference=lambda x, t, reduction="mean": _np_reduce(np.abs(x - t), reduction),
-                                edge_cases=[_resized_target(1.5, [1 / 3, 1 / 3, 1 / 3])])
+                                edge_cases=_resized_target_points(1.5, [1 / 3, 1 / 3, 1 / 3]))
     unit = ((0.05, 0.95), (0.0, 1.0))
     registry.register_op(
         NS + "binary_cross_entropy", forward=_binary_cross_entropy, inspects_values=True, vjp=(_bce_input_vjp, _bce_target_vjp),
@@ -622,6 +622,8 @@ def register(registry: Registry) -> None:
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4), Sample((3,), np.array(2)),
             Sample((2, 3, 2, 2), _LABELS_2D), Sample((3, 3), _LABELS, label_smoothing=0.2),
             Sample((4, 4), _IGNORED, weight=_WEIGHT_4, label_smoothing=0.1),
+            Sample((4, 4), _IGNORED, weight=_WEIGHT_4, label_smoothing=0.1, reduction="sum"),  # smoothing summed
+            Sample((2, 3, 2, 2), _LABELS_2D, label_smoothing=0.2, reduction="none"),
             Sample((2, 3), (2, 3), reduction="sum"), Sample((2, 3, 2), (2, 3, 2), label_smoothing=0.3),
             Sample((2, 1), _IGNORED_1), Sample((3, 3), _LABELS, label_smoothing=1.0),
             Sample((2, 3), (2, 3), weight=_CLASS_WEIGHT), Sample((2, 3, 2), (2, 3, 2), weight=_CLASS_WEIGHT, reduction="none")],

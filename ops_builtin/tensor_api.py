@@ -240,7 +240,8 @@ def register(registry: Registry) -> None:
     registry.register_composite("index_select", _index_select, methods=("index_select",), edge_cases=ec.INDEX_SELECT,
                                 node_name="IndexSelectBackward0",
                                 samples=[Sample((4, 3), dim=0, index=np.array([2, 0, 2])),
-                                         Sample((4, 3), dim=1, index=np.array([1]))],
+                                         Sample((4, 3), dim=1, index=np.array([1])),
+                                         Sample((4, 3), dim=1, index=np.array(2))],  # a 0-d index: one slice kept
                                 reference=lambda x, dim, index: np.take(x, np.reshape(index, (-1,)), axis=dim))
     for kind in ("zeros", "ones", "empty", "full", "tensor"):
         registry.register_method(f"new_{kind}", _new_maker(kind))

@@ -471,6 +471,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('nn_activations', 'def _np_dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:', '0.5 -> 0.5005'):
         'the reference refuses every 0 < p < 1 (random), 0.5 and 0.5005 alike',
     # sorting/scans/scatter/batching (k3)
+    ('sorting', 'def unique(input: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002', 'True -> False'):
+        "sorted is only validated (as_flag): the values come sorted either way, as PyTorch's CPU kernel gives them",
     ('sorting', 'def _argsort(xp: Any, x: Any, dim: Any = -1, descending: bool = False, stable: bool = False) -> Any:', 'False -> True'):
         '_argsort is always stable (its `stable` flag only states it), so the flag passed or defaulted changes nothing',
     ('sorting', 'def sort(input: Any, dim: Any = -1, descending: bool = False, stable: bool = False) -> Any:', 'False -> True'):

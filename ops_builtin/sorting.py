@@ -410,13 +410,27 @@ GATHER_VALUES_SAMPLES = [
 _SEQUENCE = np.array([-1.5, -0.5, 0.0, 0.5, 1.5])
 SEARCH_SAMPLES = [Sample(np.array([[[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]], [[-2.0, 0.0, 2.0], [1.0, 2.0, 3.0]]]), (2, 2, 4)),
                   Sample(np.zeros((0, 3)), (0, 4)), Sample(_SEQUENCE, (2, 3)), Sample(_SEQUENCE, (4,), right=True), Sample(_SEQUENCE, (), side="right"),
-                  Sample(np.array([[-1.0, 0.0, 1.0], [-0.5, 0.5, 2.0]]), (2, 4))]
+                  Sample(np.array([[-1.0, 0.0, 1.0], [-0.5, 0.5, 2.0]]), (2, 4)),
+                  # unsorted, with the order that sorts it (along the last dimension)
+                  Sample(np.array([1.5, -1.5, 0.0, 0.5, -0.5]), (2, 3), sorter=np.array([1, 4, 2, 3, 0])),
+                  Sample(np.array([[1.0, -1.0, 0.0], [2.0, 0.5, -0.5]]), (2, 4), sorter=np.array([[1, 2, 0], [2, 1, 0]]),
+                         right=True)]
 # PyTorch 2.13's choices at ties: mode's smallest most frequent value at its last index; a slice
 # with a NaN has median NaN at its first NaN; the whole median shares its gradient between equals.
 _MODE_TIES = np.array([[2.0, 1.0, 2.0, 1.0, 3.0], [0.0, 5.0, 5.0, 0.0, 7.0]])
 _MODE_EDGES = [(_MODE_TIES, {"dim": 1}, (np.array([1.0, 0.0]), np.array([3, 3]))),
                (np.array([3.0, 3.0, 1.0, 2.0, 2.0, 3.0]), {}, (np.array(3.0), np.array(5))),
                (np.array([1.0, 1.0, 2.0, 3.0]), {}, (np.array(1.0), np.array(1)))]
+_REPEATS = np.array([[2.0, 1.0, 2.0], [3.0, 1.0, 2.0]])
+_UNIQUE_EDGES = [  # the distinct values sorted; where each element went (in the input's shape); how often each occurs
+    EdgeCase(_REPEATS, value=np.array([1.0, 2.0, 3.0]), why="sorted, repeats once"),
+    EdgeCase(_REPEATS, params={"return_inverse": True}, value=(np.array([1.0, 2.0, 3.0]), np.array([[1, 0, 1], [2, 0, 1]]))),
+    EdgeCase(_REPEATS, params={"return_counts": True}, value=(np.array([1.0, 2.0, 3.0]), np.array([2, 3, 1]))),
+    EdgeCase(_REPEATS, params={"return_inverse": True, "return_counts": True},
+             value=(np.array([1.0, 2.0, 3.0]), np.array([[1, 0, 1], [2, 0, 1]]), np.array([2, 3, 1]))),
+    EdgeCase(np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 5.0]]), params={"dim": 0, "return_inverse": True},
+             value=(np.array([[0.0, 5.0], [1.0, 2.0]]), np.array([1, 1, 0])), why="distinct rows: the inverse along dim"),
+]
 _MEDIAN_EDGES = [EdgeCase(np.vstack([_NANS, [[1.0, 2.0, 3.0, 4.0]]]), params={"dim": 1},
                           value=(np.array([np.nan, np.nan, 2.0]), np.array([1, 0, 1])), why="NaN sorts last"),
                  EdgeCase(np.array([1.0, 2.0, 2.0, 3.0]), value=np.array(2.0), grads=(np.array([0.0, 0.5, 0.5, 0.0]),),
@@ -508,8 +522,11 @@ def _gather_values_ref(x: np.ndarray, dim: Any, index: np.ndarray, node: str = "
     return np.take_along_axis(x, index, dim)
 
 
-def _searchsorted_ref(seq: np.ndarray, x: Any, right: bool = False, side: Any = None, **_: Any) -> Any:
+def _searchsorted_ref(seq: np.ndarray, x: Any, right: bool = False, side: Any = None, sorter: Any = None,
+                      **_: Any) -> Any:
     which: Any = side or ("right" if right else "left")
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(sorter), axis=-1)
     if seq.ndim == 1:
         return np.searchsorted(seq, x, side=which)
     rows = [np.searchsorted(s, v, side=which) for s, v in zip(seq.reshape(-1, seq.shape[-1]), x.reshape(-1, x.shape[-1]))]
@@ -548,7 +565,8 @@ def register(registry: Registry) -> None:
                                 edge_cases=[EdgeCase(x, params=p, value=v, why="ties") for x, p, v in _MODE_EDGES])
     # Its result's shape depends on the values: on main (issue 10) that is register_op's inspects_values=True,
     # which lazy backends refuse; this branch predates it, so the merge adds it here.
-    registry.register_composite("unique", unique, methods=("unique",), samples=[], reference=np.unique)
+    registry.register_composite("unique", unique, methods=("unique",), samples=[], reference=np.unique,
+                                edge_cases=_UNIQUE_EDGES)
     registry.register_op("searchsorted", forward=_searchsorted, inspects_values=True, promotion=False, zero_gradient=True, samples=SEARCH_SAMPLES,
                          reference=_searchsorted_ref, edge_cases=[
                              EdgeCase(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 0.5]), value=np.array([1, 0]),

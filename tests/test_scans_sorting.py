@@ -184,6 +184,13 @@ def test_unique_forms_as_pytorchs():
     assert not tapegrad.unique(f64([1.0, 1.0], requires_grad=True)).requires_grad
 
 
+def test_unique_results_stay_on_the_inputs_backend():
+    """Computed on NumPy, moved back: the kit's backends check compares values only, so this says where."""
+    x = tapegrad.tensor([3.0, 1.0, 3.0]).to("array_api_strict")
+    for result in (tapegrad.unique(x), *tapegrad.unique(x, return_inverse=True, return_counts=True)):
+        assert result.backend == "array_api_strict"
+
+
 def test_searchsorted_and_bucketize():
     seq = tapegrad.tensor([1, 3, 5, 7])
     q = tapegrad.tensor([3, 6, 9])

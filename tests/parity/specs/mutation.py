@@ -19,10 +19,12 @@ EDGE_CASE_TORCH = {  # op -> the PyTorch function its declared special points ar
         x, torch.as_tensor(repeats) if hasattr(repeats, "shape") else repeats, dim=dim),
     **{name: (lambda torch, name=name: lambda x, indices_or_sections: getattr(torch, name)(x, indices_or_sections))
        for name in ("hsplit", "vsplit", "dsplit")},  # PyTorch takes the sections positionally only
-    "scatter_at": lambda torch: lambda x, src, dim, index: torch.scatter(x, dim, _long(torch, index), src),
+    "scatter_at": lambda torch: lambda x, src, dim, index, **reduce: torch.scatter(x, dim, _long(torch, index), src,
+                                                                                   **reduce),  # the legacy reduce=
     "index_add_at": lambda torch: lambda x, source, dim, index, alpha=1: torch.index_add(
         x, dim, _long(torch, index), source, alpha=alpha),
     "index_copy_at": lambda torch: lambda x, source, dim, index: torch.index_copy(x, dim, _long(torch, index), source),
     "index_fill_at": lambda torch: lambda x, value, dim, index: torch.index_fill(x, dim, _long(torch, index), value),
     "argsort": lambda torch: torch.argsort,
+    "unique": lambda torch: torch.unique,
 }

@@ -224,7 +224,9 @@ def _reduce_into(xp: Any, x: Any, part: Any, key: tuple[Any, ...], how: str, inc
     n = _prod(shape)
     pos = _positions(shape, key).reshape(-1)
     fill = _identity(how, x.dtype)
-    reducer = {"sum": xp.sum, "mean": xp.sum, "prod": xp.prod, "amax": xp.max, "amin": xp.min}[how]
+    boolean = _np_dtype(x.dtype).kind == "b"  # the array API's max and min take numbers only: any and all
+    reducer = {"sum": xp.sum, "mean": xp.sum, "prod": xp.prod, "amax": xp.any if boolean else xp.max,
+               "amin": xp.all if boolean else xp.min}[how]
     grouped = _scatter_flat(xp, xp.reshape(part, (-1,)), pos, n, fill=fill, reduce=reducer)
     base = xp.reshape(x, (-1,))
     if not include_self:
@@ -235,6 +237,8 @@ def _reduce_into(xp: Any, x: Any, part: Any, key: tuple[Any, ...], how: str, inc
         out = base + grouped
     elif how == "prod":
         out = base * grouped
+    elif boolean:
+        out = (xp.logical_or if how == "amax" else xp.logical_and)(base, grouped)
     else:
         out = (xp.maximum if how == "amax" else xp.minimum)(base, grouped)
     if how == "mean":
@@ -788,7 +792,16 @@ SCATTER_EDGES = [
     EdgeCase(np.zeros((3, 3)), np.ones((1, 2)), params={"dim": 0, "index": np.array([[0, 1, 2]])}, raises=RuntimeError,
              match="to be no larger size than src", why="an index wider than src, even if self is as wide"),
     EdgeCase(np.zeros(3, dtype=np.int8), 1000, params={"dim": 0, "index": np.array([0])}, raises=RuntimeError,
-             match="without overflow", why="a number written into an integer tensor must fit its dtype")]
+             match="without overflow", why="a number written into an integer tensor must fit its dtype")] + [
+    # the legacy reduce= form: x's own value combined with what the index sends, and no gradient (PyTorch's)
+    EdgeCase([1.0, 2.0, 3.0], 2.0, params={"dim": 0, "index": np.array([0, 0]), "reduce": reduce}, value=value,
+             backward_raises=RuntimeError, backward_match="derivative for aten::scatter is not implemented",
+             why="a value reduced in at a repeated index, x's own value included")
+    for reduce, value in (("add", [5.0, 2.0, 3.0]), ("multiply", [4.0, 2.0, 3.0]))] + [
+    EdgeCase([1.0, 2.0, 3.0], [10.0, 20.0, 30.0], params={"dim": 0, "index": np.array([0, 0, 2]), "reduce": "add"},
+             value=[31.0, 2.0, 33.0], backward_raises=RuntimeError,
+             backward_match="derivative for aten::scatter is not implemented",
+             why="a src tensor reduced in (PyTorch warns it deprecated; tapegrad does not)")]
 INDEX_ADD_EDGES = [EdgeCase(np.array(1.0), np.array(2.0), params={"dim": 0, "index": np.array([0])}, value=3.0,
                             why="a 0-d tensor is one slot")] + [
     EdgeCase(_ZEROS, np.ones((1, 4)), params={"dim": 0, "index": i}, raises=RuntimeError, match="out of bounds")
@@ -864,6 +877,14 @@ SCATTER_REDUCE_MEANS = [
     EdgeCase(*_INT_MEAN, params={"dim": 0, "index": np.array([0, 0, 1, 3, 3, 3]), "reduce": "mean",
                                  "include_self": s}, value=np.array(v), why="an integer mean rounds down")
     for s, v in ((True, [4, 11, 30, 14]), (False, [1, 3, 30, 5]))] + [
+    EdgeCase(x, src, params={"dim": 0, "index": np.array([0, 0, 1]), "reduce": how, "include_self": False},
+             value=np.array(v, dtype=x.dtype), why="include_self=False: the reached positions start from the "
+             "identity of the dtype (an integer's min or max, a bool's False or True)")
+    for x, src, how, v in ((np.array([5, 5, 5]), np.array([-3, -7, 2]), "amax", [-3, 2, 5]),
+                           (np.array([5, 5, 5]), np.array([-3, -7, 2]), "amin", [-7, 2, 5]),
+                           (np.array([True, False, True]), np.array([False, True, False]), "amax", [True, False, True]),
+                           (np.array([True, False, True]), np.array([False, True, False]), "amin", [False, False, True]))
+] + [
     EdgeCase(np.array([1, 2, 3], dtype=np.int8), np.array([4, 5], dtype=np.int8),
              params={"dim": 0, "index": np.array([0, 0]), "reduce": "sum"}, value=np.array([10, 2, 3], dtype=np.int8),
              why="PyTorch's: an int8 sum stays int8 (NumPy's sums widen)")]

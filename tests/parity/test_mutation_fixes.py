@@ -71,3 +71,19 @@ def test_div_trunc_of_inf_by_a_python_int():
     x = [math.inf, -7.0, -1.0]
     assert np.array_equal(_outcome(lambda: tapegrad.div(tapegrad.tensor(x), 2, rounding_mode="trunc")),
                           _outcome(lambda: torch.div(torch.tensor(x, dtype=torch.float64), 2, rounding_mode="trunc")))
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_scatter_reduce_amax_amin_of_bools(reduce, include_self, backend):
+    """Bool amax/amin (any/all): the array API's max and min take numbers only, so a strict
+    namespace refused them (TypeError) where PyTorch reduces bools."""
+    x, src, index = np.array([True, False, True, False]), np.array([False, True, False, False]), np.array([0, 0, 1, 3])
+    on = (lambda a: tapegrad.tensor(a).to(backend))
+    mine = tapegrad.scatter_reduce(on(x), 0, on(index), on(src), reduce, include_self=include_self)
+    theirs = torch.scatter_reduce(torch.tensor(x), 0, torch.tensor(index), torch.tensor(src), reduce,
+                                  include_self=include_self)
+    assert mine.dtype == tapegrad.bool
+    np.testing.assert_array_equal(mine.to("numpy").numpy(), theirs.numpy())
+

@@ -123,6 +123,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the inner where's stand-in 1.001 for a zero count (of two mutants of this line): the outer where puts inf there; the numerator's is killed",
     ('reductions', 'axes = None if dim is None and keepdim is False else reduced_axes(dim, x.ndim, keepdim)  # None: every axis', 'False -> True'):
         "with dim None, axis=None and reduced_axes' tuple of every axis reduce the same (a 0-d input's () too), and both paths leave a keepdim that is not a bool to reduced_axes, which refuses it: only the path differs",
+    ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', 'xp.sum(size ** order, axis=axes, keepdims=keepdim): Pow -> Mult'):
+        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+    ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', 'size ** order: Pow -> Mult'):
+        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+    ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 / order: Div -> Mult'):
+        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+    ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 / order: drop the right term'):
+        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+    ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 -> 1.001'):
+        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+    ('reductions', 'keepdim: Any = False) -> tuple[tuple[int, ...], Any]:', 'False -> True'):
+        "_moments passes keepdim on to reduced_axes, which only validates it; the callers leaving it out are the VJPs, whose axes do not depend on it",
+    ('reductions', 'if len(exc.args) == 1 and type(exc.args[0]) is str:', 'len(exc.args) == 1 and type(exc.args[0]) is str: And -> Or'):
+        'the errors max/min meet there (their arg-extremum, gather, amax: tapegrad\'s own, each raised with one message string) satisfy both halves: the guards differ only for an exception of several args or a non-str one, which none raises',
     ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):
         'keepdim is only validated here (the forwards pass their own); the default is never read otherwise',
     ('reductions', 'if keepdim is not False and keepdim is not True:', 'False -> True'):

@@ -173,6 +173,19 @@ NORM = [
              why="Not PyTorch's: scaled by the largest |x| (PyTorch's overflows to inf)"),
     EdgeCase([1e-310, 1.0], params={"p": -1}, value=1e-310,
              why="Not PyTorch's: a negative p is scaled by the smallest |x| (PyTorch's underflows to 0)"),
+    *(EdgeCase(np.zeros((0, 2)), params={"p": p, "dim": 0}, value=[0.0, 0.0], grads=(np.zeros((0, 2)),),
+               why="an empty dimension reduced: the empty sum, 0 (p >= 0 has that identity)") for p in (3, 0.5, 0)),
+    EdgeCase(np.zeros((0, 2)), params={"p": -1, "dim": 1}, value=np.zeros(0), grads=(np.zeros((0, 2)),),
+             why="a negative p over non-empty dimensions of an empty tensor: an empty result"),
+    EdgeCase(np.zeros((0, 2)), params={"p": INF, "dim": -1}, value=np.zeros(0), grads=(np.zeros((0, 2)),)),
+    EdgeCase(np.zeros((0, 2)), params={"p": -1, "dim": 0}, raises=RuntimeError,
+             match=r"cannot compute the -1 norm on the dimension -?\d+because this dimension is empty",
+             why="a negative p has no identity: an empty reduced dimension is refused, named as given (PyTorch's words, its missing space too; under vmap the physical dim, as PyTorch's)"),
+    EdgeCase(np.zeros((2, 0)), params={"p": -INF, "dim": (0, -1)}, raises=RuntimeError,
+             match=r"cannot compute the -inf norm on the dimension -?\d+because"),
+    EdgeCase(np.zeros((0, 2)), params={"p": -0.5}, raises=RuntimeError,
+             match=r"cannot compute the -0.5 norm on (an empty tensor|the dimension -?\d+) ?because",
+             why="reduced whole: 'on an empty tensor' (under vmap the physical dim is named, as PyTorch's)"),
 ]
 LOGSUMEXP = [EdgeCase([-INF, 0.0], value=0.0, grads=([0.0, 1.0],)),
              EdgeCase([0.0, 1000.0], value=1000.0, grads=([0.0, 1.0],), why="shifted by the maximum: no overflow"),
@@ -284,6 +297,17 @@ def _isclose_points() -> list[EdgeCase]:
 ISCLOSE = _isclose_points()
 COPY = [EdgeCase([1.0, 2.0], [3.0, 4.0], value=[3.0, 4.0], grads=([0.0, 0.0], [1.0, 1.0]),
                  why="x's old values are overwritten: its gradient is a zero tensor (PyTorch's), src's passes through")]
+
+
+def empty_extremum_points(name: str) -> list[EdgeCase]:
+    """``max``/``min`` of an empty tensor: refused in the op's own name (the arg-extremum it runs first
+    named itself), as PyTorch's."""
+    return [EdgeCase(np.zeros((0, 3)), params={"dim": 0}, raises=IndexError,
+                     match=rf"^{name}\(\): Expected reduction dim 0 to have non-zero size\.$"),
+            EdgeCase(np.zeros(0), raises=RuntimeError,
+                     match=rf"^{name}\(\): Expected reduction dim to be specified for input\.numel\(\) == 0\.")]
+
+
 MAX_NAN = EdgeCase([1.0, NAN, 3.0, NAN], value=NAN, grads=([0.0, 0.5, 0.0, 0.5],),
                    why="NaN wins, its gradient shared evenly between the NaNs (PyTorch's evenly_distribute_backward)")
 

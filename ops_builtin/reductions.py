@@ -351,13 +351,12 @@ def _max_min(name: str, values_op: str, indices_op: str, elementwise_op: str, re
             return result(picked if keepdim else picked.squeeze(dim), indices)
         except (TypeError, IndexError, RuntimeError) as exc:  # the user called max(), not amax()
             if len(exc.args) == 1 and type(exc.args[0]) is str:
-                exc.args = (exc.args[0].replace(f"{values_op}()", f"{name}()"),)
+                exc.args = (exc.args[0].replace(f"{indices_op}()", f"{name}()").replace(f"{values_op}()", f"{name}()"),)
             raise
 
     reduce.__name__ = reduce.__qualname__ = name
-    which = "largest" if name == "max" else "smallest"
-    reduce.__doc__ = (
-        f"PyTorch's ``{name}``: ``{name}(x)`` is the {which} element (ties share the gradient evenly, and "
+    reduce.__doc__ = (  # text, not math (benchmarks/mutate_kit.py leaves __doc__ assignments alone)
+        f"PyTorch's ``{name}``: ``{name}(x)`` is the {'largest' if name == 'max' else 'smallest'} element (ties share the gradient evenly, and "
         f"so do NaNs, which win); ``{name}(x, dim, keepdim=False)`` is the pair ``(values, indices)`` along "
         f"``dim``, the gradient going to the returned index (the first on ties or NaN), as PyTorch's; "
         f"``{name}(x, other)`` is ``{elementwise_op}(x, other)``."
@@ -530,19 +529,30 @@ def _norm(xp: Any, x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -
     real ``p``, ``sum(|x|**p) ** (1/p)``. ``ord``/``axis``/``keepdims`` spellings are accepted."""
     order = _norm_order(p)
     _require_floating("norm", xp, x)
-    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, reduced_axes(dim, x.ndim, keepdim), keepdim), x)
+    axes = reduced_axes(dim, x.ndim, keepdim)
+    if 0 in x.shape and (order < 0 or order == math.inf):
+        _refuse_empty_reduced(tuple(x.shape), order, dim)
+    return _narrow_to(xp, _vector_norm(xp, _wide(xp, x), order, axes, keepdim), x)
+
+
+def _refuse_empty_reduced(shape: tuple[int, ...], order: float, dim: Any) -> None:
+    """PyTorch's: a norm without an identity (``p < 0`` or ``inf``; ``-inf`` among them) refuses an
+    empty tensor reduced whole, and each empty dimension it reduces, naming it as given; over
+    non-empty dimensions of an empty tensor it gives an empty result."""
+    if dim is None or (type(dim) in (tuple, list) and not dim):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {order:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    for d in (dim if type(dim) in (tuple, list) else (dim,)):
+        if shape[axis(as_int(d), len(shape))] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {order:g} norm on the dimension {as_int(d)}"
+                               "because this dimension is empty and the operation does not have an identity")
 
 
 def _vector_norm(xp: Any, x: Any, order: float, axes: tuple[int, ...], keepdim: bool) -> Any:
     if order == 0:
         return xp.sum(xp.astype(x != 0, x.dtype), axis=axes, keepdims=keepdim)
     size = xp.abs(x)
-    if math.isinf(order):
-        if 0 in x.shape:
-            raise RuntimeError(
-                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
-                "does not have an identity"
-            )
+    if math.isinf(order):  # an empty reduced dimension was refused (_refuse_empty_reduced)
         return (xp.max if order > 0 else xp.min)(size, axis=axes, keepdims=keepdim)
     if order == 1:
         return xp.sum(size, axis=axes, keepdims=keepdim)
@@ -767,10 +777,10 @@ def register(registry: Registry) -> None:
     extremum_samples = [*NO_DIM, Sample((2, 3), dim=1), Sample((2, 3, 4), dim=0, keepdim=True), Sample((4,), dim=0)]
     registry.register_composite("max", _max_min("max", "amax", "argmax", "maximum", MaxResult),
                                 reference=ref.max_min(np.max, np.argmax), node_name=_extremum_name("Max"),
-                                edge_cases=ec(lambda ec: [ec.MAX_NAN]), methods=("max",), samples=extremum_samples)
+                                edge_cases=ec(lambda ec: [ec.MAX_NAN, *ec.empty_extremum_points("max")]), methods=("max",), samples=extremum_samples)
     registry.register_composite("min", _max_min("min", "amin", "argmin", "minimum", MinResult),
                                 reference=ref.max_min(np.min, np.argmin), node_name=_extremum_name("Min"),
-                                edge_cases=ec(lambda ec: [ec.MAX_NAN]), methods=("min",), samples=extremum_samples)
+                                edge_cases=ec(lambda ec: [ec.MAX_NAN, *ec.empty_extremum_points("min")]), methods=("min",), samples=extremum_samples)
     for name, forward in (("argmax", _argmax), ("argmin", _argmin)):
         registry.register_op(name, forward=forward, methods=(name,), promotion=False, samples=ARG_SAMPLES, **REDUCTION_PARAMS,
                              zero_gradient=True, batching=batch.reduction,

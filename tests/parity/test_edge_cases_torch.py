@@ -34,7 +34,7 @@ TORCH = {
     "clamp_scalar": torch.clamp, "maximum": torch.maximum, "minimum": torch.minimum, "where": torch.where,
     "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "remainder": torch.remainder,
     "prod": torch.prod, "amax": torch.amax, "amin": torch.amin, "std": torch.std, "var": torch.var,
-    "norm": lambda x, p=2: torch.linalg.vector_norm(x, ord=p),
+    "norm": lambda x, p=2, dim=None: torch.linalg.vector_norm(x, ord=p, dim=dim),
     "logsumexp": lambda x, dim=None: torch.logsumexp(x, dim=tuple(range(x.ndim)) if dim is None else dim),
     "softmax": torch.softmax, "log_softmax": torch.log_softmax,
     "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,

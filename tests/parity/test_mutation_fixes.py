@@ -73,6 +73,25 @@ def test_div_trunc_of_inf_by_a_python_int():
                           _outcome(lambda: torch.div(torch.tensor(x, dtype=torch.float64), 2, rounding_mode="trunc")))
 
 
+@pytest.mark.parametrize("p", [-1, -0.5, -math.inf, math.inf, 2, 0.5])
+@pytest.mark.parametrize("shape,dim", [((0, 2), 0), ((0, 2), 1), ((0, 2), None), ((0, 2), ()), ((0, 2), -2),
+                                       ((2, 0, 3), (0, 2)), ((2, 0, 3), (1, 2)), ((2, 0), [1, 0])])
+def test_norm_without_an_identity_over_an_empty_tensor(p, shape, dim):
+    """A negative or inf p refuses each empty reduced dimension (and an empty tensor reduced whole),
+    in PyTorch's words; over non-empty dimensions of an empty tensor it is an empty result (a
+    negative p gave inf, an inf p refused every empty tensor)."""
+    def call(lib):
+        return lambda: lib.linalg.vector_norm(lib.zeros(shape, dtype=lib.float64), ord=p, dim=dim)
+
+    mine, theirs = _outcome(call(tapegrad)), _outcome(call(torch))
+    if isinstance(theirs, tuple):
+        assert mine == theirs
+    else:
+        np.testing.assert_array_equal(mine, theirs)
+    norm = _outcome(lambda: tapegrad.norm(tapegrad.zeros(shape, dtype=tapegrad.float64), p=p, dim=dim))
+    assert type(norm) is type(mine) and (isinstance(norm, tuple) and norm == mine or np.array_equal(norm, mine))
+
+
 @pytest.mark.parametrize("reduce", ["amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, False])
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
@@ -87,3 +106,11 @@ def test_scatter_reduce_amax_amin_of_bools(reduce, include_self, backend):
     assert mine.dtype == tapegrad.bool
     np.testing.assert_array_equal(mine.to("numpy").numpy(), theirs.numpy())
 
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shape,kw", [((0, 3), dict(dim=0)), ((2, 0), dict(dim=-1, keepdim=True)), ((0,), {})])
+def test_max_min_of_an_empty_tensor_refused_in_their_own_name(name, shape, kw):
+    """max(x, dim) runs argmax first: its refusal said 'argmax()' where PyTorch's says 'max()'."""
+    mine = _outcome(lambda: getattr(tapegrad, name)(tapegrad.zeros(shape), **kw))
+    theirs = _outcome(lambda: getattr(torch, name)(torch.zeros(shape), **kw))
+    assert mine == theirs

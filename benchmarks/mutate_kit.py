@@ -137,6 +137,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "_moments passes keepdim on to reduced_axes, which only validates it; the callers leaving it out are the VJPs, whose axes do not depend on it",
     ('reductions', 'if len(exc.args) == 1 and type(exc.args[0]) is str:', 'len(exc.args) == 1 and type(exc.args[0]) is str: And -> Or'):
         'the errors max/min meet there (their arg-extremum, gather, amax: tapegrad\'s own, each raised with one message string) satisfy both halves: the guards differ only for an exception of several args or a non-str one, which none raises',
+    ('linalg_ops', 'keepdim: bool = False) -> Any:', 'False -> True'):
+        "_vector_norm_vjp passes keepdim on to reductions._norm_vjp, which never reads it (the cotangent is broadcast back over the reduced axes either way)",
     ('reductions', 'def reduced_axes(dim: Any, ndim: int, keepdim: Any = False) -> tuple[int, ...]:', 'False -> True'):
         'keepdim is only validated here (the forwards pass their own); the default is never read otherwise',
     ('reductions', 'if keepdim is not False and keepdim is not True:', 'False -> True'):

@@ -610,6 +610,7 @@ CONV_SAMPLES = [
     Sample((1, 4, 3, 3), (4, 1, 3, 2), 0, transposed=True, groups=2, dilation=(1, 2), stride=2, output_padding=1,
            padding=(0, 1)),
     Sample((2, 2, 5), (2, 3, 3), (3,), transposed=True, stride=3, padding=1, output_padding=2),
+    Sample((2, 2, 5), (2, 3, 3), (3,), transposed=True, stride=2),  # output_padding left at its default, 0
     Sample((1, 2, 4, 4), (2, 2, 2, 2), 0.5),  # a number bias added as it is
 ]
 
@@ -910,12 +911,14 @@ FUNCTIONAL_SAMPLES = {
                          Sample((2, 3, 3), (2, 1, 2, 2)), Sample((2, 1, 3), (2, 1, 1, 2))],
     "max_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, return_indices=True),
                    Sample((2, 6), kernel_size=2, dilation=2, ceil_mode=True),
-                   Sample((3, 7), kernel_size=(3,), stride=(2,), return_indices=True)],
+                   Sample((3, 7), kernel_size=(3,), stride=(2,), return_indices=True),
+                   Sample((2, 3, 8), kernel_size=3, stride=2)],  # ceil_mode's default decides: 3 windows, not 4
     "max_pool2d": [Sample((1, 2, 5, 5), kernel_size=2, return_indices=True),
                    Sample((1, 2, 5, 5), kernel_size=(2,), stride=[1]),  # one size for both dims
                    Sample((2, 5, 6), kernel_size=3, stride=2, padding=1, ceil_mode=True)],
     "avg_pool1d": [Sample((2, 3, 7), kernel_size=3, stride=2, padding=1, count_include_pad=False),
-                   Sample((2, 6), kernel_size=4, ceil_mode=True), Sample((3, 8), kernel_size=(3,), stride=(2,))],
+                   Sample((2, 6), kernel_size=4, ceil_mode=True), Sample((3, 8), kernel_size=(3,), stride=(2,)),
+                   Sample((2, 3, 7), kernel_size=3, stride=2, padding=1)],  # padding counted: the default
     "adaptive_avg_pool1d": [Sample((2, 3, 7), output_size=3), Sample((2, 5), output_size=5)],
     "pad": [Sample((2, 3), pad=(1, 2)), Sample((2, 3, 4), pad=(2, 1), mode="reflect"),
             Sample((1, 2, 3, 4), pad=(1, 1, 2, 0), mode="replicate"),

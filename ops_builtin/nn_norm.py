@@ -314,6 +314,10 @@ BN_CASES = [
         [0.35355250671311184, -1.4141994204496], [1.7677625335655591, 2.1212991306744],
         [-1.0606575201393356, 7.0709971022480005]], writes=dict(enumerate(_STATS, 1)),
         why="PyTorch's: evaluation reads the running statistics and leaves them as they were"),
+    EdgeCase(_BN_X, *_STATS, value=[
+        [0.35355250671311184, -1.4141994204496], [1.7677625335655591, 2.1212991306744],
+        [-1.0606575201393356, 7.0709971022480005]], writes=dict(enumerate(_STATS, 1)),
+        why="training defaults to False: evaluation, as above"),
     EdgeCase(_BN_X, _STATS[0], None, params={"training": True}, raises=ValueError,
              match="running_mean and running_var must either both be None or neither be None"),
     EdgeCase(_BN_X, _STATS[0], None, params={"training": False}, raises=RuntimeError,

@@ -544,6 +544,7 @@ def _refuse_empty_reduced(shape: tuple[int, ...], order: float, dim: Any) -> Non
                            "operation does not have an identity")
     for d in (dim if type(dim) in (tuple, list) else (dim,)):
         if shape[axis(as_int(d), len(shape))] == 0:
+            # PyTorch 2.13's words exactly, no space before "because" included
             raise RuntimeError(f"linalg.vector_norm cannot compute the {order:g} norm on the dimension {as_int(d)}"
                                "because this dimension is empty and the operation does not have an identity")
 

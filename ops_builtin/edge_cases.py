@@ -33,6 +33,10 @@ DIV = [
              grads=([0.0, 0.0], [0.0, 0.0]), why="a rounded quotient is piecewise constant: its gradient is 0"),
     EdgeCase([7.0, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[3.0, -3.0],
              grads=([0.0, 0.0], [0.0, 0.0])),
+    EdgeCase(np.array([7, -7, 6, -6, 7, 0, -1]), np.array([2, 2, 3, 3, -2, 5, 2]), params={"rounding_mode": "trunc"},
+             value=np.array([3, -3, 2, -2, -3, 0, 0]), lazy_refused=True,
+             why="integers truncate toward zero: exact quotients, and inexact ones of either sign (on Dask the "
+                 "zero-divisor check must look at values: refused there)"),
     EdgeCase(np.array([7, -7]), 0, params={"rounding_mode": "trunc"}, raises=RuntimeError, match="ZeroDivisionError",
              why="integer division by a Python 0 raises, as PyTorch's"),
     EdgeCase([INF, -7.0], [2.0, 2.0], params={"rounding_mode": "trunc"}, value=[INF, -3.0], grads=([0.0, 0.0], [0.0, 0.0]),

@@ -90,6 +90,8 @@ def test_a_point_whose_result_needs_no_grad_cannot_declare_a_refused_backward():
     ({"backward_raises": RuntimeError, "raises": ValueError}, "give no raises, grads"),
     ({"backward_match": "x"}, "needs backward_raises="),
     ({"backward_raises": "RuntimeError"}, r"EdgeCase\(backward_raises=...\) takes an exception class"),
+    ({"lazy_refused": True, "raises": RuntimeError}, r"lazy_refused=True\) says a lazy backend refuses"),
+    ({"lazy_refused": True, "backward_raises": RuntimeError}, "give no raises or backward_raises with it"),
 ])
 def test_edge_case_refuses_incoherent_backward_declarations(kwargs, words):
     with pytest.raises(TypeError, match=words):

@@ -669,6 +669,10 @@ def _on_backend(ctx: Context, backend: Any, points: list[EdgeCase], shown: str |
     with np.errstate(all="ignore"):
         for point in points:
             arrays = [a.copy() if isinstance(a, np.ndarray) else a for a in point.inputs]
+            if point.lazy_refused and backend.lazy:
+                moved = _native(op, arrays, backend, 0, requires=False)
+                _lazily_refused(ctx, backend, point, arrays, lambda: _apply(op, moved, point.params), f"[{name}] ")
+                continue
             if point.backward_raises is not None:
                 with _quiet(point):
                     _backend_backward_refused(ctx, backend, point, arrays, name)
@@ -682,6 +686,22 @@ def _on_backend(ctx: Context, backend: Any, points: list[EdgeCase], shown: str |
             _refuses(ctx, "backends", point, point, arrays, lambda: _apply(op, moved, point.params), f"[{name}] ",
                      show=False, words=False)
     return limits
+
+
+def _lazily_refused(ctx: Context, backend: Any, point: EdgeCase, arrays: list[Any], run: Callable[[], Any],
+                    how: str) -> None:
+    """A point declared ``lazy_refused``, on a lazy ``backend``: the call is refused by the backend's
+    guard (the op must look at values), not computed, nor answered otherwise."""
+    guard = f"would force the lazy backend {backend.name!r} to compute"
+    try:
+        run()
+    except Exception as exc:
+        if guard in str(exc):
+            return
+        raise _fail(ctx, "backends", point, f"{how}raised {_explain(exc, ctx.op)}, where the point declares the "
+                    f"lazy backend's refusal (lazy_refused: {guard})", arrays) from None
+    raise _fail(ctx, "backends", point, f"{how}returned where the point declares the lazy backend's refusal "
+                "(lazy_refused): if the op no longer looks at values here, drop the declaration", arrays)
 
 
 def _on_stricter(ctx: Context, backend: Any, points: list[EdgeCase], used: set[str]) -> list[str]:

@@ -149,7 +149,10 @@ class EdgeCase:
     gradient of ``(result * cotangent).sum()``). ``backward_raises``: the forward works at the point
     (its ``value`` checked) but the backward must raise this exception (``backward_match`` then
     matches its message) and write no ``.grad``, as PyTorch's does for ``qr(A, mode='r')``.
-    ``Verbatim(v)`` among the inputs passes ``v`` as written (a Python list stays a list). ``why``
+    ``lazy_refused=True``: on a lazy backend the op must look at values here (integer division
+    checking for a zero divisor), so there the call must be refused by the backend's guard, in its
+    words, computing nothing; eager backends check the point as declared. ``Verbatim(v)`` among the
+    inputs passes ``v`` as written (a Python list stays a list). ``why``
     says where the convention comes from.
     """
 
@@ -167,13 +170,15 @@ class EdgeCase:
     cotangent: Any = None
     backward_raises: type[BaseException] | None = None
     backward_match: str | None = None
+    lazy_refused: bool = False
 
     def __init__(self, *inputs: Any, value: Any = _UNCHECKED, grads: Sequence[Any] | None = None,
                  grad2: Sequence[Any] | None = None, params: dict[str, Any] | None = None,
                  smooth: bool = False, why: str = "", raises: type[BaseException] | None = None,
                  match: str | None = None, warns: type[Warning] | None = None,
                  writes: dict[int, Any] | None = None, cotangent: Any = None,
-                 backward_raises: type[BaseException] | None = None, backward_match: str | None = None) -> None:
+                 backward_raises: type[BaseException] | None = None, backward_match: str | None = None,
+                 lazy_refused: bool = False) -> None:
         for keyword, given in (("raises", raises), ("backward_raises", backward_raises)):
             if given is not None and not (isinstance(given, type) and issubclass(given, Exception)):
                 raise TypeError(f"EdgeCase({keyword}=...) takes an exception class, got {given!r}")
@@ -190,6 +195,9 @@ class EdgeCase:
                                    or warns is not None or writes or cotangent is not None):
             raise TypeError("EdgeCase(raises=...) says the call fails there: give no value, grads, smooth, warns, "
                             "writes or cotangent with it")
+        if lazy_refused and (raises is not None or backward_raises is not None):
+            raise TypeError("EdgeCase(lazy_refused=True) says a lazy backend refuses a call that works elsewhere: "
+                            "give no raises or backward_raises with it (a lazy backend may refuse those anyway)")
         if match is not None and raises is None and warns is None:
             raise TypeError("EdgeCase(match=...) needs raises= or warns=: it matches the message of the error "
                             "raised or the warning given")
@@ -205,7 +213,7 @@ class EdgeCase:
             inputs=tuple(map(_as_input, inputs)), value=value,
             grads=None if grads is None else tuple(grads), grad2=None if grad2 is None else tuple(grad2),
             params=dict(params or {}), smooth=bool(smooth), why=why, backward_raises=backward_raises,
-            backward_match=backward_match)
+            backward_match=backward_match, lazy_refused=bool(lazy_refused))
 
     @property
     def call_params(self) -> dict[str, Any]:

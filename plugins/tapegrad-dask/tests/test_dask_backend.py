@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tapegrad
-from tapegrad.testing import ops_of_plugin, parametrize_with_op_checks
+from tapegrad.testing import EdgeCase, check_op, ops_of_plugin, parametrize_with_op_checks
 from tapegrad.testing.kit import CHECKS
 from tapegrad_dask import computations
 
@@ -377,3 +377,30 @@ def test_ops_on_really_masked_data_are_right_or_refuse(rows, cols, keep, chunks,
     with np.errstate(all="ignore"):
         want = call(tapegrad.tensor(values[mask])).numpy()
     np.testing.assert_allclose(tapegrad.compute(got)[0].numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def _doubling_op(name: str, peeks: bool):
+    """An op doubling x; with ``peeks``, it first looks at x's values (refusing zeros, as integer
+    division's zero-divisor check does), which Dask's guard refuses."""
+    def forward(xp, x):
+        if peeks and bool(xp.any(x == 0)):
+            raise RuntimeError("no zeros")
+        return 2 * x
+
+    point = EdgeCase([1.0, -3.0], value=[2.0, -6.0], grads=([2.0, 2.0],), lazy_refused=True)
+    return tapegrad.plugins.register(type("P", (), {"tapegrad_register_ops": staticmethod(tapegrad.hookimpl(
+        lambda registry: registry.register_op(name, forward=forward, vjp=(lambda xp, g, ans, x: 2 * g,), saves=(),
+                                              samples=[], edge_cases=[point])))}), name=f"plugin-{name}")
+
+
+def test_a_point_declared_lazy_refused_passes_where_the_guard_refuses_and_fails_where_it_computes():
+    refusing = _doubling_op("double_peeking", peeks=True)
+    computing = _doubling_op("double_lazily", peeks=False)
+    try:
+        assert check_op("double_peeking", backends=(BACKEND,)) == []  # and on NumPy the value and gradient hold
+        with pytest.raises(AssertionError, match=r"\[dask\] returned where the point declares the lazy backend's "
+                                                 r"refusal \(lazy_refused\)"):
+            check_op("double_lazily", backends=(BACKEND,))
+    finally:
+        tapegrad.plugins.unregister(refusing)
+        tapegrad.plugins.unregister(computing)

@@ -119,8 +119,8 @@ def test_max_min_of_an_empty_tensor_refused_in_their_own_name(name, shape, kw):
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int8"])
 def test_integer_trunc_division_rounds_toward_zero_as_pytorchs(dtype):
     """Integer ``div(rounding_mode='trunc')``: exact quotients and inexact ones of every sign pairing
-    (a floor division stepped back past zero). Not a kit edge case: on Dask the zero-divisor check
-    must look at values, a refusal the kit cannot declare for integer inputs alone."""
+    (a floor division stepped back past zero), in three integer dtypes against PyTorch itself (div's
+    kit point, declared lazy_refused for Dask's zero-divisor check, is int64 only)."""
     x, y = [7, -7, 6, -6, 7, -7, 0, -1, 1], [2, 2, 3, 3, -2, -2, 5, 2, -2]
     mine = tapegrad.div(tapegrad.tensor(x, dtype=getattr(tapegrad, dtype)),
                         tapegrad.tensor(y, dtype=getattr(tapegrad, dtype)), rounding_mode="trunc")

@@ -179,7 +179,7 @@ def _at(input: Any, d: int, position: Any, keepdim: bool, node: str, order: Any 
     if input.ndim == 0:
         import tapegrad
 
-        indices = tapegrad.zeros((), dtype=tapegrad.int64)
+        indices = tapegrad.zeros_like(input, dtype=tapegrad.int64)  # on the input's backend
         return _values(input, 0, indices, node), indices
     order = ops.argsort(input, dim=d, stable=True) if order is None else order
     indices = _along(order, d, slice(position, position + 1)) if type(position) is int else \

@@ -248,3 +248,23 @@ def test_the_backends_namespace_is_put_back_even_after_an_error():
             assert backend.xp is not before
             1 / 0
     assert backend.xp is before
+
+
+# ---------------------------------------------------------------------------- results on the inputs' backend
+def _with_positions(moved: bool):
+    """A composite returning x doubled and an int64 tensor of positions made on the host (NumPy), put
+    back on x's backend when ``moved``: as max pooling's indices are."""
+    def with_positions(x):
+        positions = tapegrad.tensor(np.arange(x.numel()).reshape(tuple(x.shape)))
+        return x * 2, positions.to(x.backend) if moved and x.backend != "numpy" else positions
+
+    return with_positions
+
+
+def test_a_result_left_on_numpy_for_another_backends_inputs_fails_the_backends_check():
+    composite("positions_moved", _with_positions(True), samples=[Sample((2, 3))])
+    (moved,) = [c for c in op_checks("positions_moved", backends=STRICT) if c.check == "backends"]
+    moved()  # passes
+    composite("positions_left", _with_positions(False), samples=[Sample((2, 3))])
+    message = only("positions_left", "backends", backends=STRICT)
+    assert "[array_api_strict] result 1 is on 'numpy', not on the inputs' backend 'array_api_strict'" in message

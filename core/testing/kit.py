@@ -864,7 +864,7 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                 f"{label} forward and backward made the lazy backend compute {forced} time(s); an op must build "
                 "lazy arrays only (declare inspects_values= for ops that must look at values)"), arrays)
         got_np = _computed(ctx, where, f"{label} computing the forward", got, arrays)
-        _same_results(ctx, where, label, results, wanted, arrays)
+        _same_results(ctx, where, label, results, wanted, arrays, backend)
         if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
                                                               equal_nan=True):
             raise _fail(ctx, "backends", where, f"{label} forward differs from NumPy's", arrays)
@@ -879,6 +879,9 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
                     if (a is None) != (b is None):
                         raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} is missing on one side", arrays)
                     continue
+                if b.backend != backend.name:
+                    raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} is on {b.backend!r}, not on the "
+                                f"inputs' backend {backend.name!r}", arrays)
                 b_np = _computed(ctx, where, f"{label} computing gradient {i}{how}", b, arrays)
                 if b.dtype != a.dtype:
                     raise _fail(ctx, "backends", where, f"{label} gradient {i}{how} has dtype {b.dtype.name}, NumPy's "
@@ -890,9 +893,11 @@ def _compare_backend(ctx: Context, backend: Any, where: Any, arrays: list[Any], 
     return limits
 
 
-def _same_results(ctx: Context, where: Any, label: str, got: Any, want: Any, arrays: list[Any]) -> None:
-    """Each result on the backend has NumPy's dtype, and an integer or bool one (an index, a mask:
-    not among the floating results compared by value) NumPy's values too."""
+def _same_results(ctx: Context, where: Any, label: str, got: Any, want: Any, arrays: list[Any],
+                  backend: Any) -> None:
+    """Each result on the backend is on that backend (not computed elsewhere and left there: values
+    alone cannot tell) with NumPy's dtype, and an integer or bool one (an index, a mask: not among
+    the floating results compared by value) NumPy's values too."""
     mine, theirs = _results(got), _results(want)
     if len(mine) != len(theirs):
         raise _fail(ctx, "backends", where, f"{label} {len(mine)} results, NumPy's {len(theirs)}", arrays)
@@ -900,6 +905,9 @@ def _same_results(ctx: Context, where: Any, label: str, got: Any, want: Any, arr
         if type(a) is not Tensor or type(b) is not Tensor:
             continue
         which = "result" if len(mine) == 1 else f"result {i}"
+        if a.backend != backend.name:
+            raise _fail(ctx, "backends", where, f"{label} {which} is on {a.backend!r}, not on the inputs' backend "
+                        f"{backend.name!r}: move it back (as_tensor of the backend's array)", arrays)
         if a.dtype != b.dtype:
             raise _fail(ctx, "backends", where, f"{label} {which} has dtype {a.dtype.name}, NumPy's {b.dtype.name}", arrays)
         if a.dtype.numpy.kind in "biu":
@@ -984,7 +992,7 @@ def _compare_strided(ctx: Context, backend: Any, layout: str, sample: Sample, ar
         raise _fail(ctx, "strided", sample, f"{label} forward raised {_explain(refused, op)}, where contiguous "
                     "inputs of the same values work", arrays) from None
     got = _joined(op, results)
-    _same_results(ctx, sample, label, results, wanted, arrays)
+    _same_results(ctx, sample, label, results, wanted, arrays, backend)
     got_np = _computed(ctx, sample, f"{label} computing the forward", got, arrays)
     if got_np.shape != want._data.shape or not np.allclose(got_np, want._data, rtol=1e-10, atol=1e-12,
                                                           equal_nan=True):

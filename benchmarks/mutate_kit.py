@@ -85,6 +85,10 @@ COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 # the reason. Keyed by (module, the mutated line as written, description), so line moves do not
 # matter; an edit of the line drops its entries (they then show up as survivors to look at again).
 # The score counts them apart.
+# The p-norm's general line, reached by samples only where the reduced dimension is empty.
+_EMPTY_NORM = ('an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and '
+               '0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p '
+               'and 1 all give 0')
 # No input tells these from the original (or only where PyTorch gives NaN as well).
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('arithmetic', 'inexact = (q * y != x) & ((x < 0) != (y < 0))  # floored past zero: one step back', 'x < 0: Lt -> LtE'):
@@ -124,15 +128,15 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('reductions', 'axes = None if dim is None and keepdim is False else reduced_axes(dim, x.ndim, keepdim)  # None: every axis', 'False -> True'):
         "with dim None, axis=None and reduced_axes' tuple of every axis reduce the same (a 0-d input's () too), and both paths leave a keepdim that is not a bool to reduced_axes, which refuses it: only the path differs",
     ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', 'xp.sum(size ** order, axis=axes, keepdims=keepdim): Pow -> Mult'):
-        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+        _EMPTY_NORM,
     ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', 'size ** order: Pow -> Mult'):
-        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+        _EMPTY_NORM,
     ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 / order: Div -> Mult'):
-        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+        _EMPTY_NORM,
     ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 / order: drop the right term'):
-        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+        _EMPTY_NORM,
     ('reductions', 'return xp.sum(size ** order, axis=axes, keepdims=keepdim) ** (1.0 / order)', '1.0 -> 1.001'):
-        'an empty reduced dimension (or an empty result): the sum has no terms, 0 whatever they are, and 0 ** a is 0 for every a > 0; a negative p was refused before (no identity), so 1 / p, p, 1.001 / p and 1 all give 0',
+        _EMPTY_NORM,
     ('reductions', 'keepdim: Any = False) -> tuple[tuple[int, ...], Any]:', 'False -> True'):
         "_moments passes keepdim on to reduced_axes, which only validates it; the callers leaving it out are the VJPs, whose axes do not depend on it",
     ('reductions', 'if len(exc.args) == 1 and type(exc.args[0]) is str:', 'len(exc.args) == 1 and type(exc.args[0]) is str: And -> Or'):

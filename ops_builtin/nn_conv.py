@@ -766,9 +766,10 @@ def _max_pool2d_fn(input: Any, kernel_size: Any, stride: Any = None, padding: An
                                   dilation=dilation, ceil_mode=ceil_mode)
     if not return_indices:
         return out
-    # computed on the host from the shape alone (NumPy), then put on the input's backend
-    indices = tapegrad.tensor(max_pool_positions(input, kernel_size, stride, padding, dilation, ceil_mode))
-    return out, indices if input.backend == "numpy" else indices.to(input.backend)
+    # computed on the host from the shape alone (NumPy), then put on the input's backend (to() of the
+    # backend it is on already returns the tensor itself)
+    return out, tapegrad.tensor(max_pool_positions(input, kernel_size, stride, padding, dilation, ceil_mode)).to(
+        input.backend)
 
 
 def _lift_1d(input: Any, what: str) -> Any:
